@@ -43,6 +43,7 @@ class MessageView:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> MessageView:
+        """Build from the control API's JSON."""
         return cls(**{k: data[k] for k in cls.__dataclass_fields__})
 
     @property
@@ -76,14 +77,17 @@ class ChatView:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ChatView:
+        """Build from the control API's JSON."""
         fields = {k: data[k] for k in cls.__dataclass_fields__ if k != "messages"}
         return cls(**fields, messages=[MessageView.from_json(m) for m in data["messages"]])
 
     @property
     def bot_messages(self) -> list[MessageView]:
+        """The bot's messages that are still there, oldest first."""
         return [m for m in self.messages if m.from_bot and not m.deleted]
 
     def message(self, message_id: int) -> MessageView:
+        """The message with ``message_id`` (KeyError if there is none)."""
         for message in self.messages:
             if message.message_id == message_id:
                 return message
@@ -125,6 +129,7 @@ class SandboxClient:
         await self.aclose()
 
     async def aclose(self) -> None:
+        """Close the HTTP connections."""
         await self._http.aclose()
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
@@ -164,6 +169,7 @@ class SandboxClient:
 
     # -- reading --------------------------------------------------------------------------------
     async def chat(self, chat_id: int) -> ChatView:
+        """A chat as its members see it now."""
         return ChatView.from_json(await self._call("GET", f"/sandbox/chats/{chat_id}"))
 
     async def events(self, chat_id: int, after: int, timeout: float) -> tuple[list[dict[str, Any]], int]:
@@ -209,6 +215,7 @@ class SandboxClient:
         return (await self._call("GET", "/sandbox/flood"))["violations"]
 
     async def webhook_stats(self) -> dict[str, Any]:
+        """getWebhookInfo plus how many deliveries were tried and how many failed."""
         return await self._call("GET", "/sandbox/webhook")
 
     # -- faults ---------------------------------------------------------------------------------
@@ -221,6 +228,7 @@ class SandboxClient:
             "retry_after": retry_after, "status": status, "delay": delay, "apply": apply})
 
     async def clear_faults(self) -> None:
+        """Disarm every fault that has not fired yet."""
         await self._call("DELETE", "/sandbox/faults")
 
     async def duplicate_next_updates(self, count: int = 1) -> None:
@@ -260,18 +268,22 @@ class SimUser:
         return await self._one({"type": "contact", "phone_number": phone_number, "chat_id": chat_id})
 
     async def send_location(self, latitude: float, longitude: float, *, chat_id: int | None = None) -> dict[str, Any]:
+        """Send a location pin."""
         return await self._one({"type": "location", "latitude": latitude, "longitude": longitude, "chat_id": chat_id})
 
     async def send_voice(self, data: bytes = b"OggS-voice", *, duration: int = 3,
                          chat_id: int | None = None) -> dict[str, Any]:
+        """Record and send a voice note with these bytes."""
         return await self._send_media("voice", data, chat_id=chat_id, duration=duration)
 
     async def send_photo(self, data: bytes = b"\xff\xd8photo", *, caption: str | None = None,
                          chat_id: int | None = None) -> dict[str, Any]:
+        """Send a photo with these bytes."""
         return await self._send_media("photo", data, chat_id=chat_id, caption=caption)
 
     async def send_document(self, data: bytes, *, file_name: str, mime_type: str | None = None,
                             caption: str | None = None, chat_id: int | None = None) -> dict[str, Any]:
+        """Send a file (a roster spreadsheet, say)."""
         return await self._send_media("document", data, chat_id=chat_id, caption=caption,
                                       file_name=file_name, mime_type=mime_type)
 
@@ -297,9 +309,11 @@ class SimUser:
         return await self.sandbox.callback_answer(tap.callback_query_id, timeout=timeout)
 
     async def block_bot(self) -> dict[str, Any]:
+        """Block the bot: sends to this person fail with 403 and the bot gets ``my_chat_member``."""
         return await self._one({"type": "block"})
 
     async def unblock_bot(self) -> dict[str, Any]:
+        """Unblock the bot."""
         return await self._one({"type": "unblock"})
 
     async def next_message(self, *, chat_id: int | None = None, timeout: float = 10.0) -> MessageView:
@@ -333,6 +347,7 @@ class SimUser:
 
     async def wait_for(self, predicate: Callable[[ChatView], bool], *, chat_id: int | None = None,
                        timeout: float = 10.0) -> ChatView:
+        """Wait until ``predicate`` holds for a chat (the private one by default)."""
         return await self.sandbox.wait_for(chat_id if chat_id is not None else self.id, predicate, timeout=timeout)
 
 
@@ -345,15 +360,19 @@ class SimGroup:
     title: str
 
     async def add_bot(self, by: SimUser, *, admin: bool = False) -> dict[str, Any]:
+        """``by`` adds the bot (as an administrator with ``admin``); the bot gets ``my_chat_member``."""
         return (await self.sandbox.act({"type": "add_bot", "user_id": by.id, "chat_id": self.id, "admin": admin}))[0]
 
     async def remove_bot(self, by: SimUser) -> dict[str, Any]:
+        """``by`` removes the bot; the bot gets ``my_chat_member``."""
         return (await self.sandbox.act({"type": "remove_bot", "user_id": by.id, "chat_id": self.id}))[0]
 
     async def join(self, user: SimUser) -> dict[str, Any]:
+        """``user`` joins; the bot sees the service message (and ``chat_member`` when admin)."""
         return (await self.sandbox.act({"type": "join", "user_id": user.id, "chat_id": self.id}))[0]
 
     async def leave(self, user: SimUser) -> dict[str, Any]:
+        """``user`` leaves; the bot sees the service message (and ``chat_member`` when admin)."""
         return (await self.sandbox.act({"type": "leave", "user_id": user.id, "chat_id": self.id}))[0]
 
     async def migrate(self, by: SimUser) -> SimGroup:
@@ -362,9 +381,11 @@ class SimGroup:
         return SimGroup(self.sandbox, result["new_chat_id"], self.title)
 
     async def view(self) -> ChatView:
+        """The group as its members see it now."""
         return await self.sandbox.chat(self.id)
 
     async def wait_for(self, predicate: Callable[[ChatView], bool], *, timeout: float = 10.0) -> ChatView:
+        """Wait until ``predicate`` holds for the group."""
         return await self.sandbox.wait_for(self.id, predicate, timeout=timeout)
 
 
@@ -382,15 +403,18 @@ class Batch:
         self.actions: list[dict[str, Any]] = []
 
     def send(self, user: SimUser, text: str, *, chat_id: int | None = None) -> Batch:
+        """Add a typed message by ``user``."""
         self.actions.append({"type": "send_text", "user_id": user.id, "text": text, "chat_id": chat_id})
         return self
 
     def tap(self, user: SimUser, text: str, *, chat_id: int | None = None, message_id: int | None = None) -> Batch:
+        """Add a tap on the inline button labelled ``text``."""
         self.actions.append({"type": "tap", "user_id": user.id, "text": text, "chat_id": chat_id,
                              "message_id": message_id})
         return self
 
     async def run(self) -> list[dict[str, Any]]:
+        """Send every collected action in one request; returns one result per action."""
         return await self.sandbox.act(*self.actions)
 
 

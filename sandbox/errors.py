@@ -26,6 +26,7 @@ class ApiError(SandboxError):
         self.parameters = parameters
 
     def to_body(self) -> dict[str, Any]:
+        """The JSON body Telegram sends for this error."""
         body: dict[str, Any] = {"ok": False, "error_code": self.error_code, "description": self.description}
         if self.parameters:
             body["parameters"] = self.parameters

@@ -30,6 +30,7 @@ class Fault:
     apply: bool = False
 
     def matches(self, method: str, chat_id: int | None) -> bool:
+        """Whether this fault has shots left and applies to this call."""
         if self.count <= 0:
             return False
         if self.method is not None and self.method.lower() != method.lower():

@@ -87,6 +87,7 @@ class SandboxServer:
         return self.base_url
 
     async def stop(self) -> None:
+        """Stop delivering updates and close the server."""
         await self.feed.close()
         if self._runner:
             await self._runner.cleanup()
