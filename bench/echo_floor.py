@@ -28,8 +28,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from sandbox import SandboxClient, SimUser
 
 TOKEN = "123456789:ECHO-floor-token"
@@ -183,24 +181,25 @@ async def measure_mode(mode: str, seconds: float, users: int,
     """Start a fresh sandbox and echo bot for ``mode``, run the closed loops, stop both."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
-    async with sandbox_process() as base_url:
-        # Keep-alive for every user's connection, so the driver does not churn sockets.
-        transport = httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=users + 10,
-                                                                 max_keepalive_connections=users + 10))
-        async with SandboxClient(base_url, transport=transport) as sandbox, \
-                bot_process(mode, base_url, sandbox):
-            people = [await sandbox.create_user(f"User{i}") for i in range(users)]
-            await asyncio.gather(*(p.start() for p in people))
-            await asyncio.gather(*(p.next_message(timeout=STARTUP_TIMEOUT) for p in people))
-            log(f"{mode}: {users} users started the bot; measuring for {seconds}s")
-            tally = Tally()
-            began = time.monotonic()
-            deadline = began + seconds
-            await asyncio.wait_for(
-                asyncio.gather(*(_user_loop(p, i, deadline, tally, messages_per_user)
-                                 for i, p in enumerate(people))),
-                seconds + 3 * REPLY_TIMEOUT)  # hard bound even if something hangs
-            result = _summary(tally, time.monotonic() - began)
+    async with sandbox_process() as base_url, contextlib.AsyncExitStack() as stack:
+        control = await stack.enter_async_context(SandboxClient(base_url))
+        await stack.enter_async_context(bot_process(mode, base_url, control))
+        # One client (one small connection pool) per person: httpcore scans its whole pool on
+        # every request, so a shared pool of ~50 connections made the driver the bottleneck.
+        clients = [await stack.enter_async_context(SandboxClient(base_url)) for _ in range(users)]
+        people = [await c.create_user(f"User{i}") for i, c in enumerate(clients)]
+        await asyncio.gather(*(p.start() for p in people))
+        await asyncio.gather(*(p.next_message(timeout=STARTUP_TIMEOUT) for p in people))
+        log(f"{mode}: {users} users started the bot; measuring for {seconds}s")
+        tally = Tally()
+        began = time.monotonic()
+        deadline = began + seconds
+        async with asyncio.timeout(seconds + 3 * REPLY_TIMEOUT):  # hard bound even if something hangs
+            await asyncio.gather(*(_user_loop(p, i, deadline, tally, messages_per_user)
+                                   for i, p in enumerate(people)))
+        result = _summary(tally, time.monotonic() - began)
+        if mode == "webhook":  # a retried push would hide inside the latencies
+            result["webhook_failures"] = (await control.webhook_stats())["failures"]
     log(f"{mode}: {result}")
     return result
 
@@ -245,7 +244,12 @@ def main(argv: list[str] | None = None) -> None:
     if args.run_bot:
         run_bot(args.run_bot, args.base_url, TOKEN)
         return
-    print(json.dumps(asyncio.run(_main(args))), flush=True)
+    try:
+        result = asyncio.run(_main(args))
+    except (asyncio.CancelledError, KeyboardInterrupt):  # subprocesses are already stopped
+        log("interrupted; no result")
+        sys.exit(143)
+    print(json.dumps(result), flush=True)
 
 
 if __name__ == "__main__":

@@ -329,8 +329,7 @@ class SimUser:
             for event in events:
                 self._cursor[chat] = event["seq"]
                 if event["kind"] == "message" and event["message"]["from_bot"]:
-                    view = await self.sandbox.chat(chat)
-                    return view.message(event["message"]["message_id"])
+                    return MessageView.from_json(event["message"])
 
     async def skip_to_now(self, *, chat_id: int | None = None) -> None:
         """Treat every message already in the chat as read by :meth:`next_message`."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +31,7 @@ DEFAULT_UPDATE_TYPES = (
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
 
-@dataclass
+@dataclass(eq=False)
 class QueuedUpdate:
     """One update waiting for the bot."""
 
@@ -119,7 +120,7 @@ class UpdateFeed:
         if offset is not None:
             self._confirm(offset)
         limit = max(1, min(100, limit or 100))
-        deadline = self.clock() + max(0.0, timeout)
+        deadline = time.monotonic() + max(0.0, timeout)  # the long poll waits real seconds
         while True:
             if generation != self._poll_generation:
                 raise ApiError(409, "Conflict: terminated by other getUpdates request; "
@@ -129,7 +130,7 @@ class UpdateFeed:
                 for entry in batch:
                     entry.delivered = True
                 return [entry.body() for entry in batch]
-            remaining = deadline - self.clock()
+            remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return []
             arrived = self._arrived
@@ -166,6 +167,8 @@ class UpdateFeed:
             raise bad_request("secret token contains unallowed characters")
         if not 1 <= max_connections <= 100:
             raise bad_request("bad webhook: max_connections must be between 1 and 100")
+        for entry in self.queue:  # fetched by polling but never confirmed: push them too
+            entry.delivered = False
         self.webhook = Webhook(url, secret_token, max_connections)
         self._poll_generation += 1  # a running getUpdates is ended by the webhook
         self._wake()
@@ -191,7 +194,8 @@ class UpdateFeed:
         return info
 
     async def start(self) -> None:
-        self._http = httpx.AsyncClient(timeout=httpx.Timeout(10.0))
+        self._http = httpx.AsyncClient(timeout=httpx.Timeout(10.0),
+                                       limits=httpx.Limits(max_connections=100, max_keepalive_connections=100))
         self._worker = asyncio.create_task(self._push_loop(), name="sandbox-webhook")
 
     async def close(self) -> None:
@@ -238,8 +242,7 @@ class UpdateFeed:
             error = f"Connection failed: {type(exc).__name__}"
         hook.deliveries += 1
         if ok:
-            if entry in self.queue:
-                self.queue.remove(entry)
+            self.queue = [queued for queued in self.queue if queued is not entry]
         else:
             hook.failures += 1
             hook.last_error_date = self.clock()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -283,20 +284,20 @@ class SandboxServer:
         except (ControlError, ValueError) as error:
             return _control_error(str(error), status=404)
         after = int(request.query.get("after", 0))
-        deadline = self.clock() + float(request.query.get("timeout", 0))
+        deadline = time.monotonic() + float(request.query.get("timeout", 0))  # a real wait, not sandbox time
         while True:
             events = events_after(chat, after)
-            remaining = deadline - self.clock()
+            remaining = deadline - time.monotonic()
             if events or remaining <= 0:
                 return _ok({"events": events, "last_seq": chat.events[-1].seq if chat.events else 0})
             await self.world.wait_for_change(remaining)
 
     async def _c_callback_answer(self, request: web.Request) -> web.Response:
         query_id = request.match_info["query_id"]
-        deadline = self.clock() + float(request.query.get("timeout", 0))
+        deadline = time.monotonic() + float(request.query.get("timeout", 0))
         while True:
             answer = self.world.callback_answers.get(query_id)
-            remaining = deadline - self.clock()
+            remaining = deadline - time.monotonic()
             if answer is not None or remaining <= 0:
                 return _ok({"answered": answer is not None, **(answer or {})})
             await self.world.wait_for_change(remaining)

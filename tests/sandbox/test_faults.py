@@ -194,3 +194,12 @@ async def test_webhook_retries_until_the_bot_is_up(server: SandboxServer, sandbo
         finally:
             await app.updater.stop()
             await app.stop()
+
+
+async def test_updates_fetched_but_unconfirmed_go_to_a_new_webhook(api: Api, server: SandboxServer,
+                                                                     sandbox: SandboxClient) -> None:
+    alice = await sandbox.create_user("Alice")
+    await alice.start()
+    assert len(await api.ok("getUpdates")) == 1  # fetched, never confirmed
+    async with running(build_tiny_bot(server), "webhook"):
+        assert (await alice.next_message()).text == "started"

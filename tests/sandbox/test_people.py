@@ -117,3 +117,12 @@ async def test_visible_command_menu_through_the_client(api: Api, sandbox: Sandbo
     bob = await sandbox.create_user("Bob", language_code="en")
     assert await sandbox.commands(alice) == [{"command": "request", "description": "我要求助"}]
     assert await sandbox.commands(bob) == [{"command": "request", "description": "New request"}]
+
+
+async def test_waits_use_real_time_even_when_sandbox_time_stands_still(clocked_server: SandboxServer) -> None:
+    async with clocked_server.client() as sandbox:
+        alice = await sandbox.create_user("Alice")
+        with pytest.raises(TimeoutError):
+            await alice.next_message(timeout=0.3)
+        tap = await sandbox.callback_answer("never-tapped", timeout=0.2)
+        assert not tap.answered

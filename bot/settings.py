@@ -1,0 +1,161 @@
+"""Configuration: a TOML file (``--config`` or ``VLOOP_CONFIG``, default ``config.toml``) with
+environment overrides (``VLOOP_`` prefix, ``__`` between levels, e.g. ``VLOOP_TELEGRAM__TOKEN``).
+
+Every key is documented in ``config.example.toml``.
+"""
+
+from __future__ import annotations
+
+import os
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_CATEGORIES = [
+    "delivery", "housekeeping", "consulting", "repair", "training", "mediation", "emergency", "other",
+]
+Language = Literal["zh", "en"]
+
+_config_file: ContextVar[Path | None] = ContextVar("config_file", default=None)
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message is one line meant for the operator."""
+
+
+def _check_http_url(value: str, key: str) -> str:
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ValueError(f"{key} must be an http(s) URL, got {value!r}")
+    return value
+
+
+class TelegramSettings(BaseModel):
+    token: SecretStr | None = None
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+
+    @field_validator("base_url", "base_file_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        return _check_http_url(value, "telegram.base_url")
+
+
+class DatabaseSettings(BaseModel):
+    url: str = "sqlite+aiosqlite:///volunteer-loop.sqlite3"
+    echo: bool = False
+
+
+class WebhookSettings(BaseModel):
+    listen: str = "127.0.0.1"
+    port: int = 8443
+    url: str | None = None
+    path: str = "telegram"
+    secret_token: SecretStr | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        return None if value is None else _check_http_url(value, "webhook.url")
+
+
+class OutboxSettings(BaseModel):
+    """How the sender paces itself under Telegram's limits (kept a little below them)."""
+
+    private_per_second: float = 1.0
+    group_per_minute: int = 20
+    global_per_second: int = 25
+    poll_interval: float = 0.5
+    max_attempts: int = 12
+    batch_size: int = 50
+
+
+class Settings(BaseSettings):
+    """Everything the bot needs to run; build it with :func:`load_settings`."""
+
+    model_config = SettingsConfigDict(env_prefix="VLOOP_", env_nested_delimiter="__", extra="forbid")
+
+    telegram: TelegramSettings = Field(default_factory=TelegramSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    webhook: WebhookSettings = Field(default_factory=WebhookSettings)
+    outbox: OutboxSettings = Field(default_factory=OutboxSettings)
+    admins: list[int] = Field(default_factory=list)
+    coordinators_chat_id: int | None = None
+    timezone: str = "Asia/Shanghai"
+    default_language: Language = "zh"
+    categories: list[str] = Field(default_factory=lambda: list(DEFAULT_CATEGORIES))
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {value!r}") from None
+        return value
+
+    @field_validator("categories")
+    @classmethod
+    def _categories(cls, value: list[str]) -> list[str]:
+        if not value or any(not c.isidentifier() or len(c) > 20 for c in value):
+            raise ValueError("categories must be short identifiers such as 'repair'")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Precedence: explicit arguments, then the environment, then the TOML file.
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=_config_file.get())
+
+
+def config_path(explicit: str | Path | None = None) -> Path:
+    """The TOML file to read: ``--config``, else ``VLOOP_CONFIG``, else ``config.toml``."""
+    return Path(explicit or os.environ.get("VLOOP_CONFIG") or "config.toml")
+
+
+def load_settings(path: str | Path | None = None, **overrides: object) -> Settings:
+    """Read the configuration; raises :class:`ConfigError` with one readable line on a problem."""
+    file = config_path(path)
+    if path is not None and not file.is_file():
+        raise ConfigError(f"config file {file} does not exist")
+    token = _config_file.set(file if file.is_file() else None)
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(f"config error in {where}: {first['msg']}") from None
+    except ValueError as error:  # malformed TOML
+        raise ConfigError(f"cannot read {file}: {error}") from None
+    finally:
+        _config_file.reset(token)
+
+
+def require_token(settings: Settings) -> str:
+    """The bot token, or a :class:`ConfigError` telling the operator where to put it."""
+    if settings.telegram.token is None or not settings.telegram.token.get_secret_value().strip():
+        raise ConfigError(
+            "no bot token: set telegram.token in config.toml or the VLOOP_TELEGRAM__TOKEN "
+            "environment variable (get one from @BotFather)"
+        )
+    return settings.telegram.token.get_secret_value()
