@@ -126,3 +126,15 @@ async def test_waits_use_real_time_even_when_sandbox_time_stands_still(clocked_s
             await alice.next_message(timeout=0.3)
         tap = await sandbox.callback_answer("never-tapped", timeout=0.2)
         assert not tap.answered
+
+
+async def test_group_admins_and_usernames(api: Api, sandbox: SandboxClient) -> None:
+    owner = await sandbox.create_user("Owner", username="owner_li")
+    leader = await sandbox.create_user("Leader", username="leader_wang")
+    group = await sandbox.create_group("Team", creator=owner, admins=[leader])
+    admins = await api.ok("getChatAdministrators", chat_id=group.id)
+    assert {(a["user"]["username"], a["status"]) for a in admins} == {
+        ("owner_li", "creator"), ("leader_wang", "administrator")}
+    await leader.start()
+    sent = await api.ok("sendMessage", chat_id="@leader_wang", text="hi")
+    assert sent["chat"]["id"] == leader.id and sent["chat"]["username"] == "leader_wang"
