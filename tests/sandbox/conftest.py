@@ -28,6 +28,13 @@ async def tiny_bot(request: pytest.FixtureRequest, server: SandboxServer) -> Asy
         yield request.param
 
 
+def started_user(server: SandboxServer, name: str = "Alice") -> int:
+    """A simulated person who has pressed Start (so the bot may write to them)."""
+    person = server.people.create_user(name)
+    server.people.start(person.id)
+    return person.id
+
+
 class FakeClock:
     """A clock tests move by hand, so flood windows and message ages need no sleeping."""
 

@@ -9,14 +9,8 @@ from telegram.request import HTTPXRequest
 
 from sandbox import SandboxClient, SandboxServer
 
-from .conftest import Api, FakeClock
+from .conftest import Api, FakeClock, started_user
 from .tinybot import build_tiny_bot, running
-
-
-def started_user(server: SandboxServer, name: str = "Alice") -> int:
-    person = server.people.create_user(name)
-    server.people.start(person.id)
-    return person.id
 
 
 async def test_injected_429_opens_a_retry_window(clocked_api: Api, clocked_server: SandboxServer,

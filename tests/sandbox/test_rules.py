@@ -11,13 +11,7 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken
 
 from sandbox import SandboxServer
 
-from .conftest import Api, FakeClock
-
-
-def started_user(server: SandboxServer, name: str = "Alice") -> int:
-    person = server.people.create_user(name)
-    server.people.start(person.id)
-    return person.id
+from .conftest import Api, FakeClock, started_user
 
 
 def keyboard(data: str) -> dict:
