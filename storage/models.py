@@ -111,6 +111,7 @@ class Order(Base):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
     volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     hours: Mapped[float | None]
+    round: Mapped[int] = mapped_column(Integer, default=1)  # +1 each time a poor rating reopens it
     card_outbox_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
@@ -133,9 +134,11 @@ class Rating(Base):
     """A resident's verdict on a finished order: stars, or "not solved", and a comment."""
 
     __tablename__ = "ratings"
+    __table_args__ = (UniqueConstraint("order_id", "round"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    round: Mapped[int] = mapped_column(Integer, default=1)
     resident_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     stars: Mapped[int | None]
     solved: Mapped[bool] = mapped_column(Boolean, default=True)

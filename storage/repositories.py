@@ -1,0 +1,291 @@
+"""Repositories: queries and conditional updates over one session. They never commit.
+
+State changes that can race (an order changing status, a volunteer approved, an outbox row
+claimed) are single conditional ``UPDATE … WHERE status IN (…)`` statements whose row count says
+who won; nothing here reads a row and then writes it back in Python.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import CursorResult, Select, and_, delete, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .clock import Clock
+from .models import (
+    Dialog,
+    Order,
+    OrderEvent,
+    OutboxMessage,
+    Rating,
+    Team,
+    User,
+    Volunteer,
+)
+
+
+class _Repository:
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        self.session = session
+        self.clock = clock
+
+    async def _rowcount(self, statement: Any) -> int:
+        result: CursorResult[Any] = await self.session.execute(statement)  # type: ignore[assignment]
+        return result.rowcount
+
+    def _insert(self, table: Any) -> Any:
+        """An INSERT that can skip conflicting rows on either backend."""
+        dialect = self.session.bind.dialect.name if self.session.bind else "sqlite"
+        return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+class UserRepository(_Repository):
+    async def ensure(self, telegram_id: int, first_name: str, language: str | None = None) -> User:
+        """The user with this Telegram id, created on first contact (safe against a concurrent insert)."""
+        await self.session.execute(
+            self._insert(User).values(telegram_id=telegram_id, first_name=first_name[:128],
+                                      language=language, created_at=self.clock())
+            .on_conflict_do_nothing(index_elements=["telegram_id"])
+        )
+        user = await self.by_telegram_id(telegram_id)
+        assert user is not None
+        if first_name and user.first_name != first_name[:128]:
+            user.first_name = first_name[:128]
+        return user
+
+    async def by_telegram_id(self, telegram_id: int) -> User | None:
+        return await self.session.scalar(select(User).where(User.telegram_id == telegram_id))
+
+    async def get(self, user_id: int) -> User | None:
+        return await self.session.get(User, user_id)
+
+    async def coordinators(self) -> Sequence[User]:
+        return (await self.session.scalars(select(User).where(User.is_coordinator).order_by(User.id))).all()
+
+    async def set_reachable(self, telegram_id: int, reachable: bool) -> bool:
+        """Flip the unreachable flag; True when it changed (so a change is reported once)."""
+        return await self._rowcount(
+            update(User).where(User.telegram_id == telegram_id, User.unreachable == reachable)
+            .values(unreachable=not reachable)
+        ) > 0
+
+
+class TeamRepository(_Repository):
+    async def add(self, code: str, name: str, categories: list[str]) -> Team:
+        team = Team(code=code, name=name, categories=categories, created_at=self.clock())
+        self.session.add(team)
+        await self.session.flush()
+        return team
+
+    async def get(self, team_id: int) -> Team | None:
+        return await self.session.get(Team, team_id)
+
+    async def by_code(self, code: str) -> Team | None:
+        return await self.session.scalar(select(Team).where(func.lower(Team.code) == code.lower()))
+
+    async def by_chat(self, chat_id: int) -> Team | None:
+        return await self.session.scalar(select(Team).where(Team.chat_id == chat_id))
+
+    async def active(self) -> Sequence[Team]:
+        return (await self.session.scalars(select(Team).where(Team.active).order_by(Team.id))).all()
+
+    async def for_category(self, category: str) -> list[Team]:
+        return [t for t in await self.active() if category in t.categories]
+
+    async def bind_chat(self, team_id: int, chat_id: int) -> None:
+        await self.session.execute(update(Team).where(Team.chat_id == chat_id).values(chat_id=None))
+        await self.session.execute(update(Team).where(Team.id == team_id).values(chat_id=chat_id))
+
+    async def unbind_chat(self, chat_id: int) -> Team | None:
+        team = await self.by_chat(chat_id)
+        if team is not None:
+            team.chat_id = None
+        return team
+
+    async def move_chat(self, old_chat_id: int, new_chat_id: int) -> bool:
+        return await self._rowcount(update(Team).where(Team.chat_id == old_chat_id).values(chat_id=new_chat_id)) > 0
+
+
+class VolunteerRepository(_Repository):
+    async def add(self, user_id: int, team_id: int, name: str, phone: str) -> Volunteer:
+        existing = await self.session.scalar(
+            select(Volunteer).where(Volunteer.user_id == user_id, Volunteer.team_id == team_id))
+        if existing is not None:
+            existing.name, existing.phone = name, phone
+            if existing.status == "rejected":
+                existing.status = "pending"
+            await self.session.flush()
+            return existing
+        volunteer = Volunteer(user_id=user_id, team_id=team_id, name=name, phone=phone, created_at=self.clock())
+        self.session.add(volunteer)
+        await self.session.flush()
+        return volunteer
+
+    async def get(self, volunteer_id: int) -> Volunteer | None:
+        return await self.session.get(Volunteer, volunteer_id)
+
+    async def decide(self, volunteer_id: int, approve: bool) -> bool:
+        """Approve or reject a pending registration; False if someone already decided."""
+        return await self._rowcount(
+            update(Volunteer).where(Volunteer.id == volunteer_id, Volunteer.status == "pending")
+            .values(status="approved" if approve else "rejected", decided_at=self.clock())
+        ) > 0
+
+    async def approved(self, user_id: int, team_id: int) -> Volunteer | None:
+        return await self.session.scalar(select(Volunteer).where(
+            Volunteer.user_id == user_id, Volunteer.team_id == team_id, Volunteer.status == "approved"))
+
+    async def of_user(self, user_id: int) -> Sequence[Volunteer]:
+        return (await self.session.scalars(select(Volunteer).where(Volunteer.user_id == user_id))).all()
+
+
+class OrderRepository(_Repository):
+    async def add(self, **fields: Any) -> Order:
+        now = self.clock()
+        order = Order(created_at=now, updated_at=now, **fields)
+        self.session.add(order)
+        await self.session.flush()
+        return order
+
+    async def get(self, order_id: int) -> Order | None:
+        return await self.session.get(Order, order_id, populate_existing=True)
+
+    async def transition(self, order_id: int, from_statuses: Iterable[str], to_status: str,
+                         *, where: dict[str, Any] | None = None, **values: Any) -> bool:
+        """Move an order to ``to_status`` only if it is in one of ``from_statuses`` (and matches
+        ``where``); returns whether this call made the change."""
+        conditions = [Order.id == order_id, Order.status.in_(list(from_statuses))]
+        conditions += [getattr(Order, column) == value for column, value in (where or {}).items()]
+        changed = await self._rowcount(
+            update(Order).where(and_(*conditions))
+            .values(status=to_status, updated_at=self.clock(), **values)
+            .execution_options(synchronize_session=False)
+        )
+        return changed > 0
+
+    async def of_resident(self, resident_id: int, limit: int = 10) -> Sequence[Order]:
+        return (await self.session.scalars(
+            select(Order).where(Order.resident_id == resident_id).order_by(Order.id.desc()).limit(limit))).all()
+
+    async def with_status(self, statuses: Iterable[str], limit: int = 50) -> Sequence[Order]:
+        return (await self.session.scalars(
+            select(Order).where(Order.status.in_(list(statuses))).order_by(Order.id).limit(limit))).all()
+
+    async def record(self, order_id: int, actor_id: int | None, event: str, **detail: Any) -> None:
+        """Append to the audit log."""
+        self.session.add(OrderEvent(order_id=order_id, actor_id=actor_id, event=event, detail=detail,
+                                    created_at=self.clock()))
+
+    async def events(self, order_id: int) -> Sequence[OrderEvent]:
+        return (await self.session.scalars(
+            select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id))).all()
+
+
+class RatingRepository(_Repository):
+    async def add(self, order_id: int, round_: int, resident_id: int, *, stars: int | None,
+                  solved: bool) -> bool:
+        """Record a rating; False if this round of the order was already rated."""
+        result = await self.session.execute(
+            self._insert(Rating).values(order_id=order_id, round=round_, resident_id=resident_id,
+                                        stars=stars, solved=solved, created_at=self.clock())
+            .on_conflict_do_nothing(index_elements=["order_id", "round"])
+        )
+        return result.rowcount > 0  # type: ignore[attr-defined]
+
+    async def get(self, order_id: int, round_: int) -> Rating | None:
+        return await self.session.scalar(select(Rating).where(Rating.order_id == order_id, Rating.round == round_))
+
+
+class DialogRepository(_Repository):
+    async def get(self, user_id: int) -> Dialog | None:
+        return await self.session.get(Dialog, user_id, populate_existing=True)
+
+    async def set(self, user_id: int, flow: str, step: str, data: dict[str, Any]) -> None:
+        dialog = await self.get(user_id)
+        if dialog is None:
+            self.session.add(Dialog(user_id=user_id, flow=flow, step=step, data=dict(data), updated_at=self.clock()))
+        else:
+            dialog.flow, dialog.step, dialog.data, dialog.updated_at = flow, step, dict(data), self.clock()
+        await self.session.flush()
+
+    async def clear(self, user_id: int) -> None:
+        await self.session.execute(delete(Dialog).where(Dialog.user_id == user_id))
+
+
+class OutboxRepository(_Repository):
+    async def send(self, chat_id: int, payload: dict[str, Any], *, recipient_user_id: int | None = None,
+                   method: str = "sendMessage") -> OutboxMessage:
+        """Queue a new message; returns the row, whose id later edits refer to."""
+        row = OutboxMessage(kind="send", chat_id=chat_id, recipient_user_id=recipient_user_id,
+                            payload={"method": method, **payload}, not_before=self.clock(),
+                            created_at=self.clock())
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def edit(self, target_id: int, payload: dict[str, Any]) -> OutboxMessage:
+        """Queue an edit of the message a queued send created; older unsent edits are superseded."""
+        target = await self.session.get(OutboxMessage, target_id)
+        assert target is not None
+        await self.session.execute(
+            update(OutboxMessage).where(OutboxMessage.target_id == target_id, OutboxMessage.status == "pending")
+            .values(status="superseded"))
+        row = OutboxMessage(kind="edit", chat_id=target.chat_id, target_id=target_id,
+                            payload={"method": "editMessageText", **payload}, not_before=self.clock(),
+                            created_at=self.clock())
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    def _due(self, now: dt.datetime) -> Select[tuple[OutboxMessage]]:
+        return select(OutboxMessage).where(
+            or_(and_(OutboxMessage.status == "pending", OutboxMessage.not_before <= now),
+                and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now)),
+        ).order_by(OutboxMessage.id)
+
+    async def due(self, now: dt.datetime, limit: int) -> Sequence[OutboxMessage]:
+        """Rows ready to send (and rows whose sender's claim expired), oldest first."""
+        return (await self.session.scalars(self._due(now).limit(limit))).all()
+
+    async def claim(self, row_id: int, now: dt.datetime, lease: dt.timedelta) -> bool:
+        """Take a row for sending; False if another sender took it first."""
+        return await self._rowcount(
+            update(OutboxMessage).where(
+                OutboxMessage.id == row_id,
+                or_(and_(OutboxMessage.status == "pending", OutboxMessage.not_before <= now),
+                    and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now)))
+            .values(status="sending", claimed_until=now + lease, attempts=OutboxMessage.attempts + 1)
+        ) > 0
+
+    async def get(self, row_id: int) -> OutboxMessage | None:
+        return await self.session.get(OutboxMessage, row_id, populate_existing=True)
+
+    async def mark_sent(self, row_id: int, chat_id: int, message_id: int | None) -> None:
+        await self.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == row_id)
+            .values(status="sent", sent_chat_id=chat_id, message_id=message_id, sent_at=self.clock(), error=None))
+
+    async def retry_later(self, row_id: int, not_before: dt.datetime, error: str) -> None:
+        await self.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == row_id)
+            .values(status="pending", not_before=not_before, claimed_until=None, error=error[:256]))
+
+    async def fail(self, row_id: int, error: str) -> None:
+        await self.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == row_id)
+            .values(status="failed", claimed_until=None, error=error[:256]))
+
+    async def move_chat(self, old_chat_id: int, new_chat_id: int) -> None:
+        """A group became a supergroup: unsent rows follow it to the new id."""
+        await self.session.execute(
+            update(OutboxMessage).where(OutboxMessage.chat_id == old_chat_id,
+                                        OutboxMessage.status.in_(["pending", "sending"]))
+            .values(chat_id=new_chat_id))
+
+    async def pending_count(self) -> int:
+        return await self.session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status.in_(["pending", "sending"]))) or 0

@@ -1,0 +1,79 @@
+"""The unit of work: one session and its repositories; rolls back unless committed.
+
+With an ``update_key`` (the inbound Telegram update), the key is recorded at the start of the
+transaction. A second delivery of the same update then fails to insert it and gets
+:class:`DuplicateUpdate`, so its effects can never be applied twice, and the key commits or rolls
+back together with the effects of the first delivery.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import TracebackType
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from .clock import Clock, utc_now
+from .models import ProcessedUpdate
+from .repositories import (
+    DialogRepository,
+    OrderRepository,
+    OutboxRepository,
+    RatingRepository,
+    TeamRepository,
+    UserRepository,
+    VolunteerRepository,
+)
+
+
+class DuplicateUpdate(Exception):
+    """This inbound update was already handled (or is being handled right now)."""
+
+
+class UnitOfWork:
+    """``async with UnitOfWork(...) as uow: ...; await uow.commit()``."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, clock: Clock = utc_now,
+                 update_key: str | None = None) -> None:
+        self._sessions = sessions
+        self.clock = clock
+        self.update_key = update_key
+        self.committed = False
+
+    def now(self) -> dt.datetime:
+        return self.clock()
+
+    async def __aenter__(self) -> UnitOfWork:
+        self.session = self._sessions()
+        self.users = UserRepository(self.session, self.clock)
+        self.teams = TeamRepository(self.session, self.clock)
+        self.volunteers = VolunteerRepository(self.session, self.clock)
+        self.orders = OrderRepository(self.session, self.clock)
+        self.ratings = RatingRepository(self.session, self.clock)
+        self.dialogs = DialogRepository(self.session, self.clock)
+        self.outbox = OutboxRepository(self.session, self.clock)
+        if self.update_key is not None:
+            try:
+                self.session.add(ProcessedUpdate(key=self.update_key, seen_at=self.now()))
+                await self.session.flush()
+            except IntegrityError:
+                await self.session.rollback()
+                await self.session.close()
+                raise DuplicateUpdate(self.update_key) from None
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        try:
+            if not self.committed:
+                await self.session.rollback()
+        finally:
+            await self.session.close()
+
+    async def commit(self) -> None:
+        await self.session.commit()
+        self.committed = True
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
