@@ -1,19 +1,109 @@
-"""The ``volunteer-loop`` command."""
+"""The ``volunteer-loop`` command: ``run`` the bot, ``db upgrade`` the schema.
+
+A configuration or database problem ends the command with one line on stderr and exit status 2,
+never a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import logging
+import sys
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from storage.db import DatabaseUrlError, create_engine
+from storage.migrate import upgrade
 
 from . import __version__
+from .settings import ConfigError, Settings, WebhookSettings, load_settings, require_token
+
+
+class CliError(Exception):
+    """Ends the command with its message."""
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="volunteer-loop", description="Volunteer Loop Telegram bot")
     parser.add_argument("--version", action="version", version=f"volunteer-loop {__version__}")
+    parser.add_argument("--config", help="TOML configuration file (default: $VLOOP_CONFIG or config.toml)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run the bot (long polling unless --webhook)")
+    run.add_argument("--webhook", action="store_true", help="receive updates by webhook instead of polling")
+    run.add_argument("--listen", help="webhook: address to listen on (default from config, 127.0.0.1)")
+    run.add_argument("--port", type=int, help="webhook: port to listen on (default from config, 8443)")
+    run.add_argument("--url", help="webhook: public URL Telegram posts to")
+    run.add_argument("--secret-token", help="webhook: secret Telegram sends back in every request")
+    db = commands.add_parser("db", help="database maintenance")
+    db.add_argument("action", choices=["upgrade"], help="upgrade: migrate the schema to the newest version")
     return parser
+
+
+def _safe_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - only for a message
+        return "(unparsable URL)"
+
+
+async def migrate(settings: Settings) -> None:
+    """Upgrade the schema, turning connection failures into one readable line."""
+    try:
+        engine = create_engine(settings.database.url, echo=settings.database.echo)
+    except DatabaseUrlError as error:
+        raise CliError(str(error)) from None
+    try:
+        await upgrade(engine)
+    except (OSError, OperationalError, DBAPIError) as error:
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        raise CliError(f"cannot reach the database {_safe_url(settings.database.url)}: {reason}") from None
+    finally:
+        await engine.dispose()
+
+
+def webhook_settings(settings: Settings, args: argparse.Namespace) -> WebhookSettings:
+    values = settings.webhook.model_dump()
+    for key in ("listen", "port", "url", "secret_token"):
+        if getattr(args, key) is not None:
+            values[key] = getattr(args, key)
+    try:
+        hook = WebhookSettings(**values)
+    except ValueError as error:
+        raise CliError(f"webhook settings: {error}") from None
+    if not hook.url:
+        raise CliError("webhook mode needs a public URL: --url or webhook.url in the config")
+    return hook
+
+
+async def run_bot(settings: Settings, webhook: WebhookSettings | None) -> None:
+    from .app import build_application
+    from .runner import serve
+
+    await migrate(settings)
+    await serve(build_application(settings), webhook=webhook)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
-    build_parser().parse_args(argv)
-    return 0
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the bot token in URLs
+    try:
+        settings = load_settings(args.config)
+        if args.command == "db":
+            asyncio.run(migrate(settings))
+            print("database is up to date")
+            return 0
+        require_token(settings)
+        webhook = webhook_settings(settings, args) if args.webhook else None
+        asyncio.run(run_bot(settings, webhook))
+        return 0
+    except (ConfigError, CliError) as error:
+        print(f"volunteer-loop: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

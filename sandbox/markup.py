@@ -116,7 +116,7 @@ def check_reply_markup(markup: Any) -> dict[str, Any] | None:
         for row in rows:
             for button in row:
                 _check_inline_button(button)
-        return markup
+        return markup if any(rows) else None  # an empty keyboard is no keyboard
     if "keyboard" in markup:
         rows = markup["keyboard"]
         if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):

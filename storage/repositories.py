@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import CursorResult, Select, and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from .clock import Clock
 from .models import (
@@ -285,6 +286,32 @@ class OutboxRepository(_Repository):
             update(OutboxMessage).where(OutboxMessage.chat_id == old_chat_id,
                                         OutboxMessage.status.in_(["pending", "sending"]))
             .values(chat_id=new_chat_id))
+
+    async def heads(self, now: dt.datetime, limit: int, *, exclude_chats: Iterable[int] = ()) -> Sequence[OutboxMessage]:
+        """Due rows that are first in line for their chat: no older row to the same chat is still
+        pending or being sent (so a chat's rows go out in order). At most one row per chat."""
+        earlier = aliased(OutboxMessage)
+        queued_before = select(earlier.id).where(
+            earlier.chat_id == OutboxMessage.chat_id, earlier.id < OutboxMessage.id,
+            earlier.status.in_(["pending", "sending"])).exists()
+        statement = self._due(now).where(~queued_before)
+        excluded = list(exclude_chats)
+        if excluded:
+            statement = statement.where(OutboxMessage.chat_id.not_in(excluded))
+        return (await self.session.scalars(statement.limit(limit))).all()
+
+    async def postpone(self, row_id: int, not_before: dt.datetime, error: str | None = None) -> None:
+        """Put a claimed row back without counting the claim as an attempt (flood wait, migration)."""
+        await self.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == row_id, OutboxMessage.status == "sending")
+            .values(status="pending", not_before=not_before, claimed_until=None,
+                    attempts=OutboxMessage.attempts - 1, error=None if error is None else error[:256]))
+
+    async def fail_pending(self, chat_id: int, error: str) -> int:
+        """Fail every row still waiting for this chat (the bot was blocked or removed); how many."""
+        return await self._rowcount(
+            update(OutboxMessage).where(OutboxMessage.chat_id == chat_id, OutboxMessage.status == "pending")
+            .values(status="failed", claimed_until=None, error=error[:256]))
 
     async def pending_count(self) -> int:
         return await self.session.scalar(

@@ -61,6 +61,11 @@ class UnitOfWork:
                 await self.session.rollback()
                 await self.session.close()
                 raise DuplicateUpdate(self.update_key) from None
+            except BaseException:
+                # __aexit__ will not run: give the connection (and on SQLite the write lock that
+                # BEGIN IMMEDIATE took) back now, also when cancelled while waiting for the lock.
+                await self.session.close()
+                raise
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

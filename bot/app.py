@@ -1,0 +1,101 @@
+"""The composition root: ``build_application(settings, request=None)`` wires everything."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
+from telegram.request import BaseRequest
+
+from storage.clock import Clock, utc_now
+from storage.db import create_engine, session_factory
+from storage.uow import UnitOfWork
+
+from .context import BotContext, BotData, Deps
+from .handlers import register_all
+from .i18n import LANGUAGES, N_, I18n
+from .notify import Notifier
+from .outbox import OutboxSender
+from .services import people
+from .services.call import Call, ServiceConfig
+from .settings import Settings, require_token
+
+log = logging.getLogger(__name__)
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+COMMANDS = [
+    ("request", N_("New request")),
+    ("my", N_("My requests")),
+    ("join", N_("Register as a volunteer")),
+    ("language", N_("Language / 语言")),
+    ("help", N_("Help")),
+]
+
+BotApplication = Application[Any, BotContext, Any, Any, BotData, Any]
+
+
+def service_config(settings: Settings) -> ServiceConfig:
+    return ServiceConfig(admins=frozenset(settings.admins), categories=tuple(settings.categories),
+                         coordinators_chat_id=settings.coordinators_chat_id,
+                         default_language=settings.default_language, timezone=settings.tz)
+
+
+def build_application(settings: Settings, request: BaseRequest | None = None, *,
+                      clock: Clock = utc_now) -> BotApplication:
+    """The bot, ready to run; ``request`` replaces the network (tests, local Bot API servers)."""
+    engine = create_engine(settings.database.url, echo=settings.database.echo)
+    deps = Deps(settings=settings, config=service_config(settings), i18n=I18n(settings.default_language),
+                engine=engine, sessions=session_factory(engine), clock=clock)
+    builder = (ApplicationBuilder().token(require_token(settings))
+               .base_url(settings.telegram.base_url).base_file_url(settings.telegram.base_file_url)
+               .context_types(ContextTypes(context=BotContext, bot_data=BotData))
+               .post_init(_post_init).post_stop(_post_stop).post_shutdown(_post_shutdown))
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    application: BotApplication = builder.build()  # type: ignore[assignment]
+    application.bot_data.deps = deps
+    register_all(application)
+    application.add_error_handler(_on_error)
+    return application
+
+
+async def _post_init(application: BotApplication) -> None:
+    deps = application.bot_data.deps
+    assert deps is not None
+
+    async def on_unreachable(uow: UnitOfWork, chat_id: int) -> None:
+        user = await uow.users.by_telegram_id(chat_id)
+        if user is not None:
+            call = Call(uow, Notifier(uow, deps.i18n, deps.config), deps.config, user)
+            await people.tell_if_volunteer_unreachable(call, user)
+
+    deps.sender = OutboxSender(application.bot, deps.uow, deps.settings.outbox, clock=deps.clock,
+                               on_unreachable=on_unreachable)
+    deps.extra["sender_task"] = asyncio.create_task(deps.sender.run(), name="outbox-sender")
+    for language in LANGUAGES:
+        commands = [BotCommand(name, deps.i18n.gettext(language, text)) for name, text in COMMANDS]
+        await application.bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats(),
+                                              language_code=None if language == "en" else language)
+
+
+async def _post_stop(application: BotApplication) -> None:
+    deps = application.bot_data.deps
+    if deps is not None and deps.sender is not None:
+        await deps.sender.stop()
+        task = deps.extra.pop("sender_task", None)
+        if task is not None:
+            await asyncio.gather(task, return_exceptions=True)
+
+
+async def _post_shutdown(application: BotApplication) -> None:
+    deps = application.bot_data.deps
+    if deps is not None:
+        await deps.engine.dispose()
+
+
+async def _on_error(update: object, context: BotContext) -> None:
+    # Only ids: update contents may hold phone numbers or addresses.
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error("error while handling update %s", update_id, exc_info=context.error)

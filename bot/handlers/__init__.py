@@ -1,0 +1,24 @@
+"""Telegram adapters: each module turns updates of one flow into service calls.
+
+Every module exposes ``register(application)`` (commands and messages) and ``CALLBACKS``
+(button action → coroutine); :func:`register_all` wires them in handler groups.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram.ext import Application
+
+from . import buttons, dispatch, groups, people, private_input, requests, start, volunteers
+
+FLOW_MODULES = (start, requests, dispatch, volunteers, people, groups)
+
+
+def register_all(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    callbacks = {}
+    for module in FLOW_MODULES:
+        module.register(application)
+        callbacks.update(module.CALLBACKS)
+    buttons.register(application, callbacks)
+    private_input.register(application)  # last: free text that no command or menu button took

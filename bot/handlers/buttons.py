@@ -1,0 +1,55 @@
+"""One entry point for every inline button: parse the callback data, answer the tap at once with
+the outcome (an alert for a refusal), and never trust the data beyond what the service checks."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from telegram import Update
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler
+
+from .. import callbacks as cb
+from ..context import BotContext
+from ..i18n import N_, language_of
+from ..services.call import Call
+from .common import run
+
+log = logging.getLogger(__name__)
+ButtonAction = Callable[[Call, cb.Button, Update], Awaitable[str | None]]
+OUT_OF_DATE = N_("This button is out of date.")
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any], actions: dict[str, ButtonAction]) -> None:
+    async def on_button(update: Update, context: BotContext) -> None:
+        query = update.callback_query
+        assert query is not None
+        parsed = cb.unpack(query.data)
+        handler = actions.get(parsed.action) if parsed else None
+        if parsed is None or handler is None:
+            log.warning("unknown callback data from user %s", query.from_user.id)
+            language = language_of(query.from_user.language_code, context.deps.config.default_language)
+            await _answer(query, context.deps.i18n.gettext(language, OUT_OF_DATE), alert=True)
+            return
+        try:
+            outcome = await run(update, context, lambda call: handler(call, parsed, update), refuse_in_chat=False)
+        except (ValueError, IndexError):
+            outcome = None
+        if outcome is None:
+            language = language_of(query.from_user.language_code, context.deps.config.default_language)
+            await _answer(query, context.deps.i18n.gettext(language, OUT_OF_DATE), alert=True)
+        elif outcome.refusal:
+            await _answer(query, outcome.refusal, alert=True)
+        else:
+            await _answer(query, outcome.result if isinstance(outcome.result, str) else None, alert=False)
+
+    application.add_handler(CallbackQueryHandler(on_button))  # type: ignore[arg-type]
+
+
+async def _answer(query: Any, text: str | None, *, alert: bool) -> None:
+    try:
+        await query.answer(text[:200] if text else None, show_alert=alert)
+    except BadRequest as error:  # a duplicate delivery, or a tap answered too late
+        log.info("callback answer refused: %s", error.message)

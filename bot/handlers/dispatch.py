@@ -1,0 +1,55 @@
+"""Coordinators: dispatch buttons, rejection with a reason, /orders and /dispatch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application, CommandHandler
+
+from .. import callbacks as cb
+from ..context import BotContext
+from ..i18n import N_
+from ..services import orders
+from ..services.call import Call
+from ..services.errors import InvalidInput
+from .common import run
+
+
+async def dispatch_button(call: Call, button: cb.Button, update: Update) -> str | None:
+    team = await orders.dispatch(call, button.int_arg(0), button.int_arg(1))
+    return call.notify.tr(call.user)(N_("Sent to {team}."), team=team.name)
+
+
+async def reject_button(call: Call, button: cb.Button, update: Update) -> str | None:
+    await orders.ask_reject_reason(call, button.int_arg(0))
+    return call.notify.tr(call.user)(N_("I asked you for the reason in our private chat."))
+
+
+async def reject_reason_button(call: Call, button: cb.Button, update: Update) -> str | None:
+    await orders.reject(call, button.int_arg(0), button.args[1])
+    return None
+
+
+CALLBACKS = {cb.DISPATCH: dispatch_button, cb.REJECT: reject_button, cb.REJECT_REASON: reject_reason_button}
+
+
+async def on_orders(update: Update, context: BotContext) -> None:
+    chat_id = update.effective_chat.id if update.effective_chat else 0
+    await run(update, context, lambda call: orders.list_open(call, chat_id))
+
+
+async def on_dispatch(update: Update, context: BotContext) -> None:
+    args = context.args or []
+
+    async def act(call: Call) -> None:
+        if len(args) != 2 or not args[0].lstrip("#").isdigit():
+            raise InvalidInput(N_("Usage: /dispatch NUMBER TEAM_CODE"))
+        await orders.dispatch(call, int(args[0].lstrip("#")), args[1])
+
+    await run(update, context, act)
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    application.add_handler(CommandHandler("orders", on_orders))
+    application.add_handler(CommandHandler("dispatch", on_dispatch))

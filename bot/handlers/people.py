@@ -1,0 +1,94 @@
+"""People and teams: /coordinator, /team, /link, /join and the coordinators' approvals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application, CommandHandler, filters
+
+from .. import callbacks as cb
+from ..context import BotContext
+from ..i18n import N_
+from ..services import people
+from ..services.call import Call
+from ..services.errors import InvalidInput
+from .common import run
+
+
+async def on_coordinator(update: Update, context: BotContext) -> None:
+    """``/coordinator add|remove`` replying to someone's message, or with their user id."""
+    message = update.effective_message
+    args = context.args or []
+    assert message is not None
+
+    async def act(call: Call) -> None:
+        call.require_admin()
+        if not args or args[0] not in ("add", "remove"):
+            raise InvalidInput(N_("Usage: /coordinator add|remove USER_ID (or reply to their message)"))
+        replied = message.reply_to_message.from_user if message.reply_to_message else None
+        if replied is not None and not replied.is_bot:
+            target_id, name = replied.id, replied.first_name
+        elif len(args) == 2 and args[1].isdigit():
+            target_id, name = int(args[1]), ""
+        else:
+            raise InvalidInput(N_("Usage: /coordinator add|remove USER_ID (or reply to their message)"))
+        await people.set_coordinator(call, target_id, name, args[0] == "add")
+
+    await run(update, context, act)
+
+
+async def on_team(update: Update, context: BotContext) -> None:
+    """``/team add <code> <name> <category…>``."""
+    args = context.args or []
+    chat_id = update.effective_chat.id if update.effective_chat else 0
+
+    async def act(call: Call) -> None:
+        call.require_coordinator()
+        if len(args) < 4 or args[0] != "add":
+            raise InvalidInput(N_("Usage: /team add CODE NAME CATEGORY [CATEGORY…]"))
+        await people.add_team(call, args[1], args[2], [c.lower() for c in args[3:]], chat_id)
+
+    await run(update, context, act)
+
+
+async def on_link(update: Update, context: BotContext) -> None:
+    args = context.args or []
+    chat_id = update.effective_chat.id if update.effective_chat else 0
+
+    async def act(call: Call) -> None:
+        call.require_coordinator()
+        if len(args) != 1:
+            raise InvalidInput(N_("Usage: /link TEAM_CODE"))
+        await people.link_group(call, args[0], chat_id)
+
+    await run(update, context, act)
+
+
+async def on_join(update: Update, context: BotContext) -> None:
+    await run(update, context, people.begin_join)
+
+
+async def join_team(call: Call, button: cb.Button, update: Update) -> str | None:
+    await people.choose_team(call, button.int_arg(0))
+    return None
+
+
+async def approve(call: Call, button: cb.Button, update: Update) -> str | None:
+    name = await people.decide_volunteer(call, button.int_arg(0), True)
+    return call.notify.tr(call.user)(N_("{name} approved."), name=name)
+
+
+async def deny(call: Call, button: cb.Button, update: Update) -> str | None:
+    name = await people.decide_volunteer(call, button.int_arg(0), False)
+    return call.notify.tr(call.user)(N_("{name} denied."), name=name)
+
+
+CALLBACKS = {cb.JOIN_TEAM: join_team, cb.APPROVE: approve, cb.DENY: deny}
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    application.add_handler(CommandHandler("coordinator", on_coordinator))
+    application.add_handler(CommandHandler("team", on_team))
+    application.add_handler(CommandHandler("link", on_link, filters=filters.ChatType.GROUPS))
+    application.add_handler(CommandHandler("join", on_join, filters=filters.ChatType.PRIVATE))

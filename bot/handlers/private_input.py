@@ -1,0 +1,43 @@
+"""Free input in a private chat — text, a voice note or a contact — goes to the open dialog;
+with no dialog open, the person gets the greeting and menu again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application, MessageHandler, filters
+
+from ..context import BotContext
+from ..services import dialogs, people
+from ..services.call import Call
+from ..services.inputs import Input
+from .common import run
+
+
+def read_input(update: Update) -> Input:
+    message = update.effective_message
+    assert message is not None
+    if message.contact is not None:
+        own = message.contact.user_id == (update.effective_user.id if update.effective_user else None)
+        return Input(contact_phone=message.contact.phone_number,
+                     contact_name=message.contact.first_name if not own or message.contact.first_name else None)
+    if message.voice is not None:
+        return Input(voice_file_id=message.voice.file_id)
+    return Input(text=message.text)
+
+
+async def on_input(update: Update, context: BotContext) -> None:
+    inp = read_input(update)
+
+    async def route(call: Call) -> None:
+        if not await dialogs.handle_input(call, inp):
+            await people.welcome(call)
+
+    await run(update, context, route)
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    private = filters.ChatType.PRIVATE
+    application.add_handler(MessageHandler(
+        private & ((filters.TEXT & ~filters.COMMAND) | filters.VOICE | filters.CONTACT), on_input))

@@ -1,0 +1,41 @@
+"""/start, /help and /language: greeting, menu keyboard, language switch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application, CommandHandler, MessageHandler, filters
+
+from .. import callbacks as cb
+from ..context import BotContext
+from ..notify import MENU_LANGUAGE
+from ..services import people
+from ..services.call import Call
+from .common import run
+
+
+async def on_start(update: Update, context: BotContext) -> None:
+    await run(update, context, people.welcome)
+
+
+async def on_language(update: Update, context: BotContext) -> None:
+    await run(update, context, people.offer_languages)
+
+
+async def choose_language(call: Call, button: cb.Button, update: Update) -> str | None:
+    await people.set_language(call, button.args[0])
+    return None
+
+
+CALLBACKS = {cb.LANGUAGE: choose_language}
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    private = filters.ChatType.PRIVATE
+    application.add_handler(CommandHandler(["start", "help"], on_start, filters=private))
+    application.add_handler(CommandHandler("language", on_language, filters=private))
+    i18n = application.bot_data.deps.i18n
+    application.add_handler(MessageHandler(private & filters.Text(list(i18n.all_translations(MENU_LANGUAGE))),
+                                           on_language))
+

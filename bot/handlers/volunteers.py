@@ -1,0 +1,59 @@
+"""Volunteers: Accept on the group card; On my way, Done, hours and Release in private."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application
+
+from .. import callbacks as cb
+from ..i18n import N_
+from ..services import orders
+from ..services.call import Call
+
+
+async def accept(call: Call, button: cb.Button, update: Update) -> str | None:
+    chat = update.effective_chat
+    assert chat is not None
+    accepted = await orders.accept(call, button.int_arg(0), chat.id)
+    return call.notify.tr(call.user)(N_("You took request #{number}; the details are in our private chat."),
+                                     number=accepted.order_id)
+
+
+async def on_way(call: Call, button: cb.Button, update: Update) -> str | None:
+    await orders.on_my_way(call, button.int_arg(0))
+    return None
+
+
+async def done(call: Call, button: cb.Button, update: Update) -> str | None:
+    await orders.done(call, button.int_arg(0))
+    return None
+
+
+async def hours(call: Call, button: cb.Button, update: Update) -> str | None:
+    await orders.record_hours(call, button.int_arg(0), button.args[1])
+    return None
+
+
+async def release(call: Call, button: cb.Button, update: Update) -> str | None:
+    await orders.release(call, button.int_arg(0))
+    return None
+
+
+async def rate(call: Call, button: cb.Button, update: Update) -> str | None:
+    await orders.rate(call, button.int_arg(0), button.int_arg(1))
+    return None
+
+
+async def skip_comment(call: Call, button: cb.Button, update: Update) -> str | None:
+    await orders.skip_comment(call, button.int_arg(0))
+    return None
+
+
+CALLBACKS = {cb.ACCEPT: accept, cb.ON_WAY: on_way, cb.DONE: done, cb.HOURS: hours, cb.RELEASE: release,
+             cb.RATE: rate, cb.SKIP_COMMENT: skip_comment}
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Buttons only; see :data:`CALLBACKS`."""

@@ -1,0 +1,315 @@
+"""What people are told: every message, card and keyboard, rendered in the reader's language and
+queued in the outbox of the current unit of work (so it commits with the change that caused it).
+
+Texts are sent with ``parse_mode=HTML``; every value a person typed is escaped by :mod:`bot.i18n`.
+Group chats only ever see an order's category, community, time, a phone-scrubbed short
+description and urgency — never a name, phone number or address.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from storage.models import Order, Team, User
+from storage.uow import UnitOfWork
+
+from . import callbacks as cb
+from .i18n import N_, I18n, Translate
+from .services.call import ServiceConfig
+
+STATUS_NAMES = {
+    "new": N_("waiting for dispatch"),
+    "dispatched": N_("waiting for a volunteer"),
+    "accepted": N_("volunteer assigned"),
+    "on_way": N_("volunteer on the way"),
+    "done": N_("done, waiting for your rating"),
+    "closed": N_("closed"),
+    "cancelled": N_("cancelled"),
+    "rejected": N_("rejected"),
+}
+CATEGORY_NAMES = {
+    "delivery": N_("Delivery"), "housekeeping": N_("Housekeeping"), "consulting": N_("Consulting"),
+    "repair": N_("Repair"), "training": N_("Training"), "mediation": N_("Mediation"),
+    "emergency": N_("Emergency"), "other": N_("Other"),
+}
+MENU_NEW_REQUEST = N_("🆘 New request")
+MENU_MY_ORDERS = N_("📋 My requests")
+MENU_LANGUAGE = N_("🌐 Language")
+SHARE_PHONE = N_("📱 Share my phone number")
+DESCRIPTION_LIMIT = 120
+_PHONE_LIKE = re.compile(r"\+?\d[\d\s-]{5,}\d")
+
+Keyboard = list[list[dict[str, Any]]]
+
+
+def scrub(text: str, limit: int = DESCRIPTION_LIMIT) -> str:
+    """A description fit for a group: phone-like numbers hidden, cut to ``limit`` characters."""
+    text = _PHONE_LIKE.sub("***", " ".join(text.split()))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def button(text: str, action: str, *args: object) -> dict[str, Any]:
+    return {"text": text, "callback_data": cb.pack(action, *args)}
+
+
+def inline(rows: Keyboard) -> dict[str, Any]:
+    return {"inline_keyboard": rows}
+
+
+class Notifier:
+    """Queues messages for one unit of work."""
+
+    def __init__(self, uow: UnitOfWork, i18n: I18n, config: ServiceConfig) -> None:
+        self.uow = uow
+        self.i18n = i18n
+        self.config = config
+
+    # -- primitives -----------------------------------------------------------------------------
+    def tr(self, user: User | None) -> Translate:
+        return self.i18n.translator(user.language if user else self.config.default_language)
+
+    def group_tr(self) -> Translate:
+        return self.i18n.translator(self.config.default_language)
+
+    async def send(self, chat_id: int, text: str, *, recipient: User | None = None,
+                   markup: dict[str, Any] | None = None, protect: bool = False) -> int:
+        """Queue a message; returns the outbox row id (what later edits refer to)."""
+        payload: dict[str, Any] = {"text": text, "parse_mode": "HTML"}
+        if markup is not None:
+            payload["reply_markup"] = markup
+        if protect:
+            payload["protect_content"] = True
+        row = await self.uow.outbox.send(chat_id, payload, recipient_user_id=recipient.id if recipient else None)
+        return row.id
+
+    async def tell(self, user: User, message: str, *, markup: dict[str, Any] | None = None,
+                   protect: bool = False, **params: object) -> int:
+        """Queue ``message`` (a msgid) to a person's private chat, in their language."""
+        return await self.send(user.telegram_id, self.tr(user)(message, **params), recipient=user,
+                               markup=markup, protect=protect)
+
+    async def to_coordinators(self, message: str, *, markup: dict[str, Any] | None = None, **params: object) -> None:
+        """The coordinators' chat if configured, else each coordinator privately."""
+        if self.config.coordinators_chat_id is not None:
+            await self.send(self.config.coordinators_chat_id, self.group_tr()(message, **params), markup=markup)
+            return
+        for coordinator in await self.uow.users.coordinators():
+            await self.tell(coordinator, message, markup=markup, **params)
+
+    async def refuse(self, chat_id: int, user: User | None, message: str, **params: object) -> None:
+        await self.send(chat_id, "⚠️ " + self.tr(user)(message, **params), recipient=user)
+
+    # -- resident -------------------------------------------------------------------------------
+    def menu_keyboard(self, user: User) -> dict[str, Any]:
+        _ = self.tr(user)
+        return {"keyboard": [[{"text": _(MENU_NEW_REQUEST)}], [{"text": _(MENU_MY_ORDERS)}, {"text": _(MENU_LANGUAGE)}]],
+                "resize_keyboard": True, "is_persistent": True}
+
+    async def welcome(self, user: User) -> None:
+        await self.tell(user, N_("Hello {name}! This is the community volunteer service.\n"
+                                 "Tap <b>New request</b> when you need help; a volunteer team will take it."),
+                        name=user.first_name, markup=self.menu_keyboard(user))
+
+    async def language_choice(self, user: User) -> None:
+        markup = inline([[button("中文", cb.LANGUAGE, "zh"), button("English", cb.LANGUAGE, "en")]])
+        await self.tell(user, N_("Choose your language:"), markup=markup)
+
+    async def language_set(self, user: User) -> None:
+        await self.tell(user, N_("Language set to English."), markup=self.menu_keyboard(user))
+
+    def category_label(self, user: User | None, category: str) -> str:
+        return self.tr(user)(CATEGORY_NAMES.get(category, category))
+
+    async def ask_request_step(self, user: User, step: str, draft: dict[str, Any]) -> None:
+        """The next question of the new-request dialog."""
+        _ = self.tr(user)
+        if step == "category":
+            buttons = [button(self.category_label(user, c), cb.CATEGORY, c) for c in self.config.categories]
+            rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+            rows.append([button(_("Cancel"), cb.ABORT)])
+            await self.tell(user, N_("What kind of help do you need?"), markup=inline(rows))
+        elif step == "description":
+            await self.tell(user, N_("Describe what you need, in a message or a voice note."),
+                            markup={"remove_keyboard": True})
+        elif step == "community":
+            await self.tell(user, N_("Which community (residential compound) are you in?"))
+        elif step == "building":
+            await self.tell(user, N_("Which building and unit?"))
+        elif step == "detail":
+            await self.tell(user, N_("Room number and anything else the volunteer should know about the address:"))
+        elif step == "when":
+            rows = [[button(_("Today"), cb.WHEN, "today"), button(_("Tomorrow"), cb.WHEN, "tomorrow")],
+                    [button(_("Another day"), cb.WHEN, "other")]]
+            await self.tell(user, N_("When do you need it? Tap a button or type a day and time."), markup=inline(rows))
+        elif step == "when_text":
+            await self.tell(user, N_("Type the day and time, for example: Saturday 9:00."))
+        elif step == "contact":
+            keyboard = {"keyboard": [[{"text": _(SHARE_PHONE), "request_contact": True}]],
+                        "resize_keyboard": True, "one_time_keyboard": True}
+            await self.tell(user, N_("How can the volunteer reach you? Share your phone number with the button, "
+                                     "or type a number."), markup=keyboard)
+        elif step == "summary":
+            await self.request_summary(user, draft)
+        elif step == "edit":
+            fields = [("description", _("Description")), ("community", _("Community")),
+                      ("building", _("Building")), ("detail", _("Address details")),
+                      ("when", _("Time")), ("contact", _("Phone")), ("category", _("Kind of help"))]
+            rows = [[button(label, cb.EDIT_FIELD, name)] for name, label in fields]
+            await self.tell(user, N_("What would you like to change?"), markup=inline(rows))
+
+    async def request_summary(self, user: User, draft: dict[str, Any]) -> None:
+        _ = self.tr(user)
+        description = draft.get("description") or _("(voice note)")
+        rows = [[button(_("✅ Confirm"), cb.CONFIRM), button(_("✏️ Edit"), cb.EDIT)],
+                [button(_("Cancel"), cb.ABORT)]]
+        await self.tell(
+            user,
+            N_("Please check your request:\n<b>{category}</b>\n📝 {description}\n📍 {community}, {building}, {detail}\n"
+               "🕒 {when}\n📞 {name} {phone}"),
+            category=self.category_label(user, draft.get("category", "other")), description=description,
+            community=draft.get("community", ""), building=draft.get("building", ""),
+            detail=draft.get("detail", ""), when=draft.get("when", ""), name=draft.get("contact_name", ""),
+            phone=draft.get("contact_phone", ""), markup=inline(rows),
+        )
+
+    async def request_abandoned(self, user: User) -> None:
+        await self.tell(user, N_("Request cancelled. Nothing was sent."), markup=self.menu_keyboard(user))
+
+    async def order_received(self, user: User, order: Order) -> None:
+        await self.tell(user, N_("Thank you! Your request number is <b>#{number}</b>. "
+                                 "We will message you at every step."),
+                        number=order.id, markup=self.menu_keyboard(user))
+
+    async def my_orders(self, user: User, orders: Sequence[Order]) -> None:
+        _ = self.tr(user)
+        if not orders:
+            await self.tell(user, N_("You have no requests yet."))
+            return
+        lines = [_("#{number} {category} — {status}", number=o.id, category=self.category_label(user, o.category),
+                   status=_(STATUS_NAMES[o.status])) for o in orders]
+        cancellable = [o for o in orders if o.status in ("new", "dispatched", "accepted", "on_way")]
+        rows = [[button(_("Cancel #{number}", number=o.id), cb.CANCEL_ORDER, o.id)] for o in cancellable]
+        await self.send(user.telegram_id, _("Your requests:") + "\n" + "\n".join(lines), recipient=user,
+                        markup=inline(rows) if rows else None)
+
+    async def resident_status(self, resident: User, order: Order, message: str, **params: object) -> None:
+        await self.tell(resident, message, number=order.id, **params)
+
+    async def ask_rating(self, resident: User, order: Order, volunteer_name: str) -> None:
+        _ = self.tr(resident)
+        stars = [button("★" * n, cb.RATE, order.id, n) for n in range(1, 6)]
+        rows = [stars[:3], stars[3:], [button(_("Not solved"), cb.RATE, order.id, 0)]]
+        await self.tell(resident, N_("{volunteer} has finished request #{number}. How did it go?"),
+                        volunteer=volunteer_name, number=order.id, markup=inline(rows))
+
+    async def ask_comment(self, resident: User, order: Order) -> None:
+        _ = self.tr(resident)
+        await self.tell(resident, N_("Thank you! Would you like to add a comment? Type it, or tap Skip."),
+                        markup=inline([[button(_("Skip"), cb.SKIP_COMMENT, order.id)]]))
+
+    # -- coordinators ---------------------------------------------------------------------------
+    def dispatch_keyboard(self, order: Order, teams: Sequence[Team]) -> dict[str, Any]:
+        _ = self.group_tr()
+        rows = [[button(_("➡️ {team}", team=t.name), cb.DISPATCH, order.id, t.id)] for t in teams]
+        rows.append([button(_("Reject"), cb.REJECT, order.id)])
+        return inline(rows)
+
+    async def new_order_to_coordinators(self, order: Order, teams: Sequence[Team], *, reopened: bool = False,
+                                        note: str | None = None) -> None:
+        _ = self.group_tr()
+        headline = _("♻️ Request #{number} reopened", number=order.id) if reopened else \
+            _("🆕 New request #{number}", number=order.id)
+        body = _("{category}{urgent} · {community} · {when}\n📝 {description}",
+                 category=self.category_label(None, order.category),
+                 urgent=" · " + _("URGENT") if order.urgent else "",
+                 community=order.community, when=order.when_text,
+                 description=scrub(order.description) if order.description else _("(voice note)"))
+        if note:
+            body += "\n" + note
+        if not teams:
+            body += "\n" + _("No team takes this kind of request yet: create one with /team add.")
+        await self.to_coordinators_text(headline + "\n" + body, markup=self.dispatch_keyboard(order, teams))
+
+    async def to_coordinators_text(self, text: str, *, markup: dict[str, Any] | None = None) -> None:
+        if self.config.coordinators_chat_id is not None:
+            await self.send(self.config.coordinators_chat_id, text, markup=markup)
+            return
+        for coordinator in await self.uow.users.coordinators():
+            await self.send(coordinator.telegram_id, text, recipient=coordinator, markup=markup)
+
+    async def ask_reject_reason(self, coordinator: User, order: Order) -> None:
+        _ = self.tr(coordinator)
+        reasons = [("area", _("Outside our service area")), ("duplicate", _("Duplicate request")),
+                   ("scope", _("Not a volunteer service"))]
+        rows = [[button(label, cb.REJECT_REASON, order.id, code)] for code, label in reasons]
+        await self.tell(coordinator, N_("Why is request #{number} rejected? Tap a reason or type one."),
+                        number=order.id, markup=inline(rows))
+
+    # -- team group card ------------------------------------------------------------------------
+    def card_text(self, order: Order, status_line: str) -> str:
+        _ = self.group_tr()
+        return _("{urgent}<b>#{number} {category}</b>\n📍 {community}\n🕒 {when}\n📝 {description}",
+                 urgent="🚨 " + _("URGENT") + " · " if order.urgent else "",
+                 number=order.id, category=self.category_label(None, order.category),
+                 community=order.community, when=order.when_text,
+                 description=scrub(order.description) if order.description else _("(voice note)"),
+                 ) + "\n" + status_line
+
+    async def post_card(self, order: Order, team: Team) -> int:
+        """Post an order card with an Accept button in the team's group; returns the outbox row id."""
+        _ = self.group_tr()
+        assert team.chat_id is not None
+        text = self.card_text(order, _("Status: waiting for a volunteer"))
+        return await self.send(team.chat_id, text, markup=inline([[button(_("✋ Accept"), cb.ACCEPT, order.id)]]))
+
+    async def edit_card(self, order: Order, status_line: str, *, accept_button: bool = False) -> None:
+        """Edit the order's card in place (queued after the card itself)."""
+        if order.card_outbox_id is None:
+            return
+        _ = self.group_tr()
+        payload: dict[str, Any] = {"text": self.card_text(order, status_line), "parse_mode": "HTML"}
+        payload["reply_markup"] = inline([[button(_("✋ Accept"), cb.ACCEPT, order.id)]] if accept_button else [])
+        await self.uow.outbox.edit(order.card_outbox_id, payload)
+
+    # -- volunteer ------------------------------------------------------------------------------
+    def volunteer_keyboard(self, volunteer: User, order: Order) -> dict[str, Any]:
+        _ = self.tr(volunteer)
+        rows = [[button(_("🚶 On my way"), cb.ON_WAY, order.id), button(_("✔️ Done"), cb.DONE, order.id)],
+                [button(_("↩️ Release"), cb.RELEASE, order.id)]]
+        if order.status == "on_way":
+            rows[0] = [button(_("✔️ Done"), cb.DONE, order.id)]
+        return inline(rows)
+
+    async def volunteer_details(self, volunteer: User, order: Order) -> None:
+        """The resident's contact and address, privately and protected from forwarding."""
+        _ = self.tr(volunteer)
+        await self.tell(
+            volunteer,
+            N_("You took request <b>#{number}</b> ({category}).\n👤 {name}\n📞 {phone}\n📍 {community}, {building}, "
+               "{detail}\n🕒 {when}\n📝 {description}\nPlease keep these details private."),
+            number=order.id, category=self.category_label(volunteer, order.category), name=order.contact_name,
+            phone=order.contact_phone, community=order.community, building=order.building,
+            detail=order.address_detail, when=order.when_text,
+            description=order.description or _("(voice note below)"),
+            markup=self.volunteer_keyboard(volunteer, order), protect=True,
+        )
+        if order.voice_file_id:
+            await self.uow.outbox.send(volunteer.telegram_id, {"voice": order.voice_file_id, "protect_content": True},
+                                       recipient_user_id=volunteer.id, method="sendVoice")
+
+    async def ask_hours(self, volunteer: User, order: Order) -> None:
+        rows = [[button(h, cb.HOURS, order.id, h) for h in ("0.5", "1", "2", "3", "4")]]
+        await self.tell(volunteer, N_("Thank you! How many hours did request #{number} take? "
+                                      "Tap or type a number."), number=order.id, markup=inline(rows))
+
+    # -- people ---------------------------------------------------------------------------------
+    async def join_teams(self, user: User, teams: Sequence[Team]) -> None:
+        rows = [[button(t.name, cb.JOIN_TEAM, t.id)] for t in teams]
+        await self.tell(user, N_("Which team would you like to join?"), markup=inline(rows))
+
+    async def volunteer_application(self, name: str, team: Team, volunteer_id: int) -> None:
+        _ = self.group_tr()
+        markup = inline([[button(_("Approve"), cb.APPROVE, volunteer_id), button(_("Deny"), cb.DENY, volunteer_id)]])
+        await self.to_coordinators(N_("🙋 {name} asks to join team {team}."), name=name, team=team.name, markup=markup)

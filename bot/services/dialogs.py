@@ -1,0 +1,42 @@
+"""Free input (text, voice, contact) goes to whichever dialog the person is in."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from . import orders, ordering, people
+from .call import Call
+from .inputs import Input
+
+StepHandler = Callable[[Call, str, dict[str, Any], Input], Awaitable[None]]
+
+
+async def _reject(call: Call, step: str, data: dict[str, Any], inp: Input) -> None:
+    await orders.input_for_reject(call, data, inp)
+
+
+async def _hours(call: Call, step: str, data: dict[str, Any], inp: Input) -> None:
+    await orders.input_for_hours(call, data, inp)
+
+
+async def _comment(call: Call, step: str, data: dict[str, Any], inp: Input) -> None:
+    await orders.input_for_comment(call, data, inp)
+
+
+FLOWS: dict[str, StepHandler] = {
+    ordering.FLOW: ordering.handle_input,
+    "join": people.join_input,
+    "reject": _reject,
+    "hours": _hours,
+    "comment": _comment,
+}
+
+
+async def handle_input(call: Call, inp: Input) -> bool:
+    """Feed ``inp`` to the person's open dialog; False when they are in none."""
+    dialog = await call.uow.dialogs.get(call.user.id)
+    if dialog is None or dialog.flow not in FLOWS:
+        return False
+    await FLOWS[dialog.flow](call, dialog.step, dict(dialog.data), inp)
+    return True

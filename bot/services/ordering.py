@@ -1,0 +1,187 @@
+"""The resident's side: placing a request step by step, listing and cancelling requests.
+
+The dialog lives in the ``dialogs`` table (flow ``request``), so a restart of the bot, or a second
+bot process, continues it at the same step.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from ..i18n import N_
+from .call import Call
+from .errors import Conflict, InvalidInput, NotFound
+from .inputs import Input
+
+FLOW = "request"
+STEPS = ("category", "description", "community", "building", "detail", "when", "contact")
+LIMITS = {"description": 1000, "community": 64, "building": 64, "detail": 200, "when": 64}
+OPEN_STATUSES = ("new", "dispatched", "accepted", "on_way")
+_PHONE = re.compile(r"^\+?[\d\s()-]{5,24}$")
+
+
+def normalise_phone(raw: str) -> str:
+    """A typed phone number, checked and stripped of spacing; InvalidInput if it is not one."""
+    text = raw.strip()
+    digits = re.sub(r"\D", "", text)
+    if not _PHONE.match(text) or not 5 <= len(digits) <= 16:
+        raise InvalidInput(N_("That does not look like a phone number. Please type digits only, e.g. 13800138000."))
+    return ("+" if text.startswith("+") else "") + digits
+
+
+async def begin(call: Call) -> None:
+    """Start a new request (a half-finished one is discarded)."""
+    await call.uow.dialogs.set(call.user.id, FLOW, "category", {})
+    await call.notify.ask_request_step(call.user, "category", {})
+    await call.uow.commit()
+
+
+async def _draft(call: Call) -> dict[str, Any]:
+    dialog = await call.uow.dialogs.get(call.user.id)
+    if dialog is None or dialog.flow != FLOW:
+        raise Conflict(N_("This request is no longer open. Tap New request to start again."))
+    return dict(dialog.data)
+
+
+async def _advance(call: Call, draft: dict[str, Any], done_step: str) -> None:
+    """Go to the step after ``done_step`` (or back to the summary when editing one field)."""
+    if draft.get("editing") or done_step == STEPS[-1]:
+        step = "summary"
+    else:
+        step = STEPS[STEPS.index(done_step) + 1]
+    await call.uow.dialogs.set(call.user.id, FLOW, step, draft)
+    await call.notify.ask_request_step(call.user, step, draft)
+    await call.uow.commit()
+
+
+async def choose_category(call: Call, category: str) -> None:
+    if category not in call.config.categories:
+        raise InvalidInput(N_("Unknown kind of help; please choose one of the buttons."))
+    draft = await _draft(call)
+    draft["category"] = category
+    await _advance(call, draft, "category")
+
+
+async def choose_when(call: Call, choice: str) -> None:
+    draft = await _draft(call)
+    if choice == "other":
+        await call.uow.dialogs.set(call.user.id, FLOW, "when_text", draft)
+        await call.notify.ask_request_step(call.user, "when_text", draft)
+        await call.uow.commit()
+        return
+    days = {"today": 0, "tomorrow": 1}
+    if choice not in days:
+        raise InvalidInput(N_("Please choose one of the buttons."))
+    local_day = call.now.astimezone(call.config.timezone).date() + dt.timedelta(days=days[choice])
+    draft["when"] = local_day.isoformat()
+    await _advance(call, draft, "when")
+
+
+async def handle_input(call: Call, step: str, data: dict[str, Any], inp: Input) -> None:
+    """Typed text, a voice note or a contact while the request dialog waits at ``step``."""
+    draft = dict(data)
+    if step == "description":
+        if inp.voice_file_id:
+            draft["voice_file_id"], draft["description"] = inp.voice_file_id, draft.get("description", "")
+        else:
+            draft["description"] = _text(inp, "description")
+        await _advance(call, draft, "description")
+    elif step in ("community", "building", "detail"):
+        draft[step] = _text(inp, step)
+        await _advance(call, draft, step)
+    elif step in ("when", "when_text"):
+        draft["when"] = _text(inp, "when")
+        await _advance(call, draft, "when")
+    elif step == "contact":
+        if inp.contact_phone:
+            draft["contact_phone"] = normalise_phone(inp.contact_phone)
+            draft["contact_name"] = inp.contact_name or call.user.first_name
+        else:
+            draft["contact_phone"] = normalise_phone(_text(inp, "contact"))
+            draft.setdefault("contact_name", call.user.first_name)
+        await _advance(call, draft, "contact")
+    else:  # waiting for a button: show it again
+        await call.notify.ask_request_step(call.user, step, draft)
+        await call.uow.commit()
+
+
+def _text(inp: Input, field: str) -> str:
+    text = (inp.text or "").strip()
+    if not text:
+        raise InvalidInput(N_("Please answer with a text message."))
+    limit = LIMITS.get(field, 64)
+    if len(text) > limit:
+        raise InvalidInput(N_("That is too long; please keep it under {limit} characters."), limit=limit)
+    return text
+
+
+async def edit(call: Call) -> None:
+    draft = await _draft(call)
+    await call.uow.dialogs.set(call.user.id, FLOW, "edit", draft)
+    await call.notify.ask_request_step(call.user, "edit", draft)
+    await call.uow.commit()
+
+
+async def edit_field(call: Call, field: str) -> None:
+    if field not in STEPS:
+        raise InvalidInput(N_("Please choose one of the buttons."))
+    draft = await _draft(call)
+    draft["editing"] = True
+    await call.uow.dialogs.set(call.user.id, FLOW, field, draft)
+    await call.notify.ask_request_step(call.user, field, draft)
+    await call.uow.commit()
+
+
+async def abandon(call: Call) -> None:
+    await call.uow.dialogs.clear(call.user.id)
+    await call.notify.request_abandoned(call.user)
+    await call.uow.commit()
+
+
+async def confirm(call: Call) -> int:
+    """Turn the finished draft into an order and tell the resident and the coordinators."""
+    dialog = await call.uow.dialogs.get(call.user.id)
+    if dialog is None or dialog.flow != FLOW or dialog.step != "summary":
+        raise Conflict(N_("This request is no longer open. Tap New request to start again."))
+    draft = dialog.data
+    order = await call.uow.orders.add(
+        resident_id=call.user.id, status="new", category=draft["category"],
+        urgent=draft["category"] == "emergency", description=draft.get("description", ""),
+        voice_file_id=draft.get("voice_file_id"), community=draft["community"], building=draft["building"],
+        address_detail=draft["detail"], when_text=draft["when"], contact_name=draft["contact_name"],
+        contact_phone=draft["contact_phone"],
+    )
+    await call.uow.orders.record(order.id, call.user.id, "created")
+    await call.uow.dialogs.clear(call.user.id)
+    await call.notify.order_received(call.user, order)
+    await call.notify.new_order_to_coordinators(order, await call.uow.teams.for_category(order.category))
+    await call.uow.commit()
+    return order.id
+
+
+async def list_mine(call: Call) -> None:
+    await call.notify.my_orders(call.user, await call.uow.orders.of_resident(call.user.id))
+    await call.uow.commit()
+
+
+async def cancel(call: Call, order_id: int) -> None:
+    """The resident cancels a request that is not done yet."""
+    order = await call.uow.orders.get(order_id)
+    if order is None or order.resident_id != call.user.id:
+        raise NotFound(N_("Request #{number} was not found."), number=order_id)
+    if not await call.uow.orders.transition(order_id, OPEN_STATUSES, "cancelled"):
+        raise Conflict(N_("Request #{number} can no longer be cancelled."), number=order_id)
+    order = await call.uow.orders.get(order_id)
+    assert order is not None
+    await call.uow.orders.record(order_id, call.user.id, "cancelled")
+    await call.notify.resident_status(call.user, order, N_("Request #{number} is cancelled."))
+    _ = call.notify.group_tr()
+    await call.notify.edit_card(order, _("Status: cancelled by the resident"))
+    if order.volunteer_id is not None:
+        volunteer = await call.uow.users.get(order.volunteer_id)
+        if volunteer is not None:
+            await call.notify.tell(volunteer, N_("Request #{number} was cancelled by the resident. "
+                                                 "Thank you all the same!"), number=order_id)
+    await call.uow.commit()

@@ -1,0 +1,194 @@
+"""The outbox: queued sends and superseding edits, claims that only one sender wins, leases."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+from tests.dbfixtures import FakeClock, UowFactory
+
+from .conftest import AddUsers
+
+GROUP = -1001234567890123
+NEW_GROUP = -1009876543210987
+BIG_MESSAGE_ID = 5_000_000_000
+LEASE = dt.timedelta(seconds=60)
+
+
+async def _queue_send(uow_factory: UowFactory, chat_id: int = GROUP, text: str = "hello") -> int:
+    async with uow_factory() as uow:
+        row = await uow.outbox.send(chat_id, {"text": text})
+        await uow.commit()
+    return row.id
+
+
+async def _status(uow_factory: UowFactory, *row_ids: int) -> list[str]:
+    async with uow_factory() as uow:  # read inside: the read-only unit rolls back, expiring its rows
+        rows = [await uow.outbox.get(row_id) for row_id in row_ids]
+        return [row.status if row is not None else "missing" for row in rows]
+
+
+async def test_send_queues_a_pending_row(uow_factory: UowFactory, add_users: AddUsers, clock: FakeClock) -> None:
+    (user,) = await add_users(9_000_000_000_123)
+    async with uow_factory() as uow:
+        row = await uow.outbox.send(9_000_000_000_123, {"text": "hi", "parse_mode": "HTML"},
+                                    recipient_user_id=user)
+        photo = await uow.outbox.send(GROUP, {"photo": "file-id"}, method="sendPhoto")
+        assert await uow.outbox.pending_count() == 2
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        stored = await uow.outbox.get(row.id)
+        assert stored is not None
+        assert (stored.kind, stored.chat_id, stored.recipient_user_id, stored.status, stored.attempts) == (
+            "send", 9_000_000_000_123, user, "pending", 0)
+        assert stored.payload == {"method": "sendMessage", "text": "hi", "parse_mode": "HTML"}
+        assert stored.not_before == stored.created_at == clock()
+        sent_photo = await uow.outbox.get(photo.id)
+        assert sent_photo is not None and sent_photo.payload == {"method": "sendPhoto", "photo": "file-id"}
+        assert [r.id for r in await uow.outbox.due(clock(), 10)] == [row.id, photo.id]
+        assert [r.id for r in await uow.outbox.due(clock(), 1)] == [row.id]
+        assert await uow.outbox.due(clock() - dt.timedelta(seconds=1), 10) == []
+
+
+async def test_edit_supersedes_older_pending_edits(uow_factory: UowFactory, clock: FakeClock) -> None:
+    card = await _queue_send(uow_factory, text="order #1: new")
+    other = await _queue_send(uow_factory, text="order #2: new")
+
+    async with uow_factory() as uow:
+        first = await uow.outbox.edit(card, {"text": "order #1: dispatched"})
+        other_edit = await uow.outbox.edit(other, {"text": "order #2: dispatched"})
+        await uow.commit()
+    async with uow_factory() as uow:
+        # The first edit is being sent right now: it is not superseded under the sender's feet.
+        assert await uow.outbox.claim(first.id, clock(), LEASE)
+        second = await uow.outbox.edit(card, {"text": "order #1: accepted"})
+        third = await uow.outbox.edit(card, {"text": "order #1: done"})
+        await uow.commit()
+
+    assert await _status(uow_factory, card, first.id, second.id, third.id, other, other_edit.id) == [
+        "pending", "sending", "superseded", "pending", "pending", "pending"]
+    async with uow_factory() as uow:
+        latest = await uow.outbox.get(third.id)
+        assert latest is not None
+        assert (latest.kind, latest.chat_id, latest.target_id) == ("edit", GROUP, card)
+        assert latest.payload == {"method": "editMessageText", "text": "order #1: done"}
+        due = [r.id for r in await uow.outbox.due(clock(), 10)]
+        assert due == [card, other, other_edit.id, third.id]
+
+
+async def test_two_senders_claim_one_row(uow_factory: UowFactory, clock: FakeClock) -> None:
+    # Several rows, each claimed by two senders at once, all in flight together.
+    row_ids = [await _queue_send(uow_factory, text=f"row {n}") for n in range(8)]
+
+    async def claim(row_id: int) -> bool:
+        async with uow_factory() as uow:
+            won = await uow.outbox.claim(row_id, clock(), LEASE)
+            await uow.commit()
+        return won
+
+    results = await asyncio.gather(*(claim(row_id) for row_id in row_ids for _sender in range(2)))
+
+    assert [sorted(results[i:i + 2]) for i in range(0, len(results), 2)] == [[False, True]] * len(row_ids)
+    async with uow_factory() as uow:
+        for row_id in row_ids:
+            row = await uow.outbox.get(row_id)
+            assert row is not None
+            assert (row.status, row.attempts, row.claimed_until) == ("sending", 1, clock() + LEASE)
+
+
+async def test_expired_claim_can_be_claimed_again(uow_factory: UowFactory, clock: FakeClock) -> None:
+    row_id = await _queue_send(uow_factory)
+    async with uow_factory() as uow:
+        assert await uow.outbox.claim(row_id, clock(), LEASE)
+        await uow.commit()
+
+    clock.advance(LEASE.total_seconds())  # exactly at the end of the lease: still held
+    async with uow_factory() as uow:
+        assert await uow.outbox.due(clock(), 10) == []
+        assert not await uow.outbox.claim(row_id, clock(), LEASE)
+
+    clock.advance(1)  # the sender died; its lease ran out
+    async with uow_factory() as uow:
+        assert [r.id for r in await uow.outbox.due(clock(), 10)] == [row_id]
+        assert await uow.outbox.claim(row_id, clock(), LEASE)
+        assert not await uow.outbox.claim(row_id, clock(), LEASE)
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        row = await uow.outbox.get(row_id)
+        assert row is not None
+        assert (row.status, row.attempts, row.claimed_until) == ("sending", 2, clock() + LEASE)
+
+
+async def test_future_row_cannot_be_claimed_early(uow_factory: UowFactory, clock: FakeClock) -> None:
+    row_id = await _queue_send(uow_factory)
+    async with uow_factory() as uow:
+        assert await uow.outbox.claim(row_id, clock(), LEASE)
+        await uow.outbox.retry_later(row_id, clock() + dt.timedelta(seconds=30), "429: retry after 30")
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        row = await uow.outbox.get(row_id)
+        assert row is not None
+        assert (row.status, row.claimed_until, row.error, row.attempts) == ("pending", None, "429: retry after 30", 1)
+        assert row.not_before == clock() + dt.timedelta(seconds=30)
+        assert await uow.outbox.due(clock(), 10) == []
+        assert not await uow.outbox.claim(row_id, clock(), LEASE)
+
+    clock.advance(30)
+    async with uow_factory() as uow:
+        assert await uow.outbox.claim(row_id, clock(), LEASE)
+        await uow.outbox.mark_sent(row_id, GROUP, BIG_MESSAGE_ID)
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        row = await uow.outbox.get(row_id)
+        assert row is not None
+        assert (row.status, row.attempts, row.sent_chat_id, row.message_id, row.error, row.sent_at) == (
+            "sent", 2, GROUP, BIG_MESSAGE_ID, None, clock())
+        assert not await uow.outbox.claim(row_id, clock() + dt.timedelta(days=1), LEASE)
+        assert await uow.outbox.pending_count() == 0
+
+
+async def test_fail_is_final(uow_factory: UowFactory, clock: FakeClock) -> None:
+    row_id = await _queue_send(uow_factory)
+    async with uow_factory() as uow:
+        assert await uow.outbox.claim(row_id, clock(), LEASE)
+        await uow.outbox.fail(row_id, "Forbidden: bot was blocked by the user " + "!" * 300)
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        row = await uow.outbox.get(row_id)
+        assert row is not None
+        assert (row.status, row.claimed_until) == ("failed", None)
+        assert row.error is not None and len(row.error) == 256
+        clock.advance(3600)
+        assert await uow.outbox.due(clock(), 10) == []
+        assert not await uow.outbox.claim(row_id, clock(), LEASE)
+        assert await uow.outbox.pending_count() == 0
+
+
+async def test_move_chat_takes_unsent_rows_along(uow_factory: UowFactory, clock: FakeClock) -> None:
+    sent = await _queue_send(uow_factory, text="sent")
+    sending = await _queue_send(uow_factory, text="sending")
+    pending = await _queue_send(uow_factory, text="pending")
+    elsewhere = await _queue_send(uow_factory, chat_id=GROUP + 1, text="another chat")
+    async with uow_factory() as uow:
+        assert await uow.outbox.claim(sent, clock(), LEASE)
+        await uow.outbox.mark_sent(sent, GROUP, 11)
+        assert await uow.outbox.claim(sending, clock(), LEASE)
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        await uow.outbox.move_chat(GROUP, NEW_GROUP)
+        await uow.commit()
+
+    async with uow_factory() as uow:
+        chats = {}
+        for row_id in (sent, sending, pending, elsewhere):
+            row = await uow.outbox.get(row_id)
+            assert row is not None
+            chats[row_id] = row.chat_id
+        assert chats == {sent: GROUP, sending: NEW_GROUP, pending: NEW_GROUP, elsewhere: GROUP + 1}
+        assert await uow.outbox.pending_count() == 3
