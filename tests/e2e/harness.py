@@ -1,0 +1,172 @@
+"""End-to-end harness: the real application, over real HTTP, against the sandbox, with people.
+
+Pacing is scaled up on both sides (the sandbox still enforces its limits, the sender still keeps
+under them) so a whole loop takes seconds; the sender's pacing at Telegram's real numbers is
+proven in ``tests/outbox``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.app import BotApplication, build_application
+from bot.cli import migrate
+from bot.i18n import I18n, Translate
+from bot.notify import MENU_NEW_REQUEST, SHARE_PHONE
+from bot.runner import running
+from bot.settings import OutboxSettings, Settings, WebhookSettings
+from sandbox import FloodLimits, MessageView, SandboxClient, SandboxServer, SimGroup, SimUser
+
+from ..sandbox.tinybot import free_port
+
+FAST_FLOOD = FloodLimits(private_per_second=50, private_burst=5, group_per_minute=1200, global_per_second=200)
+FAST_OUTBOX = OutboxSettings(private_per_second=40, group_per_minute=1000, global_per_second=150,
+                             poll_interval=0.2)
+WEBHOOK_SECRET = "e2e-webhook-secret_1"
+I18N = I18n()
+
+
+def tr(language: str) -> Translate:
+    return I18N.translator(language)
+
+
+@dataclass
+class Cast:
+    """The people of one loop and the chats they share."""
+
+    sandbox: SandboxClient
+    admin: SimUser
+    coordinator: SimUser
+    resident: SimUser
+    volunteers: list[SimUser]
+    coordinators_group: SimGroup
+    team_group: SimGroup
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def make_settings(server: SandboxServer, database_url: str, *, admins: list[int],
+                  coordinators_chat_id: int | None, **overrides: Any) -> Settings:
+    return Settings(
+        telegram={"token": server.token, "base_url": server.bot_api_url, "base_file_url": server.file_url},
+        database={"url": database_url}, admins=admins, coordinators_chat_id=coordinators_chat_id,
+        outbox=FAST_OUTBOX, **overrides,
+    )
+
+
+@contextlib.asynccontextmanager
+async def bot_running(settings: Settings, mode: str) -> AsyncIterator[BotApplication]:
+    """The application from ``build_application``, migrated and running in ``mode``."""
+    await migrate(settings)
+    application = build_application(settings)
+    webhook = None
+    if mode == "webhook":
+        port = free_port()
+        webhook = WebhookSettings(listen="127.0.0.1", port=port, url=f"http://127.0.0.1:{port}/telegram",
+                                  secret_token=WEBHOOK_SECRET)
+    async with running(application, webhook=webhook):
+        yield application
+
+
+async def cast_of(sandbox: SandboxClient, language: str) -> Cast:
+    code = "zh-hans" if language == "zh" else "en"
+    admin = await sandbox.create_user("Admin", language_code=code)
+    coordinator = await sandbox.create_user("Coco", language_code=code)
+    resident = await sandbox.create_user("Rita", language_code=code, phone_number="+8613800000001")
+    volunteers = [await sandbox.create_user(name, language_code=code) for name in ("Vera", "Victor")]
+    coordinators_group = await sandbox.create_group("Centre", creator=admin, members=[coordinator])
+    team_group = await sandbox.create_group("Repair team", creator=coordinator, members=volunteers)
+    return Cast(sandbox, admin, coordinator, resident, volunteers, coordinators_group, team_group)
+
+
+async def reply_to(user: SimUser, text: str, *, chat_id: int | None = None, timeout: float = 10.0) -> MessageView:
+    """Send ``text`` and return the bot's next message in that chat."""
+    await user.skip_to_now(chat_id=chat_id)
+    await user.send(text, chat_id=chat_id)
+    return await user.next_message(chat_id=chat_id, timeout=timeout)
+
+
+async def wait_text(user: SimUser, needle: str, *, chat_id: int | None = None, timeout: float = 10.0) -> MessageView:
+    """Wait for a bot message containing ``needle`` in a chat (edits count)."""
+    view = await user.wait_for(lambda chat: any(needle in (m.text or "") for m in chat.bot_messages),
+                               chat_id=chat_id, timeout=timeout)
+    return next(m for m in reversed(view.bot_messages) if needle in (m.text or ""))
+
+
+async def set_up_centre(cast: Cast, language: str) -> None:
+    """Admin appoints the coordinator, who creates a team, links its group and approves both volunteers."""
+    _ = tr(language)
+    await cast.admin.start()
+    await cast.coordinator.start()
+    await cast.coordinators_group.add_bot(cast.admin)
+    await cast.admin.send(f"/coordinator add {cast.coordinator.id}")
+    await wait_text(cast.coordinator, _("You are now a coordinator. Use /orders to see open requests."))
+    await cast.coordinator.send("/team add repair 维修队 repair housekeeping")
+    await wait_text(cast.coordinator, "/link repair")
+    await cast.team_group.add_bot(cast.coordinator)
+    await cast.coordinator.send("/link@sandbox_bot repair", chat_id=cast.team_group.id)
+    await wait_text(cast.coordinator, "维修队", chat_id=cast.team_group.id)
+    for volunteer in cast.volunteers:
+        await join_team(cast, volunteer, language)
+
+
+async def join_team(cast: Cast, volunteer: SimUser, language: str) -> None:
+    _ = tr(language)
+    await volunteer.start()
+    await volunteer.skip_to_now()
+    await volunteer.send("/join")
+    await wait_text(volunteer, _("Welcome! What is your full name?"))
+    await volunteer.send(f"{volunteer.first_name} Li")
+    await wait_text(volunteer, _("Please share your phone number with the button below."))
+    await volunteer.press(_(SHARE_PHONE))
+    await wait_text(volunteer, _("Which team would you like to join?"))
+    await volunteer.tap("维修队")
+    await wait_text(volunteer, _("Thank you! A coordinator will confirm your membership of team {team}.", team="维修队"))
+    needle = _("🙋 {name} asks to join team {team}.", name=f"{volunteer.first_name} Li", team="维修队")
+    application = await wait_text(cast.coordinator, needle, chat_id=cast.coordinators_group.id)
+    answer = await cast.sandbox.callback_answer(
+        (await cast.coordinator.tap(_("Approve"), chat_id=cast.coordinators_group.id,
+                                    message_id=application.message_id)).callback_query_id)
+    assert answer.answered and not answer.show_alert, answer
+    await wait_text(volunteer, _("Welcome to team {team}! You can now take its requests in the team group.",
+                                 team="维修队"))
+
+
+async def place_order(cast: Cast, language: str, *, description: str = "厨房水管漏水 kitchen pipe leaks",
+                      voice: bool = False) -> int:
+    """The resident goes through the whole request dialog and confirms; returns the order number."""
+    _ = tr(language)
+    resident = cast.resident
+    await resident.start()
+    await wait_text(resident, _("New request"))
+    await resident.press(_(MENU_NEW_REQUEST))
+    await wait_text(resident, _("What kind of help do you need?"))
+    await resident.tap(_("Repair"))
+    await wait_text(resident, _("Describe what you need, in a message or a voice note."))
+    if voice:
+        await resident.send_voice(b"OggS-leaking-pipe", duration=6)
+    else:
+        await resident.send(description)
+    await wait_text(resident, _("Which community (residential compound) are you in?"))
+    await resident.send("阳光小区 Sunshine")
+    await wait_text(resident, _("Which building and unit?"))
+    await resident.send("3栋2单元")
+    await wait_text(resident, _("Room number and anything else the volunteer should know about the address:"))
+    await resident.send("502室 ring twice")
+    await wait_text(resident, _("When do you need it? Tap a button or type a day and time."))
+    await resident.tap(_("Today"))
+    await wait_text(resident, _("How can the volunteer reach you? Share your phone number with the button, "
+                                "or type a number."))
+    await resident.press(_(SHARE_PHONE))
+    summary = await wait_text(resident, "📞")
+    assert "+8613800000001" in (summary.text or "")
+    answer = await resident.tap_and_read_answer(_("✅ Confirm"))
+    assert answer.answered and not answer.show_alert, answer
+    prefix = _("Thank you! Your request number is <b>#{number}</b>. We will message you at every step.").split("<b>")[0]
+    received = await wait_text(resident, prefix)
+    match = re.search(r"#(\d+)", received.text or "")
+    assert match, received
+    return int(match.group(1))
