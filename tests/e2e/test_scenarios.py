@@ -1,0 +1,253 @@
+"""The loop's other paths: reopen after a poor rating, cancellation, release and re-accept,
+rejection, group lifecycle, blocked volunteers, voice notes, editing a request, commands."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+
+from bot.app import BotApplication
+from bot.notify import MENU_LANGUAGE, MENU_MY_ORDERS
+from sandbox import MessageView, SandboxClient, SandboxServer
+from storage.db import create_engine, session_factory
+from storage.uow import UnitOfWork
+
+from .harness import Cast, bot_running, cast_of, make_settings, place_order, set_up_centre, tr, wait_text
+
+LANGUAGE = "en"
+_ = tr(LANGUAGE)
+TEAM = "维修队"
+
+
+@dataclass
+class Running:
+    cast: Cast
+    app: BotApplication
+    database_url: str
+
+    async def order(self, number: int) -> dict[str, object]:
+        engine = create_engine(self.database_url)
+        try:
+            async with UnitOfWork(session_factory(engine)) as uow:
+                order = await uow.orders.get(number)
+                assert order is not None
+                events = [e.event for e in await uow.orders.events(number)]
+                return {"status": order.status, "volunteer_id": order.volunteer_id, "round": order.round,
+                        "team_id": order.team_id, "events": events, "voice": order.voice_file_id}
+        finally:
+            await engine.dispose()
+
+
+@pytest.fixture
+async def centre(server: SandboxServer, sandbox: SandboxClient, database_url: str) -> AsyncIterator[Running]:
+    cast = await cast_of(sandbox, LANGUAGE)
+    settings = make_settings(server, database_url, admins=[cast.admin.id],
+                             coordinators_chat_id=cast.coordinators_group.id, default_language=LANGUAGE)
+    async with bot_running(settings, "polling") as app:
+        await set_up_centre(cast, LANGUAGE)
+        yield Running(cast, app, database_url)
+
+
+async def dispatched(cast: Cast, **order_args: object) -> tuple[int, MessageView]:
+    number = await place_order(cast, LANGUAGE, **order_args)  # type: ignore[arg-type]
+    await wait_text(cast.coordinator, _("🆕 New request #{number}", number=number), chat_id=cast.coordinators_group.id)
+    await cast.coordinator.tap(_("➡️ {team}", team=TEAM), chat_id=cast.coordinators_group.id)
+    card = await wait_text(cast.volunteers[0], f"#{number}", chat_id=cast.team_group.id)
+    return number, card
+
+
+async def accepted_by(cast: Cast, index: int, card: MessageView) -> MessageView:
+    volunteer = cast.volunteers[index]
+    answer = await volunteer.tap_and_read_answer(_("✋ Accept"), chat_id=cast.team_group.id, message_id=card.message_id)
+    assert not answer.show_alert, answer
+    return await wait_text(volunteer, _("You took request <b>#{number}</b> ({category}).", number=0,
+                                        category="x").split("<b>")[0])
+
+
+async def test_poor_rating_reopens_the_order_for_the_centre(centre: Running) -> None:
+    cast = centre.cast
+    number, card = await dispatched(cast)
+    details = await accepted_by(cast, 0, card)
+    await cast.volunteers[0].tap(_("✔️ Done"), message_id=details.message_id)
+    await wait_text(cast.resident, _("{volunteer} has finished request #{number}. How did it go?",
+                                     volunteer="Vera", number=number))
+    await cast.resident.tap("★★")
+    reopened = await wait_text(cast.coordinator, _("♻️ Request #{number} reopened", number=number),
+                               chat_id=cast.coordinators_group.id)
+    assert _("➡️ {team}", team=TEAM) in reopened.button_texts
+    await wait_text(cast.resident, _("We are sorry. Request #{number} is reopened and the centre will follow up.",
+                                     number=number))
+    await cast.resident.send("水管还在漏 still leaking")
+    await wait_text(cast.coordinator, "still leaking", chat_id=cast.coordinators_group.id)
+    state = await centre.order(number)
+    assert (state["status"], state["round"], state["volunteer_id"]) == ("new", 2, None)
+    # The centre dispatches it again; the reopened order gets a fresh card.
+    await cast.coordinator.tap(_("➡️ {team}", team=TEAM), chat_id=cast.coordinators_group.id,
+                               message_id=reopened.message_id)
+    await cast.team_group.wait_for(lambda chat: sum(f"#{number}" in (m.text or "") and m.button_texts == [_("✋ Accept")]
+                                                    for m in chat.bot_messages) == 1)
+    rating_card = (await cast.team_group.view()).message(card.message_id)
+    assert _("Status: moved to another team") in (rating_card.text or "")
+
+
+async def test_resident_cancels_an_accepted_order(centre: Running) -> None:
+    cast = centre.cast
+    number, card = await dispatched(cast)
+    await accepted_by(cast, 0, card)
+    await cast.resident.skip_to_now()
+    await cast.resident.press(_(MENU_MY_ORDERS))
+    listing = await wait_text(cast.resident, _("Your requests:"))
+    assert _("Cancel #{number}", number=number) in listing.button_texts
+    await cast.resident.tap(_("Cancel #{number}", number=number))
+    await wait_text(cast.resident, _("Request #{number} is cancelled.", number=number))
+    await wait_text(cast.volunteers[0], _("Request #{number} was cancelled by the resident. Thank you all the same!",
+                                          number=number))
+    await cast.team_group.wait_for(
+        lambda chat: _("Status: cancelled by the resident") in (chat.message(card.message_id).text or ""))
+    assert (await centre.order(number))["status"] == "cancelled"
+    again = await cast.resident.tap_and_read_answer(_("Cancel #{number}", number=number), message_id=listing.message_id)
+    assert again.show_alert and again.text == _("Request #{number} can no longer be cancelled.", number=number)
+
+
+async def test_release_and_reaccept(centre: Running) -> None:
+    cast = centre.cast
+    number, card = await dispatched(cast)
+    details = await accepted_by(cast, 0, card)
+    await cast.volunteers[0].tap(_("↩️ Release"), message_id=details.message_id)
+    await wait_text(cast.resident, _("The volunteer could not do request #{number}; we are finding another one.",
+                                     number=number))
+    reset = await cast.team_group.wait_for(lambda chat: chat.message(card.message_id).button_texts == [_("✋ Accept")])
+    assert _("released by {volunteer}", volunteer="Vera") in (reset.message(card.message_id).text or "")
+    await accepted_by(cast, 1, card)
+    await wait_text(cast.resident, _("Good news: volunteer {volunteer} has taken request #{number} and will "
+                                     "contact you.", volunteer="Victor", number=number))
+    late = await cast.volunteers[0].tap_and_read_answer(_("✔️ Done"), message_id=details.message_id)
+    assert late.show_alert and late.text == _("Request #{number} is not yours.", number=number)
+    assert (await centre.order(number))["events"] == ["created", "dispatched", "accepted", "released", "accepted"]
+
+
+async def test_coordinator_rejects_with_a_reason(centre: Running) -> None:
+    cast = centre.cast
+    number = await place_order(cast, LANGUAGE)
+    await wait_text(cast.coordinator, _("🆕 New request #{number}", number=number), chat_id=cast.coordinators_group.id)
+    answer = await cast.coordinator.tap_and_read_answer(_("Reject"), chat_id=cast.coordinators_group.id)
+    assert answer.text == _("I asked you for the reason in our private chat.")
+    await wait_text(cast.coordinator, _("Why is request #{number} rejected? Tap a reason or type one.", number=number))
+    await cast.coordinator.send("outside the district")
+    await wait_text(cast.resident, _("Sorry, request #{number} was not accepted: {reason}", number=number,
+                                     reason="outside the district"))
+    assert (await centre.order(number))["status"] == "rejected"
+    late = await cast.coordinator.tap_and_read_answer(_("➡️ {team}", team=TEAM), chat_id=cast.coordinators_group.id)
+    assert late.show_alert
+
+
+async def test_strangers_and_residents_cannot_take_or_dispatch(centre: Running) -> None:
+    cast = centre.cast
+    number, card = await dispatched(cast)
+    outsider = await cast.sandbox.create_user("Olga", language_code="en")
+    await cast.team_group.join(outsider)
+    refused = await outsider.tap_and_read_answer(_("✋ Accept"), chat_id=cast.team_group.id, message_id=card.message_id)
+    assert refused.show_alert and "/join" in (refused.text or "")
+    await cast.resident.skip_to_now()
+    await cast.resident.send(f"/dispatch {number} repair")
+    await wait_text(cast.resident, _("Only a coordinator can do this."))
+    assert (await centre.order(number))["volunteer_id"] is None
+
+
+async def test_group_lifecycle_link_remove_and_migrate(centre: Running, sandbox: SandboxClient) -> None:
+    cast = centre.cast
+    other = await sandbox.create_group("Delivery team", creator=cast.volunteers[0], members=[cast.coordinator])
+    await other.add_bot(cast.volunteers[0])
+    await wait_text(cast.volunteers[0], "/link", chat_id=other.id)
+    await cast.volunteers[0].send("/link@sandbox_bot repair", chat_id=other.id)
+    await wait_text(cast.volunteers[0], _("Only a coordinator can do this."), chat_id=other.id)
+    # The team's group becomes a supergroup: orders follow it to the new id.
+    supergroup = await cast.team_group.migrate(cast.coordinator)
+    await cast.coordinator.send("/team add errands 跑腿队 delivery")
+    await wait_text(cast.coordinator, "/link errands")
+    cast.team_group = supergroup
+    number, card = await dispatched(cast)
+    assert card.chat_id == supergroup.id
+    # Removing the bot from its group tells the centre.
+    await supergroup.remove_bot(cast.coordinator)
+    await wait_text(cast.coordinator, _("I was removed from the group of team {team}; its requests cannot be posted "
+                                        "until a group is linked again.", team=TEAM), chat_id=cast.coordinators_group.id)
+
+
+async def test_blocked_volunteer_is_reported(centre: Running) -> None:
+    cast = centre.cast
+    await cast.volunteers[1].block_bot()
+    await wait_text(cast.coordinator, _("Volunteer {name} has blocked the bot and cannot receive requests.",
+                                        name="Victor"), chat_id=cast.coordinators_group.id)
+
+
+async def test_voice_note_reaches_only_the_volunteer(centre: Running) -> None:
+    cast = centre.cast
+    number, card = await dispatched(cast, voice=True)
+    assert _("(voice note)") in (card.text or "")
+    await accepted_by(cast, 0, card)
+    view = await cast.volunteers[0].wait_for(lambda chat: any(m.kind == "voice" for m in chat.bot_messages))
+    voice = next(m for m in view.bot_messages if m.kind == "voice")
+    assert voice.protect_content
+    assert voice.extra["voice"]["file_id"] == (await centre.order(number))["voice"]
+
+
+async def test_editing_the_request_before_confirming(centre: Running) -> None:
+    cast = centre.cast
+    resident = cast.resident
+    await resident.start()
+    await wait_text(resident, _("New request"))
+    await resident.press(tr(LANGUAGE)("🆘 New request"))
+    await wait_text(resident, _("What kind of help do you need?"))
+    await resident.skip_to_now()
+    await resident.tap(_("Repair"))
+    await resident.next_message()
+    for answer in ("Leaking tap", "Old Town", "Block 9", "Flat 1"):
+        await resident.send(answer)
+        await resident.next_message()
+    await resident.tap(_("Tomorrow"))
+    await wait_text(resident, _("How can the volunteer reach you? Share your phone number with the button, "
+                                "or type a number."))
+    await resident.send("138 0013 8000")
+    summary = await wait_text(resident, "📞")
+    assert "+86" not in (summary.text or "") and "13800138000" in (summary.text or "")
+    await resident.tap(_("✏️ Edit"))
+    await wait_text(resident, _("What would you like to change?"))
+    await resident.skip_to_now()
+    await resident.tap(_("Community"))
+    assert (await resident.next_message()).text == _("Which community (residential compound) are you in?")
+    await resident.send("New Town")
+    summary = await resident.next_message()
+    assert "New Town" in (summary.text or "") and "Old Town" not in (summary.text or "")
+    await resident.tap(_("✅ Confirm"))
+    await wait_text(resident, _("Thank you! Your request number is <b>#{number}</b>. We will message you at every step.",
+                                number=1).split("<b>")[0])
+
+
+async def test_bad_phone_and_long_text_are_refused_clearly(centre: Running) -> None:
+    resident = centre.cast.resident
+    await resident.start()
+    await resident.send("/request")
+    await wait_text(resident, _("What kind of help do you need?"))
+    await resident.tap(_("Other"))
+    await wait_text(resident, _("Describe what you need, in a message or a voice note."))
+    await resident.skip_to_now()
+    await resident.send("x" * 1001)
+    refusal = await resident.next_message()
+    assert refusal.text == "⚠️ " + _("That is too long; please keep it under {limit} characters.", limit=1000)
+
+
+async def test_orders_command_and_language_switch(centre: Running) -> None:
+    cast = centre.cast
+    number, _card = await dispatched(cast)
+    await cast.coordinator.skip_to_now()
+    await cast.coordinator.send("/orders")
+    listing = await cast.coordinator.next_message()
+    assert f"#{number}" in (listing.text or "") and TEAM in (listing.text or "")
+    await cast.resident.press(_(MENU_LANGUAGE))
+    await wait_text(cast.resident, _("Choose your language:"))
+    await cast.resident.tap("中文")
+    await wait_text(cast.resident, "语言已设置为中文。")
+    assert (await cast.resident.reply_keyboard()) == [["🆘 我要求助"], ["📋 我的订单", "🌐 语言"]]
