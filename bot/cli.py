@@ -18,7 +18,13 @@ from storage.db import DatabaseUrlError, create_engine
 from storage.migrate import upgrade
 
 from . import __version__
-from .settings import ConfigError, Settings, WebhookSettings, load_settings, require_token
+from .settings import (
+    ConfigError,
+    Settings,
+    WebhookSettings,
+    load_settings,
+    require_token,
+)
 
 
 class CliError(Exception):

@@ -10,7 +10,16 @@ from typing import Any
 
 from telegram.ext import Application
 
-from . import buttons, dispatch, groups, people, private_input, requests, start, volunteers
+from . import (
+    buttons,
+    dispatch,
+    groups,
+    people,
+    private_input,
+    requests,
+    start,
+    volunteers,
+)
 
 FLOW_MODULES = (start, requests, dispatch, volunteers, people, groups)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from . import orders, ordering, people
+from . import ordering, orders, people
 from .call import Call
 from .inputs import Input
 
