@@ -17,6 +17,7 @@ from storage.uow import UnitOfWork
 from .context import BotContext, BotData, Deps
 from .handlers import register_all
 from .i18n import LANGUAGES, N_, I18n
+from .logsafety import protect_logs
 from .notify import Notifier
 from .outbox import OutboxSender
 from .services import people
@@ -45,6 +46,7 @@ def service_config(settings: Settings) -> ServiceConfig:
 def build_application(settings: Settings, request: BaseRequest | None = None, *,
                       clock: Clock = utc_now) -> BotApplication:
     """The bot, ready to run; ``request`` replaces the network (tests, local Bot API servers)."""
+    protect_logs()
     engine = create_engine(settings.database.url, echo=settings.database.echo)
     deps = Deps(settings=settings, config=service_config(settings), i18n=I18n(settings.default_language),
                 engine=engine, sessions=session_factory(engine), clock=clock)

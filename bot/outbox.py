@@ -56,13 +56,15 @@ number or an address.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import math
 import re
+import time
 from bisect import insort
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -87,6 +89,7 @@ __all__ = ["OutboxSender"]
 log = logging.getLogger(__name__)
 
 RETRY_MARGIN = 0.5
+MAX_ANSWER_HOLD = 1.0  # seconds the outbox waits for taps being answered
 """Seconds added to a 429's retry_after, against clock skew and Telegram's rounding."""
 PACING_SLACK = 0.001
 """Seconds added to a pacing moment, so float rounding never lands a hair before it."""
@@ -186,6 +189,9 @@ class OutboxSender:
         self._global = _Window(settings.global_per_second, 1.0)
         self._chats: dict[int, _Window] = {}
         self._retry_until: dict[int, float] = {}  # chat -> end of its retry_after window
+        self._hold_until = 0.0  # a retry_after window that covers every chat
+        self._answering = 0  # button taps being answered right now
+        self._held_since: float | None = None
         self._next_wake: float | None = None
         self._wake = asyncio.Event()
         self._stopped = asyncio.Event()
@@ -249,6 +255,25 @@ class OutboxSender:
         """Something was just committed: look now."""
         self._wake.set()
 
+    @contextlib.asynccontextmanager
+    async def answering(self) -> AsyncIterator[None]:
+        """While a tap is handled and answered, start no new sends: the answer goes first, and a
+        429 on it (which :meth:`hold_all` then respects) is not overtaken by a send. A hold never
+        lasts longer than :data:`MAX_ANSWER_HOLD`, so a stream of taps cannot starve the outbox."""
+        self._answering += 1
+        try:
+            yield
+        finally:
+            self._answering -= 1
+            if not self._answering:
+                self._held_since = None
+                self._wake.set()
+
+    def hold_all(self, seconds: float) -> None:
+        """Telegram answered a call made outside the outbox (a callback answer, say) with 429:
+        send nothing to anyone until the window has passed."""
+        self._hold_until = max(self._hold_until, self._now() + seconds + RETRY_MARGIN)
+
     async def stop(self) -> None:
         """Stop :meth:`run` once the calls in progress are recorded, and wait for that."""
         self._stopping = True
@@ -296,7 +321,12 @@ class OutboxSender:
 
     async def _pass(self) -> list[_Outcome]:
         now = self._now()
-        overall = self._global.free_at(now)
+        if self._answering:
+            self._held_since = self._held_since or time.monotonic()
+            if time.monotonic() - self._held_since < MAX_ANSWER_HOLD:
+                self._note_wake(now + 0.05)
+                return []
+        overall = max(self._global.free_at(now), self._hold_until)
         if overall > now:
             self._note_wake(overall)
             return []

@@ -21,17 +21,20 @@ class DatabaseUrlError(ValueError):
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    """An async engine for ``sqlite+aiosqlite://`` or ``postgresql+asyncpg://`` URLs."""
+    """An async engine for ``sqlite+aiosqlite://`` or ``postgresql+asyncpg://`` URLs.
+
+    SQL parameters never appear in logs or error messages (``hide_parameters``): they hold
+    phone numbers and addresses."""
     try:
         parsed = make_url(url)
     except ArgumentError as error:
         raise DatabaseUrlError(f"cannot parse database URL {url!r}") from error
     if parsed.get_backend_name() == "sqlite":
-        engine = create_async_engine(parsed, echo=echo, connect_args={"timeout": 30})
+        engine = create_async_engine(parsed, echo=echo, hide_parameters=True, connect_args={"timeout": 30})
         _tune_sqlite(engine)
         return engine
     if parsed.get_backend_name() == "postgresql":
-        return create_async_engine(parsed, echo=echo, pool_pre_ping=True)
+        return create_async_engine(parsed, echo=echo, hide_parameters=True, pool_pre_ping=True)
     raise DatabaseUrlError(f"unsupported database {parsed.get_backend_name()!r}: use sqlite+aiosqlite or postgresql+asyncpg")
 
 

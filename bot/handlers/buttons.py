@@ -3,12 +3,14 @@ the outcome (an alert for a refusal), and never trust the data beyond what the s
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, RetryAfter
 from telegram.ext import Application, CallbackQueryHandler
 
 from .. import callbacks as cb
@@ -20,6 +22,7 @@ from .common import run
 log = logging.getLogger(__name__)
 ButtonAction = Callable[[Call, cb.Button, Update], Awaitable[str | None]]
 OUT_OF_DATE = N_("This button is out of date.")
+ANSWER_RETRY_LIMIT = 5.0  # seconds; Telegram stops accepting an answer a little after that
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any], actions: dict[str, ButtonAction]) -> None:
@@ -31,25 +34,44 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], actions: di
         if parsed is None or handler is None:
             log.warning("unknown callback data from user %s", query.from_user.id)
             language = language_of(query.from_user.language_code, context.deps.config.default_language)
-            await _answer(query, context.deps.i18n.gettext(language, OUT_OF_DATE), alert=True)
+            await _answer(context, query, context.deps.i18n.gettext(language, OUT_OF_DATE), alert=True)
             return
-        try:
-            outcome = await run(update, context, lambda call: handler(call, parsed, update), refuse_in_chat=False)
-        except (ValueError, IndexError):
-            outcome = None
-        if outcome is None:
-            language = language_of(query.from_user.language_code, context.deps.config.default_language)
-            await _answer(query, context.deps.i18n.gettext(language, OUT_OF_DATE), alert=True)
-        elif outcome.refusal:
-            await _answer(query, outcome.refusal, alert=True)
-        else:
-            await _answer(query, outcome.result if isinstance(outcome.result, str) else None, alert=False)
+        sender = context.deps.sender
+        async with sender.answering() if sender is not None else contextlib.nullcontext():
+            try:
+                outcome = await run(update, context, lambda call: handler(call, parsed, update),
+                                    refuse_in_chat=False, kick=False)
+            except (ValueError, IndexError):
+                outcome = None
+            if outcome is None:
+                language = language_of(query.from_user.language_code, context.deps.config.default_language)
+                await _answer(context, query, context.deps.i18n.gettext(language, OUT_OF_DATE), alert=True)
+            elif outcome.refusal:
+                await _answer(context, query, outcome.refusal, alert=True)
+            else:
+                await _answer(context, query, outcome.result if isinstance(outcome.result, str) else None,
+                              alert=False)
+        context.deps.kick_sender()
 
     application.add_handler(CallbackQueryHandler(on_button))  # type: ignore[arg-type]
 
 
-async def _answer(query: Any, text: str | None, *, alert: bool) -> None:
-    try:
-        await query.answer(text[:200] if text else None, show_alert=alert)
-    except BadRequest as error:  # a duplicate delivery, or a tap answered too late
-        log.info("callback answer refused: %s", error.message)
+async def _answer(context: BotContext, query: Any, text: str | None, *, alert: bool) -> None:
+    """Answer the tap. A 429 holds the outbox for the window too, and the answer is tried once
+    more if the tap is still young enough for Telegram to take it."""
+    for attempt in (1, 2):
+        try:
+            await query.answer(text[:200] if text else None, show_alert=alert)
+            return
+        except BadRequest as error:  # a duplicate delivery, or a tap answered too late
+            log.info("callback answer refused: %s", error.message)
+            return
+        except RetryAfter as error:
+            wait = error.retry_after.total_seconds() if hasattr(error.retry_after, "total_seconds") \
+                else float(error.retry_after)
+            if context.deps.sender is not None:
+                context.deps.sender.hold_all(wait)
+            if attempt == 2 or wait > ANSWER_RETRY_LIMIT:
+                log.warning("callback answer dropped after 429 (retry after %.0f s)", wait)
+                return
+            await asyncio.sleep(wait + 0.1)

@@ -37,7 +37,7 @@ class Outcome:
 
 
 async def run(update: Update, context: BotContext, action: Action[object], *,
-              refuse_in_chat: bool = True) -> Outcome:
+              refuse_in_chat: bool = True, kick: bool = True) -> Outcome:
     """Run ``action`` for this update in one unit of work.
 
     A :class:`DomainError` rolls the work back; its message is translated for the actor and, with
@@ -60,7 +60,8 @@ async def run(update: Update, context: BotContext, action: Action[object], *,
         log.info("update %s already handled; ignored", update.update_id)
         return Outcome(duplicate=True)
     finally:
-        deps.kick_sender()
+        if kick:
+            deps.kick_sender()
 
 
 async def _refuse(update: Update, context: BotContext, key: str, error: DomainError, in_chat: bool,

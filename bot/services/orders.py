@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from storage.models import Order, Team, User
 
 from ..i18n import N_
+from ..notify import scrub
 from .call import Call
 from .errors import Conflict, InvalidInput, NotAllowed, NotFound
 from .inputs import Input
@@ -269,7 +270,7 @@ async def comment(call: Call, order_id: int, round_: int, text: str | None) -> N
         rating.comment = text.strip()[:1000]
         if rating.stars is None or rating.stars <= POOR_RATING:
             await call.notify.to_coordinators(N_("Comment on reopened request #{number}: {comment}"),
-                                              number=order_id, comment=rating.comment)
+                                              number=order_id, comment=scrub(rating.comment, 1000))
     await call.notify.tell(call.user, N_("Thank you for your feedback!"),
                            markup=call.notify.menu_keyboard(call.user))
     await call.uow.commit()
