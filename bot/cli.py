@@ -11,6 +11,7 @@ import asyncio
 import logging
 import sys
 
+from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -22,6 +23,7 @@ from .settings import (
     ConfigError,
     Settings,
     WebhookSettings,
+    describe,
     load_settings,
     require_token,
 )
@@ -62,7 +64,7 @@ async def migrate(settings: Settings) -> None:
         raise CliError(str(error)) from None
     try:
         await upgrade(engine)
-    except (OSError, OperationalError, DBAPIError) as error:
+    except (OSError, OverflowError, ValueError, TimeoutError, OperationalError, DBAPIError) as error:
         reason = str(getattr(error, "orig", None) or error).splitlines()[0]
         raise CliError(f"cannot reach the database {_safe_url(settings.database.url)}: {reason}") from None
     finally:
@@ -76,8 +78,8 @@ def webhook_settings(settings: Settings, args: argparse.Namespace) -> WebhookSet
             values[key] = getattr(args, key)
     try:
         hook = WebhookSettings(**values)
-    except ValueError as error:
-        raise CliError(f"webhook settings: {error}") from None
+    except ValidationError as error:
+        raise CliError(f"config error in {describe(error, 'webhook')}") from None
     if not hook.url:
         raise CliError("webhook mode needs a public URL: --url or webhook.url in the config")
     return hook

@@ -13,7 +13,7 @@ from typing import Literal
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -41,6 +41,8 @@ def _check_http_url(value: str, key: str) -> str:
 
 
 class TelegramSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     token: SecretStr | None = None
     base_url: str = "https://api.telegram.org/bot"
     base_file_url: str = "https://api.telegram.org/file/bot"
@@ -52,11 +54,15 @@ class TelegramSettings(BaseModel):
 
 
 class DatabaseSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     url: str = "sqlite+aiosqlite:///volunteer-loop.sqlite3"
     echo: bool = False
 
 
 class WebhookSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     listen: str = "127.0.0.1"
     port: int = 8443
     url: str | None = None
@@ -71,6 +77,8 @@ class WebhookSettings(BaseModel):
 
 class OutboxSettings(BaseModel):
     """How the sender paces itself under Telegram's limits (kept a little below them)."""
+
+    model_config = ConfigDict(extra="forbid")
 
     private_per_second: float = 1.0
     group_per_minute: int = 20
@@ -142,13 +150,18 @@ def load_settings(path: str | Path | None = None, **overrides: object) -> Settin
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(f"config error in {where}: {first['msg']}") from None
+        raise ConfigError(f"config error in {describe(error)}") from None
     except ValueError as error:  # malformed TOML
         raise ConfigError(f"cannot read {file}: {error}") from None
     finally:
         _config_file.reset(token)
+
+
+def describe(error: ValidationError, prefix: str = "") -> str:
+    """The first problem of a validation error as ``key: reason``, on one line."""
+    first = error.errors()[0]
+    where = ".".join([prefix, *map(str, first["loc"])] if prefix else map(str, first["loc"]))
+    return f"{where}: {first['msg']}".replace("\n", " ")
 
 
 def require_token(settings: Settings) -> str:

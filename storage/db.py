@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, InvalidRequestError, NoSuchModuleError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -27,15 +27,22 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     phone numbers and addresses."""
     try:
         parsed = make_url(url)
-    except ArgumentError as error:
-        raise DatabaseUrlError(f"cannot parse database URL {url!r}") from error
-    if parsed.get_backend_name() == "sqlite":
-        engine = create_async_engine(parsed, echo=echo, hide_parameters=True, connect_args={"timeout": 30})
-        _tune_sqlite(engine)
-        return engine
-    if parsed.get_backend_name() == "postgresql":
+    except (ArgumentError, ValueError) as error:
+        raise DatabaseUrlError("cannot parse the database URL (expected e.g. sqlite+aiosqlite:///file.sqlite3)") \
+            from error
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise DatabaseUrlError(f"unsupported database {backend!r}: use sqlite+aiosqlite or postgresql+asyncpg")
+    try:
+        if backend == "sqlite":
+            engine = create_async_engine(parsed, echo=echo, hide_parameters=True, connect_args={"timeout": 30})
+            _tune_sqlite(engine)
+            return engine
         return create_async_engine(parsed, echo=echo, hide_parameters=True, pool_pre_ping=True)
-    raise DatabaseUrlError(f"unsupported database {parsed.get_backend_name()!r}: use sqlite+aiosqlite or postgresql+asyncpg")
+    except (ArgumentError, InvalidRequestError, NoSuchModuleError, ImportError, ValueError) as error:
+        raise DatabaseUrlError(f"cannot use the database URL {parsed.render_as_string(hide_password=True)}: "
+                               f"{str(error).splitlines()[0]} (use sqlite+aiosqlite or postgresql+asyncpg)") \
+            from error
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:
