@@ -13,7 +13,7 @@ from typing import Literal
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -49,8 +49,8 @@ class TelegramSettings(BaseModel):
 
     @field_validator("base_url", "base_file_url")
     @classmethod
-    def _http_url(cls, value: str) -> str:
-        return _check_http_url(value, "telegram.base_url")
+    def _http_url(cls, value: str, info: ValidationInfo) -> str:
+        return _check_http_url(value, f"telegram.{info.field_name}")
 
 
 class DatabaseSettings(BaseModel):
@@ -144,15 +144,19 @@ def config_path(explicit: str | Path | None = None) -> Path:
 def load_settings(path: str | Path | None = None, **overrides: object) -> Settings:
     """Read the configuration; raises :class:`ConfigError` with one readable line on a problem."""
     file = config_path(path)
-    if path is not None and not file.is_file():
+    named = path is not None or bool(os.environ.get("VLOOP_CONFIG"))
+    if named and not file.is_file():
         raise ConfigError(f"config file {file} does not exist")
     token = _config_file.set(file if file.is_file() else None)
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as error:
         raise ConfigError(f"config error in {describe(error)}") from None
-    except ValueError as error:  # malformed TOML
-        raise ConfigError(f"cannot read {file}: {error}") from None
+    except ValueError as error:  # malformed TOML, or an environment value that is not JSON
+        reason = str(error).splitlines()[0]
+        if "EnvSettingsSource" in reason:
+            raise ConfigError(f"bad environment value: {reason}") from None
+        raise ConfigError(f"cannot read {file}: {reason}") from None
     finally:
         _config_file.reset(token)
 
