@@ -53,6 +53,7 @@ def build_application(settings: Settings, request: BaseRequest | None = None, *,
     builder = (ApplicationBuilder().token(require_token(settings))
                .base_url(settings.telegram.base_url).base_file_url(settings.telegram.base_file_url)
                .context_types(ContextTypes(context=BotContext, bot_data=BotData))
+               .updater(None)  # bot.ingest receives updates: acknowledged only after handling
                .post_init(_post_init).post_stop(_post_stop).post_shutdown(_post_shutdown))
     if request is not None:
         builder = builder.request(request).get_updates_request(request)

@@ -8,31 +8,26 @@ import signal
 from collections.abc import AsyncIterator
 
 from .app import ALLOWED_UPDATES, BotApplication
+from .ingest import Poller, WebhookReceiver
 from .settings import WebhookSettings
 
 
 @contextlib.asynccontextmanager
 async def running(application: BotApplication, *, webhook: WebhookSettings | None = None) -> AsyncIterator[None]:
-    """Initialise, start (polling, or a secret-checked webhook) and, on exit, stop cleanly."""
+    """Initialise, start receiving (polling, or a secret-checked webhook) and, on exit, stop cleanly."""
     await application.initialize()
     try:
         if application.post_init:
             await application.post_init(application)
-        updater = application.updater
-        assert updater is not None
-        if webhook is None:
-            await updater.start_polling(poll_interval=0, timeout=10, allowed_updates=ALLOWED_UPDATES)
-        else:
-            secret = webhook.secret_token.get_secret_value() if webhook.secret_token else None
-            await updater.start_webhook(listen=webhook.listen, port=webhook.port, url_path=webhook.path,
-                                        webhook_url=webhook.url, secret_token=secret,
-                                        allowed_updates=ALLOWED_UPDATES)
+        receiver: Poller | WebhookReceiver = (
+            Poller(application, allowed_updates=ALLOWED_UPDATES) if webhook is None
+            else WebhookReceiver(application, webhook, allowed_updates=ALLOWED_UPDATES))
         await application.start()
+        await receiver.start()
         try:
             yield
         finally:
-            if updater.running:
-                await updater.stop()
+            await receiver.stop()
             await application.stop()
             if application.post_stop:
                 await application.post_stop(application)
