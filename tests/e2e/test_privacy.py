@@ -286,8 +286,9 @@ async def test_no_personal_data_in_any_log_record(server: SandboxServer, sandbox
     records = list(caplog.records)
 
     # Positive control: the scan reads the records the bot and its libraries emit.
+    # (python-telegram-bot's own records below WARNING are dropped by bot.logsafety: they carry payloads.)
     names = {r.name for r in records}
-    assert any(n.startswith("telegram") for n in names) and any(n.startswith("httpx") for n in names), names
+    assert any(n.startswith("httpx") for n in names) and any(n.startswith("httpcore") for n in names), names
     assert any(r.levelno == logging.DEBUG for r in records)
     assert any("sendmessage" in log_text(r).lower() for r in records if r.name.startswith("httpx"))
 
