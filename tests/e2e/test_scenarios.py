@@ -251,3 +251,18 @@ async def test_orders_command_and_language_switch(centre: Running) -> None:
     await cast.resident.tap("中文")
     await wait_text(cast.resident, "语言已设置为中文。")
     assert (await cast.resident.reply_keyboard()) == [["🆘 我要求助"], ["📋 我的订单", "🌐 语言"]]
+
+
+async def test_admin_appoints_a_coordinator_by_replying(centre: Running, sandbox: SandboxClient) -> None:
+    cast = centre.cast
+    newcomer = await sandbox.create_user("Nora", language_code="en")
+    await newcomer.start()
+    await cast.coordinators_group.join(newcomer)
+    said = await newcomer.send("/help@sandbox_bot", chat_id=cast.coordinators_group.id)
+    await cast.admin.send("/coordinator@sandbox_bot add", chat_id=cast.coordinators_group.id,
+                          reply_to=said["message_id"])
+    await wait_text(newcomer, _("You are now a coordinator. Use /orders to see open requests."))
+    # Only an admin may do it.
+    await cast.coordinator.send("/coordinator@sandbox_bot add", chat_id=cast.coordinators_group.id,
+                                reply_to=said["message_id"])
+    await wait_text(cast.coordinator, _("Only an administrator can do this."), chat_id=cast.coordinators_group.id)
