@@ -7,8 +7,10 @@ proven in ``tests/outbox``.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +21,14 @@ from bot.i18n import I18n, Translate
 from bot.notify import MENU_NEW_REQUEST, SHARE_PHONE
 from bot.runner import running
 from bot.settings import OutboxSettings, Settings, WebhookSettings
-from sandbox import FloodLimits, MessageView, SandboxClient, SandboxServer, SimGroup, SimUser
+from sandbox import (
+    FloodLimits,
+    MessageView,
+    SandboxClient,
+    SandboxServer,
+    SimGroup,
+    SimUser,
+)
 
 from ..sandbox.tinybot import free_port
 
@@ -71,11 +80,12 @@ async def bot_running(settings: Settings, mode: str) -> AsyncIterator[BotApplica
         yield application
 
 
-async def cast_of(sandbox: SandboxClient, language: str) -> Cast:
+async def cast_of(sandbox: SandboxClient, language: str, *, resident_name: str = "Rita",
+                  phone: str = "+8613800000001") -> Cast:
     code = "zh-hans" if language == "zh" else "en"
     admin = await sandbox.create_user("Admin", language_code=code)
     coordinator = await sandbox.create_user("Coco", language_code=code)
-    resident = await sandbox.create_user("Rita", language_code=code, phone_number="+8613800000001")
+    resident = await sandbox.create_user(resident_name, language_code=code, phone_number=phone)
     volunteers = [await sandbox.create_user(name, language_code=code) for name in ("Vera", "Victor")]
     coordinators_group = await sandbox.create_group("Centre", creator=admin, members=[coordinator])
     team_group = await sandbox.create_group("Repair team", creator=coordinator, members=volunteers)
@@ -136,7 +146,8 @@ async def join_team(cast: Cast, volunteer: SimUser, language: str) -> None:
 
 
 async def place_order(cast: Cast, language: str, *, description: str = "厨房水管漏水 kitchen pipe leaks",
-                      voice: bool = False) -> int:
+                      voice: bool = False, community: str = "阳光小区 Sunshine", building: str = "3栋2单元",
+                      detail: str = "502室 ring twice") -> int:
     """The resident goes through the whole request dialog and confirms; returns the order number."""
     _ = tr(language)
     resident = cast.resident
@@ -151,18 +162,18 @@ async def place_order(cast: Cast, language: str, *, description: str = "厨房�
     else:
         await resident.send(description)
     await wait_text(resident, _("Which community (residential compound) are you in?"))
-    await resident.send("阳光小区 Sunshine")
+    await resident.send(community)
     await wait_text(resident, _("Which building and unit?"))
-    await resident.send("3栋2单元")
+    await resident.send(building)
     await wait_text(resident, _("Room number and anything else the volunteer should know about the address:"))
-    await resident.send("502室 ring twice")
+    await resident.send(detail)
     await wait_text(resident, _("When do you need it? Tap a button or type a day and time."))
     await resident.tap(_("Today"))
     await wait_text(resident, _("How can the volunteer reach you? Share your phone number with the button, "
                                 "or type a number."))
     await resident.press(_(SHARE_PHONE))
     summary = await wait_text(resident, "📞")
-    assert "+8613800000001" in (summary.text or "")
+    assert resident.phone_number in (summary.text or "") and building in (summary.text or "")
     answer = await resident.tap_and_read_answer(_("✅ Confirm"))
     assert answer.answered and not answer.show_alert, answer
     prefix = _("Thank you! Your request number is <b>#{number}</b>. We will message you at every step.").split("<b>")[0]
@@ -170,3 +181,18 @@ async def place_order(cast: Cast, language: str, *, description: str = "厨房�
     match = re.search(r"#(\d+)", received.text or "")
     assert match, received
     return int(match.group(1))
+
+
+async def outbox_drained(application: BotApplication, timeout: float = 10.0) -> None:
+    """Wait until the outbox has nothing pending or in flight."""
+    deps = application.bot_data.deps
+    assert deps is not None
+    deadline = time.monotonic() + timeout
+    while True:
+        async with deps.uow() as uow:
+            left = await uow.outbox.pending_count()
+        if left == 0:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{left} outbox row(s) still unsent after {timeout}s")
+        await asyncio.sleep(0.05)

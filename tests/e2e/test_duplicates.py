@@ -21,11 +21,18 @@ from collections.abc import Awaitable
 
 import pytest
 
-from bot.app import BotApplication
 from bot.notify import MENU_NEW_REQUEST, SHARE_PHONE
 from sandbox import MessageView, SandboxClient, SandboxServer
 
-from .harness import bot_running, cast_of, make_settings, set_up_centre, tr, wait_text
+from .harness import (
+    bot_running,
+    cast_of,
+    make_settings,
+    outbox_drained,
+    set_up_centre,
+    tr,
+    wait_text,
+)
 
 LANGUAGE = "en"
 IGNORED = re.compile(r"^update (\d+) already handled; ignored$")
@@ -188,18 +195,3 @@ async def test_duplicate_and_redelivered_updates_act_once(server: SandboxServer,
                     and c["params"].get("callback_query_id") == accept.callback_query_id and c["status"] == 200]
         assert len(answered) == 1
         assert (await sandbox.callback_answer(accept.callback_query_id)) == accepted
-
-
-async def outbox_drained(application: BotApplication, timeout: float = 10.0) -> None:
-    """Wait until the outbox has nothing pending or in flight."""
-    deps = application.bot_data.deps
-    assert deps is not None
-    deadline = time.monotonic() + timeout
-    while True:
-        async with deps.uow() as uow:
-            left = await uow.outbox.pending_count()
-        if left == 0:
-            return
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{left} outbox row(s) still unsent after {timeout}s")
-        await asyncio.sleep(0.05)

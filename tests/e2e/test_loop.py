@@ -6,7 +6,15 @@ import pytest
 
 from sandbox import SandboxClient, SandboxServer
 
-from .harness import bot_running, cast_of, make_settings, place_order, set_up_centre, tr, wait_text
+from .harness import (
+    bot_running,
+    cast_of,
+    make_settings,
+    place_order,
+    set_up_centre,
+    tr,
+    wait_text,
+)
 
 
 @pytest.mark.parametrize("mode", ["polling", "webhook"])

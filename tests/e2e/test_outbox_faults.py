@@ -16,7 +16,15 @@ from sqlalchemy import select
 from sandbox import SandboxClient, SandboxServer
 from storage.models import OutboxMessage
 
-from .harness import bot_running, cast_of, make_settings, place_order, set_up_centre, tr, wait_text
+from .harness import (
+    bot_running,
+    cast_of,
+    make_settings,
+    place_order,
+    set_up_centre,
+    tr,
+    wait_text,
+)
 
 LANGUAGE = "en"
 STORM_TIMEOUT = 15.0  # a wait that may sit behind a few retry windows and backoffs

@@ -20,17 +20,25 @@ import collections
 import html
 import json
 import logging
-import re
 import traceback
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from bot.notify import MENU_NEW_REQUEST, SHARE_PHONE
 from sandbox import SandboxClient, SandboxServer
 
-from .harness import Cast, bot_running, join_team, make_settings, set_up_centre, tr, wait_text
+from .harness import (
+    Cast,
+    bot_running,
+    join_team,
+    make_settings,
+    set_up_centre,
+    tr,
+    wait_text,
+)
+from .harness import cast_of as harness_cast_of
+from .harness import place_order as harness_place_order
 
 LANGUAGE = "zh"
 RESIDENT_NAME = "Ximenaqwv"
@@ -55,46 +63,13 @@ class Loop:
 
 
 async def cast_of(sandbox: SandboxClient) -> Cast:
-    code = "zh-hans" if LANGUAGE == "zh" else "en"
-    admin = await sandbox.create_user("Admin", language_code=code)
-    coordinator = await sandbox.create_user("Coco", language_code=code)
-    resident = await sandbox.create_user(RESIDENT_NAME, language_code=code, phone_number=PHONE)
-    volunteers = [await sandbox.create_user(name, language_code=code) for name in ("Vera", "Victor")]
-    coordinators_group = await sandbox.create_group("Centre", creator=admin, members=[coordinator])
-    team_group = await sandbox.create_group("Repair team", creator=coordinator, members=volunteers)
-    return Cast(sandbox, admin, coordinator, resident, volunteers, coordinators_group, team_group)
+    return await harness_cast_of(sandbox, LANGUAGE, resident_name=RESIDENT_NAME, phone=PHONE)
 
 
 async def place_order(cast: Cast) -> int:
     """The request dialog with the distinctive address; the description also holds the phone."""
-    _ = tr(LANGUAGE)
-    resident = cast.resident
-    await resident.start()
-    await wait_text(resident, _("New request"))
-    await resident.press(_(MENU_NEW_REQUEST))
-    await wait_text(resident, _("What kind of help do you need?"))
-    await resident.tap(_("Repair"))
-    await wait_text(resident, _("Describe what you need, in a message or a voice note."))
-    await resident.send(f"厨房水管漏水 kitchen pipe leaks, call me on {PHONE}")
-    await wait_text(resident, _("Which community (residential compound) are you in?"))
-    await resident.send("阳光小区 Sunshine")
-    await wait_text(resident, _("Which building and unit?"))
-    await resident.send(BUILDING)
-    await wait_text(resident, _("Room number and anything else the volunteer should know about the address:"))
-    await resident.send(DETAIL)
-    await wait_text(resident, _("When do you need it? Tap a button or type a day and time."))
-    await resident.tap(_("Today"))
-    await wait_text(resident, _("How can the volunteer reach you? Share your phone number with the button, "
-                                "or type a number."))
-    await resident.press(_(SHARE_PHONE))
-    summary = await wait_text(resident, "📞")
-    assert PHONE in (summary.text or "") and BUILDING in (summary.text or "")
-    answer = await resident.tap_and_read_answer(_("✅ Confirm"))
-    assert answer.answered and not answer.show_alert, answer
-    prefix = _("Thank you! Your request number is <b>#{number}</b>. We will message you at every step.").split("<b>")[0]
-    match = re.search(r"#(\d+)", (await wait_text(resident, prefix)).text or "")
-    assert match
-    return int(match.group(1))
+    return await harness_place_order(cast, LANGUAGE, description=f"厨房水管漏水 kitchen pipe leaks, call me on {PHONE}",
+                                     building=BUILDING, detail=DETAIL)
 
 
 async def run_loop(server: SandboxServer, sandbox: SandboxClient, database_url: str, mode: str,

@@ -13,7 +13,6 @@ race — so only the conditional UPDATE can keep the taps apart.
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import time
 from collections.abc import Iterator
@@ -26,7 +25,16 @@ import bot.app
 from bot.app import BotApplication
 from sandbox import SandboxClient, SandboxServer, gather_answers
 
-from .harness import Cast, bot_running, make_settings, place_order, set_up_centre, tr, wait_text
+from .harness import (
+    Cast,
+    bot_running,
+    make_settings,
+    outbox_drained,
+    place_order,
+    set_up_centre,
+    tr,
+    wait_text,
+)
 
 VOLUNTEERS = 50
 LANGUAGE = "zh"
@@ -77,21 +85,6 @@ async def approve_directly(application: BotApplication, cast: Cast) -> None:
             row = await uow.volunteers.add(user.id, team.id, f"{volunteer.first_name} Li", volunteer.phone_number)
             assert await uow.volunteers.decide(row.id, True)
         await uow.commit()
-
-
-async def outbox_drained(application: BotApplication, timeout: float = 10.0) -> None:
-    """Wait until the outbox has nothing pending or in flight."""
-    deps = application.bot_data.deps
-    assert deps is not None
-    deadline = time.monotonic() + timeout
-    while True:
-        async with deps.uow() as uow:
-            left = await uow.outbox.pending_count()
-        if left == 0:
-            return
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{left} outbox row(s) still unsent after {timeout}s")
-        await asyncio.sleep(0.05)
 
 
 def versions(message: Any) -> list[str]:

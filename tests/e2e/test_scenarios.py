@@ -14,7 +14,16 @@ from sandbox import MessageView, SandboxClient, SandboxServer
 from storage.db import create_engine, session_factory
 from storage.uow import UnitOfWork
 
-from .harness import Cast, bot_running, cast_of, make_settings, place_order, set_up_centre, tr, wait_text
+from .harness import (
+    Cast,
+    bot_running,
+    cast_of,
+    make_settings,
+    place_order,
+    set_up_centre,
+    tr,
+    wait_text,
+)
 
 LANGUAGE = "en"
 _ = tr(LANGUAGE)
