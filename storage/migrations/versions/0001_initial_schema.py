@@ -105,6 +105,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('outbox', schema=None) as batch_op:
+        batch_op.create_index('ix_outbox_chat_queue', ['chat_id', 'status', 'id'], unique=False)
         batch_op.create_index('ix_outbox_pending', ['status', 'not_before'], unique=False)
 
     op.create_table('volunteers',
@@ -162,6 +163,7 @@ def downgrade() -> None:
     op.drop_table('volunteers')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_pending')
+        batch_op.drop_index('ix_outbox_chat_queue')
 
     op.drop_table('outbox')
     with op.batch_alter_table('orders', schema=None) as batch_op:
