@@ -9,8 +9,10 @@ from telegram import Update
 from telegram.ext import Application, MessageHandler, filters
 
 from ..context import BotContext
+from ..i18n import N_
 from ..services import dialogs, people
 from ..services.call import Call
+from ..services.errors import InvalidInput
 from ..services.inputs import Input
 from .common import run
 
@@ -37,7 +39,21 @@ async def on_input(update: Update, context: BotContext) -> None:
     await run(update, context, route)
 
 
+async def on_unusable(update: Update, context: BotContext) -> None:
+    """A sticker, a photo or an unknown command: say what works instead of staying silent."""
+    message = update.effective_message
+    unknown_command = bool(message and message.text and message.text.startswith("/"))
+
+    async def explain(call: Call) -> None:
+        if unknown_command:
+            raise InvalidInput(N_("I do not know that command. Tap a button below, or send /help."))
+        raise InvalidInput(N_("I can read text messages, voice notes and shared contacts only."))
+
+    await run(update, context, explain)
+
+
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     private = filters.ChatType.PRIVATE
-    application.add_handler(MessageHandler(
-        private & ((filters.TEXT & ~filters.COMMAND) | filters.VOICE | filters.CONTACT), on_input))
+    usable = (filters.TEXT & ~filters.COMMAND) | filters.VOICE | filters.CONTACT
+    application.add_handler(MessageHandler(private & usable, on_input))
+    application.add_handler(MessageHandler(private & ~usable & ~filters.StatusUpdate.ALL, on_unusable))

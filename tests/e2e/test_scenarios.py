@@ -275,3 +275,16 @@ async def test_admin_appoints_a_coordinator_by_replying(centre: Running, sandbox
     await cast.coordinator.send("/coordinator@sandbox_bot add", chat_id=cast.coordinators_group.id,
                                 reply_to=said["message_id"])
     await wait_text(cast.coordinator, _("Only an administrator can do this."), chat_id=cast.coordinators_group.id)
+
+
+async def test_unusable_input_gets_an_explanation(centre: Running) -> None:
+    resident = centre.cast.resident
+    await resident.start()
+    await wait_text(resident, _("New request"))
+    await resident.skip_to_now()
+    await resident.send_photo()
+    assert (await resident.next_message()).text == "⚠️ " + _("I can read text messages, voice notes and shared "
+                                                            "contacts only.")
+    await resident.send("/teleport")
+    assert (await resident.next_message()).text == "⚠️ " + _("I do not know that command. Tap a button below, "
+                                                            "or send /help.")
