@@ -90,13 +90,20 @@ class Notifier:
         return await self.send(user.telegram_id, self.tr(user)(message, **params), recipient=user,
                                markup=markup, protect=protect)
 
-    async def to_coordinators(self, message: str, *, markup: dict[str, Any] | None = None, **params: object) -> None:
-        """The coordinators' chat if configured, else each coordinator privately."""
+    async def _centre(self) -> list[tuple[int, User | None]]:
+        """Where the centre reads: its group if configured, else every coordinator and admin privately."""
         if self.config.coordinators_chat_id is not None:
-            await self.send(self.config.coordinators_chat_id, self.group_tr()(message, **params), markup=markup)
-            return
-        for coordinator in await self.uow.users.coordinators():
-            await self.tell(coordinator, message, markup=markup, **params)
+            return [(self.config.coordinators_chat_id, None)]
+        people: dict[int, User | None] = {u.telegram_id: u for u in await self.uow.users.coordinators()}
+        for admin_id in sorted(self.config.admins - people.keys()):
+            people[admin_id] = await self.uow.users.by_telegram_id(admin_id)
+        return list(people.items())
+
+    async def to_coordinators(self, message: str, *, markup: dict[str, Any] | None = None, **params: object) -> None:
+        """Tell the centre ``message`` (a msgid), in each reader's language."""
+        for chat_id, reader in await self._centre():
+            text = (self.tr(reader) if reader else self.group_tr())(message, **params)
+            await self.send(chat_id, text, recipient=reader, markup=markup)
 
     async def refuse(self, chat_id: int, user: User | None, message: str, **params: object) -> None:
         await self.send(chat_id, "⚠️ " + self.tr(user)(message, **params), recipient=user)
@@ -233,11 +240,9 @@ class Notifier:
         await self.to_coordinators_text(headline + "\n" + body, markup=self.dispatch_keyboard(order, teams))
 
     async def to_coordinators_text(self, text: str, *, markup: dict[str, Any] | None = None) -> None:
-        if self.config.coordinators_chat_id is not None:
-            await self.send(self.config.coordinators_chat_id, text, markup=markup)
-            return
-        for coordinator in await self.uow.users.coordinators():
-            await self.send(coordinator.telegram_id, text, recipient=coordinator, markup=markup)
+        """Send an already rendered text to the centre."""
+        for chat_id, reader in await self._centre():
+            await self.send(chat_id, text, recipient=reader, markup=markup)
 
     async def ask_reject_reason(self, coordinator: User, order: Order) -> None:
         _ = self.tr(coordinator)

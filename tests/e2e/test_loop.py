@@ -76,3 +76,16 @@ async def test_whole_loop(server: SandboxServer, sandbox: SandboxClient, databas
         await wait_text(cast.resident, _("Thank you for your feedback!"))
         await cast.team_group.wait_for(
             lambda chat: _("Status: done, rated {verdict}", verdict="★★★★★") in (chat.message(card.message_id).text or ""))
+
+
+async def test_without_a_coordinators_chat_the_admins_get_new_requests(server: SandboxServer, sandbox: SandboxClient,
+                                                                         database_url: str) -> None:
+    _ = tr("en")
+    cast = await cast_of(sandbox, "en")
+    settings = make_settings(server, database_url, admins=[cast.admin.id], coordinators_chat_id=None,
+                             default_language="en")
+    async with bot_running(settings, "polling"):
+        await cast.admin.start()
+        number = await place_order(cast, "en")
+        new = await wait_text(cast.admin, _("🆕 New request #{number}", number=number))
+        assert _("Reject") in new.button_texts
