@@ -1,4 +1,5 @@
-"""The ``volunteer-loop`` command: ``run`` the bot, ``db upgrade`` the schema.
+"""The ``volunteer-loop`` command: ``run`` the bot, ``db upgrade`` the schema, ``volunteers import``
+and ``volunteers export`` the roster (CSV or XLSX, see docs/roster.md).
 
 A configuration or database problem ends the command with one line on stderr and exit status 2,
 never a traceback.
@@ -46,6 +47,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--secret-token", help="webhook: secret Telegram sends back in every request")
     db = commands.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"], help="upgrade: migrate the schema to the newest version")
+    volunteers = commands.add_parser("volunteers", help="the volunteer roster (CSV or XLSX, see docs/roster.md)")
+    roster = volunteers.add_subparsers(dest="action", required=True)
+    imports = roster.add_parser("import", help="import volunteers from FILE; prints a report, one line per bad row")
+    imports.add_argument("file", metavar="FILE", help="a .csv or .xlsx roster")
+    imports.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
+    exports = roster.add_parser("export", help="write the roster to FILE (.csv or .xlsx)")
+    exports.add_argument("file", metavar="FILE", help="the .csv or .xlsx file to write")
     return parser
 
 
@@ -69,6 +77,40 @@ async def migrate(settings: Settings) -> None:
         raise CliError(f"cannot reach the database {_safe_url(settings.database.url)}: {reason}") from None
     finally:
         await engine.dispose()
+
+
+async def roster_command(settings: Settings, args: argparse.Namespace) -> int:
+    """``volunteers import|export FILE``: the report goes to stdout; exit status 1 if any row failed."""
+    from storage.db import session_factory
+    from storage.uow import UnitOfWork
+
+    from .services.roster import RosterFileError, check_path, export_roster, import_roster
+
+    try:
+        check_path(args.file, writing=args.action == "export")
+    except RosterFileError as error:
+        raise CliError(str(error)) from None
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # stdout is the report; no migration chatter
+    await migrate(settings)
+    engine = create_engine(settings.database.url, echo=settings.database.echo)
+    sessions = session_factory(engine)
+    try:
+        if args.action == "export":
+            count = await export_roster(lambda: UnitOfWork(sessions), args.file)
+            print(f"exported {count} volunteers to {args.file}")
+            return 0
+        report = await import_roster(lambda: UnitOfWork(sessions), args.file, skills=settings.categories,
+                                     dry_run=args.dry_run)
+    except RosterFileError as error:
+        raise CliError(str(error)) from None
+    except OSError as error:
+        raise CliError(f"{args.file}: {error.strerror or error}") from None
+    finally:
+        await engine.dispose()
+    print(report.summary())
+    for row_error in report.errors:
+        print(row_error)
+    return 1 if report.failed else 0
 
 
 def webhook_settings(settings: Settings, args: argparse.Namespace) -> WebhookSettings:
@@ -104,6 +146,8 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(migrate(settings))
             print("database is up to date")
             return 0
+        if args.command == "volunteers":
+            return asyncio.run(roster_command(settings, args))
         require_token(settings)
         webhook = webhook_settings(settings, args) if args.webhook else None
         asyncio.run(run_bot(settings, webhook))

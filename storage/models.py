@@ -74,17 +74,31 @@ class Team(Base):
 
 
 class Volunteer(Base):
-    """A person's membership of a team, approved by a coordinator."""
+    """A person's membership of a team: registered through the bot (``source`` ``bot``, approved by a
+    coordinator) or imported from the district's roster (``source`` ``roster``, approved on import).
+
+    A roster volunteer may have no Telegram account yet, so ``user_id`` is empty until the person
+    starts the bot. ``registry_number`` (the national volunteer registry number) is unique when
+    present; roster imports match on it, then on the normalised ``phone``.
+    """
 
     __tablename__ = "volunteers"
-    __table_args__ = (UniqueConstraint("user_id", "team_id"),)
+    __table_args__ = (
+        UniqueConstraint("user_id", "team_id"),
+        Index("ix_volunteers_registry_number", "registry_number", unique=True),
+        Index("ix_volunteers_phone", "phone"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
     name: Mapped[str] = mapped_column(String(128))
     phone: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | approved | rejected
+    registry_number: Mapped[str | None] = mapped_column(String(32))
+    community: Mapped[str] = mapped_column(String(128), default="")
+    skills: Mapped[list[str]] = mapped_column(JSON, default=list)  # skill codes (the service categories)
+    source: Mapped[str] = mapped_column(String(8), default="bot")  # bot | roster
     created_at: Mapped[dt.datetime]
     decided_at: Mapped[dt.datetime | None]
 

@@ -8,10 +8,10 @@ who won; nothing here reads a row and then writes it back in Python.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import CursorResult, Select, and_, delete, func, or_, select, update
+from sqlalchemy import CursorResult, Select, and_, delete, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -94,6 +94,10 @@ class TeamRepository(_Repository):
     async def active(self) -> Sequence[Team]:
         return (await self.session.scalars(select(Team).where(Team.active).order_by(Team.id))).all()
 
+    async def every(self) -> Sequence[Team]:
+        """All teams, active or not, in id order."""
+        return (await self.session.scalars(select(Team).order_by(Team.id))).all()
+
     async def for_category(self, category: str) -> list[Team]:
         return [t for t in await self.active() if category in t.categories]
 
@@ -142,6 +146,46 @@ class VolunteerRepository(_Repository):
 
     async def of_user(self, user_id: int) -> Sequence[Volunteer]:
         return (await self.session.scalars(select(Volunteer).where(Volunteer.user_id == user_id))).all()
+
+    # -- the roster (bulk import and export) --------------------------------------------------------
+    ROSTER_COLUMNS = (Volunteer.id, Volunteer.registry_number, Volunteer.phone, Volunteer.name,
+                      Volunteer.community, Volunteer.team_id, Volunteer.skills)
+
+    async def matching(self, registry_numbers: Collection[str], phones: Collection[str]) -> Sequence[Any]:
+        """Roster columns of every volunteer with one of these registry numbers or phones."""
+        conditions = []
+        if registry_numbers:
+            conditions.append(Volunteer.registry_number.in_(list(registry_numbers)))
+        if phones:
+            conditions.append(Volunteer.phone.in_(list(phones)))
+        if not conditions:
+            return []
+        if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
+            # The connection keeps this statement prepared. A generic plan made while the table was
+            # small (a sequential scan, then a compare against every value of both lists per row)
+            # would be kept as an import grows the table: plan each lookup for its own values.
+            await self.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+        return (await self.session.execute(
+            select(*self.ROSTER_COLUMNS).where(or_(*conditions)).order_by(Volunteer.id))).all()
+
+    async def insert_many(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert roster volunteers (one multi-row INSERT); each dict names the columns to set."""
+        if rows:
+            now = self.clock()
+            # Core, not the ORM's bulk insert: that one fetches each new primary key, a round trip per row.
+            await self.session.execute(insert(Volunteer.__table__), [{"created_at": now, **row} for row in rows])
+
+    async def update_many(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Update volunteers by primary key (one executemany); each dict has ``id`` and the new values."""
+        if rows:
+            await self.session.execute(update(Volunteer), list(rows))
+
+    async def roster_page(self, after_id: int, limit: int) -> Sequence[Any]:
+        """Volunteers (not rejected) with ``id > after_id`` in id order, with their team's code."""
+        return (await self.session.execute(
+            select(*self.ROSTER_COLUMNS, Team.code).join(Team, Team.id == Volunteer.team_id)
+            .where(Volunteer.id > after_id, Volunteer.status != "rejected")
+            .order_by(Volunteer.id).limit(limit))).all()
 
 
 class OrderRepository(_Repository):

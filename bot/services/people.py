@@ -181,9 +181,11 @@ async def decide_volunteer(call: Call, volunteer_id: int, approve: bool) -> str:
     if not await call.uow.volunteers.decide(volunteer_id, approve):
         raise Conflict(N_("That registration was already decided."))
     team = await call.uow.teams.get(volunteer.team_id)
-    person = await call.uow.users.get(volunteer.user_id)
-    assert team is not None and person is not None
-    if approve:
+    person = await call.uow.users.get(volunteer.user_id) if volunteer.user_id is not None else None
+    assert team is not None
+    if person is None:
+        pass  # imported from the roster, no Telegram account yet: nobody to tell
+    elif approve:
         await call.notify.tell(person, N_("Welcome to team {team}! You can now take its requests in the team group."),
                                team=team.name)
     else:
