@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from storage.models import Order, Team, User
+from storage.models import Order, Team, User, Volunteer
 from storage.uow import UnitOfWork
 
 from . import callbacks as cb
@@ -313,6 +313,21 @@ class Notifier:
     async def join_teams(self, user: User, teams: Sequence[Team]) -> None:
         rows = [[button(t.name, cb.JOIN_TEAM, t.id)] for t in teams]
         await self.tell(user, N_("Which team would you like to join?"), markup=inline(rows))
+
+    async def talent(self, coordinator: User, skill: str, found: Sequence[tuple[Volunteer, Team, User | None]]) -> None:
+        """The talent reserve, privately to a coordinator (it holds phone numbers)."""
+        _ = self.tr(coordinator)
+        if not found:
+            await self.tell(coordinator, N_("No approved volunteer has the skill {skill}."),
+                            skill=self.category_label(coordinator, skill))
+            return
+        lines = [_("{name} · {team} · {community} · {phone} · {duty}", name=v.name, team=t.name,
+                   community=v.community or "—", phone=v.phone,
+                   duty="—" if u is None else _("on duty") if u.on_duty else _("off duty"))
+                 for v, t, u in found]
+        await self.send(coordinator.telegram_id,
+                        _("Volunteers for {skill}:", skill=self.category_label(coordinator, skill)) + "\n"
+                        + "\n".join(lines), recipient=coordinator, protect=True)
 
     async def volunteer_application(self, name: str, team: Team, volunteer_id: int) -> None:
         _ = self.group_tr()

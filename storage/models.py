@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -56,6 +57,8 @@ class User(Base):
     language: Mapped[str | None] = mapped_column(String(8))
     is_coordinator: Mapped[bool] = mapped_column(Boolean, default=False)
     unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A volunteer's /onduty and /offduty; everyone starts on duty.
+    on_duty: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[dt.datetime]
 
 

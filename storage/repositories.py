@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import CursorResult, Select, and_, delete, func, insert, or_, select, text, update
+from sqlalchemy import CursorResult, Select, String, and_, cast, delete, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -66,6 +66,11 @@ class UserRepository(_Repository):
 
     async def coordinators(self) -> Sequence[User]:
         return (await self.session.scalars(select(User).where(User.is_coordinator).order_by(User.id))).all()
+
+    async def set_on_duty(self, user_id: int, on_duty: bool) -> bool:
+        """Go on or off duty; True when it changed."""
+        return await self._rowcount(
+            update(User).where(User.id == user_id, User.on_duty == (not on_duty)).values(on_duty=on_duty)) > 0
 
     async def set_reachable(self, telegram_id: int, reachable: bool) -> bool:
         """Flip the unreachable flag; True when it changed (so a change is reported once)."""
@@ -143,6 +148,23 @@ class VolunteerRepository(_Repository):
     async def approved(self, user_id: int, team_id: int) -> Volunteer | None:
         return await self.session.scalar(select(Volunteer).where(
             Volunteer.user_id == user_id, Volunteer.team_id == team_id, Volunteer.status == "approved"))
+
+    async def find(self, skill: str, community: str | None, limit: int = 20) -> Sequence[tuple[Volunteer, Team, User | None]]:
+        """The talent reserve: approved volunteers with ``skill`` (their own, or their team's
+        category), optionally in ``community``; on duty first, then those without Telegram."""
+        needle = f'%"{skill}"%'  # JSON lists are stored as text on SQLite; PostgreSQL casts them
+        statement = (
+            select(Volunteer, Team, User)
+            .join(Team, Team.id == Volunteer.team_id)
+            .outerjoin(User, User.id == Volunteer.user_id)
+            .where(Volunteer.status == "approved",
+                   or_(cast(Volunteer.skills, String).like(needle), cast(Team.categories, String).like(needle)))
+            .order_by(User.on_duty.desc().nulls_last(), Volunteer.name, Volunteer.id)
+            .limit(limit)
+        )
+        if community:
+            statement = statement.where(Volunteer.community.ilike(f"%{community}%"))
+        return [tuple(row) for row in (await self.session.execute(statement)).all()]  # type: ignore[misc]
 
     async def of_user(self, user_id: int) -> Sequence[Volunteer]:
         return (await self.session.scalars(select(Volunteer).where(Volunteer.user_id == user_id))).all()

@@ -84,6 +84,27 @@ async def deny(call: Call, button: cb.Button, update: Update) -> str | None:
     return call.notify.tr(call.user)(N_("{name} denied."), name=name)
 
 
+async def on_duty(update: Update, context: BotContext) -> None:
+    await run(update, context, lambda call: people.set_duty(call, True))
+
+
+async def off_duty(update: Update, context: BotContext) -> None:
+    await run(update, context, lambda call: people.set_duty(call, False))
+
+
+async def on_find(update: Update, context: BotContext) -> None:
+    """``/find SKILL [COMMUNITY]``."""
+    args = context.args or []
+
+    async def act(call: Call) -> None:
+        call.require_coordinator()
+        if not args:
+            raise InvalidInput(N_("Usage: /find SKILL [COMMUNITY]"))
+        await people.find_volunteers(call, args[0], " ".join(args[1:]) or None)
+
+    await run(update, context, act)
+
+
 CALLBACKS = {cb.JOIN_TEAM: join_team, cb.APPROVE: approve, cb.DENY: deny}
 
 
@@ -92,3 +113,6 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CommandHandler("team", on_team))
     application.add_handler(CommandHandler("link", on_link, filters=filters.ChatType.GROUPS))
     application.add_handler(CommandHandler("join", on_join, filters=filters.ChatType.PRIVATE))
+    application.add_handler(CommandHandler("onduty", on_duty, filters=filters.ChatType.PRIVATE))
+    application.add_handler(CommandHandler("offduty", off_duty, filters=filters.ChatType.PRIVATE))
+    application.add_handler(CommandHandler("find", on_find, filters=filters.ChatType.PRIVATE))

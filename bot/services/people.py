@@ -8,7 +8,7 @@ from storage.models import Team, User
 
 from ..i18n import LANGUAGES, N_
 from .call import Call
-from .errors import Conflict, InvalidInput, NotFound
+from .errors import Conflict, InvalidInput, NotAllowed, NotFound
 from .inputs import Input
 from .ordering import normalise_phone
 
@@ -197,3 +197,26 @@ async def decide_volunteer(call: Call, volunteer_id: int, approve: bool) -> str:
     return volunteer.name
 
 
+
+
+# -- on duty and the talent reserve ---------------------------------------------------------------------
+async def set_duty(call: Call, on_duty: bool) -> None:
+    """/onduty and /offduty: only volunteers have a duty to be on or off."""
+    if not any(v.status == "approved" for v in await call.uow.volunteers.of_user(call.user.id)):
+        raise NotAllowed(N_("Only approved volunteers can go on or off duty; send /join to register."))
+    await call.uow.users.set_on_duty(call.user.id, on_duty)
+    await call.notify.tell(call.user, N_("You are on duty: you will get requests and reminders.") if on_duty else
+                           N_("You are off duty: nobody will be asked to reach you until you send /onduty."))
+    await call.uow.commit()
+
+
+async def find_volunteers(call: Call, skill: str, community: str | None) -> None:
+    """/find SKILL [COMMUNITY]: approved volunteers with that skill, on duty first (privately:
+    the answer holds phone numbers)."""
+    call.require_coordinator()
+    skill = skill.lower()
+    if skill not in call.config.categories:
+        raise InvalidInput(N_("Skills are: {known}."), known=", ".join(call.config.categories))
+    found = await call.uow.volunteers.find(skill, community)
+    await call.notify.talent(call.user, skill, found)
+    await call.uow.commit()

@@ -288,3 +288,33 @@ async def test_unusable_input_gets_an_explanation(centre: Running) -> None:
     await resident.send("/teleport")
     assert (await resident.next_message()).text == "⚠️ " + _("I do not know that command. Tap a button below, "
                                                             "or send /help.")
+
+
+async def test_duty_and_the_talent_reserve(centre: Running) -> None:
+    cast = centre.cast
+    vera, victor = cast.volunteers
+    await victor.skip_to_now()
+    await victor.send("/offduty")
+    assert (await victor.next_message()).text == _("You are off duty: nobody will be asked to reach you until you "
+                                                   "send /onduty.")
+    await cast.resident.start()
+    await wait_text(cast.resident, _("New request"))
+    await cast.resident.skip_to_now()
+    await cast.resident.send("/onduty")
+    assert (await cast.resident.next_message()).text == "⚠️ " + _(
+        "Only approved volunteers can go on or off duty; send /join to register.")
+    await cast.resident.send("/find repair")
+    assert (await cast.resident.next_message()).text == "⚠️ " + _("Only a coordinator can do this.")
+    await cast.coordinator.skip_to_now()
+    await cast.coordinator.send("/find repair")
+    found = await cast.coordinator.next_message()
+    lines = (found.text or "").splitlines()
+    assert lines[0] == _("Volunteers for {skill}:", skill=_("Repair"))
+    assert lines[1].startswith("Vera Li") and lines[1].endswith(_("on duty"))
+    assert lines[2].startswith("Victor Li") and lines[2].endswith(_("off duty"))
+    assert found.protect_content  # phone numbers inside
+    await cast.coordinator.send("/find gardening")
+    assert "⚠️" in ((await cast.coordinator.next_message()).text or "")
+    await cast.coordinator.send("/find delivery")
+    assert (await cast.coordinator.next_message()).text == _("No approved volunteer has the skill {skill}.",
+                                                             skill=_("Delivery"))
