@@ -130,10 +130,25 @@ class VolunteerRepository(_Repository):
                 existing.status = "pending"
             await self.session.flush()
             return existing
+        roster_entry = await self._claim_roster_entry(user_id, team_id, phone)
+        if roster_entry is not None:
+            return roster_entry
         volunteer = Volunteer(user_id=user_id, team_id=team_id, name=name, phone=phone, created_at=self.clock())
         self.session.add(volunteer)
         await self.session.flush()
         return volunteer
+
+    async def _claim_roster_entry(self, user_id: int, team_id: int, phone: str) -> Volunteer | None:
+        """A volunteer imported from the roster (no Telegram account yet) with this phone in this
+        team becomes this person's membership, keeping its approval; None when there is none."""
+        candidates = (await self.session.scalars(
+            select(Volunteer.id).where(Volunteer.team_id == team_id, Volunteer.phone == phone,
+                                       Volunteer.user_id.is_(None)).order_by(Volunteer.id))).all()
+        for candidate in candidates:
+            if await self._rowcount(update(Volunteer).where(Volunteer.id == candidate, Volunteer.user_id.is_(None))
+                                    .values(user_id=user_id)):
+                return await self.session.get(Volunteer, candidate, populate_existing=True)
+        return None
 
     async def get(self, volunteer_id: int) -> Volunteer | None:
         return await self.session.get(Volunteer, volunteer_id)

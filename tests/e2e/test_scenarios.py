@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 from bot.app import BotApplication
+from bot.services.roster import import_roster
 from bot.notify import MENU_LANGUAGE, MENU_MY_ORDERS
 from sandbox import MessageView, SandboxClient, SandboxServer
 from storage.db import create_engine, session_factory
@@ -318,3 +320,32 @@ async def test_duty_and_the_talent_reserve(centre: Running) -> None:
     await cast.coordinator.send("/find delivery")
     assert (await cast.coordinator.next_message()).text == _("No approved volunteer has the skill {skill}.",
                                                              skill=_("Delivery"))
+
+
+async def test_a_roster_volunteer_joins_through_the_bot_already_approved(centre: Running, sandbox: SandboxClient,
+                                                                          tmp_path: Path) -> None:
+    cast = centre.cast
+    deps = centre.app.bot_data.deps
+    assert deps is not None
+    wendy = await sandbox.create_user("Wendy", language_code="en", phone_number="+8613911112222")
+    roster = tmp_path / "roster.csv"
+    roster.write_text("姓名,手机号,志愿者编号,社区,服务队,技能\n王文迪,+8613911112222,VR20240001,阳光社区,repair,repair\n",
+                      encoding="utf-8")
+    report = await import_roster(deps.uow, roster, skills=deps.config.categories)
+    assert (report.created, report.failed) == (1, 0)
+    await cast.team_group.join(wendy)
+    await wendy.start()
+    await wendy.send("/join")
+    await wait_text(wendy, _("Welcome! What is your full name?"))
+    await wendy.send("王文迪")
+    await wait_text(wendy, _("Please share your phone number with the button below."))
+    await wendy.press(_("📱 Share my phone number"))
+    await wait_text(wendy, _("Which team would you like to join?"))
+    await wendy.tap(TEAM)
+    await wait_text(wendy, _("You are already a member of team {team}.", team=TEAM))
+    number, card = await dispatched(cast)
+    won = await wendy.tap_and_read_answer(_("✋ Accept"), chat_id=cast.team_group.id, message_id=card.message_id)
+    assert not won.show_alert, won
+    async with deps.uow() as uow:
+        members = [v for v in await uow.volunteers.of_user((await uow.users.by_telegram_id(wendy.id)).id)]
+        assert [(v.registry_number, v.source, v.status) for v in members] == [("VR20240001", "roster", "approved")]
