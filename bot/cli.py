@@ -84,7 +84,12 @@ async def roster_command(settings: Settings, args: argparse.Namespace) -> int:
     from storage.db import session_factory
     from storage.uow import UnitOfWork
 
-    from .services.roster import RosterFileError, check_path, export_roster, import_roster
+    from .services.roster import (
+        RosterFileError,
+        check_path,
+        export_roster,
+        import_roster,
+    )
 
     try:
         check_path(args.file, writing=args.action == "export")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from storage.models import Order, Team, User
 
 from ..i18n import N_
-from ..notify import scrub
+from ..notify import STATUS_NAMES, scrub
 from .call import Call
 from .errors import Conflict, InvalidInput, NotAllowed, NotFound
 from .inputs import Input
@@ -44,8 +44,6 @@ async def list_open(call: Call, reply_chat_id: int) -> None:
         text = _("No open requests.")
     else:
         teams = {t.id: t.name for t in await call.uow.teams.active()}
-        from ..notify import STATUS_NAMES
-
         text = _("Open requests:") + "\n" + "\n".join(
             _("#{number} {category} · {community} · {status} {team}", number=o.id,
               category=call.notify.category_label(call.user, o.category), community=o.community,
