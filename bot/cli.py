@@ -16,10 +16,12 @@ from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from storage.db import DatabaseUrlError, create_engine
+from storage.db import DatabaseUrlError, create_engine, session_factory
 from storage.migrate import upgrade
+from storage.uow import UnitOfWork
 
 from . import __version__
+from .services.roster import RosterFileError, check_path, export_roster, import_roster
 from .settings import (
     ConfigError,
     Settings,
@@ -81,16 +83,6 @@ async def migrate(settings: Settings) -> None:
 
 async def roster_command(settings: Settings, args: argparse.Namespace) -> int:
     """``volunteers import|export FILE``: the report goes to stdout; exit status 1 if any row failed."""
-    from storage.db import session_factory
-    from storage.uow import UnitOfWork
-
-    from .services.roster import (
-        RosterFileError,
-        check_path,
-        export_roster,
-        import_roster,
-    )
-
     try:
         check_path(args.file, writing=args.action == "export")
     except RosterFileError as error:

@@ -29,6 +29,7 @@ from tornado.httpserver import HTTPServer
 from tornado.web import Application as TornadoApplication
 from tornado.web import RequestHandler
 
+from .outbox import retry_after_seconds
 from .settings import WebhookSettings
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ class Poller:
                                                 allowed_updates=self.allowed_updates,
                                                 read_timeout=self.timeout + 10)
             except RetryAfter as error:
-                await asyncio.sleep(_seconds(error.retry_after))
+                await asyncio.sleep(retry_after_seconds(error))
                 continue
             except InvalidToken:
                 log.error("polling: the bot token was rejected")
@@ -155,6 +156,3 @@ class _UpdateHandler(RequestHandler):
     def check_xsrf_cookie(self) -> None:  # Telegram sends no cookies; the secret token is the check
         return None
 
-
-def _seconds(value: Any) -> float:
-    return value.total_seconds() if hasattr(value, "total_seconds") else float(value)

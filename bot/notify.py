@@ -34,6 +34,8 @@ CATEGORY_NAMES = {
     "repair": N_("Repair"), "training": N_("Training"), "mediation": N_("Mediation"),
     "emergency": N_("Emergency"), "other": N_("Other"),
 }
+REJECT_REASONS = {"area": N_("Outside our service area"), "duplicate": N_("Duplicate request"),
+                  "scope": N_("Not a volunteer service")}
 MENU_NEW_REQUEST = N_("🆘 New request")
 MENU_MY_ORDERS = N_("📋 My requests")
 MENU_LANGUAGE = N_("🌐 Language")
@@ -126,6 +128,11 @@ class Notifier:
     async def language_set(self, user: User) -> None:
         await self.tell(user, N_("Language set to English."), markup=self.menu_keyboard(user))
 
+    def share_phone_keyboard(self, user: User) -> dict[str, Any]:
+        """A one-time reply keyboard whose button shares the person's own phone number."""
+        return {"keyboard": [[{"text": self.tr(user)(SHARE_PHONE), "request_contact": True}]],
+                "resize_keyboard": True, "one_time_keyboard": True}
+
     def category_label(self, user: User | None, category: str) -> str:
         return self.tr(user)(CATEGORY_NAMES.get(category, category))
 
@@ -153,10 +160,8 @@ class Notifier:
         elif step == "when_text":
             await self.tell(user, N_("Type the day and time, for example: Saturday 9:00."))
         elif step == "contact":
-            keyboard = {"keyboard": [[{"text": _(SHARE_PHONE), "request_contact": True}]],
-                        "resize_keyboard": True, "one_time_keyboard": True}
             await self.tell(user, N_("How can the volunteer reach you? Share your phone number with the button, "
-                                     "or type a number."), markup=keyboard)
+                                     "or type a number."), markup=self.share_phone_keyboard(user))
         elif step == "summary":
             await self.request_summary(user, draft)
         elif step == "edit":
@@ -246,9 +251,7 @@ class Notifier:
 
     async def ask_reject_reason(self, coordinator: User, order: Order) -> None:
         _ = self.tr(coordinator)
-        reasons = [("area", _("Outside our service area")), ("duplicate", _("Duplicate request")),
-                   ("scope", _("Not a volunteer service"))]
-        rows = [[button(label, cb.REJECT_REASON, order.id, code)] for code, label in reasons]
+        rows = [[button(_(label), cb.REJECT_REASON, order.id, code)] for code, label in REJECT_REASONS.items()]
         await self.tell(coordinator, N_("Why is request #{number} rejected? Tap a reason or type one."),
                         number=order.id, markup=inline(rows))
 

@@ -84,7 +84,7 @@ from storage.uow import UnitOfWork
 
 from .settings import OutboxSettings
 
-__all__ = ["OutboxSender"]
+__all__ = ["OutboxSender", "retry_after_seconds"]
 
 log = logging.getLogger(__name__)
 
@@ -333,10 +333,8 @@ class OutboxSender:
         waiting = [c for c in set(self._chats) | set(self._retry_until) if self._free_at(c, now) > now]
         async with self.uow_factory() as uow:
             rows = await uow.outbox.heads(self._at(now), self.settings.batch_size, exclude_chats=waiting)
-            jobs = []
-            for row in rows:
-                target = await uow.outbox.get(row.target_id) if row.kind == "edit" and row.target_id else None
-                jobs.append(_Job.of(row, target))
+            targets = await uow.outbox.by_ids({r.target_id for r in rows if r.kind == "edit" and r.target_id})
+            jobs = [_Job.of(row, targets.get(row.target_id) if row.target_id else None) for row in rows]
         for chat_id in waiting:
             self._note_wake(self._free_at(chat_id, now))
         return list(await asyncio.gather(*(self._attempt(job) for job in jobs)))
@@ -437,7 +435,7 @@ class OutboxSender:
         now = self._now()
         where = (job.row_id, destination, job.method)
         if isinstance(error, RetryAfter):
-            until = now + _retry_after_seconds(error) + RETRY_MARGIN
+            until = now + retry_after_seconds(error) + RETRY_MARGIN
             self._retry_until[destination] = max(self._retry_until.get(destination, 0.0), until)
             self._note_wake(until)
             log.info("outbox row %s (chat %s, %s): flood wait until %s", *where, self._at(until).isoformat())
@@ -506,7 +504,8 @@ class OutboxSender:
         return _Outcome.FINISHED if job.kind == "edit" else _Outcome.RESCHEDULED
 
 
-def _retry_after_seconds(error: RetryAfter) -> float:
+def retry_after_seconds(error: RetryAfter) -> float:
+    """How long Telegram asked us to wait, in seconds (without PTB's deprecation warning)."""
     # PTB 22 keeps a timedelta; the public attribute is an int (with a deprecation warning) unless
     # PTB_TIMEDELTA is set, so read the stored value when it is there.
     value = getattr(error, "_retry_after", None)

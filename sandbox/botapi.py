@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -53,11 +52,6 @@ class BotApi:
     def method(self, name: str) -> Method | None:
         """The implementation of ``name`` (method names are case-insensitive), or None."""
         return self._methods.get(name.lower())
-
-    @property
-    def method_names(self) -> list[str]:
-        """Every method served, in Telegram's lower-case spelling."""
-        return sorted(self._methods)
 
     # -- updates --------------------------------------------------------------------------------
     async def api_get_me(self, p: Params) -> dict[str, Any]:
@@ -489,6 +483,3 @@ def member_object(user: dict[str, Any], status: str) -> dict[str, Any]:
         return {"status": "kicked", "user": user, "until_date": 0}
     return {"status": status, "user": user}
 
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)

@@ -65,7 +65,6 @@ class UpdateFeed:
     clock: Clock
     webhook_retry_delay: float = 0.5
     queue: list[QueuedUpdate] = field(default_factory=list)
-    created_at: dict[int, float] = field(default_factory=dict)
     history: dict[int, QueuedUpdate] = field(default_factory=dict)
     allowed_updates: tuple[str, ...] = DEFAULT_UPDATE_TYPES
     webhook: Webhook | None = None
@@ -83,7 +82,6 @@ class UpdateFeed:
         if kind not in self.allowed_updates:
             return None
         entry = QueuedUpdate(next(self._ids), kind, payload, self.clock(), order_key)
-        self.created_at[entry.update_id] = entry.created_at
         self.history[entry.update_id] = entry
         self.queue.append(entry)
         if self.duplicate_next > 0:

@@ -286,6 +286,3 @@ class World:
             return True
         except TimeoutError:
             return False
-
-    def next_seq(self) -> int:
-        return next(self._seq)

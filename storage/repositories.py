@@ -59,14 +59,18 @@ class _Repository:
 
 class UserRepository(_Repository):
     async def ensure(self, telegram_id: int, first_name: str, language: str | None = None) -> User:
-        """The user with this Telegram id, created on first contact (safe against a concurrent insert)."""
-        await self.session.execute(
-            self._insert(User).values(telegram_id=telegram_id, first_name=first_name[:128],
-                                      language=language, created_at=self.clock())
-            .on_conflict_do_nothing(index_elements=["telegram_id"])
-        )
+        """The user with this Telegram id, created on first contact (safe against a concurrent insert).
+
+        Runs on every update, so a known person costs one SELECT; only a first contact inserts."""
         user = await self.by_telegram_id(telegram_id)
-        assert user is not None
+        if user is None:
+            await self.session.execute(
+                self._insert(User).values(telegram_id=telegram_id, first_name=first_name[:128],
+                                          language=language, created_at=self.clock())
+                .on_conflict_do_nothing(index_elements=["telegram_id"])
+            )
+            user = await self.by_telegram_id(telegram_id)
+            assert user is not None
         if first_name and user.first_name != first_name[:128]:
             user.first_name = first_name[:128]
         return user
@@ -358,6 +362,14 @@ class OutboxRepository(_Repository):
 
     async def get(self, row_id: int) -> OutboxMessage | None:
         return await self.session.get(OutboxMessage, row_id, populate_existing=True)
+
+    async def by_ids(self, row_ids: Iterable[int]) -> dict[int, OutboxMessage]:
+        """Several rows in one query, by id."""
+        ids = list(row_ids)
+        if not ids:
+            return {}
+        rows = await self.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids)))
+        return {row.id: row for row in rows}
 
     async def mark_sent(self, row_id: int, chat_id: int, message_id: int | None) -> None:
         await self.session.execute(

@@ -16,6 +16,7 @@ from telegram.ext import Application, CallbackQueryHandler
 from .. import callbacks as cb
 from ..context import BotContext
 from ..i18n import N_, language_of
+from ..outbox import retry_after_seconds
 from ..services.call import Call
 from .common import run
 
@@ -33,19 +34,17 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], actions: di
         handler = actions.get(parsed.action) if parsed else None
         if parsed is None or handler is None:
             log.warning("unknown callback data from user %s", query.from_user.id)
-            language = language_of(query.from_user.language_code, context.deps.config.default_language)
-            await _answer(context, query, context.deps.i18n.gettext(language, OUT_OF_DATE), alert=True)
+            await _answer(context, query, _out_of_date(context, query), alert=True)
             return
         sender = context.deps.sender
         async with sender.answering() if sender is not None else contextlib.nullcontext():
             try:
                 outcome = await run(update, context, lambda call: handler(call, parsed, update),
                                     refuse_in_chat=False, kick=False)
-            except (ValueError, IndexError):
+            except (ValueError, IndexError):  # arguments that are not the ids they claim to be
                 outcome = None
             if outcome is None:
-                language = language_of(query.from_user.language_code, context.deps.config.default_language)
-                await _answer(context, query, context.deps.i18n.gettext(language, OUT_OF_DATE), alert=True)
+                await _answer(context, query, _out_of_date(context, query), alert=True)
             elif outcome.refusal:
                 await _answer(context, query, outcome.refusal, alert=True)
             else:
@@ -54,6 +53,11 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], actions: di
         context.deps.kick_sender()
 
     application.add_handler(CallbackQueryHandler(on_button))  # type: ignore[arg-type]
+
+
+def _out_of_date(context: BotContext, query: Any) -> str:
+    language = language_of(query.from_user.language_code, context.deps.config.default_language)
+    return context.deps.i18n.gettext(language, OUT_OF_DATE)
 
 
 async def _answer(context: BotContext, query: Any, text: str | None, *, alert: bool) -> None:
@@ -67,8 +71,7 @@ async def _answer(context: BotContext, query: Any, text: str | None, *, alert: b
             log.info("callback answer refused: %s", error.message)
             return
         except RetryAfter as error:
-            wait = error.retry_after.total_seconds() if hasattr(error.retry_after, "total_seconds") \
-                else float(error.retry_after)
+            wait = retry_after_seconds(error)
             if context.deps.sender is not None:
                 context.deps.sender.hold_all(wait)
             if attempt == 2 or wait > ANSWER_RETRY_LIMIT:

@@ -16,9 +16,9 @@ from ..services.call import Call
 async def accept(call: Call, button: cb.Button, update: Update) -> str | None:
     chat = update.effective_chat
     assert chat is not None
-    accepted = await orders.accept(call, button.int_arg(0), chat.id)
+    await orders.accept(call, button.int_arg(0), chat.id)
     return call.notify.tr(call.user)(N_("You took request #{number}; the details are in our private chat."),
-                                     number=accepted.order_id)
+                                     number=button.int_arg(0))
 
 
 async def on_way(call: Call, button: cb.Button, update: Update) -> str | None:

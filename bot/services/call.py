@@ -18,15 +18,6 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class Actor:
-    """The person behind an update, as Telegram describes them."""
-
-    telegram_id: int
-    first_name: str
-    language_code: str | None = None
-
-
-@dataclass(frozen=True)
 class ServiceConfig:
     """The parts of the settings services need."""
 

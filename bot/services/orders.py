@@ -6,20 +6,16 @@ won; the loser gets a :class:`Conflict` and nothing else happens.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from storage.models import Order, Team, User
 
 from ..i18n import N_
-from ..notify import STATUS_NAMES, scrub
+from ..notify import REJECT_REASONS, STATUS_NAMES, scrub
 from .call import Call
 from .errors import Conflict, InvalidInput, NotAllowed, NotFound
 from .inputs import Input
 
 DISPATCHABLE = ("new", "dispatched")
 ACTIVE = ("accepted", "on_way")
-REJECT_REASONS = {"area": N_("Outside our service area"), "duplicate": N_("Duplicate request"),
-                  "scope": N_("Not a volunteer service")}
 POOR_RATING = 2
 
 
@@ -53,7 +49,7 @@ async def list_open(call: Call, reply_chat_id: int) -> None:
     await call.uow.commit()
 
 
-async def dispatch(call: Call, order_id: int, team_ref: int | str, *, reply_chat: int | None = None) -> Team:
+async def dispatch(call: Call, order_id: int, team_ref: int | str) -> Team:
     """Send an open order to a team's group (again, if it was there already)."""
     call.require_coordinator()
     order = await _order(call, order_id)
@@ -117,13 +113,7 @@ async def reject(call: Call, order_id: int, reason: str) -> None:
     await call.uow.commit()
 
 
-@dataclass(frozen=True)
-class Accepted:
-    order_id: int
-    resident_notified: bool = True
-
-
-async def accept(call: Call, order_id: int, chat_id: int) -> Accepted:
+async def accept(call: Call, order_id: int, chat_id: int) -> None:
     """The first approved member of the order's team to tap Accept takes it."""
     order = await _order(call, order_id)
     team = await call.uow.teams.by_chat(chat_id)
@@ -144,7 +134,6 @@ async def accept(call: Call, order_id: int, chat_id: int) -> Accepted:
                                          "and will contact you."), volunteer=call.user.first_name)
     await call.notify.volunteer_details(call.user, order)
     await call.uow.commit()
-    return Accepted(order_id)
 
 
 async def _own_active(call: Call, order_id: int) -> Order:

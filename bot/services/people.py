@@ -130,19 +130,14 @@ async def begin_join(call: Call) -> None:
 
 async def join_input(call: Call, step: str, data: dict[str, object], inp: Input) -> None:
     draft = dict(data)
-    _ = call.notify.tr(call.user)
     if step == "name":
         name = (inp.text or "").strip()
         if not name or len(name) > 64:
             raise InvalidInput(N_("Please type your name (up to 64 characters)."))
         draft["name"] = name
         await call.uow.dialogs.set(call.user.id, "join", "phone", draft)
-        from ..notify import SHARE_PHONE
-
-        keyboard = {"keyboard": [[{"text": _(SHARE_PHONE), "request_contact": True}]],
-                    "resize_keyboard": True, "one_time_keyboard": True}
         await call.notify.tell(call.user, N_("Please share your phone number with the button below."),
-                               markup=keyboard)
+                               markup=call.notify.share_phone_keyboard(call.user))
     elif step == "phone":
         if not inp.contact_phone and not inp.text:
             raise InvalidInput(N_("Please share your phone number with the button below."))
