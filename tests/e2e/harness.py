@@ -196,3 +196,20 @@ async def outbox_drained(application: BotApplication, timeout: float = 10.0) -> 
         if time.monotonic() > deadline:
             raise TimeoutError(f"{left} outbox row(s) still unsent after {timeout}s")
         await asyncio.sleep(0.05)
+
+
+async def finish_and_rate(cast: Cast, language: str, volunteer: SimUser, details: MessageView, number: int, *,
+                          verdict: str) -> None:
+    """The assigned volunteer goes on the way, finishes (2 hours), and the resident taps ``verdict``."""
+    _ = tr(language)
+    name = volunteer.first_name
+    await volunteer.tap(_("🚶 On my way"), message_id=details.message_id)
+    await wait_text(cast.resident, _("{volunteer} is on the way for request #{number}.", volunteer=name, number=number))
+    await volunteer.tap(_("✔️ Done"))
+    await wait_text(volunteer, _("Thank you! How many hours did request #{number} take? Tap or type a number.",
+                                 number=number))
+    await volunteer.tap("2")
+    await wait_text(volunteer, _("Recorded {hours} h for request #{number}. Thank you!", hours=2.0, number=number))
+    await wait_text(cast.resident, _("{volunteer} has finished request #{number}. How did it go?",
+                                     volunteer=name, number=number))
+    await cast.resident.tap(verdict)

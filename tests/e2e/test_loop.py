@@ -9,6 +9,7 @@ from sandbox import SandboxClient, SandboxServer
 from .harness import (
     bot_running,
     cast_of,
+    finish_and_rate,
     make_settings,
     place_order,
     set_up_centre,
@@ -57,20 +58,8 @@ async def test_whole_loop(server: SandboxServer, sandbox: SandboxClient, databas
         await wait_text(cast.resident, _("Good news: volunteer {volunteer} has taken request #{number} and will "
                                          "contact you.", volunteer="Vera", number=number))
 
-        # Progress and done.
-        await vera.tap(_("🚶 On my way"), message_id=details.message_id)
-        await wait_text(cast.resident, _("{volunteer} is on the way for request #{number}.", volunteer="Vera",
-                                         number=number))
-        await vera.tap(_("✔️ Done"))
-        await wait_text(vera, _("Thank you! How many hours did request #{number} take? Tap or type a number.",
-                                number=number))
-        await vera.tap("2")
-        await wait_text(vera, _("Recorded {hours} h for request #{number}. Thank you!", hours=2.0, number=number))
-
-        # Rate.
-        await wait_text(cast.resident, _("{volunteer} has finished request #{number}. How did it go?",
-                                         volunteer="Vera", number=number))
-        await cast.resident.tap("★★★★★")
+        # Progress, done and rated.
+        await finish_and_rate(cast, language, vera, details, number, verdict="★★★★★")
         await wait_text(cast.resident, _("Thank you! Would you like to add a comment? Type it, or tap Skip."))
         await cast.resident.send("非常好 very good")
         await wait_text(cast.resident, _("Thank you for your feedback!"))

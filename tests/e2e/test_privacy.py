@@ -31,6 +31,7 @@ from sandbox import SandboxClient, SandboxServer
 from .harness import (
     Cast,
     bot_running,
+    finish_and_rate,
     join_team,
     make_settings,
     set_up_centre,
@@ -98,18 +99,8 @@ async def run_loop(server: SandboxServer, sandbox: SandboxClient, database_url: 
                                                 message_id=card.message_id)
         assert lost.show_alert, lost
         details = await wait_text(vera, PHONE)
-        await vera.tap(_("🚶 On my way"), message_id=details.message_id)
-        await wait_text(cast.resident, _("{volunteer} is on the way for request #{number}.", volunteer="Vera",
-                                         number=number))
-        await vera.tap(_("✔️ Done"))
-        await wait_text(vera, _("Thank you! How many hours did request #{number} take? Tap or type a number.",
-                                number=number))
-        await vera.tap("2")
-        await wait_text(vera, _("Recorded {hours} h for request #{number}. Thank you!", hours=2.0, number=number))
-        await wait_text(cast.resident, _("{volunteer} has finished request #{number}. How did it go?",
-                                         volunteer="Vera", number=number))
         verdict = "★★★★★" if rating == "good" else "★★"
-        await cast.resident.tap(verdict)
+        await finish_and_rate(cast, LANGUAGE, vera, details, number, verdict=verdict)
         if rating == "poor":
             await wait_text(cast.coordinator, _("♻️ Request #{number} reopened", number=number),
                             chat_id=cast.coordinators_group.id)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.app import BotApplication
-from bot.services.roster import import_roster
 from bot.notify import MENU_LANGUAGE, MENU_MY_ORDERS
+from bot.services.roster import import_roster
 from sandbox import MessageView, SandboxClient, SandboxServer
 from storage.db import create_engine, session_factory
 from storage.uow import UnitOfWork
