@@ -17,6 +17,8 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
+    text,
     true,
 )
 from sqlalchemy.engine import Dialect
@@ -59,6 +61,14 @@ class User(Base):
     unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
     # A volunteer's /onduty and /offduty; everyone starts on duty.
     on_duty: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # Quiet hours in the person's local time, minutes after midnight (start > end spans midnight).
+    quiet_start: Mapped[int | None] = mapped_column(Integer)
+    quiet_end: Mapped[int | None] = mapped_column(Integer)
+    # The building whose link or QR code brought the person to the bot.
+    building_id: Mapped[int | None] = mapped_column(
+        ForeignKey("buildings.id", use_alter=True, name="fk_users_building_id"))  # buildings name their leader
+    # The roles whose command menu was last set for the person's chat ("" = the default menu).
+    menu_roles: Mapped[str] = mapped_column(String(128), default="", server_default=text("''"))
     created_at: Mapped[dt.datetime]
 
 
@@ -73,6 +83,32 @@ class Team(Base):
     categories: Mapped[list[str]] = mapped_column(JSON, default=list)
     chat_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime]
+
+
+class SubTeam(Base):
+    """A team's sub-team by skill: the approved members of the team who have ``skill``."""
+
+    __tablename__ = "subteams"
+    __table_args__ = (UniqueConstraint("team_id", "skill"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    skill: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime]
+
+
+class Building(Base):
+    """A residential building with its building leader (楼长), who relays neighbours' needs."""
+
+    __tablename__ = "buildings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    community: Mapped[str] = mapped_column(String(128))
+    name: Mapped[str] = mapped_column(String(128))
+    leader_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime]
 
 
@@ -102,6 +138,14 @@ class Volunteer(Base):
     community: Mapped[str] = mapped_column(String(128), default="")
     skills: Mapped[list[str]] = mapped_column(JSON, default=list)  # skill codes (the service categories)
     source: Mapped[str] = mapped_column(String(8), default="bot")  # bot | roster
+    occupation: Mapped[str] = mapped_column(String(64), default="", server_default=text("''"))
+    hobbies: Mapped[str] = mapped_column(String(128), default="", server_default=text("''"))
+    # party_member | social_org | property | business | resident (see bot.services.registration)
+    kind: Mapped[str] = mapped_column(String(16), default="resident", server_default=text("'resident'"))
+    availability: Mapped[list[str] | None] = mapped_column(JSON)  # weekday | evening | weekend; None: not asked
+    # A business (商居服务联盟) joins as a provider: its name here, the contact person in ``name``.
+    organisation: Mapped[str] = mapped_column(String(128), default="", server_default=text("''"))
+    is_leader: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[dt.datetime]
     decided_at: Mapped[dt.datetime | None]
 
@@ -130,6 +174,10 @@ class Order(Base):
     hours: Mapped[float | None]
     round: Mapped[int] = mapped_column(Integer, default=1)  # +1 each time a poor rating reopens it
     card_outbox_id: Mapped[int | None] = mapped_column(Integer)
+    # Placed by a building leader for a neighbour without Telegram: ``resident_id`` is the leader,
+    # who gets the updates and records the neighbour's rating.
+    on_behalf: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id", name="fk_orders_building_id"))
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
 

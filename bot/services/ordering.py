@@ -7,28 +7,18 @@ bot process, continues it at the same step.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from ..i18n import N_
 from .call import Call
 from .errors import Conflict, InvalidInput, NotFound
 from .inputs import Input
+from .phones import normalise_phone
 
 FLOW = "request"
 STEPS = ("category", "description", "community", "building", "detail", "when", "contact")
 LIMITS = {"description": 1000, "community": 64, "building": 64, "detail": 200, "when": 64}
 OPEN_STATUSES = ("new", "dispatched", "accepted", "on_way")
-_PHONE = re.compile(r"^\+?[\d\s()-]{5,24}$")
-
-
-def normalise_phone(raw: str) -> str:
-    """A typed phone number, checked and stripped of spacing; InvalidInput if it is not one."""
-    text = raw.strip()
-    digits = re.sub(r"\D", "", text)
-    if not _PHONE.match(text) or not 5 <= len(digits) <= 16:
-        raise InvalidInput(N_("That does not look like a phone number. Please type digits only, e.g. 13800138000."))
-    return ("+" if text.startswith("+") else "") + digits
 
 
 async def begin(call: Call) -> None:

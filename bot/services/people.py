@@ -10,7 +10,7 @@ from ..i18n import LANGUAGES, N_
 from .call import Call
 from .errors import Conflict, InvalidInput, NotAllowed, NotFound
 from .inputs import Input
-from .ordering import normalise_phone
+from .phones import normalise_phone
 
 _CODE = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
 

@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from storage.uow import UnitOfWork
 
 from .errors import InvalidInput
-from .ordering import normalise_phone
+from .phones import normalise_phone
 
 COLUMNS = ("name", "phone", "registry_number", "community", "team", "skills")
 REQUIRED = ("name", "phone")
