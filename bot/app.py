@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from typing import Any
 
@@ -16,23 +17,17 @@ from storage.uow import UnitOfWork
 
 from .context import BotContext, BotData, Deps
 from .handlers import register_all
-from .i18n import LANGUAGES, N_, I18n
+from .i18n import LANGUAGES, I18n
 from .logsafety import protect_logs
 from .notify import Notifier
 from .outbox import OutboxSender
-from .services import people
+from .services import people, roles
 from .services.call import Call, ServiceConfig
 from .settings import Settings, require_token
 
 log = logging.getLogger(__name__)
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
-COMMANDS = [
-    ("request", N_("New request")),
-    ("my", N_("My requests")),
-    ("join", N_("Register as a volunteer")),
-    ("language", N_("Language / 语言")),
-    ("help", N_("Help")),
-]
+# CHAT_MEMBER: members leaving a team's group (Telegram sends it only where the bot is an admin).
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER, Update.CHAT_MEMBER]
 
 BotApplication = Application[Any, BotContext, Any, Any, BotData, Any]
 
@@ -40,7 +35,9 @@ BotApplication = Application[Any, BotContext, Any, Any, BotData, Any]
 def service_config(settings: Settings) -> ServiceConfig:
     return ServiceConfig(admins=frozenset(settings.admins), categories=tuple(settings.categories),
                          coordinators_chat_id=settings.coordinators_chat_id,
-                         default_language=settings.default_language, timezone=settings.tz)
+                         default_language=settings.default_language, timezone=settings.tz,
+                         approval_required=settings.volunteers.approval_required,
+                         communities=tuple(settings.communities))
 
 
 def build_application(settings: Settings, request: BaseRequest | None = None, *,
@@ -77,8 +74,10 @@ async def _post_init(application: BotApplication) -> None:
     deps.sender = OutboxSender(application.bot, deps.uow, deps.settings.outbox, clock=deps.clock,
                                on_unreachable=on_unreachable)
     deps.extra["sender_task"] = asyncio.create_task(deps.sender.run(), name="outbox-sender")
-    for language in LANGUAGES:
-        commands = [BotCommand(name, deps.i18n.gettext(language, text)) for name, text in COMMANDS]
+    # Services build join links with the bot's username, known once the bot has asked who it is.
+    deps.config = dataclasses.replace(deps.config, bot_username=application.bot.username)
+    for language in LANGUAGES:  # everyone's menu until their roles give them their own
+        commands = [BotCommand(name, deps.i18n.gettext(language, text)) for name, text in roles.MENUS[roles.RESIDENT]]
         await application.bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats(),
                                               language_code=None if language == "en" else language)
 

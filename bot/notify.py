@@ -12,12 +12,23 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from storage.models import Order, Team, User, Volunteer
+from storage.models import Building, Order, Team, User, Volunteer
 from storage.uow import UnitOfWork
 
 from . import callbacks as cb
 from .i18n import N_, I18n, Translate
 from .services.call import ServiceConfig
+from .services.registration import (
+    AVAILABILITY,
+    DONE_LABEL,
+    HOBBIES,
+    KINDS,
+    LIST_SEPARATOR,
+    MEMBERSHIP_STATUS,
+    MULTI_SELECT,
+    OCCUPATIONS,
+    PROFILE_FIELDS,
+)
 
 STATUS_NAMES = {
     "new": N_("waiting for dispatch"),
@@ -40,6 +51,11 @@ MENU_NEW_REQUEST = N_("🆘 New request")
 MENU_MY_ORDERS = N_("📋 My requests")
 MENU_LANGUAGE = N_("🌐 Language")
 SHARE_PHONE = N_("📱 Share my phone number")
+BUILDING_USAGE = N_("Usage: /building add CODE COMMUNITY NAME, /building leader CODE USER_ID, "
+                    "/building unleader CODE USER_ID, /building link CODE, /building")
+TEAM_USAGE = N_("Usage: /team add CODE NAME CATEGORY…, /team rename CODE NAME, /team categories CODE CATEGORY…, "
+                "/team sub CODE SKILL NAME, /team leader CODE USER_ID, /team unleader CODE USER_ID, /team archive CODE, "
+                "/team restore CODE, /team link CODE, /team CODE")
 DESCRIPTION_LIMIT = 120
 _PHONE_LIKE = re.compile(r"\+?\d[\d\s-]{5,}\d")
 
@@ -159,6 +175,10 @@ class Notifier:
             await self.tell(user, N_("When do you need it? Tap a button or type a day and time."), markup=inline(rows))
         elif step == "when_text":
             await self.tell(user, N_("Type the day and time, for example: Saturday 9:00."))
+        elif step == "neighbour":
+            await self.tell(user, N_("What is your neighbour's name?"))
+        elif step == "contact" and draft.get("on_behalf"):
+            await self.tell(user, N_("Type your neighbour's phone number (the volunteer will call it)."))
         elif step == "contact":
             await self.tell(user, N_("How can the volunteer reach you? Share your phone number with the button, "
                                      "or type a number."), markup=self.share_phone_keyboard(user))
@@ -168,6 +188,9 @@ class Notifier:
             fields = [("description", _("Description")), ("community", _("Community")),
                       ("building", _("Building")), ("detail", _("Address details")),
                       ("when", _("Time")), ("contact", _("Phone")), ("category", _("Kind of help"))]
+            if draft.get("on_behalf"):
+                fields = [f for f in fields if f[0] not in ("community", "building")]
+                fields.insert(-2, ("neighbour", _("Neighbour's name")))
             rows = [[button(label, cb.EDIT_FIELD, name)] for name, label in fields]
             await self.tell(user, N_("What would you like to change?"), markup=inline(rows))
 
@@ -213,6 +236,12 @@ class Notifier:
         _ = self.tr(resident)
         stars = [button("★" * n, cb.RATE, order.id, n) for n in range(1, 6)]
         rows = [stars[:3], stars[3:], [button(_("Not solved"), cb.RATE, order.id, 0)]]
+        if order.on_behalf:  # the building leader asks the neighbour and records their verdict
+            await self.tell(resident, N_("{volunteer} has finished request #{number} for {neighbour}. Please ask "
+                                         "them how it went and record their rating:"),
+                            volunteer=volunteer_name, number=order.id, neighbour=order.contact_name,
+                            markup=inline(rows))
+            return
         await self.tell(resident, N_("{volunteer} has finished request #{number}. How did it go?"),
                         volunteer=volunteer_name, number=order.id, markup=inline(rows))
 
@@ -312,11 +341,72 @@ class Notifier:
         await self.tell(volunteer, N_("Thank you! How many hours did request #{number} take? "
                                       "Tap or type a number."), number=order.id, markup=inline(rows))
 
-    # -- people ---------------------------------------------------------------------------------
-    async def join_teams(self, user: User, teams: Sequence[Team]) -> None:
-        rows = [[button(t.name, cb.JOIN_TEAM, t.id)] for t in teams]
-        await self.tell(user, N_("Which team would you like to join?"), markup=inline(rows))
+    # -- teams, buildings, businesses ---------------------------------------------------------------
+    async def building_list(self, reader: User, buildings: Sequence[Building]) -> None:
+        _ = self.tr(reader)
+        if not buildings:
+            await self.tell(reader, N_("No buildings yet: add one with /building add CODE COMMUNITY NAME."))
+            return
+        lines = [_("{community} · <b>{name}</b> ({code}) · {leader}", community=b.community, name=b.name, code=b.code,
+                   leader=_("leader appointed") if b.leader_id else _("no leader yet")) for b in buildings]
+        await self.send(reader.telegram_id, _("Buildings:") + "\n" + "\n".join(lines) + "\n" + _(BUILDING_USAGE),
+                        recipient=reader)
 
+    async def team_list(self, chat_id: int, reader: User, teams: Sequence[Team]) -> None:
+        _ = self.tr(reader)
+        if not teams:
+            await self.send(chat_id, _("No teams yet: create one with /team add."), recipient=reader)
+            return
+        lines = [_("<b>{team}</b> ({code}) · {categories} · {state}", team=t.name, code=t.code,
+                   categories=", ".join(self.category_label(reader, c) for c in t.categories),
+                   state=_("archived") if not t.active else _("group linked") if t.chat_id else _("no group yet"))
+                 for t in teams]
+        await self.send(chat_id, _("Teams:") + "\n" + "\n".join(lines) + "\n" + _(TEAM_USAGE), recipient=reader)
+
+    async def team_card(self, chat_id: int, reader: User, team: Team, members: Sequence[tuple[str, bool]],
+                        subteams: Sequence[tuple[str, str, Sequence[str]]], link: str | None) -> None:
+        """A team at a glance: names only (no phones), as it may be read in a group."""
+        _ = self.tr(reader)
+        lines = [_("<b>{team}</b> ({code}) · {categories}", team=team.name, code=team.code,
+                   categories=", ".join(self.category_label(reader, c) for c in team.categories))]
+        leaders = [name for name, leader in members if leader]
+        lines.append(_("Leaders: {names}", names=", ".join(leaders) or "—"))
+        lines.append(_("Members ({count}): {names}", count=len(members), names=", ".join(n for n, _l in members) or "—"))
+        for name, skill, names in subteams:
+            lines.append(_("Sub-team {name} ({skill}, {count}): {names}", name=name,
+                           skill=self.category_label(reader, skill), count=len(names), names=", ".join(names) or "—"))
+        if link:
+            lines.append(_("Join link: {link}", link=link))
+        await self.send(chat_id, "\n".join(lines), recipient=reader)
+
+    async def join_link(self, chat_id: int, reader: User, caption: str, link: str, attachment: dict[str, Any],
+                        **params: object) -> None:
+        """A join link as a QR code photo with the link in its caption."""
+        payload = {"caption": self.tr(reader)(caption, link=link, **params), "parse_mode": "HTML",
+                   "attachment": attachment}
+        await self.uow.outbox.send(chat_id, payload, recipient_user_id=reader.id if chat_id == reader.telegram_id
+                                   else None, method="sendPhoto")
+
+    async def document(self, reader: User, caption: str, attachment: dict[str, Any], **params: object) -> None:
+        """A file made when the message goes out (see :mod:`bot.attachments`), privately."""
+        payload = {"caption": self.tr(reader)(caption, **params), "parse_mode": "HTML", "attachment": attachment,
+                   "protect_content": True}
+        await self.uow.outbox.send(reader.telegram_id, payload, recipient_user_id=reader.id, method="sendDocument")
+
+    async def businesses(self, reader: User, rows: Sequence[tuple[Volunteer, Team, int]]) -> None:
+        _ = self.tr(reader)
+        if not rows:
+            await self.tell(reader, N_("No business has joined yet. A business registers with /join and chooses "
+                                       "the kind Business."))
+            return
+        lines = [_("{business} · {contact} · {team} · {categories} · completed: {count}", business=v.organisation,
+                   contact=v.name, team=t.name, count=count,
+                   categories=", ".join(self.category_label(reader, c) for c in v.skills) or "—")
+                 for v, t, count in rows]
+        await self.send(reader.telegram_id, _("Businesses of the service alliance:") + "\n" + "\n".join(lines),
+                        recipient=reader)
+
+    # -- people ---------------------------------------------------------------------------------
     async def talent(self, coordinator: User, skill: str, found: Sequence[tuple[Volunteer, Team, User | None]]) -> None:
         """The talent reserve, privately to a coordinator (it holds phone numbers)."""
         _ = self.tr(coordinator)
@@ -332,7 +422,118 @@ class Notifier:
                         _("Volunteers for {skill}:", skill=self.category_label(coordinator, skill)) + "\n"
                         + "\n".join(lines), recipient=coordinator, protect=True)
 
-    async def volunteer_application(self, name: str, team: Team, volunteer_id: int) -> None:
-        _ = self.group_tr()
-        markup = inline([[button(_("Approve"), cb.APPROVE, volunteer_id), button(_("Deny"), cb.DENY, volunteer_id)]])
-        await self.to_coordinators(N_("🙋 {name} asks to join team {team}."), name=name, team=team.name, markup=markup)
+    # -- registration -------------------------------------------------------------------------------
+    def _join_prompt(self, user: User, step: str, draft: dict[str, Any], teams: Sequence[Team],
+                     editing: bool) -> tuple[str, dict[str, Any] | None]:
+        """A question of the /join dialog (or of a profile edit) and its keyboard."""
+        _ = self.tr(user)
+        chosen = set(draft.get(step) or []) if step in MULTI_SELECT else set()
+
+        def choices(options: Sequence[tuple[str, str]], per_row: int, *, done: bool) -> dict[str, Any]:
+            if step in MULTI_SELECT:
+                buttons = [button(("✅ " if code in chosen else "") + label, cb.JOIN_PICK, step, code)
+                           for code, label in options]
+            else:
+                buttons = [button(label, cb.JOIN_PICK, step, code) for code, label in options]
+            rows = [buttons[i:i + per_row] for i in range(0, len(buttons), per_row)]
+            if done:
+                rows.append([button(_(DONE_LABEL), cb.JOIN_DONE, step)])
+            return inline(rows)
+
+        if step == "name":
+            return (_("Type your full name:") if editing else _("Welcome! What is your full name?"),
+                    {"remove_keyboard": True})
+        if step == "phone":
+            return _("Please share your phone number with the button below."), self.share_phone_keyboard(user)
+        if step == "community" and self.config.communities:
+            options = [(str(i), name) for i, name in enumerate(self.config.communities)]
+            return _("Which community do you live in?"), choices(options, 2, done=False)
+        if step == "community":
+            return _("Which community (residential compound) are you in?"), {"remove_keyboard": True}
+        if step == "skills":
+            options = [(c, self.category_label(user, c)) for c in self.config.categories]
+            return _("Which services can you offer? Tap every one that applies, then Done."), \
+                choices(options, 2, done=True)
+        if step == "occupation":
+            return _("What is your occupation?"), choices([(c, _(t)) for c, t in OCCUPATIONS.items()], 3, done=False)
+        if step == "hobbies":
+            return (_("What are your hobbies? Tap every one that applies, then Done (or just Done)."),
+                    choices([(c, _(t)) for c, t in HOBBIES.items()], 3, done=True))
+        if step == "kind":
+            return _("Which of these describes you?"), choices([(c, _(t)) for c, t in KINDS.items()], 1, done=False)
+        if step == "organisation":
+            return _("What is the name of your business? You will be its contact person."), None
+        if step == "availability":
+            return (_("When can you usually help? Tap every one that applies, then Done."),
+                    choices([(c, _(t)) for c, t in AVAILABILITY.items()], 3, done=True))
+        if step == "registry":
+            return (_("If you have a national volunteer registry number, type it; otherwise tap Skip."),
+                    inline([[button(_("Skip"), cb.JOIN_DONE, "registry")]]))
+        return _("Which team would you like to join?"), inline([[button(t.name, cb.JOIN_TEAM, t.id)] for t in teams])
+
+    async def join_question(self, user: User, step: str, draft: dict[str, Any], *, teams: Sequence[Team] = (),
+                            editing: bool = False) -> int:
+        """Ask a /join (or profile edit) question; returns the outbox row id of the message."""
+        text, markup = self._join_prompt(user, step, draft, teams, editing)
+        return await self.send(user.telegram_id, text, recipient=user, markup=markup)
+
+    async def join_toggled(self, user: User, step: str, draft: dict[str, Any], *, editing: bool = False) -> int:
+        """Show a multi-select question's new ✅ marks: its message is edited in place (asked anew if
+        the dialog does not know the message). Returns the message's outbox row id."""
+        if not draft.get("msg"):
+            return await self.join_question(user, step, draft, editing=editing)
+        text, markup = self._join_prompt(user, step, draft, (), editing)
+        await self.uow.outbox.edit(int(draft["msg"]), {"text": text, "parse_mode": "HTML", "reply_markup": markup})
+        return int(draft["msg"])
+
+    def profile_lines(self, reader: User | None, profile: dict[str, Any], *, phone: bool) -> list[str]:
+        """A volunteer's profile, a line per field; the phone only where ``phone`` (never in a group)."""
+        _ = self.tr(reader)
+        separator = _(LIST_SEPARATOR)
+
+        def names(codes: Sequence[str], catalogue: dict[str, str]) -> str:
+            return separator.join(_(catalogue[c]) if c in catalogue else c for c in codes) or "—"
+
+        kind = profile.get("kind") or "resident"
+        values = {
+            "name": profile.get("name") or "—",
+            "phone": profile.get("phone") or "—",
+            "community": profile.get("community") or "—",
+            "skills": separator.join(self.category_label(reader, c) for c in profile.get("skills") or []) or "—",
+            "occupation": names([profile["occupation"]] if profile.get("occupation") else [], OCCUPATIONS),
+            "hobbies": names(profile.get("hobbies") or [], HOBBIES),
+            "kind": names([kind], KINDS),
+            "organisation": profile.get("organisation") or "—",
+            "availability": names(profile.get("availability") or [], AVAILABILITY),
+            "registry": profile.get("registry") or "—",
+        }
+        shown = [f for f in PROFILE_FIELDS if (phone or f != "phone") and (f != "organisation" or kind == "business")]
+        return [_("{label}: {value}", label=_(PROFILE_FIELDS[f]), value=values[f]) for f in shown]
+
+    async def join_to_centre(self, volunteer_id: int, profile: dict[str, Any], team: Team, *, approved: bool) -> None:
+        """A new membership, with the volunteer's profile, to the centre: Approve/Deny while it waits
+        for approval, for information when none is needed. A group reads it without the phone."""
+        for chat_id, reader in await self._centre():
+            _ = self.tr(reader)
+            if approved:
+                headline = _("✅ {name} joined team {team} (no approval needed).", name=profile.get("name", ""),
+                             team=team.name)
+                markup = None
+            else:
+                headline = _("🙋 {name} asks to join team {team}.", name=profile.get("name", ""), team=team.name)
+                markup = inline([[button(_("Approve"), cb.APPROVE, volunteer_id),
+                                  button(_("Deny"), cb.DENY, volunteer_id)]])
+            lines = self.profile_lines(reader, profile, phone=reader is not None)
+            await self.send(chat_id, "\n".join([headline, *lines]), recipient=reader, markup=markup)
+
+    async def profile(self, user: User, profile: dict[str, Any], teams: Sequence[tuple[str, str]]) -> None:
+        """/profile: the person's own profile, their teams, and an edit button per field."""
+        _ = self.tr(user)
+        memberships = _(LIST_SEPARATOR).join(_("{team} ({status})", team=name, status=_(MEMBERSHIP_STATUS[status]))
+                                            for name, status in teams)
+        lines = [_("<b>Your volunteer profile</b>"), *self.profile_lines(user, profile, phone=True),
+                 _("{label}: {value}", label=_("Teams"), value=memberships or "—")]
+        editable = [f for f in PROFILE_FIELDS if f != "organisation" or profile.get("kind") == "business"]
+        buttons = [button(_("✏️ {field}", field=_(PROFILE_FIELDS[f])), cb.PROFILE_EDIT, f) for f in editable]
+        rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+        await self.send(user.telegram_id, "\n".join(lines), recipient=user, markup=inline(rows))

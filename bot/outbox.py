@@ -82,11 +82,14 @@ from storage.clock import Clock, utc_now
 from storage.models import OutboxMessage
 from storage.uow import UnitOfWork
 
+from . import attachments
 from .settings import OutboxSettings
 
 __all__ = ["OutboxSender", "retry_after_seconds"]
 
 log = logging.getLogger(__name__)
+# Methods whose row names a chat only for pacing: the chat is inside their parameters (a menu's scope).
+CHATLESS_METHODS = frozenset({"setmycommands", "deletemycommands"})
 
 RETRY_MARGIN = 0.5
 MAX_ANSWER_HOLD = 1.0  # seconds the outbox waits for taps being answered
@@ -384,11 +387,15 @@ class OutboxSender:
                     await uow.outbox.postpone(job.row_id, self._at(now))
                     await uow.commit()
                 return _Outcome.RESCHEDULED
-            params = {k: v for k, v in job.payload.items() if k != "method"}
-            params["chat_id"] = destination
+            params = {k: v for k, v in job.payload.items() if k not in ("method", "attachment")}
+            if job.method.lower() not in CHATLESS_METHODS:
+                params["chat_id"] = destination
             if message_id is not None:
                 params["message_id"] = message_id
             try:
+                if "attachment" in job.payload:  # made now; a failure counts as a failed attempt
+                    field, upload = await attachments.render(job.payload["attachment"], self.uow_factory)
+                    params[field] = upload
                 result = await self._call(job.method, params)
             except Exception as error:
                 finished_at = self._now()

@@ -96,6 +96,14 @@ class OutboxSettings(BaseModel):
     batch_size: int = 50
 
 
+class VolunteerSettings(BaseModel):
+    """Volunteer registration (/join)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    approval_required: bool = True  # a coordinator approves each membership; False: members at once
+
+
 class Settings(BaseSettings):
     """Everything the bot needs to run; build it with :func:`load_settings`."""
 
@@ -105,11 +113,14 @@ class Settings(BaseSettings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
+    volunteers: VolunteerSettings = Field(default_factory=VolunteerSettings)
     admins: list[int] = Field(default_factory=list)
     coordinators_chat_id: int | None = None
     timezone: str = "Asia/Shanghai"
     default_language: Language = "zh"
     categories: list[str] = Field(default_factory=lambda: list(DEFAULT_CATEGORIES))
+    # The communities volunteers choose from when they register; empty: they type their community.
+    communities: list[str] = Field(default_factory=list)
 
     @field_validator("timezone")
     @classmethod
@@ -126,6 +137,16 @@ class Settings(BaseSettings):
         if not value or any(not c.isidentifier() or len(c) > 20 for c in value):
             raise ValueError("categories must be short identifiers such as 'repair'")
         return value
+
+    @field_validator("communities")
+    @classmethod
+    def _communities(cls, value: list[str]) -> list[str]:
+        names = [" ".join(c.split()) for c in value]
+        if any(not c or len(c) > 64 for c in names):
+            raise ValueError("communities must be names of 1-64 characters")
+        if len(set(names)) != len(names) or len(names) > 90:
+            raise ValueError("communities must be at most 90 different names")
+        return names
 
     @property
     def tz(self) -> ZoneInfo:

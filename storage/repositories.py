@@ -18,6 +18,7 @@ from sqlalchemy import (
     and_,
     cast,
     delete,
+    exists,
     func,
     insert,
     or_,
@@ -31,11 +32,13 @@ from sqlalchemy.orm import aliased
 
 from .clock import Clock
 from .models import (
+    Building,
     Dialog,
     Order,
     OrderEvent,
     OutboxMessage,
     Rating,
+    SubTeam,
     Team,
     User,
     Volunteer,
@@ -136,24 +139,80 @@ class TeamRepository(_Repository):
     async def move_chat(self, old_chat_id: int, new_chat_id: int) -> bool:
         return await self._rowcount(update(Team).where(Team.chat_id == old_chat_id).values(chat_id=new_chat_id)) > 0
 
+    async def set_active(self, team_id: int, active: bool, *, unless_open: Iterable[str] = ()) -> bool:
+        """Archive (or restore) a team in one conditional UPDATE; False if it already was, or (when
+        archiving) if an order in one of the ``unless_open`` statuses is with the team."""
+        statement = update(Team).where(Team.id == team_id, Team.active == (not active))
+        if not active and unless_open:
+            statement = statement.where(~exists().where(Order.team_id == Team.id, Order.status.in_(list(unless_open))))
+        return await self._rowcount(statement.values(active=active)) > 0
+
+    async def add_subteam(self, team_id: int, skill: str, name: str) -> SubTeam:
+        """A sub-team by skill (renamed if the team has one for that skill already)."""
+        subteam = await self.session.scalar(select(SubTeam).where(SubTeam.team_id == team_id, SubTeam.skill == skill))
+        if subteam is None:
+            subteam = SubTeam(team_id=team_id, skill=skill, name=name, created_at=self.clock())
+            self.session.add(subteam)
+        else:
+            subteam.name = name
+        await self.session.flush()
+        return subteam
+
+    async def subteams(self, team_id: int) -> Sequence[SubTeam]:
+        return (await self.session.scalars(
+            select(SubTeam).where(SubTeam.team_id == team_id).order_by(SubTeam.id))).all()
+
+    async def led_by(self, user_id: int) -> Sequence[Team]:
+        """The active teams this person leads."""
+        return (await self.session.scalars(
+            select(Team).join(Volunteer, Volunteer.team_id == Team.id)
+            .where(Volunteer.user_id == user_id, Volunteer.is_leader, Volunteer.status == "approved", Team.active)
+            .order_by(Team.id))).all()
+
 
 class VolunteerRepository(_Repository):
-    async def add(self, user_id: int, team_id: int, name: str, phone: str) -> Volunteer:
+    # The columns of a volunteer's profile besides name, phone and registry number (bot.services.registration).
+    PROFILE = ("community", "skills", "occupation", "hobbies", "kind", "availability", "organisation")
+
+    async def add(self, user_id: int, team_id: int, name: str, phone: str, *, registry_number: str | None = None,
+                  **profile: Any) -> Volunteer:
+        """The person's membership of a team, pending unless it is approved already, with the profile
+        given (``PROFILE`` columns). Asking again updates the membership (a rejected one is pending
+        again); an imported roster entry with this phone in this team is claimed and keeps its
+        approval. The registry number is stored only on a membership that has none."""
+        unknown = set(profile) - set(self.PROFILE)
+        if unknown:
+            raise TypeError(f"not profile columns: {sorted(unknown)}")
         existing = await self.session.scalar(
             select(Volunteer).where(Volunteer.user_id == user_id, Volunteer.team_id == team_id))
+        if existing is None:
+            existing = await self._claim_roster_entry(user_id, team_id, phone)
         if existing is not None:
             existing.name, existing.phone = name, phone
+            for column, value in profile.items():
+                setattr(existing, column, value)
+            if registry_number and not existing.registry_number:
+                existing.registry_number = registry_number
             if existing.status == "rejected":
                 existing.status = "pending"
             await self.session.flush()
             return existing
-        roster_entry = await self._claim_roster_entry(user_id, team_id, phone)
-        if roster_entry is not None:
-            return roster_entry
-        volunteer = Volunteer(user_id=user_id, team_id=team_id, name=name, phone=phone, created_at=self.clock())
+        volunteer = Volunteer(user_id=user_id, team_id=team_id, name=name, phone=phone,
+                              registry_number=registry_number, created_at=self.clock(), **profile)
         self.session.add(volunteer)
         await self.session.flush()
         return volunteer
+
+    async def update_profile(self, user_id: int, **values: Any) -> None:
+        """Set profile columns (name, phone and ``PROFILE``) on every membership of the person."""
+        unknown = set(values) - {"name", "phone", *self.PROFILE}
+        if unknown:
+            raise TypeError(f"not profile columns: {sorted(unknown)}")
+        if values:
+            await self.session.execute(update(Volunteer).where(Volunteer.user_id == user_id).values(**values))
+
+    async def by_registry_number(self, registry_number: str) -> Volunteer | None:
+        return await self.session.scalar(select(Volunteer).where(Volunteer.registry_number == registry_number))
 
     async def _claim_roster_entry(self, user_id: int, team_id: int, phone: str) -> Volunteer | None:
         """A volunteer imported from the roster (no Telegram account yet) with this phone in this
@@ -201,6 +260,39 @@ class VolunteerRepository(_Repository):
     async def of_user(self, user_id: int) -> Sequence[Volunteer]:
         return (await self.session.scalars(select(Volunteer).where(Volunteer.user_id == user_id))).all()
 
+    async def set_leader(self, user_id: int, team_id: int, leader: bool) -> bool:
+        """Appoint (or stand down) an approved member as team leader; False if nothing changed."""
+        return await self._rowcount(
+            update(Volunteer).where(Volunteer.user_id == user_id, Volunteer.team_id == team_id,
+                                    Volunteer.status == "approved", Volunteer.is_leader == (not leader))
+            .values(is_leader=leader)) > 0
+
+    async def members(self, team_id: int) -> Sequence[tuple[Volunteer, User | None]]:
+        """The approved members of a team, leaders first."""
+        rows = await self.session.execute(
+            select(Volunteer, User).outerjoin(User, User.id == Volunteer.user_id)
+            .where(Volunteer.team_id == team_id, Volunteer.status == "approved")
+            .order_by(Volunteer.is_leader.desc(), Volunteer.name, Volunteer.id))
+        return [tuple(row) for row in rows.all()]  # type: ignore[misc]
+
+    async def leaders(self, team_id: int) -> Sequence[User]:
+        return (await self.session.scalars(
+            select(User).join(Volunteer, Volunteer.user_id == User.id)
+            .where(Volunteer.team_id == team_id, Volunteer.is_leader, Volunteer.status == "approved")
+            .order_by(User.id))).all()
+
+    async def businesses(self) -> Sequence[tuple[Volunteer, Team, int]]:
+        """Approved business members (商居服务联盟) with the orders each has completed for its team."""
+        completed = (
+            select(func.count(Order.id)).where(Order.volunteer_id == Volunteer.user_id, Order.team_id == Volunteer.team_id,
+                                               Order.status == "closed")
+            .correlate(Volunteer).scalar_subquery())
+        rows = await self.session.execute(
+            select(Volunteer, Team, completed).join(Team, Team.id == Volunteer.team_id)
+            .where(Volunteer.kind == "business", Volunteer.status == "approved")
+            .order_by(Volunteer.organisation, Volunteer.id))
+        return [tuple(row) for row in rows.all()]  # type: ignore[misc]
+
     # -- the roster (bulk import and export) --------------------------------------------------------
     ROSTER_COLUMNS = (Volunteer.id, Volunteer.registry_number, Volunteer.phone, Volunteer.name,
                       Volunteer.community, Volunteer.team_id, Volunteer.skills)
@@ -240,6 +332,27 @@ class VolunteerRepository(_Repository):
             select(*self.ROSTER_COLUMNS, Team.code).join(Team, Team.id == Volunteer.team_id)
             .where(Volunteer.id > after_id, Volunteer.status != "rejected")
             .order_by(Volunteer.id).limit(limit))).all()
+
+
+class BuildingRepository(_Repository):
+    async def add(self, code: str, community: str, name: str) -> Building:
+        building = Building(code=code, community=community, name=name, created_at=self.clock())
+        self.session.add(building)
+        await self.session.flush()
+        return building
+
+    async def get(self, building_id: int) -> Building | None:
+        return await self.session.get(Building, building_id)
+
+    async def by_code(self, code: str) -> Building | None:
+        return await self.session.scalar(select(Building).where(func.lower(Building.code) == code.lower()))
+
+    async def led_by(self, user_id: int) -> Sequence[Building]:
+        return (await self.session.scalars(
+            select(Building).where(Building.leader_id == user_id).order_by(Building.id))).all()
+
+    async def every(self) -> Sequence[Building]:
+        return (await self.session.scalars(select(Building).order_by(Building.community, Building.code))).all()
 
 
 class OrderRepository(_Repository):

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from .clock import Clock, utc_now
 from .models import ProcessedUpdate
 from .repositories import (
+    BuildingRepository,
     DialogRepository,
     OrderRepository,
     OutboxRepository,
@@ -48,6 +49,7 @@ class UnitOfWork:
         self.session = self._sessions()
         self.users = UserRepository(self.session, self.clock)
         self.teams = TeamRepository(self.session, self.clock)
+        self.buildings = BuildingRepository(self.session, self.clock)
         self.volunteers = VolunteerRepository(self.session, self.clock)
         self.orders = OrderRepository(self.session, self.clock)
         self.ratings = RatingRepository(self.session, self.clock)

@@ -11,17 +11,22 @@ from typing import Any
 from telegram.ext import Application
 
 from . import (
+    buildings,
     buttons,
     dispatch,
     groups,
     people,
     private_input,
+    quiet,
+    registration,
     requests,
+    roster,
     start,
+    teams,
     volunteers,
 )
 
-FLOW_MODULES = (start, requests, dispatch, volunteers, people, groups)
+FLOW_MODULES = (start, requests, dispatch, volunteers, people, registration, teams, buildings, roster, quiet, groups)
 
 
 def register_all(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -37,7 +37,7 @@ class Outcome:
 
 
 async def run(update: Update, context: BotContext, action: Action[object], *,
-              refuse_in_chat: bool = True, kick: bool = True) -> Outcome:
+              refuse_in_chat: bool = True, kick: bool = True, dedupe: bool = True) -> Outcome:
     """Run ``action`` for this update in one unit of work.
 
     A :class:`DomainError` rolls the work back; its message is translated for the actor and, with
@@ -46,7 +46,7 @@ async def run(update: Update, context: BotContext, action: Action[object], *,
     deps = context.deps
     actor = update.effective_user
     assert actor is not None
-    key = f"u:{update.update_id}"
+    key = f"u:{update.update_id}" if dedupe else None  # without: a step that may safely run twice
     language_hint = language_of(actor.language_code, deps.config.default_language)
     try:
         try:
@@ -64,7 +64,7 @@ async def run(update: Update, context: BotContext, action: Action[object], *,
             deps.kick_sender()
 
 
-async def _refuse(update: Update, context: BotContext, key: str, error: DomainError, in_chat: bool,
+async def _refuse(update: Update, context: BotContext, key: str | None, error: DomainError, in_chat: bool,
                   language_hint: str) -> Outcome:
     deps = context.deps
     actor = update.effective_user

@@ -8,7 +8,7 @@ from telegram import ChatMember, Update
 from telegram.ext import Application, ChatMemberHandler, MessageHandler, filters
 
 from ..context import BotContext
-from ..services import people
+from ..services import people, teams
 from ..services.call import Call
 from .common import run
 
@@ -26,9 +26,9 @@ async def on_my_membership(update: Update, context: BotContext) -> None:
         if chat.type == "private":
             await people.reachability_changed(call, now_present)
         elif now_present and not was_present:
-            await people.bot_added_to_group(call, chat.id)
+            await teams.bot_added_to_group(call, chat.id)
         elif was_present and not now_present:
-            await people.bot_removed_from_group(call, chat.id)
+            await teams.bot_removed_from_group(call, chat.id)
         else:
             await call.uow.commit()  # a rights change: nothing to do, but the update is handled
 
@@ -44,7 +44,7 @@ async def on_migrate(update: Update, context: BotContext) -> None:
         old, new = message.migrate_from_chat_id, message.chat.id
     else:
         return
-    await run(update, context, lambda call: people.group_migrated(call, old, new), refuse_in_chat=False)
+    await run(update, context, lambda call: teams.group_migrated(call, old, new), refuse_in_chat=False)
 
 
 CALLBACKS: dict[str, Any] = {}

@@ -1,4 +1,4 @@
-"""People and teams: /coordinator, /team, /link, /join and the coordinators' approvals."""
+"""People: /coordinator, the coordinators' approvals of volunteers, /onduty, /offduty and /find."""
 
 from __future__ import annotations
 
@@ -38,42 +38,6 @@ async def on_coordinator(update: Update, context: BotContext) -> None:
     await run(update, context, act)
 
 
-async def on_team(update: Update, context: BotContext) -> None:
-    """``/team add <code> <name> <category…>``."""
-    args = context.args or []
-    chat_id = update.effective_chat.id if update.effective_chat else 0
-
-    async def act(call: Call) -> None:
-        call.require_coordinator()
-        if len(args) < 4 or args[0] != "add":
-            raise InvalidInput(N_("Usage: /team add CODE NAME CATEGORY [CATEGORY…]"))
-        await people.add_team(call, args[1], args[2], [c.lower() for c in args[3:]], chat_id)
-
-    await run(update, context, act)
-
-
-async def on_link(update: Update, context: BotContext) -> None:
-    args = context.args or []
-    chat_id = update.effective_chat.id if update.effective_chat else 0
-
-    async def act(call: Call) -> None:
-        call.require_coordinator()
-        if len(args) != 1:
-            raise InvalidInput(N_("Usage: /link TEAM_CODE"))
-        await people.link_group(call, args[0], chat_id)
-
-    await run(update, context, act)
-
-
-async def on_join(update: Update, context: BotContext) -> None:
-    await run(update, context, people.begin_join)
-
-
-async def join_team(call: Call, button: cb.Button, update: Update) -> str | None:
-    await people.choose_team(call, button.int_arg(0))
-    return None
-
-
 async def approve(call: Call, button: cb.Button, update: Update) -> str | None:
     name = await people.decide_volunteer(call, button.int_arg(0), True)
     return call.notify.tr(call.user)(N_("{name} approved."), name=name)
@@ -105,14 +69,11 @@ async def on_find(update: Update, context: BotContext) -> None:
     await run(update, context, act)
 
 
-CALLBACKS = {cb.JOIN_TEAM: join_team, cb.APPROVE: approve, cb.DENY: deny}
+CALLBACKS = {cb.APPROVE: approve, cb.DENY: deny}
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CommandHandler("coordinator", on_coordinator))
-    application.add_handler(CommandHandler("team", on_team))
-    application.add_handler(CommandHandler("link", on_link, filters=filters.ChatType.GROUPS))
-    application.add_handler(CommandHandler("join", on_join, filters=filters.ChatType.PRIVATE))
     application.add_handler(CommandHandler("onduty", on_duty, filters=filters.ChatType.PRIVATE))
     application.add_handler(CommandHandler("offduty", off_duty, filters=filters.ChatType.PRIVATE))
     application.add_handler(CommandHandler("find", on_find, filters=filters.ChatType.PRIVATE))

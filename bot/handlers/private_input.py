@@ -23,7 +23,8 @@ def read_input(update: Update) -> Input:
     if message.contact is not None:
         own = message.contact.user_id == (update.effective_user.id if update.effective_user else None)
         return Input(contact_phone=message.contact.phone_number,
-                     contact_name=message.contact.first_name if not own or message.contact.first_name else None)
+                     contact_name=message.contact.first_name if not own or message.contact.first_name else None,
+                     contact_own=own)
     if message.voice is not None:
         return Input(voice_file_id=message.voice.file_id)
     return Input(text=message.text)

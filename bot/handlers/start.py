@@ -9,14 +9,22 @@ from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from .. import callbacks as cb
 from ..context import BotContext
+from ..links import BUILDING, parse_start
 from ..notify import MENU_LANGUAGE
-from ..services import people
+from ..services import buildings, people, teams
 from ..services.call import Call
 from .common import run
 
 
 async def on_start(update: Update, context: BotContext) -> None:
-    await run(update, context, people.welcome)
+    """``/start``, or ``/start <payload>`` from a team's or a building's join link."""
+    target = parse_start(context.args[0] if context.args else None)
+    if target is None:
+        await run(update, context, people.welcome)
+    elif target.kind == BUILDING:
+        await run(update, context, lambda call: buildings.arrived_through(call, target.code))
+    else:
+        await run(update, context, lambda call: teams.join_through_link(call, target.code))
 
 
 async def on_language(update: Update, context: BotContext) -> None:

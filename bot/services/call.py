@@ -26,6 +26,9 @@ class ServiceConfig:
     coordinators_chat_id: int | None = None
     default_language: str = "zh"
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+    approval_required: bool = True  # a coordinator approves each /join (settings: volunteers.approval_required)
+    communities: tuple[str, ...] = ()  # /join offers these as buttons; empty: the community is typed
+    bot_username: str = ""  # set once the bot knows it (for t.me join links)
 
 
 @dataclass

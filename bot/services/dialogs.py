@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from . import ordering, orders, people
+from . import ordering, orders, registration
 from .call import Call
 from .inputs import Input
 
@@ -26,7 +26,8 @@ async def _comment(call: Call, step: str, data: dict[str, Any], inp: Input) -> N
 
 FLOWS: dict[str, StepHandler] = {
     ordering.FLOW: ordering.handle_input,
-    "join": people.join_input,
+    registration.FLOW: registration.join_input,
+    registration.PROFILE_FLOW: registration.profile_input,
     "reject": _reject,
     "hours": _hours,
     "comment": _comment,

@@ -13,3 +13,4 @@ class Input:
     voice_file_id: str | None = None
     contact_phone: str | None = None
     contact_name: str | None = None
+    contact_own: bool = False  # the contact is the sender's own (shared with the request-contact button)

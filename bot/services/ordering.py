@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from storage.models import Building
+
 from ..i18n import N_
 from .call import Call
 from .errors import Conflict, InvalidInput, NotFound
@@ -17,14 +19,26 @@ from .phones import normalise_phone
 
 FLOW = "request"
 STEPS = ("category", "description", "community", "building", "detail", "when", "contact")
+# A building leader ordering for a neighbour: the building gives the address; the neighbour's
+# name and phone are typed (they have no Telegram to share a contact from).
+NEIGHBOUR_STEPS = ("category", "description", "detail", "when", "neighbour", "contact")
 LIMITS = {"description": 1000, "community": 64, "building": 64, "detail": 200, "when": 64}
 OPEN_STATUSES = ("new", "dispatched", "accepted", "on_way")
 
 
-async def begin(call: Call) -> None:
-    """Start a new request (a half-finished one is discarded)."""
-    await call.uow.dialogs.set(call.user.id, FLOW, "category", {})
-    await call.notify.ask_request_step(call.user, "category", {})
+def steps_for(draft: dict[str, Any]) -> tuple[str, ...]:
+    return NEIGHBOUR_STEPS if draft.get("on_behalf") else STEPS
+
+
+async def begin(call: Call, *, for_building: Building | None = None) -> None:
+    """Start a new request (a half-finished one is discarded); ``for_building``: a building
+    leader's request for a neighbour in that building."""
+    draft: dict[str, Any] = {}
+    if for_building is not None:
+        draft = {"on_behalf": True, "building_id": for_building.id, "community": for_building.community,
+                 "building": for_building.name}
+    await call.uow.dialogs.set(call.user.id, FLOW, "category", draft)
+    await call.notify.ask_request_step(call.user, "category", draft)
     await call.uow.commit()
 
 
@@ -37,10 +51,11 @@ async def _draft(call: Call) -> dict[str, Any]:
 
 async def _advance(call: Call, draft: dict[str, Any], done_step: str) -> None:
     """Go to the step after ``done_step`` (or back to the summary when editing one field)."""
-    if draft.get("editing") or done_step == STEPS[-1]:
+    steps = steps_for(draft)
+    if draft.get("editing") or done_step == steps[-1]:
         step = "summary"
     else:
-        step = STEPS[STEPS.index(done_step) + 1]
+        step = steps[steps.index(done_step) + 1]
     await call.uow.dialogs.set(call.user.id, FLOW, step, draft)
     await call.notify.ask_request_step(call.user, step, draft)
     await call.uow.commit()
@@ -84,8 +99,14 @@ async def handle_input(call: Call, step: str, data: dict[str, Any], inp: Input) 
     elif step in ("when", "when_text"):
         draft["when"] = _text(inp, "when")
         await _advance(call, draft, "when")
+    elif step == "neighbour":
+        draft["contact_name"] = _text(inp, "neighbour")
+        await _advance(call, draft, "neighbour")
     elif step == "contact":
-        if inp.contact_phone:
+        if inp.contact_phone and draft.get("on_behalf"):  # a neighbour's contact card, perhaps
+            draft["contact_phone"] = normalise_phone(inp.contact_phone)
+            draft["contact_name"] = draft.get("contact_name") or inp.contact_name or ""
+        elif inp.contact_phone:
             draft["contact_phone"] = normalise_phone(inp.contact_phone)
             draft["contact_name"] = inp.contact_name or call.user.first_name
         else:
@@ -115,9 +136,9 @@ async def edit(call: Call) -> None:
 
 
 async def edit_field(call: Call, field: str) -> None:
-    if field not in STEPS:
-        raise InvalidInput(N_("Please choose one of the buttons."))
     draft = await _draft(call)
+    if field not in steps_for(draft):
+        raise InvalidInput(N_("Please choose one of the buttons."))
     draft["editing"] = True
     await call.uow.dialogs.set(call.user.id, FLOW, field, draft)
     await call.notify.ask_request_step(call.user, field, draft)
@@ -141,7 +162,8 @@ async def confirm(call: Call) -> int:
         urgent=draft["category"] == "emergency", description=draft.get("description", ""),
         voice_file_id=draft.get("voice_file_id"), community=draft["community"], building=draft["building"],
         address_detail=draft["detail"], when_text=draft["when"], contact_name=draft["contact_name"],
-        contact_phone=draft["contact_phone"],
+        contact_phone=draft["contact_phone"], on_behalf=bool(draft.get("on_behalf")),
+        building_id=draft.get("building_id") or call.user.building_id,
     )
     await call.uow.orders.record(order.id, call.user.id, "created")
     await call.uow.dialogs.clear(call.user.id)

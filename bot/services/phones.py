@@ -35,3 +35,8 @@ def normalise_phone(raw: str) -> str:
     elif _MAINLAND_MOBILE.match(digits):
         return "+86" + digits
     return ("+" if plus else "") + digits
+
+
+def national_form(phone: str) -> str:
+    """A stored number as people in the district write it: mainland mobiles without ``+86``."""
+    return phone[3:] if phone.startswith("+86") and _MAINLAND_MOBILE.match(phone[3:]) else phone

@@ -30,7 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from storage.uow import UnitOfWork
 
 from .errors import InvalidInput
-from .phones import normalise_phone
+from .phones import national_form, normalise_phone
 
 COLUMNS = ("name", "phone", "registry_number", "community", "team", "skills")
 REQUIRED = ("name", "phone")
@@ -444,7 +444,7 @@ async def _roster(uow_factory: Callable[[], UnitOfWork], page: int) -> AsyncIter
         async with uow_factory() as uow:
             rows = await uow.volunteers.roster_page(after, page)
         for row in rows:
-            yield (row.name, row.phone, row.registry_number or "", row.community, row.code, ";".join(row.skills))
+            yield (row.name, national_form(row.phone), row.registry_number or "", row.community, row.code, ";".join(row.skills))
         if len(rows) < page:
             return
         after = rows[-1].id

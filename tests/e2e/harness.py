@@ -123,26 +123,73 @@ async def set_up_centre(cast: Cast, language: str) -> None:
         await join_team(cast, volunteer, language)
 
 
-async def join_team(cast: Cast, volunteer: SimUser, language: str) -> None:
+async def join_team(cast: Cast, volunteer: SimUser, language: str, *, team: str = "维修队") -> None:
+    """The volunteer registers with /join (the fewest taps) and the coordinator approves them."""
     _ = tr(language)
-    await volunteer.start()
-    await volunteer.skip_to_now()
-    await volunteer.send("/join")
-    await wait_text(volunteer, _("Welcome! What is your full name?"))
-    await volunteer.send(f"{volunteer.first_name} Li")
-    await wait_text(volunteer, _("Please share your phone number with the button below."))
-    await volunteer.press(_(SHARE_PHONE))
-    await wait_text(volunteer, _("Which team would you like to join?"))
-    await volunteer.tap("维修队")
-    await wait_text(volunteer, _("Thank you! A coordinator will confirm your membership of team {team}.", team="维修队"))
-    needle = _("🙋 {name} asks to join team {team}.", name=f"{volunteer.first_name} Li", team="维修队")
+    await register_volunteer(volunteer, language, team=team)
+    await wait_text(volunteer, _("Thank you! A coordinator will confirm your membership of team {team}.", team=team))
+    needle = _("🙋 {name} asks to join team {team}.", name=f"{volunteer.first_name} Li", team=team)
     application = await wait_text(cast.coordinator, needle, chat_id=cast.coordinators_group.id)
     answer = await cast.sandbox.callback_answer(
         (await cast.coordinator.tap(_("Approve"), chat_id=cast.coordinators_group.id,
                                     message_id=application.message_id)).callback_query_id)
     assert answer.answered and not answer.show_alert, answer
     await wait_text(volunteer, _("Welcome to team {team}! You can now take its requests in the team group.",
-                                 team="维修队"))
+                                 team=team))
+
+
+async def register_volunteer(volunteer: SimUser, language: str, *, team: str | None = "维修队",
+                             community: str = "阳光社区", link: str | None = None, kind: str = "Resident volunteer",
+                             business: str | None = None) -> None:
+    """/join with the fewest taps: name "<first name> Li", own phone, a typed community, skill Repair,
+    retired, no hobbies, ``kind`` (a msgid; with ``business``, its name), weekends, no registry
+    number, then ``team`` (None: the team question is not asked, a join link chose the team).
+    ``link``: start through a join link's payload (``team_repair``) instead of /join."""
+    _ = tr(language)
+    await volunteer.skip_to_now()
+    if link is not None:
+        await volunteer.start(link)
+    else:
+        await volunteer.start()
+        await volunteer.send("/join")
+    await wait_text(volunteer, _("Welcome! What is your full name?"))
+    await volunteer.send(f"{volunteer.first_name} Li")
+    await wait_text(volunteer, _("Please share your phone number with the button below."))
+    await volunteer.press(_(SHARE_PHONE))
+    await wait_text(volunteer, _("Which community (residential compound) are you in?"))
+    await volunteer.send(community)
+    await pick_and_finish(volunteer, _("Which services can you offer? Tap every one that applies, then Done."),
+                          [_("Repair")], _("Done ➡️"))
+    await tap_on(volunteer, _("What is your occupation?"), _("Retired"))
+    await tap_on(volunteer, _("What are your hobbies? Tap every one that applies, then Done (or just Done)."),
+                 _("Done ➡️"))
+    await tap_on(volunteer, _("Which of these describes you?"), _(kind))
+    if business is not None:
+        await wait_text(volunteer, _("What is the name of your business? You will be its contact person."))
+        await volunteer.send(business)
+    await pick_and_finish(volunteer, _("When can you usually help? Tap every one that applies, then Done."),
+                          [_("Weekends")], _("Done ➡️"))
+    await tap_on(volunteer, _("If you have a national volunteer registry number, type it; otherwise tap Skip."),
+                 _("Skip"))
+    if team is not None:
+        await tap_on(volunteer, _("Which team would you like to join?"), team)
+
+
+async def tap_on(user: SimUser, question: str, label: str) -> MessageView:
+    """Wait for the bot's message ``question`` and tap its button ``label``; returns the message."""
+    message = await wait_text(user, question)
+    await user.tap(label, message_id=message.message_id)
+    return message
+
+
+async def pick_and_finish(user: SimUser, question: str, labels: list[str], finish: str) -> MessageView:
+    """A multi-select question: tick each of ``labels`` (waiting for its ✅), then tap ``finish``."""
+    message = await wait_text(user, question)
+    for label in labels:
+        await user.tap(label, message_id=message.message_id)
+        await user.wait_for(lambda chat, label=label: "✅ " + label in chat.message(message.message_id).button_texts)
+    await user.tap(finish, message_id=message.message_id)
+    return message
 
 
 async def place_order(cast: Cast, language: str, *, description: str = "厨房水管漏水 kitchen pipe leaks",

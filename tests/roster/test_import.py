@@ -47,9 +47,9 @@ async def test_import_then_reimport_changes_nothing(uow_factory: UowFactory, tea
     stored = await volunteers(uow_factory)
     assert [(v.name, v.phone, v.registry_number, v.community, v.team_id, v.skills, v.source, v.status, v.user_id)
             for v in stored] == [
-        ("张三", "13800138000", "ZJ33010612345", "东湖社区", teams["repair"], ["repair", "delivery"], "roster",
+        ("张三", "+8613800138000", "ZJ33010612345", "东湖社区", teams["repair"], ["repair", "delivery"], "roster",
          "approved", None),
-        ("李四", "13900139000", None, "西湖社区", teams["delivery"], ["delivery", "housekeeping"], "roster",
+        ("李四", "+8613900139000", None, "西湖社区", teams["delivery"], ["delivery", "housekeeping"], "roster",
          "approved", None),
         ("Ann Lee", "+442079460958", "ZJ-2024-000123", "", teams["delivery"], [], "roster", "approved", None),
     ]
@@ -73,7 +73,7 @@ async def test_match_by_registry_number_then_phone(uow_factory: UowFactory, team
     await run(uow_factory, write_csv(tmp_path / "a.csv", ROWS))
     async with uow_factory() as uow:  # someone who registered through the bot, no registry number
         user = await uow.users.ensure(777, "Wang")
-        bot_volunteer = await uow.volunteers.add(user.id, teams["repair"], "王五", "13700137000")
+        bot_volunteer = await uow.volunteers.add(user.id, teams["repair"], "王五", "+8613700137000")
         await uow.commit()
     before = {v.name: v.id for v in await volunteers(uow_factory)}
 
@@ -88,13 +88,13 @@ async def test_match_by_registry_number_then_phone(uow_factory: UowFactory, team
     assert (counts(report), report.errors) == ((1, 3, 1, 0), [])
 
     after = {v.name: v for v in await volunteers(uow_factory)}
-    assert after["张三"].id == before["张三"] and after["张三"].phone == "13800000001"
+    assert after["张三"].id == before["张三"] and after["张三"].phone == "+8613800000001"
     assert after["李四"].id == before["李四"] and after["李四"].registry_number == "ZJ55555555"
     assert after["李四"].skills == ["delivery"]
     wang = after["王五"]
     assert (wang.id, wang.user_id, wang.source, wang.status, wang.community, wang.skills) == (
         bot_volunteer.id, user.id, "bot", "pending", "南湖社区", ["repair"])
-    assert after["赵六"].id not in before.values() and after["赵六"].phone == "13900139000"
+    assert after["赵六"].id not in before.values() and after["赵六"].phone == "+8613900139000"
 
     again = await run(uow_factory, write_csv(tmp_path / "b.csv", changed))
     assert counts(again) == (0, 0, 5, 0)
@@ -171,8 +171,8 @@ async def test_a_constraint_conflict_fails_only_its_row(uow_factory: UowFactory,
                                                         tmp_path: Path) -> None:
     async with uow_factory() as uow:  # one Telegram account in both teams, with two phones
         user = await uow.users.ensure(778, "Zhou")
-        await uow.volunteers.add(user.id, teams["repair"], "周", "13600136000")
-        await uow.volunteers.add(user.id, teams["delivery"], "周", "13600136001")
+        await uow.volunteers.add(user.id, teams["repair"], "周", "+8613600136000")
+        await uow.volunteers.add(user.id, teams["delivery"], "周", "+8613600136001")
         await uow.commit()
     rows = [ROWS[0], ("周", "13600136000", "", "", "delivery", ""), ROWS[1]]  # moving the repair row to delivery
     report = await run(uow_factory, write_csv(tmp_path / "r.csv", rows))
@@ -187,8 +187,8 @@ async def test_export_then_import_round_trip(uow_factory: UowFactory, teams: dic
     await run(uow_factory, write_csv(tmp_path / "a.csv", ROWS))
     async with uow_factory() as uow:
         user = await uow.users.ensure(779, "Bot")
-        await uow.volunteers.add(user.id, teams["repair"], "Bot person", "13500135000")
-        rejected = await uow.volunteers.add(user.id, teams["delivery"], "Rejected", "13500135001")
+        await uow.volunteers.add(user.id, teams["repair"], "Bot person", "+8613500135000")
+        rejected = await uow.volunteers.add(user.id, teams["delivery"], "Rejected", "+8613500135001")
         await uow.volunteers.decide(rejected.id, approve=False)
         await uow.commit()
 

@@ -98,3 +98,32 @@ async def test_upgrade_twice_is_a_no_op(engine: AsyncEngine) -> None:
     assert await _version(engine) == _head()
     async with engine.connect() as connection:
         assert await connection.run_sync(_diff(Base.metadata)) == []
+
+
+async def test_0004_stores_mainland_mobiles_in_one_form(bare_engine: AsyncEngine) -> None:
+    """Bare 11-digit mobiles saved before 0004 become +86 numbers; others are left alone."""
+    await upgrade(bare_engine, "0003")
+    async with bare_engine.begin() as connection:
+        await connection.exec_driver_sql(
+            "INSERT INTO users (id, telegram_id, first_name, is_coordinator, unreachable, on_duty, created_at) "
+            "VALUES (1, 7, 'R', false, false, true, CURRENT_TIMESTAMP)")
+        await connection.exec_driver_sql(
+            "INSERT INTO teams (id, code, name, categories, active, created_at) "
+            "VALUES (1, 'repair', 'Repair', '[]', true, CURRENT_TIMESTAMP)")
+        for number, phone in ((1, "13800138000"), (2, "+8613900139000"), (3, "01012345678")):
+            await connection.exec_driver_sql(
+                "INSERT INTO volunteers (id, team_id, name, phone, status, community, skills, source, created_at) "
+                f"VALUES ({number}, 1, 'V', '{phone}', 'approved', '', '[]', 'roster', CURRENT_TIMESTAMP)")
+        await connection.exec_driver_sql(
+            "INSERT INTO orders (id, resident_id, status, category, urgent, description, community, building, "
+            "address_detail, when_text, contact_name, contact_phone, round, created_at, updated_at) VALUES "
+            "(1, 1, 'new', 'repair', false, '', 'c', 'b', 'd', 'today', 'R', '13700137000', 1, "
+            "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)")
+
+    await upgrade(bare_engine)
+
+    async with bare_engine.connect() as connection:
+        phones = [row[0] for row in await connection.exec_driver_sql("SELECT phone FROM volunteers ORDER BY id")]
+        contact = (await connection.exec_driver_sql("SELECT contact_phone FROM orders")).scalar_one()
+    assert phones == ["+8613800138000", "+8613900139000", "01012345678"]
+    assert contact == "+8613700137000"

@@ -1,0 +1,55 @@
+"""Deep links into the bot and their QR codes.
+
+A team's link ``https://t.me/<bot>?start=team_<code>`` opens registration with the team chosen; a
+building's ``…?start=b_<code>`` attributes the person to that building. Telegram passes the part
+after ``start=`` (1–64 of ``A-Z a-z 0-9 _ -``) to the bot as ``/start <payload>``.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+
+import segno
+
+TEAM, BUILDING = "team", "b"
+_CODE = r"[a-z][a-z0-9_]{1,31}"
+_PAYLOAD = re.compile(rf"^(team|b)_({_CODE})$")
+
+
+@dataclass(frozen=True)
+class StartTarget:
+    """What a ``/start`` payload points at: a team or a building, by code."""
+
+    kind: str
+    code: str
+
+
+def is_code(code: str) -> bool:
+    """Team and building codes: 2–32 lowercase letters, digits or ``_``, fit for a join link."""
+    return re.fullmatch(_CODE, code) is not None
+
+
+def start_payload(kind: str, code: str) -> str:
+    payload = f"{kind}_{code}"
+    if _PAYLOAD.match(payload) is None:
+        raise ValueError(f"not a start payload: {payload!r}")
+    return payload
+
+
+def start_link(bot_username: str, kind: str, code: str) -> str:
+    return f"https://t.me/{bot_username}?start={start_payload(kind, code)}"
+
+
+def parse_start(payload: str | None) -> StartTarget | None:
+    """The target of a ``/start`` payload; None for a bare /start or anything we did not make."""
+    match = _PAYLOAD.match(payload or "")
+    return StartTarget(match.group(1), match.group(2)) if match else None
+
+
+def qr_png(text: str) -> bytes:
+    """``text`` as a QR code PNG, large enough to scan from a printed notice or a phone screen."""
+    buffer = io.BytesIO()
+    segno.make(text, error="m", micro=False).save(buffer, kind="png", scale=10, border=4)
+    return buffer.getvalue()

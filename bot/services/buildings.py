@@ -1,0 +1,121 @@
+"""Buildings and building leaders (楼长): a building's join link attributes the residents who start
+the bot through it; its leader places requests for neighbours who have no Telegram, follows them
+and records the neighbour's rating (the order's ``resident_id`` is the leader, ``on_behalf`` set).
+"""
+
+from __future__ import annotations
+
+from storage.models import Building
+
+from .. import attachments
+from ..i18n import N_
+from ..links import BUILDING, is_code, start_link
+from . import ordering, roles
+from .call import Call
+from .errors import Conflict, InvalidInput, NotAllowed, NotFound
+
+
+async def building_by_code(call: Call, code: str) -> Building:
+    building = await call.uow.buildings.by_code(code)
+    if building is None:
+        raise NotFound(N_("There is no building {building}."), building=code)
+    return building
+
+
+async def add(call: Call, code: str, community: str, name: str) -> None:
+    call.require_coordinator()
+    code = code.lower()
+    if not is_code(code):
+        raise InvalidInput(N_("A building code is 2–32 lowercase letters, digits or _ (e.g. dh_3)."))
+    if await call.uow.buildings.by_code(code) is not None:
+        raise Conflict(N_("Building {building} already exists."), building=code)
+    community, name = community.strip()[:128], " ".join(name.split())[:128]
+    if not community or not name:
+        raise InvalidInput(N_("Usage: /building add CODE COMMUNITY NAME"))
+    await call.uow.buildings.add(code, community, name)
+    await call.notify.tell(call.user, N_("Building {name} ({code}) in {community} added. Appoint its leader with "
+                                         "/building leader {code} USER_ID."), name=name, code=code, community=community)
+    await call.uow.commit()
+
+
+async def appoint_leader(call: Call, code: str, telegram_id: int, appoint: bool) -> None:
+    """A coordinator appoints (or stands down) a building's leader; menus of both follow."""
+    call.require_coordinator()
+    building = await building_by_code(call, code)
+    person = await call.uow.users.by_telegram_id(telegram_id)
+    if person is None:
+        raise NotFound(N_("That person has not started the bot yet: ask them to open it first."))
+    previous = await call.uow.users.get(building.leader_id) if building.leader_id is not None else None
+    if appoint == (previous is not None and previous.id == person.id):
+        raise Conflict(N_("{name} already leads building {building}.") if appoint
+                       else N_("{name} does not lead building {building}."), name=person.first_name,
+                       building=building.name)
+    building.leader_id = person.id if appoint else None
+    await call.uow.session.flush()
+    for changed in {p.id: p for p in (previous, person) if p is not None}.values():
+        await roles.refresh_menu(call, changed)
+    if appoint:
+        await call.notify.tell(person, N_("You are now the leader of building {building}. Send /neighbour to place "
+                                          "a request for a neighbour, /building for its join link."),
+                               building=building.name)
+    await call.notify.tell(call.user, N_("{name} now leads building {building}.") if appoint
+                           else N_("{name} no longer leads building {building}."), name=person.first_name,
+                           building=building.name)
+    await call.uow.commit()
+
+
+async def _led(call: Call, code: str | None) -> Building:
+    """The building the actor may act for: the one named (a coordinator, or its leader) or their own."""
+    if code is not None:
+        building = await building_by_code(call, code)
+        if call.is_coordinator or building.leader_id == call.user.id:
+            return building
+        raise NotAllowed(N_("Only a coordinator or the leader of building {building} can do this."),
+                         building=building.name)
+    led = await call.uow.buildings.led_by(call.user.id)
+    if not led:
+        raise NotAllowed(N_("Only a building leader can do this."))
+    return led[0]
+
+
+async def overview(call: Call) -> None:
+    """``/building``: a coordinator's list of buildings, or a leader's own building with its link."""
+    if call.is_coordinator:
+        await call.notify.building_list(call.user, await call.uow.buildings.every())
+        await call.uow.commit()
+        return
+    await send_link(call, None)
+
+
+async def send_link(call: Call, code: str | None) -> None:
+    building = await _led(call, code)
+    if not call.config.bot_username:
+        raise Conflict(N_("I do not know my own username yet; try again in a moment."))
+    link = start_link(call.config.bot_username, BUILDING, building.code)
+    await call.notify.join_link(call.user.telegram_id, call.user,
+                                N_("Residents of {name} ({community}): scan the code or open {link}"), link,
+                                attachments.qr(link, f"building-{building.code}.png"), name=building.name,
+                                community=building.community)
+    await call.uow.commit()
+
+
+async def arrived_through(call: Call, code: str) -> None:
+    """``/start b_<code>``: the person is attributed to the building and greeted."""
+    building = await call.uow.buildings.by_code(code)
+    if building is None:
+        raise NotFound(N_("This link is not valid any more. Tap New request when you need help."))
+    call.user.building_id = building.id
+    await call.uow.dialogs.clear(call.user.id)
+    await call.notify.tell(call.user, N_("Welcome, neighbour of {building} ({community})!"), building=building.name,
+                           community=building.community)
+    await call.notify.welcome(call.user)
+    await call.uow.commit()
+
+
+async def begin_for_neighbour(call: Call, code: str | None) -> None:
+    """``/neighbour``: a request placed by a building leader for a neighbour without Telegram."""
+    building = await _led(call, code)
+    if building.leader_id != call.user.id:
+        raise NotAllowed(N_("Only the leader of building {building} can place requests for its neighbours."),
+                         building=building.name)
+    await ordering.begin(call, for_building=building)

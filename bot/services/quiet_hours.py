@@ -1,0 +1,63 @@
+"""Per-person quiet hours (``/quiet 22:00-07:00``, ``/quiet off``): non-urgent reminders and
+targeted alerts wait until they end (issue 5's sweep reads :func:`in_quiet_hours`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from zoneinfo import ZoneInfo
+
+from storage.models import User
+
+from ..i18n import N_
+from .call import Call
+from .errors import InvalidInput
+
+_RANGE = re.compile(r"^([01]?\d|2[0-3])(?::([0-5]\d))?\s*[-–~]\s*([01]?\d|2[0-3])(?::([0-5]\d))?$")
+USAGE = N_("Usage: /quiet 22:00-07:00 (in your local time), or /quiet off")
+
+
+def parse_range(text: str) -> tuple[int, int]:
+    """``"22:00-07:00"`` → minutes after midnight ``(1320, 420)``; InvalidInput otherwise."""
+    match = _RANGE.match(text.strip())
+    if match is None:
+        raise InvalidInput(USAGE)
+    start = int(match.group(1)) * 60 + int(match.group(2) or 0)
+    end = int(match.group(3)) * 60 + int(match.group(4) or 0)
+    if start == end:
+        raise InvalidInput(USAGE)
+    return start, end
+
+
+def in_quiet_hours(user: User, now: dt.datetime, timezone: ZoneInfo) -> bool:
+    """Whether ``now`` falls in the person's quiet hours (a range may span midnight)."""
+    if user.quiet_start is None or user.quiet_end is None:
+        return False
+    local = now.astimezone(timezone)
+    minute = local.hour * 60 + local.minute
+    if user.quiet_start < user.quiet_end:
+        return user.quiet_start <= minute < user.quiet_end
+    return minute >= user.quiet_start or minute < user.quiet_end
+
+
+def _clock(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+async def set_quiet_hours(call: Call, text: str) -> None:
+    text = text.strip()
+    if not text:
+        if call.user.quiet_start is None or call.user.quiet_end is None:
+            await call.notify.tell(call.user, N_("You have no quiet hours. {usage}"), usage=call.notify.tr(call.user)(USAGE))
+        else:
+            await call.notify.tell(call.user, N_("Your quiet hours: {start}–{end}."),
+                                   start=_clock(call.user.quiet_start), end=_clock(call.user.quiet_end))
+    elif text.lower() in ("off", "关闭", "关"):
+        call.user.quiet_start = call.user.quiet_end = None
+        await call.notify.tell(call.user, N_("Quiet hours are off: reminders may come at any time."))
+    else:
+        call.user.quiet_start, call.user.quiet_end = parse_range(text)
+        await call.notify.tell(call.user, N_("Quiet hours set: {start}–{end}. Reminders wait until they end; "
+                                             "emergencies do not."), start=_clock(call.user.quiet_start),
+                               end=_clock(call.user.quiet_end))
+    await call.uow.commit()

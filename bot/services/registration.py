@@ -1,0 +1,387 @@
+"""Volunteer registration (/join) and the volunteer's own profile (/profile).
+
+/join asks one question at a time, everything by buttons except names:
+
+    name (typed) → phone (the share-contact button, the person's own contact only) → community
+    (buttons from the ``communities`` setting, else typed) → skills (several of the service
+    categories) → occupation → hobbies (several, or none) → kind → the business's name (businesses
+    only) → availability (several) → registry number (typed, or Skip) → team (skipped when a team
+    link chose it) → the membership.
+
+Every answer is stored in the ``dialogs`` row (flow ``join``) in the same transaction as the next
+question, so a restart continues at the same step. A button belongs to one step: tapped at another
+step it is refused. A multi-select question is one message whose ✅ marks are edited in place; the
+dialog remembers its outbox row (``msg``).
+
+The profile belongs to the person, not to a membership: it is copied to every team they are in
+(the registry number, unique in the table, is kept on one membership only). Someone registered
+already who sends /join is asked only for the team. /profile shows the profile with an edit button
+per field; an edit (flow ``profile``) asks that one question again and shows the profile again.
+
+A membership is pending until a coordinator approves it, or approved at once when the setting
+``volunteers.approval_required`` is off (the coordinators are then only told).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from storage.models import Team, Volunteer
+
+from ..i18n import N_
+from . import roles
+from .call import Call
+from .errors import Conflict, InvalidInput, NotFound
+from .inputs import Input
+from .phones import normalise_phone
+from .roster import normalise_registry_number
+
+FLOW = "join"
+PROFILE_FLOW = "profile"
+STEPS = ("name", "phone", "community", "skills", "occupation", "hobbies", "kind", "organisation", "availability",
+         "registry", "team")
+EDITABLE = STEPS[:-1]  # the team is not part of the profile
+MULTI_SELECT = ("skills", "hobbies", "availability")
+NAME_LIMIT, COMMUNITY_LIMIT, ORGANISATION_LIMIT = 64, 64, 128
+
+# The catalogues (code → label). Codes are stored, labels are shown in the reader's language.
+OCCUPATIONS = {
+    "retired": N_("Retired"), "student": N_("Student"), "teacher": N_("Teacher"), "medical": N_("Medical worker"),
+    "engineer": N_("Engineer"), "civil_servant": N_("Civil servant"), "worker": N_("Worker"),
+    "self_employed": N_("Self-employed"), "other": N_("Other occupation"),
+}
+HOBBIES = {
+    "reading": N_("Reading"), "sports": N_("Sports"), "music": N_("Music"), "dance": N_("Dance"),
+    "art": N_("Calligraphy and painting"), "cooking": N_("Cooking"), "gardening": N_("Gardening"),
+    "photography": N_("Photography"), "crafts": N_("Handicrafts"), "computers": N_("Computers"),
+    "chess": N_("Chess and cards"), "travel": N_("Travel"),
+}
+KINDS = {
+    "party_member": N_("Party member"), "social_org": N_("Social organisation"),
+    "property": N_("Property management"), "business": N_("Business (service alliance)"),
+    "resident": N_("Resident volunteer"),
+}
+AVAILABILITY = {"weekday": N_("Weekday daytime"), "evening": N_("Evenings"), "weekend": N_("Weekends")}
+BUSINESS = "business"
+# How the profile is shown (bot.notify): its fields in order with their labels, and the rest.
+PROFILE_FIELDS = {
+    "name": N_("Name"), "phone": N_("Phone"), "community": N_("Community"), "skills": N_("Skills"),
+    "occupation": N_("Occupation"), "hobbies": N_("Hobbies"), "kind": N_("Volunteer type"),
+    "organisation": N_("Business name"), "availability": N_("Available"), "registry": N_("Registry number"),
+}
+MEMBERSHIP_STATUS = {"pending": N_("waiting for approval"), "approved": N_("approved"),
+                     "rejected": N_("not approved")}
+DONE_LABEL = N_("Done ➡️")
+LIST_SEPARATOR = N_(", ")
+
+OUT_OF_STEP = N_("That button belongs to an earlier question. Please answer the last question.")
+NOT_JOINING = N_("Send /join to register as a volunteer.")
+REGISTRY_TAKEN = N_("That registry number belongs to another volunteer on our list. If it is yours, please ask a "
+                    "coordinator.")
+
+
+# -- /join ------------------------------------------------------------------------------------------------
+async def begin_join(call: Call, team: Team | None = None) -> None:
+    """Start registering; ``team`` (from a team's join link) is then chosen already.
+
+    Someone with a profile already (a membership of any team) is asked only for the team."""
+    if team is not None:
+        if not team.active:
+            raise NotFound(N_("There is no team {team}."), team=team.name)
+        if await call.uow.volunteers.approved(call.user.id, team.id) is not None:
+            await call.notify.tell(call.user, N_("You are already a member of team {team}."), team=team.name)
+            await call.uow.commit()
+            return
+    elif not await call.uow.teams.active():
+        raise Conflict(N_("There are no teams to join yet."))
+    mine = await _memberships(call)
+    if not mine:
+        draft: dict[str, Any] = {"team_id": team.id} if team is not None else {}
+        await _ask(call, FLOW, "name", draft)
+        await call.uow.commit()
+        return
+    draft = profile_of(mine)
+    if team is not None:
+        await _join_team(call, draft, team)
+        return
+    if not await _open_teams(call, mine):
+        raise Conflict(N_("You have asked to join every team already."))
+    await call.notify.tell(call.user, N_("You are registered already; your profile stays as it is (see /profile)."))
+    await _ask(call, FLOW, "team", draft)
+    await call.uow.commit()
+
+
+async def join_input(call: Call, step: str, data: dict[str, Any], inp: Input) -> None:
+    """Typed text or a contact while the /join dialog waits at ``step``."""
+    await _typed(call, FLOW, step, dict(data), inp)
+
+
+async def profile_input(call: Call, step: str, data: dict[str, Any], inp: Input) -> None:
+    """Typed text or a contact while a profile edit waits at ``step``."""
+    await _typed(call, PROFILE_FLOW, step, dict(data), inp)
+
+
+async def _typed(call: Call, flow: str, step: str, draft: dict[str, Any], inp: Input) -> None:
+    if step == "name":
+        draft["name"] = _text(inp, NAME_LIMIT, N_("Please type your name (up to 64 characters)."))
+    elif step == "phone":
+        draft["phone"] = _own_phone(inp)
+    elif step == "community" and not call.config.communities:
+        draft["community"] = _text(inp, COMMUNITY_LIMIT, N_("Please type the name of your community (up to 64 "
+                                                            "characters)."))
+    elif step == "organisation":
+        draft["organisation"] = _text(inp, ORGANISATION_LIMIT, N_("Please type the name of the business (up to "
+                                                                  "128 characters)."))
+    elif step == "registry":
+        draft["registry"] = await _registry_number(call, inp)
+    else:
+        raise InvalidInput(N_("Please answer with the buttons above."))
+    await _answered(call, flow, step, draft)
+
+
+def _text(inp: Input, limit: int, message: str) -> str:
+    text = " ".join((inp.text or "").split())
+    if not text or len(text) > limit:
+        raise InvalidInput(message)
+    return text
+
+
+def _own_phone(inp: Input) -> str:
+    """Only the share-contact button: a typed number or a forwarded contact could be anyone's."""
+    if inp.contact_phone is None:
+        raise InvalidInput(N_("Please use the button below to share your phone number; a typed number cannot be "
+                              "accepted."))
+    if not inp.contact_own:
+        raise InvalidInput(N_("That is someone else's contact. Please share your own number with the button below."))
+    return normalise_phone(inp.contact_phone)
+
+
+async def _registry_number(call: Call, inp: Input) -> str:
+    try:
+        number = normalise_registry_number(inp.text or "")
+    except ValueError:
+        raise InvalidInput(N_("That is not a volunteer registry number (6–32 letters and digits, at least 4 of them "
+                              "digits). Please type it again, or tap Skip.")) from None
+    holder = await call.uow.volunteers.by_registry_number(number)
+    if holder is not None and holder.user_id != call.user.id:
+        raise Conflict(REGISTRY_TAKEN)
+    return number
+
+
+async def pick(call: Call, step: str, value: str) -> None:
+    """A button of a step: a single choice answers it, a multi-select choice is toggled."""
+    flow, draft = await _at_step(call, step)
+    if step in MULTI_SELECT:
+        if value not in _catalogue(call, step):
+            raise InvalidInput(N_("Please choose one of the buttons."))
+        chosen = list(draft.get(step) or [])
+        draft[step] = [c for c in chosen if c != value] if value in chosen else [*chosen, value]
+        draft["msg"] = await call.notify.join_toggled(call.user, step, draft, editing=flow == PROFILE_FLOW)
+        await call.uow.dialogs.set(call.user.id, flow, step, draft)
+        await call.uow.commit()
+        return
+    if step == "community" and call.config.communities:
+        index = int(value)
+        if not 0 <= index < len(call.config.communities):
+            raise InvalidInput(N_("Please choose one of the buttons."))
+        draft["community"] = call.config.communities[index]
+    elif step in ("occupation", "kind") and value in _catalogue(call, step):
+        draft[step] = value
+    else:
+        raise InvalidInput(N_("Please choose one of the buttons."))
+    await _answered(call, flow, step, draft)
+
+
+async def done(call: Call, step: str) -> None:
+    """Done with a multi-select step, or Skip the registry number."""
+    flow, draft = await _at_step(call, step)
+    if step in ("skills", "availability") and not draft.get(step):
+        raise InvalidInput(N_("Please choose at least one, then tap Done."))
+    if step == "registry":
+        draft.setdefault("registry", None)  # joining: none; editing: the number stays as it is
+    elif step not in MULTI_SELECT:
+        raise InvalidInput(N_("Please choose one of the buttons."))
+    await _answered(call, flow, step, draft)
+
+
+async def choose_team(call: Call, team_id: int) -> None:
+    """The last step: the team."""
+    _flow, draft = await _at_step(call, "team")
+    team = await call.uow.teams.get(team_id)
+    if team is None or not team.active:
+        raise NotFound(N_("There is no team {team}."), team=team_id)
+    await _join_team(call, draft, team)
+
+
+async def _at_step(call: Call, step: str) -> tuple[str, dict[str, Any]]:
+    """The open registration or profile dialog, if it waits for ``step``."""
+    dialog = await call.uow.dialogs.get(call.user.id)
+    if dialog is None or dialog.flow not in (FLOW, PROFILE_FLOW):
+        raise Conflict(NOT_JOINING)
+    if dialog.step != step or (step == "team" and dialog.flow != FLOW):
+        raise Conflict(OUT_OF_STEP)
+    return dialog.flow, dict(dialog.data)
+
+
+def _catalogue(call: Call, step: str) -> Sequence[str]:
+    return {"skills": call.config.categories, "hobbies": tuple(HOBBIES), "availability": tuple(AVAILABILITY),
+            "occupation": tuple(OCCUPATIONS), "kind": tuple(KINDS)}.get(step, ())
+
+
+async def _answered(call: Call, flow: str, step: str, draft: dict[str, Any]) -> None:
+    """``step`` is answered: ask the next question, or finish (the membership, or the profile edit)."""
+    if flow == FLOW:
+        following = _next_step(draft, step)
+    else:  # a profile edit asks one question, and the business's name of someone who became a business
+        new_business = step == "kind" and draft.get("kind") == BUSINESS and not draft.get("organisation")
+        following = "organisation" if new_business else None
+    if following is not None:
+        await _ask(call, flow, following, draft)
+        await call.uow.commit()
+    elif flow == PROFILE_FLOW:
+        await _save_profile(call, draft)
+        await call.uow.dialogs.clear(call.user.id)
+        await _show_profile(call)
+        await call.uow.commit()
+    else:
+        team = await call.uow.teams.get(int(draft["team_id"]))
+        if team is not None and team.active:
+            await _join_team(call, draft, team)
+            return
+        del draft["team_id"]  # the team of the link was archived meanwhile: the person chooses one
+        await _ask(call, FLOW, "team", draft)
+        await call.uow.commit()
+
+
+def _next_step(draft: dict[str, Any], step: str) -> str | None:
+    for following in STEPS[STEPS.index(step) + 1:]:
+        if following == "organisation" and draft.get("kind") != BUSINESS:
+            continue
+        if following == "team" and draft.get("team_id"):
+            continue
+        return following
+    return None
+
+
+async def _ask(call: Call, flow: str, step: str, draft: dict[str, Any]) -> None:
+    """Store the dialog at ``step`` and ask its question (multi-select: remember the message)."""
+    teams = await _open_teams(call, await _memberships(call)) if step == "team" else ()
+    draft = {k: v for k, v in draft.items() if k != "msg"}
+    message = await call.notify.join_question(call.user, step, draft, teams=teams, editing=flow == PROFILE_FLOW)
+    if step in MULTI_SELECT:
+        draft["msg"] = message
+    await call.uow.dialogs.set(call.user.id, flow, step, draft)
+
+
+async def _join_team(call: Call, draft: dict[str, Any], team: Team) -> None:
+    """Create (or renew) the membership from the finished answers and tell whom it concerns."""
+    mine = await _memberships(call)
+    columns = _columns(draft)
+    holds_number = any(v.registry_number for v in mine)
+    asked_before = any(v.team_id == team.id and v.status == "pending" for v in mine)
+    try:
+        volunteer = await call.uow.volunteers.add(call.user.id, team.id, registry_number=None if holds_number else
+                                                  draft.get("registry"), **columns)
+    except IntegrityError:  # the number was registered by someone else since it was checked
+        raise Conflict(REGISTRY_TAKEN) from None
+    await call.uow.volunteers.update_profile(call.user.id, **columns)  # one profile for all memberships
+    await call.uow.dialogs.clear(call.user.id)
+    profile = {**draft, "registry": volunteer.registry_number or next(
+        (v.registry_number for v in mine if v.registry_number), None)}
+    if volunteer.status == "approved":  # a roster entry claimed, or a member already
+        await call.notify.tell(call.user, N_("You are already a member of team {team}."), team=team.name,
+                               markup=call.notify.menu_keyboard(call.user))
+    elif call.config.approval_required:
+        await call.notify.tell(call.user, N_("Thank you! A coordinator will confirm your membership of team {team}."),
+                               team=team.name, markup=call.notify.menu_keyboard(call.user))
+        if not asked_before:  # the coordinators have its card already
+            await call.notify.join_to_centre(volunteer.id, profile, team, approved=False)
+    else:
+        await call.uow.volunteers.decide(volunteer.id, True)
+        await roles.refresh_menu(call, call.user)
+        await call.notify.tell(call.user, N_("Welcome to team {team}! You can now take its requests in the team "
+                                             "group."), team=team.name, markup=call.notify.menu_keyboard(call.user))
+        await call.notify.join_to_centre(volunteer.id, profile, team, approved=True)
+    await call.uow.commit()
+
+
+def _columns(draft: dict[str, Any]) -> dict[str, Any]:
+    """The Volunteer columns of a finished set of answers (a dialog from before the profile had
+    only name and phone: the rest keeps its defaults)."""
+    kind = draft.get("kind") or "resident"
+    return {"name": draft["name"], "phone": draft["phone"], "community": draft.get("community", ""),
+            "skills": list(draft.get("skills") or []), "occupation": draft.get("occupation", ""),
+            "hobbies": ",".join(draft.get("hobbies") or []), "kind": kind,
+            "organisation": draft.get("organisation", "") if kind == BUSINESS else "",
+            "availability": list(draft["availability"]) if draft.get("availability") else None}
+
+
+async def _memberships(call: Call) -> list[Volunteer]:
+    return sorted(await call.uow.volunteers.of_user(call.user.id), key=lambda v: v.id)
+
+
+async def _open_teams(call: Call, mine: Sequence[Volunteer]) -> list[Team]:
+    """Active teams the person is not a member of and has not asked to join."""
+    taken = {v.team_id for v in mine if v.status in ("pending", "approved")}
+    return [t for t in await call.uow.teams.active() if t.id not in taken]
+
+
+# -- /profile -----------------------------------------------------------------------------------------------
+def profile_of(memberships: Sequence[Volunteer]) -> dict[str, Any]:
+    """The person's profile (the keys of the /join answers) from their memberships: the newest
+    membership's answers, and the registry number wherever it is kept."""
+    latest = max(memberships, key=lambda v: v.id)
+    return {"name": latest.name, "phone": latest.phone, "community": latest.community,
+            "skills": list(latest.skills or []), "occupation": latest.occupation,
+            "hobbies": [h for h in latest.hobbies.split(",") if h], "kind": latest.kind,
+            "organisation": latest.organisation, "availability": list(latest.availability or []),
+            "registry": next((v.registry_number for v in sorted(memberships, key=lambda v: v.id)
+                              if v.registry_number), None)}
+
+
+async def show_profile(call: Call) -> None:
+    """/profile: the profile with an edit button per field (or the way to /join)."""
+    await _show_profile(call)
+    await call.uow.commit()
+
+
+async def _show_profile(call: Call) -> None:
+    mine = await _memberships(call)
+    if not mine:
+        await call.notify.tell(call.user, N_("You are not registered as a volunteer yet. Send /join to register."))
+        return
+    teams: list[tuple[str, str]] = []
+    for membership in mine:
+        team = await call.uow.teams.get(membership.team_id)
+        teams.append((team.name if team is not None else str(membership.team_id), membership.status))
+    await call.notify.profile(call.user, profile_of(mine), teams)
+
+
+async def edit_profile(call: Call, field: str) -> None:
+    """Ask one question of the profile again; the answer goes to every membership."""
+    mine = await _memberships(call)
+    if not mine:
+        raise Conflict(NOT_JOINING)
+    draft = profile_of(mine)
+    if field not in EDITABLE or (field == "organisation" and draft["kind"] != BUSINESS):
+        raise InvalidInput(N_("Please choose one of the buttons."))
+    await _ask(call, PROFILE_FLOW, field, draft)
+    await call.uow.commit()
+
+
+async def _save_profile(call: Call, draft: dict[str, Any]) -> None:
+    mine = await _memberships(call)
+    if not mine:  # every membership went while the question was open
+        raise Conflict(NOT_JOINING)
+    await call.uow.volunteers.update_profile(call.user.id, **_columns(draft))
+    number = draft.get("registry")
+    holder = next((v for v in mine if v.registry_number), mine[0])
+    if number and holder.registry_number != number:
+        holder.registry_number = number
+        try:
+            await call.uow.session.flush()
+        except IntegrityError:  # taken by someone else since it was checked
+            raise Conflict(REGISTRY_TAKEN) from None

@@ -1,0 +1,86 @@
+"""Who may do what: the roles a person holds, and the command menu each role sees.
+
+Roles are not stored as such; they follow from the data (``users.is_coordinator``, the admins in
+the configuration, approved memberships and their ``is_leader`` and ``kind``, buildings' leaders),
+so they can never disagree with the permission checks, which read the same data. Everyone is a
+resident. When a person's roles (or language) change, their private chat gets its own command
+menu (``BotCommandScopeChat``) through the outbox; ``users.menu_roles`` remembers what was set.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from storage.models import User
+from storage.uow import UnitOfWork
+
+from ..i18n import N_, Translate
+from .call import Call, ServiceConfig
+
+ADMIN, COORDINATOR, TEAM_LEADER, BUILDING_LEADER = "admin", "coordinator", "team_leader", "building_leader"
+VOLUNTEER, BUSINESS, RESIDENT = "volunteer", "business", "resident"
+ROLES = (ADMIN, COORDINATOR, TEAM_LEADER, BUILDING_LEADER, VOLUNTEER, BUSINESS, RESIDENT)
+
+# Each role's commands, in menu order; a person's menu is the union over their roles.
+MENUS: dict[str, tuple[tuple[str, str], ...]] = {
+    RESIDENT: (("request", N_("New request")), ("my", N_("My requests")), ("join", N_("Register as a volunteer")),
+               ("language", N_("Language / 语言")), ("help", N_("Help"))),
+    VOLUNTEER: (("profile", N_("My volunteer profile")), ("onduty", N_("On duty: receive requests")),
+                ("offduty", N_("Off duty: pause requests")), ("quiet", N_("Quiet hours"))),
+    BUSINESS: (("profile", N_("My volunteer profile")), ("onduty", N_("On duty: receive requests")),
+               ("offduty", N_("Off duty: pause requests")), ("quiet", N_("Quiet hours"))),
+    TEAM_LEADER: (("team", N_("My team: members and join link")),),
+    BUILDING_LEADER: (("neighbour", N_("Request for a neighbour")), ("building", N_("My building: join link"))),
+    COORDINATOR: (("orders", N_("Open requests")), ("dispatch", N_("Dispatch a request")),
+                  ("find", N_("Find volunteers by skill")), ("team", N_("Teams")), ("building", N_("Buildings")),
+                  ("businesses", N_("Businesses and their completed requests")),
+                  ("roster", N_("Export the roster (send a file to import)"))),
+    ADMIN: (("coordinator", N_("Appoint or remove a coordinator")),),
+}
+MENU_ORDER = (RESIDENT, VOLUNTEER, BUSINESS, TEAM_LEADER, BUILDING_LEADER, COORDINATOR, ADMIN)
+
+
+async def roles_of(uow: UnitOfWork, config: ServiceConfig, user: User) -> frozenset[str]:
+    roles = {RESIDENT}
+    if user.telegram_id in config.admins:
+        roles.add(ADMIN)
+    if user.is_coordinator:
+        roles.add(COORDINATOR)
+    for membership in await uow.volunteers.of_user(user.id):
+        if membership.status == "approved":
+            roles.add(BUSINESS if membership.kind == "business" else VOLUNTEER)
+            if membership.is_leader:
+                roles.add(TEAM_LEADER)
+    if await uow.buildings.led_by(user.id):
+        roles.add(BUILDING_LEADER)
+    return frozenset(roles)
+
+
+def menu(roles: frozenset[str], translate: Translate) -> list[dict[str, str]]:
+    """The commands for a set of roles, each once, in the order of :data:`MENU_ORDER`."""
+    commands: dict[str, str] = {}
+    for role in MENU_ORDER:
+        if role in roles:
+            for command, description in MENUS[role]:
+                commands.setdefault(command, translate(description))
+    return [{"command": c, "description": d} for c, d in commands.items()]
+
+
+def menu_key(roles: frozenset[str], language: str) -> str:
+    return language + ":" + ",".join(r for r in ROLES if r in roles)
+
+
+async def refresh_menu(call: Call, person: User) -> None:
+    """Give ``person``'s private chat the menu of their roles, if it is not the one set last."""
+    roles = await roles_of(call.uow, call.config, person)
+    language = person.language or call.config.default_language
+    key = menu_key(roles, language)
+    if person.menu_roles == key:
+        return
+    if not person.menu_roles and roles == {RESIDENT}:
+        person.menu_roles = key  # the default private-chat menu (set at start-up) is already this
+        return
+    person.menu_roles = key
+    payload: dict[str, Any] = {"commands": menu(roles, call.notify.tr(person)),
+                               "scope": {"type": "chat", "chat_id": person.telegram_id}}
+    await call.uow.outbox.send(person.telegram_id, payload, recipient_user_id=person.id, method="setMyCommands")

@@ -1,0 +1,250 @@
+"""Teams as the centre runs them: creation, their group chats, rename, archive, categories,
+sub-teams by skill, team leaders, join links with QR codes, the flag raised when a member leaves
+the team's group, and the businesses of the service alliance.
+
+Coordinators manage every team; a team leader may look at their own team and hand out its link.
+"""
+
+from __future__ import annotations
+
+from storage.models import Team
+
+from .. import attachments
+from ..i18n import N_
+from ..links import TEAM, is_code, start_link
+from . import registration, roles
+from .call import Call
+from .errors import Conflict, InvalidInput, NotAllowed, NotFound
+
+OPEN_WITH_TEAM = ("dispatched", "accepted", "on_way")
+
+
+async def team_by_code(call: Call, code: str) -> Team:
+    team = await call.uow.teams.by_code(code)
+    if team is None:
+        raise NotFound(N_("There is no team {team}."), team=code)
+    return team
+
+
+async def _managed(call: Call, code: str) -> Team:
+    """The team, if the actor is a coordinator or one of its leaders."""
+    team = await team_by_code(call, code)
+    if not call.is_coordinator and team not in await call.uow.teams.led_by(call.user.id):
+        raise NotAllowed(N_("Only a coordinator or a leader of team {team} can do this."), team=team.name)
+    return team
+
+
+def _categories(call: Call, categories: list[str]) -> list[str]:
+    unknown = [c for c in categories if c not in call.config.categories]
+    if not categories or unknown:
+        raise InvalidInput(N_("Categories must be some of: {known}."), known=", ".join(call.config.categories))
+    return list(dict.fromkeys(categories))
+
+
+# -- creating teams and binding their groups ------------------------------------------------------
+async def add_team(call: Call, code: str, name: str, categories: list[str], reply_chat_id: int) -> Team:
+    call.require_coordinator()
+    code = code.lower()
+    if not is_code(code):
+        raise InvalidInput(N_("A team code is 2–32 lowercase letters, digits or _ (e.g. repair_1)."))
+    categories = _categories(call, categories)
+    if await call.uow.teams.by_code(code) is not None:
+        raise Conflict(N_("Team {code} already exists."), code=code)
+    team = await call.uow.teams.add(code, name[:128], categories)
+    await call.notify.send(reply_chat_id, call.notify.tr(call.user)(
+        N_("Team {name} ({code}) created for: {categories}. Add me to its group and send /link {code} there."),
+        name=team.name, code=code, categories=", ".join(categories)), recipient=None)
+    await call.uow.commit()
+    return team
+
+
+async def link_group(call: Call, code: str, chat_id: int) -> Team:
+    """Bind a group chat to a team (a coordinator, in that group)."""
+    call.require_coordinator()
+    team = await call.uow.teams.by_code(code)
+    if team is None:
+        raise NotFound(N_("There is no team {team}."), team=code)
+    await call.uow.teams.bind_chat(team.id, chat_id)
+    _ = call.notify.group_tr()
+    await call.notify.send(chat_id, _("This group is now the group of team <b>{team}</b>. Requests for it will "
+                                      "appear here; members who have joined the team can take them.",
+                                      team=team.name))
+    await call.uow.commit()
+    return team
+
+
+async def bot_added_to_group(call: Call, chat_id: int) -> None:
+    _ = call.notify.group_tr()
+    team = await call.uow.teams.by_chat(chat_id)
+    if team is None:
+        await call.notify.send(chat_id, _("Hello! A coordinator can bind this group to a team by sending "
+                                          "/link &lt;team code&gt; here."))
+    await call.uow.commit()
+
+
+async def bot_removed_from_group(call: Call, chat_id: int) -> None:
+    team = await call.uow.teams.unbind_chat(chat_id)
+    if team is not None:
+        await call.notify.to_coordinators(N_("I was removed from the group of team {team}; its requests cannot be "
+                                             "posted until a group is linked again."), team=team.name)
+    await call.uow.commit()
+
+
+async def group_migrated(call: Call, old_chat_id: int, new_chat_id: int) -> None:
+    """A group became a supergroup: its team and any unsent messages follow the new id."""
+    await call.uow.teams.move_chat(old_chat_id, new_chat_id)
+    await call.uow.outbox.move_chat(old_chat_id, new_chat_id)
+    await call.uow.commit()
+
+
+# -- managing teams ---------------------------------------------------------------------------------
+async def rename(call: Call, code: str, name: str) -> None:
+    call.require_coordinator()
+    name = " ".join(name.split())[:128]
+    if not name:
+        raise InvalidInput(N_("Usage: /team rename CODE NEW NAME"))
+    team = await team_by_code(call, code)
+    old = team.name
+    team.name = name
+    await call.notify.tell(call.user, N_("Team {old} is now called {team}."), old=old, team=name)
+    await call.uow.commit()
+
+
+async def set_categories(call: Call, code: str, categories: list[str]) -> None:
+    call.require_coordinator()
+    team = await team_by_code(call, code)
+    team.categories = _categories(call, categories)
+    await call.notify.tell(call.user, N_("Team {team} now takes: {categories}."), team=team.name,
+                           categories=", ".join(team.categories))
+    await call.uow.commit()
+
+
+async def archive(call: Call, code: str, archived: bool) -> None:
+    """Archive a team (no more dispatch or joining; its history stays) or bring it back."""
+    call.require_coordinator()
+    team = await team_by_code(call, code)
+    if not await call.uow.teams.set_active(team.id, not archived, unless_open=OPEN_WITH_TEAM):
+        if archived and team.active:
+            raise Conflict(N_("Team {team} still has open requests; finish or move them first."), team=team.name)
+        raise Conflict(N_("Team {team} is already archived.") if archived else N_("Team {team} is not archived."),
+                       team=team.name)
+    await call.notify.tell(call.user, N_("Team {team} is archived.") if archived else N_("Team {team} is active again."),
+                           team=team.name)
+    await call.uow.commit()
+
+
+async def add_subteam(call: Call, code: str, skill: str, name: str) -> None:
+    """A sub-team of the team's approved members with ``skill`` (renamed if it exists)."""
+    call.require_coordinator()
+    team = await team_by_code(call, code)
+    skill = skill.lower()
+    if skill not in call.config.categories:
+        raise InvalidInput(N_("Skills are: {known}."), known=", ".join(call.config.categories))
+    name = " ".join(name.split())[:64]
+    if not name:
+        raise InvalidInput(N_("Usage: /team sub CODE SKILL NAME"))
+    await call.uow.teams.add_subteam(team.id, skill, name)
+    members = [v for v, _ in await call.uow.volunteers.members(team.id) if skill in v.skills]
+    await call.notify.tell(call.user, N_("Sub-team {name} of team {team}: {count} members with the skill {skill}."),
+                           name=name, team=team.name, count=len(members),
+                           skill=call.notify.category_label(call.user, skill))
+    await call.uow.commit()
+
+
+async def appoint_leader(call: Call, code: str, telegram_id: int, appoint: bool) -> None:
+    """Make an approved member the team's leader (or stand them down); their menu follows."""
+    call.require_coordinator()
+    team = await team_by_code(call, code)
+    person = await call.uow.users.by_telegram_id(telegram_id)
+    if person is None or await call.uow.volunteers.approved(person.id, team.id) is None:
+        raise Conflict(N_("Only an approved member of team {team} can lead it."), team=team.name)
+    if not await call.uow.volunteers.set_leader(person.id, team.id, appoint):
+        raise Conflict(N_("{name} already leads team {team}.") if appoint else N_("{name} does not lead team {team}."),
+                       name=person.first_name, team=team.name)
+    await roles.refresh_menu(call, person)
+    if appoint:
+        await call.notify.tell(person, N_("You are now a leader of team {team}. Send /team to see its members "
+                                          "and its join link."), team=team.name)
+    else:
+        await call.notify.tell(person, N_("You no longer lead team {team}. Thank you!"), team=team.name)
+    await call.notify.tell(call.user, N_("{name} now leads team {team}.") if appoint else
+                           N_("{name} no longer leads team {team}."), name=person.first_name, team=team.name)
+    await call.uow.commit()
+
+
+async def overview(call: Call, code: str | None, reply_chat_id: int) -> None:
+    """``/team`` with no code: a coordinator's list of teams, or a leader's own team(s);
+    with a code: that team's members by sub-team (names only: this may be read in a group)."""
+    if code is None:
+        if call.is_coordinator:
+            await call.notify.team_list(reply_chat_id, call.user, await call.uow.teams.every())
+            await call.uow.commit()
+            return
+        led = await call.uow.teams.led_by(call.user.id)
+        if not led:
+            raise NotAllowed(N_("Only a coordinator or a team leader can do this."))
+        for team in led:
+            await _show(call, team, reply_chat_id)
+        await call.uow.commit()
+        return
+    await _show(call, await _managed(call, code), reply_chat_id)
+    await call.uow.commit()
+
+
+async def _show(call: Call, team: Team, reply_chat_id: int) -> None:
+    members = await call.uow.volunteers.members(team.id)
+    subteams = [(s.name, s.skill, [v.name for v, _ in members if s.skill in v.skills])
+                for s in await call.uow.teams.subteams(team.id)]
+    await call.notify.team_card(reply_chat_id, call.user, team, [(v.name, v.is_leader) for v, _ in members],
+                                subteams, _link(call, team))
+
+
+def _link(call: Call, team: Team) -> str | None:
+    return start_link(call.config.bot_username, TEAM, team.code) if call.config.bot_username else None
+
+
+async def send_link(call: Call, code: str, reply_chat_id: int) -> None:
+    """The team's join link as text and as a QR code (for posters and the team group)."""
+    team = await _managed(call, code)
+    if not team.active:
+        raise Conflict(N_("Team {team} is archived."), team=team.name)
+    link = _link(call, team)
+    if link is None:
+        raise Conflict(N_("I do not know my own username yet; try again in a moment."))
+    await call.notify.join_link(reply_chat_id, call.user, N_("Join team {name}: scan the code or open {link}"),
+                                link, attachments.qr(link, f"team-{team.code}.png"), name=team.name)
+    await call.uow.commit()
+
+
+async def join_through_link(call: Call, code: str) -> None:
+    """``/start team_<code>``: registration with the team already chosen."""
+    team = await call.uow.teams.by_code(code)
+    if team is None or not team.active:
+        raise NotFound(N_("This link is not valid any more. Tap New request when you need help."))
+    await registration.begin_join(call, team)
+
+
+async def member_left_group(call: Call, chat_id: int, person_telegram_id: int, first_name: str) -> None:
+    """Someone left (or was removed from) a team's group: if they are an approved member, the
+    team's leaders are told (the coordinators when the team has none)."""
+    team = await call.uow.teams.by_chat(chat_id)
+    person = await call.uow.users.by_telegram_id(person_telegram_id)
+    if team is None or person is None or await call.uow.volunteers.approved(person.id, team.id) is None:
+        await call.uow.commit()
+        return
+    message = N_("{name}, an approved member of team {team}, has left the team's group and will not see its "
+                 "requests there.")
+    leaders = [leader for leader in await call.uow.volunteers.leaders(team.id) if leader.id != person.id]
+    for leader in leaders:
+        await call.notify.tell(leader, message, name=first_name or person.first_name, team=team.name)
+    if not leaders:
+        await call.notify.to_coordinators(message, name=first_name or person.first_name, team=team.name)
+    await call.uow.commit()
+
+
+async def list_businesses(call: Call) -> None:
+    """Businesses of the service alliance and the requests each completed (privately)."""
+    call.require_coordinator()
+    await call.notify.businesses(call.user, await call.uow.volunteers.businesses())
+    await call.uow.commit()
+

@@ -1,0 +1,189 @@
+"""The permission matrix: every command and button action × every role, and a stranger.
+
+Each case runs on a fresh copy of one prepared world (a SQLite file copied per case), through the
+service the handler calls, as the handlers do (one unit of work, the actor's row ensured first).
+An allowed action succeeds; any other is refused with :class:`NotAllowed` (or :class:`NotFound` for
+another person's request, whose existence is not revealed) — a translated message — and leaves every table exactly as it was (the unit of work rolls back: not even a message is
+queued). The checks live in the services, so this holds whatever a button claims.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import service_config
+from bot.i18n import I18n
+from bot.notify import Notifier
+from bot.services import (
+    buildings,
+    ordering,
+    orders,
+    people,
+    quiet_hours,
+    roster_chat,
+    teams,
+)
+from bot.services.call import Call
+from bot.services.errors import DomainError, NotAllowed, NotFound
+from bot.settings import Settings
+from storage.db import create_engine, session_factory
+from storage.migrate import upgrade
+from storage.models import Base, Building, Volunteer
+from storage.uow import UnitOfWork
+
+ROLES = ("admin", "coordinator", "team_leader", "building_leader", "volunteer", "business", "resident", "stranger")
+TELEGRAM_IDS = {role: 1000 + i for i, role in enumerate(ROLES)}
+COORDINATING = {"admin", "coordinator"}
+MEMBERS = {"team_leader", "volunteer", "business"}
+EVERYONE = set(ROLES)
+SETTINGS = Settings(admins=[TELEGRAM_IDS["admin"]], telegram={"token": "1:x"}, coordinators_chat_id=-100)
+I18N = I18n()
+
+Action = Callable[[Call], Awaitable[object]]
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    allowed: set[str]
+    action: Action
+
+
+# Orders of the prepared world: 1 dispatched to team repair; 2 accepted by the volunteer; 3 done by
+# the volunteer, waiting for the resident's rating; 4 new (not dispatched).
+CASES = [
+    # -- commands ----------------------------------------------------------------------------------
+    Case("/coordinator add", {"admin"}, lambda c: people.set_coordinator(c, 5555, "New", True)),
+    Case("/team (list)", COORDINATING | {"team_leader"}, lambda c: teams.overview(c, None, c.user.telegram_id)),
+    Case("/team CODE", COORDINATING | {"team_leader"}, lambda c: teams.overview(c, "repair", c.user.telegram_id)),
+    Case("/team link", COORDINATING | {"team_leader"}, lambda c: teams.send_link(c, "repair", c.user.telegram_id)),
+    Case("/team add", COORDINATING, lambda c: teams.add_team(c, "clean", "Clean", ["housekeeping"], 1)),
+    Case("/team rename", COORDINATING, lambda c: teams.rename(c, "repair", "Fixers")),
+    Case("/team categories", COORDINATING, lambda c: teams.set_categories(c, "repair", ["repair"])),
+    Case("/team sub", COORDINATING, lambda c: teams.add_subteam(c, "repair", "repair", "Pipes")),
+    Case("/team leader", COORDINATING, lambda c: teams.appoint_leader(c, "repair", TELEGRAM_IDS["volunteer"], True)),
+    Case("/team archive", COORDINATING, lambda c: teams.archive(c, "spare", True)),
+    Case("/link", COORDINATING, lambda c: teams.link_group(c, "spare", -777)),
+    Case("/building (list or own link)", COORDINATING | {"building_leader"}, buildings.overview),
+    Case("/building add", COORDINATING, lambda c: buildings.add(c, "xh_1", "西湖社区", "1号楼")),
+    Case("/building leader", COORDINATING,
+         lambda c: buildings.appoint_leader(c, "dh_3", TELEGRAM_IDS["resident"], True)),
+    Case("/building link CODE", COORDINATING | {"building_leader"}, lambda c: buildings.send_link(c, "dh_3")),
+    Case("/neighbour", {"building_leader"}, lambda c: buildings.begin_for_neighbour(c, None)),
+    Case("/orders", COORDINATING, lambda c: orders.list_open(c, c.user.telegram_id)),
+    Case("/dispatch", COORDINATING, lambda c: orders.dispatch(c, 4, "repair")),
+    Case("/find", COORDINATING, lambda c: people.find_volunteers(c, "repair", None)),
+    Case("/businesses", COORDINATING, teams.list_businesses),
+    Case("/roster", COORDINATING, lambda c: roster_chat.export(c, "csv")),
+    Case("/onduty", MEMBERS, lambda c: people.set_duty(c, True)),
+    Case("/offduty", MEMBERS, lambda c: people.set_duty(c, False)),
+    Case("/request", EVERYONE, ordering.begin),
+    Case("/my", EVERYONE, ordering.list_mine),
+    Case("/start", EVERYONE, people.welcome),
+    Case("/language", EVERYONE, people.offer_languages),
+    Case("/quiet", EVERYONE, lambda c: quiet_hours.set_quiet_hours(c, "22:00-07:00")),
+    # -- buttons -----------------------------------------------------------------------------------
+    Case("dispatch button", COORDINATING, lambda c: orders.dispatch(c, 4, 1)),
+    Case("reject button", COORDINATING, lambda c: orders.ask_reject_reason(c, 4)),
+    Case("reject reason button", COORDINATING, lambda c: orders.reject(c, 4, "area")),
+    Case("approve button", COORDINATING, lambda c: people.decide_volunteer(c, 99, True)),
+    Case("deny button", COORDINATING, lambda c: people.decide_volunteer(c, 99, False)),
+    Case("accept button", MEMBERS, lambda c: orders.accept(c, 1, -500)),
+    Case("on my way button", {"volunteer"}, lambda c: orders.on_my_way(c, 2)),
+    Case("done button", {"volunteer"}, lambda c: orders.done(c, 2)),
+    Case("release button", {"volunteer"}, lambda c: orders.release(c, 2)),
+    Case("hours button", {"volunteer"}, lambda c: orders.record_hours(c, 3, "2")),
+    Case("rate button", {"resident"}, lambda c: orders.rate(c, 3, 5)),
+    Case("cancel button", {"resident"}, lambda c: ordering.cancel(c, 4)),
+    Case("language button", EVERYONE, lambda c: people.set_language(c, "en")),
+]
+
+
+async def _prepare(path: Path) -> None:
+    """The world every case starts from: one person per role, teams, a building, four orders."""
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        await upgrade(engine)
+        async with UnitOfWork(session_factory(engine)) as uow:
+            users = {role: await uow.users.ensure(TELEGRAM_IDS[role], role.title(), "en")
+                     for role in ROLES if role != "stranger"}
+            users["coordinator"].is_coordinator = True
+            team = await uow.teams.add("repair", "Repair", ["repair"])
+            await uow.teams.bind_chat(team.id, -500)
+            await uow.teams.add("spare", "Spare", ["delivery"])
+            now = uow.now()
+            for role, kind, leader in (("team_leader", "resident", True), ("volunteer", "resident", False),
+                                       ("business", "business", False)):
+                uow.session.add(Volunteer(user_id=users[role].id, team_id=team.id, name=role, phone="+8613800000000",
+                                          status="approved", kind=kind, is_leader=leader, skills=["repair"],
+                                          organisation="Shop" if kind == "business" else "", created_at=now))
+            uow.session.add(Volunteer(id=99, user_id=None, team_id=team.id, name="Applicant", phone="+8613900000000",
+                                      status="pending", created_at=now))
+            uow.session.add(Building(code="dh_3", community="东湖社区", name="3号楼", leader_id=users["building_leader"].id,
+                                     created_at=now))
+            resident, volunteer = users["resident"].id, users["volunteer"].id
+            for status, volunteer_id, team_id in (("dispatched", None, team.id), ("accepted", volunteer, team.id),
+                                                  ("done", volunteer, team.id), ("new", None, None)):
+                await uow.orders.add(resident_id=resident, status=status, category="repair", description="leak",
+                                     community="东湖社区", building="3号楼", address_detail="501", when_text="today",
+                                     contact_name="Rita", contact_phone="+8613800000001", team_id=team_id,
+                                     volunteer_id=volunteer_id)
+            await uow.commit()
+    finally:
+        await engine.dispose()
+
+
+async def _snapshot(uow: UnitOfWork) -> dict[str, list[tuple[Any, ...]]]:
+    tables = {}
+    for name, table in Base.metadata.tables.items():
+        rows = (await uow.session.execute(select(table).order_by(*table.primary_key.columns))).all()
+        tables[name] = [tuple(row) for row in rows]
+    return tables
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import asyncio
+
+    path = tmp_path_factory.mktemp("permissions") / "world.sqlite3"
+    asyncio.run(_prepare(path))
+    return path
+
+
+@pytest.mark.parametrize("role", ROLES)
+async def test_permission_matrix(role: str, world: Path, tmp_path: Path) -> None:
+    config = service_config(SETTINGS)
+    config = type(config)(**{**config.__dict__, "bot_username": "VolunteerLoopBot"})
+    outcomes: dict[str, str] = {}
+    for case in CASES:
+        path = tmp_path / f"{len(outcomes)}.sqlite3"
+        shutil.copy(world, path)
+        engine = create_engine(f"sqlite+aiosqlite:///{path}")
+        try:
+            sessions = session_factory(engine)
+            async with UnitOfWork(sessions) as uow:
+                before = await _snapshot(uow)
+            try:
+                async with UnitOfWork(sessions) as uow:
+                    user = await uow.users.ensure(TELEGRAM_IDS[role], role.title(), "en")
+                    await case.action(Call(uow, Notifier(uow, I18N, config), config, user))
+                outcomes[case.name] = "ok"
+            except (NotAllowed, NotFound) as refusal:  # NotFound: someone else's request is not shown
+                text = I18N.gettext("zh", refusal.message, **refusal.params)
+                assert text and text != refusal.message, f"{case.name}: refusal not translated"
+                async with UnitOfWork(sessions) as uow:
+                    assert await _snapshot(uow) == before, f"{case.name} refused for {role} but changed data"
+                outcomes[case.name] = "refused"
+            except DomainError as other:
+                outcomes[case.name] = f"{type(other).__name__}: {other.message}"
+        finally:
+            await engine.dispose()
+    expected = {case.name: "ok" if role in case.allowed else "refused" for case in CASES}
+    assert outcomes == expected
