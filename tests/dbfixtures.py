@@ -23,6 +23,10 @@ from storage.uow import UnitOfWork
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL") or None
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+# End-to-end flows proven in both languages run each language once, Chinese on SQLite and English
+# on the other backend (PostgreSQL when configured): every flow meets both languages and both
+# databases at half the cost of every pairing (language and backend do not interact).
+in_both_languages = pytest.mark.parametrize(("language", "backend"), [("zh", BACKENDS[0]), ("en", BACKENDS[-1])])
 
 __all__ = [
     "BACKENDS",
@@ -33,6 +37,7 @@ __all__ = [
     "clock",
     "database_url",
     "engine",
+    "in_both_languages",
     "sessions",
     "uow_factory",
 ]

@@ -119,8 +119,7 @@ async def set_up_centre(cast: Cast, language: str) -> None:
     await cast.team_group.add_bot(cast.coordinator)
     await cast.coordinator.send("/link@sandbox_bot repair", chat_id=cast.team_group.id)
     await wait_text(cast.coordinator, "维修队", chat_id=cast.team_group.id)
-    for volunteer in cast.volunteers:
-        await join_team(cast, volunteer, language)
+    await asyncio.gather(*(join_team(cast, volunteer, language) for volunteer in cast.volunteers))
 
 
 async def join_team(cast: Cast, volunteer: SimUser, language: str, *, team: str = "维修队") -> None:

@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 from bot.app import BotApplication
 from sandbox import MessageView, SandboxClient, SandboxServer, SimUser
 
+from ..dbfixtures import in_both_languages
 from ..qrcodes import decode_qr
 from .harness import (
     Cast,
@@ -54,10 +55,12 @@ class Centre:
             return (await client.get(f"{self.server.file_url}{self.server.token}/{found['file_path']}")).content
 
 
-@pytest.fixture(params=["zh", "en"])
-async def centre(request: pytest.FixtureRequest, server: SandboxServer, sandbox: SandboxClient,
+pytestmark = in_both_languages
+
+
+@pytest.fixture
+async def centre(language: str, server: SandboxServer, sandbox: SandboxClient,
                  database_url: str) -> AsyncIterator[Centre]:
-    language = request.param
     cast = await cast_of(sandbox, language)
     settings = make_settings(server, database_url, admins=[cast.admin.id], coordinators_chat_id=cast.coordinators_group.id,
                              default_language=language)

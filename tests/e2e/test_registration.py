@@ -18,6 +18,7 @@ from bot.settings import Settings
 from sandbox import MessageView, SandboxClient, SandboxServer, SimUser
 from storage.models import Volunteer
 
+from ..dbfixtures import in_both_languages
 from .harness import (
     Cast,
     bot_running,
@@ -33,7 +34,7 @@ from .harness import (
 
 TEAM = "维修队"
 OTHER_TEAM = "配送队"
-LANGUAGES = pytest.mark.parametrize("language", ["zh", "en"])
+pytestmark = in_both_languages
 
 # The questions, as msgids (translated with tr(language) in the tests).
 NAME_Q = "Welcome! What is your full name?"
@@ -94,10 +95,10 @@ async def centre_running(server: SandboxServer, sandbox: SandboxClient, database
         yield Centre(cast, app, language)
 
 
-@pytest.fixture(params=["zh", "en"])
-async def centre(request: pytest.FixtureRequest, server: SandboxServer, sandbox: SandboxClient,
+@pytest.fixture
+async def centre(language: str, server: SandboxServer, sandbox: SandboxClient,
                  database_url: str) -> AsyncIterator[Centre]:
-    async with centre_running(server, sandbox, database_url, str(request.param)) as running:
+    async with centre_running(server, sandbox, database_url, language) as running:
         yield running
 
 
@@ -235,7 +236,6 @@ async def test_a_business_registers_and_skips_the_registry_number(centre: Centre
     assert "老王修车铺 Wang's Garage" in (card.text or "")
 
 
-@LANGUAGES
 async def test_without_approval_members_join_at_once_and_choose_community_buttons(
         server: SandboxServer, sandbox: SandboxClient, database_url: str, language: str) -> None:
     _ = tr(language)
@@ -322,7 +322,6 @@ async def test_profile_shows_and_edits_every_membership(centre: Centre) -> None:
         ("Vera Li-Wang", "engineer", ["weekend", "evening"], "pending")]
 
 
-@LANGUAGES
 async def test_a_restart_in_the_middle_of_the_dialog_continues_it(server: SandboxServer, sandbox: SandboxClient,
                                                                   database_url: str, language: str) -> None:
     _ = tr(language)
