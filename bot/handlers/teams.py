@@ -55,6 +55,8 @@ async def on_team(update: Update, context: BotContext) -> None:
                 await teams.set_categories(call, rest[0], [c.lower() for c in rest[1:]])
             elif verb == "sub":
                 await teams.add_subteam(call, rest[0], rest[1], " ".join(rest[2:]))
+            elif verb == "member":
+                await teams.add_member(call, rest[0], target_user(update, rest[1:]))
             elif verb in ("leader", "unleader"):
                 await teams.appoint_leader(call, rest[0], target_user(update, rest[1:]), verb == "leader")
             else:
@@ -64,7 +66,8 @@ async def on_team(update: Update, context: BotContext) -> None:
 
 
 # Management verbs and how many arguments each needs at least (after the verb).
-MANAGE = {"add": 3, "rename": 2, "categories": 2, "sub": 3, "leader": 1, "unleader": 1, "archive": 1, "restore": 1}
+MANAGE = {"add": 3, "member": 1, "rename": 2, "categories": 2, "sub": 3, "leader": 1, "unleader": 1, "archive": 1,
+          "restore": 1}
 
 
 async def on_link(update: Update, context: BotContext) -> None:

@@ -279,7 +279,7 @@ async def _ask(call: Call, flow: str, step: str, draft: dict[str, Any]) -> None:
 async def _join_team(call: Call, draft: dict[str, Any], team: Team) -> None:
     """Create (or renew) the membership from the finished answers and tell whom it concerns."""
     mine = await _memberships(call)
-    columns = _columns(draft)
+    columns = membership_columns(draft)
     holds_number = any(v.registry_number for v in mine)
     asked_before = any(v.team_id == team.id and v.status == "pending" for v in mine)
     try:
@@ -308,7 +308,7 @@ async def _join_team(call: Call, draft: dict[str, Any], team: Team) -> None:
     await call.uow.commit()
 
 
-def _columns(draft: dict[str, Any]) -> dict[str, Any]:
+def membership_columns(draft: dict[str, Any]) -> dict[str, Any]:
     """The Volunteer columns of a finished set of answers (a dialog from before the profile had
     only name and phone: the rest keeps its defaults)."""
     kind = draft.get("kind") or "resident"
@@ -376,7 +376,7 @@ async def _save_profile(call: Call, draft: dict[str, Any]) -> None:
     mine = await _memberships(call)
     if not mine:  # every membership went while the question was open
         raise Conflict(NOT_JOINING)
-    await call.uow.volunteers.update_profile(call.user.id, **_columns(draft))
+    await call.uow.volunteers.update_profile(call.user.id, **membership_columns(draft))
     number = draft.get("registry")
     holder = next((v for v in mine if v.registry_number), mine[0])
     if number and holder.registry_number != number:

@@ -172,6 +172,33 @@ async def appoint_leader(call: Call, code: str, telegram_id: int, appoint: bool)
     await call.uow.commit()
 
 
+async def add_member(call: Call, code: str, telegram_id: int) -> None:
+    """A coordinator puts a registered volunteer into a team directly (approved at once): the
+    other way in besides the team's join link."""
+    call.require_coordinator()
+    team = await team_by_code(call, code)
+    if not team.active:
+        raise Conflict(N_("Team {team} is archived."), team=team.name)
+    person = await call.uow.users.by_telegram_id(telegram_id)
+    if person is None:
+        raise NotFound(N_("That person has not started the bot yet: ask them to open it first."))
+    mine = await call.uow.volunteers.of_user(person.id)
+    if not mine:
+        raise Conflict(N_("{name} has no volunteer profile yet: ask them to send /join, or import them with the "
+                          "roster."), name=person.first_name)
+    if await call.uow.volunteers.approved(person.id, team.id) is not None:
+        raise Conflict(N_("{name} is already a member of team {team}."), name=person.first_name, team=team.name)
+    volunteer = await call.uow.volunteers.add(
+        person.id, team.id, **registration.membership_columns(registration.profile_of(mine)))
+    await call.uow.volunteers.decide(volunteer.id, True)
+    await roles.refresh_menu(call, person)
+    await call.notify.tell(person, N_("The centre added you to team {team}. You can now take its requests in the "
+                                      "team group."), team=team.name)
+    await call.notify.tell(call.user, N_("{name} is now a member of team {team}."), name=person.first_name,
+                           team=team.name)
+    await call.uow.commit()
+
+
 async def overview(call: Call, code: str | None, reply_chat_id: int) -> None:
     """``/team`` with no code: a coordinator's list of teams, or a leader's own team(s);
     with a code: that team's members by sub-team (names only: this may be read in a group)."""

@@ -133,6 +133,11 @@ async def test_team_management_leaders_links_and_menus(centre: Centre, sandbox: 
                                 team="维修服务队"))
     await wait_text(coordinator, _("🙋 {name} asks to join team {team}.", name="Nina Li", team="维修服务队"),
                     chat_id=cast.coordinators_group.id)
+    # … or a coordinator puts a registered volunteer into the team directly.
+    await coordinator.send(f"/team member repair {newcomer.id}")
+    await wait_text(newcomer, _("The centre added you to team {team}. You can now take its requests in the team "
+                                "group.", team="维修服务队"))
+    assert "profile" in await commands(sandbox, newcomer)
 
     # An archived team takes no one through its link.
     await coordinator.send("/team archive repair")
