@@ -21,7 +21,8 @@ from .i18n import LANGUAGES, I18n
 from .logsafety import protect_logs
 from .notify import Notifier
 from .outbox import OutboxSender
-from .services import people, roles
+from .scheduler import Sweeper
+from .services import people, reminders, roles
 from .services.call import Call, ServiceConfig
 from .settings import Settings, require_token
 
@@ -37,7 +38,7 @@ def service_config(settings: Settings) -> ServiceConfig:
                          coordinators_chat_id=settings.coordinators_chat_id,
                          default_language=settings.default_language, timezone=settings.tz,
                          approval_required=settings.volunteers.approval_required,
-                         communities=tuple(settings.communities))
+                         communities=tuple(settings.communities), reminders=settings.reminders)
 
 
 def build_application(settings: Settings, request: BaseRequest | None = None, *,
@@ -74,12 +75,27 @@ async def _post_init(application: BotApplication) -> None:
     deps.sender = OutboxSender(application.bot, deps.uow, deps.settings.outbox, clock=deps.clock,
                                on_unreachable=on_unreachable)
     deps.extra["sender_task"] = asyncio.create_task(deps.sender.run(), name="outbox-sender")
+    # APScheduler (PTB's JobQueue, in memory) only ticks: the schedule itself is rows (bot.scheduler).
+    sweeper = Sweeper(deps, reminders.HANDLERS, batch_size=deps.settings.reminders.batch_size)
+    deps.extra["sweeper"] = sweeper
+    assert application.job_queue is not None
+    application.job_queue.run_repeating(_sweep, interval=deps.settings.reminders.sweep_seconds, first=0.0,
+                                        name="schedule-sweep", job_kwargs={"max_instances": 1, "coalesce": True,
+                                                                           "misfire_grace_time": None})
     # Services build join links with the bot's username, known once the bot has asked who it is.
     deps.config = dataclasses.replace(deps.config, bot_username=application.bot.username)
     for language in LANGUAGES:  # everyone's menu until their roles give them their own
         commands = [BotCommand(name, deps.i18n.gettext(language, text)) for name, text in roles.MENUS[roles.RESIDENT]]
         await application.bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats(),
                                               language_code=None if language == "en" else language)
+
+
+async def _sweep(context: BotContext) -> None:
+    """The sweep job: no arguments, nothing personal; an error is logged and the next tick retries."""
+    try:
+        await context.deps.extra["sweeper"].sweep()
+    except Exception:
+        log.exception("schedule sweep failed")
 
 
 async def _post_stop(application: BotApplication) -> None:

@@ -25,14 +25,14 @@ class Button:
 # Actions: resident dialog, orders, dispatch, volunteers, rating, people, settings.
 CATEGORY, WHEN, CONFIRM, EDIT, EDIT_FIELD, ABORT = "cat", "when", "ok", "edit", "ef", "abort"
 CANCEL_ORDER, DISPATCH, REJECT, REJECT_REASON = "cx", "d", "rj", "rr"
-ACCEPT, ON_WAY, DONE, RELEASE, HOURS = "acc", "way", "done", "rel", "h"
+ACCEPT, ON_WAY, DONE, RELEASE, HOURS, KEEP = "acc", "way", "done", "rel", "h", "keep"
 RATE, SKIP_COMMENT = "rate", "skip"
 JOIN_TEAM, APPROVE, DENY, LANGUAGE = "jt", "va", "vd", "lang"
 # Registration and profile: pick (step, value), done with a step (step), edit a profile field (field).
 JOIN_PICK, JOIN_DONE, PROFILE_EDIT = "jp", "jd", "pe"
 ACTIONS = {
     CATEGORY, WHEN, CONFIRM, EDIT, EDIT_FIELD, ABORT, CANCEL_ORDER, DISPATCH, REJECT, REJECT_REASON,
-    ACCEPT, ON_WAY, DONE, RELEASE, HOURS, RATE, SKIP_COMMENT, JOIN_TEAM, APPROVE, DENY, LANGUAGE,
+    ACCEPT, ON_WAY, DONE, RELEASE, HOURS, KEEP, RATE, SKIP_COMMENT, JOIN_TEAM, APPROVE, DENY, LANGUAGE,
     JOIN_PICK, JOIN_DONE, PROFILE_EDIT,
 }
 

@@ -232,8 +232,11 @@ class Notifier:
     async def resident_status(self, resident: User, order: Order, message: str, **params: object) -> None:
         await self.tell(resident, message, number=order.id, **params)
 
-    async def ask_rating(self, resident: User, order: Order, volunteer_name: str) -> None:
+    async def ask_rating(self, resident: User, order: Order, volunteer_name: str, *, reminder: bool = False) -> None:
         _ = self.tr(resident)
+        if reminder:
+            await self.tell(resident, N_("Reminder: please rate request #{number} — your answer helps the centre."),
+                            number=order.id)
         stars = [button("★" * n, cb.RATE, order.id, n) for n in range(1, 6)]
         rows = [stars[:3], stars[3:], [button(_("Not solved"), cb.RATE, order.id, 0)]]
         if order.on_behalf:  # the building leader asks the neighbour and records their verdict
@@ -294,21 +297,34 @@ class Notifier:
                  description=scrub(order.description) if order.description else _("(voice note)"),
                  ) + "\n" + status_line
 
-    async def post_card(self, order: Order, team: Team) -> int:
-        """Post an order card with an Accept button in the team's group; returns the outbox row id."""
+    async def post_card(self, order: Order, team: Team, *, offered: bool = False) -> int:
+        """Post an order card with an Accept button in the team's group (``offered``: a card the
+        escalation ladder offers to another team); returns the outbox row id."""
         _ = self.group_tr()
         assert team.chat_id is not None
-        text = self.card_text(order, _("Status: waiting for a volunteer"))
+        status = _("Status: offered to your team too · waiting for a volunteer") if offered else \
+            _("Status: waiting for a volunteer")
+        text = self.card_text(order, status)
         return await self.send(team.chat_id, text, markup=inline([[button(_("✋ Accept"), cb.ACCEPT, order.id)]]))
 
     async def edit_card(self, order: Order, status_line: str, *, accept_button: bool = False) -> None:
-        """Edit the order's card in place (queued after the card itself)."""
-        if order.card_outbox_id is None:
-            return
+        """Edit the order's cards in place — its team's, and any offered to other teams (each edit
+        is queued after its card)."""
         _ = self.group_tr()
         payload: dict[str, Any] = {"text": self.card_text(order, status_line), "parse_mode": "HTML"}
         payload["reply_markup"] = inline([[button(_("✋ Accept"), cb.ACCEPT, order.id)]] if accept_button else [])
-        await self.uow.outbox.edit(order.card_outbox_id, payload)
+        cards = [order.card_outbox_id, *(order.offer_cards or {}).values()]
+        for card in cards:
+            if card is not None:
+                await self.uow.outbox.edit(int(card), payload)
+
+    async def bump_card(self, order: Order, team: Team) -> None:
+        """Escalation step 1: the card again at the bottom of the team's group, as a reply to it."""
+        _ = self.group_tr()
+        assert team.chat_id is not None
+        await self.send(team.chat_id, _("⏫ Request #{number} is still waiting for a volunteer. Who can take it?",
+                                        number=order.id),
+                        markup=inline([[button(_("✋ Accept"), cb.ACCEPT, order.id)]]))
 
     # -- volunteer ------------------------------------------------------------------------------
     def volunteer_keyboard(self, volunteer: User, order: Order) -> dict[str, Any]:
@@ -335,6 +351,15 @@ class Notifier:
         if order.voice_file_id:
             await self.uow.outbox.send(volunteer.telegram_id, {"voice": order.voice_file_id, "protect_content": True},
                                        recipient_user_id=volunteer.id, method="sendVoice")
+
+    async def lease_question(self, volunteer: User, order: Order, minutes: int) -> None:
+        """The claim lease ran out: is the volunteer still on it?"""
+        _ = self.tr(volunteer)
+        rows = [[button(_("🚶 On my way"), cb.ON_WAY, order.id), button(_("⏳ Still mine"), cb.KEEP, order.id)],
+                [button(_("↩️ Release"), cb.RELEASE, order.id)]]
+        await self.tell(volunteer, N_("You took request #{number} a while ago. Are you still on it? Without an answer "
+                                      "in {minutes} minutes it goes back to the team's group."),
+                        number=order.id, minutes=minutes, markup=inline(rows))
 
     async def ask_hours(self, volunteer: User, order: Order) -> None:
         rows = [[button(h, cb.HOURS, order.id, h) for h in ("0.5", "1", "2", "3", "4")]]

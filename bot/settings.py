@@ -7,6 +7,7 @@ Every key is documented in ``config.example.toml``.
 from __future__ import annotations
 
 import os
+import re
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Literal
@@ -96,6 +97,49 @@ class OutboxSettings(BaseModel):
     batch_size: int = 50
 
 
+class ReminderSettings(BaseModel):
+    """Reminders, escalation and claim leases (see docs/reminders.md). Times are minutes unless named."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sweep_seconds: float = 15.0
+    batch_size: int = 200
+    escalation_minutes: list[int] = Field(default_factory=lambda: [30, 90, 180])
+    urgent_escalation_minutes: list[int] = Field(default_factory=lambda: [5, 15, 30])
+    lease_minutes: int = 120
+    urgent_lease_minutes: int = 20
+    lease_answer_minutes: int = 30
+    appointment_before_minutes: int = 60
+    appointment_grace_minutes: int = 60
+    overdue_nudge_minutes: int = 60
+    rating_reminder_hours: list[int] = Field(default_factory=lambda: [24, 72])
+    rating_no_response_hours: int = 168
+    quiet_hours: str = "22:00-07:00"
+    digest_time: str = "08:00"
+    weekly_digest_weekday: int = 0  # Monday
+
+    @field_validator("escalation_minutes", "urgent_escalation_minutes")
+    @classmethod
+    def _three_steps(cls, value: list[int]) -> list[int]:
+        if len(value) != 3 or any(b <= a for a, b in zip([0, *value], value, strict=False)):
+            raise ValueError("three increasing delays in minutes: bump, other teams, leaders and coordinators")
+        return value
+
+    @field_validator("quiet_hours")
+    @classmethod
+    def _quiet(cls, value: str) -> str:
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", value):
+            raise ValueError("quiet_hours is HH:MM-HH:MM")
+        return value
+
+    @field_validator("digest_time")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+            raise ValueError("a time of day, HH:MM")
+        return value
+
+
 class VolunteerSettings(BaseModel):
     """Volunteer registration (/join)."""
 
@@ -114,6 +158,7 @@ class Settings(BaseSettings):
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     volunteers: VolunteerSettings = Field(default_factory=VolunteerSettings)
+    reminders: ReminderSettings = Field(default_factory=ReminderSettings)
     admins: list[int] = Field(default_factory=list)
     coordinators_chat_id: int | None = None
     timezone: str = "Asia/Shanghai"

@@ -177,6 +177,12 @@ class Order(Base):
     # Placed by a building leader for a neighbour without Telegram: ``resident_id`` is the leader,
     # who gets the updates and records the neighbour's rating.
     on_behalf: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The agreed time, when the request's time could be read as one (a day and maybe an hour).
+    appointment_at: Mapped[dt.datetime | None]
+    # Cards of this order posted in other teams' groups by the escalation ladder: team id → outbox id.
+    offer_cards: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The resident never rated it: closed as "no response", counted apart from ratings.
+    no_response: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id", name="fk_orders_building_id"))
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
@@ -251,6 +257,37 @@ class OutboxMessage(Base):
     error: Mapped[str | None] = mapped_column(String(256))
     created_at: Mapped[dt.datetime]
     sent_at: Mapped[dt.datetime | None]
+
+
+class ScheduledItem(Base):
+    """One reminder, escalation step, lease check, rating chase or digest: due at ``due_at``.
+
+    Written in the same transaction as the change that causes it and cancelled when the order moves
+    on; the sweep (``bot.scheduler``) takes due rows under a row lock, acts through the outbox and
+    marks them done in one transaction, so each fires once however many bot processes sweep.
+    ``key`` makes a recurring item (a digest for one day) unique, so no two are ever scheduled.
+    Only ids are stored: what a reminder says is read from the order when it fires.
+    """
+
+    __tablename__ = "schedule"
+    __table_args__ = (
+        Index("ix_schedule_due", "state", "due_at"),
+        Index("ix_schedule_order", "order_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    step: Mapped[int] = mapped_column(Integer, default=0)
+    key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    due_at: Mapped[dt.datetime]
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending|done|skipped|cancelled|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    result: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime]
+    fired_at: Mapped[dt.datetime | None]
 
 
 class ProcessedUpdate(Base):

@@ -38,6 +38,7 @@ from .models import (
     OrderEvent,
     OutboxMessage,
     Rating,
+    ScheduledItem,
     SubTeam,
     Team,
     User,
@@ -426,6 +427,49 @@ class DialogRepository(_Repository):
 
     async def clear(self, user_id: int) -> None:
         await self.session.execute(delete(Dialog).where(Dialog.user_id == user_id))
+
+
+class ScheduleRepository(_Repository):
+    """The schedule (see :class:`ScheduledItem`). Race-free by construction: an item is taken under a
+    row lock (PostgreSQL ``FOR UPDATE SKIP LOCKED``; SQLite's write lock is taken at BEGIN) and
+    finished in the same transaction."""
+
+    async def add(self, kind: str, due_at: dt.datetime, *, order_id: int | None = None, user_id: int | None = None,
+                  team_id: int | None = None, step: int = 0, key: str | None = None) -> bool:
+        """Schedule an item; with ``key``, nothing happens if an item with that key exists (False)."""
+        values = {"kind": kind, "due_at": due_at, "order_id": order_id, "user_id": user_id, "team_id": team_id,
+                  "step": step, "key": key, "state": "pending", "attempts": 0, "created_at": self.clock()}
+        statement = self._insert(ScheduledItem).values(**values)
+        if key is not None:
+            statement = statement.on_conflict_do_nothing(index_elements=["key"])
+        return await self._rowcount(statement) > 0
+
+    async def cancel(self, order_id: int, kinds: Iterable[str] | None = None) -> int:
+        """Cancel an order's pending items (of ``kinds``, or all): the order has moved on."""
+        statement = update(ScheduledItem).where(ScheduledItem.order_id == order_id, ScheduledItem.state == "pending")
+        if kinds is not None:
+            statement = statement.where(ScheduledItem.kind.in_(list(kinds)))
+        return await self._rowcount(statement.values(state="cancelled", fired_at=self.clock()))
+
+    async def take_due(self, now: dt.datetime, limit: int) -> Sequence[ScheduledItem]:
+        """Due pending items, oldest first, locked for this transaction (skipping any another
+        process holds)."""
+        statement = (select(ScheduledItem).where(ScheduledItem.state == "pending", ScheduledItem.due_at <= now)
+                     .order_by(ScheduledItem.due_at, ScheduledItem.id).limit(limit))
+        if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
+            statement = statement.with_for_update(skip_locked=True)
+        return (await self.session.scalars(statement)).all()
+
+    async def pending(self, *, order_id: int | None = None, kind: str | None = None) -> Sequence[ScheduledItem]:
+        statement = select(ScheduledItem).where(ScheduledItem.state == "pending").order_by(ScheduledItem.due_at)
+        if order_id is not None:
+            statement = statement.where(ScheduledItem.order_id == order_id)
+        if kind is not None:
+            statement = statement.where(ScheduledItem.kind == kind)
+        return (await self.session.scalars(statement)).all()
+
+    async def next_due(self) -> dt.datetime | None:
+        return await self.session.scalar(select(func.min(ScheduledItem.due_at)).where(ScheduledItem.state == "pending"))
 
 
 class OutboxRepository(_Repository):

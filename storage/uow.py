@@ -22,6 +22,7 @@ from .repositories import (
     OrderRepository,
     OutboxRepository,
     RatingRepository,
+    ScheduleRepository,
     TeamRepository,
     UserRepository,
     VolunteerRepository,
@@ -55,6 +56,7 @@ class UnitOfWork:
         self.ratings = RatingRepository(self.session, self.clock)
         self.dialogs = DialogRepository(self.session, self.clock)
         self.outbox = OutboxRepository(self.session, self.clock)
+        self.schedule = ScheduleRepository(self.session, self.clock)
         if self.update_key is not None:
             try:
                 self.session.add(ProcessedUpdate(key=self.update_key, seen_at=self.now()))

@@ -1,4 +1,4 @@
-"""Volunteers: Accept on the group card; On my way, Done, hours and Release in private."""
+"""Volunteers: Accept on the group card; On my way, Done, hours, Release and "still mine" in private."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from telegram.ext import Application
 
 from .. import callbacks as cb
 from ..i18n import N_
-from ..services import orders
+from ..services import orders, reminders
 from ..services.call import Call
 
 
@@ -41,6 +41,11 @@ async def release(call: Call, button: cb.Button, update: Update) -> str | None:
     return None
 
 
+async def keep(call: Call, button: cb.Button, update: Update) -> str | None:
+    await reminders.keep(call, button.int_arg(0))
+    return None
+
+
 async def rate(call: Call, button: cb.Button, update: Update) -> str | None:
     await orders.rate(call, button.int_arg(0), button.int_arg(1))
     return None
@@ -52,7 +57,7 @@ async def skip_comment(call: Call, button: cb.Button, update: Update) -> str | N
 
 
 CALLBACKS = {cb.ACCEPT: accept, cb.ON_WAY: on_way, cb.DONE: done, cb.HOURS: hours, cb.RELEASE: release,
-             cb.RATE: rate, cb.SKIP_COMMENT: skip_comment}
+             cb.KEEP: keep, cb.RATE: rate, cb.SKIP_COMMENT: skip_comment}
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -11,6 +11,7 @@ from storage.models import User
 from storage.uow import UnitOfWork
 
 from ..i18n import N_
+from ..settings import ReminderSettings
 from .errors import NotAllowed
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ class ServiceConfig:
     approval_required: bool = True  # a coordinator approves each /join (settings: volunteers.approval_required)
     communities: tuple[str, ...] = ()  # /join offers these as buttons; empty: the community is typed
     bot_username: str = ""  # set once the bot knows it (for t.me join links)
+    reminders: ReminderSettings = field(default_factory=ReminderSettings)
 
 
 @dataclass

@@ -12,6 +12,7 @@ from typing import Any
 from storage.models import Building
 
 from ..i18n import N_
+from . import reminders
 from .call import Call
 from .errors import Conflict, InvalidInput, NotFound
 from .inputs import Input
@@ -164,6 +165,7 @@ async def confirm(call: Call) -> int:
         address_detail=draft["detail"], when_text=draft["when"], contact_name=draft["contact_name"],
         contact_phone=draft["contact_phone"], on_behalf=bool(draft.get("on_behalf")),
         building_id=draft.get("building_id") or call.user.building_id,
+        appointment_at=reminders.appointment_of(draft["when"], call.config.timezone),
     )
     await call.uow.orders.record(order.id, call.user.id, "created")
     await call.uow.dialogs.clear(call.user.id)
@@ -187,6 +189,7 @@ async def cancel(call: Call, order_id: int) -> None:
         raise Conflict(N_("Request #{number} can no longer be cancelled."), number=order_id)
     order = await call.uow.orders.get(order_id)
     assert order is not None
+    await reminders.order_moved(call, order)
     await call.uow.orders.record(order_id, call.user.id, "cancelled")
     await call.notify.resident_status(call.user, order, N_("Request #{number} is cancelled."))
     _ = call.notify.group_tr()

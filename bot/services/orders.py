@@ -10,6 +10,7 @@ from storage.models import Order, Team, User
 
 from ..i18n import N_
 from ..notify import REJECT_REASONS, STATUS_NAMES, scrub
+from . import reminders
 from .call import Call
 from .errors import Conflict, InvalidInput, NotAllowed, NotFound
 from .inputs import Input
@@ -69,6 +70,8 @@ async def dispatch(call: Call, order_id: int, team_ref: int | str) -> Team:
         _ = call.notify.group_tr()
         await call.notify.edit_card(order, _("Status: moved to another team"))
     order.card_outbox_id = await call.notify.post_card(order, team)
+    order.offer_cards = None
+    await reminders.order_moved(call, order)
     await call.uow.orders.record(order_id, call.user.id, "dispatched", team=team.code)
     await call.notify.resident_status(await _resident(call, order), order,
                                       N_("Request #{number} was passed to the {team} team. "
@@ -101,6 +104,7 @@ async def reject(call: Call, order_id: int, reason: str) -> None:
         raise Conflict(N_("Request #{number} cannot be rejected now (it is {status})."),
                        number=order_id, status=order.status)
     order = await _order(call, order_id)
+    await reminders.order_moved(call, order)
     await call.uow.dialogs.clear(call.user.id)
     await call.uow.orders.record(order_id, call.user.id, "rejected", reason=reason)
     resident = await _resident(call, order)
@@ -114,18 +118,22 @@ async def reject(call: Call, order_id: int, reason: str) -> None:
 
 
 async def accept(call: Call, order_id: int, chat_id: int) -> None:
-    """The first approved member of the order's team to tap Accept takes it."""
+    """The first approved member of the order's team — or of a team the escalation ladder offered
+    it to — to tap Accept takes it (for their team)."""
     order = await _order(call, order_id)
     team = await call.uow.teams.by_chat(chat_id)
-    if team is None or order.team_id != team.id:
+    offered = team is not None and str(team.id) in (order.offer_cards or {})
+    if team is None or (order.team_id != team.id and not offered):
         raise Conflict(N_("This card is out of date."))
     if await call.uow.volunteers.approved(call.user.id, team.id) is None:
         raise NotAllowed(N_("Only approved members of team {team} can take requests. "
                             "Open a private chat with me and send /join."), team=team.name)
-    if not await call.uow.orders.transition(order_id, ["dispatched"], "accepted",
-                                            where={"team_id": team.id}, volunteer_id=call.user.id):
+    # Still with the team it was with when read (not re-dispatched meanwhile), still untaken.
+    if not await call.uow.orders.transition(order_id, ["dispatched"], "accepted", where={"team_id": order.team_id},
+                                            volunteer_id=call.user.id, team_id=team.id):
         raise Conflict(N_("Sorry, someone else has already taken this request."))
     order = await _order(call, order_id)
+    await reminders.order_moved(call, order)
     await call.uow.orders.record(order_id, call.user.id, "accepted")
     _ = call.notify.group_tr()
     await call.notify.edit_card(order, _("Status: ✅ taken by {volunteer}", volunteer=call.user.first_name))
@@ -148,6 +156,7 @@ async def on_my_way(call: Call, order_id: int) -> None:
     if not await call.uow.orders.transition(order_id, ["accepted"], "on_way", where={"volunteer_id": call.user.id}):
         raise Conflict(N_("Request #{number} is no longer waiting for you."), number=order_id)
     order = await _order(call, order_id)
+    await reminders.order_moved(call, order)
     await call.uow.orders.record(order_id, call.user.id, "on_way")
     _ = call.notify.group_tr()
     await call.notify.edit_card(order, _("Status: 🚶 {volunteer} is on the way", volunteer=call.user.first_name))
@@ -165,6 +174,7 @@ async def done(call: Call, order_id: int) -> None:
     if not await call.uow.orders.transition(order_id, ACTIVE, "done", where={"volunteer_id": call.user.id}):
         raise Conflict(N_("Request #{number} is no longer waiting for you."), number=order_id)
     order = await _order(call, order_id)
+    await reminders.order_moved(call, order)
     await call.uow.orders.record(order_id, call.user.id, "done")
     _ = call.notify.group_tr()
     await call.notify.edit_card(order, _("Status: ✔️ done by {volunteer}", volunteer=call.user.first_name))
@@ -199,6 +209,7 @@ async def release(call: Call, order_id: int) -> None:
                                             volunteer_id=None):
         raise Conflict(N_("Request #{number} is no longer waiting for you."), number=order_id)
     order = await _order(call, order_id)
+    await reminders.order_moved(call, order)
     await call.uow.orders.record(order_id, call.user.id, "released")
     _ = call.notify.group_tr()
     await call.notify.edit_card(order, _("Status: waiting for a volunteer (released by {volunteer})",
@@ -231,6 +242,7 @@ async def rate(call: Call, order_id: int, stars: int) -> None:
     if not moved:
         raise Conflict(N_("Request #{number} cannot be rated now."), number=order_id)
     order = await _order(call, order_id)
+    await reminders.order_moved(call, order)
     await call.uow.orders.record(order_id, call.user.id, "rated", stars=stars)
     _ = call.notify.group_tr()
     verdict = "★" * stars if stars else _("not solved")
