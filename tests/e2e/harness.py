@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import re
 import time
 from collections.abc import AsyncIterator
@@ -29,6 +30,7 @@ from sandbox import (
     SimGroup,
     SimUser,
 )
+from storage.clock import Clock, utc_now
 
 from ..sandbox.tinybot import free_port
 
@@ -41,6 +43,20 @@ I18N = I18n()
 
 def tr(language: str) -> Translate:
     return I18N.translator(language)
+
+
+class JumpClock:
+    """Real time plus jumps: time flows (the outbox paces itself by it) and a test skips hours with
+    :meth:`advance`, as if the bot had been waiting that long."""
+
+    def __init__(self) -> None:
+        self.offset = dt.timedelta()
+
+    def __call__(self) -> dt.datetime:
+        return utc_now() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += dt.timedelta(seconds=seconds)
 
 
 @dataclass
@@ -67,10 +83,10 @@ def make_settings(server: SandboxServer, database_url: str, *, admins: list[int]
 
 
 @contextlib.asynccontextmanager
-async def bot_running(settings: Settings, mode: str) -> AsyncIterator[BotApplication]:
-    """The application from ``build_application``, migrated and running in ``mode``."""
+async def bot_running(settings: Settings, mode: str, *, clock: Clock = utc_now) -> AsyncIterator[BotApplication]:
+    """The application from ``build_application``, migrated and running in ``mode`` (on ``clock``)."""
     await migrate(settings)
-    application = build_application(settings)
+    application = build_application(settings, clock=clock)
     webhook = None
     if mode == "webhook":
         port = free_port()

@@ -1,0 +1,268 @@
+"""Every reminder rule with an injected clock, through the real services and the real sweep (no
+Telegram): the escalation ladder, claim leases, appointments and overdue nudges, the rating chase,
+catch-up after downtime, and quiet hours. FakeClock starts at 09:30 UTC = 17:30 in Shanghai."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.app import service_config
+from bot.context import Deps
+from bot.i18n import I18n
+from bot.notify import Notifier
+from bot.scheduler import Sweeper
+from bot.services import ordering, orders, reminders
+from bot.services.call import Call
+from bot.settings import Settings
+from storage.models import Order, OutboxMessage, ScheduledItem, Volunteer
+from tests.dbfixtures import FakeClock, UowFactory
+
+TEAM_CHAT, OTHER_CHAT, CENTRE = -500, -600, -100
+COORDINATOR, VOLUNTEER, RESIDENT, OTHER_MEMBER = 11, 12, 13, 14
+I18N = I18n()
+
+
+@dataclass
+class World:
+    uow_factory: UowFactory
+    clock: FakeClock
+    sweeper: Sweeper
+    config: Any
+
+    async def call(self, telegram_id: int, action: Any, *args: Any) -> Any:
+        async with self.uow_factory() as uow:
+            user = await uow.users.ensure(telegram_id, f"p{telegram_id}", "en")
+            return await action(Call(uow, Notifier(uow, I18N, self.config), self.config, user), *args)
+
+    async def order(self, *, urgent: bool = False, when: str = "today") -> int:
+        async with self.uow_factory() as uow:
+            resident = await uow.users.ensure(RESIDENT, "Rita", "en")
+            order = await uow.orders.add(
+                resident_id=resident.id, status="new", category="emergency" if urgent else "repair", urgent=urgent,
+                description="leak", community="东湖", building="3", address_detail="501", when_text=when,
+                contact_name="Rita", contact_phone="+8613800000001",
+                appointment_at=reminders.appointment_of(when, self.config.timezone))
+            await uow.commit()
+            return order.id
+
+    async def dispatched(self, **kwargs: Any) -> int:
+        number = await self.order(**kwargs)
+        await self.call(COORDINATOR, orders.dispatch, number, "repair")
+        return number
+
+    async def accepted(self, **kwargs: Any) -> int:
+        number = await self.dispatched(**kwargs)
+        await self.call(VOLUNTEER, orders.accept, number, TEAM_CHAT)
+        return number
+
+    async def sweep_at(self, minutes: float) -> None:
+        self.clock.advance(minutes * 60)
+        await self.sweeper.sweep()
+
+    async def texts(self, chat_id: int) -> list[str]:
+        async with self.uow_factory() as uow:
+            rows = await uow.session.scalars(select(OutboxMessage).where(OutboxMessage.chat_id == chat_id,
+                                                                         OutboxMessage.kind == "send")
+                                             .order_by(OutboxMessage.id))
+            return [str(r.payload.get("text", "")) for r in rows]
+
+    async def items(self, number: int) -> list[tuple[str, int, str, str | None]]:
+        async with self.uow_factory() as uow:
+            rows = await uow.session.scalars(select(ScheduledItem).where(ScheduledItem.order_id == number)
+                                             .order_by(ScheduledItem.id))
+            return [(i.kind, i.step, i.state, i.result) for i in rows]
+
+    async def status(self, number: int) -> Order:
+        async with self.uow_factory() as uow:
+            order = await uow.orders.get(number)
+            assert order is not None
+            uow.session.expunge_all()
+            return order
+
+
+@pytest.fixture
+async def world(engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], clock: FakeClock,
+                uow_factory: UowFactory) -> World:
+    settings = Settings(telegram={"token": "1:x"}, coordinators_chat_id=CENTRE, default_language="en")
+    config = service_config(settings)
+    deps = Deps(settings=settings, config=config, i18n=I18N, engine=engine, sessions=sessions, clock=clock)
+    async with uow_factory() as uow:
+        coordinator = await uow.users.ensure(COORDINATOR, "Coco", "en")
+        coordinator.is_coordinator = True
+        team = await uow.teams.add("repair", "Repair", ["repair", "emergency"])
+        other = await uow.teams.add("fixers", "Fixers", ["repair"])
+        await uow.teams.bind_chat(team.id, TEAM_CHAT)
+        await uow.teams.bind_chat(other.id, OTHER_CHAT)
+        for telegram_id, team_id, leader in ((VOLUNTEER, team.id, True), (OTHER_MEMBER, other.id, False)):
+            person = await uow.users.ensure(telegram_id, f"p{telegram_id}", "en")
+            uow.session.add(Volunteer(user_id=person.id, team_id=team_id, name=f"v{telegram_id}", phone="+861",
+                                      status="approved", is_leader=leader, created_at=uow.now()))
+        await uow.users.ensure(RESIDENT, "Rita", "en")
+        await uow.commit()
+    return World(uow_factory, clock, Sweeper(deps, reminders.HANDLERS), config)
+
+
+async def test_the_escalation_ladder_bumps_offers_and_alerts(world: World) -> None:
+    number = await world.dispatched()
+    await world.sweep_at(29)
+    assert not any("still waiting" in t for t in await world.texts(TEAM_CHAT))
+    await world.sweep_at(1)  # 30 min: step 1
+    assert sum("still waiting" in t for t in await world.texts(TEAM_CHAT)) == 1
+    await world.sweep_at(60)  # 90 min: step 2, the card goes to the other team with the category
+    assert any(f"#{number}" in t for t in await world.texts(OTHER_CHAT))
+    await world.sweep_at(90)  # 180 min: step 3, the leaders and the coordinators
+    assert any("nobody has taken it" in t for t in await world.texts(CENTRE))
+    assert any("Can you find someone?" in t for t in await world.texts(VOLUNTEER))
+    assert [(k, s, state) for k, s, state, _ in await world.items(number)] == [
+        ("escalate", 1, "done"), ("escalate", 2, "done"), ("escalate", 3, "done")]
+
+
+async def test_an_emergency_climbs_the_ladder_faster(world: World) -> None:
+    number = await world.dispatched(urgent=True)
+    await world.sweep_at(5)
+    assert [(k, s, state) for k, s, state, _ in await world.items(number)][0] == ("escalate", 1, "done")
+
+
+async def test_a_member_of_a_team_the_order_was_offered_to_takes_it(world: World) -> None:
+    number = await world.dispatched()
+    await world.sweep_at(90)
+    await world.call(OTHER_MEMBER, orders.accept, number, OTHER_CHAT)
+    order = await world.status(number)
+    assert (order.status, order.team_id) == ("accepted", 2)
+    # Accepting cancelled the rest of the ladder and started the claim lease.
+    assert ("escalate", 3, "cancelled") in [(k, s, state) for k, s, state, _ in await world.items(number)]
+    assert ("lease", 0, "pending") in [(k, s, state) for k, s, state, _ in await world.items(number)]
+
+
+async def test_accepting_stops_the_ladder(world: World) -> None:
+    number = await world.accepted()
+    await world.sweep_at(500)
+    assert not any("still waiting" in t for t in await world.texts(TEAM_CHAT))
+    assert [state for kind, _, state, _ in await world.items(number) if kind == "escalate"] == ["cancelled"] * 3
+
+
+async def test_the_claim_lease_asks_then_releases_and_the_resident_is_told(world: World) -> None:
+    number = await world.accepted()
+    await world.sweep_at(120)
+    assert any("Are you still on it?" in t for t in await world.texts(VOLUNTEER))
+    await world.sweep_at(30)
+    order = await world.status(number)
+    assert (order.status, order.volunteer_id) == ("dispatched", None)
+    assert any("we are finding another one" in t for t in await world.texts(RESIDENT))
+    assert ("escalate", 1, "pending") in [(k, s, state) for k, s, state, _ in await world.items(number)]
+
+
+async def test_still_mine_renews_the_lease(world: World) -> None:
+    number = await world.accepted()
+    await world.sweep_at(120)
+    await world.call(VOLUNTEER, reminders.keep, number)
+    await world.sweep_at(60)
+    assert (await world.status(number)).status == "accepted"
+    assert [state for kind, _, state, _ in await world.items(number) if kind == "lease_expiry"] == ["cancelled"]
+
+
+async def test_on_my_way_ends_the_lease(world: World) -> None:
+    number = await world.accepted()
+    await world.call(VOLUNTEER, orders.on_my_way, number)
+    await world.sweep_at(600)
+    assert (await world.status(number)).status == "on_way"
+    assert not any("Are you still on it?" in t for t in await world.texts(VOLUNTEER))
+
+
+async def test_appointments_remind_before_and_nudge_after(world: World) -> None:
+    # 2026-01-16 09:00 Shanghai = 01:00 UTC, about 15.5 hours after the clock's start.
+    number = await world.accepted(when="2026-01-16")
+    await world.call(VOLUNTEER, reminders.keep, number)  # keep the lease out of the way
+    await world.sweep_at(14.5 * 60 - 2)  # 07:58 Shanghai: not yet
+    assert not any("Reminder: request" in t for t in await world.texts(VOLUNTEER))
+    await world.sweep_at(3)  # 08:01, an hour before the agreed 09:00
+    reminded = [t for t in await world.texts(VOLUNTEER) if "Reminder: request" in t]
+    assert len(reminded) == 1 and "01-16 09:00" in reminded[0]
+    await world.call(VOLUNTEER, orders.on_my_way, number)
+    await world.sweep_at(121)  # 10:00 + grace: the volunteer is nudged
+    assert sum("is past its time" in t for t in await world.texts(VOLUNTEER)) == 1
+    assert not any("has not marked it done" in t for t in await world.texts(CENTRE))
+    await world.sweep_at(60)  # the second nudge reaches the coordinators too
+    assert sum("is past its time" in t for t in await world.texts(VOLUNTEER)) == 2
+    assert any("has not marked it done" in t for t in await world.texts(CENTRE))
+
+
+async def test_after_an_outage_one_nudge_not_one_per_missed_interval(world: World) -> None:
+    number = await world.accepted(when="2026-01-15 18:00")  # 10:00 UTC; overdue from 11:00 UTC
+    await world.call(VOLUNTEER, orders.on_my_way, number)
+    await world.sweep_at(95)  # 11:05 UTC = 19:05 Shanghai: the first nudge
+    assert sum("is past its time" in t for t in await world.texts(VOLUNTEER)) == 1
+    world.clock.advance(24 * 3600)  # the bot is down for a day: 24 nudges were due
+    await world.sweeper.sweep()
+    await world.sweeper.sweep()
+    assert sum("is past its time" in t for t in await world.texts(VOLUNTEER)) == 2
+    pending = [(k, s) for k, s, state, _ in await world.items(number) if state == "pending"]
+    assert pending == [("overdue", 3)]
+
+
+async def test_the_rating_chase_reminds_twice_then_records_no_response(world: World) -> None:
+    number = await world.accepted()
+    await world.call(VOLUNTEER, orders.done, number)
+    await world.sweep_at(24 * 60)
+    await world.sweep_at(48 * 60)
+    assert sum("please rate request" in t for t in await world.texts(RESIDENT)) == 2
+    await world.sweep_at(96 * 60)
+    order = await world.status(number)
+    assert (order.status, order.no_response) == ("closed", True)
+
+
+async def test_rating_stops_the_chase(world: World) -> None:
+    number = await world.accepted()
+    await world.call(VOLUNTEER, orders.done, number)
+    await world.call(RESIDENT, orders.rate, number, 5)
+    await world.sweep_at(200 * 60)
+    assert not any("please rate request" in t for t in await world.texts(RESIDENT))
+    assert not (await world.status(number)).no_response
+
+
+async def test_an_overtaken_ladder_step_is_skipped_and_recorded_not_sent_late(world: World) -> None:
+    number = await world.accepted()
+    await world.call(VOLUNTEER, orders.done, number)
+    world.clock.advance(100 * 3600)  # down for 100 hours: reminders 1 and 2 both due
+    await world.sweeper.sweep()
+    items = [(k, s, state, r) for k, s, state, r in await world.items(number) if k == "rating"]
+    assert items[0] == ("rating", 1, "skipped", "overtaken by step 2")
+    assert items[1][:3] == ("rating", 2, "done")
+    assert sum("please rate request" in t for t in await world.texts(RESIDENT)) == 1
+
+
+async def test_quiet_hours_hold_reminders_until_morning_but_not_emergencies(world: World) -> None:
+    world.clock.now = dt.datetime(2026, 1, 15, 14, 0, tzinfo=dt.UTC)  # 22:00 in Shanghai
+    calm = await world.accepted()
+    urgent = await world.accepted(urgent=True)
+    await world.sweep_at(20)  # the emergency's lease ends at 22:20: asked at once
+    assert sum(f"request #{urgent}" in t and "still on it" in t for t in await world.texts(VOLUNTEER)) == 1
+    await world.sweep_at(100)  # 00:00: the calm order's lease is due, but it is night
+    assert not any(f"request #{calm}" in t and "still on it" in t for t in await world.texts(VOLUNTEER))
+    lease = [i for i in await world.items(calm) if i[0] == "lease"]
+    assert lease == [("lease", 0, "pending", None)]
+    world.clock.now = dt.datetime(2026, 1, 14, 23, 0, tzinfo=dt.UTC) + dt.timedelta(days=1)  # 07:00
+    await world.sweeper.sweep()
+    assert sum(f"request #{calm}" in t and "still on it" in t for t in await world.texts(VOLUNTEER)) == 1
+
+
+async def test_cancelling_or_rejecting_cancels_everything_pending(world: World) -> None:
+    number = await world.dispatched()
+    await world.call(RESIDENT, ordering.cancel, number)
+    assert {state for _, _, state, _ in await world.items(number)} == {"cancelled"}
+
+
+def test_an_agreed_time_is_read_from_the_request_time() -> None:
+    from zoneinfo import ZoneInfo
+
+    shanghai = ZoneInfo("Asia/Shanghai")
+    assert reminders.appointment_of("2026-11-30", shanghai) == dt.datetime(2026, 11, 30, 1, 0, tzinfo=dt.UTC)
+    assert reminders.appointment_of("2026-11-30 14:30", shanghai) == dt.datetime(2026, 11, 30, 6, 30, tzinfo=dt.UTC)
+    assert reminders.appointment_of("Saturday 9:00", shanghai) is None
+    assert reminders.appointment_of("2026-13-40", shanghai) is None
