@@ -562,3 +562,112 @@ class Notifier:
         buttons = [button(_("✏️ {field}", field=_(PROFILE_FIELDS[f])), cb.PROFILE_EDIT, f) for f in editable]
         rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
         await self.send(user.telegram_id, "\n".join(lines), recipient=user, markup=inline(rows))
+
+    # -- digests (bot.services.digests) -----------------------------------------------------------
+    DIGEST_LINES = 15  # requests listed per section of a digest; the rest are counted
+    MESSAGE_LIMIT = 4000  # below Telegram's 4096 characters (tags included, so on the safe side)
+
+    def _fit(self, lines: Sequence[str]) -> str:
+        """Lines joined into one message, cut at a line boundary to fit Telegram's limit."""
+        lines = list(lines)
+        text = "\n".join(lines)
+        while len(text) > self.MESSAGE_LIMIT and len(lines) > 1:
+            lines.pop()
+            text = "\n".join(lines) + "\n…"
+        return text
+
+    def _duration(self, _: Translate, minutes: int) -> str:
+        if minutes < 120:
+            return _("{minutes} min", minutes=minutes)
+        if minutes < 48 * 60:
+            return _("{hours} h", hours=minutes // 60)
+        return _("{days} d", days=minutes // (24 * 60))
+
+    def _team_heading(self, _: Translate, team: str | None, count: int) -> str:
+        if team is None:
+            return _("<b>Not dispatched yet</b> · {count}", count=count)
+        return _("<b>{team}</b> · {count}", team=team, count=count)
+
+    def _digest_section(self, _: Translate, title: str, groups: Sequence[tuple[str | None, Sequence[str]]]) -> list[str]:
+        """A digest section: ``title`` (the total), then by team a heading and its lines, up to
+        ``DIGEST_LINES`` lines in all; the rest are counted."""
+        total = sum(len(entries) for _team, entries in groups)
+        lines, shown = [_(title, count=total)], 0
+        for team, entries in groups:
+            if shown >= self.DIGEST_LINES:
+                break
+            lines.append(self._team_heading(_, team, len(entries)))
+            lines += entries[: self.DIGEST_LINES - shown]
+            shown += min(len(entries), self.DIGEST_LINES - shown)
+        if total > shown:
+            lines.append(_("… and {count} more", count=total - shown))
+        return lines
+
+    async def daily_digest(self, day: str, waiting: Sequence[tuple[str | None, Sequence[tuple[Order, int]]]],
+                           late: Sequence[tuple[str | None, Sequence[tuple[Order, int, str]]]]) -> None:
+        """The centre's daily digest: by team (``None``: not dispatched), the requests nobody took in
+        time with the minutes they waited, and those past their time with the minutes since the
+        agreed time and the volunteer's first name. One "all clear" line when there are none."""
+        for chat_id, reader in await self._centre():
+            _ = self.tr(reader) if reader else self.group_tr()
+            if not waiting and not late:
+                text = _("📋 Digest {day}: all clear — no request waits too long or is past its time.", day=day)
+                await self.send(chat_id, text, recipient=reader)
+                continue
+            lines = [_("<b>📋 Digest {day}</b>", day=day)]
+            if waiting:
+                lines += self._digest_section(_, N_("⏳ Not taken in time: {count}"), [
+                    (team, [_("{urgent}#{number} {category} · {community} · waiting {waited}",
+                              urgent="🚨 " if o.urgent else "", number=o.id,
+                              category=self.category_label(reader, o.category), community=scrub(o.community, 30),
+                              waited=self._duration(_, minutes)) for o, minutes in entries])
+                    for team, entries in waiting])
+            if late:
+                lines += self._digest_section(_, N_("⏰ Past their time: {count}"), [
+                    (team, [_("#{number} {category} · {community} · {volunteer} · {late} late", number=o.id,
+                              category=self.category_label(reader, o.category), community=scrub(o.community, 30),
+                              volunteer=volunteer, late=self._duration(_, minutes))
+                            for o, minutes, volunteer in entries])
+                    for team, entries in late])
+            await self.send(chat_id, self._fit(lines), recipient=reader)
+
+    async def weekly_digest(self, team: Team, orders: Sequence[Order]) -> None:
+        """A team's open requests, in its group: number, urgency, category, community, time and status
+        only — never a name, phone number, address or description (the time and community are
+        scrubbed of phone-like numbers, as they are typed by residents)."""
+        _ = self.group_tr()
+        assert team.chat_id is not None
+        if not orders:
+            await self.send(team.chat_id, _("📋 This week team {team} has no open requests. Thank you all!",
+                                            team=team.name))
+            return
+        lines = [_("<b>📋 Open requests of team {team}: {count}</b>", team=team.name, count=len(orders))]
+        for order in orders[: self.DIGEST_LINES * 2]:
+            lines.append(_("{urgent}#{number} {category} · {community} · 🕒 {when} · {status}",
+                           urgent="🚨 " if order.urgent else "", number=order.id,
+                           category=self.category_label(None, order.category), community=scrub(order.community, 30),
+                           when=scrub(order.when_text, 30), status=_(STATUS_NAMES[order.status])))
+        if len(orders) > self.DIGEST_LINES * 2:
+            lines.append(_("… and {count} more", count=len(orders) - self.DIGEST_LINES * 2))
+        await self.send(team.chat_id, self._fit(lines))
+
+    def _month_line(self, _: Translate, row: tuple[str, int, int, float | None, int]) -> str:
+        team, completed, rated, average, no_response = row
+        return _("<b>{team}</b>: {completed} completed · average {stars} ({rated} rated) · no response: {no_response}",
+                 team=team, completed=completed, rated=rated, no_response=no_response,
+                 stars="—" if average is None else "★" + format(average, ".1f"))
+
+    async def monthly_to_leader(self, leader: User, month: str, row: tuple[str, int, int, float | None, int]) -> None:
+        """A team's month, privately to one of its leaders. ``row``: team name, requests completed,
+        star ratings, their average (None without any), requests closed with no response."""
+        _ = self.tr(leader)
+        await self.send(leader.telegram_id, _("📊 Your team's month {month}:", month=month) + "\n"
+                        + self._month_line(_, row), recipient=leader)
+
+    async def monthly_to_centre(self, month: str, rows: Sequence[tuple[str, int, int, float | None, int]]) -> None:
+        """Every team's month (rows as in :meth:`monthly_to_leader`) to the centre."""
+        for chat_id, reader in await self._centre():
+            _ = self.tr(reader) if reader else self.group_tr()
+            lines = [_("<b>📊 Monthly report {month}</b>", month=month)]
+            lines += [self._month_line(_, row) for row in rows] or [_("No teams yet.")]
+            await self.send(chat_id, self._fit(lines), recipient=reader)

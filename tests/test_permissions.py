@@ -28,6 +28,7 @@ from bot.services import (
     people,
     quiet_hours,
     registration,
+    reminders,
     roster_chat,
     teams,
 )
@@ -105,6 +106,7 @@ CASES = [
     Case("on my way button", {"volunteer"}, lambda c: orders.on_my_way(c, 2)),
     Case("done button", {"volunteer"}, lambda c: orders.done(c, 2)),
     Case("release button", {"volunteer"}, lambda c: orders.release(c, 2)),
+    Case("still mine button", {"volunteer"}, lambda c: reminders.keep(c, 2)),
     Case("hours button", {"volunteer"}, lambda c: orders.record_hours(c, 3, "2")),
     Case("rate button", {"resident"}, lambda c: orders.rate(c, 3, 5)),
     Case("cancel button", {"resident"}, lambda c: ordering.cancel(c, 4)),
