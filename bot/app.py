@@ -22,7 +22,7 @@ from .logsafety import protect_logs
 from .notify import Notifier
 from .outbox import OutboxSender
 from .scheduler import Sweeper
-from .services import people, reminders, roles
+from .services import digests, people, reminders, roles
 from .services.call import Call, ServiceConfig
 from .settings import Settings, require_token
 
@@ -76,7 +76,10 @@ async def _post_init(application: BotApplication) -> None:
                                on_unreachable=on_unreachable)
     deps.extra["sender_task"] = asyncio.create_task(deps.sender.run(), name="outbox-sender")
     # APScheduler (PTB's JobQueue, in memory) only ticks: the schedule itself is rows (bot.scheduler).
-    sweeper = Sweeper(deps, reminders.HANDLERS, batch_size=deps.settings.reminders.batch_size)
+    sweeper = Sweeper(deps, {**reminders.HANDLERS, **digests.HANDLERS}, batch_size=deps.settings.reminders.batch_size)
+    async with deps.uow() as uow:  # the next daily, weekly and monthly digests (keyed: once across processes)
+        await digests.schedule_recurring(uow, deps.config, uow.now())
+        await uow.commit()
     deps.extra["sweeper"] = sweeper
     assert application.job_queue is not None
     application.job_queue.run_repeating(_sweep, interval=deps.settings.reminders.sweep_seconds, first=0.0,

@@ -116,7 +116,7 @@ class ReminderSettings(BaseModel):
     rating_no_response_hours: int = 168
     quiet_hours: str = "22:00-07:00"
     digest_time: str = "08:00"
-    weekly_digest_weekday: int = 0  # Monday
+    weekly_digest_weekday: int = Field(default=0, ge=0, le=6)  # 0 = Monday
 
     @field_validator("escalation_minutes", "urgent_escalation_minutes")
     @classmethod

@@ -397,6 +397,42 @@ class OrderRepository(_Repository):
         return (await self.session.scalars(
             select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id))).all()
 
+    # -- digests (bot.services.digests) ----------------------------------------------------------------
+    async def waiting_since(self, before: dt.datetime, urgent_before: dt.datetime,
+                            limit: int = 500) -> Sequence[Order]:
+        """New or dispatched orders nobody has taken since ``before`` (urgent ones: since
+        ``urgent_before``), longest waiting first. ``updated_at`` is when they entered that status."""
+        return (await self.session.scalars(
+            select(Order).where(Order.status.in_(["new", "dispatched"]),
+                                or_(and_(Order.urgent, Order.updated_at <= urgent_before),
+                                    and_(~Order.urgent, Order.updated_at <= before)))
+            .order_by(Order.updated_at, Order.id).limit(limit))).all()
+
+    async def past_appointment(self, before: dt.datetime, limit: int = 500) -> Sequence[Order]:
+        """Accepted or on-the-way orders whose agreed time was at or before ``before``, oldest first."""
+        return (await self.session.scalars(
+            select(Order).where(Order.status.in_(["accepted", "on_way"]), Order.appointment_at <= before)
+            .order_by(Order.appointment_at, Order.id).limit(limit))).all()
+
+    async def of_team(self, team_id: int, statuses: Iterable[str], limit: int = 100) -> Sequence[Order]:
+        return (await self.session.scalars(
+            select(Order).where(Order.team_id == team_id, Order.status.in_(list(statuses)))
+            .order_by(Order.id).limit(limit))).all()
+
+    async def closed_by_team(self, start: dt.datetime, end: dt.datetime) -> dict[int, tuple[int, int]]:
+        """Orders closed in ``[start, end)`` (``updated_at`` of a closed order is when it closed), per
+        team: (how many, how many of them as "no response")."""
+        rows = await self.session.execute(
+            select(Order.team_id, Order.no_response, func.count(Order.id))
+            .where(Order.status == "closed", Order.team_id.is_not(None), Order.updated_at >= start,
+                   Order.updated_at < end)
+            .group_by(Order.team_id, Order.no_response))
+        counts: dict[int, tuple[int, int]] = {}
+        for team_id, no_response, count in rows.all():
+            closed, silent = counts.get(team_id, (0, 0))
+            counts[team_id] = (closed + count, silent + (count if no_response else 0))
+        return counts
+
 
 class RatingRepository(_Repository):
     async def add(self, order_id: int, round_: int, resident_id: int, *, stars: int | None,
@@ -411,6 +447,17 @@ class RatingRepository(_Repository):
 
     async def get(self, order_id: int, round_: int) -> Rating | None:
         return await self.session.scalar(select(Rating).where(Rating.order_id == order_id, Rating.round == round_))
+
+    async def closed_by_team(self, start: dt.datetime, end: dt.datetime) -> dict[int, tuple[int, float]]:
+        """The star ratings that closed orders in ``[start, end)`` (each order's last round), per team:
+        (how many, their average). Orders closed as "no response" have none."""
+        rows = await self.session.execute(
+            select(Order.team_id, func.count(Rating.stars), func.avg(Rating.stars))
+            .join(Order, and_(Order.id == Rating.order_id, Order.round == Rating.round))
+            .where(Order.status == "closed", Order.team_id.is_not(None), Rating.stars.is_not(None),
+                   Order.updated_at >= start, Order.updated_at < end)
+            .group_by(Order.team_id))
+        return {team_id: (count, float(average)) for team_id, count, average in rows.all()}
 
 
 class DialogRepository(_Repository):

@@ -30,7 +30,10 @@ async def test_ladder_lease_and_rating_chase_on_the_bots_clock(
     settings = make_settings(server, database_url, admins=[cast.admin.id],
                              coordinators_chat_id=cast.coordinators_group.id, default_language=language,
                              reminders={"sweep_seconds": 0.1})
-    async with bot_running(settings, "polling", clock=clock):
+    async with bot_running(settings, "polling", clock=clock) as app:
+        # APScheduler holds one job, the sweep, with nothing personal in it: the schedule is rows.
+        assert app.job_queue is not None
+        assert [(job.name, job.data) for job in app.job_queue.jobs()] == [("schedule-sweep", None)]
         await set_up_centre(cast, language)
         number = await place_order(cast, language)
         new_order = await wait_text(cast.coordinator, f"#{number}", chat_id=cast.coordinators_group.id)
