@@ -21,6 +21,8 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
+from sqlalchemy.exc import DBAPIError
+
 from storage.models import ScheduledItem, User
 
 from .context import Deps
@@ -52,7 +54,7 @@ def system_user() -> User:
 
 
 class Sweeper:
-    def __init__(self, deps: Deps, handlers: Mapping[str, Handler], *, batch_size: int = 200) -> None:
+    def __init__(self, deps: Deps, handlers: Mapping[str, Handler], *, batch_size: int = 50) -> None:
         self.deps = deps
         self.handlers = handlers
         self.batch_size = batch_size
@@ -90,6 +92,8 @@ class Sweeper:
                     item.due_at = postpone.until
                     report.postponed += 1
                 except Exception as error:  # a bad row must not stop the others
+                    if isinstance(error, DBAPIError) and error.connection_invalidated:
+                        raise  # the transaction itself is gone: nothing of this batch commits
                     item.attempts += 1
                     log.exception("schedule item %s (%s) failed, attempt %s", item.id, item.kind, item.attempts)
                     if item.attempts >= MAX_ATTEMPTS:

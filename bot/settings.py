@@ -103,7 +103,7 @@ class ReminderSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     sweep_seconds: float = 15.0
-    batch_size: int = 200
+    batch_size: int = 50
     escalation_minutes: list[int] = Field(default_factory=lambda: [30, 90, 180])
     urgent_escalation_minutes: list[int] = Field(default_factory=lambda: [5, 15, 30])
     lease_minutes: int = 120

@@ -515,6 +515,17 @@ class ScheduleRepository(_Repository):
             statement = statement.where(ScheduledItem.kind == kind)
         return (await self.session.scalars(statement)).all()
 
+    async def later_step_due(self, item: ScheduledItem, now: dt.datetime) -> int | None:
+        """The highest later step of ``item``'s ladder (same order and kind, scheduled with it or
+        after) that is due by ``now`` and not cancelled — pending, or already fired by another
+        process; None when there is none."""
+        return await self.session.scalar(
+            select(func.max(ScheduledItem.step)).where(
+                ScheduledItem.order_id == item.order_id, ScheduledItem.kind == item.kind,
+                ScheduledItem.step > item.step, ScheduledItem.due_at <= now,
+                ScheduledItem.created_at >= item.created_at,
+                ScheduledItem.state.in_(("pending", "done", "skipped"))))
+
     async def next_due(self) -> dt.datetime | None:
         return await self.session.scalar(select(func.min(ScheduledItem.due_at)).where(ScheduledItem.state == "pending"))
 

@@ -95,11 +95,11 @@ async def _order_in(call: Call, item: ScheduledItem, statuses: tuple[str, ...]) 
 
 
 async def _overtaken(call: Call, item: ScheduledItem) -> None:
-    """A ladder step whose next step is due as well is not sent late: the next one speaks."""
-    later = [i for i in await call.uow.schedule.pending(order_id=item.order_id, kind=item.kind)
-             if i.step > item.step and i.due_at <= call.now]
-    if later:
-        raise Skipped(f"overtaken by step {max(i.step for i in later)}")
+    """A ladder step whose next step is due as well is not sent late: the next one speaks. A later
+    step another process has fired already counts too (this one waited on its lock meanwhile)."""
+    later = await call.uow.schedule.later_step_due(item, call.now)
+    if later is not None:
+        raise Skipped(f"overtaken by step {later}")
 
 
 def _not_in_quiet_hours(call: Call, person: User, order: Order) -> None:
