@@ -97,6 +97,9 @@ class OutboxSettings(BaseModel):
     batch_size: int = 50
 
 
+_CLOCK = r"([01]\d|2[0-3]):[0-5]\d"  # a time of day, HH:MM
+
+
 class ReminderSettings(BaseModel):
     """Reminders, escalation and claim leases (see docs/reminders.md). Times are minutes unless named."""
 
@@ -128,14 +131,14 @@ class ReminderSettings(BaseModel):
     @field_validator("quiet_hours")
     @classmethod
     def _quiet(cls, value: str) -> str:
-        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", value):
+        if not re.fullmatch(f"{_CLOCK}-{_CLOCK}", value):
             raise ValueError("quiet_hours is HH:MM-HH:MM")
         return value
 
     @field_validator("digest_time")
     @classmethod
     def _clock(cls, value: str) -> str:
-        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+        if not re.fullmatch(_CLOCK, value):
             raise ValueError("a time of day, HH:MM")
         return value
 

@@ -201,6 +201,11 @@ def config_error(text: str, tmp_path: Path) -> str:
     ('admins = "everyone"\n', "admins"),
     ('[webhook]\nport = "high"\n', "webhook.port"),
     ('[outbox]\nmax_attempts = "many"\n', "outbox.max_attempts"),
+    ("[reminders]\nescalation_minutes = [30, 20, 60]\n", "reminders.escalation_minutes"),
+    ("[reminders]\nurgent_escalation_minutes = [5, 10]\n", "reminders.urgent_escalation_minutes"),
+    ('[reminders]\nquiet_hours = "22-7"\n', "reminders.quiet_hours"),
+    ('[reminders]\ndigest_time = "24:00"\n', "reminders.digest_time"),
+    ("[reminders]\nweekly_digest_weekday = 7\n", "reminders.weekly_digest_weekday"),
 ])
 def test_bad_values(text: str, key: str, tmp_path: Path) -> None:
     assert key in config_error(text, tmp_path)

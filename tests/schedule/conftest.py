@@ -14,34 +14,22 @@ from typing import Any
 
 import pytest
 from sqlalchemy import func, insert, select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.app import service_config
 from bot.context import Deps
-from bot.i18n import I18n
 from bot.notify import Notifier
 from bot.scheduler import Handler, Sweeper, system_user
 from bot.services import reminders
 from bot.services.call import Call
 from bot.settings import Settings
-from storage.clock import Clock
-from storage.db import session_factory
 from storage.models import Order, OutboxMessage, ScheduledItem, User
 
 CENTRE_CHAT = -100_000_000_001  # the coordinators' group: step 3 of the ladder and the 2nd overdue nudge go there
-I18N = I18n()
 ORDER_FIELDS: dict[str, Any] = {"category": "repair", "community": "Maple Court", "when_text": "today",
                                 "contact_name": "Ann", "contact_phone": "+8613800000000", "description": "leak"}
 
 
 def make_settings(database_url: str) -> Settings:
     return Settings(database={"url": database_url}, coordinators_chat_id=CENTRE_CHAT)
-
-
-def make_deps(settings: Settings, engine: AsyncEngine, clock: Clock) -> Deps:
-    """What ``bot.app.build_application`` wires for the sweep, minus Telegram (no outbox sender)."""
-    return Deps(settings=settings, config=service_config(settings), i18n=I18N, engine=engine,
-                sessions=session_factory(engine), clock=clock)
 
 
 def make_sweeper(deps: Deps, handlers: Mapping[str, Handler] = reminders.HANDLERS, *,

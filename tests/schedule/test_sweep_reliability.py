@@ -31,13 +31,13 @@ from bot.services.call import Call
 from bot.settings import Settings
 from storage.db import create_engine
 from storage.models import OrderEvent, ScheduledItem
+from tests.botdeps import make_deps
 from tests.dbfixtures import BACKENDS, FakeClock
 
 from .conftest import (
     CENTRE_CHAT,
     add_team,
     items,
-    make_deps,
     make_sweeper,
     moved,
     outbox,

@@ -18,14 +18,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.app import service_config
-from bot.context import Deps
 from bot.i18n import I18n
 from bot.scheduler import Sweeper
 from bot.services import digests
 from bot.services.call import ServiceConfig
 from bot.settings import ReminderSettings, Settings
 from storage.models import OutboxMessage, ScheduledItem, Volunteer
+from tests.botdeps import make_deps
 from tests.dbfixtures import FakeClock, UowFactory
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -103,8 +102,8 @@ class World:
 async def world(engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], clock: FakeClock,
                 uow_factory: UowFactory) -> World:
     settings = Settings(telegram={"token": "1:x"}, coordinators_chat_id=CENTRE, default_language="en")
-    config = service_config(settings)
-    deps = Deps(settings=settings, config=config, i18n=I18N, engine=engine, sessions=sessions, clock=clock)
+    deps = make_deps(settings, engine, clock)
+    config = deps.config
     async with uow_factory() as uow:
         coordinator = await uow.users.ensure(COORDINATOR, "Coco", "en")
         coordinator.is_coordinator = True
