@@ -54,8 +54,8 @@ SHARE_PHONE = N_("📱 Share my phone number")
 BUILDING_USAGE = N_("Usage: /building add CODE COMMUNITY NAME, /building leader CODE USER_ID, "
                     "/building unleader CODE USER_ID, /building link CODE, /building")
 TEAM_USAGE = N_("Usage: /team add CODE NAME CATEGORY…, /team rename CODE NAME, /team categories CODE CATEGORY…, "
-                "/team sub CODE SKILL NAME, /team member CODE USER_ID, /team leader CODE USER_ID, /team unleader CODE USER_ID, /team archive CODE, "
-                "/team restore CODE, /team link CODE, /team CODE")
+                "/team sub CODE SKILL NAME, /team member CODE USER_ID, /team leader CODE USER_ID, "
+                "/team unleader CODE USER_ID, /team archive CODE, /team restore CODE, /team link CODE, /team CODE")
 DESCRIPTION_LIMIT = 120
 _PHONE_LIKE = re.compile(r"\+?\d[\d\s-]{5,}\d")
 

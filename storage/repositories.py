@@ -507,14 +507,6 @@ class ScheduleRepository(_Repository):
             statement = statement.with_for_update(skip_locked=True)
         return (await self.session.scalars(statement)).all()
 
-    async def pending(self, *, order_id: int | None = None, kind: str | None = None) -> Sequence[ScheduledItem]:
-        statement = select(ScheduledItem).where(ScheduledItem.state == "pending").order_by(ScheduledItem.due_at)
-        if order_id is not None:
-            statement = statement.where(ScheduledItem.order_id == order_id)
-        if kind is not None:
-            statement = statement.where(ScheduledItem.kind == kind)
-        return (await self.session.scalars(statement)).all()
-
     async def later_step_due(self, item: ScheduledItem, now: dt.datetime) -> int | None:
         """The highest later step of ``item``'s ladder (same order and kind, scheduled with it or
         after) that is due by ``now`` and not cancelled — pending, or already fired by another
@@ -525,9 +517,6 @@ class ScheduleRepository(_Repository):
                 ScheduledItem.step > item.step, ScheduledItem.due_at <= now,
                 ScheduledItem.created_at >= item.created_at,
                 ScheduledItem.state.in_(("pending", "done", "skipped"))))
-
-    async def next_due(self) -> dt.datetime | None:
-        return await self.session.scalar(select(func.min(ScheduledItem.due_at)).where(ScheduledItem.state == "pending"))
 
 
 class OutboxRepository(_Repository):

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.services.errors import InvalidInput
-from bot.services.quiet_hours import in_quiet_hours, parse_range
+from bot.services.quiet_hours import in_quiet_hours, parse_range, quiet_until
 from storage.models import User
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -38,3 +38,12 @@ def test_a_window_across_midnight_in_local_time(local_time: dt.time, quiet: bool
 def test_no_quiet_hours_means_never_quiet() -> None:
     user = User(telegram_id=1)
     assert not in_quiet_hours(user, dt.datetime(2026, 11, 29, 15, tzinfo=dt.UTC), SHANGHAI)
+
+
+@pytest.mark.parametrize("local_time, until", [(dt.time(22, 30), dt.datetime(2026, 11, 30, 7, 0)),
+                                               (dt.time(3, 0), dt.datetime(2026, 11, 29, 7, 0)),
+                                               (dt.time(7, 0), None), (dt.time(12, 0), None)])
+def test_quiet_until_is_the_end_of_the_window_now_falls_in(local_time: dt.time, until: dt.datetime | None) -> None:
+    now = dt.datetime.combine(dt.date(2026, 11, 29), local_time, tzinfo=SHANGHAI)
+    expected = until.replace(tzinfo=SHANGHAI).astimezone(dt.UTC) if until else None
+    assert quiet_until((22 * 60, 7 * 60), now, SHANGHAI) == expected

@@ -12,8 +12,7 @@ from ..notify import BUILDING_USAGE
 from ..services import buildings
 from ..services.call import Call
 from ..services.errors import InvalidInput
-from .common import run
-from .teams import target_user
+from .common import named_person, run
 
 
 async def on_building(update: Update, context: BotContext) -> None:
@@ -30,7 +29,7 @@ async def on_building(update: Update, context: BotContext) -> None:
             if verb == "add" and len(rest) >= 3:
                 await buildings.add(call, rest[0], rest[1], " ".join(rest[2:]))
             elif verb in ("leader", "unleader") and rest:
-                await buildings.appoint_leader(call, rest[0], target_user(update, rest[1:], BUILDING_USAGE),
+                await buildings.appoint_leader(call, rest[0], named_person(update, rest[1:], BUILDING_USAGE)[0],
                                                verb == "leader")
             else:
                 raise InvalidInput(BUILDING_USAGE)

@@ -16,7 +16,7 @@ from ..context import BotContext
 from ..i18n import language_of
 from ..notify import Notifier
 from ..services.call import Call
-from ..services.errors import DomainError
+from ..services.errors import DomainError, InvalidInput
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -62,6 +62,18 @@ async def run(update: Update, context: BotContext, action: Action[object], *,
     finally:
         if kick:
             deps.kick_sender()
+
+
+def named_person(update: Update, args: list[str], usage: str) -> tuple[int, str]:
+    """The person a command names — by replying to their message, or by their numeric user id as
+    the last argument — as (user id, first name or ""); InvalidInput(``usage``) otherwise."""
+    message = update.effective_message
+    replied = message.reply_to_message.from_user if message and message.reply_to_message else None
+    if replied is not None and not replied.is_bot:
+        return replied.id, replied.first_name
+    if args and args[-1].isdigit():
+        return int(args[-1]), ""
+    raise InvalidInput(usage)
 
 
 async def _refuse(update: Update, context: BotContext, key: str | None, error: DomainError, in_chat: bool,

@@ -13,26 +13,20 @@ from ..i18n import N_
 from ..services import people
 from ..services.call import Call
 from ..services.errors import InvalidInput
-from .common import run
+from .common import named_person, run
+
+COORDINATOR_USAGE = N_("Usage: /coordinator add|remove USER_ID (or reply to their message)")
 
 
 async def on_coordinator(update: Update, context: BotContext) -> None:
     """``/coordinator add|remove`` replying to someone's message, or with their user id."""
-    message = update.effective_message
     args = context.args or []
-    assert message is not None
 
     async def act(call: Call) -> None:
         call.require_admin()
         if not args or args[0] not in ("add", "remove"):
-            raise InvalidInput(N_("Usage: /coordinator add|remove USER_ID (or reply to their message)"))
-        replied = message.reply_to_message.from_user if message.reply_to_message else None
-        if replied is not None and not replied.is_bot:
-            target_id, name = replied.id, replied.first_name
-        elif len(args) == 2 and args[1].isdigit():
-            target_id, name = int(args[1]), ""
-        else:
-            raise InvalidInput(N_("Usage: /coordinator add|remove USER_ID (or reply to their message)"))
+            raise InvalidInput(COORDINATOR_USAGE)
+        target_id, name = named_person(update, args[1:], COORDINATOR_USAGE)
         await people.set_coordinator(call, target_id, name, args[0] == "add")
 
     await run(update, context, act)

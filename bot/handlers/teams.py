@@ -14,21 +14,10 @@ from ..notify import TEAM_USAGE
 from ..services import teams
 from ..services.call import Call
 from ..services.errors import InvalidInput
-from .common import run
+from .common import named_person, run
 
 LEFT = (ChatMember.LEFT, ChatMember.BANNED)
 LINK_USAGE = N_("Usage: /link TEAM_CODE")
-
-
-def target_user(update: Update, args: list[str], usage: str = TEAM_USAGE) -> int:
-    """A person named by replying to their message, or by their numeric user id."""
-    message = update.effective_message
-    replied = message.reply_to_message.from_user if message and message.reply_to_message else None
-    if replied is not None and not replied.is_bot:
-        return replied.id
-    if args and args[-1].isdigit():
-        return int(args[-1])
-    raise InvalidInput(usage)
 
 
 async def on_team(update: Update, context: BotContext) -> None:
@@ -56,9 +45,9 @@ async def on_team(update: Update, context: BotContext) -> None:
             elif verb == "sub":
                 await teams.add_subteam(call, rest[0], rest[1], " ".join(rest[2:]))
             elif verb == "member":
-                await teams.add_member(call, rest[0], target_user(update, rest[1:]))
+                await teams.add_member(call, rest[0], named_person(update, rest[1:], TEAM_USAGE)[0])
             elif verb in ("leader", "unleader"):
-                await teams.appoint_leader(call, rest[0], target_user(update, rest[1:]), verb == "leader")
+                await teams.appoint_leader(call, rest[0], named_person(update, rest[1:], TEAM_USAGE)[0], verb == "leader")
             else:
                 await teams.archive(call, rest[0], verb == "archive")
 

@@ -1,5 +1,5 @@
 """Per-person quiet hours (``/quiet 22:00-07:00``, ``/quiet off``): non-urgent reminders and
-targeted alerts wait until they end (issue 5's sweep reads :func:`in_quiet_hours`)."""
+targeted alerts wait until they end (the reminders read :func:`quiet_until`)."""
 
 from __future__ import annotations
 
@@ -29,15 +29,36 @@ def parse_range(text: str) -> tuple[int, int]:
     return start, end
 
 
-def in_quiet_hours(user: User, now: dt.datetime, timezone: ZoneInfo) -> bool:
-    """Whether ``now`` falls in the person's quiet hours (a range may span midnight)."""
+Window = tuple[int, int]  # quiet hours as minutes after local midnight: (start, end)
+
+
+def window_of(user: User, default: Window) -> Window:
+    """The person's own quiet hours, or ``default`` when they set none."""
     if user.quiet_start is None or user.quiet_end is None:
-        return False
+        return default
+    return user.quiet_start, user.quiet_end
+
+
+def quiet_until(window: Window, now: dt.datetime, timezone: ZoneInfo) -> dt.datetime | None:
+    """When the quiet window ``now`` falls in ends (UTC); None when ``now`` is outside it. A window
+    whose start is after its end spans midnight."""
+    start, end = window
     local = now.astimezone(timezone)
     minute = local.hour * 60 + local.minute
-    if user.quiet_start < user.quiet_end:
-        return user.quiet_start <= minute < user.quiet_end
-    return minute >= user.quiet_start or minute < user.quiet_end
+    inside = start <= minute < end if start < end else minute >= start or minute < end
+    if not inside:
+        return None
+    until = dt.datetime.combine(local.date(), dt.time(end // 60, end % 60), tzinfo=timezone)
+    if until <= local:
+        until += dt.timedelta(days=1)
+    return until.astimezone(dt.UTC)
+
+
+def in_quiet_hours(user: User, now: dt.datetime, timezone: ZoneInfo) -> bool:
+    """Whether ``now`` falls in the person's own quiet hours."""
+    if user.quiet_start is None or user.quiet_end is None:
+        return False
+    return quiet_until((user.quiet_start, user.quiet_end), now, timezone) is not None
 
 
 def _clock(minutes: int) -> str:

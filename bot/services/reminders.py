@@ -24,7 +24,7 @@ from storage.models import Order, ScheduledItem, User
 from ..i18n import N_
 from .call import Call
 from .errors import Conflict
-from .quiet_hours import in_quiet_hours, parse_range
+from .quiet_hours import parse_range, quiet_until, window_of
 
 ESCALATE, LEASE, LEASE_EXPIRY, APPOINTMENT, OVERDUE, RATING = (
     "escalate", "lease", "lease_expiry", "appointment", "overdue", "rating")
@@ -106,16 +106,10 @@ def _not_in_quiet_hours(call: Call, person: User, order: Order) -> None:
     """Non-urgent messages to a person wait until their quiet hours (or the default ones) end."""
     if order.urgent:
         return
-    start, end = (person.quiet_start, person.quiet_end)
-    if start is None or end is None:
-        start, end = parse_range(call.config.reminders.quiet_hours)
-    probe = User(telegram_id=person.telegram_id, quiet_start=start, quiet_end=end)
-    if in_quiet_hours(probe, call.now, call.config.timezone):
-        local = call.now.astimezone(call.config.timezone)
-        morning = dt.datetime.combine(local.date(), dt.time(end // 60, end % 60), tzinfo=call.config.timezone)
-        if morning <= local:
-            morning += dt.timedelta(days=1)
-        raise Postpone(morning.astimezone(dt.UTC))
+    window = window_of(person, parse_range(call.config.reminders.quiet_hours))
+    until = quiet_until(window, call.now, call.config.timezone)
+    if until is not None:
+        raise Postpone(until)
 
 
 async def _person(call: Call, user_id: int | None) -> User:
