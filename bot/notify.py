@@ -404,19 +404,17 @@ class Notifier:
             lines.append(_("Join link: {link}", link=link))
         await self.send(chat_id, "\n".join(lines), recipient=reader)
 
-    async def join_link(self, chat_id: int, reader: User, caption: str, link: str, attachment: dict[str, Any],
-                        **params: object) -> None:
-        """A join link as a QR code photo with the link in its caption."""
-        payload = {"caption": self.tr(reader)(caption, link=link, **params), "parse_mode": "HTML",
-                   "attachment": attachment}
-        await self.uow.outbox.send(chat_id, payload, recipient_user_id=reader.id if chat_id == reader.telegram_id
-                                   else None, method="sendPhoto")
-
-    async def document(self, reader: User, caption: str, attachment: dict[str, Any], **params: object) -> None:
-        """A file made when the message goes out (see :mod:`bot.attachments`), privately."""
-        payload = {"caption": self.tr(reader)(caption, **params), "parse_mode": "HTML", "attachment": attachment,
-                   "protect_content": True}
-        await self.uow.outbox.send(reader.telegram_id, payload, recipient_user_id=reader.id, method="sendDocument")
+    async def send_file(self, chat_id: int, reader: User, caption: str, attachment: dict[str, Any], *,
+                        protect: bool = False, **params: object) -> None:
+        """A photo or document made when the message goes out (see :mod:`bot.attachments`), with a
+        caption (a msgid) in ``reader``'s language."""
+        method = {"photo": "sendPhoto", "document": "sendDocument"}[attachment["field"]]
+        payload: dict[str, Any] = {"caption": self.tr(reader)(caption, **params), "parse_mode": "HTML",
+                                   "attachment": attachment}
+        if protect:
+            payload["protect_content"] = True
+        recipient = reader.id if chat_id == reader.telegram_id else None
+        await self.uow.outbox.send(chat_id, payload, recipient_user_id=recipient, method=method)
 
     async def businesses(self, reader: User, rows: Sequence[tuple[Volunteer, Team, int]]) -> None:
         _ = self.tr(reader)

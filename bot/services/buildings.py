@@ -92,9 +92,9 @@ async def send_link(call: Call, code: str | None) -> None:
     if not call.config.bot_username:
         raise Conflict(N_("I do not know my own username yet; try again in a moment."))
     link = start_link(call.config.bot_username, BUILDING, building.code)
-    await call.notify.join_link(call.user.telegram_id, call.user,
-                                N_("Residents of {name} ({community}): scan the code or open {link}"), link,
-                                attachments.qr(link, f"building-{building.code}.png"), name=building.name,
+    await call.notify.send_file(call.user.telegram_id, call.user,
+                                N_("Residents of {name} ({community}): scan the code or open {link}"),
+                                attachments.qr(link, f"building-{building.code}.png"), link=link, name=building.name,
                                 community=building.community)
     await call.uow.commit()
 

@@ -48,6 +48,7 @@ async def export(call: Call, file_format: str) -> None:
     file_format = file_format.lower().lstrip(".")
     if file_format not in attachments.ROSTER_FORMATS:
         raise InvalidInput(N_("Usage: /roster [csv|xlsx]"))
-    await call.notify.document(call.user, N_("The roster as of now. Send a file like it back to import changes."),
-                               attachments.roster(file_format))
+    await call.notify.send_file(call.user.telegram_id, call.user,
+                                N_("The roster as of now. Send a file like it back to import changes."),
+                                attachments.roster(file_format), protect=True)
     await call.uow.commit()

@@ -238,8 +238,8 @@ async def send_link(call: Call, code: str, reply_chat_id: int) -> None:
     link = _link(call, team)
     if link is None:
         raise Conflict(N_("I do not know my own username yet; try again in a moment."))
-    await call.notify.join_link(reply_chat_id, call.user, N_("Join team {name}: scan the code or open {link}"),
-                                link, attachments.qr(link, f"team-{team.code}.png"), name=team.name)
+    await call.notify.send_file(reply_chat_id, call.user, N_("Join team {name}: scan the code or open {link}"),
+                                attachments.qr(link, f"team-{team.code}.png"), link=link, name=team.name)
     await call.uow.commit()
 
 
