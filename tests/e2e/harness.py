@@ -45,15 +45,23 @@ def tr(language: str) -> Translate:
     return I18N.translator(language)
 
 
-class JumpClock:
-    """Real time plus jumps: time flows (the outbox paces itself by it) and a test skips hours with
-    :meth:`advance`, as if the bot had been waiting that long."""
+# Every end-to-end bot starts at this instant, whatever the hour of the machine running the tests:
+# 09:00 in Shanghai on a Tuesday, outside the default quiet hours (tests never read the wall clock).
+FIXED_START = dt.datetime(2026, 3, 10, 1, 0, tzinfo=dt.UTC)
 
-    def __init__(self) -> None:
+
+class JumpClock:
+    """A clock that starts at a fixed instant and then flows (the outbox paces itself by it); a test
+    skips hours with :meth:`advance`, as if the bot had been waiting that long. Only the elapsed
+    time comes from the machine (a monotonic counter), never the time of day."""
+
+    def __init__(self, start: dt.datetime = FIXED_START) -> None:
+        self.start = start
+        self.began = time.monotonic()
         self.offset = dt.timedelta()
 
     def __call__(self) -> dt.datetime:
-        return utc_now() + self.offset
+        return self.start + dt.timedelta(seconds=time.monotonic() - self.began) + self.offset
 
     def advance(self, seconds: float) -> None:
         self.offset += dt.timedelta(seconds=seconds)
@@ -83,10 +91,11 @@ def make_settings(server: SandboxServer, database_url: str, *, admins: list[int]
 
 
 @contextlib.asynccontextmanager
-async def bot_running(settings: Settings, mode: str, *, clock: Clock = utc_now) -> AsyncIterator[BotApplication]:
-    """The application from ``build_application``, migrated and running in ``mode`` (on ``clock``)."""
+async def bot_running(settings: Settings, mode: str, *, clock: Clock | None = None) -> AsyncIterator[BotApplication]:
+    """The application from ``build_application``, migrated and running in ``mode`` (on ``clock``,
+    by default a :class:`JumpClock` from :data:`FIXED_START`)."""
     await migrate(settings)
-    application = build_application(settings, clock=clock)
+    application = build_application(settings, clock=clock or JumpClock())
     webhook = None
     if mode == "webhook":
         port = free_port()
