@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from storage.clock import Clock, utc_now
 from storage.db import DatabaseUrlError, create_engine, session_factory
 from storage.migrate import upgrade
 from storage.uow import UnitOfWork
@@ -124,16 +125,16 @@ def webhook_settings(settings: Settings, args: argparse.Namespace) -> WebhookSet
     return hook
 
 
-async def run_bot(settings: Settings, webhook: WebhookSettings | None) -> None:
+async def run_bot(settings: Settings, webhook: WebhookSettings | None, clock: Clock) -> None:
     from .app import build_application
     from .runner import serve
 
     await migrate(settings)
-    await serve(build_application(settings), webhook=webhook)
+    await serve(build_application(settings, clock=clock), webhook=webhook)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the console script."""
+def main(argv: list[str] | None = None, *, clock: Clock = utc_now) -> int:
+    """Entry point of the console script (``clock``: the bot's time, injected by tests)."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the bot token in URLs
@@ -147,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
             return asyncio.run(roster_command(settings, args))
         require_token(settings)
         webhook = webhook_settings(settings, args) if args.webhook else None
-        asyncio.run(run_bot(settings, webhook))
+        asyncio.run(run_bot(settings, webhook, clock))
         return 0
     except (ConfigError, CliError) as error:
         print(f"volunteer-loop: {error}", file=sys.stderr)

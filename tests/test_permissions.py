@@ -39,6 +39,7 @@ from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.models import Base, Building, Volunteer
 from storage.uow import UnitOfWork
+from tests.dbfixtures import FakeClock
 
 ROLES = ("admin", "coordinator", "team_leader", "building_leader", "volunteer", "business", "resident", "stranger")
 TELEGRAM_IDS = {role: 1000 + i for i, role in enumerate(ROLES)}
@@ -46,6 +47,7 @@ COORDINATING = {"admin", "coordinator"}
 MEMBERS = {"team_leader", "volunteer", "business"}
 EVERYONE = set(ROLES)
 NOBODY: set[str] = set()
+CLOCK = FakeClock()  # every case at one fixed instant
 SETTINGS = Settings(admins=[TELEGRAM_IDS["admin"]], telegram={"token": "1:x"}, coordinators_chat_id=-100)
 I18N = I18n()
 
@@ -135,7 +137,7 @@ async def _prepare(path: Path) -> None:
     engine = create_engine(f"sqlite+aiosqlite:///{path}")
     try:
         await upgrade(engine)
-        async with UnitOfWork(session_factory(engine)) as uow:
+        async with UnitOfWork(session_factory(engine), clock=CLOCK) as uow:
             users = {role: await uow.users.ensure(TELEGRAM_IDS[role], role.title(), "en")
                      for role in ROLES if role != "stranger"}
             users["coordinator"].is_coordinator = True
@@ -192,17 +194,17 @@ async def test_permission_matrix(role: str, world: Path, tmp_path: Path) -> None
         engine = create_engine(f"sqlite+aiosqlite:///{path}")
         try:
             sessions = session_factory(engine)
-            async with UnitOfWork(sessions) as uow:
+            async with UnitOfWork(sessions, clock=CLOCK) as uow:
                 before = await _snapshot(uow)
             try:
-                async with UnitOfWork(sessions) as uow:
+                async with UnitOfWork(sessions, clock=CLOCK) as uow:
                     user = await uow.users.ensure(TELEGRAM_IDS[role], role.title(), "en")
                     await case.action(Call(uow, Notifier(uow, I18N, config), config, user))
                 outcomes[case.name] = "ok"
             except DomainError as refusal:
                 text = I18N.gettext("zh", refusal.message, **refusal.params)
                 assert text and text != refusal.message, f"{case.name}: refusal not translated"
-                async with UnitOfWork(sessions) as uow:
+                async with UnitOfWork(sessions, clock=CLOCK) as uow:
                     assert await _snapshot(uow) == before, f"{case.name} refused for {role} but changed data"
                 outcomes[case.name] = "refused"
         finally:

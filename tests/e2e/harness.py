@@ -30,8 +30,9 @@ from sandbox import (
     SimGroup,
     SimUser,
 )
-from storage.clock import Clock, utc_now
+from storage.clock import Clock
 
+from ..clocks import FIXED_START, JumpClock
 from ..sandbox.tinybot import free_port
 
 FAST_FLOOD = FloodLimits(private_per_second=50, private_burst=5, group_per_minute=1200, global_per_second=200)
@@ -43,28 +44,6 @@ I18N = I18n()
 
 def tr(language: str) -> Translate:
     return I18N.translator(language)
-
-
-# Every end-to-end bot starts at this instant, whatever the hour of the machine running the tests:
-# 09:00 in Shanghai on a Tuesday, outside the default quiet hours (tests never read the wall clock).
-FIXED_START = dt.datetime(2026, 3, 10, 1, 0, tzinfo=dt.UTC)
-
-
-class JumpClock:
-    """A clock that starts at a fixed instant and then flows (the outbox paces itself by it); a test
-    skips hours with :meth:`advance`, as if the bot had been waiting that long. Only the elapsed
-    time comes from the machine (a monotonic counter), never the time of day."""
-
-    def __init__(self, start: dt.datetime = FIXED_START) -> None:
-        self.start = start
-        self.began = time.monotonic()
-        self.offset = dt.timedelta()
-
-    def __call__(self) -> dt.datetime:
-        return self.start + dt.timedelta(seconds=time.monotonic() - self.began) + self.offset
-
-    def advance(self, seconds: float) -> None:
-        self.offset += dt.timedelta(seconds=seconds)
 
 
 @dataclass

@@ -38,7 +38,8 @@ from sandbox import SandboxClient, SandboxServer
 from storage.db import create_engine
 from storage.models import Dialog, Order, OutboxMessage, User
 
-from .harness import FAST_OUTBOX, Cast, cast_of, tr, wait_text
+from .clocked_bot import clock_args
+from .harness import FAST_OUTBOX, Cast, JumpClock, cast_of, tr, wait_text
 
 ROOT = Path(__file__).resolve().parents[2]
 LANGUAGE = "zh"
@@ -76,7 +77,7 @@ def write_config(path: Path, server: SandboxServer, database_url: str, cast: Cas
 
 @dataclass
 class BotProcess:
-    """One ``python -m bot --config ... run`` with its stderr in a log file."""
+    """One ``volunteer-loop --config ... run`` (on the test's clock) with its stderr in a log file."""
 
     process: asyncio.subprocess.Process
     log: Path
@@ -110,6 +111,7 @@ class Bots:
 
     config: Path
     workdir: Path
+    clock: JumpClock = field(default_factory=JumpClock)  # every process on one timeline
     started: list[BotProcess] = field(default_factory=list)
 
     async def start(self) -> BotProcess:
@@ -118,7 +120,8 @@ class Bots:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
         with log.open("wb") as sink:
             process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "--config", str(self.config), "run",
+                sys.executable, "-m", "tests.e2e.clocked_bot", *clock_args(self.clock),
+                "--config", str(self.config), "run",
                 cwd=self.workdir, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=sink, stderr=sink)
         bot = BotProcess(process, log)
         self.started.append(bot)
@@ -244,14 +247,14 @@ async def the_order(engine: AsyncEngine, cast: Cast) -> Order:
     return orders[0]
 
 
-def check_order(order: Order) -> None:
+def check_order(order: Order, clock: JumpClock) -> None:
     assert order.status == "new"
     assert order.category == "repair"
     assert order.description == "厨房水管漏水 kitchen pipe leaks"
     assert order.community == "阳光小区 Sunshine"
     assert order.building == "3栋2单元"
     assert order.address_detail == "502室 ring twice"
-    today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()  # "Today", in the configured time zone
+    today = clock().astimezone(ZoneInfo("Asia/Shanghai")).date()  # "Today", in the configured time zone
     assert order.when_text in (today.isoformat(), (today - dt.timedelta(days=1)).isoformat()), order.when_text
     assert order.contact_phone == "+8613800000001" and order.contact_name == "Rita"
 
@@ -387,7 +390,7 @@ async def test_kill9_in_the_middle_of_the_dialog(server: SandboxServer, sandbox:
         received = await wait_text(cast.resident, _("Thank you! Your request number is <b>#{number}</b>. "
                                                     "We will message you at every step.").split("<b>")[0])
         order = await the_order(db, cast)
-        check_order(order)
+        check_order(order, bots.clock)
         assert f"#{order.id}" in (received.text or "")
         await wait_text(cast.coordinator, _("🆕 New request #{number}", number=order.id),
                         chat_id=cast.coordinators_group.id)
@@ -432,7 +435,7 @@ async def test_kill9_right_after_confirm(server: SandboxServer, sandbox: Sandbox
 
         # The order was committed before the answer: it is there, whatever happens next.
         order = await the_order(db, cast)
-        check_order(order)
+        check_order(order, bots.clock)
         assert answer.text == _("Request #{number} sent.", number=order.id), answer
         at_kill = await outbox_rows(db)
 

@@ -26,7 +26,6 @@ import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select, text, update
@@ -63,17 +62,10 @@ from .test_restart import _toml as toml_value
 
 RESIDENTS = 40
 DONE_AGO = dt.timedelta(hours=25)  # the first reminder (24 h) is an hour overdue
-TIMEZONE = "Asia/Shanghai"  # the default [timezone]
 
 
-def quiet_hours_elsewhere() -> str:
-    """Quiet hours that cannot hold now (the reminders would wait for the morning): 6-7 h from now."""
-    local = dt.datetime.now(ZoneInfo(TIMEZONE))
-    start, end = local + dt.timedelta(hours=6), local + dt.timedelta(hours=7)
-    return f"{start:%H:%M}-{end:%H:%M}"
-
-
-REMINDERS = ReminderSettings(sweep_seconds=0.2, batch_size=2, quiet_hours=quiet_hours_elsewhere())
+# The bots start at FIXED_START, 09:00 in Shanghai: quiet hours far from it cannot hold the reminders.
+REMINDERS = ReminderSettings(sweep_seconds=0.2, batch_size=2, quiet_hours="15:00-16:00")
 
 
 def with_reminders(config: Path) -> Path:
@@ -85,11 +77,12 @@ def with_reminders(config: Path) -> Path:
     return config
 
 
-async def seed(engine: AsyncEngine, residents: list[SimUser], volunteer_telegram_id: int) -> dict[int, int]:
+async def seed(engine: AsyncEngine, residents: list[SimUser], volunteer_telegram_id: int,
+               now: dt.datetime) -> dict[int, int]:
     """The residents' done orders, finished ``DONE_AGO``, with the rating chase ``order_moved``
     scheduled then; returns resident Telegram id → order id."""
     await upgrade(engine)
-    done_at = dt.datetime.now(dt.UTC) - DONE_AGO
+    done_at = now - DONE_AGO
     config = service_config(Settings(reminders=REMINDERS))
     orders: dict[int, int] = {}
     async with UnitOfWork(session_factory(engine), clock=lambda: done_at) as uow:
@@ -210,7 +203,7 @@ async def test_kill9_with_reminders_due_then_each_fires_once(server: SandboxServ
     config = with_reminders(write_config(tmp_path / "config.toml", server, database_url, cast))
 
     async with reader(database_url) as db, bot_processes(config, tmp_path) as bots:
-        orders = await seed(db, residents, volunteer_telegram_id=cast.volunteers[0].id)
+        orders = await seed(db, residents, volunteer_telegram_id=cast.volunteers[0].id, now=bots.clock())
         assert {(row.step, row.state) for row in await schedule(db)} == {(1, "pending"), (2, "pending"),
                                                                        (3, "pending")}
         first = await bots.start()
@@ -234,7 +227,7 @@ async def test_kill9_with_reminders_due_then_each_fires_once(server: SandboxServ
 
         async with db.begin() as connection:  # a minute passes: the dead sender's claims run out
             await connection.execute(update(OutboxMessage).where(OutboxMessage.status == "sending")
-                                     .values(claimed_until=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)))
+                                     .values(claimed_until=bots.clock() - dt.timedelta(seconds=1)))
         held.holding = False
         second = await bots.start()
 

@@ -14,7 +14,7 @@ from bot.settings import WebhookSettings
 from sandbox import SandboxClient, SandboxServer
 
 from ..sandbox.tinybot import free_port
-from .harness import cast_of, make_settings, wait_text
+from .harness import JumpClock, cast_of, make_settings, wait_text
 
 SECRET = "hook-secret_42"
 
@@ -30,7 +30,7 @@ async def test_webhook_refuses_forged_and_malformed_posts(server: SandboxServer,
     forged = {"update_id": 1, "message": {"message_id": 1, "date": 0, "chat": {"id": cast.resident.id, "type": "private"},
                                           "from": {"id": cast.resident.id, "is_bot": False, "first_name": "Eve"},
                                           "text": "/start"}}
-    async with running(build_application(settings), webhook=hook), httpx.AsyncClient() as http:
+    async with running(build_application(settings, clock=JumpClock()), webhook=hook), httpx.AsyncClient() as http:
         assert server.feed.webhook is not None and server.feed.webhook.secret_token == SECRET
         assert (await http.post(url, json=forged)).status_code == 403
         assert (await http.post(url, json=forged,

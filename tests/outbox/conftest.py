@@ -20,9 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.outbox import OutboxSender
 from bot.settings import OutboxSettings
 from sandbox import SandboxClient, SandboxServer
-from storage.clock import utc_now
 from storage.models import OutboxMessage
 from storage.uow import UnitOfWork
+from tests.clocks import JumpClock
 from tests.dbfixtures import FakeClock, UowFactory
 
 
@@ -34,9 +34,15 @@ async def server(clock: FakeClock) -> AsyncIterator[SandboxServer]:
 
 
 @pytest.fixture
-async def realtime_server() -> AsyncIterator[SandboxServer]:
-    """A sandbox on the wall clock (flood limits on)."""
-    async with SandboxServer() as server:
+def flowing_clock() -> JumpClock:
+    """Time that flows from a fixed instant, for senders that pace themselves by it."""
+    return JumpClock()
+
+
+@pytest.fixture
+async def realtime_server(flowing_clock: JumpClock) -> AsyncIterator[SandboxServer]:
+    """A sandbox whose time flows (flood limits on)."""
+    async with SandboxServer(clock=lambda: flowing_clock().timestamp()) as server:
         yield server
 
 
@@ -53,9 +59,10 @@ async def sandbox(server: SandboxServer) -> AsyncIterator[SandboxClient]:
 
 
 @pytest.fixture
-def realtime_uow_factory(sessions: async_sessionmaker[AsyncSession]) -> Callable[[], UnitOfWork]:
-    """Units of work on the wall clock (for the senders that run on it)."""
-    return lambda: UnitOfWork(sessions, clock=utc_now)
+def realtime_uow_factory(sessions: async_sessionmaker[AsyncSession],
+                         flowing_clock: JumpClock) -> Callable[[], UnitOfWork]:
+    """Units of work on the flowing clock (for the senders that run on it)."""
+    return lambda: UnitOfWork(sessions, clock=flowing_clock)
 
 
 class Outbox:

@@ -21,6 +21,7 @@ from bot.outbox import OutboxSender
 from bot.settings import OutboxSettings
 from sandbox import SandboxClient, SandboxServer
 from storage.uow import UnitOfWork
+from tests.clocks import JumpClock
 from tests.dbfixtures import FakeClock, UowFactory
 
 from .conftest import MakeSender, Outbox, bot_texts, group_with_bot, started_user
@@ -131,15 +132,15 @@ async def test_429_storm_is_waited_out_without_a_violation(
 
 
 async def test_run_loop_waits_out_429_in_real_time(
-        realtime_server: SandboxServer, realtime_uow_factory: Any) -> None:
-    """``run()`` on the wall clock: woken by ``kick()``, back exactly when the retry window ends
+        realtime_server: SandboxServer, realtime_uow_factory: Any, flowing_clock: JumpClock) -> None:
+    """``run()`` on flowing time: woken by ``kick()``, back exactly when the retry window ends
     (poll_interval is 30 s here, so polling cannot be what delivers the rest)."""
     server = realtime_server
     alice, bob = started_user(server, "Alice"), started_user(server, "Bob")
     outbox = Outbox(realtime_uow_factory)
     async with server.client() as sandbox, telegram.Bot(server.token, base_url=server.bot_api_url) as bot:
         await sandbox.fail_next("429", count=2, retry_after=1, method="sendMessage")
-        sender = OutboxSender(bot, realtime_uow_factory, OutboxSettings(poll_interval=30))
+        sender = OutboxSender(bot, realtime_uow_factory, OutboxSettings(poll_interval=30), clock=flowing_clock)
         task = asyncio.create_task(sender.run())
         began = time.monotonic()
         try:
@@ -408,9 +409,9 @@ async def test_bad_request_fails_the_row_without_retries_or_leaking_text(
 
 # -- 8. two senders on one database -----------------------------------------------------------------
 async def test_two_senders_deliver_each_row_exactly_once(
-        realtime_server: SandboxServer, realtime_uow_factory: Any) -> None:
+        realtime_server: SandboxServer, realtime_uow_factory: Any, flowing_clock: JumpClock) -> None:
     """Two senders (as two bot processes would) run concurrently on one database, each with half
-    the overall rate, on the wall clock: 50 rows to 25 people, each delivered exactly once."""
+    the overall rate, on flowing time: 50 rows to 25 people, each delivered exactly once."""
     server = realtime_server
     people = [started_user(server, f"P{i}") for i in range(25)]
     outbox = Outbox(realtime_uow_factory)
@@ -422,8 +423,8 @@ async def test_two_senders_deliver_each_row_exactly_once(
     async with server.client() as sandbox, \
             telegram.Bot(server.token, base_url=server.bot_api_url) as bot_a, \
             telegram.Bot(server.token, base_url=server.bot_api_url) as bot_b:
-        senders = [OutboxSender(bot_a, realtime_uow_factory, settings),
-                   OutboxSender(bot_b, realtime_uow_factory, settings)]
+        senders = [OutboxSender(bot_a, realtime_uow_factory, settings, clock=flowing_clock),
+                   OutboxSender(bot_b, realtime_uow_factory, settings, clock=flowing_clock)]
         for index, sender in enumerate(senders):
             original = sender._call
 

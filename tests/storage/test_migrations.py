@@ -15,6 +15,7 @@ from storage.db import session_factory
 from storage.migrate import alembic_config, upgrade
 from storage.models import Base
 from storage.uow import UnitOfWork
+from tests.dbfixtures import FakeClock
 
 MODEL_TABLES = set(Base.metadata.tables)
 
@@ -82,9 +83,9 @@ async def test_drift_would_be_reported(engine: AsyncEngine) -> None:
     assert [(d[0], d[2], d[3].name) for d in diffs] == [("add_column", "users", "nickname")]
 
 
-async def test_upgrade_twice_is_a_no_op(engine: AsyncEngine) -> None:
+async def test_upgrade_twice_is_a_no_op(engine: AsyncEngine, clock: FakeClock) -> None:
     sessions = session_factory(engine)
-    async with UnitOfWork(sessions) as uow:
+    async with UnitOfWork(sessions, clock=clock) as uow:
         await uow.users.ensure(42, "Kept")
         await uow.commit()
 
