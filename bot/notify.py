@@ -261,7 +261,8 @@ class Notifier:
         return inline(rows)
 
     async def new_order_to_coordinators(self, order: Order, teams: Sequence[Team], *, reopened: bool = False,
-                                        note: str | None = None) -> None:
+                                        note: str | None = None) -> list[int]:
+        """The order's card to the centre; returns the outbox rows (one per centre chat)."""
         _ = self.group_tr()
         headline = _("♻️ Request #{number} reopened", number=order.id) if reopened else \
             _("🆕 New request #{number}", number=order.id)
@@ -274,12 +275,22 @@ class Notifier:
             body += "\n" + note
         if not teams:
             body += "\n" + _("No team takes this kind of request yet: create one with /team add.")
-        await self.to_coordinators_text(headline + "\n" + body, markup=self.dispatch_keyboard(order, teams))
+        return await self.to_coordinators_text(headline + "\n" + body, markup=self.dispatch_keyboard(order, teams))
 
-    async def to_coordinators_text(self, text: str, *, markup: dict[str, Any] | None = None) -> None:
-        """Send an already rendered text to the centre."""
-        for chat_id, reader in await self._centre():
-            await self.send(chat_id, text, recipient=reader, markup=markup)
+    async def to_coordinators_text(self, text: str, *, markup: dict[str, Any] | None = None) -> list[int]:
+        """Send an already rendered text to the centre; returns the outbox rows."""
+        return [await self.send(chat_id, text, recipient=reader, markup=markup)
+                for chat_id, reader in await self._centre()]
+
+    async def centre_cards_dispatched(self, cards: Sequence[int], order: Order, team: Team,
+                                      other_teams: Sequence[Team]) -> None:
+        """The centre's cards of ``order`` once it went to ``team``: the card says so, and keeps only
+        what is still possible while nobody has taken it — moving it to another team, or Reject."""
+        _ = self.group_tr()  # the language the card was written in
+        for card in (await self.uow.outbox.by_ids(cards)).values():
+            text = str(card.payload.get("text", "")) + "\n" + _("➡️ Sent to team {team}.", team=team.name)
+            await self.uow.outbox.edit(card.id, {"text": text, "parse_mode": "HTML",
+                                                 "reply_markup": self.dispatch_keyboard(order, other_teams)})
 
     async def ask_reject_reason(self, coordinator: User, order: Order) -> None:
         _ = self.tr(coordinator)
