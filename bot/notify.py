@@ -282,15 +282,19 @@ class Notifier:
         return [await self.send(chat_id, text, recipient=reader, markup=markup)
                 for chat_id, reader in await self._centre()]
 
-    async def centre_cards_dispatched(self, cards: Sequence[int], order: Order, team: Team,
-                                      other_teams: Sequence[Team]) -> None:
-        """The centre's cards of ``order`` once it went to ``team``: the card says so, and keeps only
-        what is still possible while nobody has taken it — moving it to another team, or Reject."""
+    async def centre_cards_with_team(self, cards: Sequence[int], order: Order, team: Team,
+                                     other_teams: Sequence[Team], *, taken_by: str | None = None) -> None:
+        """The centre's cards of ``order`` while ``team`` has it: the card says so and keeps only what
+        is still possible — while nobody has taken it, moving it to another team or Reject; once
+        taken (by ``taken_by``), nothing."""
         _ = self.group_tr()  # the language the card was written in
+        line = _("➡️ Sent to team {team}.", team=team.name)
+        if taken_by is not None:
+            line += "\n" + _("Status: ✅ taken by {volunteer}", volunteer=taken_by)
+        markup = inline([]) if taken_by is not None else self.dispatch_keyboard(order, other_teams)
         for card in (await self.uow.outbox.by_ids(cards)).values():
-            text = str(card.payload.get("text", "")) + "\n" + _("➡️ Sent to team {team}.", team=team.name)
-            await self.uow.outbox.edit(card.id, {"text": text, "parse_mode": "HTML",
-                                                 "reply_markup": self.dispatch_keyboard(order, other_teams)})
+            text = str(card.payload.get("text", "")) + "\n" + line
+            await self.uow.outbox.edit(card.id, {"text": text, "parse_mode": "HTML", "reply_markup": markup})
 
     async def ask_reject_reason(self, coordinator: User, order: Order) -> None:
         _ = self.tr(coordinator)

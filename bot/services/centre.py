@@ -4,7 +4,7 @@ entry: no schema change)."""
 
 from __future__ import annotations
 
-from storage.models import Order
+from storage.models import Order, Team
 
 from .call import Call
 
@@ -25,3 +25,13 @@ async def cards_of(call: Call, order_id: int) -> list[int]:
         if "centre_cards" in event.detail:
             return [int(card) for card in event.detail["centre_cards"]]
     return []
+
+
+async def show_with_team(call: Call, order: Order, team: Team | None, *, taken_by: str | None = None) -> None:
+    """Edit the centre's cards: the order is with ``team`` — waiting, with buttons to move it to
+    another team that serves its category (or reject it), or taken by ``taken_by``, without any."""
+    if team is None:
+        return
+    others = [] if taken_by is not None else [
+        t for t in await call.uow.teams.for_category(order.category) if t.id != team.id]
+    await call.notify.centre_cards_with_team(await cards_of(call, order.id), order, team, others, taken_by=taken_by)

@@ -86,8 +86,7 @@ async def dispatch(call: Call, order_id: int, team_ref: int | str) -> Team:
                                          "A volunteer will take it soon."), team=team.name)
     await call.notify.to_coordinators(N_("Request #{number} → {team} (by {coordinator})."), number=order_id,
                                       team=team.name, coordinator=call.user.first_name)
-    others = [t for t in await call.uow.teams.for_category(order.category) if t.id != team.id]
-    await call.notify.centre_cards_dispatched(await centre.cards_of(call, order_id), order, team, others)
+    await centre.show_with_team(call, order, team)
     await call.uow.commit()
     return team
 
@@ -149,6 +148,7 @@ async def accept(call: Call, order_id: int, chat_id: int) -> None:
     await call.uow.orders.record(order_id, call.user.id, "accepted")
     _ = call.notify.group_tr()
     await call.notify.edit_card(order, _("Status: ✅ taken by {volunteer}", volunteer=call.user.first_name))
+    await centre.show_with_team(call, order, team, taken_by=call.user.first_name)
     await call.notify.resident_status(await _resident(call, order), order,
                                       N_("Good news: volunteer {volunteer} has taken request #{number} "
                                          "and will contact you."), volunteer=call.user.first_name)
@@ -226,6 +226,7 @@ async def release(call: Call, order_id: int) -> None:
     _ = call.notify.group_tr()
     await call.notify.edit_card(order, _("Status: waiting for a volunteer (released by {volunteer})",
                                          volunteer=call.user.first_name), accept_button=True)
+    await centre.show_with_team(call, order, await call.uow.teams.get(order.team_id or 0))
     await call.notify.resident_status(await _resident(call, order), order,
                                       N_("The volunteer could not do request #{number}; "
                                          "we are finding another one."))

@@ -251,3 +251,16 @@ async def test_dispatch_to_the_team_that_has_it_is_refused(server: SandboxServer
         passed = _("Request #{number} was passed to the {team} team. A volunteer will take it soon.", number=number,
                    team="维修队")
         assert texts((await cast.resident.chat()).bot_messages, passed) == 1
+
+        # Taken: the centre's card has no buttons left; released: moving it elsewhere is possible again.
+        vera = cast.volunteers[0]
+        card = next(m for m in group if f"#{number}" in (m.text or ""))
+        await vera.tap(_("✋ Accept"), chat_id=cast.team_group.id, message_id=card.message_id)
+        taken = _("Status: ✅ taken by {volunteer}", volunteer="Vera")
+        edited = await cast.coordinators_group.wait_for(lambda chat: taken in (chat.message(new.message_id).text or ""))
+        assert edited.message(new.message_id).button_texts == []
+        details = await wait_text(vera, "+8613800000001")
+        await vera.tap(_("↩️ Release"), message_id=details.message_id)
+        edited = await cast.coordinators_group.wait_for(
+            lambda chat: chat.message(new.message_id).button_texts == [_("➡️ {team}", team="保洁队"), _("Reject")])
+        assert taken not in (edited.message(new.message_id).text or "")
