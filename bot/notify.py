@@ -376,10 +376,12 @@ class Notifier:
                                       "in {minutes} minutes it goes back to the team's group."),
                         number=order.id, minutes=minutes, markup=inline(rows))
 
-    async def ask_hours(self, volunteer: User, order: Order) -> None:
-        rows = [[button(h, cb.HOURS, order.id, h) for h in ("0.5", "1", "2", "3", "4")]]
-        await self.tell(volunteer, N_("Thank you! How many hours did request #{number} take? "
-                                      "Tap or type a number."), number=order.id, markup=inline(rows))
+    async def ask_hours(self, volunteer: User, order: Order, *, typed: bool = True) -> None:
+        """``typed``: a typed number is read too (not while another dialog takes what they type)."""
+        rows = [[button(h, cb.HOURS, order.id, h) for h in cb.HOUR_CHOICES]]
+        question = N_("Thank you! How many hours did request #{number} take? Tap or type a number.") if typed else \
+            N_("Thank you! How many hours did request #{number} take? Tap a number.")
+        await self.tell(volunteer, question, number=order.id, markup=inline(rows))
 
     # -- teams, buildings, businesses ---------------------------------------------------------------
     async def building_list(self, reader: User, buildings: Sequence[Building]) -> None:

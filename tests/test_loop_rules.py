@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from bot.i18n import I18n
 from bot.notify import Notifier
@@ -15,7 +16,7 @@ from bot.services.call import Call, ServiceConfig
 from bot.services.errors import Conflict, NotAllowed
 from bot.services.inputs import Input
 from bot.settings import DEFAULT_CATEGORIES
-from storage.models import Volunteer
+from storage.models import OutboxMessage, Volunteer
 from tests.dbfixtures import UowFactory
 
 I18N = I18n()
@@ -107,6 +108,10 @@ async def test_done_keeps_the_volunteers_own_draft(uow_factory: UowFactory) -> N
     before = await dialog_of(uow_factory, VERA)
     await act(uow_factory, VERA, orders.done, number)
     assert await dialog_of(uow_factory, VERA) == before
+    async with uow_factory() as uow:  # so she is not invited to type the hours into her draft
+        asked = await uow.session.scalar(select(OutboxMessage).where(OutboxMessage.chat_id == VERA)
+                                         .order_by(OutboxMessage.id.desc()).limit(1))
+        assert asked is not None and asked.payload["text"].endswith("Tap a number.")
     await act(uow_factory, VERA, orders.record_hours, number, "2")  # the hours buttons still work
     assert await dialog_of(uow_factory, VERA) == before
 

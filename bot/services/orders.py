@@ -191,8 +191,8 @@ async def done(call: Call, order_id: int) -> None:
     _ = call.notify.group_tr()
     await call.notify.edit_card(order, _("Status: ✔️ done by {volunteer}", volunteer=call.user.first_name))
     await call.notify.ask_rating(await _resident(call, order), order, call.user.first_name)
-    await dialog_rules.ask_follow_up(call, "hours", "hours", {"order_id": order_id})  # else: the buttons only
-    await call.notify.ask_hours(call.user, order)
+    typed = await dialog_rules.ask_follow_up(call, "hours", "hours", {"order_id": order_id})  # else: buttons only
+    await call.notify.ask_hours(call.user, order, typed=typed)
     await call.uow.commit()
 
 
