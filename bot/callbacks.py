@@ -1,25 +1,40 @@
 """Callback data: short ``prefix:arg:arg`` strings, well under Telegram's 64 bytes, holding ids
-only — never personal data. Whatever a button claims is re-checked by the service it reaches.
+only — never personal data.
+
+Every action declares its shape in :data:`SHAPES` — how many parts and what each part is — and
+both directions use it: :func:`pack` refuses to build anything else, :func:`unpack` reads a tap
+strictly against it and returns typed values (None for anything we could not have made: a forged
+number out of range, a missing or extra part). Whatever a button claims is still re-checked by the
+service it reaches.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from .arguments import DATABASE_ID, TOKEN, Number, OneOf, Part, Value
+from .i18n import LANGUAGES
+from .services import ordering, registration
+
 MAX_BYTES = 64
-_ARG = re.compile(r"^[A-Za-z0-9_.-]{1,24}$")
 
 
 @dataclass(frozen=True)
 class Button:
-    """A parsed tap: ``action`` plus its arguments (strings; services convert and validate)."""
+    """A parsed tap: ``action`` plus its arguments, typed as the action's shape declares."""
 
     action: str
-    args: tuple[str, ...]
+    args: tuple[Value, ...]
 
     def int_arg(self, index: int) -> int:
-        return int(self.args[index])
+        value = self.args[index]
+        assert isinstance(value, int), (self.action, index)
+        return value
+
+    def str_arg(self, index: int) -> str:
+        value = self.args[index]
+        assert isinstance(value, str), (self.action, index)
+        return value
 
 
 # Actions: resident dialog, orders, dispatch, volunteers, rating, people, settings.
@@ -30,20 +45,57 @@ RATE, SKIP_COMMENT = "rate", "skip"
 JOIN_TEAM, APPROVE, DENY, LANGUAGE = "jt", "va", "vd", "lang"
 # Registration and profile: pick (step, value), done with a step (step), edit a profile field (field).
 JOIN_PICK, JOIN_DONE, PROFILE_EDIT = "jp", "jd", "pe"
-ACTIONS = {
-    CATEGORY, WHEN, CONFIRM, EDIT, EDIT_FIELD, ABORT, CANCEL_ORDER, DISPATCH, REJECT, REJECT_REASON,
-    ACCEPT, ON_WAY, DONE, RELEASE, HOURS, KEEP, RATE, SKIP_COMMENT, JOIN_TEAM, APPROVE, DENY, LANGUAGE,
-    JOIN_PICK, JOIN_DONE, PROFILE_EDIT,
+
+WHEN_CHOICES = ("today", "tomorrow", "other")
+HOUR_CHOICES = ("0.5", "1", "2", "3", "4")
+STARS = Number(0, 5)  # 0: "not solved"
+
+# The one table of shapes: action → the kind of each part, in order.
+SHAPES: dict[str, tuple[Part, ...]] = {
+    CATEGORY: (TOKEN,),  # a configured category; the service checks which
+    WHEN: (OneOf.of(WHEN_CHOICES),),
+    CONFIRM: (),
+    EDIT: (),
+    EDIT_FIELD: (OneOf.of(ordering.STEPS + ordering.NEIGHBOUR_STEPS),),
+    ABORT: (),
+    CANCEL_ORDER: (DATABASE_ID,),
+    DISPATCH: (DATABASE_ID, DATABASE_ID),  # order, team
+    REJECT: (DATABASE_ID,),
+    REJECT_REASON: (DATABASE_ID, TOKEN),  # order, a reason's code
+    ACCEPT: (DATABASE_ID,),
+    ON_WAY: (DATABASE_ID,),
+    DONE: (DATABASE_ID,),
+    RELEASE: (DATABASE_ID,),
+    HOURS: (DATABASE_ID, OneOf.of(HOUR_CHOICES)),
+    KEEP: (DATABASE_ID,),
+    RATE: (DATABASE_ID, STARS),
+    SKIP_COMMENT: (DATABASE_ID,),
+    JOIN_TEAM: (DATABASE_ID,),
+    APPROVE: (DATABASE_ID,),  # a volunteer (membership) row
+    DENY: (DATABASE_ID,),
+    LANGUAGE: (OneOf.of(LANGUAGES),),
+    JOIN_PICK: (OneOf.of(registration.STEPS), TOKEN),  # step, a choice's code (or a community's index)
+    JOIN_DONE: (OneOf.of(registration.STEPS),),
+    PROFILE_EDIT: (OneOf.of(registration.EDITABLE),),
 }
+ACTIONS = frozenset(SHAPES)
+
+
+def _read(action: str, parts: list[str]) -> tuple[Value, ...] | None:
+    shape = SHAPES.get(action)
+    if shape is None or len(parts) != len(shape):
+        return None
+    values = tuple(kind.read(part) for kind, part in zip(shape, parts, strict=True))
+    return None if any(v is None for v in values) else values  # type: ignore[return-value]
 
 
 def pack(action: str, *args: object) -> str:
-    """Build callback data; refuses anything that could carry free text or exceed 64 bytes."""
-    if action not in ACTIONS:
-        raise ValueError(f"unknown action {action!r}")
+    """Build callback data; refuses anything outside the action's shape (so no free text)."""
     parts = [str(a) for a in args]
-    if not all(_ARG.match(p) for p in parts):
-        raise ValueError(f"callback arguments must be short ids: {parts!r}")
+    if action not in SHAPES:
+        raise ValueError(f"unknown action {action!r}")
+    if _read(action, parts) is None:
+        raise ValueError(f"callback arguments do not fit {action!r}: {parts!r}")
     data = ":".join([action, *parts])
     if len(data.encode()) > MAX_BYTES:
         raise ValueError("callback data over 64 bytes")
@@ -54,7 +106,6 @@ def unpack(data: str | None) -> Button | None:
     """Parse callback data from a tap; None for anything we did not make."""
     if not data or len(data.encode()) > MAX_BYTES:
         return None
-    action, *args = data.split(":")
-    if action not in ACTIONS or not all(_ARG.match(a) for a in args):
-        return None
-    return Button(action, tuple(args))
+    action, *parts = data.split(":")
+    values = _read(action, parts)
+    return None if values is None else Button(action, values)

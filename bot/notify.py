@@ -261,7 +261,8 @@ class Notifier:
         return inline(rows)
 
     async def new_order_to_coordinators(self, order: Order, teams: Sequence[Team], *, reopened: bool = False,
-                                        note: str | None = None) -> None:
+                                        note: str | None = None) -> list[int]:
+        """The order's card to the centre; returns the outbox rows (one per centre chat)."""
         _ = self.group_tr()
         headline = _("♻️ Request #{number} reopened", number=order.id) if reopened else \
             _("🆕 New request #{number}", number=order.id)
@@ -274,12 +275,26 @@ class Notifier:
             body += "\n" + note
         if not teams:
             body += "\n" + _("No team takes this kind of request yet: create one with /team add.")
-        await self.to_coordinators_text(headline + "\n" + body, markup=self.dispatch_keyboard(order, teams))
+        return await self.to_coordinators_text(headline + "\n" + body, markup=self.dispatch_keyboard(order, teams))
 
-    async def to_coordinators_text(self, text: str, *, markup: dict[str, Any] | None = None) -> None:
-        """Send an already rendered text to the centre."""
-        for chat_id, reader in await self._centre():
-            await self.send(chat_id, text, recipient=reader, markup=markup)
+    async def to_coordinators_text(self, text: str, *, markup: dict[str, Any] | None = None) -> list[int]:
+        """Send an already rendered text to the centre; returns the outbox rows."""
+        return [await self.send(chat_id, text, recipient=reader, markup=markup)
+                for chat_id, reader in await self._centre()]
+
+    async def centre_cards_with_team(self, cards: Sequence[int], order: Order, team: Team,
+                                     other_teams: Sequence[Team], *, taken_by: str | None = None) -> None:
+        """The centre's cards of ``order`` while ``team`` has it: the card says so and keeps only what
+        is still possible — while nobody has taken it, moving it to another team or Reject; once
+        taken (by ``taken_by``), nothing."""
+        _ = self.group_tr()  # the language the card was written in
+        line = _("➡️ Sent to team {team}.", team=team.name)
+        if taken_by is not None:
+            line += "\n" + _("Status: ✅ taken by {volunteer}", volunteer=taken_by)
+        markup = inline([]) if taken_by is not None else self.dispatch_keyboard(order, other_teams)
+        for card in (await self.uow.outbox.by_ids(cards)).values():
+            text = str(card.payload.get("text", "")) + "\n" + line
+            await self.uow.outbox.edit(card.id, {"text": text, "parse_mode": "HTML", "reply_markup": markup})
 
     async def ask_reject_reason(self, coordinator: User, order: Order) -> None:
         _ = self.tr(coordinator)
@@ -361,10 +376,12 @@ class Notifier:
                                       "in {minutes} minutes it goes back to the team's group."),
                         number=order.id, minutes=minutes, markup=inline(rows))
 
-    async def ask_hours(self, volunteer: User, order: Order) -> None:
-        rows = [[button(h, cb.HOURS, order.id, h) for h in ("0.5", "1", "2", "3", "4")]]
-        await self.tell(volunteer, N_("Thank you! How many hours did request #{number} take? "
-                                      "Tap or type a number."), number=order.id, markup=inline(rows))
+    async def ask_hours(self, volunteer: User, order: Order, *, typed: bool = True) -> None:
+        """``typed``: a typed number is read too (not while another dialog takes what they type)."""
+        rows = [[button(h, cb.HOURS, order.id, h) for h in cb.HOUR_CHOICES]]
+        question = N_("Thank you! How many hours did request #{number} take? Tap or type a number.") if typed else \
+            N_("Thank you! How many hours did request #{number} take? Tap a number.")
+        await self.tell(volunteer, question, number=order.id, markup=inline(rows))
 
     # -- teams, buildings, businesses ---------------------------------------------------------------
     async def building_list(self, reader: User, buildings: Sequence[Building]) -> None:

@@ -368,11 +368,14 @@ class OrderRepository(_Repository):
         return await self.session.get(Order, order_id, populate_existing=True)
 
     async def transition(self, order_id: int, from_statuses: Iterable[str], to_status: str,
-                         *, where: dict[str, Any] | None = None, **values: Any) -> bool:
+                         *, where: dict[str, Any] | None = None, unless: dict[str, Any] | None = None,
+                         **values: Any) -> bool:
         """Move an order to ``to_status`` only if it is in one of ``from_statuses`` (and matches
-        ``where``); returns whether this call made the change."""
+        ``where``, and differs from ``unless`` — NULL differing from any value); returns whether
+        this call made the change."""
         conditions = [Order.id == order_id, Order.status.in_(list(from_statuses))]
         conditions += [getattr(Order, column) == value for column, value in (where or {}).items()]
+        conditions += [getattr(Order, column).is_distinct_from(value) for column, value in (unless or {}).items()]
         changed = await self._rowcount(
             update(Order).where(and_(*conditions))
             .values(status=to_status, updated_at=self.clock(), **values)

@@ -12,6 +12,7 @@ from telegram import Update
 
 from storage.uow import DuplicateUpdate
 
+from ..arguments import telegram_id
 from ..context import BotContext
 from ..i18n import language_of
 from ..notify import Notifier
@@ -66,13 +67,15 @@ async def run(update: Update, context: BotContext, action: Action[object], *,
 
 def named_person(update: Update, args: list[str], usage: str) -> tuple[int, str]:
     """The person a command names — by replying to their message, or by their numeric user id as
-    the last argument — as (user id, first name or ""); InvalidInput(``usage``) otherwise."""
+    the last argument (a Telegram user id, read strictly) — as (user id, first name or "");
+    InvalidInput(``usage``) otherwise."""
     message = update.effective_message
     replied = message.reply_to_message.from_user if message and message.reply_to_message else None
     if replied is not None and not replied.is_bot:
         return replied.id, replied.first_name
-    if args and args[-1].isdigit():
-        return int(args[-1]), ""
+    target = telegram_id(args[-1]) if args else None
+    if target is not None:
+        return target, ""
     raise InvalidInput(usage)
 
 

@@ -8,8 +8,10 @@ from telegram import Update
 from telegram.ext import Application, CommandHandler
 
 from .. import callbacks as cb
+from ..arguments import database_id
 from ..context import BotContext
 from ..i18n import N_
+from ..notify import REJECT_REASONS
 from ..services import orders
 from ..services.call import Call
 from ..services.errors import InvalidInput
@@ -27,7 +29,9 @@ async def reject_button(call: Call, button: cb.Button, update: Update) -> str | 
 
 
 async def reject_reason_button(call: Call, button: cb.Button, update: Update) -> str | None:
-    await orders.reject(call, button.int_arg(0), button.args[1])
+    if button.str_arg(1) not in REJECT_REASONS:  # a reason's code is one of ours; typed reasons come as text
+        raise InvalidInput(N_("Please choose one of the buttons."))
+    await orders.reject(call, button.int_arg(0), button.str_arg(1))
     return None
 
 
@@ -43,9 +47,10 @@ async def on_dispatch(update: Update, context: BotContext) -> None:
     args = context.args or []
 
     async def act(call: Call) -> None:
-        if len(args) != 2 or not args[0].lstrip("#").isdigit():
+        number = database_id(args[0]) if len(args) == 2 else None
+        if number is None:
             raise InvalidInput(N_("Usage: /dispatch NUMBER TEAM_CODE"))
-        await orders.dispatch(call, int(args[0].lstrip("#")), args[1])
+        await orders.dispatch(call, number, args[1])
 
     await run(update, context, act)
 

@@ -24,12 +24,12 @@ async def on_profile(update: Update, context: BotContext) -> None:
 
 
 async def pick(call: Call, button: cb.Button, update: Update) -> str | None:
-    await registration.pick(call, button.args[0], button.args[1])
+    await registration.pick(call, button.str_arg(0), button.str_arg(1))
     return None
 
 
 async def done(call: Call, button: cb.Button, update: Update) -> str | None:
-    await registration.done(call, button.args[0])
+    await registration.done(call, button.str_arg(0))
     return None
 
 
@@ -39,7 +39,7 @@ async def join_team(call: Call, button: cb.Button, update: Update) -> str | None
 
 
 async def edit_profile(call: Call, button: cb.Button, update: Update) -> str | None:
-    await registration.edit_profile(call, button.args[0])
+    await registration.edit_profile(call, button.str_arg(0))
     return None
 
 

@@ -25,12 +25,12 @@ async def on_my(update: Update, context: BotContext) -> None:
 
 
 async def category(call: Call, button: cb.Button, update: Update) -> str | None:
-    await ordering.choose_category(call, button.args[0])
+    await ordering.choose_category(call, button.str_arg(0))
     return None
 
 
 async def when(call: Call, button: cb.Button, update: Update) -> str | None:
-    await ordering.choose_when(call, button.args[0])
+    await ordering.choose_when(call, button.str_arg(0))
     return None
 
 
@@ -45,7 +45,7 @@ async def edit(call: Call, button: cb.Button, update: Update) -> str | None:
 
 
 async def edit_field(call: Call, button: cb.Button, update: Update) -> str | None:
-    await ordering.edit_field(call, button.args[0])
+    await ordering.edit_field(call, button.str_arg(0))
     return None
 
 

@@ -32,7 +32,7 @@ async def on_language(update: Update, context: BotContext) -> None:
 
 
 async def choose_language(call: Call, button: cb.Button, update: Update) -> str | None:
-    await people.set_language(call, button.args[0])
+    await people.set_language(call, button.str_arg(0))
     return None
 
 

@@ -32,7 +32,7 @@ async def done(call: Call, button: cb.Button, update: Update) -> str | None:
 
 
 async def hours(call: Call, button: cb.Button, update: Update) -> str | None:
-    await orders.record_hours(call, button.int_arg(0), button.args[1])
+    await orders.record_hours(call, button.int_arg(0), button.str_arg(1))
     return None
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from storage.models import Building
 
 from ..i18n import N_
-from . import reminders
+from . import centre, dialog_rules, reminders
 from .call import Call
 from .errors import Conflict, InvalidInput, NotFound
 from .inputs import Input
@@ -147,7 +147,9 @@ async def edit_field(call: Call, field: str) -> None:
 
 
 async def abandon(call: Call) -> None:
-    await call.uow.dialogs.clear(call.user.id)
+    """Cancel the request being written (a stale Cancel button leaves another flow's draft alone)."""
+    await dialog_rules.refuse_if_busy(call, FLOW)
+    await dialog_rules.close(call, FLOW)
     await call.notify.request_abandoned(call.user)
     await call.uow.commit()
 
@@ -167,10 +169,9 @@ async def confirm(call: Call) -> int:
         building_id=draft.get("building_id") or call.user.building_id,
         appointment_at=reminders.appointment_of(draft["when"], call.config.timezone),
     )
-    await call.uow.orders.record(order.id, call.user.id, "created")
     await call.uow.dialogs.clear(call.user.id)
     await call.notify.order_received(call.user, order)
-    await call.notify.new_order_to_coordinators(order, await call.uow.teams.for_category(order.category))
+    await centre.announce(call, order, "created")
     await call.uow.commit()
     return order.id
 

@@ -10,7 +10,7 @@ from storage.models import Order, Team, User
 
 from ..i18n import N_
 from ..notify import REJECT_REASONS, STATUS_NAMES, scrub
-from . import reminders
+from . import centre, dialog_rules, reminders
 from .call import Call
 from .errors import Conflict, InvalidInput, NotAllowed, NotFound
 from .inputs import Input
@@ -51,7 +51,10 @@ async def list_open(call: Call, reply_chat_id: int) -> None:
 
 
 async def dispatch(call: Call, order_id: int, team_ref: int | str) -> Team:
-    """Send an open order to a team's group (again, if it was there already)."""
+    """Send an open order to a team's group, or move it to another team while nobody has taken it.
+
+    The conditional UPDATE refuses the team that already has it, so a second tap (even at the same
+    moment as the first) posts no second card."""
     call.require_coordinator()
     order = await _order(call, order_id)
     team = (await call.uow.teams.get(team_ref) if isinstance(team_ref, int)
@@ -61,11 +64,16 @@ async def dispatch(call: Call, order_id: int, team_ref: int | str) -> Team:
     if team.chat_id is None:
         raise Conflict(N_("Team {team} has no group yet: add me to its group and send /link {code} there."),
                        team=team.name, code=team.code)
-    previous_card = order.card_outbox_id
-    if not await call.uow.orders.transition(order_id, DISPATCHABLE, "dispatched", team_id=team.id):
+    if not await call.uow.orders.transition(order_id, DISPATCHABLE, "dispatched", unless={"team_id": team.id},
+                                            team_id=team.id):
+        order = await _order(call, order_id)
+        if order.status == "dispatched" and order.team_id == team.id:
+            raise Conflict(N_("Request #{number} is already with team {team}; nothing was changed."),
+                           number=order_id, team=team.name)
         raise Conflict(N_("Request #{number} cannot be dispatched now (it is {status})."),
                        number=order_id, status=order.status)
-    order = await _order(call, order_id)
+    order = await _order(call, order_id)  # read under our UPDATE: the card of whoever dispatched it before
+    previous_card = order.card_outbox_id
     if previous_card is not None:
         _ = call.notify.group_tr()
         await call.notify.edit_card(order, _("Status: moved to another team"))
@@ -78,6 +86,7 @@ async def dispatch(call: Call, order_id: int, team_ref: int | str) -> Team:
                                          "A volunteer will take it soon."), team=team.name)
     await call.notify.to_coordinators(N_("Request #{number} → {team} (by {coordinator})."), number=order_id,
                                       team=team.name, coordinator=call.user.first_name)
+    await centre.show_with_team(call, order, team)
     await call.uow.commit()
     return team
 
@@ -88,7 +97,7 @@ async def ask_reject_reason(call: Call, order_id: int) -> None:
     if order.status not in DISPATCHABLE:
         raise Conflict(N_("Request #{number} cannot be rejected now (it is {status})."),
                        number=order_id, status=order.status)
-    await call.uow.dialogs.set(call.user.id, "reject", "reason", {"order_id": order_id})
+    await dialog_rules.begin_from_button(call, "reject", "reason", {"order_id": order_id})
     await call.notify.ask_reject_reason(call.user, order)
     await call.uow.commit()
 
@@ -105,7 +114,7 @@ async def reject(call: Call, order_id: int, reason: str) -> None:
                        number=order_id, status=order.status)
     order = await _order(call, order_id)
     await reminders.order_moved(call, order)
-    await call.uow.dialogs.clear(call.user.id)
+    await dialog_rules.close(call, "reject")
     await call.uow.orders.record(order_id, call.user.id, "rejected", reason=reason)
     resident = await _resident(call, order)
     await call.notify.resident_status(resident, order, N_("Sorry, request #{number} was not accepted: {reason}"),
@@ -128,6 +137,8 @@ async def accept(call: Call, order_id: int, chat_id: int) -> None:
     if await call.uow.volunteers.approved(call.user.id, team.id) is None:
         raise NotAllowed(N_("Only approved members of team {team} can take requests. "
                             "Open a private chat with me and send /join."), team=team.name)
+    if order.resident_id == call.user.id:  # never changes, so no race: the card stays for the others
+        raise NotAllowed(N_("This is your own request: another volunteer will take it."))
     # Still with the team it was with when read (not re-dispatched meanwhile), still untaken.
     if not await call.uow.orders.transition(order_id, ["dispatched"], "accepted", where={"team_id": order.team_id},
                                             volunteer_id=call.user.id, team_id=team.id):
@@ -137,6 +148,7 @@ async def accept(call: Call, order_id: int, chat_id: int) -> None:
     await call.uow.orders.record(order_id, call.user.id, "accepted")
     _ = call.notify.group_tr()
     await call.notify.edit_card(order, _("Status: ✅ taken by {volunteer}", volunteer=call.user.first_name))
+    await centre.show_with_team(call, order, team, taken_by=call.user.first_name)
     await call.notify.resident_status(await _resident(call, order), order,
                                       N_("Good news: volunteer {volunteer} has taken request #{number} "
                                          "and will contact you."), volunteer=call.user.first_name)
@@ -179,8 +191,8 @@ async def done(call: Call, order_id: int) -> None:
     _ = call.notify.group_tr()
     await call.notify.edit_card(order, _("Status: ✔️ done by {volunteer}", volunteer=call.user.first_name))
     await call.notify.ask_rating(await _resident(call, order), order, call.user.first_name)
-    await call.uow.dialogs.set(call.user.id, "hours", "hours", {"order_id": order_id})
-    await call.notify.ask_hours(call.user, order)
+    typed = await dialog_rules.ask_follow_up(call, "hours", "hours", {"order_id": order_id})  # else: buttons only
+    await call.notify.ask_hours(call.user, order, typed=typed)
     await call.uow.commit()
 
 
@@ -196,7 +208,7 @@ async def record_hours(call: Call, order_id: int, raw: str) -> None:
         raise NotAllowed(N_("Request #{number} is not yours."), number=order_id)
     order.hours = hours
     await call.uow.orders.record(order_id, call.user.id, "hours", hours=hours)
-    await call.uow.dialogs.clear(call.user.id)
+    await dialog_rules.close(call, "hours")
     await call.notify.tell(call.user, N_("Recorded {hours} h for request #{number}. Thank you!"),
                            hours=hours, number=order_id)
     await call.uow.commit()
@@ -214,6 +226,7 @@ async def release(call: Call, order_id: int) -> None:
     _ = call.notify.group_tr()
     await call.notify.edit_card(order, _("Status: waiting for a volunteer (released by {volunteer})",
                                          volunteer=call.user.first_name), accept_button=True)
+    await centre.show_with_team(call, order, await call.uow.teams.get(order.team_id or 0))
     await call.notify.resident_status(await _resident(call, order), order,
                                       N_("The volunteer could not do request #{number}; "
                                          "we are finding another one."))
@@ -229,6 +242,8 @@ async def rate(call: Call, order_id: int, stars: int) -> None:
     rated_round = order.round
     if order.resident_id != call.user.id:
         raise NotAllowed(N_("Only the person who made request #{number} can rate it."), number=order_id)
+    if order.volunteer_id == call.user.id:
+        raise NotAllowed(N_("You cannot rate a request you did yourself."))
     if order.status != "done":
         raise Conflict(N_("Request #{number} cannot be rated now."), number=order_id)
     if not await call.uow.ratings.add(order_id, rated_round, call.user.id, stars=stars or None, solved=stars > 0):
@@ -248,14 +263,15 @@ async def rate(call: Call, order_id: int, stars: int) -> None:
     verdict = "★" * stars if stars else _("not solved")
     await call.notify.edit_card(order, _("Status: done, rated {verdict}", verdict=verdict))
     if poor:
-        await call.uow.orders.record(order_id, None, "reopened")
-        note = _("Rated {verdict} by the resident.", verdict=verdict)
-        await call.notify.new_order_to_coordinators(order, await call.uow.teams.for_category(order.category),
-                                                    reopened=True, note=note)
+        await centre.announce(call, order, "reopened", reopened=True,
+                       note=_("Rated {verdict} by the resident.", verdict=verdict))
         await call.notify.resident_status(call.user, order, N_("We are sorry. Request #{number} is reopened "
                                                                "and the centre will follow up."))
-    await call.uow.dialogs.set(call.user.id, "comment", "comment", {"order_id": order_id, "round": rated_round})
-    await call.notify.ask_comment(call.user, order)
+    # The comment is asked for only when it cannot take over another dialog (a request being written).
+    if await dialog_rules.ask_follow_up(call, "comment", "comment", {"order_id": order_id, "round": rated_round}):
+        await call.notify.ask_comment(call.user, order)
+    else:
+        await call.notify.tell(call.user, N_("Thank you for your rating! Please go on where you left off."))
     await call.uow.commit()
 
 
@@ -264,7 +280,7 @@ async def comment(call: Call, order_id: int, round_: int, text: str | None) -> N
     rating = await call.uow.ratings.get(order_id, round_)
     if rating is None or rating.resident_id != call.user.id:
         raise Conflict(N_("There is nothing to comment on."))
-    await call.uow.dialogs.clear(call.user.id)
+    await dialog_rules.close(call, "comment")
     if text:
         rating.comment = text.strip()[:1000]
         if rating.stars is None or rating.stars <= POOR_RATING:

@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from storage.models import Team, Volunteer
 
 from ..i18n import N_
-from . import roles
+from . import dialog_rules, roles
 from .call import Call
 from .errors import Conflict, InvalidInput, NotFound
 from .inputs import Input
@@ -184,7 +184,7 @@ async def pick(call: Call, step: str, value: str) -> None:
         await call.uow.commit()
         return
     if step == "community" and call.config.communities:
-        index = int(value)
+        index = int(value) if value.isdecimal() and value.isascii() else -1
         if not 0 <= index < len(call.config.communities):
             raise InvalidInput(N_("Please choose one of the buttons."))
         draft["community"] = call.config.communities[index]
@@ -368,6 +368,7 @@ async def edit_profile(call: Call, field: str) -> None:
     draft = profile_of(mine)
     if field not in EDITABLE or (field == "organisation" and draft["kind"] != BUSINESS):
         raise InvalidInput(N_("Please choose one of the buttons."))
+    await dialog_rules.refuse_if_busy(call, PROFILE_FLOW)
     await _ask(call, PROFILE_FLOW, field, draft)
     await call.uow.commit()
 

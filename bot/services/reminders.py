@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from storage.models import Order, ScheduledItem, User
 
 from ..i18n import N_
+from . import centre
 from .call import Call
 from .errors import Conflict
 from .quiet_hours import parse_range, quiet_until, window_of
@@ -181,6 +182,7 @@ async def lease_expiry(call: Call, item: ScheduledItem) -> str:
     _ = call.notify.group_tr()
     await call.notify.edit_card(order, _("Status: waiting for a volunteer (the previous one did not confirm)"),
                                 accept_button=True)
+    await centre.show_with_team(call, order, await call.uow.teams.get(order.team_id or 0))
     volunteer = await call.uow.users.get(item.user_id or 0)
     if volunteer is not None:
         await call.notify.tell(volunteer, N_("You did not confirm request #{number}, so it went back to the team's "

@@ -126,6 +126,30 @@ async def set_up_centre(cast: Cast, language: str) -> None:
     await asyncio.gather(*(join_team(cast, volunteer, language) for volunteer in cast.volunteers))
 
 
+async def approve_directly(application: BotApplication, cast: Cast, language: str,
+                           people: list[SimUser] | None = None) -> None:
+    """``people`` (default: the cast's volunteers) have started the bot and are approved members of
+    team ``repair``, straight through the repositories (registration through /join is proven in
+    ``test_loop.py``)."""
+    _ = tr(language)
+    people = cast.volunteers if people is None else people
+    await cast.sandbox.act(*({"type": "start", "user_id": p.id} for p in people))
+    welcome = _("Hello {name}! This is the community volunteer service.\n"
+                "Tap <b>New request</b> when you need help; a volunteer team will take it.").split("{name}")[0]
+    for person in people:  # the bot has made their user rows, in their language
+        await wait_text(person, welcome)
+    deps = application.bot_data.deps
+    assert deps is not None
+    async with deps.uow() as uow:
+        team = await uow.teams.by_code("repair")
+        assert team is not None and team.chat_id == cast.team_group.id
+        for person in people:
+            user = await uow.users.ensure(person.id, person.first_name)
+            row = await uow.volunteers.add(user.id, team.id, f"{person.first_name} Li", person.phone_number)
+            assert await uow.volunteers.decide(row.id, True)
+        await uow.commit()
+
+
 async def join_team(cast: Cast, volunteer: SimUser, language: str, *, team: str = "维修队") -> None:
     """The volunteer registers with /join (the fewest taps) and the coordinator approves them."""
     _ = tr(language)

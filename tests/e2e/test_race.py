@@ -22,11 +22,11 @@ import pytest
 from telegram.ext import Application, ApplicationBuilder
 
 import bot.app
-from bot.app import BotApplication
 from sandbox import SandboxClient, SandboxServer, gather_answers
 
 from .harness import (
     Cast,
+    approve_directly,
     bot_running,
     make_settings,
     outbox_drained,
@@ -67,26 +67,6 @@ async def big_cast(sandbox: SandboxClient) -> Cast:
     return Cast(sandbox, admin, coordinator, resident, volunteers, coordinators_group, team_group)
 
 
-async def approve_directly(application: BotApplication, cast: Cast) -> None:
-    """Every volunteer has started the bot and is an approved member of team ``repair``."""
-    _ = tr(LANGUAGE)
-    await cast.sandbox.act(*({"type": "start", "user_id": v.id} for v in cast.volunteers))
-    welcome = _("Hello {name}! This is the community volunteer service.\n"
-                "Tap <b>New request</b> when you need help; a volunteer team will take it.").split("{name}")[0]
-    for volunteer in cast.volunteers:  # the bot has made their user rows, in their language
-        await wait_text(volunteer, welcome)
-    deps = application.bot_data.deps
-    assert deps is not None
-    async with deps.uow() as uow:
-        team = await uow.teams.by_code("repair")
-        assert team is not None and team.chat_id == cast.team_group.id
-        for volunteer in cast.volunteers:
-            user = await uow.users.ensure(volunteer.id, volunteer.first_name)
-            row = await uow.volunteers.add(user.id, team.id, f"{volunteer.first_name} Li", volunteer.phone_number)
-            assert await uow.volunteers.decide(row.id, True)
-        await uow.commit()
-
-
 def versions(message: Any) -> list[str]:
     """Every text a message has shown, oldest first (its history, then what it shows now)."""
     return [v["text"] or "" for v in message.history] + [message.text or ""]
@@ -105,7 +85,7 @@ async def test_fifty_volunteers_tap_accept_at_once(server: SandboxServer, sandbo
         assert deps is not None
         assert application.concurrent_updates == (64 if handling == "concurrent" else 1)
         await set_up_centre(Cast(**{**vars(cast), "volunteers": []}), LANGUAGE)  # no /join dialogs
-        await approve_directly(application, cast)
+        await approve_directly(application, cast, LANGUAGE)
         number = await place_order(cast, LANGUAGE)
         await wait_text(cast.coordinator, _("🆕 New request #{number}", number=number),
                         chat_id=cast.coordinators_group.id)

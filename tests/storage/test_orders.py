@@ -119,3 +119,27 @@ async def test_events_and_queries(uow_factory: UowFactory, add_users: AddUsers, 
         assert [o.id for o in await uow.orders.of_resident(resident, limit=1)] == [second]
         dispatched = await uow.orders.with_status(["dispatched"])
         assert second in [o.id for o in dispatched] and first not in [o.id for o in dispatched]
+
+
+async def test_dispatch_races_to_the_same_team_make_one_change(uow_factory: UowFactory, add_order: AddOrder) -> None:
+    """``unless``: twenty dispatches of one order to one team at once change it once; a NULL team
+    differs from every team, and the team it already has is refused."""
+    async with uow_factory() as uow:
+        repair, clean = (await uow.teams.add("repair", "Repair", ["repair"])).id, \
+            (await uow.teams.add("clean", "Clean", ["repair"])).id
+        await uow.commit()
+    order_id = await add_order(status="new")
+
+    async def dispatch(team_id: int) -> bool:
+        async with uow_factory() as uow:
+            moved = await uow.orders.transition(order_id, ["new", "dispatched"], "dispatched",
+                                                unless={"team_id": team_id}, team_id=team_id)
+            await uow.commit()
+        return moved
+
+    assert (await asyncio.gather(*(dispatch(repair) for _ in range(20)))).count(True) == 1
+    assert await dispatch(clean)  # another team: moved
+    assert not await dispatch(clean)
+    async with uow_factory() as uow:
+        order = await uow.orders.get(order_id)
+        assert order is not None and (order.status, order.team_id) == ("dispatched", clean)
