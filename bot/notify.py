@@ -2,13 +2,14 @@
 queued in the outbox of the current unit of work (so it commits with the change that caused it).
 
 Texts are sent with ``parse_mode=HTML``; every value a person typed is escaped by :mod:`bot.i18n`.
-Group chats only ever see an order's category, community, time, a phone-scrubbed short
-description and urgency — never a name, phone number or address.
+Group chats only ever see an order's category, community, time, short description and urgency —
+never a name, phone number or address. Every free-text field shown in a group goes through
+:func:`bot.services.redact.redact`, and every text sent to a group through
+:func:`~bot.services.redact.mask_phones` once more (names and anything else people typed).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,6 +19,7 @@ from storage.uow import UnitOfWork
 from . import callbacks as cb
 from .i18n import N_, I18n, Translate
 from .services.call import ServiceConfig
+from .services.redact import mask_phones, redact
 from .services.registration import (
     AVAILABILITY,
     DONE_LABEL,
@@ -56,16 +58,16 @@ BUILDING_USAGE = N_("Usage: /building add CODE COMMUNITY NAME, /building leader 
 TEAM_USAGE = N_("Usage: /team add CODE NAME CATEGORY…, /team rename CODE NAME, /team categories CODE CATEGORY…, "
                 "/team sub CODE SKILL NAME, /team member CODE USER_ID, /team leader CODE USER_ID, "
                 "/team unleader CODE USER_ID, /team archive CODE, /team restore CODE, /team link CODE, /team CODE")
-DESCRIPTION_LIMIT = 120
-_PHONE_LIKE = re.compile(r"\+?\d[\d\s-]{5,}\d")
+DESCRIPTION_LIMIT = 120  # characters of a description on a card
+FIELD_LIMIT = 64  # characters of a community or time on a card
+DIGEST_FIELD_LIMIT = 30  # characters of a community or time on a digest line
 
 Keyboard = list[list[dict[str, Any]]]
 
 
-def scrub(text: str, limit: int = DESCRIPTION_LIMIT) -> str:
-    """A description fit for a group: phone-like numbers hidden, cut to ``limit`` characters."""
-    text = _PHONE_LIKE.sub("***", " ".join(text.split()))
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def is_group(chat_id: int) -> bool:
+    """Group and supergroup ids are negative; people's private chats have their (positive) user id."""
+    return chat_id < 0
 
 
 def button(text: str, action: str, *args: object) -> dict[str, Any]:
@@ -94,7 +96,7 @@ class Notifier:
     async def send(self, chat_id: int, text: str, *, recipient: User | None = None,
                    markup: dict[str, Any] | None = None, protect: bool = False) -> int:
         """Queue a message; returns the outbox row id (what later edits refer to)."""
-        payload: dict[str, Any] = {"text": text, "parse_mode": "HTML"}
+        payload: dict[str, Any] = {"text": mask_phones(text) if is_group(chat_id) else text, "parse_mode": "HTML"}
         if markup is not None:
             payload["reply_markup"] = markup
         if protect:
@@ -267,9 +269,7 @@ class Notifier:
             _("🆕 New request #{number}", number=order.id)
         body = _("{category}{urgent} · {community} · {when}\n📝 {description}",
                  category=self.category_label(None, order.category),
-                 urgent=" · " + _("URGENT") if order.urgent else "",
-                 community=order.community, when=order.when_text,
-                 description=scrub(order.description) if order.description else _("(voice note)"))
+                 urgent=" · " + _("URGENT") if order.urgent else "", **self.shown_fields(order))
         if note:
             body += "\n" + note
         if not teams:
@@ -289,13 +289,19 @@ class Notifier:
 
     # -- team group card ------------------------------------------------------------------------
     def card_text(self, order: Order, status_line: str) -> str:
+        """The card in a team's group; the status line may hold a volunteer's name (masked too)."""
         _ = self.group_tr()
-        return _("{urgent}<b>#{number} {category}</b>\n📍 {community}\n🕒 {when}\n📝 {description}",
-                 urgent="🚨 " + _("URGENT") + " · " if order.urgent else "",
-                 number=order.id, category=self.category_label(None, order.category),
-                 community=order.community, when=order.when_text,
-                 description=scrub(order.description) if order.description else _("(voice note)"),
-                 ) + "\n" + status_line
+        return mask_phones(_("{urgent}<b>#{number} {category}</b>\n📍 {community}\n🕒 {when}\n📝 {description}",
+                             urgent="🚨 " + _("URGENT") + " · " if order.urgent else "",
+                             number=order.id, category=self.category_label(None, order.category),
+                             **self.shown_fields(order)) + "\n" + status_line)
+
+    def shown_fields(self, order: Order) -> dict[str, str]:
+        """What a card shows of the order's free text (community, time, description), redacted."""
+        _ = self.group_tr()
+        return {"community": redact(order.community, FIELD_LIMIT), "when": redact(order.when_text, FIELD_LIMIT),
+                "description": redact(order.description, DESCRIPTION_LIMIT) if order.description
+                else _("(voice note)")}
 
     async def post_card(self, order: Order, team: Team, *, offered: bool = False) -> int:
         """Post an order card with an Accept button in the team's group (``offered``: a card the
@@ -617,13 +623,13 @@ class Notifier:
                 lines += self._digest_section(_, N_("⏳ Not taken in time: {count}"), [
                     (team, [_("{urgent}#{number} {category} · {community} · waiting {waited}",
                               urgent="🚨 " if o.urgent else "", number=o.id,
-                              category=self.category_label(reader, o.category), community=scrub(o.community, 30),
+                              category=self.category_label(reader, o.category), community=redact(o.community, DIGEST_FIELD_LIMIT),
                               waited=self._duration(_, minutes)) for o, minutes in entries])
                     for team, entries in waiting])
             if late:
                 lines += self._digest_section(_, N_("⏰ Past their time: {count}"), [
                     (team, [_("#{number} {category} · {community} · {volunteer} · {late} late", number=o.id,
-                              category=self.category_label(reader, o.category), community=scrub(o.community, 30),
+                              category=self.category_label(reader, o.category), community=redact(o.community, DIGEST_FIELD_LIMIT),
                               volunteer=volunteer, late=self._duration(_, minutes))
                             for o, minutes, volunteer in entries])
                     for team, entries in late])
@@ -643,8 +649,8 @@ class Notifier:
         for order in orders[: self.DIGEST_LINES * 2]:
             lines.append(_("{urgent}#{number} {category} · {community} · 🕒 {when} · {status}",
                            urgent="🚨 " if order.urgent else "", number=order.id,
-                           category=self.category_label(None, order.category), community=scrub(order.community, 30),
-                           when=scrub(order.when_text, 30), status=_(STATUS_NAMES[order.status])))
+                           category=self.category_label(None, order.category), community=redact(order.community, DIGEST_FIELD_LIMIT),
+                           when=redact(order.when_text, DIGEST_FIELD_LIMIT), status=_(STATUS_NAMES[order.status])))
         if len(orders) > self.DIGEST_LINES * 2:
             lines.append(_("… and {count} more", count=len(orders) - self.DIGEST_LINES * 2))
         await self.send(team.chat_id, self._fit(lines))

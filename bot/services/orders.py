@@ -9,7 +9,8 @@ from __future__ import annotations
 from storage.models import Order, Team, User
 
 from ..i18n import N_
-from ..notify import REJECT_REASONS, STATUS_NAMES, scrub
+from ..notify import REJECT_REASONS, STATUS_NAMES
+from .redact import redact
 from . import reminders
 from .call import Call
 from .errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -269,7 +270,7 @@ async def comment(call: Call, order_id: int, round_: int, text: str | None) -> N
         rating.comment = text.strip()[:1000]
         if rating.stars is None or rating.stars <= POOR_RATING:
             await call.notify.to_coordinators(N_("Comment on reopened request #{number}: {comment}"),
-                                              number=order_id, comment=scrub(rating.comment, 1000))
+                                              number=order_id, comment=redact(rating.comment))
     await call.notify.tell(call.user, N_("Thank you for your feedback!"),
                            markup=call.notify.menu_keyboard(call.user))
     await call.uow.commit()
