@@ -52,8 +52,24 @@ def plain(text: str) -> str:
 
 
 def _protected(flat: str) -> list[tuple[int, int]]:
-    """Spans of dates and times: ordinary content, never a phone number."""
-    return [m.span() for m in _DATE.finditer(flat)] + [m.span() for m in _TIME.finditer(flat)]
+    """Spans of times and of dates standing on their own: ordinary content, not phone numbers. A
+    date glued to more digits (``010-2026-03-15``) is part of a number, so it is not protected."""
+    times = [m.span() for m in _TIME.finditer(flat)]
+
+    def digit_next_to(index: int, step: int) -> bool:
+        for _ in range(MAX_SEPARATORS + 1):
+            if not 0 <= index < len(flat) or _inside(index, index + 1, times):
+                return False
+            if flat[index].isdigit():
+                return True
+            if flat[index] not in SEPARATORS:
+                return False
+            index += step
+        return False
+
+    dates = [m.span() for m in _DATE.finditer(flat)
+             if not digit_next_to(m.start() - 1, -1) and not digit_next_to(m.end(), 1)]
+    return times + dates
 
 
 def _inside(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
