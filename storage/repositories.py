@@ -384,6 +384,18 @@ class OrderRepository(_Repository):
         return (await self.session.scalars(
             select(Order).where(Order.resident_id == resident_id).order_by(Order.id.desc()).limit(limit))).all()
 
+    async def count_placed(self, resident_id: int, on_behalf: bool, statuses: Iterable[str]) -> int:
+        """How many of the person's own requests (or, ``on_behalf``, for neighbours) are in ``statuses``."""
+        return int(await self.session.scalar(
+            select(func.count(Order.id)).where(Order.resident_id == resident_id, Order.on_behalf == on_behalf,
+                                               Order.status.in_(list(statuses)))) or 0)
+
+    async def placed_since(self, resident_id: int, on_behalf: bool, since: dt.datetime) -> Sequence[dt.datetime]:
+        """When the person placed each request (own, or for neighbours) after ``since``, oldest first."""
+        return (await self.session.scalars(
+            select(Order.created_at).where(Order.resident_id == resident_id, Order.on_behalf == on_behalf,
+                                           Order.created_at > since).order_by(Order.created_at))).all()
+
     async def with_status(self, statuses: Iterable[str], limit: int = 50) -> Sequence[Order]:
         return (await self.session.scalars(
             select(Order).where(Order.status.in_(list(statuses))).order_by(Order.id).limit(limit))).all()
@@ -474,6 +486,12 @@ class DialogRepository(_Repository):
 
     async def clear(self, user_id: int) -> None:
         await self.session.execute(delete(Dialog).where(Dialog.user_id == user_id))
+
+    async def finish(self, user_id: int, flow: str, step: str) -> bool:
+        """End the person's dialog if it is still ``flow`` at ``step``; False if another update
+        (a second tap of the same button) got there first."""
+        return await self._rowcount(delete(Dialog).where(Dialog.user_id == user_id, Dialog.flow == flow,
+                                                         Dialog.step == step)) > 0
 
 
 class ScheduleRepository(_Repository):
