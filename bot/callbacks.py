@@ -30,10 +30,12 @@ RATE, SKIP_COMMENT = "rate", "skip"
 JOIN_TEAM, APPROVE, DENY, LANGUAGE = "jt", "va", "vd", "lang"
 # Registration and profile: pick (step, value), done with a step (step), edit a profile field (field).
 JOIN_PICK, JOIN_DONE, PROFILE_EDIT = "jp", "jd", "pe"
+# Lists: show page (page) of the list message whose outbox row is (row).
+PAGE = "pg"
 ACTIONS = {
     CATEGORY, WHEN, CONFIRM, EDIT, EDIT_FIELD, ABORT, CANCEL_ORDER, DISPATCH, REJECT, REJECT_REASON,
     ACCEPT, ON_WAY, DONE, RELEASE, HOURS, KEEP, RATE, SKIP_COMMENT, JOIN_TEAM, APPROVE, DENY, LANGUAGE,
-    JOIN_PICK, JOIN_DONE, PROFILE_EDIT,
+    JOIN_PICK, JOIN_DONE, PROFILE_EDIT, PAGE,
 }
 
 

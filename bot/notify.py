@@ -11,6 +11,7 @@ never a name, phone number or address. Every free-text field shown in a group go
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from storage.models import Building, Order, Team, User, Volunteer
@@ -63,6 +64,16 @@ FIELD_LIMIT = 64  # characters of a community or time on a card
 DIGEST_FIELD_LIMIT = 30  # characters of a community or time on a digest line
 
 Keyboard = list[list[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Where a list goes: a new message in ``chat_id`` showing ``page`` (from 0), or, with ``row``
+    (the outbox id of the list's message), that message edited in place to show ``page``."""
+
+    chat_id: int
+    page: int = 0
+    row: int | None = None
 
 
 def is_group(chat_id: int) -> bool:
@@ -372,43 +383,120 @@ class Notifier:
         await self.tell(volunteer, N_("Thank you! How many hours did request #{number} take? "
                                       "Tap or type a number."), number=order.id, markup=inline(rows))
 
+    # -- lists: sent privately (see bot.services.privately), a page at a time ---------------------------
+    PAGE_LIMIT = 3900  # characters of a list page, page line and footer included (Telegram: 4096)
+
+    def _pages(self, title: str, lines: Sequence[str], footer: str) -> list[list[str]]:
+        """``lines`` cut into pages that fit one message under ``title`` and above ``footer``; a line
+        too long for a page by itself (a team's members) is cut between names."""
+        budget = self.PAGE_LIMIT - len(title) - len(footer) - 60  # the page line and newlines
+        pieces: list[str] = []
+        for line in lines:
+            while len(line) > budget and "<" not in line and ", " in line[:budget]:
+                cut = line.rindex(", ", 0, budget)
+                pieces.append(line[:cut + 1])
+                line = line[cut + 2:]
+            pieces.append(line)
+        pages: list[list[str]] = [[]]
+        size = 0
+        for piece in pieces:
+            if pages[-1] and size + len(piece) + 1 > budget:
+                pages.append([])
+                size = 0
+            pages[-1].append(piece)
+            size += len(piece) + 1
+        return pages
+
+    def _page_buttons(self, row: int, page: int, count: int) -> dict[str, Any]:
+        buttons = ([button("◀", cb.PAGE, row, page - 1)] if page > 0 else []) + \
+            ([button("▶", cb.PAGE, row, page + 1)] if page < count - 1 else [])
+        return inline([buttons] if buttons else [])
+
+    async def send_list(self, where: Listing, reader: User, title: str, lines: Sequence[str], *,
+                        query: dict[str, Any], footer: str = "", protect: bool = False) -> None:
+        """A list as one message a page long, with ◀ ▶ buttons when it has more pages. The message's
+        outbox row keeps ``query`` (what the list shows, never personal data) so a page button
+        (``pg:<row>:<page>``) can rebuild the list, re-checking who asks, and edit it in place."""
+        _ = self.tr(reader)
+        pages = self._pages(title, lines, footer)
+        page = min(max(where.page, 0), len(pages) - 1)
+        parts = [title, *pages[page]]
+        if len(pages) > 1:
+            parts.append(_("Page {page} of {pages}", page=page + 1, pages=len(pages)))
+        if footer:
+            parts.append(footer)
+        text = "\n".join(parts)
+        text = mask_phones(text) if is_group(where.chat_id) else text
+        if where.row is not None:
+            await self.uow.outbox.edit(where.row, {"text": text, "parse_mode": "HTML",
+                                                   "reply_markup": self._page_buttons(where.row, page, len(pages))})
+            return
+        payload: dict[str, Any] = {"text": text, "parse_mode": "HTML", "list": query}
+        if protect:
+            payload["protect_content"] = True
+        row = await self.uow.outbox.send(where.chat_id, payload,
+                                         recipient_user_id=reader.id if where.chat_id == reader.telegram_id else None)
+        if len(pages) > 1:
+            row.payload = {**row.payload, "reply_markup": self._page_buttons(row.id, page, len(pages))}
+
+    async def list_sent_privately(self, chat_id: int, reader: User) -> None:
+        """In a group where someone asked for a list: where it went (nothing of it is shown here)."""
+        _ = self.group_tr()
+        await self.send(chat_id, _("{name}, I sent the list to our private chat.", name=reader.first_name))
+
+    async def list_needs_private_chat(self, chat_id: int, reader: User) -> None:
+        _ = self.group_tr()
+        await self.send(chat_id, _("{name}, lists are only sent in a private chat. Please open a chat with me, tap "
+                                   "Start, then send the command there.", name=reader.first_name))
+
+    async def open_orders(self, where: Listing, reader: User, orders: Sequence[Order], teams: dict[int, str]) -> None:
+        """``/orders``: open requests with the community (redacted: the centre's chat may be a group)."""
+        _ = self.tr(reader)
+        if not orders:
+            await self.send(where.chat_id, _("No open requests."))
+            return
+        lines = [_("#{number} {category} · {community} · {status} {team}", number=o.id,
+                   category=self.category_label(reader, o.category), community=redact(o.community, FIELD_LIMIT),
+                   status=_(STATUS_NAMES[o.status]), team=teams.get(o.team_id or 0, "")) for o in orders]
+        await self.send_list(where, reader, _("Open requests:"), lines, query={"kind": "orders"})
+
     # -- teams, buildings, businesses ---------------------------------------------------------------
-    async def building_list(self, reader: User, buildings: Sequence[Building]) -> None:
+    async def building_list(self, where: Listing, reader: User, buildings: Sequence[Building]) -> None:
         _ = self.tr(reader)
         if not buildings:
             await self.tell(reader, N_("No buildings yet: add one with /building add CODE COMMUNITY NAME."))
             return
         lines = [_("{community} · <b>{name}</b> ({code}) · {leader}", community=b.community, name=b.name, code=b.code,
                    leader=_("leader appointed") if b.leader_id else _("no leader yet")) for b in buildings]
-        await self.send(reader.telegram_id, _("Buildings:") + "\n" + "\n".join(lines) + "\n" + _(BUILDING_USAGE),
-                        recipient=reader)
+        await self.send_list(where, reader, _("Buildings:"), lines, query={"kind": "buildings"},
+                             footer=_(BUILDING_USAGE))
 
-    async def team_list(self, chat_id: int, reader: User, teams: Sequence[Team]) -> None:
+    async def team_list(self, where: Listing, reader: User, teams: Sequence[Team]) -> None:
         _ = self.tr(reader)
         if not teams:
-            await self.send(chat_id, _("No teams yet: create one with /team add."), recipient=reader)
+            await self.send(where.chat_id, _("No teams yet: create one with /team add."), recipient=reader)
             return
         lines = [_("<b>{team}</b> ({code}) · {categories} · {state}", team=t.name, code=t.code,
                    categories=", ".join(self.category_label(reader, c) for c in t.categories),
                    state=_("archived") if not t.active else _("group linked") if t.chat_id else _("no group yet"))
                  for t in teams]
-        await self.send(chat_id, _("Teams:") + "\n" + "\n".join(lines) + "\n" + _(TEAM_USAGE), recipient=reader)
+        await self.send_list(where, reader, _("Teams:"), lines, query={"kind": "teams"}, footer=_(TEAM_USAGE))
 
-    async def team_card(self, chat_id: int, reader: User, team: Team, members: Sequence[tuple[str, bool]],
+    async def team_card(self, where: Listing, reader: User, team: Team, members: Sequence[tuple[str, bool]],
                         subteams: Sequence[tuple[str, str, Sequence[str]]], link: str | None) -> None:
-        """A team at a glance: names only (no phones), as it may be read in a group."""
+        """A team at a glance: names only (no phones)."""
         _ = self.tr(reader)
-        lines = [_("<b>{team}</b> ({code}) · {categories}", team=team.name, code=team.code,
-                   categories=", ".join(self.category_label(reader, c) for c in team.categories))]
+        title = _("<b>{team}</b> ({code}) · {categories}", team=team.name, code=team.code,
+                  categories=", ".join(self.category_label(reader, c) for c in team.categories))
         leaders = [name for name, leader in members if leader]
-        lines.append(_("Leaders: {names}", names=", ".join(leaders) or "—"))
-        lines.append(_("Members ({count}): {names}", count=len(members), names=", ".join(n for n, _l in members) or "—"))
+        lines = [_("Leaders: {names}", names=", ".join(leaders) or "—"),
+                 _("Members ({count}): {names}", count=len(members), names=", ".join(n for n, _l in members) or "—")]
         for name, skill, names in subteams:
             lines.append(_("Sub-team {name} ({skill}, {count}): {names}", name=name,
                            skill=self.category_label(reader, skill), count=len(names), names=", ".join(names) or "—"))
         if link:
             lines.append(_("Join link: {link}", link=link))
-        await self.send(chat_id, "\n".join(lines), recipient=reader)
+        await self.send_list(where, reader, title, lines, query={"kind": "team", "code": team.code})
 
     async def send_file(self, chat_id: int, reader: User, caption: str, attachment: dict[str, Any], *,
                         protect: bool = False, **params: object) -> None:
@@ -422,7 +510,7 @@ class Notifier:
         recipient = reader.id if chat_id == reader.telegram_id else None
         await self.uow.outbox.send(chat_id, payload, recipient_user_id=recipient, method=method)
 
-    async def businesses(self, reader: User, rows: Sequence[tuple[Volunteer, Team, int]]) -> None:
+    async def businesses(self, where: Listing, reader: User, rows: Sequence[tuple[Volunteer, Team, int]]) -> None:
         _ = self.tr(reader)
         if not rows:
             await self.tell(reader, N_("No business has joined yet. A business registers with /join and chooses "
@@ -432,11 +520,12 @@ class Notifier:
                    contact=v.name, team=t.name, count=count,
                    categories=", ".join(self.category_label(reader, c) for c in v.skills) or "—")
                  for v, t, count in rows]
-        await self.send(reader.telegram_id, _("Businesses of the service alliance:") + "\n" + "\n".join(lines),
-                        recipient=reader)
+        await self.send_list(where, reader, _("Businesses of the service alliance:"), lines,
+                             query={"kind": "businesses"})
 
     # -- people ---------------------------------------------------------------------------------
-    async def talent(self, coordinator: User, skill: str, found: Sequence[tuple[Volunteer, Team, User | None]]) -> None:
+    async def talent(self, where: Listing, coordinator: User, skill: str, community: str | None,
+                     found: Sequence[tuple[Volunteer, Team, User | None]]) -> None:
         """The talent reserve, privately to a coordinator (it holds phone numbers)."""
         _ = self.tr(coordinator)
         if not found:
@@ -447,9 +536,8 @@ class Notifier:
                    community=v.community or "—", phone=v.phone,
                    duty="—" if u is None else _("on duty") if u.on_duty else _("off duty"))
                  for v, t, u in found]
-        await self.send(coordinator.telegram_id,
-                        _("Volunteers for {skill}:", skill=self.category_label(coordinator, skill)) + "\n"
-                        + "\n".join(lines), recipient=coordinator, protect=True)
+        await self.send_list(where, coordinator, _("Volunteers for {skill}:", skill=self.category_label(coordinator, skill)),
+                             lines, query={"kind": "find", "skill": skill, "community": community}, protect=True)
 
     # -- registration -------------------------------------------------------------------------------
     def _join_prompt(self, user: User, step: str, draft: dict[str, Any], teams: Sequence[Team],

@@ -241,7 +241,8 @@ class VolunteerRepository(_Repository):
         return await self.session.scalar(select(Volunteer).where(
             Volunteer.user_id == user_id, Volunteer.team_id == team_id, Volunteer.status == "approved"))
 
-    async def find(self, skill: str, community: str | None, limit: int = 20) -> Sequence[tuple[Volunteer, Team, User | None]]:
+    async def find(self, skill: str, community: str | None,
+                   limit: int | None = 20) -> Sequence[tuple[Volunteer, Team, User | None]]:
         """The talent reserve: approved volunteers with ``skill`` (their own, or their team's
         category), optionally in ``community``; on duty first, then those without Telegram."""
         needle = f'%"{skill}"%'  # JSON lists are stored as text on SQLite; PostgreSQL casts them
@@ -396,7 +397,8 @@ class OrderRepository(_Repository):
             select(Order.created_at).where(Order.resident_id == resident_id, Order.on_behalf == on_behalf,
                                            Order.created_at > since).order_by(Order.created_at))).all()
 
-    async def with_status(self, statuses: Iterable[str], limit: int = 50) -> Sequence[Order]:
+    async def with_status(self, statuses: Iterable[str], limit: int | None = 50) -> Sequence[Order]:
+        """Orders in ``statuses``, oldest first (``limit`` None: all of them)."""
         return (await self.session.scalars(
             select(Order).where(Order.status.in_(list(statuses))).order_by(Order.id).limit(limit))).all()
 
@@ -640,6 +642,12 @@ class OutboxRepository(_Repository):
         return await self._rowcount(
             update(OutboxMessage).where(OutboxMessage.chat_id == chat_id, OutboxMessage.status == "pending")
             .values(status="failed", claimed_until=None, error=error[:256]))
+
+    async def reached(self, chat_id: int) -> bool:
+        """Whether a message to ``chat_id`` was ever delivered (for a person: they started the bot)."""
+        return await self.session.scalar(
+            select(OutboxMessage.id).where(OutboxMessage.chat_id == chat_id, OutboxMessage.status == "sent")
+            .limit(1)) is not None
 
     async def pending_count(self) -> int:
         return await self.session.scalar(
