@@ -644,10 +644,11 @@ class OutboxRepository(_Repository):
             .values(status="failed", claimed_until=None, error=error[:256]))
 
     async def reached(self, chat_id: int) -> bool:
-        """Whether a message to ``chat_id`` was ever delivered (for a person: they started the bot)."""
+        """Whether a message to ``chat_id`` was ever delivered (for a person: they started the bot).
+        Rows without a message id (a chat's command menu) do not count: they reach no chat."""
         return await self.session.scalar(
-            select(OutboxMessage.id).where(OutboxMessage.chat_id == chat_id, OutboxMessage.status == "sent")
-            .limit(1)) is not None
+            select(OutboxMessage.id).where(OutboxMessage.chat_id == chat_id, OutboxMessage.status == "sent",
+                                           OutboxMessage.message_id.is_not(None)).limit(1)) is not None
 
     async def pending_count(self) -> int:
         return await self.session.scalar(
