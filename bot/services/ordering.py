@@ -161,10 +161,10 @@ async def confirm(call: Call) -> int:
     and the limits below are counted with nothing of this person's in flight; over a limit, the
     whole unit of work rolls back and the draft stays for a later Confirm."""
     dialog = await call.uow.dialogs.get(call.user.id)
+    draft = dict(dialog.data) if dialog is not None else {}
     if dialog is None or dialog.flow != FLOW or dialog.step != "summary" \
             or not await call.uow.dialogs.finish(call.user.id, FLOW, "summary"):
         raise Conflict(N_("This request is no longer open. Tap New request to start again."))
-    draft = dialog.data
     await _within_limits(call, bool(draft.get("on_behalf")))
     order = await call.uow.orders.add(
         resident_id=call.user.id, status="new", category=draft["category"],
