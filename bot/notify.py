@@ -503,7 +503,8 @@ class Notifier:
         """A photo or document made when the message goes out (see :mod:`bot.attachments`), with a
         caption (a msgid) in ``reader``'s language."""
         method = {"photo": "sendPhoto", "document": "sendDocument"}[attachment["field"]]
-        payload: dict[str, Any] = {"caption": self.tr(reader)(caption, **params), "parse_mode": "HTML",
+        text = self.tr(reader)(caption, **params)
+        payload: dict[str, Any] = {"caption": mask_phones(text) if is_group(chat_id) else text, "parse_mode": "HTML",
                                    "attachment": attachment}
         if protect:
             payload["protect_content"] = True

@@ -12,6 +12,11 @@ goes to the coordinators), then every place they could leak to is scanned:
 
 A positive control proves each scan can see the values: they are in the assignee's protected
 details message and in the calls to the assignee's chat. The loser of the Accept race never sees them.
+
+Then phone numbers typed every way (dashes, dots, slashes, Chinese and full-width numerals) into
+every free-text field a group could be shown — description, community, time, a forwarded rating
+comment — through cards, the escalation ladder and the daily and weekly digests: none is readable
+in any group message.
 """
 
 from __future__ import annotations
