@@ -4,7 +4,7 @@ queued in the outbox of the current unit of work (so it commits with the change 
 Texts are sent with ``parse_mode=HTML``; every value a person typed is escaped by :mod:`bot.i18n`.
 Group chats only ever see an order's category, community, time, short description and urgency —
 never a name, phone number or address. Every free-text field shown in a group goes through
-:func:`bot.services.redact.redact`, and every text sent to a group through
+:func:`bot.services.redact.redact`, and every text sent to a team's (or any other) group through
 :func:`~bot.services.redact.mask_phones` once more (names and anything else people typed).
 """
 
@@ -98,6 +98,12 @@ class Notifier:
         self.config = config
 
     # -- primitives -----------------------------------------------------------------------------
+    def safe_for(self, chat_id: int, text: str) -> str:
+        """``text`` with phone numbers masked if it goes to a group where volunteers read (any group
+        but the coordinators' chat, which reads volunteers' registry numbers in their applications;
+        the order fields it is shown are redacted one by one)."""
+        return mask_phones(text) if is_group(chat_id) and chat_id != self.config.coordinators_chat_id else text
+
     def tr(self, user: User | None) -> Translate:
         return self.i18n.translator(user.language if user else self.config.default_language)
 
@@ -107,7 +113,7 @@ class Notifier:
     async def send(self, chat_id: int, text: str, *, recipient: User | None = None,
                    markup: dict[str, Any] | None = None, protect: bool = False) -> int:
         """Queue a message; returns the outbox row id (what later edits refer to)."""
-        payload: dict[str, Any] = {"text": mask_phones(text) if is_group(chat_id) else text, "parse_mode": "HTML"}
+        payload: dict[str, Any] = {"text": self.safe_for(chat_id, text), "parse_mode": "HTML"}
         if markup is not None:
             payload["reply_markup"] = markup
         if protect:
@@ -426,7 +432,7 @@ class Notifier:
         if footer:
             parts.append(footer)
         text = "\n".join(parts)
-        text = mask_phones(text) if is_group(where.chat_id) else text
+        text = self.safe_for(where.chat_id, text)
         if where.row is not None:
             await self.uow.outbox.edit(where.row, {"text": text, "parse_mode": "HTML",
                                                    "reply_markup": self._page_buttons(where.row, page, len(pages))})
@@ -504,7 +510,7 @@ class Notifier:
         caption (a msgid) in ``reader``'s language."""
         method = {"photo": "sendPhoto", "document": "sendDocument"}[attachment["field"]]
         text = self.tr(reader)(caption, **params)
-        payload: dict[str, Any] = {"caption": mask_phones(text) if is_group(chat_id) else text, "parse_mode": "HTML",
+        payload: dict[str, Any] = {"caption": self.safe_for(chat_id, text), "parse_mode": "HTML",
                                    "attachment": attachment}
         if protect:
             payload["protect_content"] = True
