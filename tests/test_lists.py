@@ -101,7 +101,8 @@ async def test_a_page_button_is_checked_against_who_taps_it_and_where(uow_factor
     async with uow_factory() as uow:
         plain_message = (await uow.outbox.send(COORDINATOR, {"text": "not a list"})).id
         await uow.commit()
-    for row_id in (plain_message, listing.id + 1000):  # a message that is no list, one that does not exist
+    # a message that is no list, one that does not exist, one no database could hold
+    for row_id in (plain_message, listing.id + 1000, 2**31, 9223372036854775808):
         with pytest.raises(Conflict):
             await act(uow_factory, COORDINATOR, lists.turn_page, row_id, 1, COORDINATOR)
     # a page far beyond the end shows the last page

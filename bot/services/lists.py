@@ -12,10 +12,14 @@ from . import buildings, orders, people, teams
 from .call import Call
 from .errors import Conflict
 
+MAX_ROW_ID = 2**31 - 1
+
 
 async def turn_page(call: Call, row_id: int, page: int, chat_id: int) -> None:
     """Show ``page`` of the list message ``row_id``, tapped in ``chat_id``. Only the coordinators'
     chat shares a list (``/orders``); every other list is turned only in its reader's private chat."""
+    if not 0 < row_id <= MAX_ROW_ID:  # the outbox id column is 32-bit on PostgreSQL
+        raise Conflict(N_("This list is out of date; send the command again."))
     row = await call.uow.outbox.get(row_id)
     query: Any = row.payload.get("list") if row is not None and row.kind == "send" else None
     if row is None or not isinstance(query, dict) or row.chat_id != chat_id or page < 0 \
