@@ -38,7 +38,8 @@ def service_config(settings: Settings) -> ServiceConfig:
                          coordinators_chat_id=settings.coordinators_chat_id,
                          default_language=settings.default_language, timezone=settings.tz,
                          approval_required=settings.volunteers.approval_required,
-                         communities=tuple(settings.communities), reminders=settings.reminders)
+                         communities=tuple(settings.communities), reminders=settings.reminders,
+                         requests=settings.requests)
 
 
 def build_application(settings: Settings, request: BaseRequest | None = None, *,

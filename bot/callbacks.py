@@ -45,10 +45,13 @@ RATE, SKIP_COMMENT = "rate", "skip"
 JOIN_TEAM, APPROVE, DENY, LANGUAGE = "jt", "va", "vd", "lang"
 # Registration and profile: pick (step, value), done with a step (step), edit a profile field (field).
 JOIN_PICK, JOIN_DONE, PROFILE_EDIT = "jp", "jd", "pe"
+# Lists: show page (page) of the list message whose outbox row is (row).
+PAGE = "pg"
 
 WHEN_CHOICES = ("today", "tomorrow", "other")
 HOUR_CHOICES = ("0.5", "1", "2", "3", "4")
 STARS = Number(0, 5)  # 0: "not solved"
+PAGE_NUMBER = Number(0, 9999)  # pages count from 0
 
 # The one table of shapes: action → the kind of each part, in order.
 SHAPES: dict[str, tuple[Part, ...]] = {
@@ -77,6 +80,7 @@ SHAPES: dict[str, tuple[Part, ...]] = {
     JOIN_PICK: (OneOf.of(registration.STEPS), TOKEN),  # step, a choice's code (or a community's index)
     JOIN_DONE: (OneOf.of(registration.STEPS),),
     PROFILE_EDIT: (OneOf.of(registration.EDITABLE),),
+    PAGE: (DATABASE_ID, PAGE_NUMBER),  # the list message's outbox row, the page to show
 }
 ACTIONS = frozenset(SHAPES)
 

@@ -2,14 +2,16 @@
 queued in the outbox of the current unit of work (so it commits with the change that caused it).
 
 Texts are sent with ``parse_mode=HTML``; every value a person typed is escaped by :mod:`bot.i18n`.
-Group chats only ever see an order's category, community, time, a phone-scrubbed short
-description and urgency — never a name, phone number or address.
+Group chats only ever see an order's category, community, time, short description and urgency —
+never a name, phone number or address. Every free-text field shown in a group goes through
+:func:`bot.services.redact.redact`, and every text sent to a team's (or any other) group through
+:func:`~bot.services.redact.mask_phones` once more (names and anything else people typed).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from storage.models import Building, Order, Team, User, Volunteer
@@ -18,6 +20,7 @@ from storage.uow import UnitOfWork
 from . import callbacks as cb
 from .i18n import N_, I18n, Translate
 from .services.call import ServiceConfig
+from .services.redact import mask_phones, redact
 from .services.registration import (
     AVAILABILITY,
     DONE_LABEL,
@@ -56,16 +59,26 @@ BUILDING_USAGE = N_("Usage: /building add CODE COMMUNITY NAME, /building leader 
 TEAM_USAGE = N_("Usage: /team add CODE NAME CATEGORY…, /team rename CODE NAME, /team categories CODE CATEGORY…, "
                 "/team sub CODE SKILL NAME, /team member CODE USER_ID, /team leader CODE USER_ID, "
                 "/team unleader CODE USER_ID, /team archive CODE, /team restore CODE, /team link CODE, /team CODE")
-DESCRIPTION_LIMIT = 120
-_PHONE_LIKE = re.compile(r"\+?\d[\d\s-]{5,}\d")
+DESCRIPTION_LIMIT = 120  # characters of a description on a card
+FIELD_LIMIT = 64  # characters of a community or time on a card
+DIGEST_FIELD_LIMIT = 30  # characters of a community or time on a digest line
 
 Keyboard = list[list[dict[str, Any]]]
 
 
-def scrub(text: str, limit: int = DESCRIPTION_LIMIT) -> str:
-    """A description fit for a group: phone-like numbers hidden, cut to ``limit`` characters."""
-    text = _PHONE_LIKE.sub("***", " ".join(text.split()))
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+@dataclass(frozen=True)
+class Listing:
+    """Where a list goes: a new message in ``chat_id`` showing ``page`` (from 0), or, with ``row``
+    (the outbox id of the list's message), that message edited in place to show ``page``."""
+
+    chat_id: int
+    page: int = 0
+    row: int | None = None
+
+
+def is_group(chat_id: int) -> bool:
+    """Group and supergroup ids are negative; people's private chats have their (positive) user id."""
+    return chat_id < 0
 
 
 def button(text: str, action: str, *args: object) -> dict[str, Any]:
@@ -85,6 +98,12 @@ class Notifier:
         self.config = config
 
     # -- primitives -----------------------------------------------------------------------------
+    def safe_for(self, chat_id: int, text: str) -> str:
+        """``text`` with phone numbers masked if it goes to a group where volunteers read (any group
+        but the coordinators' chat, which reads volunteers' registry numbers in their applications;
+        the order fields it is shown are redacted one by one)."""
+        return mask_phones(text) if is_group(chat_id) and chat_id != self.config.coordinators_chat_id else text
+
     def tr(self, user: User | None) -> Translate:
         return self.i18n.translator(user.language if user else self.config.default_language)
 
@@ -94,7 +113,7 @@ class Notifier:
     async def send(self, chat_id: int, text: str, *, recipient: User | None = None,
                    markup: dict[str, Any] | None = None, protect: bool = False) -> int:
         """Queue a message; returns the outbox row id (what later edits refer to)."""
-        payload: dict[str, Any] = {"text": text, "parse_mode": "HTML"}
+        payload: dict[str, Any] = {"text": self.safe_for(chat_id, text), "parse_mode": "HTML"}
         if markup is not None:
             payload["reply_markup"] = markup
         if protect:
@@ -268,9 +287,7 @@ class Notifier:
             _("🆕 New request #{number}", number=order.id)
         body = _("{category}{urgent} · {community} · {when}\n📝 {description}",
                  category=self.category_label(None, order.category),
-                 urgent=" · " + _("URGENT") if order.urgent else "",
-                 community=order.community, when=order.when_text,
-                 description=scrub(order.description) if order.description else _("(voice note)"))
+                 urgent=" · " + _("URGENT") if order.urgent else "", **self.shown_fields(order))
         if note:
             body += "\n" + note
         if not teams:
@@ -304,13 +321,19 @@ class Notifier:
 
     # -- team group card ------------------------------------------------------------------------
     def card_text(self, order: Order, status_line: str) -> str:
+        """The card in a team's group; the status line may hold a volunteer's name (masked too)."""
         _ = self.group_tr()
-        return _("{urgent}<b>#{number} {category}</b>\n📍 {community}\n🕒 {when}\n📝 {description}",
-                 urgent="🚨 " + _("URGENT") + " · " if order.urgent else "",
-                 number=order.id, category=self.category_label(None, order.category),
-                 community=order.community, when=order.when_text,
-                 description=scrub(order.description) if order.description else _("(voice note)"),
-                 ) + "\n" + status_line
+        return mask_phones(_("{urgent}<b>#{number} {category}</b>\n📍 {community}\n🕒 {when}\n📝 {description}",
+                             urgent="🚨 " + _("URGENT") + " · " if order.urgent else "",
+                             number=order.id, category=self.category_label(None, order.category),
+                             **self.shown_fields(order)) + "\n" + status_line)
+
+    def shown_fields(self, order: Order) -> dict[str, str]:
+        """What a card shows of the order's free text (community, time, description), redacted."""
+        _ = self.group_tr()
+        return {"community": redact(order.community, FIELD_LIMIT), "when": redact(order.when_text, FIELD_LIMIT),
+                "description": redact(order.description, DESCRIPTION_LIMIT) if order.description
+                else _("(voice note)")}
 
     async def post_card(self, order: Order, team: Team, *, offered: bool = False) -> int:
         """Post an order card with an Accept button in the team's group (``offered``: a card the
@@ -383,57 +406,135 @@ class Notifier:
             N_("Thank you! How many hours did request #{number} take? Tap a number.")
         await self.tell(volunteer, question, number=order.id, markup=inline(rows))
 
+    # -- lists: sent privately (see bot.services.privately), a page at a time ---------------------------
+    PAGE_LIMIT = 3900  # characters of a list page, page line and footer included (Telegram: 4096)
+
+    def _pages(self, title: str, lines: Sequence[str], footer: str) -> list[list[str]]:
+        """``lines`` cut into pages that fit one message under ``title`` and above ``footer``; a line
+        too long for a page by itself (a team's members) is cut between names."""
+        budget = self.PAGE_LIMIT - len(title) - len(footer) - 60  # the page line and newlines
+        pieces: list[str] = []
+        for line in lines:
+            while len(line) > budget and "<" not in line and ", " in line[:budget]:
+                cut = line.rindex(", ", 0, budget)
+                pieces.append(line[:cut + 1])
+                line = line[cut + 2:]
+            pieces.append(line)
+        pages: list[list[str]] = [[]]
+        size = 0
+        for piece in pieces:
+            if pages[-1] and size + len(piece) + 1 > budget:
+                pages.append([])
+                size = 0
+            pages[-1].append(piece)
+            size += len(piece) + 1
+        return pages
+
+    def _page_buttons(self, row: int, page: int, count: int) -> dict[str, Any]:
+        buttons = ([button("◀", cb.PAGE, row, page - 1)] if page > 0 else []) + \
+            ([button("▶", cb.PAGE, row, page + 1)] if page < count - 1 else [])
+        return inline([buttons] if buttons else [])
+
+    async def send_list(self, where: Listing, reader: User, title: str, lines: Sequence[str], *,
+                        query: dict[str, Any], footer: str = "", protect: bool = False) -> None:
+        """A list as one message a page long, with ◀ ▶ buttons when it has more pages. The message's
+        outbox row keeps ``query`` (what the list shows, never personal data) so a page button
+        (``pg:<row>:<page>``) can rebuild the list, re-checking who asks, and edit it in place."""
+        _ = self.tr(reader)
+        pages = self._pages(title, lines, footer)
+        page = min(max(where.page, 0), len(pages) - 1)
+        parts = [title, *pages[page]]
+        if len(pages) > 1:
+            parts.append(_("Page {page} of {pages}", page=page + 1, pages=len(pages)))
+        if footer:
+            parts.append(footer)
+        text = "\n".join(parts)
+        text = self.safe_for(where.chat_id, text)
+        if where.row is not None:
+            await self.uow.outbox.edit(where.row, {"text": text, "parse_mode": "HTML",
+                                                   "reply_markup": self._page_buttons(where.row, page, len(pages))})
+            return
+        payload: dict[str, Any] = {"text": text, "parse_mode": "HTML", "list": query}
+        if protect:
+            payload["protect_content"] = True
+        row = await self.uow.outbox.send(where.chat_id, payload,
+                                         recipient_user_id=reader.id if where.chat_id == reader.telegram_id else None)
+        if len(pages) > 1:
+            row.payload = {**row.payload, "reply_markup": self._page_buttons(row.id, page, len(pages))}
+
+    async def list_sent_privately(self, chat_id: int, reader: User) -> None:
+        """In a group where someone asked for a list: where it went (nothing of it is shown here)."""
+        _ = self.group_tr()
+        await self.send(chat_id, _("{name}, I sent the list to our private chat.", name=reader.first_name))
+
+    async def list_needs_private_chat(self, chat_id: int, reader: User) -> None:
+        _ = self.group_tr()
+        await self.send(chat_id, _("{name}, lists are only sent in a private chat. Please open a chat with me, tap "
+                                   "Start, then send the command there.", name=reader.first_name))
+
+    async def open_orders(self, where: Listing, reader: User, orders: Sequence[Order], teams: dict[int, str]) -> None:
+        """``/orders``: open requests with the community (redacted: the centre's chat may be a group)."""
+        _ = self.tr(reader)
+        if not orders:
+            await self.send(where.chat_id, _("No open requests."))
+            return
+        lines = [_("#{number} {category} · {community} · {status} {team}", number=o.id,
+                   category=self.category_label(reader, o.category), community=redact(o.community, FIELD_LIMIT),
+                   status=_(STATUS_NAMES[o.status]), team=teams.get(o.team_id or 0, "")) for o in orders]
+        await self.send_list(where, reader, _("Open requests:"), lines, query={"kind": "orders"})
+
     # -- teams, buildings, businesses ---------------------------------------------------------------
-    async def building_list(self, reader: User, buildings: Sequence[Building]) -> None:
+    async def building_list(self, where: Listing, reader: User, buildings: Sequence[Building]) -> None:
         _ = self.tr(reader)
         if not buildings:
             await self.tell(reader, N_("No buildings yet: add one with /building add CODE COMMUNITY NAME."))
             return
         lines = [_("{community} · <b>{name}</b> ({code}) · {leader}", community=b.community, name=b.name, code=b.code,
                    leader=_("leader appointed") if b.leader_id else _("no leader yet")) for b in buildings]
-        await self.send(reader.telegram_id, _("Buildings:") + "\n" + "\n".join(lines) + "\n" + _(BUILDING_USAGE),
-                        recipient=reader)
+        await self.send_list(where, reader, _("Buildings:"), lines, query={"kind": "buildings"},
+                             footer=_(BUILDING_USAGE))
 
-    async def team_list(self, chat_id: int, reader: User, teams: Sequence[Team]) -> None:
+    async def team_list(self, where: Listing, reader: User, teams: Sequence[Team]) -> None:
         _ = self.tr(reader)
         if not teams:
-            await self.send(chat_id, _("No teams yet: create one with /team add."), recipient=reader)
+            await self.send(where.chat_id, _("No teams yet: create one with /team add."), recipient=reader)
             return
         lines = [_("<b>{team}</b> ({code}) · {categories} · {state}", team=t.name, code=t.code,
                    categories=", ".join(self.category_label(reader, c) for c in t.categories),
                    state=_("archived") if not t.active else _("group linked") if t.chat_id else _("no group yet"))
                  for t in teams]
-        await self.send(chat_id, _("Teams:") + "\n" + "\n".join(lines) + "\n" + _(TEAM_USAGE), recipient=reader)
+        await self.send_list(where, reader, _("Teams:"), lines, query={"kind": "teams"}, footer=_(TEAM_USAGE))
 
-    async def team_card(self, chat_id: int, reader: User, team: Team, members: Sequence[tuple[str, bool]],
+    async def team_card(self, where: Listing, reader: User, team: Team, members: Sequence[tuple[str, bool]],
                         subteams: Sequence[tuple[str, str, Sequence[str]]], link: str | None) -> None:
-        """A team at a glance: names only (no phones), as it may be read in a group."""
+        """A team at a glance: names only (no phones)."""
         _ = self.tr(reader)
-        lines = [_("<b>{team}</b> ({code}) · {categories}", team=team.name, code=team.code,
-                   categories=", ".join(self.category_label(reader, c) for c in team.categories))]
+        title = _("<b>{team}</b> ({code}) · {categories}", team=team.name, code=team.code,
+                  categories=", ".join(self.category_label(reader, c) for c in team.categories))
         leaders = [name for name, leader in members if leader]
-        lines.append(_("Leaders: {names}", names=", ".join(leaders) or "—"))
-        lines.append(_("Members ({count}): {names}", count=len(members), names=", ".join(n for n, _l in members) or "—"))
+        lines = [_("Leaders: {names}", names=", ".join(leaders) or "—"),
+                 _("Members ({count}): {names}", count=len(members), names=", ".join(n for n, _l in members) or "—")]
         for name, skill, names in subteams:
             lines.append(_("Sub-team {name} ({skill}, {count}): {names}", name=name,
                            skill=self.category_label(reader, skill), count=len(names), names=", ".join(names) or "—"))
         if link:
             lines.append(_("Join link: {link}", link=link))
-        await self.send(chat_id, "\n".join(lines), recipient=reader)
+        await self.send_list(where, reader, title, lines, query={"kind": "team", "code": team.code})
 
     async def send_file(self, chat_id: int, reader: User, caption: str, attachment: dict[str, Any], *,
                         protect: bool = False, **params: object) -> None:
         """A photo or document made when the message goes out (see :mod:`bot.attachments`), with a
         caption (a msgid) in ``reader``'s language."""
         method = {"photo": "sendPhoto", "document": "sendDocument"}[attachment["field"]]
-        payload: dict[str, Any] = {"caption": self.tr(reader)(caption, **params), "parse_mode": "HTML",
+        text = self.tr(reader)(caption, **params)
+        payload: dict[str, Any] = {"caption": self.safe_for(chat_id, text), "parse_mode": "HTML",
                                    "attachment": attachment}
         if protect:
             payload["protect_content"] = True
         recipient = reader.id if chat_id == reader.telegram_id else None
         await self.uow.outbox.send(chat_id, payload, recipient_user_id=recipient, method=method)
 
-    async def businesses(self, reader: User, rows: Sequence[tuple[Volunteer, Team, int]]) -> None:
+    async def businesses(self, where: Listing, reader: User, rows: Sequence[tuple[Volunteer, Team, int]]) -> None:
         _ = self.tr(reader)
         if not rows:
             await self.tell(reader, N_("No business has joined yet. A business registers with /join and chooses "
@@ -443,11 +544,12 @@ class Notifier:
                    contact=v.name, team=t.name, count=count,
                    categories=", ".join(self.category_label(reader, c) for c in v.skills) or "—")
                  for v, t, count in rows]
-        await self.send(reader.telegram_id, _("Businesses of the service alliance:") + "\n" + "\n".join(lines),
-                        recipient=reader)
+        await self.send_list(where, reader, _("Businesses of the service alliance:"), lines,
+                             query={"kind": "businesses"})
 
     # -- people ---------------------------------------------------------------------------------
-    async def talent(self, coordinator: User, skill: str, found: Sequence[tuple[Volunteer, Team, User | None]]) -> None:
+    async def talent(self, where: Listing, coordinator: User, skill: str, community: str | None,
+                     found: Sequence[tuple[Volunteer, Team, User | None]]) -> None:
         """The talent reserve, privately to a coordinator (it holds phone numbers)."""
         _ = self.tr(coordinator)
         if not found:
@@ -458,9 +560,8 @@ class Notifier:
                    community=v.community or "—", phone=v.phone,
                    duty="—" if u is None else _("on duty") if u.on_duty else _("off duty"))
                  for v, t, u in found]
-        await self.send(coordinator.telegram_id,
-                        _("Volunteers for {skill}:", skill=self.category_label(coordinator, skill)) + "\n"
-                        + "\n".join(lines), recipient=coordinator, protect=True)
+        await self.send_list(where, coordinator, _("Volunteers for {skill}:", skill=self.category_label(coordinator, skill)),
+                             lines, query={"kind": "find", "skill": skill, "community": community}, protect=True)
 
     # -- registration -------------------------------------------------------------------------------
     def _join_prompt(self, user: User, step: str, draft: dict[str, Any], teams: Sequence[Team],
@@ -634,13 +735,13 @@ class Notifier:
                 lines += self._digest_section(_, N_("⏳ Not taken in time: {count}"), [
                     (team, [_("{urgent}#{number} {category} · {community} · waiting {waited}",
                               urgent="🚨 " if o.urgent else "", number=o.id,
-                              category=self.category_label(reader, o.category), community=scrub(o.community, 30),
+                              category=self.category_label(reader, o.category), community=redact(o.community, DIGEST_FIELD_LIMIT),
                               waited=self._duration(_, minutes)) for o, minutes in entries])
                     for team, entries in waiting])
             if late:
                 lines += self._digest_section(_, N_("⏰ Past their time: {count}"), [
                     (team, [_("#{number} {category} · {community} · {volunteer} · {late} late", number=o.id,
-                              category=self.category_label(reader, o.category), community=scrub(o.community, 30),
+                              category=self.category_label(reader, o.category), community=redact(o.community, DIGEST_FIELD_LIMIT),
                               volunteer=volunteer, late=self._duration(_, minutes))
                             for o, minutes, volunteer in entries])
                     for team, entries in late])
@@ -660,8 +761,8 @@ class Notifier:
         for order in orders[: self.DIGEST_LINES * 2]:
             lines.append(_("{urgent}#{number} {category} · {community} · 🕒 {when} · {status}",
                            urgent="🚨 " if order.urgent else "", number=order.id,
-                           category=self.category_label(None, order.category), community=scrub(order.community, 30),
-                           when=scrub(order.when_text, 30), status=_(STATUS_NAMES[order.status])))
+                           category=self.category_label(None, order.category), community=redact(order.community, DIGEST_FIELD_LIMIT),
+                           when=redact(order.when_text, DIGEST_FIELD_LIMIT), status=_(STATUS_NAMES[order.status])))
         if len(orders) > self.DIGEST_LINES * 2:
             lines.append(_("… and {count} more", count=len(orders) - self.DIGEST_LINES * 2))
         await self.send(team.chat_id, self._fit(lines))

@@ -90,6 +90,9 @@ __all__ = ["OutboxSender", "retry_after_seconds"]
 log = logging.getLogger(__name__)
 # Methods whose row names a chat only for pacing: the chat is inside their parameters (a menu's scope).
 CHATLESS_METHODS = frozenset({"setmycommands", "deletemycommands"})
+# Payload keys for us, not Telegram: the method, an attachment made at send time, a list's query
+# (bot.notify.Notifier.send_list).
+INTERNAL_KEYS = frozenset({"method", "attachment", "list"})
 
 RETRY_MARGIN = 0.5
 MAX_ANSWER_HOLD = 1.0  # seconds the outbox waits for taps being answered
@@ -387,7 +390,7 @@ class OutboxSender:
                     await uow.outbox.postpone(job.row_id, self._at(now))
                     await uow.commit()
                 return _Outcome.RESCHEDULED
-            params = {k: v for k, v in job.payload.items() if k not in ("method", "attachment")}
+            params = {k: v for k, v in job.payload.items() if k not in INTERNAL_KEYS}
             if job.method.lower() not in CHATLESS_METHODS:
                 params["chat_id"] = destination
             if message_id is not None:

@@ -151,6 +151,21 @@ class VolunteerSettings(BaseModel):
     approval_required: bool = True  # a coordinator approves each membership; False: members at once
 
 
+class RequestLimits(BaseModel):
+    """How many requests one person may have open, and place per minute and per hour (sliding
+    windows counted in the database, so every bot process sees the same numbers). A building
+    leader's requests for neighbours (/neighbour) are counted apart, with their own limits."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    open_per_resident: int = Field(default=3, ge=1)
+    per_minute: int = Field(default=2, ge=1)
+    per_hour: int = Field(default=6, ge=1)
+    neighbour_open: int = Field(default=15, ge=1)
+    neighbour_per_minute: int = Field(default=5, ge=1)
+    neighbour_per_hour: int = Field(default=30, ge=1)
+
+
 class Settings(BaseSettings):
     """Everything the bot needs to run; build it with :func:`load_settings`."""
 
@@ -162,6 +177,7 @@ class Settings(BaseSettings):
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     volunteers: VolunteerSettings = Field(default_factory=VolunteerSettings)
     reminders: ReminderSettings = Field(default_factory=ReminderSettings)
+    requests: RequestLimits = Field(default_factory=RequestLimits)
     admins: list[int] = Field(default_factory=list)
     coordinators_chat_id: int | None = None
     timezone: str = "Asia/Shanghai"

@@ -241,7 +241,8 @@ class VolunteerRepository(_Repository):
         return await self.session.scalar(select(Volunteer).where(
             Volunteer.user_id == user_id, Volunteer.team_id == team_id, Volunteer.status == "approved"))
 
-    async def find(self, skill: str, community: str | None, limit: int = 20) -> Sequence[tuple[Volunteer, Team, User | None]]:
+    async def find(self, skill: str, community: str | None,
+                   limit: int | None = 20) -> Sequence[tuple[Volunteer, Team, User | None]]:
         """The talent reserve: approved volunteers with ``skill`` (their own, or their team's
         category), optionally in ``community``; on duty first, then those without Telegram."""
         needle = f'%"{skill}"%'  # JSON lists are stored as text on SQLite; PostgreSQL casts them
@@ -387,7 +388,20 @@ class OrderRepository(_Repository):
         return (await self.session.scalars(
             select(Order).where(Order.resident_id == resident_id).order_by(Order.id.desc()).limit(limit))).all()
 
-    async def with_status(self, statuses: Iterable[str], limit: int = 50) -> Sequence[Order]:
+    async def count_placed(self, resident_id: int, on_behalf: bool, statuses: Iterable[str]) -> int:
+        """How many of the person's own requests (or, ``on_behalf``, for neighbours) are in ``statuses``."""
+        return int(await self.session.scalar(
+            select(func.count(Order.id)).where(Order.resident_id == resident_id, Order.on_behalf == on_behalf,
+                                               Order.status.in_(list(statuses)))) or 0)
+
+    async def placed_since(self, resident_id: int, on_behalf: bool, since: dt.datetime) -> Sequence[dt.datetime]:
+        """When the person placed each request (own, or for neighbours) after ``since``, oldest first."""
+        return (await self.session.scalars(
+            select(Order.created_at).where(Order.resident_id == resident_id, Order.on_behalf == on_behalf,
+                                           Order.created_at > since).order_by(Order.created_at))).all()
+
+    async def with_status(self, statuses: Iterable[str], limit: int | None = 50) -> Sequence[Order]:
+        """Orders in ``statuses``, oldest first (``limit`` None: all of them)."""
         return (await self.session.scalars(
             select(Order).where(Order.status.in_(list(statuses))).order_by(Order.id).limit(limit))).all()
 
@@ -477,6 +491,12 @@ class DialogRepository(_Repository):
 
     async def clear(self, user_id: int) -> None:
         await self.session.execute(delete(Dialog).where(Dialog.user_id == user_id))
+
+    async def finish(self, user_id: int, flow: str, step: str) -> bool:
+        """End the person's dialog if it is still ``flow`` at ``step``; False if another update
+        (a second tap of the same button) got there first."""
+        return await self._rowcount(delete(Dialog).where(Dialog.user_id == user_id, Dialog.flow == flow,
+                                                         Dialog.step == step)) > 0
 
 
 class ScheduleRepository(_Repository):
@@ -625,6 +645,13 @@ class OutboxRepository(_Repository):
         return await self._rowcount(
             update(OutboxMessage).where(OutboxMessage.chat_id == chat_id, OutboxMessage.status == "pending")
             .values(status="failed", claimed_until=None, error=error[:256]))
+
+    async def reached(self, chat_id: int) -> bool:
+        """Whether a message to ``chat_id`` was ever delivered (for a person: they started the bot).
+        Rows without a message id (a chat's command menu) do not count: they reach no chat."""
+        return await self.session.scalar(
+            select(OutboxMessage.id).where(OutboxMessage.chat_id == chat_id, OutboxMessage.status == "sent",
+                                           OutboxMessage.message_id.is_not(None)).limit(1)) is not None
 
     async def pending_count(self) -> int:
         return await self.session.scalar(

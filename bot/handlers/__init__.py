@@ -15,6 +15,7 @@ from . import (
     buttons,
     dispatch,
     groups,
+    lists,
     people,
     private_input,
     quiet,
@@ -26,7 +27,8 @@ from . import (
     volunteers,
 )
 
-FLOW_MODULES = (start, requests, dispatch, volunteers, people, registration, teams, buildings, roster, quiet, groups)
+FLOW_MODULES = (start, requests, dispatch, volunteers, people, registration, teams, buildings, roster, quiet, groups,
+                lists)
 
 
 def register_all(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -18,10 +18,11 @@ from .common import named_person, run
 async def on_building(update: Update, context: BotContext) -> None:
     args = context.args or []
     verb, rest = (args[0].lower(), args[1:]) if args else ("", [])
+    chat_id = update.effective_chat.id if update.effective_chat else None
 
     async def act(call: Call) -> None:
         if not args:
-            await buildings.overview(call)
+            await buildings.overview(call, chat_id)
         elif verb == "link" and len(rest) <= 1:
             await buildings.send_link(call, rest[0] if rest else None)
         else:
@@ -46,6 +47,5 @@ CALLBACKS: dict[str, Any] = {}
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    private = filters.ChatType.PRIVATE
-    application.add_handler(CommandHandler("building", on_building, filters=private))
-    application.add_handler(CommandHandler("neighbour", on_neighbour, filters=private))
+    application.add_handler(CommandHandler("building", on_building))  # lists from a group: answered privately
+    application.add_handler(CommandHandler("neighbour", on_neighbour, filters=filters.ChatType.PRIVATE))

@@ -53,12 +53,13 @@ async def off_duty(update: Update, context: BotContext) -> None:
 async def on_find(update: Update, context: BotContext) -> None:
     """``/find SKILL [COMMUNITY]``."""
     args = context.args or []
+    chat_id = update.effective_chat.id if update.effective_chat else None
 
     async def act(call: Call) -> None:
         call.require_coordinator()
         if not args:
             raise InvalidInput(N_("Usage: /find SKILL [COMMUNITY]"))
-        await people.find_volunteers(call, args[0], " ".join(args[1:]) or None)
+        await people.find_volunteers(call, args[0], " ".join(args[1:]) or None, chat_id)
 
     await run(update, context, act)
 
@@ -70,4 +71,4 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CommandHandler("coordinator", on_coordinator))
     application.add_handler(CommandHandler("onduty", on_duty, filters=filters.ChatType.PRIVATE))
     application.add_handler(CommandHandler("offduty", off_duty, filters=filters.ChatType.PRIVATE))
-    application.add_handler(CommandHandler("find", on_find, filters=filters.ChatType.PRIVATE))
+    application.add_handler(CommandHandler("find", on_find))  # from a group: answered privately

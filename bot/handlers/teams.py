@@ -73,7 +73,8 @@ async def on_link(update: Update, context: BotContext) -> None:
 
 
 async def on_businesses(update: Update, context: BotContext) -> None:
-    await run(update, context, teams.list_businesses)
+    chat_id = update.effective_chat.id if update.effective_chat else None
+    await run(update, context, lambda call: teams.list_businesses(call, chat_id))
 
 
 async def on_member_change(update: Update, context: BotContext) -> None:
@@ -96,5 +97,5 @@ CALLBACKS: dict[str, Any] = {}
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     application.add_handler(CommandHandler("team", on_team))
     application.add_handler(CommandHandler("link", on_link, filters=filters.ChatType.GROUPS))
-    application.add_handler(CommandHandler("businesses", on_businesses, filters=filters.ChatType.PRIVATE))
+    application.add_handler(CommandHandler("businesses", on_businesses))  # from a group: answered privately
     application.add_handler(ChatMemberHandler(on_member_change, ChatMemberHandler.CHAT_MEMBER))

@@ -10,7 +10,8 @@ from storage.models import Building
 from .. import attachments
 from ..i18n import N_
 from ..links import BUILDING, is_code, start_link
-from . import ordering, roles
+from ..notify import Listing
+from . import ordering, privately, roles
 from .call import Call
 from .errors import Conflict, InvalidInput, NotAllowed, NotFound
 
@@ -78,10 +79,14 @@ async def _led(call: Call, code: str | None) -> Building:
     return led[0]
 
 
-async def overview(call: Call) -> None:
-    """``/building``: a coordinator's list of buildings, or a leader's own building with its link."""
+async def overview(call: Call, reply_chat_id: int | None = None, *, page: int = 0, row: int | None = None) -> None:
+    """``/building``: a coordinator's list of buildings (privately, a page at a time), or a leader's
+    own building with its link."""
     if call.is_coordinator:
-        await call.notify.building_list(call.user, await call.uow.buildings.every())
+        where = await privately.list_target(call, reply_chat_id) if row is None \
+            else Listing(call.user.telegram_id, page, row)
+        if where is not None:
+            await call.notify.building_list(where, call.user, await call.uow.buildings.every())
         await call.uow.commit()
         return
     await send_link(call, None)

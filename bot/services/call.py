@@ -11,7 +11,7 @@ from storage.models import User
 from storage.uow import UnitOfWork
 
 from ..i18n import N_
-from ..settings import ReminderSettings
+from ..settings import ReminderSettings, RequestLimits
 from .errors import NotAllowed
 
 if TYPE_CHECKING:
@@ -31,6 +31,7 @@ class ServiceConfig:
     communities: tuple[str, ...] = ()  # /join offers these as buttons; empty: the community is typed
     bot_username: str = ""  # set once the bot knows it (for t.me join links)
     reminders: ReminderSettings = field(default_factory=ReminderSettings)
+    requests: RequestLimits = field(default_factory=RequestLimits)
 
 
 @dataclass

@@ -6,7 +6,8 @@ Exception tree::
     ├── NotAllowed       the person's role does not permit this
     ├── NotFound         the order, team or person does not exist
     ├── InvalidInput     what was typed cannot be used
-    └── Conflict         the world moved on (taken by someone else, already rated, too late)
+    ├── Conflict         the world moved on (taken by someone else, already rated, too late)
+    └── LimitReached     too many at once (open requests, requests per minute or hour)
 """
 
 from __future__ import annotations
@@ -37,3 +38,7 @@ class InvalidInput(DomainError):
 
 class Conflict(DomainError):
     """The state changed: someone else acted first, or it is too late or too early."""
+
+
+class LimitReached(DomainError):
+    """A limit on how much one person may do (open requests, requests in a time window)."""

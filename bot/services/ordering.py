@@ -7,6 +7,7 @@ bot process, continues it at the same step.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 from storage.models import Building
@@ -14,7 +15,7 @@ from storage.models import Building
 from ..i18n import N_
 from . import centre, dialog_rules, reminders
 from .call import Call
-from .errors import Conflict, InvalidInput, NotFound
+from .errors import Conflict, InvalidInput, LimitReached, NotFound
 from .inputs import Input
 from .phones import normalise_phone
 
@@ -25,6 +26,7 @@ STEPS = ("category", "description", "community", "building", "detail", "when", "
 NEIGHBOUR_STEPS = ("category", "description", "detail", "when", "neighbour", "contact")
 LIMITS = {"description": 1000, "community": 64, "building": 64, "detail": 200, "when": 64}
 OPEN_STATUSES = ("new", "dispatched", "accepted", "on_way")
+MINUTE, HOUR = dt.timedelta(minutes=1), dt.timedelta(hours=1)
 
 
 def steps_for(draft: dict[str, Any]) -> tuple[str, ...]:
@@ -155,11 +157,17 @@ async def abandon(call: Call) -> None:
 
 
 async def confirm(call: Call) -> int:
-    """Turn the finished draft into an order and tell the resident and the coordinators."""
+    """Turn the finished draft into an order and tell the resident and the coordinators.
+
+    The dialog is ended by a conditional DELETE first, so two taps of Confirm place one request
+    and the limits below are counted with nothing of this person's in flight; over a limit, the
+    whole unit of work rolls back and the draft stays for a later Confirm."""
     dialog = await call.uow.dialogs.get(call.user.id)
-    if dialog is None or dialog.flow != FLOW or dialog.step != "summary":
+    draft = dict(dialog.data) if dialog is not None else {}
+    if dialog is None or dialog.flow != FLOW or dialog.step != "summary" \
+            or not await call.uow.dialogs.finish(call.user.id, FLOW, "summary"):
         raise Conflict(N_("This request is no longer open. Tap New request to start again."))
-    draft = dialog.data
+    await _within_limits(call, bool(draft.get("on_behalf")))
     order = await call.uow.orders.add(
         resident_id=call.user.id, status="new", category=draft["category"],
         urgent=draft["category"] == "emergency", description=draft.get("description", ""),
@@ -169,11 +177,32 @@ async def confirm(call: Call) -> int:
         building_id=draft.get("building_id") or call.user.building_id,
         appointment_at=reminders.appointment_of(draft["when"], call.config.timezone),
     )
-    await call.uow.dialogs.clear(call.user.id)
     await call.notify.order_received(call.user, order)
     await centre.announce(call, order, "created")
     await call.uow.commit()
     return order.id
+
+
+async def _within_limits(call: Call, on_behalf: bool) -> None:
+    """Refuse kindly (:class:`LimitReached`) a request over the person's limits: open requests, and
+    requests placed in the last minute and hour (a building leader's for neighbours apart)."""
+    limits = call.config.requests
+    most_open, per_minute, per_hour = ((limits.neighbour_open, limits.neighbour_per_minute, limits.neighbour_per_hour)
+                                       if on_behalf else (limits.open_per_resident, limits.per_minute, limits.per_hour))
+    now = call.now
+    open_now = await call.uow.orders.count_placed(call.user.id, on_behalf, OPEN_STATUSES)
+    if open_now >= most_open:
+        raise LimitReached(N_("You already have {count} requests in progress. Please wait until one is finished, "
+                              "or cancel one under My requests, then tap Confirm again. This request is kept."),
+                           count=open_now)
+    placed = await call.uow.orders.placed_since(call.user.id, on_behalf, now - HOUR)
+    for window, most in ((MINUTE, per_minute), (HOUR, per_hour)):
+        recent = [at for at in placed if at > now - window]
+        if len(recent) >= most:
+            free_at = recent[len(recent) - most] + window  # when enough of them have left the window
+            minutes = max(1, math.ceil((free_at - now).total_seconds() / 60))
+            raise LimitReached(N_("You have sent several requests in a short time. Please wait {minutes} min, "
+                                  "then tap Confirm again. This request is kept."), minutes=minutes)
 
 
 async def list_mine(call: Call) -> None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from storage.models import Order, Team, User
 
 from ..i18n import N_
-from ..notify import REJECT_REASONS, STATUS_NAMES, scrub
-from . import centre, dialog_rules, reminders
+from ..notify import REJECT_REASONS, Listing
+from . import centre, dialog_rules, privately, reminders
+from .redact import redact
 from .call import Call
 from .errors import Conflict, InvalidInput, NotAllowed, NotFound
 from .inputs import Input
@@ -33,20 +34,15 @@ async def _resident(call: Call, order: Order) -> User:
     return resident
 
 
-async def list_open(call: Call, reply_chat_id: int) -> None:
+async def list_open(call: Call, reply_chat_id: int | None = None, *, page: int = 0, row: int | None = None) -> None:
+    """``/orders``: the open requests, privately (or in the coordinators' chat), a page at a time."""
     call.require_coordinator()
-    orders = await call.uow.orders.with_status(("new", "dispatched", "accepted", "on_way"))
-    _ = call.notify.tr(call.user)
-    if not orders:
-        text = _("No open requests.")
-    else:
+    where = await privately.list_target(call, reply_chat_id, centre_may_read=True) if row is None \
+        else Listing(reply_chat_id or call.user.telegram_id, page, row)
+    if where is not None:
+        orders = await call.uow.orders.with_status(("new", "dispatched", "accepted", "on_way"), limit=None)
         teams = {t.id: t.name for t in await call.uow.teams.active()}
-        text = _("Open requests:") + "\n" + "\n".join(
-            _("#{number} {category} · {community} · {status} {team}", number=o.id,
-              category=call.notify.category_label(call.user, o.category), community=o.community,
-              status=_(STATUS_NAMES[o.status]), team=teams.get(o.team_id or 0, ""))
-            for o in orders)
-    await call.notify.send(reply_chat_id, text)
+        await call.notify.open_orders(where, call.user, orders, teams)
     await call.uow.commit()
 
 
@@ -285,7 +281,7 @@ async def comment(call: Call, order_id: int, round_: int, text: str | None) -> N
         rating.comment = text.strip()[:1000]
         if rating.stars is None or rating.stars <= POOR_RATING:
             await call.notify.to_coordinators(N_("Comment on reopened request #{number}: {comment}"),
-                                              number=order_id, comment=scrub(rating.comment, 1000))
+                                              number=order_id, comment=redact(rating.comment))
     await call.notify.tell(call.user, N_("Thank you for your feedback!"),
                            markup=call.notify.menu_keyboard(call.user))
     await call.uow.commit()

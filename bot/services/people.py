@@ -5,7 +5,8 @@ from __future__ import annotations
 from storage.models import User
 
 from ..i18n import LANGUAGES, N_
-from . import roles
+from ..notify import Listing
+from . import privately, roles
 from .call import Call
 from .errors import Conflict, InvalidInput, NotAllowed, NotFound
 
@@ -99,13 +100,17 @@ async def set_duty(call: Call, on_duty: bool) -> None:
     await call.uow.commit()
 
 
-async def find_volunteers(call: Call, skill: str, community: str | None) -> None:
+async def find_volunteers(call: Call, skill: str, community: str | None, reply_chat_id: int | None = None, *,
+                          page: int = 0, row: int | None = None) -> None:
     """/find SKILL [COMMUNITY]: approved volunteers with that skill, on duty first (privately:
-    the answer holds phone numbers)."""
+    the answer holds phone numbers), a page at a time."""
     call.require_coordinator()
     skill = skill.lower()
     if skill not in call.config.categories:
         raise InvalidInput(N_("Skills are: {known}."), known=", ".join(call.config.categories))
-    found = await call.uow.volunteers.find(skill, community)
-    await call.notify.talent(call.user, skill, found)
+    where = await privately.list_target(call, reply_chat_id) if row is None \
+        else Listing(call.user.telegram_id, page, row)
+    if where is not None:
+        found = await call.uow.volunteers.find(skill, community, limit=None)
+        await call.notify.talent(where, call.user, skill, community, found)
     await call.uow.commit()

@@ -12,7 +12,8 @@ from storage.models import Team
 from .. import attachments
 from ..i18n import N_
 from ..links import TEAM, is_code, start_link
-from . import registration, roles
+from ..notify import Listing
+from . import privately, registration, roles
 from .call import Call
 from .errors import Conflict, InvalidInput, NotAllowed, NotFound
 
@@ -199,30 +200,40 @@ async def add_member(call: Call, code: str, telegram_id: int) -> None:
     await call.uow.commit()
 
 
-async def overview(call: Call, code: str | None, reply_chat_id: int) -> None:
-    """``/team`` with no code: a coordinator's list of teams, or a leader's own team(s);
-    with a code: that team's members by sub-team (names only: this may be read in a group)."""
+async def overview(call: Call, code: str | None, reply_chat_id: int | None = None, *, page: int = 0,
+                   row: int | None = None) -> None:
+    """``/team`` with no code: a coordinator's list of teams, or a leader's own team(s); with a
+    code: that team's members by sub-team. Privately, a page at a time (``row``: the list message
+    whose ``page`` to show)."""
+    if code is None and call.is_coordinator:
+        where = await _list_target(call, reply_chat_id, page, row)
+        if where is not None:
+            await call.notify.team_list(where, call.user, await call.uow.teams.every())
+        await call.uow.commit()
+        return
     if code is None:
-        if call.is_coordinator:
-            await call.notify.team_list(reply_chat_id, call.user, await call.uow.teams.every())
-            await call.uow.commit()
-            return
         led = await call.uow.teams.led_by(call.user.id)
         if not led:
             raise NotAllowed(N_("Only a coordinator or a team leader can do this."))
+    else:
+        led = [await _managed(call, code)]
+    where = await _list_target(call, reply_chat_id, page, row)
+    if where is not None:
         for team in led:
-            await _show(call, team, reply_chat_id)
-        await call.uow.commit()
-        return
-    await _show(call, await _managed(call, code), reply_chat_id)
+            await _show(call, team, where)
     await call.uow.commit()
 
 
-async def _show(call: Call, team: Team, reply_chat_id: int) -> None:
+async def _list_target(call: Call, reply_chat_id: int | None, page: int, row: int | None) -> Listing | None:
+    return await privately.list_target(call, reply_chat_id) if row is None \
+        else Listing(call.user.telegram_id, page, row)
+
+
+async def _show(call: Call, team: Team, where: Listing) -> None:
     members = await call.uow.volunteers.members(team.id)
     subteams = [(s.name, s.skill, [v.name for v, _ in members if s.skill in v.skills])
                 for s in await call.uow.teams.subteams(team.id)]
-    await call.notify.team_card(reply_chat_id, call.user, team, [(v.name, v.is_leader) for v, _ in members],
+    await call.notify.team_card(where, call.user, team, [(v.name, v.is_leader) for v, _ in members],
                                 subteams, _link(call, team))
 
 
@@ -269,9 +280,11 @@ async def member_left_group(call: Call, chat_id: int, person_telegram_id: int, f
     await call.uow.commit()
 
 
-async def list_businesses(call: Call) -> None:
+async def list_businesses(call: Call, reply_chat_id: int | None = None, *, page: int = 0,
+                          row: int | None = None) -> None:
     """Businesses of the service alliance and the requests each completed (privately)."""
     call.require_coordinator()
-    await call.notify.businesses(call.user, await call.uow.volunteers.businesses())
+    where = await _list_target(call, reply_chat_id, page, row)
+    if where is not None:
+        await call.notify.businesses(where, call.user, await call.uow.volunteers.businesses())
     await call.uow.commit()
-

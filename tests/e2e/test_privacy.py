@@ -12,6 +12,11 @@ goes to the coordinators), then every place they could leak to is scanned:
 
 A positive control proves each scan can see the values: they are in the assignee's protected
 details message and in the calls to the assignee's chat. The loser of the Accept race never sees them.
+
+Then phone numbers typed every way (dashes, dots, slashes, Chinese and full-width numerals) into
+every free-text field a group could be shown — description, community, time, a forwarded rating
+comment — through cards, the escalation ladder and the daily and weekly digests: none is readable
+in any group message.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import collections
 import html
 import json
 import logging
+import re
 import traceback
 from dataclasses import dataclass
 from typing import Any
@@ -28,8 +34,11 @@ import pytest
 
 from sandbox import SandboxClient, SandboxServer
 
+from bot.notify import MENU_NEW_REQUEST, SHARE_PHONE
+
 from .harness import (
     Cast,
+    JumpClock,
     bot_running,
     finish_and_rate,
     join_team,
@@ -275,3 +284,104 @@ async def test_no_personal_data_in_any_log_record(server: SandboxServer, sandbox
     assert not own, report(own)
     # ... then every line any library writes when a developer turns every logger up to DEBUG.
     assert not summary, report(summary)
+
+
+# -- phone numbers typed into every free-text field ---------------------------------------------------
+# Each field holds its own number, typed a different way (the formats of the issue and more); none
+# may be readable in any group message, in any version, cards, digests and forwarded comments alike.
+PLANTED_WHEN = "today, call 13812345601 first"
+PLANTED_COMMUNITY = "Sunny Garden, Wang Fang 138-1234-5602"
+PLANTED_DESCRIPTION = "水管漏了 138.1234.5603，或 138/1234/5604，或 一三八一二三四五六〇五，或 １３８１２３４５６０６"
+PLANTED_COMMENT = "还在漏水 still leaking, 幺三八 1234 56〇7"
+PLANTED = [f"138123456{n:02d}" for n in range(1, 8)]
+DIGITS = str.maketrans({**{chr(0xFF10 + d): str(d) for d in range(10)},
+                        **dict(zip("〇零一二三四五六七八九幺两", "0012345678912", strict=True))})
+
+
+def readable_numbers(text: str) -> list[str]:
+    """Which planted numbers a reader could dial from ``text`` (separators and numerals undone)."""
+    digits = re.sub(r"[\s.\-/()\[\]_:~·，、]", "", html.unescape(text).translate(DIGITS))
+    return [number for number in PLANTED if number[-7:] in digits]
+
+
+async def place_planted_order(cast: Cast) -> int:
+    """The request dialog with a number in the description, the community and the typed time."""
+    _ = tr(LANGUAGE)
+    resident = cast.resident
+    await resident.start()
+    await wait_text(resident, _("New request"))
+    await resident.press(_(MENU_NEW_REQUEST))
+    await wait_text(resident, _("What kind of help do you need?"))
+    await resident.tap(_("Repair"))
+    await wait_text(resident, _("Describe what you need, in a message or a voice note."))
+    for answer, question in [
+        (PLANTED_DESCRIPTION, _("Which community (residential compound) are you in?")),
+        (PLANTED_COMMUNITY, _("Which building and unit?")),
+        ("3栋2单元", _("Room number and anything else the volunteer should know about the address:")),
+        ("502室", _("When do you need it? Tap a button or type a day and time."))]:
+        await resident.send(answer)
+        await wait_text(resident, question)
+    await resident.tap(_("Another day"))
+    await wait_text(resident, _("Type the day and time, for example: Saturday 9:00."))
+    await resident.send(PLANTED_WHEN)
+    await wait_text(resident, _("How can the volunteer reach you? Share your phone number with the button, "
+                                "or type a number."))
+    await resident.press(_(SHARE_PHONE))
+    summary = await wait_text(resident, "📞")
+    assert readable_numbers(summary.text or "") == PLANTED[:6]  # the scan can read every planted number
+    await resident.tap(_("✅ Confirm"))
+    received = await wait_text(resident, "#")
+    match = re.search(r"#(\d+)", received.text or "")
+    assert match, received
+    return int(match.group(1))
+
+
+async def test_numbers_typed_in_any_field_never_reach_a_group(server: SandboxServer, sandbox: SandboxClient,
+                                                              database_url: str) -> None:
+    """Cards, the escalation ladder, the daily and weekly digests and a forwarded comment, with a
+    phone number in every free-text field a resident types."""
+    _ = tr(LANGUAGE)
+    clock = JumpClock()
+    cast = await cast_of(sandbox)
+    settings = make_settings(server, database_url, admins=[cast.admin.id],
+                             coordinators_chat_id=cast.coordinators_group.id, default_language=LANGUAGE,
+                             reminders={"sweep_seconds": 0.1})
+    async with bot_running(settings, "polling", clock=clock):
+        await set_up_centre(cast, LANGUAGE)
+        number = await place_planted_order(cast)
+        await wait_text(cast.coordinator, _("🆕 New request #{number}", number=number),
+                        chat_id=cast.coordinators_group.id)
+        await cast.coordinator.tap_and_read_answer(_("➡️ {team}", team="维修队"), chat_id=cast.coordinators_group.id)
+        card = await wait_text(cast.volunteers[0], f"#{number}", chat_id=cast.team_group.id)
+        # Tuesday 09:00 → Wednesday 08:01 (daily digest) → Monday 08:01 (weekly digest), ladder on the way.
+        clock.advance(23 * 3600 + 60)
+        await wait_text(cast.coordinator, _("<b>📋 Digest {day}</b>", day="2026-03-11").split("<b>")[1][:8],
+                        chat_id=cast.coordinators_group.id)
+        clock.advance(5 * 24 * 3600)
+        await wait_text(cast.volunteers[0], _("<b>📋 Open requests of team {team}: {count}</b>", team="维修队",
+                                              count=1).split("<b>")[1].split("</b>")[0],
+                        chat_id=cast.team_group.id)
+        vera = cast.volunteers[0]
+        await vera.tap(_("✋ Accept"), chat_id=cast.team_group.id, message_id=card.message_id)
+        details = await wait_text(vera, PHONE)
+        await finish_and_rate(cast, LANGUAGE, vera, details, number, verdict="★★")
+        await wait_text(cast.resident, _("Thank you! Would you like to add a comment? Type it, or tap Skip."))
+        await cast.resident.send(PLANTED_COMMENT)
+        forwarded = await wait_text(cast.coordinator, _("Comment on reopened request #{number}: {comment}",
+                                                        number=number, comment="").split(":")[0],
+                                    chat_id=cast.coordinators_group.id)
+        assert "还在漏水" in (forwarded.text or "")  # the comment is forwarded, its number is not
+
+    seen, found = 0, []
+    for chat_id, chat in sorted(server.world.chats.items()):
+        if chat.type == "private":
+            continue
+        for message in (await sandbox.chat(chat_id)).messages:
+            for text, _buttons in message_versions(message):
+                seen += 1
+                if readable_numbers(text):
+                    found.append((chat_id, text, readable_numbers(text)))
+    assert seen > 15, "the scan must see the cards, digests and alerts"
+    assert found == [], found
+    # The assignee reads every field as typed (privately): the scan would see a leak.
+    assert readable_numbers(details.text or "") == PLANTED[:6]

@@ -1,0 +1,44 @@
+"""Page buttons of lists (``pg:<row>:<page>``): the list message's outbox row keeps what the list
+shows; the list is built anew for the person tapping, with their permissions checked again by the
+service that made it, and the message is edited in place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..i18n import N_
+from ..notify import is_group
+from . import buildings, orders, people, teams
+from .call import Call
+from .errors import Conflict
+
+MAX_ROW_ID = 2**31 - 1
+
+
+async def turn_page(call: Call, row_id: int, page: int, chat_id: int) -> None:
+    """Show ``page`` of the list message ``row_id``, tapped in ``chat_id``. Only the coordinators'
+    chat shares a list (``/orders``); every other list is turned only in its reader's private chat."""
+    if not 0 < row_id <= MAX_ROW_ID:  # the outbox id column is 32-bit on PostgreSQL
+        raise Conflict(N_("This list is out of date; send the command again."))
+    row = await call.uow.outbox.get(row_id)
+    query: Any = row.payload.get("list") if row is not None and row.kind == "send" else None
+    if row is None or not isinstance(query, dict) or row.chat_id != chat_id or page < 0 \
+            or (is_group(chat_id) and query.get("kind") != "orders"):
+        raise Conflict(N_("This list is out of date; send the command again."))
+    kind = query.get("kind")
+    if kind == "orders":
+        await orders.list_open(call, chat_id, page=page, row=row_id)
+    elif kind == "find":
+        await people.find_volunteers(call, str(query.get("skill")), query.get("community"), page=page, row=row_id)
+    elif kind == "teams":
+        call.require_coordinator()
+        await teams.overview(call, None, page=page, row=row_id)
+    elif kind == "team":
+        await teams.overview(call, str(query.get("code")), page=page, row=row_id)
+    elif kind == "businesses":
+        await teams.list_businesses(call, page=page, row=row_id)
+    elif kind == "buildings":
+        call.require_coordinator()
+        await buildings.overview(call, page=page, row=row_id)
+    else:
+        raise Conflict(N_("This list is out of date; send the command again."))

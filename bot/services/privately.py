@@ -1,0 +1,27 @@
+"""Lists meant for coordinators and team leaders (open requests, volunteers, teams, businesses,
+buildings) are answered in the person's private chat, never in a group where volunteers read.
+
+The coordinators' own chat keeps ``/orders``: it is where the centre works together, and the
+list shows nothing personal (numbers, categories, redacted communities, statuses, teams).
+"""
+
+from __future__ import annotations
+
+from ..notify import Listing, is_group
+from .call import Call
+
+
+async def list_target(call: Call, chat_id: int | None, *, centre_may_read: bool = False) -> Listing | None:
+    """Where a list asked for in ``chat_id`` goes (None: the person's private chat). In a group it
+    goes to the private chat and the group is told so, without any of it; None when the person
+    cannot be reached privately yet (never started the bot, or blocked it): the group asks them to
+    start a private chat."""
+    if chat_id is None or not is_group(chat_id):
+        return Listing(call.user.telegram_id)
+    if centre_may_read and chat_id == call.config.coordinators_chat_id:
+        return Listing(chat_id)
+    if call.user.unreachable or not await call.uow.outbox.reached(call.user.telegram_id):
+        await call.notify.list_needs_private_chat(chat_id, call.user)
+        return None
+    await call.notify.list_sent_privately(chat_id, call.user)
+    return Listing(call.user.telegram_id)
