@@ -18,6 +18,7 @@ from storage.uow import UnitOfWork
 from .context import BotContext, BotData, Deps
 from .handlers import register_all
 from .i18n import LANGUAGES, I18n
+from .ingest import describe_failure, record_failure
 from .logsafety import protect_logs
 from .notify import Notifier
 from .outbox import OutboxSender
@@ -117,6 +118,10 @@ async def _post_shutdown(application: BotApplication) -> None:
 
 
 async def _on_error(update: object, context: BotContext) -> None:
-    # Only ids: update contents may hold phone numbers or addresses.
+    """A handler failed: ingest learns it (it retries or parks the update, and logs it); anything
+    else is logged by type and place only (messages and contents may hold phone numbers)."""
+    error = context.error
+    if error is None or record_failure(update, error):
+        return
     update_id = update.update_id if isinstance(update, Update) else None
-    log.error("error while handling update %s", update_id, exc_info=context.error)
+    log.error("error while handling update %s: %s", update_id, describe_failure(error))
