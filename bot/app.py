@@ -8,7 +8,7 @@ import logging
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
-from telegram.ext import Application, ApplicationBuilder, ContextTypes
+from telegram.ext import Application, ApplicationBuilder, ApplicationHandlerStop, ContextTypes
 from telegram.request import BaseRequest
 
 from storage.clock import Clock, utc_now
@@ -121,7 +121,9 @@ async def _on_error(update: object, context: BotContext) -> None:
     """A handler failed: ingest learns it (it retries or parks the update, and logs it); anything
     else is logged by type and place only (messages and contents may hold phone numbers)."""
     error = context.error
-    if error is None or record_failure(update, error):
+    if error is not None and record_failure(update, error):
+        raise ApplicationHandlerStop  # no later handler group runs on an update that failed
+    if error is None:
         return
     update_id = update.update_id if isinstance(update, Update) else None
     log.error("error while handling update %s: %s", update_id, describe_failure(error))

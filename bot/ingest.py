@@ -363,6 +363,9 @@ class WebhookReceiver:
                 return 200
             attempt += 1
             delay = retry_delay(attempt)
+            if attempt == 1:
+                log.warning("webhook: update %s failed for a passing reason (%s); trying again", raw["update_id"],
+                            taken.detail)
             if loop.time() + delay > deadline:
                 log.warning("webhook: update %s failed for a passing reason (%s); answered 503 so Telegram "
                             "delivers it again", raw["update_id"], taken.detail)
