@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.util import greenlet_spawn
 
 
 class TcpProxy:
@@ -78,11 +79,14 @@ class Outage:
             return
         assert self.directory is not None
         os.rename(self.directory, self._away)
-        # Pooled connections keep their open files: close them, once none is in use (a connection
-        # in use during the disposal would be left to the garbage collector, unclosed).
+        # Pooled connections keep their open files: close them, once none is in use (one in use
+        # would be left to the garbage collector, unclosed). The engine gets its fresh pool first,
+        # with no await in between, so nothing takes a connection from the old one meanwhile.
         while engine.pool.checkedout():  # type: ignore[attr-defined]
             await asyncio.sleep(0.005)
-        await engine.dispose()
+        old = engine.sync_engine.pool
+        engine.sync_engine.pool = old.recreate()
+        await greenlet_spawn(old.dispose)
 
     async def restore(self) -> None:
         if self.proxy is not None:

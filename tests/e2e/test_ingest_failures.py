@@ -128,6 +128,9 @@ async def test_database_outage_in_the_middle_of_dialogs_loses_nothing(
             await sam.tap(_("Repair"))
             await wait_text(sam, _("Describe what you need, in a message or a voice note."))
 
+            # (A send the outage interrupts between Telegram's answer and the row's "sent" mark is
+            # the outbox's business — sent again once its claim runs out — not this test's.)
+            await outbox_drained(application)
             await outage.cut(deps.engine)
             tap = await rita.tap(_("✅ Confirm"))
             await sam.send("窗户关不上 the window will not close")
@@ -192,7 +195,9 @@ async def test_handler_bug_parks_the_update_and_the_operator_replays_or_drops_it
     async with bot_running(settings, "polling") as application:
         application.add_handler(bug, group=-1)
         await resident.start()
+        await wait_text(resident, _("New request"))
         await resident.press(_(MENU_NEW_REQUEST))
+        await wait_text(resident, _("What kind of help do you need?"))
         await resident.tap(_("Repair"))
         await wait_text(resident, _("Describe what you need, in a message or a voice note."))
         sent = await resident.send(f"kaboom: pipe burst, call {PHONE}")
