@@ -7,12 +7,14 @@
   before, they were confirmed to Telegram and lost;
 * a handler bug parks the update and the bot goes on; the operator lists it (without contents),
   replays it with ``volunteer-loop updates replay`` once the bug is gone, or drops it; a replay of
-  an update already handled does nothing.
+  an update already handled does nothing;
+* parked updates are deleted after ``[ingest] parked_retention_days``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import os
 import sys
@@ -27,13 +29,17 @@ from telegram import Update
 from telegram.ext import MessageHandler, filters
 
 from bot.app import BotApplication
+from bot.cli import migrate
 from bot.notify import MENU_NEW_REQUEST
 from sandbox import SandboxClient, SandboxServer
+from storage.db import create_engine, session_factory
 from storage.models import Order, ParkedUpdate
+from storage.uow import UnitOfWork
 
-from ..dbfixtures import in_both_languages
+from ..dbfixtures import FakeClock, in_both_languages
 from ..dboutage import database_outage
 from .harness import (
+    FIXED_START,
     bot_running,
     cast_of,
     fill_request,
@@ -244,3 +250,27 @@ async def _none_parked(application: BotApplication) -> bool:
 
 async def _ignored(caplog: pytest.LogCaptureFixture, update_id: int) -> bool:
     return any(r.getMessage() == f"update {update_id} already handled; ignored" for r in caplog.records)
+
+
+async def test_parked_updates_are_deleted_after_the_retention_period(server: SandboxServer, sandbox: SandboxClient,
+                                                                     database_url: str) -> None:
+    """They hold what people sent: ``[ingest] parked_retention_days`` after parking, they are gone."""
+    cast = await cast_of(sandbox, "en")
+    settings = make_settings(server, database_url, admins=[cast.admin.id], coordinators_chat_id=None,
+                             ingest={"parked_retention_days": 3})
+    await migrate(settings)
+    engine = create_engine(database_url)
+    try:
+        for update_id, days_ago in ((1, 4), (2, 2)):
+            clock = FakeClock(FIXED_START - dt.timedelta(days=days_ago))
+            async with UnitOfWork(session_factory(engine), clock=clock) as uow:
+                await uow.parked.park(update_id, "message", "unparseable", "KeyError", {"update_id": update_id})
+                await uow.commit()
+    finally:
+        await engine.dispose()
+    async with bot_running(settings, "polling") as application:
+        await eventually(lambda: _parked_ids(application, [2]), what="the old parked update pruned")
+
+
+async def _parked_ids(application: BotApplication, expected: list[int]) -> bool:
+    return [row.update_id for row in await parked_rows(application)] == expected
