@@ -407,14 +407,19 @@ class ParkedUpdates(_Stoppable):
     async def _loop(self) -> None:
         loop = asyncio.get_running_loop()
         next_prune = loop.time()
+        failing = False
         while not self.stopping:
             try:
                 if loop.time() >= next_prune:
                     await self.prune()
                     next_prune = loop.time() + PRUNE_INTERVAL
                 await self.replay_queued()
+                failing = False
             except Exception as error:  # noqa: BLE001 - the database may be away; the next tick retries
-                log.warning("parked updates: %s; trying again later", type(error).__name__)
+                if not failing:  # once per run of failures, not every tick of an outage
+                    log.warning("parked updates: %s; trying again every %.0f s", type(error).__name__,
+                                REPLAY_INTERVAL)
+                failing = True
             await self._pause(REPLAY_INTERVAL)
 
     async def replay_queued(self, limit: int = 20) -> None:
