@@ -183,8 +183,9 @@ async def volunteer_loop(config: Path, *args: str) -> tuple[int, str, str]:
     return process.returncode, out.decode(), err.decode()
 
 
+@MODES
 async def test_handler_bug_parks_the_update_and_the_operator_replays_or_drops_it(
-        server: SandboxServer, sandbox: SandboxClient, database_url: str, tmp_path: Path,
+        server: SandboxServer, sandbox: SandboxClient, database_url: str, tmp_path: Path, mode: str,
         caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
     _ = tr("en")
@@ -198,7 +199,7 @@ async def test_handler_bug_parks_the_update_and_the_operator_replays_or_drops_it
         raise RuntimeError(f"bug on {update.effective_message.text if update.effective_message else ''}")
 
     bug = MessageHandler(filters.Regex("kaboom"), buggy)
-    async with bot_running(settings, "polling") as application:
+    async with bot_running(settings, mode) as application:
         application.add_handler(bug, group=-1)
         await resident.start()
         await wait_text(resident, _("New request"))
