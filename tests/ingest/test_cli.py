@@ -11,7 +11,8 @@ import pytest
 from tests.test_cli import one_line_error, run_cli, sqlite_config
 
 # A Bot API nobody serves: a bot that started anyway would fail with a traceback, not one line.
-UNSERVED = '[telegram]\ntoken = "1:x"\nbase_url = "http://127.0.0.1:9/bot"\nbase_file_url = "http://127.0.0.1:9/file/bot"\n'
+UNSERVED = ('[telegram]\ntoken = "1:x"\nbase_url = "http://127.0.0.1:9/bot"\n'
+            'base_file_url = "http://127.0.0.1:9/file/bot"\n')
 
 
 def test_webhook_without_a_secret_token(tmp_path: Path) -> None:
