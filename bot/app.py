@@ -18,7 +18,7 @@ from storage.uow import UnitOfWork
 from .context import BotContext, BotData, Deps
 from .handlers import register_all
 from .i18n import LANGUAGES, I18n
-from .ingest import describe_failure, record_failure
+from .ingest import describe_failure, failure_stack, record_failure
 from .logsafety import protect_logs
 from .notify import Notifier
 from .outbox import OutboxSender
@@ -126,4 +126,4 @@ async def _on_error(update: object, context: BotContext) -> None:
     if error is None:
         return
     update_id = update.update_id if isinstance(update, Update) else None
-    log.error("error while handling update %s: %s", update_id, describe_failure(error))
+    log.error("error while handling update %s: %s\n%s", update_id, describe_failure(error), failure_stack(error))

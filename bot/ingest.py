@@ -118,7 +118,7 @@ def describe_failure(error: BaseException) -> str:
     return f"{type(error).__name__} at {os.path.basename(last.filename)}:{last.lineno} in {last.name}"
 
 
-def _stack(error: BaseException) -> str:
+def failure_stack(error: BaseException) -> str:
     """The traceback's frames (code, not data) without the error's message."""
     return "".join(traceback.format_tb(error.__traceback__)).rstrip()
 
@@ -197,7 +197,7 @@ class Intake:
         except Exception as failure:  # noqa: BLE001 - parking needs the database: try again later
             return Taken(Verdict.RETRY, f"parking failed: {type(failure).__name__}")
         log.error("update %s (%s) could not be handled (%s): parked as #%s; see `volunteer-loop updates "
-                  "parked`\n%s", update_id, kind_of(raw), reason, row_id, _stack(error))
+                  "parked`\n%s", update_id, kind_of(raw), reason, row_id, failure_stack(error))
         return Taken(Verdict.PARKED, str(row_id))
 
 
