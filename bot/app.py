@@ -8,7 +8,7 @@ import logging
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
-from telegram.ext import Application, ApplicationBuilder, ContextTypes
+from telegram.ext import Application, ApplicationBuilder, ApplicationHandlerStop, ContextTypes
 from telegram.request import BaseRequest
 
 from storage.clock import Clock, utc_now
@@ -18,6 +18,7 @@ from storage.uow import UnitOfWork
 from .context import BotContext, BotData, Deps
 from .handlers import register_all
 from .i18n import LANGUAGES, I18n
+from .ingest import describe_failure, failure_stack, record_failure
 from .logsafety import protect_logs
 from .notify import Notifier
 from .outbox import OutboxSender
@@ -118,6 +119,12 @@ async def _post_shutdown(application: BotApplication) -> None:
 
 
 async def _on_error(update: object, context: BotContext) -> None:
-    # Only ids: update contents may hold phone numbers or addresses.
+    """A handler failed: ingest learns it (it retries or parks the update, and logs it); anything
+    else is logged by type and place only (messages and contents may hold phone numbers)."""
+    error = context.error
+    if error is not None and record_failure(update, error):
+        raise ApplicationHandlerStop  # no later handler group runs on an update that failed
+    if error is None:
+        return
     update_id = update.update_id if isinstance(update, Update) else None
-    log.error("error while handling update %s", update_id, exc_info=context.error)
+    log.error("error while handling update %s: %s\n%s", update_id, describe_failure(error), failure_stack(error))

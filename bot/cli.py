@@ -1,5 +1,6 @@
 """The ``volunteer-loop`` command: ``run`` the bot, ``db upgrade`` the schema, ``volunteers import``
-and ``volunteers export`` the roster (CSV or XLSX, see docs/roster.md).
+and ``volunteers export`` the roster (CSV or XLSX, see docs/roster.md), and ``updates parked|replay|drop``
+for updates the bot could not handle (see docs/reliability.md).
 
 A configuration or database problem ends the command with one line on stderr and exit status 2,
 never a traceback.
@@ -30,6 +31,7 @@ from .settings import (
     describe,
     load_settings,
     require_token,
+    require_webhook,
 )
 
 
@@ -47,7 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--listen", help="webhook: address to listen on (default from config, 127.0.0.1)")
     run.add_argument("--port", type=int, help="webhook: port to listen on (default from config, 8443)")
     run.add_argument("--url", help="webhook: public URL Telegram posts to")
-    run.add_argument("--secret-token", help="webhook: secret Telegram sends back in every request")
+    run.add_argument("--secret-token", help="webhook: secret Telegram sends back in every request "
+                     "(required in webhook mode; 1-256 of A-Z a-z 0-9 _ -)")
     db = commands.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"], help="upgrade: migrate the schema to the newest version")
     volunteers = commands.add_parser("volunteers", help="the volunteer roster (CSV or XLSX, see docs/roster.md)")
@@ -57,6 +60,14 @@ def build_parser() -> argparse.ArgumentParser:
     imports.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
     exports = roster.add_parser("export", help="write the roster to FILE (.csv or .xlsx)")
     exports.add_argument("file", metavar="FILE", help="the .csv or .xlsx file to write")
+    updates = commands.add_parser("updates", help="inbound updates the bot could not handle (docs/reliability.md)")
+    parked = updates.add_subparsers(dest="action", required=True)
+    parked.add_parser("parked", help="list parked updates: ids, kinds and errors, never their contents")
+    replay = parked.add_parser("replay", help="have the running bot handle parked update ID again "
+                                              "(an update already handled is skipped)")
+    replay.add_argument("id", metavar="ID", help="the parked update's number (#ID in the list)")
+    drop = parked.add_parser("drop", help="delete parked update ID without handling it")
+    drop.add_argument("id", metavar="ID", help="the parked update's number (#ID in the list)")
     return parser
 
 
@@ -112,7 +123,10 @@ async def roster_command(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def webhook_settings(settings: Settings, args: argparse.Namespace) -> WebhookSettings:
+    """The webhook settings with the command line's overrides; a URL and a secret token are required."""
     values = settings.webhook.model_dump()
+    if values["secret_token"] is not None:
+        values["secret_token"] = values["secret_token"].get_secret_value()
     for key in ("listen", "port", "url", "secret_token"):
         if getattr(args, key) is not None:
             values[key] = getattr(args, key)
@@ -120,9 +134,48 @@ def webhook_settings(settings: Settings, args: argparse.Namespace) -> WebhookSet
         hook = WebhookSettings(**values)
     except ValidationError as error:
         raise CliError(f"config error in {describe(error, 'webhook')}") from None
-    if not hook.url:
-        raise CliError("webhook mode needs a public URL: --url or webhook.url in the config")
+    require_webhook(hook)
     return hook
+
+
+def _parked_id(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 2 ** 31:
+        raise CliError(f"{text!r} is not a parked update's number (see `volunteer-loop updates parked`)")
+    return int(text)
+
+
+async def updates_command(settings: Settings, args: argparse.Namespace) -> int:
+    """``updates parked`` lists (never the contents), ``updates replay ID`` queues a parked update
+    for the running bot, ``updates drop ID`` deletes one."""
+    row_id = _parked_id(args.id) if args.action != "parked" else 0
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # stdout is the answer; no migration chatter
+    await migrate(settings)
+    engine = create_engine(settings.database.url, echo=settings.database.echo)
+    try:
+        async with UnitOfWork(session_factory(engine)) as uow:
+            if args.action == "parked":
+                rows = await uow.parked.all()
+                for row in rows:
+                    print(f"#{row.id}  update {row.update_id}  {row.kind}  {row.error_type}  "
+                          f"parked {row.parked_at:%Y-%m-%d %H:%M} UTC  attempts {row.attempts}  {row.state}  "
+                          f"{row.reason}")
+                print(f"{len(rows)} parked update(s)")
+                return 0
+            done = await (uow.parked.request_replay(row_id) if args.action == "replay" else uow.parked.drop(row_id))
+            await uow.commit()
+    except (OSError, TimeoutError, OperationalError, DBAPIError) as error:
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        raise CliError(f"cannot reach the database {_safe_url(settings.database.url)}: {reason}") from None
+    finally:
+        await engine.dispose()
+    if not done:
+        raise CliError(f"no parked update #{row_id} (see `volunteer-loop updates parked`)")
+    if args.action == "replay":
+        print(f"parked update #{row_id} queued: the running bot handles it again within seconds "
+              "(and deletes it once handled; see `volunteer-loop updates parked`)")
+    else:
+        print(f"parked update #{row_id} deleted")
+    return 0
 
 
 async def run_bot(settings: Settings, webhook: WebhookSettings | None, clock: Clock) -> None:
@@ -146,6 +199,8 @@ def main(argv: list[str] | None = None, *, clock: Clock = utc_now) -> int:
             return 0
         if args.command == "volunteers":
             return asyncio.run(roster_command(settings, args))
+        if args.command == "updates":
+            return asyncio.run(updates_command(settings, args))
         require_token(settings)
         webhook = webhook_settings(settings, args) if args.webhook else None
         asyncio.run(run_bot(settings, webhook, clock))

@@ -8,25 +8,29 @@ import signal
 from collections.abc import AsyncIterator
 
 from .app import ALLOWED_UPDATES, BotApplication
-from .ingest import Poller, WebhookReceiver
+from .ingest import ParkedUpdates, Poller, WebhookReceiver
 from .settings import WebhookSettings
 
 
 @contextlib.asynccontextmanager
 async def running(application: BotApplication, *, webhook: WebhookSettings | None = None) -> AsyncIterator[None]:
-    """Initialise, start receiving (polling, or a secret-checked webhook) and, on exit, stop cleanly."""
+    """Initialise, start receiving (polling, or a secret-checked webhook; a webhook without a secret
+    token raises ``ConfigError`` before anything starts) and, on exit, stop cleanly."""
+    receiver: Poller | WebhookReceiver = (
+        Poller(application, allowed_updates=ALLOWED_UPDATES) if webhook is None
+        else WebhookReceiver(application, webhook, allowed_updates=ALLOWED_UPDATES))
+    parked = ParkedUpdates(application)
     await application.initialize()
     try:
         if application.post_init:
             await application.post_init(application)
-        receiver: Poller | WebhookReceiver = (
-            Poller(application, allowed_updates=ALLOWED_UPDATES) if webhook is None
-            else WebhookReceiver(application, webhook, allowed_updates=ALLOWED_UPDATES))
         await application.start()
         await receiver.start()
+        await parked.start()
         try:
             yield
         finally:
+            await parked.stop()
             await receiver.stop()
             await application.stop()
             if application.post_stop:

@@ -22,6 +22,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import (
     BaseSettings,
@@ -69,19 +70,57 @@ class DatabaseSettings(BaseModel):
     echo: bool = False
 
 
+_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
 class WebhookSettings(BaseModel):
+    """Webhook mode. The path served is the path of ``url`` (``path``, if given, must equal it);
+    ``secret_token`` is required to run (:func:`require_webhook`)."""
+
     model_config = ConfigDict(extra="forbid")
 
     listen: str = "127.0.0.1"
     port: int = 8443
     url: str | None = None
-    path: str = "telegram"
+    path: str | None = None
     secret_token: SecretStr | None = None
 
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         return None if value is None else _check_http_url(value, "webhook.url")
+
+    @field_validator("secret_token")
+    @classmethod
+    def _secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _SECRET_TOKEN.fullmatch(value.get_secret_value()):
+            raise ValueError("secret_token must be 1-256 characters A-Z a-z 0-9 _ -")  # Telegram's rule
+        return value
+
+    @model_validator(mode="after")
+    def _path_matches_url(self) -> WebhookSettings:
+        if self.url is not None and self.path is not None and _as_path(self.path) != self.served_path:
+            raise ValueError(f"webhook.path {_as_path(self.path)!r} differs from the path of webhook.url "
+                             f"{self.served_path!r}; the URL's path is the path served, remove webhook.path")
+        return self
+
+    @property
+    def served_path(self) -> str:
+        """The HTTP path the bot listens on: the path of the URL Telegram posts to."""
+        return _as_path(urlparse(self.url).path if self.url is not None else self.path or "")
+
+
+def _as_path(value: str) -> str:
+    return "/" + value.strip("/")
+
+
+class IngestSettings(BaseModel):
+    """Receiving updates (see docs/reliability.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Parked updates (ones the bot could not handle) hold what a person sent: deleted after this.
+    parked_retention_days: int = Field(default=14, ge=1)
 
 
 class OutboxSettings(BaseModel):
@@ -174,6 +213,7 @@ class Settings(BaseSettings):
     telegram: TelegramSettings = Field(default_factory=TelegramSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     volunteers: VolunteerSettings = Field(default_factory=VolunteerSettings)
     reminders: ReminderSettings = Field(default_factory=ReminderSettings)
@@ -269,3 +309,15 @@ def require_token(settings: Settings) -> str:
             "environment variable (get one from @BotFather)"
         )
     return settings.telegram.token.get_secret_value()
+
+
+def require_webhook(webhook: WebhookSettings) -> str:
+    """The webhook's secret token, or a :class:`ConfigError`: without one, anyone who reaches the
+    port could post updates as any user."""
+    if not webhook.url:
+        raise ConfigError("webhook mode needs a public URL: --url or webhook.url in the config")
+    if webhook.secret_token is None:
+        raise ConfigError("webhook mode needs a secret token (1-256 characters A-Z a-z 0-9 _ -): "
+                          "--secret-token or webhook.secret_token in the config; without it anyone "
+                          "who reaches the port could post updates as any user")
+    return webhook.secret_token.get_secret_value()

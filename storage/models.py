@@ -297,3 +297,27 @@ class ProcessedUpdate(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     seen_at: Mapped[dt.datetime]
+
+
+class ParkedUpdate(Base):
+    """An inbound update we could not handle (unparseable, or a handler bug), kept for an operator.
+
+    The raw update is needed to replay it; it holds whatever the person sent, so the row is deleted
+    on replay or drop and after ``[ingest] parked_retention_days``. ``reason`` names the error's
+    type and where it was raised, never its message (messages may quote what the person typed).
+    ``state`` is ``parked``, or ``replay`` once an operator asked the running bot to handle it again.
+    """
+
+    __tablename__ = "parked_updates"
+    __table_args__ = (Index("ix_parked_updates_state", "state", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    update_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    error_type: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(256))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16), default="parked")
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    parked_at: Mapped[dt.datetime]
+    failed_at: Mapped[dt.datetime]

@@ -37,6 +37,7 @@ from .models import (
     Order,
     OrderEvent,
     OutboxMessage,
+    ParkedUpdate,
     Rating,
     ScheduledItem,
     SubTeam,
@@ -656,3 +657,49 @@ class OutboxRepository(_Repository):
     async def pending_count(self) -> int:
         return await self.session.scalar(
             select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status.in_(["pending", "sending"]))) or 0
+
+
+class ParkedUpdateRepository(_Repository):
+    """Inbound updates we could not handle (see :class:`ParkedUpdate`)."""
+
+    async def park(self, update_id: int, kind: str, error_type: str, reason: str, payload: dict[str, Any]) -> int:
+        """Record a failed update (again: a replay that failed once more counts one more attempt);
+        returns the row's id."""
+        now = self.clock()
+        failure = {"error_type": error_type[:64], "reason": reason[:256], "failed_at": now}
+        statement = self._insert(ParkedUpdate).values(
+            update_id=update_id, kind=kind[:32], payload=payload, state="parked", attempts=1, parked_at=now,
+            **failure)
+        statement = statement.on_conflict_do_update(
+            index_elements=["update_id"],
+            set_={**failure, "state": "parked", "attempts": ParkedUpdate.attempts + 1})
+        await self.session.execute(statement)
+        row_id = await self.session.scalar(select(ParkedUpdate.id).where(ParkedUpdate.update_id == update_id))
+        assert row_id is not None
+        return row_id
+
+    async def all(self) -> Sequence[ParkedUpdate]:
+        return (await self.session.scalars(select(ParkedUpdate).order_by(ParkedUpdate.id))).all()
+
+    async def request_replay(self, row_id: int) -> bool:
+        """Ask the running bot to handle a parked update again; False if there is no such parked row."""
+        return await self._rowcount(
+            update(ParkedUpdate).where(ParkedUpdate.id == row_id, ParkedUpdate.state.in_(("parked", "replay")))
+            .values(state="replay")) > 0
+
+    async def replays(self, limit: int) -> Sequence[ParkedUpdate]:
+        """Rows an operator asked to replay, oldest first."""
+        return (await self.session.scalars(
+            select(ParkedUpdate).where(ParkedUpdate.state == "replay").order_by(ParkedUpdate.id).limit(limit))).all()
+
+    async def drop(self, row_id: int) -> bool:
+        """Delete a parked update (it will never be handled); False if there is none with this id."""
+        return await self._rowcount(delete(ParkedUpdate).where(ParkedUpdate.id == row_id)) > 0
+
+    async def forget(self, update_id: int) -> int:
+        """Delete the row of an update that has now been handled."""
+        return await self._rowcount(delete(ParkedUpdate).where(ParkedUpdate.update_id == update_id))
+
+    async def prune(self, parked_before: dt.datetime) -> int:
+        """Delete rows parked before ``parked_before`` (the retention period is over); how many."""
+        return await self._rowcount(delete(ParkedUpdate).where(ParkedUpdate.parked_at < parked_before))

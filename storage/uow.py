@@ -21,6 +21,7 @@ from .repositories import (
     DialogRepository,
     OrderRepository,
     OutboxRepository,
+    ParkedUpdateRepository,
     RatingRepository,
     ScheduleRepository,
     TeamRepository,
@@ -57,6 +58,7 @@ class UnitOfWork:
         self.dialogs = DialogRepository(self.session, self.clock)
         self.outbox = OutboxRepository(self.session, self.clock)
         self.schedule = ScheduleRepository(self.session, self.clock)
+        self.parked = ParkedUpdateRepository(self.session, self.clock)
         if self.update_key is not None:
             try:
                 self.session.add(ProcessedUpdate(key=self.update_key, seen_at=self.now()))

@@ -225,6 +225,28 @@ async def place_order(cast: Cast, language: str, *, description: str = "厨房�
     """The resident goes through the whole request dialog and confirms; returns the order number."""
     _ = tr(language)
     resident = cast.resident
+    await fill_request(resident, language, description=description, voice=voice, community=community,
+                       building=building, detail=detail)
+    answer = await resident.tap_and_read_answer(_("✅ Confirm"))
+    assert answer.answered and not answer.show_alert, answer
+    return await order_number(resident, language)
+
+
+async def order_number(resident: SimUser, language: str) -> int:
+    """The number in the bot's "Thank you! Your request number is #…" message (waiting for it)."""
+    _ = tr(language)
+    prefix = _("Thank you! Your request number is <b>#{number}</b>. We will message you at every step.").split("<b>")[0]
+    received = await wait_text(resident, prefix)
+    match = re.search(r"#(\d+)", received.text or "")
+    assert match, received
+    return int(match.group(1))
+
+
+async def fill_request(resident: SimUser, language: str, *, description: str = "厨房水管漏水 kitchen pipe leaks",
+                       voice: bool = False, community: str = "阳光小区 Sunshine", building: str = "3栋2单元",
+                       detail: str = "502室 ring twice") -> MessageView:
+    """The resident answers every question of a new request; returns the summary (with Confirm)."""
+    _ = tr(language)
     await resident.start()
     await wait_text(resident, _("New request"))
     await resident.press(_(MENU_NEW_REQUEST))
@@ -248,13 +270,7 @@ async def place_order(cast: Cast, language: str, *, description: str = "厨房�
     await resident.press(_(SHARE_PHONE))
     summary = await wait_text(resident, "📞")
     assert resident.phone_number in (summary.text or "") and building in (summary.text or "")
-    answer = await resident.tap_and_read_answer(_("✅ Confirm"))
-    assert answer.answered and not answer.show_alert, answer
-    prefix = _("Thank you! Your request number is <b>#{number}</b>. We will message you at every step.").split("<b>")[0]
-    received = await wait_text(resident, prefix)
-    match = re.search(r"#(\d+)", received.text or "")
-    assert match, received
-    return int(match.group(1))
+    return summary
 
 
 async def outbox_drained(application: BotApplication, timeout: float = 10.0) -> None:
