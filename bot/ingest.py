@@ -52,6 +52,7 @@ from tornado.httpserver import HTTPServer
 from tornado.web import Application as TornadoApplication
 from tornado.web import RequestHandler
 
+from .notify import COULD_NOT_HANDLE, Notifier
 from .outbox import retry_after_seconds
 from .settings import WebhookSettings, require_webhook
 
@@ -193,12 +194,37 @@ class Intake:
         try:
             async with self.uow() as uow:
                 row_id = await uow.parked.park(update_id, kind_of(raw), error_type, reason, raw)
+                alert = await self._apologise(uow, raw)
                 await uow.commit()
         except Exception as failure:  # noqa: BLE001 - parking needs the database: try again later
             return Taken(Verdict.RETRY, f"parking failed: {type(failure).__name__}")
+        if alert is not None:  # a tap must be answered, or the person's button keeps spinning
+            query_id, text = alert
+            with contextlib.suppress(TelegramError):
+                await self.application.bot.answer_callback_query(query_id, text=text, show_alert=True)
         log.error("update %s (%s) could not be handled (%s): parked as #%s; see `volunteer-loop updates "
                   "parked`\n%s", update_id, kind_of(raw), reason, row_id, failure_stack(error))
         return Taken(Verdict.PARKED, str(row_id))
+
+
+    async def _apologise(self, uow: Any, raw: dict[str, Any]) -> tuple[str, str] | None:
+        """Tell the person whose update was parked (in their private chat, never in a group); for a
+        tap, return the query's id and the alert that answers it. ``raw`` may be malformed."""
+        body = raw.get(kind_of(raw))
+        sender = body.get("from") if isinstance(body, dict) else None
+        person = sender.get("id") if isinstance(sender, dict) else None
+        if type(person) is not int or not 0 < person <= MAX_UPDATE_ID:
+            return None
+        deps = self.application.bot_data.deps
+        notify = Notifier(uow, deps.i18n, deps.config)
+        user = await uow.users.by_telegram_id(person)
+        query_id = body.get("id") if "chat_instance" in body else None
+        if isinstance(query_id, str):
+            return query_id, notify.tr(user)(COULD_NOT_HANDLE)
+        chat = body.get("chat")
+        if isinstance(chat, dict) and chat.get("type") == "private" and chat.get("id") == person:
+            await notify.could_not_handle(person, user)
+        return None
 
 
 class _Stoppable:

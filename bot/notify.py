@@ -54,6 +54,9 @@ MENU_NEW_REQUEST = N_("🆘 New request")
 MENU_MY_ORDERS = N_("📋 My requests")
 MENU_LANGUAGE = N_("🌐 Language")
 SHARE_PHONE = N_("📱 Share my phone number")
+# Said when an update of a person's was parked (a fault of ours); short enough for a tap's alert.
+COULD_NOT_HANDLE = N_("Sorry, something went wrong on our side. What you sent is kept for "
+                      "our team to look into; please try again a little later.")
 BUILDING_USAGE = N_("Usage: /building add CODE COMMUNITY NAME, /building leader CODE USER_ID, "
                     "/building unleader CODE USER_ID, /building link CODE, /building")
 TEAM_USAGE = N_("Usage: /team add CODE NAME CATEGORY…, /team rename CODE NAME, /team categories CODE CATEGORY…, "
@@ -141,6 +144,10 @@ class Notifier:
         for chat_id, reader in await self._centre():
             text = (self.tr(reader) if reader else self.group_tr())(message, **params)
             await self.send(chat_id, text, recipient=reader, markup=markup)
+
+    async def could_not_handle(self, chat_id: int, user: User | None) -> None:
+        """A person's update was parked: they hear so, rather than nothing."""
+        await self.send(chat_id, self.tr(user)(COULD_NOT_HANDLE), recipient=user)
 
     async def refuse(self, chat_id: int, user: User | None, message: str, **params: object) -> None:
         await self.send(chat_id, "⚠️ " + self.tr(user)(message, **params), recipient=user)

@@ -26,11 +26,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 from telegram import Update
-from telegram.ext import MessageHandler, filters
+from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot.app import BotApplication
 from bot.cli import migrate
-from bot.notify import MENU_NEW_REQUEST
+from bot.notify import COULD_NOT_HANDLE, MENU_NEW_REQUEST
 from sandbox import SandboxClient, SandboxServer
 from storage.db import create_engine, session_factory
 from storage.models import Order, ParkedUpdate
@@ -211,6 +211,7 @@ async def test_handler_bug_parks_the_update_and_the_operator_replays_or_drops_it
         await other.start()  # the bot goes on with the next update
         await wait_text(other, _("New request"))
         [row] = await eventually(lambda: parked_rows(application), what="a parked update")
+        await wait_text(resident, _(COULD_NOT_HANDLE))  # told, not left wondering
         assert (row.update_id, row.kind, row.error_type) == (sent["update_id"], "message", "RuntimeError")
         assert "test_ingest_failures.py" in row.reason and PHONE not in row.reason
         assert update_confirmed(server, sent["update_id"])
@@ -275,3 +276,27 @@ async def test_parked_updates_are_deleted_after_the_retention_period(server: San
 
 async def _parked_ids(application: BotApplication, expected: list[int]) -> bool:
     return [row.update_id for row in await parked_rows(application)] == expected
+
+
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+async def test_a_tap_whose_handler_fails_is_answered_and_parked(
+        server: SandboxServer, sandbox: SandboxClient, database_url: str, mode: str) -> None:
+    """A bug behind a button: the tap still gets an answer (an alert), the update is parked."""
+    _ = tr("en")
+    cast = await cast_of(sandbox, "en")
+    resident = cast.resident
+    settings = make_settings(server, database_url, admins=[cast.admin.id], coordinators_chat_id=None)
+
+    async def buggy(update: Update, context: object) -> None:
+        raise RuntimeError("a bug behind the category buttons")
+
+    async with bot_running(settings, mode) as application:
+        application.add_handler(CallbackQueryHandler(buggy, pattern="^cat:"), group=-1)
+        await resident.start()
+        await wait_text(resident, _("New request"))
+        await resident.press(_(MENU_NEW_REQUEST))
+        await wait_text(resident, _("What kind of help do you need?"))
+        answer = await resident.tap_and_read_answer(_("Repair"))
+        assert answer.text == _(COULD_NOT_HANDLE) and answer.show_alert, answer
+        [row] = await eventually(lambda: parked_rows(application), what="the parked tap")
+        assert (row.kind, row.error_type) == ("callback_query", "RuntimeError")
