@@ -61,7 +61,7 @@ async def test_webhook_refuses_to_start_without_a_secret(server: SandboxServer, 
     port = free_port()
     hook = WebhookSettings(listen="127.0.0.1", port=port, url=f"http://127.0.0.1:{port}/telegram")
     with pytest.raises(ConfigError, match="secret token"):
-        async with running(build_application(settings), webhook=hook):
+        async with running(build_application(settings, clock=JumpClock()), webhook=hook):
             pass
     assert server.feed.webhook is None and await sandbox.calls("setWebhook") == []
     async with httpx.AsyncClient() as http:
@@ -78,7 +78,7 @@ async def test_webhook_serves_the_path_of_its_url(server: SandboxServer, sandbox
     port = free_port()
     hook = WebhookSettings(listen="127.0.0.1", port=port, url=f"http://127.0.0.1:{port}/some/path",
                            secret_token=SECRET)
-    async with running(build_application(settings), webhook=hook):
+    async with running(build_application(settings, clock=JumpClock()), webhook=hook):
         await cast.resident.start()
         await wait_text(cast.resident, "Hello")
         assert (await sandbox.webhook_stats())["failures"] == 0
@@ -99,7 +99,7 @@ async def test_webhook_answers_400_to_bodies_that_are_not_updates(server: Sandbo
     url = f"http://127.0.0.1:{port}/telegram"
     hook = WebhookSettings(listen="127.0.0.1", port=port, url=url, secret_token=SECRET)
     headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"}
-    async with running(build_application(settings), webhook=hook), httpx.AsyncClient() as http:
+    async with running(build_application(settings, clock=JumpClock()), webhook=hook), httpx.AsyncClient() as http:
         statuses = {body: (await http.post(url, content=body, headers=headers)).status_code for body in BAD_BODIES}
         assert statuses == {body: 400 for body in BAD_BODIES}
         await cast.resident.start()  # and the bot goes on
