@@ -11,6 +11,7 @@ whether a handler failed, and :class:`Intake` decides:
 * a transient failure (the database unreachable or locked, a lost connection, a timeout) → not
   confirmed: polling holds its offset and handles the same update again with backoff before any
   later one; the webhook retries for a few seconds, then answers 503 so Telegram delivers it again;
+  one that keeps coming back while the database answers is a bug after all, and parked;
 * a permanent failure (unparseable, a handler bug) → parked (``parked_updates``: ids, the error's
   type and place, the raw update for a replay), then confirmed, and the bot goes on. If parking
   fails too, that is transient.
@@ -36,6 +37,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from telegram import Update
@@ -159,11 +161,27 @@ class Intake:
 
     def __init__(self, application: AnyApplication) -> None:
         self.application = application
+        self._passing: dict[int, int] = {}  # update id → "passing" failures in a row
 
     def uow(self) -> Any:
         deps = self.application.bot_data.deps
         assert deps is not None, "build_application() sets the dependencies"
         return deps.uow()
+
+    async def _stuck(self, update_id: int) -> bool:
+        """Whether a "passing" failure of this update is really a bug: it came back
+        ``[ingest] stuck_after_attempts`` times in a row while the database answers."""
+        if len(self._passing) > 10_000:  # updates Telegram gave up redelivering
+            self._passing.clear()
+        count = self._passing[update_id] = self._passing.get(update_id, 0) + 1
+        if count < self.application.bot_data.deps.settings.ingest.stuck_after_attempts:
+            return False
+        try:
+            async with self.uow() as uow:
+                await uow.session.execute(text("SELECT 1"))
+        except Exception:  # noqa: BLE001 - the database is away: an outage after all
+            return False
+        return True
 
     async def take(self, raw: dict[str, Any]) -> Taken:
         """Handle one raw update whose ``update_id`` is valid (:func:`update_id_of`)."""
@@ -181,11 +199,13 @@ class Intake:
         finally:
             _handling.reset(token)
         if not handling.errors:
+            self._passing.pop(update_id, None)
             return Taken(Verdict.HANDLED)
         transient = next((e for e in handling.errors if is_transient(e)), None)
-        if transient is not None:
+        if transient is not None and not await self._stuck(update_id):
             return Taken(Verdict.RETRY, type(transient).__name__)
-        return await self._park(raw, handling.errors[0], unparseable=False)
+        self._passing.pop(update_id, None)
+        return await self._park(raw, transient or handling.errors[0], unparseable=False)
 
     async def _park(self, raw: dict[str, Any], error: BaseException, *, unparseable: bool) -> Taken:
         update_id = raw["update_id"]

@@ -121,6 +121,9 @@ class IngestSettings(BaseModel):
 
     # Parked updates (ones the bot could not handle) hold what a person sent: deleted after this.
     parked_retention_days: int = Field(default=14, ge=1)
+    # A "passing" failure (the database unreachable, a timeout) that comes back this many times in a
+    # row on one update while the database answers is no outage: the update is parked instead.
+    stuck_after_attempts: int = Field(default=12, ge=2)
 
 
 class OutboxSettings(BaseModel):

@@ -300,3 +300,28 @@ async def test_a_tap_whose_handler_fails_is_answered_and_parked(
         assert answer.text == _(COULD_NOT_HANDLE) and answer.show_alert, answer
         [row] = await eventually(lambda: parked_rows(application), what="the parked tap")
         assert (row.kind, row.error_type) == ("callback_query", "RuntimeError")
+
+
+async def test_a_failure_that_only_looks_passing_is_parked_once_the_database_answers(
+        server: SandboxServer, sandbox: SandboxClient, database_url: str) -> None:
+    """A handler that always raises OSError (a bug dressed as an outage) does not hold polling:
+    after ``stuck_after_attempts`` tries with the database answering, the update is parked."""
+    _ = tr("en")
+    cast = await cast_of(sandbox, "en")
+    resident, other = cast.resident, cast.admin
+    settings = make_settings(server, database_url, admins=[cast.admin.id], coordinators_chat_id=None,
+                             ingest={"stuck_after_attempts": 3})
+
+    async def looks_passing(update: Update, context: object) -> None:
+        raise OSError("a bad file, every time")
+
+    async with bot_running(settings, "polling") as application:
+        application.add_handler(MessageHandler(filters.Regex("stuck"), looks_passing), group=-1)
+        await resident.start()
+        await wait_text(resident, _("New request"))
+        sent = await resident.send("stuck")
+        await other.start()  # handled once the stuck update is parked
+        await wait_text(other, _("New request"))
+        [row] = await eventually(lambda: parked_rows(application), what="the stuck update parked")
+        assert (row.update_id, row.error_type) == (sent["update_id"], "OSError")
+        await wait_text(resident, _(COULD_NOT_HANDLE))
