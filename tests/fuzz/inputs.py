@@ -1,0 +1,132 @@
+"""What the fuzzer's people do, as plain values Hypothesis generates and a failure report prints.
+
+An :class:`Input` names an actor of the cast (see :mod:`tests.fuzz.world`), a chat (their private
+chat, the team's group or the coordinators' group) and one thing to do there. Ids that only exist
+at run time (orders, teams, people) are written as placeholders in callback data and commands
+(``{order}``, ``{team}``, ``{user}``, ``{code}``) and filled in from the database when played, by
+``pick`` (an index into what exists), so one generated input can hit another person's order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hypothesis import strategies as st
+
+from bot import callbacks as cb
+
+ACTORS = ("admin", "coordinator", "resident", "neighbour", "vera", "victor", "mallory", "newcomer")
+CHATS = ("private", "team", "centre")
+MEDIA = ("sticker", "photo", "voice", "document", "video", "audio", "animation", "video_note")
+#: Every kind of input, in the order the report lists them.
+KINDS = ("text", "command", "advance", "tap", "forge", "media", "contact", "location", "forward", "edit",
+         "anonymous", "channel_post", "malformed", "replay", "start")
+
+HUGE = ("2147483648", "9223372036854775807", "9223372036854775808", "999999999999999999999999", "-1", "0",
+        "00000000000000000000001", "1e9", "0x10", "１２", "NaN")
+TRICKY_TEXT = (
+    "<b>bold", "</b>", "<script>alert(1)</script>", "a < b & c > d", "&amp; &lt; &bogus; &#0; &#x110000;",
+    "<a href=\"tg://user?id=1\">me</a>", "<3", "\u202eRTL override \u202c", "مرحبا بالعالم", "שלום",
+    "👩‍👩‍👧‍👦🏳️‍🌈🇨🇳", "\u200b\u200d\ufeff", "   ", "\n\n", "line1\nline2\tTab", "%s %d {0} {name}",
+    "'; DROP TABLE orders; --", "13812345678", "+86 138 1234 5678", "一三八一二三四五六七八",
+    "阳光社区 3栋2单元 502室", "明天上午10点", "2", "0", "-3", "99999", "1.5", "Today", "今天",
+)
+PLAUSIBLE = ("Li Hua", "阳光社区", "3栋2单元", "502室 ring twice", "Saturday 9:00", "2", "13800000000",
+             "水管漏水 the pipe leaks", "skip", "明天上午")
+COMMANDS = ("start", "help", "request", "my", "language", "join", "profile", "orders", "dispatch", "team",
+            "link", "businesses", "roster", "building", "neighbour", "quiet", "coordinator", "onduty",
+            "offduty", "find", "unknown", "start@other_bot")
+COMMAND_ARGS = (
+    "", "{order} {code}", "#{order} repair", "{huge} repair", "{order} nosuchteam", "add {user}", "add {huge}",
+    "remove {user}", "add repair 维修队 repair", "add x y z", "rename {code} <b>新名</b>", "archive {code}",
+    "categories {code} repair", "leader {code} {user}", "{code}", "repair", "22:00 07:00", "25:99 x",
+    "repair 阳光社区", "list", "<i>", "{huge}", "{order} {code} extra parts",
+)
+START_PAYLOADS = ("team_{code}", "team_", "team_nosuch", "b_{huge}", "building_x", "<b>", "x" * 64, "{order}")
+
+
+@dataclass(frozen=True)
+class Input:
+    """One thing one person does; ``text`` and ``pick`` mean what ``kind`` needs them to mean."""
+
+    actor: str
+    kind: str
+    chat: str = "private"
+    text: str = ""
+    pick: int = 0
+    flag: bool = False
+
+    def __str__(self) -> str:
+        shown = self.text if len(self.text) <= 60 else f"{self.text[:40]}…({len(self.text)} chars)"
+        extra = " flag" if self.flag else ""
+        return f"{self.actor}@{self.chat} {self.kind} {shown!r} pick={self.pick}{extra}"
+
+
+picks = st.integers(min_value=0, max_value=50)
+
+
+def texts() -> st.SearchStrategy[str]:
+    """Random, tricky and oversized texts (4096 and beyond), never empty (Telegram sends none)."""
+    return st.one_of(
+        st.text(min_size=1, max_size=40),
+        st.sampled_from(TRICKY_TEXT),
+        st.sampled_from(PLAUSIBLE),
+        st.lists(st.sampled_from(TRICKY_TEXT), min_size=2, max_size=5).map(" ".join),
+        st.integers(min_value=4090, max_value=4200).map(lambda n: ("长<&>" * n)[:n]),
+    )
+
+
+def callback_data() -> st.SearchStrategy[str]:
+    """Forged callback data: known actions with other people's ids, huge numbers, extra and missing
+    parts, unknown actions, over 64 bytes, or anything at all."""
+    action = st.sampled_from(sorted(cb.ACTIONS))
+    argument = st.one_of(st.sampled_from(("{order}", "{order}", "{team}", "{user}", "{code}", "1", "5", "today",
+                                          "repair", "zh_Hans", "")), st.sampled_from(HUGE))
+    return st.one_of(
+        st.builds(lambda a, args: ":".join([a, *args]), action, st.lists(argument, max_size=4)),
+        st.builds(lambda a, n: f"{a}:{'9' * n}", action, st.integers(min_value=20, max_value=120)),
+        st.sampled_from(("", ":", "::::", "acc", "acc:", "acc:{order}:5", "cx:{order}:5", "rate:{order}",
+                         "rate:{order}:9", "rate:{order}:-1", "h:{order}:1e308", "lang:xx", "d:{order}:{order}",
+                         "nosuch:{order}", "ACC:{order}")),
+        st.text(max_size=80),
+    )
+
+
+def inputs(kinds: tuple[str, ...] = KINDS) -> st.SearchStrategy[Input]:
+    """One input of any of ``kinds``."""
+    actor, chat = st.sampled_from(ACTORS), st.sampled_from(CHATS)
+    by_kind: dict[str, st.SearchStrategy[Input]] = {
+        "text": st.builds(Input, actor, st.just("text"), chat, texts(), picks, st.booleans()),
+        "command": st.builds(
+            lambda a, c, name, args, huge, p: Input(a, "command", c, f"/{name} {args}".strip().replace(
+                "{huge}", huge), p),
+            actor, chat, st.sampled_from(COMMANDS), st.sampled_from(COMMAND_ARGS), st.sampled_from(HUGE), picks),
+        "advance": st.builds(Input, actor, st.just("advance"), st.just("private"), st.just(""), picks,
+                             st.booleans()),
+        "tap": st.builds(Input, actor, st.just("tap"), chat, st.just(""), picks),
+        "forge": st.builds(Input, actor, st.just("forge"), chat, callback_data(), picks),
+        "media": st.builds(Input, actor, st.just("media"), chat, st.sampled_from(MEDIA), picks, st.booleans()),
+        "contact": st.builds(Input, actor, st.just("contact"), chat,
+                             st.sampled_from(("own", "other", "13812345678", "+1 (555) 010-9999", "abc")), picks),
+        "location": st.builds(Input, actor, st.just("location"), chat),
+        "forward": st.builds(Input, actor, st.just("forward"), chat, texts(), picks, st.booleans()),
+        "edit": st.builds(Input, actor, st.just("edit"), chat, texts(), picks, st.booleans()),
+        "anonymous": st.builds(Input, st.just("anonymous"), st.just("anonymous"), st.sampled_from(("team", "centre")),
+                               st.one_of(st.sampled_from(COMMANDS).map(lambda c: f"/{c}"),
+                                         st.sampled_from(("/link repair", "/orders", "/dispatch {order} {code}",
+                                                          "/coordinator add {user}", "/team"))), picks),
+        "channel_post": st.builds(Input, st.just("channel"), st.just("channel_post"), st.just("channel"),
+                                  st.one_of(texts(), st.sampled_from(("/start", "/orders", "/link repair"))),
+                                  picks, st.booleans()),
+        "malformed": st.builds(Input, st.just("network"), st.just("malformed"), st.just("raw"), st.just(""),
+                               picks),
+        "replay": st.builds(Input, st.just("network"), st.just("replay"), st.just("raw"), st.just(""), picks),
+        "start": st.builds(Input, actor, st.just("start"), st.just("private"), st.sampled_from(START_PAYLOADS),
+                           picks),
+    }
+    return st.one_of(*(by_kind[kind] for kind in kinds))
+
+
+def examples(kinds: tuple[str, ...] = KINDS, max_size: int = 12) -> st.SearchStrategy[list[Input]]:
+    """One example: a short sequence of inputs by several people, played in order."""
+    return st.lists(inputs(kinds), min_size=1, max_size=max_size)
