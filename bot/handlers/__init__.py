@@ -15,6 +15,7 @@ from . import (
     buttons,
     dispatch,
     groups,
+    guard,
     people,
     private_input,
     quiet,
@@ -30,6 +31,7 @@ FLOW_MODULES = (start, requests, dispatch, volunteers, people, registration, tea
 
 
 def register_all(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    guard.register(application)  # first: updates no flow can act on never reach one
     callbacks = {}
     for module in FLOW_MODULES:
         module.register(application)
