@@ -48,7 +48,9 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
     if unknown:
         raise SystemExit(f"unknown input kinds: {sorted(unknown)}; known: {', '.join(KINDS)}")
     kinds = tuple(k for k in KINDS if k not in excluded)
-    tally = Tally()
+    tally = Tally(report_file=Path(args.reports) if args.reports else None)
+    if tally.report_file is not None:
+        tally.report_file.write_text("", encoding="utf-8")
     with tempfile.TemporaryDirectory() as tmp:
         database_url = args.database_url or f"sqlite+aiosqlite:///{tmp}/fuzz.sqlite3"
         async with SandboxServer(flood_limits=FAST_FLOOD, webhook_retry_delay=0.05) as server, server.client() as sandbox:
@@ -73,11 +75,8 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
     summary = tally.summary()
     summary.update({"mode": args.mode, "seed": args.seed, "excluded": sorted(excluded),
                     "database": "postgresql" if args.database_url else "sqlite"})
-    reports = "\n\n".join(tally.reports)
-    if args.reports:
-        Path(args.reports).write_text(reports + "\n", encoding="utf-8")
-    elif reports:
-        print(reports, file=sys.stderr)
+    if not args.reports and tally.reports:
+        print("\n\n".join(tally.reports), file=sys.stderr)
     return summary
 
 
@@ -96,7 +95,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--exclude", default="", help=f"input kinds to leave out, comma-separated ({','.join(KINDS)})")
     parser.add_argument("--max-size", type=int, default=12, help="inputs per example at most")
     parser.add_argument("--database-url", default=None)
-    parser.add_argument("--reports", default=None, help="write the failing examples to this file")
+    parser.add_argument("--reports", default=None, help="write every failing example to this file, as it happens "
+                                                        "(default: the first 40 to stderr at the end)")
     return parser.parse_args(argv)
 
 

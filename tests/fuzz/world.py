@@ -34,6 +34,7 @@ import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import hypothesis
@@ -48,8 +49,8 @@ from storage import models
 from ..e2e.harness import Cast, cast_of, outbox_drained, place_order, set_up_centre, tr, wait_text
 from .inputs import HUGE, Input
 
-ACK_TIMEOUT = 15.0
-CANARY_TIMEOUT = 15.0
+ACK_TIMEOUT = 10.0
+CANARY_TIMEOUT = 10.0
 ANONYMOUS_ADMIN_ID = 1087968824
 LANGUAGE = "zh"
 BOT = "@sandbox_bot"
@@ -82,22 +83,32 @@ class Tally:
     reports: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
     deaf: bool = False
+    # Dialog step the actor was at ("request:description") → kinds of input played there.
+    at_step: dict[str, set[str]] = field(default_factory=lambda: collections.defaultdict(set))
+    keep: int = 40  # failing examples kept in ``reports``
+    report_file: Path | None = None  # every failing example is appended here as it happens
 
-    def record(self, example: list[Input], found: list[Violation], *, keep: int = 40) -> None:
+    def record(self, example: list[Input], found: list[Violation]) -> None:
         self.examples += 1
         for violation in found:
             self.violations[violation.invariant] += 1
-        if found and len(self.reports) < keep:
-            lines = [f"example {self.examples}:"] + [f"  {i}. {inp}" for i, inp in enumerate(example, 1)]
-            lines += [f"  ✗ {v.invariant}: {v.detail}" + (f"  ← {v.culprit}" if v.culprit else "") for v in found]
+        if not found:
+            return
+        lines = [f"example {self.examples}:"] + [f"  {i}. {inp}" for i, inp in enumerate(example, 1)]
+        lines += [f"  ✗ {v.invariant}: {v.detail}" + (f"  ← {v.culprit}" if v.culprit else "") for v in found]
+        if len(self.reports) < self.keep:
             self.reports.append("\n".join(lines))
+        if self.report_file is not None:
+            with self.report_file.open("a", encoding="utf-8") as out:
+                out.write("\n".join(lines) + "\n\n")
 
     def summary(self) -> dict[str, Any]:
         seconds = time.monotonic() - self.started
         return {"inputs": self.inputs, "examples": self.examples, "seconds": round(seconds, 1),
                 "inputs_per_second": round(self.inputs / seconds, 2) if seconds else 0.0,
                 "failures": {name: self.violations.get(name, 0) for name in INVARIANTS},
-                "deaf": self.deaf, "by_kind": dict(sorted(self.by_kind.items()))}
+                "deaf": self.deaf, "by_kind": dict(sorted(self.by_kind.items())),
+                "kinds_at_dialog_step": {step: len(kinds) for step, kinds in sorted(self.at_step.items())}}
 
 
 class ErrorRecords(logging.Handler):
@@ -402,6 +413,10 @@ class Fuzzer:
             return before, problems
         self.tally.inputs += 1
         self.tally.by_kind[inp.kind] += 1
+        actor = self.stage.people.get(inp.actor)
+        dialog = before.row("dialogs", before.user_of(actor.id)) if actor is not None else None
+        if dialog is not None:
+            self.tally.at_step[f"{dialog['flow']}:{dialog['step']}"].add(f"{inp.kind}@{inp.chat}")
         if played.update_id is not None:
             if await self.sandbox.acknowledged(played.update_id, timeout=ACK_TIMEOUT):
                 if not played.replay:
@@ -417,7 +432,6 @@ class Fuzzer:
                 diffs = [f"{t} {k} {difference(o, n)}" for t in TRACKED for k, o, n in changed(before, after, t)]
                 problems.append(Violation("replay_changed_state", "; ".join(diffs)[:400], inp))
         else:
-            actor = self.stage.people.get(inp.actor)
             actor_uid = after.user_of(actor.id if actor else ANONYMOUS_ADMIN_ID if inp.kind == "anonymous" else None)
             admins = {u for u in (after.user_of(t) for t in self.stage.admin_ids) if u is not None}
             system = await system_orders(self.application, before.last_event)
