@@ -9,7 +9,9 @@ at run time (orders, teams, people) are written as placeholders in callback data
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
 
 from hypothesis import strategies as st
 
@@ -22,6 +24,8 @@ MEDIA = ("sticker", "photo", "voice", "document", "video", "audio", "animation",
 KINDS = ("text", "command", "advance", "tap", "forge", "media", "contact", "location", "forward", "edit",
          "anonymous", "channel_post", "malformed", "replay", "start")
 
+#: How often each kind is drawn, relative to the others (1 unless named): forged taps most of all.
+WEIGHTS = {"forge": 4, "text": 2, "command": 2, "tap": 2, "media": 2, "contact": 2}
 HUGE = ("2147483648", "9223372036854775807", "9223372036854775808", "999999999999999999999999", "-1", "0",
         "00000000000000000000001", "1e9", "0x10", "１２", "NaN")
 TRICKY_TEXT = (
@@ -41,6 +45,35 @@ COMMAND_ARGS = (
     "remove {user}", "add repair 维修队 repair", "add x y z", "rename {code} <b>新名</b>", "archive {code}",
     "categories {code} repair", "leader {code} {user}", "{code}", "repair", "22:00 07:00", "25:99 x",
     "repair 阳光社区", "list", "<i>", "{huge}", "{order} {code} extra parts",
+)
+#: Raw updates a broken or hostile network may deliver (placeholders filled in when played).
+MALFORMED: tuple[tuple[str, Any], ...] = (
+    ("message", {"message_id": "not a number", "date": 0, "chat": {"id": 1, "type": "private"}}),
+    ("message", None),
+    ("message", "a string"),
+    ("message", []),
+    ("message", {"message_id": 1, "date": 0}),
+    ("message", {"message_id": 1, "date": 0, "chat": {"id": "{user}", "type": "private"},
+                 "from": {"id": "{user}", "is_bot": False, "first_name": "X"}, "text": "/start",
+                 "entities": [{"type": "bot_command", "offset": 5, "length": 100}]}),
+    ("message", {"message_id": 1, "date": 0, "chat": {"id": 2 ** 70, "type": "private", "first_name": "X"},
+                 "from": {"id": 2 ** 70, "is_bot": False, "first_name": "X"}, "text": "hello"}),
+    ("message", {"message_id": 1, "date": 0, "chat": {"id": "{user}", "type": "private", "first_name": "X"},
+                 "text": "from nobody"}),
+    ("message", {"message_id": 1, "date": 0, "chat": {"id": "{user}", "type": "private", "first_name": "X"},
+                 "from": {"id": "{user}", "is_bot": False, "first_name": "X"}}),
+    ("callback_query", {"id": "1", "chat_instance": "1", "data": "acc:1"}),
+    ("callback_query", {"id": "1", "from": {"id": "{user}", "is_bot": False, "first_name": "X"},
+                        "chat_instance": "1", "data": "acc:{order}"}),
+    ("callback_query", {"id": 5, "from": {"id": "{user}"}, "chat_instance": "1", "data": ["acc"]}),
+    ("my_chat_member", {"chat": {"id": -5, "type": "group", "title": "T"}, "date": 0}),
+    ("chat_member", {"chat": {"id": "{team_chat}", "type": "group", "title": "T"}, "date": 0,
+                     "from": {"id": "{user}", "is_bot": False, "first_name": "X"},
+                     "old_chat_member": {"status": "member"}, "new_chat_member": {"status": "left"}}),
+    ("poll", {"id": "p"}),
+    ("no_such_kind", {"anything": True}),
+    ("message", {"message_id": 1, "date": -1e300, "chat": {"id": "{user}", "type": "private", "first_name": "X"},
+                 "from": {"id": "{user}", "is_bot": False, "first_name": "X"}, "text": "x" * 70000}),
 )
 START_PAYLOADS = ("team_{code}", "team_", "team_nosuch", "b_{huge}", "building_x", "<b>", "x" * 64, "{order}")
 
@@ -118,15 +151,29 @@ def inputs(kinds: tuple[str, ...] = KINDS) -> st.SearchStrategy[Input]:
         "channel_post": st.builds(Input, st.just("channel"), st.just("channel_post"), st.just("channel"),
                                   st.one_of(texts(), st.sampled_from(("/start", "/orders", "/link repair"))),
                                   picks, st.booleans()),
-        "malformed": st.builds(Input, st.just("network"), st.just("malformed"), st.just("raw"), st.just(""),
-                               picks),
+        "malformed": st.builds(Input, st.just("network"), st.just("malformed"), st.just("raw"),
+                               st.integers(0, len(MALFORMED) - 1).map(
+                                   lambda i: f"#{i} {MALFORMED[i][0]}: {json.dumps(MALFORMED[i][1])[:60]}"), picks),
         "replay": st.builds(Input, st.just("network"), st.just("replay"), st.just("raw"), st.just(""), picks),
         "start": st.builds(Input, actor, st.just("start"), st.just("private"), st.sampled_from(START_PAYLOADS),
                            picks),
     }
-    return st.one_of(*(by_kind[kind] for kind in kinds))
+    weighted = [kind for kind in kinds for _ in range(WEIGHTS.get(kind, 1))]
+    return st.sampled_from(weighted).flatmap(by_kind.__getitem__)
+
+
+def walks() -> st.SearchStrategy[list[Input]]:
+    """A few sensible answers in a row by one person, so examples reach the later dialog steps."""
+    return st.builds(lambda actor, chosen: [Input(actor, "advance", "private", "", p) for p in chosen],
+                     st.sampled_from(ACTORS), st.lists(picks, min_size=2, max_size=5))
 
 
 def examples(kinds: tuple[str, ...] = KINDS, max_size: int = 12) -> st.SearchStrategy[list[Input]]:
-    """One example: a short sequence of inputs by several people, played in order."""
-    return st.lists(inputs(kinds), min_size=1, max_size=max_size)
+    """One example: a short sequence of inputs by several people (with walks through dialogs when
+    ``advance`` is among ``kinds``), played in order."""
+    step = inputs(kinds).map(lambda inp: [inp])
+    if "advance" in kinds:
+        single = step
+        step = st.sampled_from((False,) * 7 + (True,)).flatmap(lambda walk: walks() if walk else single)  # 1 in 8
+    return st.lists(step, min_size=1, max_size=max(1, max_size // 2)).map(
+        lambda parts: [inp for part in parts for inp in part][:max_size])
