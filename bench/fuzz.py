@@ -35,7 +35,8 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 from sandbox import SandboxServer  # noqa: E402
 from tests.e2e.harness import FAST_FLOOD, bot_running, make_settings  # noqa: E402
 from tests.fuzz.inputs import KINDS, examples  # noqa: E402
-from tests.fuzz.world import ErrorRecords, Fuzzer, Tally, fuzz, make_cast, set_the_stage  # noqa: E402
+from tests.fuzz.invariants import ErrorRecords, Tally  # noqa: E402
+from tests.fuzz.world import Fuzzer, fuzz, make_cast, set_the_stage  # noqa: E402
 
 
 def log(message: str) -> None:

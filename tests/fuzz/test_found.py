@@ -9,7 +9,7 @@ import pytest
 from sandbox import SandboxClient, SandboxServer
 
 from ..e2e.harness import bot_running, make_settings
-from .world import ErrorRecords
+from .invariants import ErrorRecords
 
 
 @pytest.mark.parametrize("mode", ["polling", "webhook"])

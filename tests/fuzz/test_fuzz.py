@@ -16,7 +16,8 @@ from sandbox import SandboxClient, SandboxServer
 
 from ..e2e.harness import bot_running, make_settings
 from .inputs import examples
-from .world import ErrorRecords, Fuzzer, Tally, fuzz, make_cast, set_the_stage
+from .invariants import ErrorRecords, Tally
+from .world import Fuzzer, fuzz, make_cast, set_the_stage
 
 EXAMPLES = 40  # about six inputs each
 
