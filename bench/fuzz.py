@@ -7,7 +7,7 @@ inputs were played. Every invariant is checked after every input; nothing stops 
 bot that no longer answers.
 
     python bench/fuzz.py [--inputs 10000] [--mode polling|webhook] [--seed 1]
-                         [--exclude malformed,replay] [--max-size 12] [--reports FILE]
+                         [--exclude malformed,replay] [--max-size 12] [--reports FILE] [--ack-timeout 10]
                          [--database-url postgresql+asyncpg://...  (an empty database)]
 
 Prints one JSON line on stdout: inputs, examples, seconds, inputs per second, failures by
@@ -62,7 +62,7 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
                 async with bot_running(settings, args.mode) as application:
                     log("setting the stage")
                     stage = await set_the_stage(cast, sandbox)
-                    fuzzer = Fuzzer(application, sandbox, stage, tally, errors)
+                    fuzzer = Fuzzer(application, sandbox, stage, tally, errors, ack_timeout=args.ack_timeout)
                     await fuzzer.prepare()
                     tally.started = time.monotonic()
                     progress = asyncio.create_task(report_progress(tally))
@@ -74,7 +74,7 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
                     finally:
                         progress.cancel()
     summary = tally.summary()
-    summary.update({"mode": args.mode, "seed": args.seed, "excluded": sorted(excluded),
+    summary.update({"mode": args.mode, "seed": args.seed, "excluded": sorted(excluded), "ack_timeout": args.ack_timeout,
                     "database": "postgresql" if args.database_url else "sqlite"})
     if not args.reports and tally.reports:
         print("\n\n".join(tally.reports), file=sys.stderr)
@@ -95,6 +95,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1, help="Hypothesis seed (the same seed, the same inputs)")
     parser.add_argument("--exclude", default="", help=f"input kinds to leave out, comma-separated ({','.join(KINDS)})")
     parser.add_argument("--max-size", type=int, default=12, help="inputs per example at most")
+    parser.add_argument("--ack-timeout", type=float, default=10.0,
+                        help="seconds an update may take to be acknowledged before it counts as unacknowledged")
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--reports", default=None, help="write every failing example to this file, as it happens "
                                                         "(default: the first 40 to stderr at the end)")

@@ -131,10 +131,11 @@ class People:
             message = found
         return self._callback_query(person, chat, message, data)
 
-    def inject(self, kind: str, payload: Any, *, force: bool = True, order_key: int = 0) -> dict[str, Any]:
+    def inject(self, kind: str, payload: Any, *, force: bool = True) -> dict[str, Any]:
         """Queue a raw update ``{"update_id": ..., kind: payload}`` exactly as given, well-formed or
-        not (a channel post, a malformed object): what a broken or hostile network can deliver."""
-        return {"update_id": self.feed.push(kind, payload, order_key=order_key, force=force)}
+        not (a channel post, a malformed object): what a broken or hostile network can deliver.
+        A webhook gets it in order with the other updates of its chat (if it names one)."""
+        return {"update_id": self.feed.push(kind, payload, order_key=_chat_key(payload), force=force)}
 
     def send_location(self, user_id: int, latitude: float, longitude: float, *,
                       chat_id: int | None = None) -> dict[str, Any]:
@@ -363,6 +364,15 @@ def command_entities(text: str) -> list[dict[str, Any]]:
         return []
     command = text.split()[0]
     return [{"type": "bot_command", "offset": 0, "length": len(command.encode("utf-16-le")) // 2}]
+
+
+def _chat_key(payload: Any) -> int:
+    """The chat id a raw update names (``chat.id`` of it or of its message), else a key of its own."""
+    for holder in (payload, payload.get("message") if isinstance(payload, dict) else None):
+        chat = holder.get("chat") if isinstance(holder, dict) else None
+        if isinstance(chat, dict) and isinstance(chat.get("id"), int):
+            return int(chat["id"])
+    return -secrets.randbits(62) - 1
 
 
 def _chat_instance(chat_id: int) -> str:

@@ -255,8 +255,7 @@ class SandboxServer:
             result = people.forge_tap(user, action["data"], chat_id=chat_id,
                                       message_id=_int_or_none(action.get("message_id")))
         elif kind == "inject":
-            result = people.inject(action["kind"], action.get("payload"), force=bool(action.get("force", True)),
-                                   order_key=user)
+            result = people.inject(action["kind"], action.get("payload"), force=bool(action.get("force", True)))
         elif kind == "location":
             result = people.send_location(user, float(action["latitude"]), float(action["longitude"]), chat_id=chat_id)
         elif kind == "media":

@@ -37,15 +37,23 @@ TRICKY_TEXT = (
 )
 PLAUSIBLE = ("Li Hua", "阳光社区", "3栋2单元", "502室 ring twice", "Saturday 9:00", "2", "13800000000",
              "水管漏水 the pipe leaks", "skip", "明天上午")
-COMMANDS = ("start", "help", "request", "my", "language", "join", "profile", "orders", "dispatch", "team",
-            "link", "businesses", "roster", "building", "neighbour", "quiet", "coordinator", "onduty",
-            "offduty", "find", "unknown", "start@other_bot")
-COMMAND_ARGS = (
-    "", "{order} {code}", "#{order} repair", "{huge} repair", "{order} nosuchteam", "add {user}", "add {huge}",
-    "remove {user}", "add repair 维修队 repair", "add x y z", "rename {code} <b>新名</b>", "archive {code}",
-    "categories {code} repair", "leader {code} {user}", "{code}", "repair", "22:00 07:00", "25:99 x",
-    "repair 阳光社区", "list", "<i>", "{huge}", "{order} {code} extra parts",
-)
+#: Commands with the arguments worth trying on each (plus ANY_ARGS on every one).
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "start": ("team_{code}",), "help": (), "request": (), "my": (), "language": (), "join": (), "profile": (),
+    "orders": ("{huge}",), "businesses": (), "roster": (), "onduty": (), "offduty": (),
+    "dispatch": ("{order} {code}", "#{order} {code}", "{huge} {code}", "{order} nosuchteam", "{order}",
+                 "{order} {code} extra", "-{order} {code}"),
+    "coordinator": ("add {user}", "remove {user}", "add {huge}", "remove {huge}", "add", "promote {user}"),
+    "team": ("add repair 维修队 repair", "add x<b> y z", "rename {code} <b>新名</b>", "archive {code}",
+             "categories {code} repair", "leader {code} {user}", "leader {code} {huge}", "{code}", "list",
+             "link {code}", "qr {code}"),
+    "link": ("{code}", "nosuch", "{huge}"),
+    "building": ("add b1 阳光社区 1栋", "leader b1 {user}", "leader b1 {huge}", "list", "qr b1"),
+    "neighbour": (), "quiet": ("22:00 07:00", "25:99 x", "off", "{huge}"),
+    "find": ("repair", "repair 阳光社区", "<i>", "{huge}"),
+    "unknown": (), "start@other_bot": (),
+}
+ANY_ARGS = ("", "{huge}", "<b>", "a b c d e f", "{order}")
 #: Raw updates a broken or hostile network may deliver (placeholders filled in when played).
 MALFORMED: tuple[tuple[str, Any], ...] = (
     ("message", {"message_id": "not a number", "date": 0, "chat": {"id": 1, "type": "private"}}),
@@ -131,9 +139,10 @@ def inputs(kinds: tuple[str, ...] = KINDS) -> st.SearchStrategy[Input]:
     by_kind: dict[str, st.SearchStrategy[Input]] = {
         "text": st.builds(Input, actor, st.just("text"), chat, texts(), picks, st.booleans()),
         "command": st.builds(
-            lambda a, c, name, args, huge, p: Input(a, "command", c, f"/{name} {args}".strip().replace(
-                "{huge}", huge), p),
-            actor, chat, st.sampled_from(COMMANDS), st.sampled_from(COMMAND_ARGS), st.sampled_from(HUGE), picks),
+            lambda a, c, command, huge, p: Input(a, "command", c, command.replace("{huge}", huge), p),
+            actor, chat, st.sampled_from(sorted(COMMANDS)).flatmap(
+                lambda name: st.sampled_from(COMMANDS[name] + ANY_ARGS).map(lambda args: f"/{name} {args}".strip())),
+            st.sampled_from(HUGE), picks),
         "advance": st.builds(Input, actor, st.just("advance"), st.just("private"), st.just(""), picks,
                              st.booleans()),
         "tap": st.builds(Input, actor, st.just("tap"), chat, st.just(""), picks),
@@ -145,7 +154,7 @@ def inputs(kinds: tuple[str, ...] = KINDS) -> st.SearchStrategy[Input]:
         "forward": st.builds(Input, actor, st.just("forward"), chat, texts(), picks, st.booleans()),
         "edit": st.builds(Input, actor, st.just("edit"), chat, texts(), picks, st.booleans()),
         "anonymous": st.builds(Input, st.just("anonymous"), st.just("anonymous"), st.sampled_from(("team", "centre")),
-                               st.one_of(st.sampled_from(COMMANDS).map(lambda c: f"/{c}"),
+                               st.one_of(st.sampled_from(sorted(COMMANDS)).map(lambda c: f"/{c}"),
                                          st.sampled_from(("/link repair", "/orders", "/dispatch {order} {code}",
                                                           "/coordinator add {user}", "/team"))), picks),
         "channel_post": st.builds(Input, st.just("channel"), st.just("channel_post"), st.just("channel"),

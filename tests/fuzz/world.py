@@ -116,14 +116,16 @@ class Played:
     query_id: str | None = None
     replay: bool = False
     acted: bool = True
+    sent: str | None = None  # what was typed or tapped, when the input left it to the player
 
 
 class Fuzzer:
     """Plays inputs against a running bot and checks the invariants after each one."""
 
     def __init__(self, application: BotApplication, sandbox: SandboxClient, stage: Stage, tally: Tally,
-                 errors: ErrorRecords) -> None:
+                 errors: ErrorRecords, *, ack_timeout: float = ACK_TIMEOUT) -> None:
         self.application = application
+        self.ack_timeout = ack_timeout
         self.sandbox = sandbox
         self.stage = stage
         self.tally = tally
@@ -162,6 +164,8 @@ class Fuzzer:
             played = Played(acted=False)  # the sandbox refused (no such button, not a member): nothing sent
         if not played.acted:
             return before, problems
+        # Reports show the input as played: placeholders filled in, the button tapped.
+        inp = replace(inp, text=played.sent or self.fill(inp.text, before, inp.pick)) if inp.kind != "malformed" else inp
         self.tally.inputs += 1
         self.tally.by_kind[inp.kind] += 1
         actor = self.stage.people.get(inp.actor)
@@ -169,7 +173,7 @@ class Fuzzer:
         if dialog is not None:
             self.tally.at_step[f"{dialog['flow']}:{dialog['step']}"].add(f"{inp.kind}@{inp.chat}")
         if played.update_id is not None:
-            if await self.sandbox.acknowledged(played.update_id, timeout=ACK_TIMEOUT):
+            if await self.sandbox.acknowledged(played.update_id, timeout=self.ack_timeout):
                 if not played.replay:
                     self.history.append(played.update_id)
             else:
@@ -349,7 +353,7 @@ class Fuzzer:
             return Played(acted=False)
         message_id, label = buttons[-1 - pick % len(buttons)]
         tap = await person.tap(label, chat_id=chat_id, message_id=message_id)
-        return Played(tap.update_id, tap.callback_query_id)
+        return Played(tap.update_id, tap.callback_query_id, sent=label)
 
     async def advance(self, person: SimUser, pick: int) -> Played:
         """Answer the latest question sensibly (a button of it, the share-phone button, or a plausible
@@ -357,19 +361,22 @@ class Fuzzer:
         view = await person.chat()
         latest = view.bot_messages[-1] if view.bot_messages else None
         if latest is None:
-            return Played((await person.start())["update_id"])
+            return Played((await person.start())["update_id"], sent="/start")
         callbacks = [b["text"] for row in latest.buttons for b in row if "callback_data" in b]
         if callbacks:
-            tap = await person.tap(callbacks[pick % len(callbacks)], message_id=latest.message_id)
-            return Played(tap.update_id, tap.callback_query_id)
+            label = callbacks[pick % len(callbacks)]
+            tap = await person.tap(label, message_id=latest.message_id)
+            return Played(tap.update_id, tap.callback_query_id, sent=label)
         keyboard = [label for row in (view.reply_keyboard or []) for label in row]
         share = [label for label in keyboard if label in (self.translate(SHARE_PHONE), tr("en")(SHARE_PHONE))]
         if share:
-            return Played((await person.press(share[0]))["update_id"])
+            return Played((await person.press(share[0]))["update_id"], sent=share[0])
         if pick % 7 == 0 and keyboard:
             new_request = [k for k in keyboard if k in (self.translate(MENU_NEW_REQUEST), tr("en")(MENU_NEW_REQUEST))]
-            return Played((await person.press(new_request[0] if new_request else keyboard[0]))["update_id"])
-        return Played((await person.send(PLAUSIBLE[pick % len(PLAUSIBLE)]))["update_id"])
+            label = new_request[0] if new_request else keyboard[0]
+            return Played((await person.press(label))["update_id"], sent=label)
+        text = PLAUSIBLE[pick % len(PLAUSIBLE)]
+        return Played((await person.send(text))["update_id"], sent=text)
 
 
 def _ints(value: Any) -> Any:
