@@ -119,7 +119,7 @@ class ErrorRecords(logging.Handler):
 TRACKED: dict[str, tuple[type[Any], tuple[str, ...]]] = {
     "orders": (models.Order, ("resident_id", "status", "team_id", "volunteer_id", "category", "description",
                               "community", "building", "address_detail", "when_text", "contact_phone", "round",
-                              "hours")),
+                              "hours", "offer_cards")),
     "ratings": (models.Rating, ("order_id", "round", "resident_id", "stars", "solved", "comment")),
     "users": (models.User, ("telegram_id", "is_coordinator", "language", "on_duty", "quiet_start", "quiet_end",
                             "building_id")),
@@ -213,10 +213,15 @@ def unauthorised(before: Snapshot, after: Snapshot, actor_uid: int | None, admin
             if new is None or new["resident_id"] != actor_uid:
                 refuse("orders", key, old, new)
             continue
+        offered = {int(team) for team in (old["offer_cards"] or {})}  # the escalation ladder's offers
         allowed = {old["resident_id"], old["volunteer_id"]} | before.members(old["team_id"])
-        if new is None or actor_uid not in allowed:
+        for team in offered:
+            allowed |= before.members(team)
+        reopened = new is not None and new["team_id"] is None and actor_uid == old["resident_id"]  # a poor rating
+        taken_on_offer = new is not None and new["team_id"] in offered and actor_uid in before.members(new["team_id"])
+        if new is None or actor_uid not in allowed or old["resident_id"] != new["resident_id"]:
             refuse("orders", key, old, new)
-        elif old["team_id"] != new["team_id"] or old["resident_id"] != new["resident_id"]:
+        elif old["team_id"] != new["team_id"] and not (reopened or taken_on_offer):
             refuse("orders", key, old, new)  # only coordinators move an order to another team
         elif new["volunteer_id"] not in (None, old["volunteer_id"], actor_uid):
             refuse("orders", key, old, new)  # nobody assigns an order to someone else

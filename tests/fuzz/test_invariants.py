@@ -27,7 +27,7 @@ def member(user_id: int, team_id: int, status: str = "approved") -> dict[str, An
 def world() -> Snapshot:
     order = {"resident_id": RESIDENT, "status": "dispatched", "team_id": REPAIR, "volunteer_id": None,
              "category": "repair", "description": "d", "community": "c", "building": "b", "address_detail": "a",
-             "when_text": "today", "contact_phone": "138", "round": 1, "hours": None}
+             "when_text": "today", "contact_phone": "138", "round": 1, "hours": None, "offer_cards": None}
     return Snapshot({
         "orders": {100: order},
         "ratings": {},
@@ -74,6 +74,26 @@ def test_the_resident_may_cancel_but_not_move_the_order() -> None:
     assert check(lambda t: t["orders"][100].update(status="cancelled"), RESIDENT) == []
     assert check(lambda t: t["orders"][100].update(team_id=GARDEN), RESIDENT) != []
     assert check(lambda t: t["orders"][100].update(status="cancelled"), VICTOR) == []  # his team's order
+
+
+def test_a_poor_rating_reopens_the_order_to_the_coordinators() -> None:
+    reopen = lambda t: t["orders"][100].update(status="new", team_id=None, volunteer_id=None, round=2)  # noqa: E731
+    assert check(reopen, RESIDENT) == []
+    assert check(reopen, VERA) != []
+
+
+def test_a_member_of_a_team_the_ladder_offered_the_order_to_may_take_it_for_that_team() -> None:
+    def offered(t: dict[str, Any]) -> None:
+        t["orders"][100]["offer_cards"] = {str(GARDEN): 7}
+
+    def taken(t: dict[str, Any]) -> None:
+        offered(t)
+        t["orders"][100].update(status="accepted", volunteer_id=OUTSIDER, team_id=GARDEN)
+
+    before = changed(offered)
+    assert unauthorised(before, changed(taken), OUTSIDER, {ADMIN}, set()) == []
+    assert unauthorised(world(), changed(lambda t: (taken(t), t["orders"][100].update(offer_cards=None))),
+                        OUTSIDER, {ADMIN}, set()) != []
 
 
 def test_changes_the_bot_makes_on_its_own_are_allowed() -> None:
