@@ -465,6 +465,14 @@ def media_object(kind: str, stored: StoredFile, *, duration: int | None = None) 
         return [{**base, "width": 90, "height": 90}, {**base, "width": 800, "height": 800}]
     if kind == "voice":
         return {**base, "duration": duration or 1, "mime_type": stored.mime_type or "audio/ogg"}
+    if kind == "sticker":
+        return {**base, "type": "regular", "width": 512, "height": 512, "is_animated": False, "is_video": False}
+    if kind in ("video", "animation"):
+        return {**base, "width": 640, "height": 360, "duration": duration or 1}
+    if kind == "video_note":
+        return {**base, "length": 240, "duration": duration or 1}
+    if kind == "audio":
+        return {**base, "duration": duration or 1, "mime_type": stored.mime_type or "audio/mpeg"}
     return {**base, "file_name": stored.file_name or "file", "mime_type": stored.mime_type or "application/octet-stream"}
 
 

@@ -244,6 +244,21 @@ class SandboxClient:
         """Deliver an already delivered update once more."""
         await self._call("POST", f"/sandbox/updates/{update_id}/redeliver")
 
+    async def inject(self, kind: str, payload: Any, *, force: bool = True) -> int | None:
+        """Queue a raw update ``{"update_id": ..., kind: payload}`` as given, malformed or not;
+        ``force`` delivers it even if the bot did not ask for ``kind``. Returns its update id."""
+        return (await self.act({"type": "inject", "kind": kind, "payload": payload, "force": force}))[0]["update_id"]
+
+    async def acknowledged(self, update_id: int, *, timeout: float = 0.0) -> bool:
+        """Whether the bot acknowledged (so, by its promise, handled) an update, waiting up to ``timeout``."""
+        data = await self._call("GET", f"/sandbox/updates/{update_id}", params={"timeout": timeout},
+                                timeout=timeout + 10)
+        return bool(data["acknowledged"])
+
+    async def pending_callbacks(self) -> list[str]:
+        """Ids of the taps the bot has not answered yet, oldest first."""
+        return (await self._call("GET", "/sandbox/callbacks"))["pending"]
+
 
 @dataclass
 class SimUser:
@@ -264,13 +279,34 @@ class SimUser:
         """Press Start, optionally arriving through a deep link ``t.me/<bot>?start=<payload>``."""
         return await self._one({"type": "start", "payload": payload})
 
-    async def send(self, text: str, *, chat_id: int | None = None, reply_to: int | None = None) -> dict[str, Any]:
-        """Type a message (a ``/command`` gets its entity; in groups write ``/cmd@bot``)."""
-        return await self._one({"type": "send_text", "text": text, "chat_id": chat_id, "reply_to": reply_to})
+    async def send(self, text: str, *, chat_id: int | None = None, reply_to: int | None = None,
+                   anonymous: bool = False) -> dict[str, Any]:
+        """Type a message (a ``/command`` gets its entity; in groups write ``/cmd@bot``);
+        ``anonymous``: a group administrator writes as the group (``sender_chat``)."""
+        return await self._one({"type": "send_text", "text": text, "chat_id": chat_id, "reply_to": reply_to,
+                                "anonymous": anonymous})
 
-    async def share_contact(self, *, phone_number: str | None = None, chat_id: int | None = None) -> dict[str, Any]:
-        """Share one's own contact (or a typed-in number) in a chat."""
-        return await self._one({"type": "contact", "phone_number": phone_number, "chat_id": chat_id})
+    async def share_contact(self, *, phone_number: str | None = None, chat_id: int | None = None,
+                            of_user: SimUser | None = None) -> dict[str, Any]:
+        """Share one's own contact (or a typed-in number, or ``of_user``'s contact card) in a chat."""
+        return await self._one({"type": "contact", "phone_number": phone_number, "chat_id": chat_id,
+                                "of_user": of_user.id if of_user is not None else None})
+
+    async def forward(self, text: str, *, origin: SimUser | None = None, chat_id: int | None = None) -> dict[str, Any]:
+        """Forward a text message written by ``origin`` (None: by someone who hides their account)."""
+        return await self._one({"type": "forward", "text": text, "chat_id": chat_id,
+                                "origin_user": origin.id if origin is not None else None})
+
+    async def edit(self, message_id: int, text: str, *, chat_id: int | None = None, force: bool = False) -> dict[str, Any]:
+        """Edit one's own text message (the bot gets ``edited_message``; ``force``: even unasked)."""
+        return await self._one({"type": "edit", "message_id": message_id, "text": text, "chat_id": chat_id,
+                                "force": force})
+
+    async def forge_tap(self, data: str, *, chat_id: int | None = None, message_id: int | None = None) -> Tap:
+        """A callback query with any ``data`` on a message (the bot's newest in the chat by default),
+        as a modified client can send."""
+        result = await self._one({"type": "forge_tap", "data": data, "chat_id": chat_id, "message_id": message_id})
+        return Tap(result["callback_query_id"], result["update_id"], result["message_id"], result["created_at"])
 
     async def send_location(self, latitude: float, longitude: float, *, chat_id: int | None = None) -> dict[str, Any]:
         """Send a location pin."""
@@ -291,6 +327,15 @@ class SimUser:
         """Send a file (a roster spreadsheet, say)."""
         return await self._send_media("document", data, chat_id=chat_id, caption=caption,
                                       file_name=file_name, mime_type=mime_type)
+
+    async def send_file(self, kind: str, data: bytes = b"\x00media", *, caption: str | None = None,
+                        chat_id: int | None = None) -> dict[str, Any]:
+        """Send any media ``kind``: sticker, video, audio, animation, video_note (no caption on a
+        sticker or a video note), or voice, photo, document."""
+        fields: dict[str, Any] = {"chat_id": chat_id}
+        if caption is not None:
+            fields["caption"] = caption
+        return await self._send_media(kind, data, **fields)
 
     async def _send_media(self, kind: str, data: bytes, **fields: Any) -> dict[str, Any]:
         return await self._one({"type": "media", "kind": kind,

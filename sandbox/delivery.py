@@ -37,7 +37,7 @@ class QueuedUpdate:
 
     update_id: int
     kind: str
-    payload: dict[str, Any]
+    payload: Any  # a dict, unless a test injected a malformed update
     created_at: float
     order_key: int
     replay: bool = False
@@ -78,11 +78,15 @@ class UpdateFeed:
     _worker: asyncio.Task[None] | None = None
     _in_flight: set[int] = field(default_factory=set)
     _http: httpx.AsyncClient | None = None
+    _settled: asyncio.Event = field(default_factory=asyncio.Event)
 
     # -- producing ------------------------------------------------------------------------------
-    def push(self, kind: str, payload: dict[str, Any], order_key: int) -> int | None:
-        """Queue an update of ``kind``; returns its id, or None when the bot did not ask for it."""
-        if kind not in self.allowed_updates:
+    def push(self, kind: str, payload: Any, order_key: int, *, force: bool = False) -> int | None:
+        """Queue an update of ``kind``; returns its id, or None when the bot did not ask for it.
+
+        ``force`` queues it even so: Telegram may still deliver updates of a kind the bot stopped
+        asking for, when they were created before its ``allowed_updates`` changed."""
+        if kind not in self.allowed_updates and not force:
             return None
         entry = QueuedUpdate(next(self._ids), kind, payload, self.clock(), order_key)
         self.history[entry.update_id] = entry
@@ -115,6 +119,32 @@ class UpdateFeed:
     def _wake(self) -> None:
         self._arrived.set()
         self._arrived = asyncio.Event()
+
+    # -- acknowledgement ------------------------------------------------------------------------
+    def acknowledged(self, update_id: int) -> bool:
+        """True once the bot confirmed every delivery of ``update_id`` (a ``getUpdates`` offset past
+        it, or a 2xx webhook answer); a bot acknowledges an update only after handling it."""
+        if update_id not in self.history:
+            raise bad_request("update not found")
+        return not any(entry.update_id == update_id for entry in self.queue)
+
+    async def wait_acknowledged(self, update_id: int, timeout: float) -> bool:
+        """Wait up to ``timeout`` real seconds for :meth:`acknowledged`; returns it."""
+        deadline = time.monotonic() + timeout
+        while not self.acknowledged(update_id):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            settled = self._settled
+            try:
+                await asyncio.wait_for(settled.wait(), remaining)
+            except TimeoutError:
+                return self.acknowledged(update_id)
+        return True
+
+    def _settle(self) -> None:
+        self._settled.set()
+        self._settled = asyncio.Event()
 
     # -- polling --------------------------------------------------------------------------------
     async def get_updates(self, offset: int | None, limit: int, timeout: float,
@@ -154,9 +184,11 @@ class UpdateFeed:
         if offset < 0:
             keep = -offset
             self.queue = self.queue[-keep:] if keep else []
+            self._settle()
             return
         self.queue = [u for u in self.queue
                       if not (u.update_id < offset and (u.delivered or not u.replay))]
+        self._settle()
 
     def set_allowed(self, allowed_updates: list[str]) -> None:
         self.allowed_updates = tuple(allowed_updates) if allowed_updates else DEFAULT_UPDATE_TYPES
@@ -254,6 +286,7 @@ class UpdateFeed:
         hook.deliveries += 1
         if ok:
             self.queue = [queued for queued in self.queue if queued is not entry]
+            self._settle()
         else:
             hook.failures += 1
             hook.last_error_date = self.clock()

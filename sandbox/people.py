@@ -13,9 +13,11 @@ from typing import Any
 
 from .delivery import UpdateFeed
 from .errors import ControlError
-from .world import PRESENT, Chat, MemberStatus, Person, StoredMessage, World
+from .world import CAPTIONED_KINDS, PRESENT, Chat, MemberStatus, Person, StoredMessage, World
 
-MEDIA_KINDS = ("voice", "photo", "document")
+MEDIA_KINDS = ("voice", "photo", "document", "sticker", "video", "audio", "animation", "video_note")
+# Who a group message written "as the group" (an anonymous administrator) is from, as on Telegram.
+ANONYMOUS_ADMIN = {"id": 1087968824, "is_bot": True, "first_name": "Group", "username": "GroupAnonymousBot"}
 
 
 class People:
@@ -57,27 +59,83 @@ class People:
         return self.send_text(user_id, "/start" + (f" {payload}" if payload else ""))
 
     def send_text(self, user_id: int, text: str, *, chat_id: int | None = None,
-                  reply_to: int | None = None) -> dict[str, Any]:
-        """Type ``text`` into a chat (the private chat with the bot by default)."""
+                  reply_to: int | None = None, anonymous: bool = False) -> dict[str, Any]:
+        """Type ``text`` into a chat (the private chat with the bot by default); ``anonymous``: a
+        group administrator writes as the group (``sender_chat``, from GroupAnonymousBot)."""
         if not text:
             raise ControlError("empty message")
         fields: dict[str, Any] = {"kind": "text", "text": text}
         entities = command_entities(text)
         if entities:
             fields["entities"] = entities
-        return self._say(user_id, chat_id, reply_to=reply_to, **fields)
+        return self._say(user_id, chat_id, reply_to=reply_to, anonymous=anonymous, **fields)
 
     def share_contact(self, user_id: int, *, chat_id: int | None = None,
-                      phone_number: str | None = None) -> dict[str, Any]:
-        """Share a contact; by default one's own, as the request-contact button does."""
+                      phone_number: str | None = None, of_user: int | None = None) -> dict[str, Any]:
+        """Share a contact; by default one's own, as the request-contact button does; ``of_user``:
+        the contact card of another person (their number and user id)."""
         person = self.world.person(user_id)
-        contact: dict[str, Any] = {"phone_number": phone_number or person.phone_number,
-                                   "first_name": person.first_name}
-        if person.last_name:
-            contact["last_name"] = person.last_name
+        owner = self.world.person(of_user) if of_user is not None else person
+        contact: dict[str, Any] = {"phone_number": phone_number or owner.phone_number,
+                                   "first_name": owner.first_name}
+        if owner.last_name:
+            contact["last_name"] = owner.last_name
         if phone_number is None:
-            contact["user_id"] = person.id
+            contact["user_id"] = owner.id
         return self._say(user_id, chat_id, kind="contact", extra={"contact": contact})
+
+    def forward(self, user_id: int, text: str, *, origin_user: int | None = None,
+                chat_id: int | None = None) -> dict[str, Any]:
+        """Forward a text message written by ``origin_user`` (None: by someone who hides their account)."""
+        if not text:
+            raise ControlError("empty message")
+        date = int(self.world.clock())
+        origin: dict[str, Any] = (
+            {"type": "user", "date": date, "sender_user": self.world.person(origin_user).to_api()}
+            if origin_user is not None else {"type": "hidden_user", "date": date, "sender_user_name": "Someone"})
+        return self._say(user_id, chat_id, kind="text", text=text, extra={"forward_origin": origin})
+
+    def edit_text(self, user_id: int, message_id: int, text: str, *, chat_id: int | None = None,
+                  force: bool = False) -> dict[str, Any]:
+        """Edit one's own text message: the bot gets ``edited_message`` (if it asked for those, or
+        with ``force``, see :meth:`UpdateFeed.push`)."""
+        person = self.world.person(user_id)
+        chat = self._chat_of(person, chat_id)
+        message = self.world.find_message(chat, message_id)
+        if message is None or message.from_bot or message.sender_id != person.id or message.kind != "text":
+            raise ControlError(f"user {user_id} has no text message {message_id} in chat {chat.id} to edit")
+        if not text:
+            raise ControlError("empty message")
+        self.world.edit_message(message, text=text, entities=command_entities(text) or None)
+        update_id = None
+        if self._bot_sees(chat, message, None):
+            update_id = self.feed.push("edited_message", self.world.message_to_api(message), order_key=person.id,
+                                       force=force)
+        return {"message_id": message.message_id, "chat_id": chat.id, "update_id": update_id}
+
+    def forge_tap(self, user_id: int, data: str, *, chat_id: int | None = None,
+                  message_id: int | None = None) -> dict[str, Any]:
+        """A callback query with any ``data`` on a message of the chat (the bot's newest by default),
+        as a modified client can send: the data need not belong to a button there, nor fit 64 bytes."""
+        person = self.world.person(user_id)
+        chat = self._chat_of(person, chat_id)
+        if message_id is None:
+            mine = [m for m in chat.messages.values() if m.from_bot and not m.deleted]
+            if not mine:
+                raise ControlError(f"no bot message in chat {chat.id} to tap on")
+            message = mine[-1]
+        else:
+            found = chat.messages.get(message_id)
+            if found is None:
+                raise ControlError(f"no message {message_id} in chat {chat.id}")
+            message = found
+        return self._callback_query(person, chat, message, data)
+
+    def inject(self, kind: str, payload: Any, *, force: bool = True) -> dict[str, Any]:
+        """Queue a raw update ``{"update_id": ..., kind: payload}`` exactly as given, well-formed or
+        not (a channel post, a malformed object): what a broken or hostile network can deliver.
+        A webhook gets it in order with the other updates of its chat (if it names one)."""
+        return {"update_id": self.feed.push(kind, payload, order_key=_chat_key(payload), force=force)}
 
     def send_location(self, user_id: int, latitude: float, longitude: float, *,
                       chat_id: int | None = None) -> dict[str, Any]:
@@ -92,7 +150,10 @@ class People:
 
         if kind not in MEDIA_KINDS:
             raise ControlError(f"unknown media kind {kind!r}")
-        default_mime = {"voice": "audio/ogg", "photo": "image/jpeg"}.get(kind)
+        if caption is not None and kind not in CAPTIONED_KINDS:
+            raise ControlError(f"a {kind} has no caption")
+        default_mime = {"voice": "audio/ogg", "photo": "image/jpeg", "sticker": "image/webp", "video": "video/mp4",
+                        "audio": "audio/mpeg", "animation": "video/mp4", "video_note": "video/mp4"}.get(kind)
         stored = self.world.store_file(data, file_name=file_name, mime_type=mime_type or default_mime)
         return self._say(user_id, chat_id, kind=kind, text=caption,
                          extra={kind: media_object(kind, stored, duration=duration)})
@@ -121,11 +182,14 @@ class People:
             return {"url": button["url"]}
         if "callback_data" not in button:
             raise ControlError(f"button {text!r} is not a callback button")
+        return self._callback_query(person, chat, message, button["callback_data"])
+
+    def _callback_query(self, person: Person, chat: Chat, message: StoredMessage, data: str) -> dict[str, Any]:
         query_id = str(secrets.randbits(63))
         self.world.pending_callbacks[query_id] = self.world.clock()
         payload = {
             "id": query_id, "from": person.to_api(), "message": self.world.message_to_api(message),
-            "chat_instance": _chat_instance(chat.id), "data": button["callback_data"],
+            "chat_instance": _chat_instance(chat.id), "data": data,
         }
         update_id = self.feed.push("callback_query", payload, order_key=person.id)
         return {"callback_query_id": query_id, "update_id": update_id, "message_id": message.message_id}
@@ -195,10 +259,14 @@ class People:
     # -- internals ------------------------------------------------------------------------------
     def _say(self, user_id: int, chat_id: int | None, *, kind: str, text: str | None = None,
              reply_to: int | None = None, entities: list[dict[str, Any]] | None = None,
-             extra: dict[str, Any] | None = None) -> dict[str, Any]:
+             extra: dict[str, Any] | None = None, anonymous: bool = False) -> dict[str, Any]:
         person = self.world.person(user_id)
         chat = self._chat_of(person, chat_id)
         extra = dict(extra or {})
+        if anonymous:
+            if chat.type == "private" or chat.members.get(person.id) not in ("creator", "administrator"):
+                raise ControlError("only a group's administrators can write as the group")
+            extra.update({"from": dict(ANONYMOUS_ADMIN), "sender_chat": self.world.chat_to_api(chat)})
         replied: StoredMessage | None = None
         if reply_to is not None:
             replied = self.world.find_message(chat, reply_to)
@@ -296,6 +364,15 @@ def command_entities(text: str) -> list[dict[str, Any]]:
         return []
     command = text.split()[0]
     return [{"type": "bot_command", "offset": 0, "length": len(command.encode("utf-16-le")) // 2}]
+
+
+def _chat_key(payload: Any) -> int:
+    """The chat id a raw update names (``chat.id`` of it or of its message), else a key of its own."""
+    for holder in (payload, payload.get("message") if isinstance(payload, dict) else None):
+        chat = holder.get("chat") if isinstance(holder, dict) else None
+        if isinstance(chat, dict) and isinstance(chat.get("id"), int):
+            return int(chat["id"])
+    return -secrets.randbits(62) - 1
 
 
 def _chat_instance(chat_id: int) -> str:

@@ -128,6 +128,7 @@ class SandboxServer:
             web.post("/sandbox/actions", self._c_actions),
             web.get("/sandbox/chats/{chat_id}", self._c_chat),
             web.get("/sandbox/chats/{chat_id}/events", self._c_events),
+            web.get("/sandbox/callbacks", self._c_pending_callbacks),
             web.get("/sandbox/callbacks/{query_id}", self._c_callback_answer),
             web.get("/sandbox/commands", self._c_commands),
             web.post("/sandbox/faults", self._c_arm_fault),
@@ -135,6 +136,7 @@ class SandboxServer:
             web.post("/sandbox/updates/duplicate", self._c_duplicate),
             web.post("/sandbox/updates/raw", self._c_raw_update),
             web.post("/sandbox/updates/{update_id}/redeliver", self._c_redeliver),
+            web.get("/sandbox/updates/{update_id}", self._c_update_state),
             web.get("/sandbox/calls", self._c_calls),
             web.get("/sandbox/flood", self._c_flood),
             web.get("/sandbox/webhook", self._c_webhook),
@@ -239,9 +241,22 @@ class SandboxServer:
         if kind == "start":
             result = people.start(user, action.get("payload"))
         elif kind == "send_text":
-            result = people.send_text(user, action["text"], chat_id=chat_id, reply_to=action.get("reply_to"))
+            result = people.send_text(user, action["text"], chat_id=chat_id, reply_to=action.get("reply_to"),
+                                      anonymous=bool(action.get("anonymous", False)))
         elif kind == "contact":
-            result = people.share_contact(user, chat_id=chat_id, phone_number=action.get("phone_number"))
+            result = people.share_contact(user, chat_id=chat_id, phone_number=action.get("phone_number"),
+                                          of_user=_int_or_none(action.get("of_user")))
+        elif kind == "forward":
+            result = people.forward(user, action["text"], origin_user=_int_or_none(action.get("origin_user")),
+                                    chat_id=chat_id)
+        elif kind == "edit":
+            result = people.edit_text(user, int(action["message_id"]), action["text"], chat_id=chat_id,
+                                      force=bool(action.get("force", False)))
+        elif kind == "forge_tap":
+            result = people.forge_tap(user, action["data"], chat_id=chat_id,
+                                      message_id=_int_or_none(action.get("message_id")))
+        elif kind == "inject":
+            result = people.inject(action["kind"], action.get("payload"), force=bool(action.get("force", True)))
         elif kind == "location":
             result = people.send_location(user, float(action["latitude"]), float(action["longitude"]), chat_id=chat_id)
         elif kind == "media":
@@ -302,6 +317,20 @@ class SandboxServer:
             if answer is not None or remaining <= 0:
                 return _ok({"answered": answer is not None, **(answer or {})})
             await self.world.wait_for_change(remaining)
+
+    async def _c_pending_callbacks(self, request: web.Request) -> web.Response:
+        """Taps the bot has not answered yet, oldest first."""
+        pending = sorted(self.world.pending_callbacks.items(), key=lambda item: item[1])
+        return _ok({"pending": [query_id for query_id, _ in pending], "answered": len(self.world.callback_answers)})
+
+    async def _c_update_state(self, request: web.Request) -> web.Response:
+        """Whether the bot acknowledged an update, waiting up to ``timeout`` real seconds for it."""
+        try:
+            update_id = int(request.match_info["update_id"])
+            acknowledged = await self.feed.wait_acknowledged(update_id, float(request.query.get("timeout", 0)))
+        except (ApiError, ValueError) as error:
+            return _control_error(str(error), status=404)
+        return _ok({"update_id": update_id, "acknowledged": acknowledged})
 
     async def _c_commands(self, request: web.Request) -> web.Response:
         try:

@@ -19,6 +19,8 @@ from .errors import ControlError, bad_request
 ChatType = Literal["private", "group", "supergroup"]
 MemberStatus = Literal["creator", "administrator", "member", "left", "kicked"]
 PRESENT = ("creator", "administrator", "member")
+# Message kinds whose text is a ``caption`` (stickers and video notes have none).
+CAPTIONED_KINDS = ("photo", "voice", "document", "video", "audio", "animation")
 
 
 @dataclass
@@ -246,7 +248,7 @@ class World:
             "from": sender,
         }
         if message.text is not None:
-            data["caption" if message.kind in ("photo", "voice", "document") else "text"] = message.text
+            data["caption" if message.kind in CAPTIONED_KINDS else "text"] = message.text
         if message.entities:
             data["entities"] = message.entities
         if message.reply_markup and "inline_keyboard" in message.reply_markup:

@@ -15,6 +15,7 @@ from . import (
     buttons,
     dispatch,
     groups,
+    guard,
     lists,
     people,
     private_input,
@@ -32,6 +33,7 @@ FLOW_MODULES = (start, requests, dispatch, volunteers, people, registration, tea
 
 
 def register_all(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    guard.register(application)  # first: updates no flow can act on never reach one
     callbacks = {}
     for module in FLOW_MODULES:
         module.register(application)

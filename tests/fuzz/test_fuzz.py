@@ -1,0 +1,41 @@
+"""The short fuzz run of the normal suite: a few hundred generated inputs by careless and hostile
+people against the real bot through the sandbox, in polling and in webhook mode, with every
+invariant of :mod:`tests.fuzz.world` checked after every input. ``bench/fuzz.py`` is the long run.
+
+Derandomized: the same inputs on every run, so a CI failure reproduces. A failure prints each
+failing example (its inputs, in order) with the broken invariants and the input that broke them.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sandbox import SandboxClient, SandboxServer
+
+from ..e2e.harness import bot_running, make_settings
+from .inputs import examples
+from .invariants import ErrorRecords, Tally
+from .world import Fuzzer, fuzz, make_cast, set_the_stage
+
+EXAMPLES = 80  # about three to four inputs each: some 300 inputs
+
+
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+async def test_hostile_inputs_break_no_invariant(server: SandboxServer, sandbox: SandboxClient, database_url: str,
+                                                 mode: str) -> None:
+    cast = await make_cast(sandbox)
+    settings = make_settings(server, database_url, admins=[cast.admin.id],
+                             coordinators_chat_id=cast.coordinators_group.id, default_language="zh")
+    tally = Tally()
+    with ErrorRecords().installed() as errors:
+        async with bot_running(settings, mode) as application:
+            stage = await set_the_stage(cast, sandbox)
+            fuzzer = Fuzzer(application, sandbox, stage, tally, errors)
+            await fuzzer.prepare()
+            await fuzz(fuzzer, examples(), max_examples=EXAMPLES)
+    summary = tally.summary()
+    print(json.dumps(summary, ensure_ascii=False))
+    assert not tally.violations, "\n\n".join([json.dumps(summary, ensure_ascii=False), *tally.reports])
+    assert tally.inputs >= 200, summary
