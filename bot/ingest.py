@@ -222,8 +222,12 @@ class Intake:
             query_id, text = alert
             with contextlib.suppress(TelegramError):
                 await self.application.bot.answer_callback_query(query_id, text=text, show_alert=True)
-        log.error("update %s (%s) could not be handled (%s): parked as #%s; see `volunteer-loop updates "
-                  "parked`\n%s", update_id, kind_of(raw), reason, row_id, failure_stack(error))
+        if unparseable:  # not a fault of ours: Telegram sends nothing its own library cannot read
+            log.warning("update %s (%s) could not be parsed (%s): parked as #%s; see `volunteer-loop updates "
+                        "parked`", update_id, kind_of(raw), reason, row_id)
+        else:
+            log.error("update %s (%s) could not be handled (%s): parked as #%s; see `volunteer-loop updates "
+                      "parked`\n%s", update_id, kind_of(raw), reason, row_id, failure_stack(error))
         return Taken(Verdict.PARKED, str(row_id))
 
 
