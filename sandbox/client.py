@@ -235,11 +235,6 @@ class SandboxClient:
         """Deliver each of the next ``count`` updates twice, with the same ``update_id``."""
         await self._call("POST", "/sandbox/updates/duplicate", json={"count": count})
 
-    async def push_raw_update(self, fields: dict[str, Any]) -> int:
-        """Deliver an update made of ``fields`` as given (a fresh ``update_id`` is added), however
-        malformed; returns its ``update_id``."""
-        return int((await self._call("POST", "/sandbox/updates/raw", json={"update": fields}))["update_id"])
-
     async def redeliver(self, update_id: int) -> None:
         """Deliver an already delivered update once more."""
         await self._call("POST", f"/sandbox/updates/{update_id}/redeliver")

@@ -42,11 +42,8 @@ class QueuedUpdate:
     order_key: int
     replay: bool = False
     delivered: bool = False
-    raw: dict[str, Any] | None = None  # delivered as given (with this update_id): a malformed update
 
     def body(self) -> dict[str, Any]:
-        if self.raw is not None:
-            return {**self.raw, "update_id": self.update_id}
         return {"update_id": self.update_id, self.kind: self.payload}
 
 
@@ -97,23 +94,13 @@ class UpdateFeed:
         self._wake()
         return entry.update_id
 
-    def push_raw(self, fields: dict[str, Any]) -> int:
-        """Queue an update exactly as ``fields`` say (plus a fresh ``update_id``), whatever its kind
-        and however malformed: what a broken or future Telegram could send. Returns its id."""
-        update_id = next(self._ids)
-        entry = QueuedUpdate(update_id, "raw", {}, self.clock(), order_key=-update_id, raw=dict(fields))
-        self.history[update_id] = entry
-        self.queue.append(entry)
-        self._wake()
-        return update_id
-
     def redeliver(self, update_id: int) -> None:
         """Deliver an already delivered update once more, with the same ``update_id``."""
         old = self.history.get(update_id)
         if old is None:
             raise bad_request("update not found")
         self.queue.append(QueuedUpdate(old.update_id, old.kind, old.payload, old.created_at,
-                                       old.order_key, replay=True, raw=old.raw))
+                                       old.order_key, replay=True))
         self._wake()
 
     def _wake(self) -> None:

@@ -134,7 +134,6 @@ class SandboxServer:
             web.post("/sandbox/faults", self._c_arm_fault),
             web.delete("/sandbox/faults", self._c_clear_faults),
             web.post("/sandbox/updates/duplicate", self._c_duplicate),
-            web.post("/sandbox/updates/raw", self._c_raw_update),
             web.post("/sandbox/updates/{update_id}/redeliver", self._c_redeliver),
             web.get("/sandbox/updates/{update_id}", self._c_update_state),
             web.get("/sandbox/calls", self._c_calls),
@@ -356,13 +355,6 @@ class SandboxServer:
         body = await request.json()
         self.feed.duplicate_next += int(body.get("count", 1))
         return _ok({"duplicate_next": self.feed.duplicate_next})
-
-    async def _c_raw_update(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        fields = body.get("update") if isinstance(body, dict) else None
-        if not isinstance(fields, dict):
-            return _control_error("expected {\"update\": {...}}")
-        return _ok({"update_id": self.feed.push_raw(fields)})
 
     async def _c_redeliver(self, request: web.Request) -> web.Response:
         try:

@@ -94,8 +94,8 @@ async def test_unparseable_update_is_parked_and_the_bot_goes_on(server: SandboxS
         await wait_text(cast.resident, _("New request"))
         # A message PTB cannot parse (no chat, no date), carrying another resident's phone number,
         # followed at once by an ordinary message in the same batch.
-        poison = await sandbox.push_raw_update({"message": {"message_id": 7, "text": f"call me {PHONE}",
-                                                            "from": {"id": 42, "is_bot": False, "first_name": "Fang"}}})
+        poison = await sandbox.inject("message", {"message_id": 7, "text": f"call me {PHONE}",
+                                                  "from": {"id": 42, "is_bot": False, "first_name": "Fang"}})
         await cast.resident.press(_(MENU_NEW_REQUEST))
         await wait_text(cast.resident, _("What kind of help do you need?"))
         [row] = await eventually(lambda: parked_rows(application), what="a parked update")
