@@ -242,10 +242,8 @@ async def order_number(resident: SimUser, language: str) -> int:
     return int(match.group(1))
 
 
-async def fill_request(resident: SimUser, language: str, *, description: str = "厨房水管漏水 kitchen pipe leaks",
-                       voice: bool = False, community: str = "阳光小区 Sunshine", building: str = "3栋2单元",
-                       detail: str = "502室 ring twice") -> MessageView:
-    """The resident answers every question of a new request; returns the summary (with Confirm)."""
+async def begin_request(resident: SimUser, language: str) -> None:
+    """The resident starts the bot, opens a new request for a repair and is asked to describe it."""
     _ = tr(language)
     await resident.start()
     await wait_text(resident, _("New request"))
@@ -253,6 +251,14 @@ async def fill_request(resident: SimUser, language: str, *, description: str = "
     await wait_text(resident, _("What kind of help do you need?"))
     await resident.tap(_("Repair"))
     await wait_text(resident, _("Describe what you need, in a message or a voice note."))
+
+
+async def fill_request(resident: SimUser, language: str, *, description: str = "厨房水管漏水 kitchen pipe leaks",
+                       voice: bool = False, community: str = "阳光小区 Sunshine", building: str = "3栋2单元",
+                       detail: str = "502室 ring twice") -> MessageView:
+    """The resident answers every question of a new request; returns the summary (with Confirm)."""
+    _ = tr(language)
+    await begin_request(resident, language)
     if voice:
         await resident.send_voice(b"OggS-leaking-pipe", duration=6)
     else:

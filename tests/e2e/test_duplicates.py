@@ -25,6 +25,7 @@ from bot.notify import MENU_NEW_REQUEST, SHARE_PHONE
 from sandbox import MessageView, SandboxClient, SandboxServer
 
 from .harness import (
+    begin_request,
     bot_running,
     cast_of,
     make_settings,
@@ -93,12 +94,7 @@ async def test_duplicate_and_redelivered_updates_act_once(server: SandboxServer,
         await set_up_centre(cast, language)
 
         # The request dialog, with the building answer delivered twice.
-        await resident.start()
-        await wait_text(resident, _("New request"))
-        await resident.press(_(MENU_NEW_REQUEST))
-        await wait_text(resident, _("What kind of help do you need?"))
-        await resident.tap(_("Repair"))
-        await wait_text(resident, _("Describe what you need, in a message or a voice note."))
+        await begin_request(resident, language)
         await resident.send("kitchen pipe leaks")
         await wait_text(resident, _("Which community (residential compound) are you in?"))
         await resident.send("Sunshine")

@@ -39,6 +39,7 @@ from storage.uow import UnitOfWork
 from ..dbfixtures import FakeClock, in_both_languages
 from ..dboutage import database_outage
 from .harness import (
+    begin_request,
     FIXED_START,
     bot_running,
     cast_of,
@@ -127,12 +128,7 @@ async def test_database_outage_in_the_middle_of_dialogs_loses_nothing(
             deps = application.bot_data.deps
             assert deps is not None
             await fill_request(rita, language)  # Rita's summary shows Confirm
-            await sam.start()
-            await wait_text(sam, _("New request"))
-            await sam.press(_(MENU_NEW_REQUEST))
-            await wait_text(sam, _("What kind of help do you need?"))
-            await sam.tap(_("Repair"))
-            await wait_text(sam, _("Describe what you need, in a message or a voice note."))
+            await begin_request(sam, language)
 
             # (A send the outage interrupts between Telegram's answer and the row's "sent" mark is
             # the outbox's business — sent again once its claim runs out — not this test's.)

@@ -37,6 +37,7 @@ from sandbox import SandboxClient, SandboxServer
 from bot.notify import MENU_NEW_REQUEST, SHARE_PHONE
 
 from .harness import (
+    begin_request,
     Cast,
     JumpClock,
     bot_running,
@@ -308,12 +309,7 @@ async def place_planted_order(cast: Cast) -> int:
     """The request dialog with a number in the description, the community and the typed time."""
     _ = tr(LANGUAGE)
     resident = cast.resident
-    await resident.start()
-    await wait_text(resident, _("New request"))
-    await resident.press(_(MENU_NEW_REQUEST))
-    await wait_text(resident, _("What kind of help do you need?"))
-    await resident.tap(_("Repair"))
-    await wait_text(resident, _("Describe what you need, in a message or a voice note."))
+    await begin_request(resident, LANGUAGE)
     for answer, question in [
         (PLANTED_DESCRIPTION, _("Which community (residential compound) are you in?")),
         (PLANTED_COMMUNITY, _("Which building and unit?")),
