@@ -34,7 +34,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 from sandbox import SandboxServer  # noqa: E402
 from tests.e2e.harness import FAST_FLOOD, bot_running, make_settings  # noqa: E402
-from tests.fuzz.inputs import KINDS, examples  # noqa: E402
+from tests.fuzz.inputs import KINDS, examples, tour  # noqa: E402
 from tests.fuzz.invariants import ErrorRecords, Tally  # noqa: E402
 from tests.fuzz.world import Fuzzer, fuzz, make_cast, set_the_stage  # noqa: E402
 
@@ -70,7 +70,8 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
                         # Examples average about half of --max-size inputs; generate more than enough.
                         await fuzz(fuzzer, examples(kinds, args.max_size),
                                    max_examples=4 * args.inputs // max(1, args.max_size) + 50,
-                                   seed=args.seed, stop_after=args.inputs)
+                                   seed=args.seed, stop_after=args.inputs,
+                                   explicit=[[i for i in part if i.kind in kinds] for part in tour()])
                     finally:
                         progress.cancel()
     summary = tally.summary()

@@ -391,19 +391,21 @@ def _ints(value: Any) -> Any:
 
 
 async def fuzz(fuzzer: Fuzzer, strategy: SearchStrategy[list[Input]], *, max_examples: int,
-               seed: int | None = None, stop_after: int | None = None) -> None:
+               seed: int | None = None, stop_after: int | None = None, explicit: list[list[Input]] = ()) -> None:  # type: ignore[assignment]
     """Generate ``max_examples`` examples with Hypothesis and play each against the running bot.
 
     The bot lives on this event loop for the whole run (its start-up is paid once); Hypothesis runs
     in a worker thread and hands each example over. Violations are counted in the fuzzer's tally,
     never raised, so every example runs and the examples do not depend on a replay of the run
     (the bot's state carries over from one example to the next). ``seed`` None: derandomized, the
-    same inputs on every run; ``stop_after``: play no more once that many inputs were played.
+    same inputs on every run; ``stop_after``: play no more once that many inputs were played;
+    ``explicit``: examples played first (:func:`tests.fuzz.inputs.tour`).
     """
     loop = asyncio.get_running_loop()
 
     @hypothesis.settings(max_examples=max_examples, deadline=None, database=None, derandomize=seed is None,
-                         phases=[hypothesis.Phase.generate], suppress_health_check=list(hypothesis.HealthCheck),
+                         phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],
+                         suppress_health_check=list(hypothesis.HealthCheck),
                          print_blob=False)
     @hypothesis.given(strategy)
     def run(example: list[Input]) -> None:
@@ -411,6 +413,8 @@ async def fuzz(fuzzer: Fuzzer, strategy: SearchStrategy[list[Input]], *, max_exa
             return
         asyncio.run_coroutine_threadsafe(fuzzer.run_example(example), loop).result()
 
+    for example in reversed(explicit):  # decorators apply inside out: keep the given order
+        run = hypothesis.example(example)(run)
     if seed is not None:
         run = hypothesis.seed(seed)(run)
     await asyncio.to_thread(run)
