@@ -36,7 +36,7 @@ from sandbox import SandboxServer  # noqa: E402
 from tests.e2e.harness import FAST_FLOOD, bot_running, make_settings  # noqa: E402
 from tests.fuzz.inputs import KINDS, examples, tour  # noqa: E402
 from tests.fuzz.invariants import ErrorRecords, Tally  # noqa: E402
-from tests.fuzz.world import Fuzzer, fuzz, make_cast, set_the_stage  # noqa: E402
+from tests.fuzz.world import WEBHOOK_RETRY_DELAY, Fuzzer, fuzz, make_cast, set_the_stage  # noqa: E402
 
 
 def log(message: str) -> None:
@@ -54,7 +54,8 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
         tally.report_file.write_text("", encoding="utf-8")
     with tempfile.TemporaryDirectory() as tmp:
         database_url = args.database_url or f"sqlite+aiosqlite:///{tmp}/fuzz.sqlite3"
-        async with SandboxServer(flood_limits=FAST_FLOOD, webhook_retry_delay=0.05) as server, server.client() as sandbox:
+        async with SandboxServer(flood_limits=FAST_FLOOD, webhook_retry_delay=WEBHOOK_RETRY_DELAY) as server, \
+                server.client() as sandbox:
             cast = await make_cast(sandbox)
             settings = make_settings(server, database_url, admins=[cast.admin.id],
                                      coordinators_chat_id=cast.coordinators_group.id, default_language="zh")

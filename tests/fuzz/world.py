@@ -40,6 +40,9 @@ from .invariants import (
 )
 
 ACK_TIMEOUT = 10.0
+# A refused webhook delivery is retried after half a second (as Telegram backs off), so an update
+# the bot keeps refusing does not flood it.
+WEBHOOK_RETRY_DELAY = 0.5
 CANARY_TIMEOUT = 10.0
 ANONYMOUS_ADMIN_ID = 1087968824
 LANGUAGE = "zh"
