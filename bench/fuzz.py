@@ -34,9 +34,9 @@ os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 from sandbox import SandboxServer  # noqa: E402
 from tests.e2e.harness import FAST_FLOOD, bot_running, make_settings  # noqa: E402
-from tests.fuzz.inputs import KINDS, examples  # noqa: E402
+from tests.fuzz.inputs import KINDS, examples, tour  # noqa: E402
 from tests.fuzz.invariants import ErrorRecords, Tally  # noqa: E402
-from tests.fuzz.world import Fuzzer, fuzz, make_cast, set_the_stage  # noqa: E402
+from tests.fuzz.world import WEBHOOK_RETRY_DELAY, Fuzzer, fuzz, make_cast, set_the_stage  # noqa: E402
 
 
 def log(message: str) -> None:
@@ -54,7 +54,8 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
         tally.report_file.write_text("", encoding="utf-8")
     with tempfile.TemporaryDirectory() as tmp:
         database_url = args.database_url or f"sqlite+aiosqlite:///{tmp}/fuzz.sqlite3"
-        async with SandboxServer(flood_limits=FAST_FLOOD, webhook_retry_delay=0.05) as server, server.client() as sandbox:
+        async with SandboxServer(flood_limits=FAST_FLOOD, webhook_retry_delay=WEBHOOK_RETRY_DELAY) as server, \
+                server.client() as sandbox:
             cast = await make_cast(sandbox)
             settings = make_settings(server, database_url, admins=[cast.admin.id],
                                      coordinators_chat_id=cast.coordinators_group.id, default_language="zh")
@@ -70,7 +71,8 @@ async def main(args: argparse.Namespace) -> dict[str, object]:
                         # Examples average about half of --max-size inputs; generate more than enough.
                         await fuzz(fuzzer, examples(kinds, args.max_size),
                                    max_examples=4 * args.inputs // max(1, args.max_size) + 50,
-                                   seed=args.seed, stop_after=args.inputs)
+                                   seed=args.seed, stop_after=args.inputs,
+                                   explicit=[[i for i in part if i.kind in kinds] for part in tour()])
                     finally:
                         progress.cancel()
     summary = tally.summary()

@@ -45,10 +45,14 @@ async def begin(call: Call, *, for_building: Building | None = None) -> None:
     await call.uow.commit()
 
 
-async def _draft(call: Call) -> dict[str, Any]:
+async def _draft(call: Call, *at: str) -> dict[str, Any]:
+    """The open draft; with ``at``, only while the dialog waits at one of those steps (a button of
+    another step, say of an earlier draft, would otherwise skip the steps in between)."""
     dialog = await call.uow.dialogs.get(call.user.id)
     if dialog is None or dialog.flow != FLOW:
         raise Conflict(N_("This request is no longer open. Tap New request to start again."))
+    if at and dialog.step not in at:
+        raise Conflict(N_("This button is out of date."))
     return dict(dialog.data)
 
 
@@ -67,13 +71,13 @@ async def _advance(call: Call, draft: dict[str, Any], done_step: str) -> None:
 async def choose_category(call: Call, category: str) -> None:
     if category not in call.config.categories:
         raise InvalidInput(N_("Unknown kind of help; please choose one of the buttons."))
-    draft = await _draft(call)
+    draft = await _draft(call, "category")
     draft["category"] = category
     await _advance(call, draft, "category")
 
 
 async def choose_when(call: Call, choice: str) -> None:
-    draft = await _draft(call)
+    draft = await _draft(call, "when", "when_text")
     if choice == "other":
         await call.uow.dialogs.set(call.user.id, FLOW, "when_text", draft)
         await call.notify.ask_request_step(call.user, "when_text", draft)
@@ -132,14 +136,14 @@ def _text(inp: Input, field: str) -> str:
 
 
 async def edit(call: Call) -> None:
-    draft = await _draft(call)
+    draft = await _draft(call, "summary")
     await call.uow.dialogs.set(call.user.id, FLOW, "edit", draft)
     await call.notify.ask_request_step(call.user, "edit", draft)
     await call.uow.commit()
 
 
 async def edit_field(call: Call, field: str) -> None:
-    draft = await _draft(call)
+    draft = await _draft(call, "edit")
     if field not in steps_for(draft):
         raise InvalidInput(N_("Please choose one of the buttons."))
     draft["editing"] = True

@@ -1,2 +1,25 @@
-# The sandbox fixtures of the end-to-end tests (a fast-flood sandbox server and its client).
-from tests.e2e.conftest import sandbox, server  # noqa: F401
+"""The fuzz suite's sandbox: the e2e fast-flood server, but retrying a refused webhook delivery only
+every half second (as Telegram backs off), so an update the bot keeps refusing does not flood it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from sandbox import SandboxClient, SandboxServer
+
+from ..e2e.harness import FAST_FLOOD
+from .world import WEBHOOK_RETRY_DELAY
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[SandboxServer]:
+    async with SandboxServer(flood_limits=FAST_FLOOD, webhook_retry_delay=WEBHOOK_RETRY_DELAY) as server:
+        yield server
+
+
+@pytest.fixture
+async def sandbox(server: SandboxServer) -> AsyncIterator[SandboxClient]:
+    async with server.client() as client:
+        yield client

@@ -186,3 +186,33 @@ def examples(kinds: tuple[str, ...] = KINDS, max_size: int = 12) -> st.SearchStr
         step = st.sampled_from((False,) * 7 + (True,)).flatmap(lambda walk: walks() if walk else single)  # 1 in 8
     return st.lists(step, min_size=1, max_size=max(1, max_size // 2)).map(
         lambda parts: [inp for part in parts for inp in part][:max_size])
+
+
+def tour() -> list[list[Input]]:
+    """Explicit examples played before the generated ones, so every run — the short one in CI
+    above all — meets each kind of input and each known-nasty value at least once: every action
+    with a huge number, every message kind, and every malformed update (last, as one of them may
+    leave a bot deaf)."""
+    forged = [Input(actor, "forge", "private", f"{action}:99999999999999999999", 0)
+              for actor, action in zip(("mallory", "vera", "coordinator", "resident", "admin") * 5,
+                                       sorted(cb.ACTIONS), strict=False)]
+    forged += [Input("mallory", "forge", "team", data, 0) for data in (
+        "acc:{order}", "acc:{order}:5", "cx:{order}:5", "rate:{order}:9", "acc:" + "9" * 80, "rate:2147483648:1",
+        "way:9223372036854775808", "nosuch:1", "")]
+    kinds = [Input("newcomer", "media", chat, kind, 0, True) for kind in MEDIA for chat in ("private", "team")]
+    kinds += [Input("resident", "contact", "private", who, 1) for who in ("own", "other", "+1 (555) 010-9999")]
+    kinds += [Input("vera", "location", "team"), Input("vera", "forward", "private", "<b>call me</b>", 2, True),
+              Input("victor", "text", "team", "&bogus; <3", 0, True), Input("victor", "edit", "team", "edited", 0, True),
+              Input("anonymous", "anonymous", "team", "/orders", 0),
+              Input("anonymous", "anonymous", "centre", "/coordinator add {user}", 0),
+              Input("channel", "channel_post", "channel", "/start", 0),
+              Input("channel", "channel_post", "channel", "<b>news", 0, True),
+              Input("network", "replay", "raw", "", 0), Input("network", "replay", "raw", "", 3)]
+    texts = [Input("resident", "command", "private", "/request"), *[Input("resident", "advance", "private", "", 0)] * 3,
+             Input("resident", "text", "private", ("长<&>" * 1100)[:4200]),
+             Input("coordinator", "command", "private", "/dispatch 99999999999999999999 repair"),
+             Input("admin", "command", "private", "/coordinator add 99999999999999999999"),
+             Input("coordinator", "command", "team", "/team rename repair <b>新名")]
+    malformed = [Input("network", "malformed", "raw", f"#{i} {kind}: {json.dumps(payload)[:60]}")
+                 for i, (kind, payload) in enumerate(MALFORMED)]
+    return [forged, kinds, texts, malformed]

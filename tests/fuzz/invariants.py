@@ -101,8 +101,8 @@ class ErrorRecords(logging.Handler):
 
     def take(self) -> list[str]:
         taken, self.records = self.records, []
-        return [f"{r.name}: {r.getMessage()}" + (f" [{r.exc_info[0].__name__}: {r.exc_info[1]}]"
-                                                  if r.exc_info and r.exc_info[0] else "")
+        return [(f"{r.name}: {r.getMessage()[:200]}" + (f" [{r.exc_info[0].__name__}: {str(r.exc_info[1])[:200]}]"
+                                                        if r.exc_info and r.exc_info[0] else ""))
                 for r in taken]
 
     @contextlib.contextmanager

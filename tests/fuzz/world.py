@@ -40,6 +40,9 @@ from .invariants import (
 )
 
 ACK_TIMEOUT = 10.0
+# A refused webhook delivery is retried after half a second (as Telegram backs off), so an update
+# the bot keeps refusing does not flood it.
+WEBHOOK_RETRY_DELAY = 0.5
 CANARY_TIMEOUT = 10.0
 ANONYMOUS_ADMIN_ID = 1087968824
 LANGUAGE = "zh"
@@ -68,6 +71,7 @@ class Stage:
 
 
 async def make_cast(sandbox: SandboxClient) -> Cast:
+    """The e2e cast in Chinese (created before the bot starts: the settings need the admin's id)."""
     return await cast_of(sandbox, LANGUAGE)
 
 
@@ -97,6 +101,7 @@ async def set_the_stage(cast: Cast, sandbox: SandboxClient) -> Stage:
 
 
 async def dispatch(cast: Cast, number: int) -> None:
+    """The coordinator sends order ``number`` to team 维修队; its card appears in the team's group."""
     _ = tr(LANGUAGE)
     card = await wait_text(cast.coordinator, _("🆕 New request #{number}", number=number),
                            chat_id=cast.coordinators_group.id)
@@ -106,8 +111,6 @@ async def dispatch(cast: Cast, number: int) -> None:
 
 
 # -- playing ------------------------------------------------------------------------------------------
-
-
 @dataclass
 class Played:
     """What one input did in the sandbox."""
@@ -117,6 +120,7 @@ class Played:
     replay: bool = False
     acted: bool = True
     sent: str | None = None  # what was typed or tapped, when the input left it to the player
+    sender: int | None = None  # the Telegram id a malformed update names as its sender, if any
 
 
 class Fuzzer:
@@ -190,7 +194,10 @@ class Fuzzer:
                 diffs = [f"{t} {k} {difference(o, n)}" for t in TRACKED for k, o, n in changed(before, after, t)]
                 problems.append(Violation("replay_changed_state", "; ".join(diffs)[:400], inp))
         else:
-            actor_uid = after.user_of(actor.id if actor else ANONYMOUS_ADMIN_ID if inp.kind == "anonymous" else None)
+            # A malformed update acts for the person it names as its sender (their own dialog, say).
+            sender = actor.id if actor else played.sender
+            actor_uid = after.user_of(sender if sender is not None else
+                                      ANONYMOUS_ADMIN_ID if inp.kind == "anonymous" else None)
             admins = {u for u in (after.user_of(t) for t in self.stage.admin_ids) if u is not None}
             system = await system_orders(self.application, before.last_event)
             problems += [Violation("unauthorised_change", p, inp)
@@ -253,88 +260,110 @@ class Fuzzer:
         return text
 
     async def play(self, inp: Input, snap: Snapshot) -> Played:
+        """Carry out one input in the sandbox (a ControlError: the sandbox refused, nothing sent)."""
         person = self.stage.people.get(inp.actor)
         group = self.stage.group(inp.chat)
         chat_id = group.id if group is not None else None
-        if inp.kind == "malformed":
-            kind, payload = MALFORMED[int(inp.text.split(" ", 1)[0].lstrip("#"))]
-            filled = json.loads(self.fill(json.dumps(payload), snap, inp.pick))
-            filled = _ints(filled)
-            return Played(await self.sandbox.inject(kind, filled))
-        if inp.kind == "replay":
-            if not self.history:
-                return Played(acted=False)
-            update_id = self.history[-1 - inp.pick % len(self.history)]
-            await self.sandbox.redeliver(update_id)
-            return Played(update_id, replay=True)
-        if inp.kind == "channel_post":
-            channel = {"id": -1009999999999, "type": "channel", "title": "News"}
-            post = {"message_id": inp.pick + 1, "date": 0, "chat": channel, "sender_chat": channel, "text": inp.text}
-            if inp.text.startswith("/"):
-                post["entities"] = [{"type": "bot_command", "offset": 0, "length": len(inp.text.split()[0])}]
-            return Played(await self.sandbox.inject("edited_channel_post" if inp.flag else "channel_post", post))
-        if inp.kind == "anonymous":
-            group = self.stage.group(inp.chat)
-            assert group is not None
-            owner = self.stage.cast.coordinator if inp.chat == "team" else self.stage.cast.admin
-            name, _, rest = self.fill(inp.text, snap, inp.pick).partition(" ")
-            result = await owner.send(f"{name}{BOT} {rest}".strip(), chat_id=group.id, anonymous=True)
-            return Played(result["update_id"])
+        return await getattr(self, f"_play_{inp.kind}")(inp, person, chat_id, snap)
+
+    async def _play_malformed(self, inp: Input, person: SimUser | None, chat_id: int | None, snap: Snapshot) -> Played:
+        kind, payload = MALFORMED[int(inp.text.split(" ", 1)[0].lstrip("#"))]
+        filled = _ints(json.loads(self.fill(json.dumps(payload), snap, inp.pick)))
+        sender = filled.get("from") if isinstance(filled, dict) else None
+        sender_id = sender.get("id") if isinstance(sender, dict) else None
+        return Played(await self.sandbox.inject(kind, filled), sender=sender_id if type(sender_id) is int else None)
+
+    async def _play_replay(self, inp: Input, person: SimUser | None, chat_id: int | None, snap: Snapshot) -> Played:
+        if not self.history:
+            return Played(acted=False)
+        update_id = self.history[-1 - inp.pick % len(self.history)]
+        await self.sandbox.redeliver(update_id)
+        return Played(update_id, replay=True)
+
+    async def _play_channel_post(self, inp: Input, person: SimUser | None, chat_id: int | None,
+                                 snap: Snapshot) -> Played:
+        channel = {"id": -1009999999999, "type": "channel", "title": "News"}
+        post: dict[str, Any] = {"message_id": inp.pick + 1, "date": 0, "chat": channel, "sender_chat": channel,
+                                "text": inp.text}
+        if inp.text.startswith("/"):
+            post["entities"] = [{"type": "bot_command", "offset": 0, "length": len(inp.text.split()[0])}]
+        return Played(await self.sandbox.inject("edited_channel_post" if inp.flag else "channel_post", post))
+
+    async def _play_anonymous(self, inp: Input, person: SimUser | None, chat_id: int | None, snap: Snapshot) -> Played:
+        assert chat_id is not None
+        owner = self.stage.cast.coordinator if inp.chat == "team" else self.stage.cast.admin  # the group's creator
+        name, _, rest = self.fill(inp.text, snap, inp.pick).partition(" ")
+        return Played((await owner.send(f"{name}{BOT} {rest}".strip(), chat_id=chat_id, anonymous=True))["update_id"])
+
+    async def _play_text(self, inp: Input, person: SimUser | None, chat_id: int | None, snap: Snapshot) -> Played:
         assert person is not None
-        in_group = chat_id is not None
-        if inp.kind == "text":
-            reply_to = await self.latest_bot_message(person, chat_id) if inp.flag else None
-            return Played((await person.send(inp.text, chat_id=chat_id, reply_to=reply_to))["update_id"])
-        if inp.kind == "command":
-            text = self.fill(inp.text, snap, inp.pick)
-            if in_group:
-                name, _, rest = text.partition(" ")
-                text = f"{name}{BOT} {rest}".strip() if "@" not in name else text
-            return Played((await person.send(text, chat_id=chat_id))["update_id"])
-        if inp.kind == "start":
-            return Played((await person.start(self.fill(inp.text, snap, inp.pick)))["update_id"])
-        if inp.kind == "advance":
-            return await self.advance(person, inp.pick)
-        if inp.kind == "tap":
-            return await self.tap_any(person, chat_id, inp.pick)
-        if inp.kind == "forge":
-            data = self.fill(inp.text, snap, inp.pick)
-            if not data:
-                return Played(acted=False)  # Telegram never sends empty callback data
-            message_id = await self.some_bot_message(person, chat_id, inp.pick)
-            if message_id is None:
-                return Played(acted=False)
-            tap = await person.forge_tap(data, chat_id=chat_id, message_id=message_id)
-            return Played(tap.update_id, tap.callback_query_id)
-        if inp.kind == "media":
-            caption = None if inp.text in ("sticker", "video_note") or not inp.flag else "<b>看</b> & 13812345678"
-            return Played((await person.send_file(inp.text, b"fuzz", caption=caption, chat_id=chat_id))["update_id"])
-        if inp.kind == "contact":
-            if inp.text == "own":
-                result = await person.share_contact(chat_id=chat_id)
-            elif inp.text == "other":
-                others = [p for p in self.stage.people.values() if p.id != person.id]
-                result = await person.share_contact(chat_id=chat_id, of_user=others[inp.pick % len(others)])
-            else:
-                result = await person.share_contact(chat_id=chat_id, phone_number=inp.text)
-            return Played(result["update_id"])
-        if inp.kind == "location":
-            return Played((await person.send_location(31.23, 121.47, chat_id=chat_id))["update_id"])
-        if inp.kind == "forward":
-            others = list(self.stage.people.values())
-            origin = others[inp.pick % len(others)] if inp.flag else None
-            return Played((await person.forward(inp.text, origin=origin, chat_id=chat_id))["update_id"])
-        if inp.kind == "edit":
-            view = await person.chat(chat_id)
-            mine = [m for m in view.messages if not m.from_bot and m.sender_id == person.id and m.kind == "text"
-                    and not m.deleted and "forward_origin" not in m.extra]
-            if not mine:
-                return Played(acted=False)
-            target = mine[-1 - inp.pick % len(mine)]
-            if target.text == inp.text:
-                return Played(acted=False)
-            return Played((await person.edit(target.message_id, inp.text, chat_id=chat_id, force=inp.flag))["update_id"])
-        raise AssertionError(f"unknown input kind {inp.kind}")
+        reply_to = await self.latest_bot_message(person, chat_id) if inp.flag else None
+        return Played((await person.send(inp.text, chat_id=chat_id, reply_to=reply_to))["update_id"])
+
+    async def _play_command(self, inp: Input, person: SimUser | None, chat_id: int | None, snap: Snapshot) -> Played:
+        assert person is not None
+        text = self.fill(inp.text, snap, inp.pick)
+        name, _, rest = text.partition(" ")
+        if chat_id is not None and "@" not in name:  # in groups, commands name the bot
+            text = f"{name}{BOT} {rest}".strip()
+        return Played((await person.send(text, chat_id=chat_id))["update_id"])
+
+    async def _play_start(self, inp: Input, person: SimUser | None, chat_id: int | None, snap: Snapshot) -> Played:
+        assert person is not None
+        return Played((await person.start(self.fill(inp.text, snap, inp.pick)))["update_id"])
+
+    async def _play_advance(self, inp: Input, person: SimUser | None, chat_id: int | None, snap: Snapshot) -> Played:
+        assert person is not None
+        return await self.advance(person, inp.pick)
+
+    async def _play_tap(self, inp: Input, person: SimUser | None, chat_id: int | None, snap: Snapshot) -> Played:
+        assert person is not None
+        return await self.tap_any(person, chat_id, inp.pick)
+
+    async def _play_forge(self, inp: Input, person: SimUser | None, chat_id: int | None, snap: Snapshot) -> Played:
+        assert person is not None
+        data = self.fill(inp.text, snap, inp.pick)
+        message_id = await self.some_bot_message(person, chat_id, inp.pick)
+        if not data or message_id is None:  # Telegram never sends empty callback data
+            return Played(acted=False)
+        tap = await person.forge_tap(data, chat_id=chat_id, message_id=message_id)
+        return Played(tap.update_id, tap.callback_query_id)
+
+    async def _play_media(self, inp: Input, person: SimUser | None, chat_id: int | None, snap: Snapshot) -> Played:
+        assert person is not None
+        caption = "<b>看</b> & 13812345678" if inp.flag and inp.text not in ("sticker", "video_note") else None
+        return Played((await person.send_file(inp.text, b"fuzz", caption=caption, chat_id=chat_id))["update_id"])
+
+    async def _play_contact(self, inp: Input, person: SimUser | None, chat_id: int | None, snap: Snapshot) -> Played:
+        assert person is not None
+        if inp.text == "own":
+            result = await person.share_contact(chat_id=chat_id)
+        elif inp.text == "other":
+            others = [p for p in self.stage.people.values() if p.id != person.id]
+            result = await person.share_contact(chat_id=chat_id, of_user=others[inp.pick % len(others)])
+        else:
+            result = await person.share_contact(chat_id=chat_id, phone_number=inp.text)
+        return Played(result["update_id"])
+
+    async def _play_location(self, inp: Input, person: SimUser | None, chat_id: int | None, snap: Snapshot) -> Played:
+        assert person is not None
+        return Played((await person.send_location(31.23, 121.47, chat_id=chat_id))["update_id"])
+
+    async def _play_forward(self, inp: Input, person: SimUser | None, chat_id: int | None, snap: Snapshot) -> Played:
+        assert person is not None
+        everyone = list(self.stage.people.values())
+        origin = everyone[inp.pick % len(everyone)] if inp.flag else None
+        return Played((await person.forward(inp.text, origin=origin, chat_id=chat_id))["update_id"])
+
+    async def _play_edit(self, inp: Input, person: SimUser | None, chat_id: int | None, snap: Snapshot) -> Played:
+        assert person is not None
+        view = await person.chat(chat_id)
+        mine = [m for m in view.messages if not m.from_bot and m.sender_id == person.id and m.kind == "text"
+                and not m.deleted and "forward_origin" not in m.extra and m.text != inp.text]
+        if not mine:
+            return Played(acted=False)
+        target = mine[-1 - inp.pick % len(mine)]
+        return Played((await person.edit(target.message_id, inp.text, chat_id=chat_id, force=inp.flag))["update_id"])
 
     async def latest_bot_message(self, person: SimUser, chat_id: int | None) -> int | None:
         messages = (await person.chat(chat_id)).bot_messages
@@ -391,19 +420,21 @@ def _ints(value: Any) -> Any:
 
 
 async def fuzz(fuzzer: Fuzzer, strategy: SearchStrategy[list[Input]], *, max_examples: int,
-               seed: int | None = None, stop_after: int | None = None) -> None:
+               seed: int | None = None, stop_after: int | None = None, explicit: list[list[Input]] = ()) -> None:  # type: ignore[assignment]
     """Generate ``max_examples`` examples with Hypothesis and play each against the running bot.
 
     The bot lives on this event loop for the whole run (its start-up is paid once); Hypothesis runs
     in a worker thread and hands each example over. Violations are counted in the fuzzer's tally,
     never raised, so every example runs and the examples do not depend on a replay of the run
     (the bot's state carries over from one example to the next). ``seed`` None: derandomized, the
-    same inputs on every run; ``stop_after``: play no more once that many inputs were played.
+    same inputs on every run; ``stop_after``: play no more once that many inputs were played;
+    ``explicit``: examples played first (:func:`tests.fuzz.inputs.tour`).
     """
     loop = asyncio.get_running_loop()
 
     @hypothesis.settings(max_examples=max_examples, deadline=None, database=None, derandomize=seed is None,
-                         phases=[hypothesis.Phase.generate], suppress_health_check=list(hypothesis.HealthCheck),
+                         phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate],
+                         suppress_health_check=list(hypothesis.HealthCheck),
                          print_blob=False)
     @hypothesis.given(strategy)
     def run(example: list[Input]) -> None:
@@ -411,6 +442,8 @@ async def fuzz(fuzzer: Fuzzer, strategy: SearchStrategy[list[Input]], *, max_exa
             return
         asyncio.run_coroutine_threadsafe(fuzzer.run_example(example), loop).result()
 
+    for example in reversed(explicit):  # decorators apply inside out: keep the given order
+        run = hypothesis.example(example)(run)
     if seed is not None:
         run = hypothesis.seed(seed)(run)
     await asyncio.to_thread(run)
