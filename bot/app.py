@@ -16,6 +16,7 @@ from storage.db import create_engine, session_factory
 from storage.uow import UnitOfWork
 
 from .context import BotContext, BotData, Deps
+from .failures import log_failure
 from .handlers import register_all
 from .i18n import LANGUAGES, I18n
 from .ingest import describe_failure, failure_stack, record_failure
@@ -99,8 +100,8 @@ async def _sweep(context: BotContext) -> None:
     """The sweep job: no arguments, nothing personal; an error is logged and the next tick retries."""
     try:
         await context.deps.extra["sweeper"].sweep()
-    except Exception:
-        log.exception("schedule sweep failed")
+    except Exception as error:
+        log_failure(log, error, "schedule sweep failed")
 
 
 async def _post_stop(application: BotApplication) -> None:

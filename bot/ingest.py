@@ -38,11 +38,8 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from telegram import Update
 from telegram.error import (
-    BadRequest,
     Conflict,
     EndPointNotFound,
     InvalidToken,
@@ -54,6 +51,7 @@ from tornado.httpserver import HTTPServer
 from tornado.web import Application as TornadoApplication
 from tornado.web import RequestHandler
 
+from .failures import is_transient
 from .notify import COULD_NOT_HANDLE, Notifier
 from .outbox import retry_after_seconds
 from .settings import WebhookSettings, require_webhook
@@ -89,26 +87,6 @@ def record_failure(update: object, error: BaseException) -> bool:
         return False
     handling.errors.append(error)
     return True
-
-
-_TRANSIENT = (OSError, TimeoutError, OperationalError, InterfaceError, DisconnectionError, PoolTimeout, RetryAfter)
-
-
-def is_transient(error: BaseException) -> bool:
-    """Whether trying again later can succeed: the database unreachable, locked or disconnected,
-    a timeout, a network error. Explicitly wrapped causes (``raise … from``) count too."""
-    current: BaseException | None = error
-    for _ in range(8):
-        if current is None:
-            return False
-        if isinstance(current, _TRANSIENT):
-            return True
-        if isinstance(current, DBAPIError) and current.connection_invalidated:
-            return True
-        if isinstance(current, NetworkError) and not isinstance(current, BadRequest):
-            return True
-        current = current.__cause__
-    return False
 
 
 def describe_failure(error: BaseException) -> str:

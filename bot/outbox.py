@@ -83,6 +83,7 @@ from storage.models import OutboxMessage
 from storage.uow import UnitOfWork
 
 from . import attachments
+from .failures import log_failure
 from .settings import OutboxSettings
 
 __all__ = ["OutboxSender", "retry_after_seconds"]
@@ -243,9 +244,9 @@ class OutboxSender:
                     await self.run_once()
                     failures = 0
                     timeout = self._wait_time()
-                except Exception:
+                except Exception as error:
                     failures += 1
-                    log.exception("outbox: delivery round failed (%d in a row)", failures)
+                    log_failure(log, error, "outbox: delivery round failed (%d in a row)", failures)
                     timeout = min(MAX_BACKOFF, self.settings.poll_interval * 2 ** failures)
                 if self._stopping:
                     break
@@ -349,9 +350,10 @@ class OutboxSender:
         try:
             async with self._semaphore:
                 return await self._deliver(job)
-        except Exception:
+        except Exception as error:
             # The database failed us mid-row: the claim (if any) runs out and the row is retried.
-            log.exception("outbox row %s (chat %s, %s): delivery step failed", job.row_id, job.chat_id, job.method)
+            log_failure(log, error, "outbox row %s (chat %s, %s): delivery step failed", job.row_id, job.chat_id,
+                        job.method)
             return _Outcome.SKIPPED
 
     # -- one row --------------------------------------------------------------------------------

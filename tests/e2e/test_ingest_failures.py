@@ -158,7 +158,8 @@ async def test_database_outage_in_the_middle_of_dialogs_loses_nothing(
             assert await parked_rows(application) == []
     held = [r for r in caplog.records if r.name == "bot.ingest" and "passing reason" in r.getMessage()]
     assert held, "the bot never met the outage"
-    assert not [r for r in caplog.records if r.levelno >= logging.ERROR and r.name.startswith("bot.ingest")]
+    # A few seconds' outage is a few warning lines, not tracebacks (ingest, outbox and sweep alike).
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR and r.name.startswith("bot")]
 
 
 def _delivered(server: SandboxServer, update_ids: list[int | None]) -> Any:
