@@ -198,12 +198,7 @@ async def test_handler_bug_parks_the_update_and_the_operator_replays_or_drops_it
     bug = MessageHandler(filters.Regex("kaboom"), buggy)
     async with bot_running(settings, mode) as application:
         application.add_handler(bug, group=-1)
-        await resident.start()
-        await wait_text(resident, _("New request"))
-        await resident.press(_(MENU_NEW_REQUEST))
-        await wait_text(resident, _("What kind of help do you need?"))
-        await resident.tap(_("Repair"))
-        await wait_text(resident, _("Describe what you need, in a message or a voice note."))
+        await begin_request(resident, "en")
         sent = await resident.send(f"kaboom: pipe burst, call {PHONE}")
         await other.start()  # the bot goes on with the next update
         await wait_text(other, _("New request"))
