@@ -23,6 +23,7 @@ from storage.migrate import upgrade
 from storage.uow import UnitOfWork
 
 from . import __version__
+from .arguments import database_id
 from .services.roster import RosterFileError, check_path, export_roster, import_roster
 from .settings import (
     ConfigError,
@@ -139,9 +140,10 @@ def webhook_settings(settings: Settings, args: argparse.Namespace) -> WebhookSet
 
 
 def _parked_id(text: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 2 ** 31:
+    row_id = database_id(text)
+    if row_id is None:
         raise CliError(f"{text!r} is not a parked update's number (see `volunteer-loop updates parked`)")
-    return int(text)
+    return row_id
 
 
 async def updates_command(settings: Settings, args: argparse.Namespace) -> int:

@@ -51,6 +51,7 @@ from tornado.httpserver import HTTPServer
 from tornado.web import Application as TornadoApplication
 from tornado.web import RequestHandler
 
+from .arguments import TELEGRAM_ID_MAX
 from .failures import is_transient
 from .notify import COULD_NOT_HANDLE, Notifier
 from .outbox import retry_after_seconds
@@ -215,7 +216,7 @@ class Intake:
         body = raw.get(kind_of(raw))
         sender = body.get("from") if isinstance(body, dict) else None
         person = sender.get("id") if isinstance(sender, dict) else None
-        if type(person) is not int or not 0 < person <= MAX_UPDATE_ID:
+        if type(person) is not int or not 0 < person <= TELEGRAM_ID_MAX:
             return None
         deps = self.application.bot_data.deps
         notify = Notifier(uow, deps.i18n, deps.config)

@@ -6,25 +6,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..arguments import DATABASE_ID_MAX
 from ..i18n import N_
 from ..notify import is_group
 from . import buildings, orders, people, teams
 from .call import Call
 from .errors import Conflict
 
-MAX_ROW_ID = 2**31 - 1
+OUT_OF_DATE = N_("This list is out of date; send the command again.")
 
 
 async def turn_page(call: Call, row_id: int, page: int, chat_id: int) -> None:
     """Show ``page`` of the list message ``row_id``, tapped in ``chat_id``. Only the coordinators'
     chat shares a list (``/orders``); every other list is turned only in its reader's private chat."""
-    if not 0 < row_id <= MAX_ROW_ID:  # the outbox id column is 32-bit on PostgreSQL
-        raise Conflict(N_("This list is out of date; send the command again."))
+    if not 0 < row_id <= DATABASE_ID_MAX:  # the outbox id column is 32-bit on PostgreSQL
+        raise Conflict(OUT_OF_DATE)
     row = await call.uow.outbox.get(row_id)
     query: Any = row.payload.get("list") if row is not None and row.kind == "send" else None
     if row is None or not isinstance(query, dict) or row.chat_id != chat_id or page < 0 \
             or (is_group(chat_id) and query.get("kind") != "orders"):
-        raise Conflict(N_("This list is out of date; send the command again."))
+        raise Conflict(OUT_OF_DATE)
     kind = query.get("kind")
     if kind == "orders":
         await orders.list_open(call, chat_id, page=page, row=row_id)
@@ -41,4 +42,4 @@ async def turn_page(call: Call, row_id: int, page: int, chat_id: int) -> None:
         call.require_coordinator()
         await buildings.overview(call, page=page, row=row_id)
     else:
-        raise Conflict(N_("This list is out of date; send the command again."))
+        raise Conflict(OUT_OF_DATE)
