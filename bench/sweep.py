@@ -2,9 +2,9 @@
 
 Migrates a fresh SQLite file (or the empty database at ``--database-url``) and writes ``--items``
 finished, unrated orders, each with its own resident, and each order's rating chase as
-``reminders.order_moved`` schedules it (three steps); the orders were done 25 hours ago, so every
+``rules.order_moved`` schedules it (three steps); the orders were done 25 hours ago, so every
 first step is an hour overdue and the other two are not due. Then it times one
-``Sweeper.sweep()`` with the real handlers (``bot.services.reminders.HANDLERS``): every due item
+``Sweeper.sweep()`` with the real handlers (``bot.services.schedule.rules.HANDLERS``): every due item
 taken under its row lock, its order and people read, the step-2 check (``_overtaken``), the reminder
 line and the rating question queued in the outbox, the item marked done, one commit per batch of
 ``--batch-size``. With ``--sweepers N`` that many sweeps run at once, each on its own engine (bot
@@ -32,11 +32,11 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
-from bot.app import service_config
-from bot.context import Deps
+from bot.adapters.app import service_config
+from bot.adapters.context import Deps
 from bot.i18n import I18n
-from bot.scheduler import Sweeper
-from bot.services import reminders
+from bot.services.schedule import rules
+from bot.services.schedule.sweep import Sweeper
 from bot.settings import Settings
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
@@ -70,7 +70,7 @@ async def seed(sessions: Any, items: int, settings: Settings) -> None:
                   "description": "厨房水管漏水", "hours": 1.0, "created_at": DONE_AT, "updated_at": DONE_AT}
                  for resident in residents]))
             await uow.session.execute(insert(ScheduledItem), [
-                {"kind": reminders.RATING, "order_id": order, "user_id": resident, "step": step,
+                {"kind": rules.RATING, "order_id": order, "user_id": resident, "step": step,
                  "due_at": DONE_AT + dt.timedelta(hours=h), "state": "pending", "attempts": 0, "created_at": DONE_AT}
                 for order, resident in zip(orders, residents, strict=True)
                 for step, h in enumerate(hours, start=1)])
@@ -95,7 +95,7 @@ async def bench(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         i18n, config = I18n(settings.default_language), service_config(settings)
         sweepers = [Sweeper(Deps(settings=settings, config=config, i18n=i18n, engine=engine,
                                  sessions=session_factory(engine), clock=clock),
-                            reminders.HANDLERS, batch_size=args.batch_size) for engine in engines]
+                            rules.HANDLERS, batch_size=args.batch_size) for engine in engines]
 
         started = time.perf_counter()
         reports = await asyncio.gather(*(sweeper.sweep() for sweeper in sweepers))

@@ -17,15 +17,15 @@ from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from storage.clock import Clock, utc_now
-from storage.db import DatabaseUrlError, create_engine, session_factory
-from storage.migrate import upgrade
-from storage.uow import UnitOfWork
-
-from . import __version__
-from .arguments import database_id
-from .services.roster import RosterFileError, check_path, export_roster, import_roster
-from .settings import (
+from bot import __version__
+from bot.domain.arguments import database_id
+from bot.services.roster import (
+    RosterFileError,
+    check_path,
+    export_roster,
+    import_roster,
+)
+from bot.settings import (
     ConfigError,
     Settings,
     WebhookSettings,
@@ -34,6 +34,10 @@ from .settings import (
     require_token,
     require_webhook,
 )
+from storage.clock import Clock, utc_now
+from storage.db import DatabaseUrlError, create_engine, session_factory
+from storage.migrate import upgrade
+from storage.uow import UnitOfWork
 
 
 class CliError(Exception):
@@ -181,8 +185,8 @@ async def updates_command(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def run_bot(settings: Settings, webhook: WebhookSettings | None, clock: Clock) -> None:
-    from .app import build_application
-    from .runner import serve
+    from bot.adapters.app import build_application
+    from bot.adapters.runner import serve
 
     await migrate(settings)
     await serve(build_application(settings, clock=clock), webhook=webhook)

@@ -4,7 +4,7 @@ A real, unmodified python-telegram-bot application talks to :class:`SandboxServe
 through its ``base_url``; tests and benchmarks drive simulated people with :class:`SandboxClient`.
 """
 
-from .client import (
+from sandbox.client import (
     Batch,
     CallbackAnswer,
     ChatView,
@@ -15,10 +15,10 @@ from .client import (
     Tap,
     gather_answers,
 )
-from .errors import ApiError, ControlError, SandboxError
-from .faults import Fault
-from .flood import FloodLimits
-from .server import CallRecord, SandboxServer
+from sandbox.errors import ApiError, ControlError, SandboxError
+from sandbox.faults import Fault
+from sandbox.flood import FloodLimits
+from sandbox.server import CallRecord, SandboxServer
 
 __all__ = [
     "ApiError",

@@ -7,8 +7,8 @@ import asyncio
 import contextlib
 import signal
 
-from .flood import FloodLimits
-from .server import SandboxServer
+from sandbox.flood import FloodLimits
+from sandbox.server import SandboxServer
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

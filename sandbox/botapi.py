@@ -7,12 +7,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .delivery import UpdateFeed
-from .errors import ApiError, bad_request, forbidden
-from .flood import FloodControl
-from .markup import check_reply_markup, render_text
-from .params import Params
-from .world import PRESENT, Chat, StoredFile, StoredMessage, World
+from sandbox.delivery import UpdateFeed
+from sandbox.errors import ApiError, bad_request, forbidden
+from sandbox.flood import FloodControl
+from sandbox.markup import check_reply_markup, render_text
+from sandbox.params import Params
+from sandbox.world import PRESENT, Chat, StoredFile, StoredMessage, World
 
 MAX_DELETE_AGE = 48 * 3600
 CALLBACK_ANSWER_LIMIT = 200
@@ -283,7 +283,9 @@ class BotApi:
             raise bad_request("chat member status can't be changed in private chats")
         if chat.bot_status not in PRESENT:
             raise forbidden(f"bot is not a member of the {chat.type} chat")
-        from .people import set_bot_status  # people builds on this module; import late
+        from sandbox.people import (
+            set_bot_status,  # people builds on this module; import late
+        )
 
         set_bot_status(self.world, self.feed, chat, "left", by=None)
         return True

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from .errors import ControlError
+from sandbox.errors import ControlError
 
 
 @dataclass(frozen=True)

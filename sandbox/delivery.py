@@ -18,8 +18,8 @@ from typing import Any
 
 import httpx
 
-from .clock import Clock
-from .errors import ApiError, bad_request
+from sandbox.clock import Clock
+from sandbox.errors import ApiError, bad_request
 
 DEFAULT_UPDATE_TYPES = (
     "message", "edited_message", "channel_post", "edited_channel_post", "business_connection",

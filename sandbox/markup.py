@@ -11,7 +11,7 @@ import html
 import re
 from typing import Any
 
-from .errors import bad_request
+from sandbox.errors import bad_request
 
 MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import bad_request
+from sandbox.errors import bad_request
 
 
 @dataclass

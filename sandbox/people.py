@@ -11,9 +11,17 @@ import hashlib
 import secrets
 from typing import Any
 
-from .delivery import UpdateFeed
-from .errors import ControlError
-from .world import CAPTIONED_KINDS, PRESENT, Chat, MemberStatus, Person, StoredMessage, World
+from sandbox.delivery import UpdateFeed
+from sandbox.errors import ControlError
+from sandbox.world import (
+    CAPTIONED_KINDS,
+    PRESENT,
+    Chat,
+    MemberStatus,
+    Person,
+    StoredMessage,
+    World,
+)
 
 MEDIA_KINDS = ("voice", "photo", "document", "sticker", "video", "audio", "animation", "video_note")
 # Who a group message written "as the group" (an anonymous administrator) is from, as on Telegram.
@@ -146,7 +154,9 @@ class People:
                    caption: str | None = None, file_name: str | None = None,
                    mime_type: str | None = None, duration: int = 3) -> dict[str, Any]:
         """Send a voice note, a photo or a document with the given bytes."""
-        from .botapi import media_object  # the Bot API module owns the object shapes
+        from sandbox.botapi import (
+            media_object,  # the Bot API module owns the object shapes
+        )
 
         if kind not in MEDIA_KINDS:
             raise ControlError(f"unknown media kind {kind!r}")
@@ -352,7 +362,7 @@ def set_bot_status(world: World, feed: UpdateFeed, chat: Chat, status: MemberSta
 def member_update(world: World, chat: Chat, user: dict[str, Any], old: str, new: str, *,
                   by: dict[str, Any]) -> dict[str, Any]:
     """A ``ChatMemberUpdated`` object."""
-    from .botapi import member_object
+    from sandbox.botapi import member_object
 
     return {"chat": world.chat_to_api(chat), "from": by, "date": int(world.clock()),
             "old_chat_member": member_object(user, old), "new_chat_member": member_object(user, new)}

@@ -13,16 +13,16 @@ from typing import Any
 
 from aiohttp import web
 
-from .botapi import RATE_LIMITED, BotApi
-from .clock import Clock, system_clock
-from .delivery import UpdateFeed
-from .errors import ApiError, ControlError, too_many_requests
-from .faults import Fault, FaultPlan
-from .flood import FloodControl, FloodLimits, scope_for
-from .params import Params, Upload
-from .people import People
-from .views import chat_view, events_after, visible_commands
-from .world import BotIdentity, World
+from sandbox.botapi import RATE_LIMITED, BotApi
+from sandbox.clock import Clock, system_clock
+from sandbox.delivery import UpdateFeed
+from sandbox.errors import ApiError, ControlError, too_many_requests
+from sandbox.faults import Fault, FaultPlan
+from sandbox.flood import FloodControl, FloodLimits, scope_for
+from sandbox.params import Params, Upload
+from sandbox.people import People
+from sandbox.views import chat_view, events_after, visible_commands
+from sandbox.world import BotIdentity, World
 
 MAX_BODY = 50 * 1024 * 1024
 
@@ -113,7 +113,7 @@ class SandboxServer:
 
     def client(self) -> Any:
         """A :class:`~sandbox.client.SandboxClient` for this server."""
-        from .client import SandboxClient
+        from sandbox.client import SandboxClient
 
         return SandboxClient(self.base_url)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .world import Chat, StoredMessage, World
+from sandbox.world import Chat, StoredMessage, World
 
 
 def button_view(markup: dict[str, Any] | None) -> list[list[dict[str, Any]]]:

@@ -13,8 +13,8 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .clock import Clock, system_clock
-from .errors import ControlError, bad_request
+from sandbox.clock import Clock, system_clock
+from sandbox.errors import ControlError, bad_request
 
 ChatType = Literal["private", "group", "supergroup"]
 MemberStatus = Literal["creator", "administrator", "member", "left", "kicked"]

@@ -263,7 +263,7 @@ class ScheduledItem(Base):
     """One reminder, escalation step, lease check, rating chase or digest: due at ``due_at``.
 
     Written in the same transaction as the change that causes it and cancelled when the order moves
-    on; the sweep (``bot.scheduler``) takes due rows under a row lock, acts through the outbox and
+    on; the sweep (``bot.services.schedule.sweep``) takes due rows under a row lock, acts through the outbox and
     marks them done in one transaction, so each fires once however many bot processes sweep.
     ``key`` makes a recurring item (a digest for one day) unique, so no two are ever scheduled.
     Only ids are stored: what a reminder says is read from the order when it fires.

@@ -30,8 +30,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from .clock import Clock
-from .models import (
+from storage.clock import Clock
+from storage.models import (
     Building,
     Dialog,
     Order,
@@ -415,7 +415,7 @@ class OrderRepository(_Repository):
         return (await self.session.scalars(
             select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id))).all()
 
-    # -- digests (bot.services.digests) ----------------------------------------------------------------
+    # -- digests (bot.services.schedule.digests) ----------------------------------------------------------------
     async def waiting_since(self, before: dt.datetime, urgent_before: dt.datetime,
                             limit: int = 500) -> Sequence[Order]:
         """New or dispatched orders nobody has taken since ``before`` (urgent ones: since

@@ -14,9 +14,9 @@ from types import TracebackType
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from .clock import Clock, utc_now
-from .models import ProcessedUpdate
-from .repositories import (
+from storage.clock import Clock, utc_now
+from storage.models import ProcessedUpdate
+from storage.repositories import (
     BuildingRepository,
     DialogRepository,
     OrderRepository,

@@ -7,8 +7,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import callbacks as cb
-from bot.arguments import DATABASE_ID_MAX, TELEGRAM_ID_MAX, Number, OneOf, Token, database_id, telegram_id
+from bot.domain.arguments import (
+    DATABASE_ID_MAX,
+    TELEGRAM_ID_MAX,
+    Number,
+    OneOf,
+    Token,
+    database_id,
+    telegram_id,
+)
+from bot.views import callbacks as cb
 
 
 def test_round_trip_gives_typed_values() -> None:

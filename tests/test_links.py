@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from bot.links import BUILDING, TEAM, StartTarget, parse_start, qr_png, start_link
-
-from .qrcodes import decode_qr
+from bot.domain.links import (
+    BUILDING,
+    TEAM,
+    StartTarget,
+    parse_start,
+    qr_png,
+    start_link,
+)
+from tests.qrcodes import decode_qr
 
 
 @pytest.mark.parametrize("kind, code", [(TEAM, "repair_1"), (BUILDING, "dh_3")])

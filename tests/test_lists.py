@@ -1,4 +1,4 @@
-"""Lists a page at a time (bot.notify.Notifier.send_list, bot.services.lists) through the real
+"""Lists a page at a time (bot.views.notifier.Notifier.send_list, bot.services.lists) through the real
 services, without Telegram, on SQLite and PostgreSQL: every page fits a message, the pages hold
 every item once, a page button is re-checked against who taps it and where, and a line too long
 for a page (a big team's members) is cut between names."""
@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot import callbacks as cb
+from bot.domain.errors import Conflict, DomainError, NotAllowed
 from bot.i18n import I18n
-from bot.notify import Listing, Notifier
-from bot.services import lists, orders
-from bot.services.call import Call, ServiceConfig
-from bot.services.errors import Conflict, DomainError, NotAllowed
+from bot.services import dispatch, lists
+from bot.services.context import Call, ServiceConfig
+from bot.views import callbacks as cb
+from bot.views.notifier import Listing, Notifier
 from storage.models import OutboxMessage
 from tests.dbfixtures import UowFactory
 
@@ -69,7 +69,7 @@ async def many_orders(uow_factory: UowFactory) -> list[int]:
 
 async def test_orders_are_paged_within_telegrams_limit_and_every_page_turns(uow_factory: UowFactory,
                                                                              many_orders: list[int]) -> None:
-    await act(uow_factory, COORDINATOR, orders.list_open, COORDINATOR)
+    await act(uow_factory, COORDINATOR, dispatch.list_open, COORDINATOR)
     [listing] = await rows(uow_factory)
     assert listing.chat_id == COORDINATOR and listing.payload["list"] == {"kind": "orders"}
     assert buttons(listing.payload) == [f"pg:{listing.id}:1"]
@@ -92,7 +92,7 @@ async def test_orders_are_paged_within_telegrams_limit_and_every_page_turns(uow_
 
 async def test_a_page_button_is_checked_against_who_taps_it_and_where(uow_factory: UowFactory,
                                                                       many_orders: list[int]) -> None:
-    await act(uow_factory, COORDINATOR, orders.list_open, COORDINATOR)
+    await act(uow_factory, COORDINATOR, dispatch.list_open, COORDINATOR)
     [listing] = await rows(uow_factory)
     with pytest.raises(Conflict):  # the list is in someone else's chat
         await act(uow_factory, RESIDENT, lists.turn_page, listing.id, 1, RESIDENT)
@@ -119,13 +119,13 @@ async def test_lists_asked_for_in_a_team_group_go_privately(uow_factory: UowFact
         row = await uow.outbox.send(COORDINATOR, {"text": "hello"})
         await uow.outbox.mark_sent(row.id, COORDINATOR, 1)
         await uow.commit()
-    await act(uow_factory, COORDINATOR, orders.list_open, TEAM_GROUP)
+    await act(uow_factory, COORDINATOR, dispatch.list_open, TEAM_GROUP)
     group = [r for r in await rows(uow_factory) if r.chat_id == TEAM_GROUP]
     private = [r for r in await rows(uow_factory) if r.chat_id == COORDINATOR and "list" in r.payload]
     assert [r.payload["text"] for r in group] == ["p31, I sent the list to our private chat."]
     assert len(private) == 1
     # The centre's own chat keeps /orders; a list in a group other than the centre's is never paged there.
-    await act(uow_factory, COORDINATOR, orders.list_open, CENTRE)
+    await act(uow_factory, COORDINATOR, dispatch.list_open, CENTRE)
     centre = [r for r in await rows(uow_factory) if r.chat_id == CENTRE]
     assert len(centre) == 1 and centre[0].payload["list"] == {"kind": "orders"}
     await act(uow_factory, COORDINATOR, lists.turn_page, centre[0].id, 1, CENTRE)

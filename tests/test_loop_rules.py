@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.domain.errors import Conflict, NotAllowed
+from bot.domain.inputs import Input
 from bot.i18n import I18n
-from bot.notify import Notifier
-from bot.services import ordering, orders, registration
-from bot.services.call import Call, ServiceConfig
-from bot.services.errors import Conflict, NotAllowed
-from bot.services.inputs import Input
+from bot.services import claim, dispatch, rating, registration, request
+from bot.services.context import Call, ServiceConfig
 from bot.settings import DEFAULT_CATEGORIES
+from bot.views.notifier import Notifier
 from storage.models import OutboxMessage, Volunteer
 from tests.dbfixtures import UowFactory
 
@@ -61,10 +61,10 @@ async def world(uow_factory: UowFactory, *, volunteer: int = VERA, status: str =
 
 
 async def draft_at_detail(uow_factory: UowFactory, telegram_id: int) -> None:
-    await act(uow_factory, telegram_id, ordering.begin)
-    await act(uow_factory, telegram_id, ordering.choose_category, "repair")
+    await act(uow_factory, telegram_id, request.begin)
+    await act(uow_factory, telegram_id, request.choose_category, "repair")
     for answer in ("the light is broken", "东湖社区", "3号楼"):
-        await act(uow_factory, telegram_id, ordering.handle_input, *(await dialog_of(uow_factory, telegram_id))[1:],
+        await act(uow_factory, telegram_id, request.handle_input, *(await dialog_of(uow_factory, telegram_id))[1:],
                   Input(text=answer))
 
 
@@ -73,22 +73,22 @@ async def test_a_rating_leaves_a_draft_alone(uow_factory: UowFactory) -> None:
     await draft_at_detail(uow_factory, RITA)
     before = await dialog_of(uow_factory, RITA)
     assert before is not None and before[:2] == ("request", "detail")
-    await act(uow_factory, RITA, orders.rate, number, 5)
+    await act(uow_factory, RITA, rating.rate, number, 5)
     assert await dialog_of(uow_factory, RITA) == before
     with pytest.raises(Conflict):  # no comment is waiting, so Skip has nothing to skip
-        await act(uow_factory, RITA, orders.skip_comment, number)
+        await act(uow_factory, RITA, rating.skip_comment, number)
 
 
 async def test_a_rating_asks_for_the_comment_when_nothing_else_is_open(uow_factory: UowFactory) -> None:
     number = await world(uow_factory)
-    await act(uow_factory, RITA, orders.rate, number, 5)
+    await act(uow_factory, RITA, rating.rate, number, 5)
     dialog = await dialog_of(uow_factory, RITA)
     assert dialog is not None and dialog[:2] == ("comment", "comment")
 
 
 @pytest.mark.parametrize(("actor", "opens", "button"), [
-    (RITA, ordering.begin, lambda c: registration.edit_profile(c, "community")),  # a member writing a request
-    (VERA, registration.begin_join, ordering.abandon),  # a stale Cancel of an earlier request, during /join
+    (RITA, request.begin, lambda c: registration.edit_profile(c, "community")),  # a member writing a request
+    (VERA, registration.begin_join, request.abandon),  # a stale Cancel of an earlier request, during /join
 ])
 async def test_buttons_of_another_flow_are_refused_while_a_draft_is_open(uow_factory: UowFactory, actor: int,
                                                                          opens: Service, button: Service) -> None:
@@ -106,13 +106,13 @@ async def test_done_keeps_the_volunteers_own_draft(uow_factory: UowFactory) -> N
     number = await world(uow_factory, status="on_way")
     await draft_at_detail(uow_factory, VERA)
     before = await dialog_of(uow_factory, VERA)
-    await act(uow_factory, VERA, orders.done, number)
+    await act(uow_factory, VERA, claim.done, number)
     assert await dialog_of(uow_factory, VERA) == before
     async with uow_factory() as uow:  # so she is not invited to type the hours into her draft
         asked = await uow.session.scalar(select(OutboxMessage).where(OutboxMessage.chat_id == VERA)
                                          .order_by(OutboxMessage.id.desc()).limit(1))
         assert asked is not None and asked.payload["text"].endswith("Tap a number.")
-    await act(uow_factory, VERA, orders.record_hours, number, "2")  # the hours buttons still work
+    await act(uow_factory, VERA, claim.record_hours, number, "2")  # the hours buttons still work
     assert await dialog_of(uow_factory, VERA) == before
 
 
@@ -120,7 +120,7 @@ async def test_nobody_rates_their_own_work(uow_factory: UowFactory) -> None:
     """An order its resident took before the Accept rule existed still cannot be rated by them."""
     number = await world(uow_factory, volunteer=RITA)
     with pytest.raises(NotAllowed):
-        await act(uow_factory, RITA, orders.rate, number, 5)
+        await act(uow_factory, RITA, rating.rate, number, 5)
 
 
 async def test_dispatch_to_the_team_that_has_it_changes_nothing(uow_factory: UowFactory) -> None:
@@ -131,7 +131,7 @@ async def test_dispatch_to_the_team_that_has_it_changes_nothing(uow_factory: Uow
         team_id, updated = before.team_id, before.updated_at
         sends = await uow.outbox.pending_count()
     with pytest.raises(Conflict) as refusal:
-        await act(uow_factory, COCO, orders.dispatch, number, "repair")
+        await act(uow_factory, COCO, dispatch.dispatch, number, "repair")
     assert refusal.value.message == "Request #{number} is already with team {team}; nothing was changed."
     async with uow_factory() as uow:
         after = await uow.orders.get(number)

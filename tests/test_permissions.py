@@ -18,23 +18,24 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.app import service_config
+from bot.adapters.app import service_config
+from bot.domain import quiet_hours
+from bot.domain.errors import DomainError
 from bot.i18n import I18n
-from bot.notify import Notifier
 from bot.services import (
     buildings,
-    ordering,
-    orders,
+    claim,
+    dispatch,
     people,
-    quiet_hours,
+    rating,
     registration,
-    reminders,
+    request,
     roster_chat,
     teams,
 )
-from bot.services.call import Call
-from bot.services.errors import DomainError
+from bot.services.context import Call
 from bot.settings import Settings
+from bot.views.notifier import Notifier
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.models import Base, Building, Volunteer
@@ -82,16 +83,16 @@ CASES = [
          lambda c: buildings.appoint_leader(c, "dh_3", TELEGRAM_IDS["resident"], True)),
     Case("/building link CODE", COORDINATING | {"building_leader"}, lambda c: buildings.send_link(c, "dh_3")),
     Case("/neighbour", {"building_leader"}, lambda c: buildings.begin_for_neighbour(c, None)),
-    Case("/orders", COORDINATING, lambda c: orders.list_open(c, c.user.telegram_id)),
-    Case("/dispatch", COORDINATING, lambda c: orders.dispatch(c, 4, "repair")),
+    Case("/orders", COORDINATING, lambda c: dispatch.list_open(c, c.user.telegram_id)),
+    Case("/dispatch", COORDINATING, lambda c: dispatch.dispatch(c, 4, "repair")),
     Case("/find", COORDINATING, lambda c: people.find_volunteers(c, "repair", None)),
     Case("/businesses", COORDINATING, teams.list_businesses),
     Case("/roster", COORDINATING, lambda c: roster_chat.export(c, "csv")),
     Case("/team member", COORDINATING, lambda c: teams.add_member(c, "spare", TELEGRAM_IDS["volunteer"])),
     Case("/onduty", MEMBERS, lambda c: people.set_duty(c, True)),
     Case("/offduty", MEMBERS, lambda c: people.set_duty(c, False)),
-    Case("/request", EVERYONE, ordering.begin),
-    Case("/my", EVERYONE, ordering.list_mine),
+    Case("/request", EVERYONE, request.begin),
+    Case("/my", EVERYONE, request.list_mine),
     Case("/start", EVERYONE, people.welcome),
     Case("/language", EVERYONE, people.offer_languages),
     Case("/join", EVERYONE, registration.begin_join),
@@ -99,29 +100,29 @@ CASES = [
     Case("roster file", COORDINATING, lambda c: _check_upload(c, "roster.csv")),
     Case("/quiet", EVERYONE, lambda c: quiet_hours.set_quiet_hours(c, "22:00-07:00")),
     # -- buttons -----------------------------------------------------------------------------------
-    Case("dispatch button", COORDINATING, lambda c: orders.dispatch(c, 4, 1)),
-    Case("reject button", COORDINATING, lambda c: orders.ask_reject_reason(c, 4)),
-    Case("reject reason button", COORDINATING, lambda c: orders.reject(c, 4, "area")),
+    Case("dispatch button", COORDINATING, lambda c: dispatch.dispatch(c, 4, 1)),
+    Case("reject button", COORDINATING, lambda c: dispatch.ask_reject_reason(c, 4)),
+    Case("reject reason button", COORDINATING, lambda c: dispatch.reject(c, 4, "area")),
     Case("approve button", COORDINATING, lambda c: people.decide_volunteer(c, 99, True)),
     Case("deny button", COORDINATING, lambda c: people.decide_volunteer(c, 99, False)),
-    Case("accept button", MEMBERS, lambda c: orders.accept(c, 1, -500)),
-    Case("on my way button", {"volunteer"}, lambda c: orders.on_my_way(c, 2)),
-    Case("done button", {"volunteer"}, lambda c: orders.done(c, 2)),
-    Case("release button", {"volunteer"}, lambda c: orders.release(c, 2)),
-    Case("still mine button", {"volunteer"}, lambda c: reminders.keep(c, 2)),
-    Case("hours button", {"volunteer"}, lambda c: orders.record_hours(c, 3, "2")),
-    Case("rate button", {"resident"}, lambda c: orders.rate(c, 3, 5)),
-    Case("cancel button", {"resident"}, lambda c: ordering.cancel(c, 4)),
+    Case("accept button", MEMBERS, lambda c: claim.accept(c, 1, -500)),
+    Case("on my way button", {"volunteer"}, lambda c: claim.on_my_way(c, 2)),
+    Case("done button", {"volunteer"}, lambda c: claim.done(c, 2)),
+    Case("release button", {"volunteer"}, lambda c: claim.release(c, 2)),
+    Case("still mine button", {"volunteer"}, lambda c: claim.keep(c, 2)),
+    Case("hours button", {"volunteer"}, lambda c: claim.record_hours(c, 3, "2")),
+    Case("rate button", {"resident"}, lambda c: rating.rate(c, 3, 5)),
+    Case("cancel button", {"resident"}, lambda c: request.cancel(c, 4)),
     Case("language button", EVERYONE, lambda c: people.set_language(c, "en")),
     Case("profile edit button", MEMBERS, lambda c: registration.edit_profile(c, "community")),
-    Case("abort (request) button", EVERYONE, ordering.abandon),
+    Case("abort (request) button", EVERYONE, request.abandon),
     # Buttons of a dialog the actor is not in: refused for everyone, whoever they are.
-    Case("category button", NOBODY, lambda c: ordering.choose_category(c, "repair")),
-    Case("when button", NOBODY, lambda c: ordering.choose_when(c, "today")),
-    Case("confirm button", NOBODY, ordering.confirm),
-    Case("edit button", NOBODY, ordering.edit),
-    Case("edit field button", NOBODY, lambda c: ordering.edit_field(c, "community")),
-    Case("skip comment button", NOBODY, lambda c: orders.skip_comment(c, 3)),
+    Case("category button", NOBODY, lambda c: request.choose_category(c, "repair")),
+    Case("when button", NOBODY, lambda c: request.choose_when(c, "today")),
+    Case("confirm button", NOBODY, request.confirm),
+    Case("edit button", NOBODY, request.edit),
+    Case("edit field button", NOBODY, lambda c: request.edit_field(c, "community")),
+    Case("skip comment button", NOBODY, lambda c: rating.skip_comment(c, 3)),
     Case("join pick button", NOBODY, lambda c: registration.pick(c, "skills", "repair")),
     Case("join done button", NOBODY, lambda c: registration.done(c, "skills")),
     Case("join team button", NOBODY, lambda c: registration.choose_team(c, 1)),

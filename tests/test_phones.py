@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.services.errors import InvalidInput
-from bot.services.phones import national_form, normalise_phone
+from bot.domain.errors import InvalidInput
+from bot.domain.phones import national_form, normalise_phone
 
 
 @pytest.mark.parametrize("raw", ["13800138000", "138 0013 8000", "138-0013-8000", "+86 138 0013 8000",

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.services.errors import InvalidInput
-from bot.services.quiet_hours import in_quiet_hours, parse_range, quiet_until
+from bot.domain.errors import InvalidInput
+from bot.domain.quiet_hours import in_quiet_hours, parse_range, quiet_until
 from storage.models import User
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

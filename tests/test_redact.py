@@ -1,4 +1,4 @@
-"""The phone scrubber (bot.services.redact) and the renderings a group reads.
+"""The phone scrubber (bot.domain.redact) and the renderings a group reads.
 
 Phone numbers are generated the way people type them — Chinese mobiles, landlines with area codes,
 ``+86`` / ``0086`` / ``86`` prefixes, international numbers — in every format (spaces, dots,
@@ -17,10 +17,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.domain.redact import MASK, SEPARATORS, plain, redact
 from bot.i18n import I18n
-from bot.notify import Notifier
-from bot.services.call import ServiceConfig
-from bot.services.redact import MASK, SEPARATORS, plain, redact
+from bot.services.context import ServiceConfig
+from bot.views.notifier import Notifier
 from storage.models import Order
 
 I18N = I18n()

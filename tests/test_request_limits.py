@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
+from bot.domain.errors import DomainError
 from bot.i18n import I18n
-from bot.notify import Notifier
-from bot.services import ordering
-from bot.services.call import Call, ServiceConfig
-from bot.services.errors import DomainError
+from bot.services import request
+from bot.services.context import Call, ServiceConfig
 from bot.settings import RequestLimits
+from bot.views.notifier import Notifier
 from tests.dbfixtures import FakeClock, UowFactory
 
 I18N = I18n()
@@ -28,11 +28,11 @@ async def confirm(uow_factory: UowFactory, telegram_id: int, **draft: Any) -> in
     """The person reaches the summary of a request and taps Confirm; returns the order number."""
     async with uow_factory() as uow:
         user = await uow.users.ensure(telegram_id, "Rita", "en")
-        await uow.dialogs.set(user.id, ordering.FLOW, "summary", {**DRAFT, **draft})
+        await uow.dialogs.set(user.id, request.FLOW, "summary", {**DRAFT, **draft})
         await uow.commit()
     async with uow_factory() as uow:
         user = await uow.users.ensure(telegram_id, "Rita", "en")
-        return await ordering.confirm(Call(uow, Notifier(uow, I18N, CONFIG), CONFIG, user))
+        return await request.confirm(Call(uow, Notifier(uow, I18N, CONFIG), CONFIG, user))
 
 
 async def refused(uow_factory: UowFactory, telegram_id: int, **draft: Any) -> DomainError:
@@ -48,7 +48,7 @@ async def refused(uow_factory: UowFactory, telegram_id: int, **draft: Any) -> Do
 async def cancel(uow_factory: UowFactory, telegram_id: int, number: int) -> None:
     async with uow_factory() as uow:
         user = await uow.users.ensure(telegram_id, "Rita", "en")
-        await ordering.cancel(Call(uow, Notifier(uow, I18N, CONFIG), CONFIG, user), number)
+        await request.cancel(Call(uow, Notifier(uow, I18N, CONFIG), CONFIG, user), number)
 
 
 def text_of(error: DomainError, language: str = "en") -> str:
@@ -109,5 +109,5 @@ async def test_a_second_tap_of_confirm_places_one_request(uow_factory: UowFactor
     async with uow_factory() as uow:
         user = await uow.users.ensure(RESIDENT, "Rita", "en")
         with pytest.raises(DomainError):
-            await ordering.confirm(Call(uow, Notifier(uow, I18N, CONFIG), CONFIG, user))
+            await request.confirm(Call(uow, Notifier(uow, I18N, CONFIG), CONFIG, user))
         assert len(await uow.orders.of_resident(user.id)) == 1

@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from bot.settings import DEFAULT_CATEGORIES, ConfigError, Settings, load_settings, require_token
+from bot.settings import (
+    DEFAULT_CATEGORIES,
+    ConfigError,
+    Settings,
+    load_settings,
+    require_token,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "config.example.toml"

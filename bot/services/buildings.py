@@ -5,15 +5,14 @@ and records the neighbour's rating (the order's ``resident_id`` is the leader, `
 
 from __future__ import annotations
 
+from bot.adapters import attachments
+from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.domain.links import BUILDING, is_code, start_link
+from bot.i18n import N_
+from bot.services import privately, request, roles
+from bot.services.context import Call
+from bot.views.notifier import Listing
 from storage.models import Building
-
-from .. import attachments
-from ..i18n import N_
-from ..links import BUILDING, is_code, start_link
-from ..notify import Listing
-from . import ordering, privately, roles
-from .call import Call
-from .errors import Conflict, InvalidInput, NotAllowed, NotFound
 
 
 async def building_by_code(call: Call, code: str) -> Building:
@@ -123,4 +122,4 @@ async def begin_for_neighbour(call: Call, code: str | None) -> None:
     if building.leader_id != call.user.id:
         raise NotAllowed(N_("Only the leader of building {building} can place requests for its neighbours."),
                          building=building.name)
-    await ordering.begin(call, for_building=building)
+    await request.begin(call, for_building=building)

@@ -4,9 +4,8 @@ entry: no schema change)."""
 
 from __future__ import annotations
 
+from bot.services.context import Call
 from storage.models import Order, Team
-
-from .call import Call
 
 
 async def announce(call: Call, order: Order, event: str, *, reopened: bool = False, note: str | None = None) -> None:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..i18n import N_
-from .call import Call
-from .errors import Conflict
+from bot.domain.errors import Conflict
+from bot.i18n import N_
+from bot.services.context import Call
 
 FOLLOW_UPS = frozenset({"comment", "hours"})
 BUSY = N_("Please finish what you are writing first, or send /start to cancel it.")

@@ -5,27 +5,27 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from . import ordering, orders, registration
-from .call import Call
-from .inputs import Input
+from bot.domain.inputs import Input
+from bot.services import claim, dispatch, rating, registration, request
+from bot.services.context import Call
 
 StepHandler = Callable[[Call, str, dict[str, Any], Input], Awaitable[None]]
 
 
 async def _reject(call: Call, step: str, data: dict[str, Any], inp: Input) -> None:
-    await orders.input_for_reject(call, data, inp)
+    await dispatch.input_for_reject(call, data, inp)
 
 
 async def _hours(call: Call, step: str, data: dict[str, Any], inp: Input) -> None:
-    await orders.input_for_hours(call, data, inp)
+    await claim.input_for_hours(call, data, inp)
 
 
 async def _comment(call: Call, step: str, data: dict[str, Any], inp: Input) -> None:
-    await orders.input_for_comment(call, data, inp)
+    await rating.input_for_comment(call, data, inp)
 
 
 FLOWS: dict[str, StepHandler] = {
-    ordering.FLOW: ordering.handle_input,
+    request.FLOW: request.handle_input,
     registration.FLOW: registration.join_input,
     registration.PROFILE_FLOW: registration.profile_input,
     "reject": _reject,

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..arguments import DATABASE_ID_MAX
-from ..i18n import N_
-from ..notify import is_group
-from . import buildings, orders, people, teams
-from .call import Call
-from .errors import Conflict
+from bot.domain.arguments import DATABASE_ID_MAX
+from bot.domain.errors import Conflict
+from bot.i18n import N_
+from bot.services import buildings, dispatch, people, teams
+from bot.services.context import Call
+from bot.views.notifier import is_group
 
 OUT_OF_DATE = N_("This list is out of date; send the command again.")
 
@@ -28,7 +28,7 @@ async def turn_page(call: Call, row_id: int, page: int, chat_id: int) -> None:
         raise Conflict(OUT_OF_DATE)
     kind = query.get("kind")
     if kind == "orders":
-        await orders.list_open(call, chat_id, page=page, row=row_id)
+        await dispatch.list_open(call, chat_id, page=page, row=row_id)
     elif kind == "find":
         await people.find_volunteers(call, str(query.get("skill")), query.get("community"), page=page, row=row_id)
     elif kind == "teams":

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.i18n import LANGUAGES, N_
+from bot.services import privately, roles
+from bot.services.context import Call
+from bot.views.notifier import Listing
 from storage.models import User
-
-from ..i18n import LANGUAGES, N_
-from ..notify import Listing
-from . import privately, roles
-from .call import Call
-from .errors import Conflict, InvalidInput, NotAllowed, NotFound
 
 
 async def welcome(call: Call) -> None:

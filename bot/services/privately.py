@@ -7,8 +7,8 @@ list shows nothing personal (numbers, categories, redacted communities, statuses
 
 from __future__ import annotations
 
-from ..notify import Listing, is_group
-from .call import Call
+from bot.services.context import Call
+from bot.views.notifier import Listing, is_group
 
 
 async def list_target(call: Call, chat_id: int | None, *, centre_may_read: bool = False) -> Listing | None:

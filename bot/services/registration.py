@@ -29,15 +29,14 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from bot.domain.errors import Conflict, InvalidInput, NotFound
+from bot.domain.inputs import Input
+from bot.domain.phones import normalise_phone
+from bot.i18n import N_
+from bot.services import dialog_rules, roles
+from bot.services.context import Call
+from bot.services.roster import normalise_registry_number
 from storage.models import Team, Volunteer
-
-from ..i18n import N_
-from . import dialog_rules, roles
-from .call import Call
-from .errors import Conflict, InvalidInput, NotFound
-from .inputs import Input
-from .phones import normalise_phone
-from .roster import normalise_registry_number
 
 FLOW = "join"
 PROFILE_FLOW = "profile"
@@ -66,7 +65,7 @@ KINDS = {
 }
 AVAILABILITY = {"weekday": N_("Weekday daytime"), "evening": N_("Evenings"), "weekend": N_("Weekends")}
 BUSINESS = "business"
-# How the profile is shown (bot.notify): its fields in order with their labels, and the rest.
+# How the profile is shown (bot.views.notifier): its fields in order with their labels, and the rest.
 PROFILE_FIELDS = {
     "name": N_("Name"), "phone": N_("Phone"), "community": N_("Community"), "skills": N_("Skills"),
     "occupation": N_("Occupation"), "hobbies": N_("Hobbies"), "kind": N_("Volunteer type"),

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.i18n import N_, Translate
+from bot.services.context import Call, ServiceConfig
 from storage.models import User
 from storage.uow import UnitOfWork
-
-from ..i18n import N_, Translate
-from .call import Call, ServiceConfig
 
 ADMIN, COORDINATOR, TEAM_LEADER, BUILDING_LEADER = "admin", "coordinator", "team_leader", "building_leader"
 VOLUNTEER, BUSINESS, RESIDENT = "volunteer", "business", "resident"

@@ -27,10 +27,9 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from bot.domain.errors import InvalidInput
+from bot.domain.phones import national_form, normalise_phone
 from storage.uow import UnitOfWork
-
-from .errors import InvalidInput
-from .phones import national_form, normalise_phone
 
 COLUMNS = ("name", "phone", "registry_number", "community", "team", "skills")
 REQUIRED = ("name", "phone")

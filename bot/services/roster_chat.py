@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import html
 
-from .. import attachments
-from ..i18n import N_
-from .call import Call
-from .errors import InvalidInput
-from .roster import FORMATS, ImportReport
+from bot.adapters import attachments
+from bot.domain.errors import InvalidInput
+from bot.i18n import N_
+from bot.services.context import Call
+from bot.services.roster import FORMATS, ImportReport
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # what a bot may download from Telegram
 REPORTED_ERRORS = 30  # row errors listed in the reply; the count says how many more

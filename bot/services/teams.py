@@ -7,15 +7,14 @@ Coordinators manage every team; a team leader may look at their own team and han
 
 from __future__ import annotations
 
+from bot.adapters import attachments
+from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.domain.links import TEAM, is_code, start_link
+from bot.i18n import N_
+from bot.services import privately, registration, roles
+from bot.services.context import Call
+from bot.views.notifier import Listing
 from storage.models import Team
-
-from .. import attachments
-from ..i18n import N_
-from ..links import TEAM, is_code, start_link
-from ..notify import Listing
-from . import privately, registration, roles
-from .call import Call
-from .errors import Conflict, InvalidInput, NotAllowed, NotFound
 
 OPEN_WITH_TEAM = ("dispatched", "accepted", "on_way")
 

@@ -9,8 +9,7 @@ import datetime as dt
 import sys
 
 from bot.cli import main
-
-from .harness import JumpClock
+from tests.e2e.harness import JumpClock
 
 
 def clock_args(clock: JumpClock) -> list[str]:

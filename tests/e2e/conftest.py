@@ -5,8 +5,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from sandbox import SandboxClient, SandboxServer
-
-from .harness import FAST_FLOOD
+from tests.e2e.harness import FAST_FLOOD
 
 
 @pytest.fixture

@@ -9,19 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.app import BotApplication, build_application
+from bot.adapters.app import BotApplication, build_application
+from bot.adapters.runner import running
 from bot.cli import migrate
 from bot.i18n import I18n, Translate
-from bot.notify import MENU_NEW_REQUEST, SHARE_PHONE
-from bot.runner import running
 from bot.settings import OutboxSettings, Settings, WebhookSettings
+from bot.views.notifier import MENU_NEW_REQUEST, SHARE_PHONE
 from sandbox import (
     FloodLimits,
     MessageView,
@@ -31,9 +30,8 @@ from sandbox import (
     SimUser,
 )
 from storage.clock import Clock
-
-from ..clocks import FIXED_START, JumpClock
-from ..sandbox.tinybot import free_port
+from tests.clocks import JumpClock
+from tests.sandbox.tinybot import free_port
 
 FAST_FLOOD = FloodLimits(private_per_second=50, private_burst=5, group_per_minute=1200, global_per_second=200)
 FAST_OUTBOX = OutboxSettings(private_per_second=40, group_per_minute=1000, global_per_second=150,

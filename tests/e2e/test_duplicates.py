@@ -6,7 +6,7 @@ old one again; its effects happen once.
 * a volunteer's Accept tap delivered twice: one assignment, one card edit, one details message;
 * an already handled Confirm tap (and the Accept tap) delivered again: still one order.
 
-Each copy is also seen to reach the bot and be recognised (``bot.handlers.common`` logs
+Each copy is also seen to reach the bot and be recognised (``bot.adapters.handlers.common`` logs
 "update … already handled; ignored"), so the test cannot pass because a copy never arrived.
 """
 
@@ -21,10 +21,9 @@ from collections.abc import Awaitable
 
 import pytest
 
-from bot.notify import MENU_NEW_REQUEST, SHARE_PHONE
+from bot.views.notifier import SHARE_PHONE
 from sandbox import MessageView, SandboxClient, SandboxServer
-
-from .harness import (
+from tests.e2e.harness import (
     begin_request,
     bot_running,
     cast_of,
@@ -43,7 +42,7 @@ def ignored_updates(caplog: pytest.LogCaptureFixture) -> Counter[int]:
     """How many times each update id was recognised as already handled."""
     found: Counter[int] = Counter()
     for record in caplog.records:
-        match = IGNORED.match(record.getMessage()) if record.name == "bot.handlers.common" else None
+        match = IGNORED.match(record.getMessage()) if record.name == "bot.adapters.handlers.common" else None
         if match:
             found[int(match.group(1))] += 1
     return found

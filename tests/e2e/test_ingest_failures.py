@@ -1,4 +1,4 @@
-"""Receiving updates when something goes wrong (bot.ingest), polling and webhook:
+"""Receiving updates when something goes wrong (bot.adapters.ingest), polling and webhook:
 
 * an update python-telegram-bot cannot parse is parked (its contents never logged) and confirmed,
   and the bot goes on answering — before, it stopped polling for good;
@@ -28,19 +28,18 @@ from sqlalchemy import func, select
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
-from bot.app import BotApplication
+from bot.adapters.app import BotApplication
 from bot.cli import migrate
-from bot.notify import COULD_NOT_HANDLE, MENU_NEW_REQUEST
+from bot.views.notifier import COULD_NOT_HANDLE, MENU_NEW_REQUEST
 from sandbox import SandboxClient, SandboxServer
 from storage.db import create_engine, session_factory
 from storage.models import Order, ParkedUpdate
 from storage.uow import UnitOfWork
-
-from ..dbfixtures import FakeClock, in_both_languages
-from ..dboutage import database_outage
-from .harness import (
+from tests.clocks import FIXED_START
+from tests.dbfixtures import FakeClock, in_both_languages
+from tests.dboutage import database_outage
+from tests.e2e.harness import (
     begin_request,
-    FIXED_START,
     bot_running,
     cast_of,
     fill_request,
@@ -156,7 +155,7 @@ async def test_database_outage_in_the_middle_of_dialogs_loses_nothing(
             async with deps.uow() as uow:
                 assert await uow.session.scalar(select(func.count()).select_from(Order)) == 1
             assert await parked_rows(application) == []
-    held = [r for r in caplog.records if r.name == "bot.ingest" and "passing reason" in r.getMessage()]
+    held = [r for r in caplog.records if r.name == "bot.adapters.ingest" and "passing reason" in r.getMessage()]
     assert held, "the bot never met the outage"
     # A few seconds' outage is a few warning lines, not tracebacks (ingest, outbox and sweep alike).
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR and r.name.startswith("bot")]

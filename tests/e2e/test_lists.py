@@ -9,8 +9,7 @@ import re
 from collections.abc import Awaitable
 
 from sandbox import MessageView, SandboxClient, SandboxServer, SimUser
-
-from .harness import (
+from tests.e2e.harness import (
     Cast,
     JumpClock,
     bot_running,

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sandbox import SandboxClient, SandboxServer
-
-from .harness import (
+from tests.e2e.harness import (
     bot_running,
     cast_of,
     finish_and_rate,

@@ -13,12 +13,10 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
-from bot.app import BotApplication
+from bot.adapters.app import BotApplication
 from sandbox import MessageView, SandboxClient, SandboxServer, SimUser
-
-from ..dbfixtures import in_both_languages
-from ..qrcodes import decode_qr
-from .harness import (
+from tests.dbfixtures import in_both_languages
+from tests.e2e.harness import (
     Cast,
     bot_running,
     cast_of,
@@ -29,6 +27,7 @@ from .harness import (
     tr,
     wait_text,
 )
+from tests.qrcodes import decode_qr
 
 TEAM = "维修队"
 

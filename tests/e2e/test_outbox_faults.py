@@ -15,8 +15,7 @@ from sqlalchemy import select
 
 from sandbox import SandboxClient, SandboxServer
 from storage.models import OutboxMessage
-
-from .harness import (
+from tests.e2e.harness import (
     bot_running,
     cast_of,
     make_settings,

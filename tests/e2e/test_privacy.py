@@ -32,14 +32,12 @@ from typing import Any
 
 import pytest
 
+from bot.views.notifier import SHARE_PHONE
 from sandbox import SandboxClient, SandboxServer
-
-from bot.notify import MENU_NEW_REQUEST, SHARE_PHONE
-
-from .harness import (
-    begin_request,
+from tests.e2e.harness import (
     Cast,
     JumpClock,
+    begin_request,
     bot_running,
     finish_and_rate,
     join_team,
@@ -48,8 +46,8 @@ from .harness import (
     tr,
     wait_text,
 )
-from .harness import cast_of as harness_cast_of
-from .harness import place_order as harness_place_order
+from tests.e2e.harness import cast_of as harness_cast_of
+from tests.e2e.harness import place_order as harness_place_order
 
 LANGUAGE = "zh"
 RESIDENT_NAME = "Ximenaqwv"

@@ -21,10 +21,9 @@ from typing import Any
 import pytest
 from telegram.ext import Application, ApplicationBuilder
 
-import bot.app
+import bot.adapters.app
 from sandbox import SandboxClient, SandboxServer, gather_answers
-
-from .harness import (
+from tests.e2e.harness import (
     Cast,
     approve_directly,
     bot_running,
@@ -52,7 +51,7 @@ class _ConcurrentBuilder(ApplicationBuilder):  # type: ignore[type-arg]
 @pytest.fixture
 def handling(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     if request.param == "concurrent":
-        monkeypatch.setattr(bot.app, "ApplicationBuilder", _ConcurrentBuilder)
+        monkeypatch.setattr(bot.adapters.app, "ApplicationBuilder", _ConcurrentBuilder)
     yield str(request.param)
 
 

@@ -12,14 +12,13 @@ from typing import Any
 
 import pytest
 
-from bot.app import BotApplication
-from bot.notify import SHARE_PHONE
+from bot.adapters.app import BotApplication
 from bot.settings import Settings
+from bot.views.notifier import SHARE_PHONE
 from sandbox import MessageView, SandboxClient, SandboxServer, SimUser
 from storage.models import Volunteer
-
-from ..dbfixtures import in_both_languages
-from .harness import (
+from tests.dbfixtures import in_both_languages
+from tests.e2e.harness import (
     Cast,
     bot_running,
     cast_of,

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from sandbox import SandboxClient, SandboxServer
 from tests.dbfixtures import in_both_languages
-
-from .harness import (
+from tests.e2e.harness import (
     JumpClock,
     bot_running,
     cast_of,

@@ -33,13 +33,12 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from bot.notify import MENU_NEW_REQUEST, SHARE_PHONE
+from bot.views.notifier import MENU_NEW_REQUEST, SHARE_PHONE
 from sandbox import SandboxClient, SandboxServer
 from storage.db import create_engine
 from storage.models import Dialog, Order, OutboxMessage, User
-
-from .clocked_bot import clock_args
-from .harness import FAST_OUTBOX, Cast, JumpClock, cast_of, tr, wait_text
+from tests.e2e.clocked_bot import clock_args
+from tests.e2e.harness import FAST_OUTBOX, Cast, JumpClock, cast_of, tr, wait_text
 
 ROOT = Path(__file__).resolve().parents[2]
 LANGUAGE = "zh"
@@ -336,7 +335,7 @@ class Feed:
         result = await implementation(params)
         bot, self.kill_at_answer = self.kill_at_answer, None
         if bot is not None:
-            # The tap's handler has committed but has not finished: the bot (bot.ingest) has not
+            # The tap's handler has committed but has not finished: the bot (bot.adapters.ingest) has not
             # confirmed the update yet, so the sandbox delivers it again after the restart.
             bot.kill9()
             self.answered_query = params.values.get("callback_query_id")
@@ -371,7 +370,7 @@ async def test_kill9_in_the_middle_of_the_dialog(server: SandboxServer, sandbox:
 
         # The step and the answers so far are rows, committed before the question went out. The kill
         # comes once the outbox is idle: a kill during a send would leave that row claimed until its
-        # lease runs out (60 s), holding back the resident's chat (at-least-once, see bot/outbox.py).
+        # lease runs out (60 s), holding back the resident's chat (at-least-once, see bot/adapters/sender.py).
         await outbox_settled(db)
         dialogs = await query(db, select(Dialog.flow, Dialog.step, Dialog.data).join(User, User.id == Dialog.user_id)
                               .where(User.telegram_id == cast.resident.id))
@@ -453,7 +452,7 @@ async def test_kill9_right_after_confirm(server: SandboxServer, sandbox: Sandbox
             raise AssertionError(f"{error}\n{await diagnosis()}") from None
         assert f"#{order.id}" in (received.text or "")
         await outbox_settled(db)
-        # bot.ingest confirms an update only after handling it, so the update the dying bot was still
+        # bot.adapters.ingest confirms an update only after handling it, so the update the dying bot was still
         # handling reaches the new process again; its id in the database makes it a no-op there.
         assert feed.after_kill is not None and tap.update_id in feed.after_kill, await diagnosis()
 

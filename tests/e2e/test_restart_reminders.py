@@ -2,7 +2,7 @@
 sandbox, SIGKILLed while reminders are due, started again on the same database.
 
 Forty finished, unrated orders were marked done 25 hours ago (their rating chase scheduled then,
-by ``reminders.order_moved``), so each resident's first rating reminder is an hour overdue when the
+by ``rules.order_moved``), so each resident's first rating reminder is an hour overdue when the
 bot starts. The sweep runs every 0.2 s in batches of two, so it takes twenty transactions, and the
 outbox sender may start on the first ones while later batches are still being swept. The bot gets
 SIGKILL either the moment its first message to a resident reaches "Telegram" (before the sandbox
@@ -13,7 +13,7 @@ none; after the restart every resident gets exactly one reminder and every first
 once, whatever the kill interrupted: a sweep batch not yet committed, or messages not yet sent.
 
 The dead process's sends were claimed for 60 s (the outbox's at-least-once lease, see
-``bot/outbox.py``); the test moves those claims into the past, which is what waiting a minute
+``bot/adapters/sender.py``); the test moves those claims into the past, which is what waiting a minute
 before the restart would do. The real clock runs throughout: nothing is mocked in the bot.
 """
 
@@ -31,21 +31,20 @@ import pytest
 from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.app import service_config
+from bot.adapters.app import service_config
 from bot.i18n import I18n
-from bot.notify import Notifier
-from bot.scheduler import system_user
-from bot.services import reminders
-from bot.services.call import Call
+from bot.services.context import Call
+from bot.services.schedule import rules
+from bot.services.schedule.sweep import system_user
 from bot.settings import ReminderSettings, Settings
+from bot.views.notifier import Notifier
 from sandbox import SandboxClient, SandboxServer, SimUser
 from storage.db import session_factory
 from storage.migrate import upgrade
 from storage.models import Order, OutboxMessage, ScheduledItem, User
 from storage.uow import UnitOfWork
-
-from .harness import cast_of, tr, wait_text
-from .test_restart import (
+from tests.e2e.harness import cast_of, tr, wait_text
+from tests.e2e.test_restart import (
     LANGUAGE,
     START_TIMEOUT,
     STOP_TIMEOUT,
@@ -58,13 +57,13 @@ from .test_restart import (
     reader,
     write_config,
 )
-from .test_restart import _toml as toml_value
+from tests.e2e.test_restart import _toml as toml_value
 
 RESIDENTS = 40
 DONE_AGO = dt.timedelta(hours=25)  # the first reminder (24 h) is an hour overdue
 
 
-# The bots start at FIXED_START, 09:00 in Shanghai: quiet hours far from it cannot hold the reminders.
+# The bots start at FIXED_START, 09:00 in Shanghai: quiet hours far from it cannot hold the rules.
 REMINDERS = ReminderSettings(sweep_seconds=0.2, batch_size=2, quiet_hours="15:00-16:00")
 
 
@@ -94,7 +93,7 @@ async def seed(engine: AsyncEngine, residents: list[SimUser], volunteer_telegram
                                          contact_name=person.first_name, contact_phone="+8613800000001",
                                          description="厨房水管漏水", resident_id=resident.id,
                                          volunteer_id=volunteer.id, hours=1.0)
-            await reminders.order_moved(call, order)
+            await rules.order_moved(call, order)
             orders[person.id] = order.id
         await uow.commit()
     return orders
@@ -144,7 +143,7 @@ async def held(server: SandboxServer) -> AsyncIterator[ResidentsHeld]:
 async def schedule(engine: AsyncEngine) -> list[Any]:
     """The rating chase's rows (the bot also schedules its digests at start-up)."""
     return await query(engine, select(ScheduledItem.order_id, ScheduledItem.step, ScheduledItem.state,
-                                      ScheduledItem.result).where(ScheduledItem.kind == reminders.RATING)
+                                      ScheduledItem.result).where(ScheduledItem.kind == rules.RATING)
                        .order_by(ScheduledItem.id))
 
 
@@ -154,7 +153,7 @@ async def first_steps(engine: AsyncEngine) -> list[tuple[int, str, int]]:
              .where(OutboxMessage.chat_id == User.telegram_id, OutboxMessage.kind == "send").scalar_subquery())
     rows = await query(engine, select(ScheduledItem.order_id, ScheduledItem.state, sends)
                        .join(User, User.id == ScheduledItem.user_id)
-                       .where(ScheduledItem.kind == reminders.RATING, ScheduledItem.step == 1)
+                       .where(ScheduledItem.kind == rules.RATING, ScheduledItem.step == 1)
                        .order_by(ScheduledItem.order_id))
     return [(row[0], row[1], row[2]) for row in rows]
 
@@ -182,7 +181,7 @@ async def sends_to(engine: AsyncEngine, chats: set[int]) -> dict[int, int]:
 
 async def first_commit(db: AsyncEngine, bot: BotProcess) -> None:
     """SIGKILL ``bot`` as soon as the database shows a first schedule item done (looking every ms)."""
-    done = select(func.count()).select_from(ScheduledItem).where(ScheduledItem.kind == reminders.RATING,
+    done = select(func.count()).select_from(ScheduledItem).where(ScheduledItem.kind == rules.RATING,
                                                                  ScheduledItem.state == "done")
     while bot.process.returncode is None and not (await query(db, done))[0][0]:
         await asyncio.sleep(0.001)

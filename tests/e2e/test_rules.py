@@ -13,12 +13,11 @@ from __future__ import annotations
 
 from collections import Counter
 
-from bot.app import BotApplication
-from bot.notify import BUILDING_USAGE, MENU_NEW_REQUEST, TEAM_USAGE
+from bot.adapters.app import BotApplication
+from bot.views.notifier import BUILDING_USAGE, MENU_NEW_REQUEST, TEAM_USAGE
 from sandbox import MessageView, SandboxClient, SandboxServer, SimUser
 from tests.dbfixtures import in_both_languages
-
-from .harness import (
+from tests.e2e.harness import (
     Cast,
     approve_directly,
     bot_running,

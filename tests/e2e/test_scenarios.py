@@ -9,14 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import BotApplication
-from bot.notify import MENU_LANGUAGE, MENU_MY_ORDERS
+from bot.adapters.app import BotApplication
 from bot.services.roster import import_roster
+from bot.views.notifier import MENU_LANGUAGE, MENU_MY_ORDERS
 from sandbox import MessageView, SandboxClient, SandboxServer
 from storage.db import create_engine, session_factory
 from storage.uow import UnitOfWork
-
-from .harness import (
+from tests.e2e.harness import (
     Cast,
     bot_running,
     cast_of,

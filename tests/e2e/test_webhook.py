@@ -11,14 +11,13 @@ import logging
 import httpx
 import pytest
 
-from bot.app import build_application
+from bot.adapters.app import build_application
+from bot.adapters.runner import running
 from bot.cli import migrate
-from bot.runner import running
 from bot.settings import ConfigError, WebhookSettings
 from sandbox import SandboxClient, SandboxServer
-
-from ..sandbox.tinybot import free_port
-from .harness import JumpClock, cast_of, make_settings, wait_text
+from tests.e2e.harness import JumpClock, cast_of, make_settings, wait_text
+from tests.sandbox.tinybot import free_port
 
 SECRET = "hook-secret_42"
 

@@ -8,9 +8,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from sandbox import SandboxClient, SandboxServer
-
-from ..e2e.harness import FAST_FLOOD
-from .world import WEBHOOK_RETRY_DELAY
+from tests.e2e.harness import FAST_FLOOD
+from tests.fuzz.world import WEBHOOK_RETRY_DELAY
 
 
 @pytest.fixture

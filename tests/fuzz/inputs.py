@@ -15,7 +15,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from bot import callbacks as cb
+from bot.views import callbacks as cb
 
 ACTORS = ("admin", "coordinator", "resident", "neighbour", "vera", "victor", "mallory", "newcomer")
 CHATS = ("private", "team", "centre")

@@ -28,10 +28,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.app import BotApplication
+from bot.adapters.app import BotApplication
 from storage import models
-
-from .inputs import Input
+from tests.fuzz.inputs import Input
 
 INVARIANTS = ("unauthorised_change", "own_request", "replay_changed_state", "unhandled_exception",
               "unanswered_callback", "unacknowledged", "broken_html", "refused_send", "silent")

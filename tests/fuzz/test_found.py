@@ -7,9 +7,8 @@ from typing import Any
 import pytest
 
 from sandbox import SandboxClient, SandboxServer, SimUser
-
-from ..e2e.harness import bot_running, make_settings, tr, wait_text
-from .invariants import ErrorRecords
+from tests.e2e.harness import bot_running, make_settings, tr, wait_text
+from tests.fuzz.invariants import ErrorRecords
 
 
 async def set_aside_quietly(server: SandboxServer, sandbox: SandboxClient, database_url: str, mode: str,

@@ -13,11 +13,10 @@ import json
 import pytest
 
 from sandbox import SandboxClient, SandboxServer
-
-from ..e2e.harness import bot_running, make_settings
-from .inputs import examples, tour
-from .invariants import ErrorRecords, Tally
-from .world import Fuzzer, fuzz, make_cast, set_the_stage
+from tests.e2e.harness import bot_running, make_settings
+from tests.fuzz.inputs import examples, tour
+from tests.fuzz.invariants import ErrorRecords, Tally
+from tests.fuzz.world import Fuzzer, fuzz, make_cast, set_the_stage
 
 EXAMPLES = 80  # after the tour (about 80 inputs), about three inputs each: some 300 inputs
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from .invariants import Snapshot, unauthorised
+from tests.fuzz.invariants import Snapshot, unauthorised
 
 RESIDENT, VERA, VICTOR, OUTSIDER, COORDINATOR, ADMIN, STRANGER = 1, 2, 3, 4, 5, 6, 7
 REPAIR, GARDEN = 10, 11

@@ -20,13 +20,20 @@ from typing import Any
 import hypothesis
 from hypothesis.strategies import SearchStrategy
 
-from bot.app import BotApplication
-from bot.notify import MENU_NEW_REQUEST, SHARE_PHONE
+from bot.adapters.app import BotApplication
+from bot.views.notifier import MENU_NEW_REQUEST, SHARE_PHONE
 from sandbox import ControlError, SandboxClient, SimGroup, SimUser
-
-from ..e2e.harness import Cast, cast_of, outbox_drained, place_order, set_up_centre, tr, wait_text
-from .inputs import HUGE, MALFORMED, PLAUSIBLE, Input
-from .invariants import (
+from tests.e2e.harness import (
+    Cast,
+    cast_of,
+    outbox_drained,
+    place_order,
+    set_up_centre,
+    tr,
+    wait_text,
+)
+from tests.fuzz.inputs import HUGE, MALFORMED, PLAUSIBLE, Input
+from tests.fuzz.invariants import (
     TRACKED,
     ErrorRecords,
     Snapshot,

@@ -1,4 +1,4 @@
-"""Which handler failures are worth retrying (bot.failures.is_transient), what a failure is called in
+"""Which handler failures are worth retrying (bot.adapters.failures.is_transient), what a failure is called in
 logs and parked rows (never its message), and which webhook bodies are updates at all."""
 
 from __future__ import annotations
@@ -14,8 +14,14 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
-from bot.failures import is_transient
-from bot.ingest import describe_failure, kind_of, parse_body, retry_delay, update_id_of
+from bot.adapters.failures import is_transient
+from bot.adapters.ingest import (
+    describe_failure,
+    kind_of,
+    parse_body,
+    retry_delay,
+    update_id_of,
+)
 
 
 def _wrapped(error: BaseException) -> RuntimeError:

@@ -17,7 +17,7 @@ import telegram
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.outbox import OutboxSender
+from bot.adapters.sender import OutboxSender
 from bot.settings import OutboxSettings
 from sandbox import SandboxClient, SandboxServer
 from storage.models import OutboxMessage

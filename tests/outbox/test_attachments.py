@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import httpx
 
-from bot import attachments
+from bot.adapters import attachments
 from sandbox import SandboxClient, SandboxServer
+from tests.outbox.conftest import MakeSender, Outbox, bot_texts, started_user
 from tests.qrcodes import decode_qr
-
-from .conftest import MakeSender, Outbox, bot_texts, started_user
 
 
 async def _photo_bytes(server: SandboxServer, file_id: str) -> bytes:

@@ -17,14 +17,19 @@ from typing import Any
 import pytest
 import telegram
 
-from bot.outbox import OutboxSender
+from bot.adapters.sender import OutboxSender
 from bot.settings import OutboxSettings
 from sandbox import SandboxClient, SandboxServer
 from storage.uow import UnitOfWork
 from tests.clocks import JumpClock
 from tests.dbfixtures import FakeClock, UowFactory
-
-from .conftest import MakeSender, Outbox, bot_texts, group_with_bot, started_user
+from tests.outbox.conftest import (
+    MakeSender,
+    Outbox,
+    bot_texts,
+    group_with_bot,
+    started_user,
+)
 
 
 def _keyboard(*labels: str) -> dict[str, Any]:
@@ -393,7 +398,7 @@ async def test_bad_request_fails_the_row_without_retries_or_leaking_text(
     edit = await outbox.edit(broken, text="Call +8613800001111, Block 9")
     after = await outbox.send(alice, "next")
 
-    with caplog.at_level(logging.DEBUG, logger="bot.outbox"):
+    with caplog.at_level(logging.DEBUG, logger="bot.adapters.sender"):
         await outbox.drain(make_sender())
 
     rows = {row.id: row for row in await outbox.rows()}

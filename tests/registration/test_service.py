@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.app import service_config
+from bot.adapters.app import service_config
+from bot.domain.errors import Conflict, InvalidInput
+from bot.domain.inputs import Input
 from bot.i18n import I18n
-from bot.notify import Notifier
 from bot.services import registration
-from bot.services.call import Call, ServiceConfig
-from bot.services.errors import Conflict, InvalidInput
-from bot.services.inputs import Input
+from bot.services.context import Call, ServiceConfig
 from bot.settings import DEFAULT_CATEGORIES, ConfigError, load_settings
+from bot.views.notifier import Notifier
 from storage.models import OutboxMessage, Volunteer
 from tests.dbfixtures import UowFactory
 

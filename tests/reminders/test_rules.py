@@ -13,11 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.i18n import I18n
-from bot.notify import Notifier
-from bot.scheduler import Sweeper
-from bot.services import ordering, orders, reminders
-from bot.services.call import Call
+from bot.services import claim, dispatch, rating, request
+from bot.services.context import Call
+from bot.services.schedule import rules
+from bot.services.schedule.sweep import Sweeper
 from bot.settings import Settings
+from bot.views.notifier import Notifier
 from storage.models import Order, OutboxMessage, ScheduledItem, Volunteer
 from tests.botdeps import make_deps
 from tests.dbfixtures import FakeClock, UowFactory
@@ -46,18 +47,18 @@ class World:
                 resident_id=resident.id, status="new", category="emergency" if urgent else "repair", urgent=urgent,
                 description="leak", community="东湖", building="3", address_detail="501", when_text=when,
                 contact_name="Rita", contact_phone="+8613800000001",
-                appointment_at=reminders.appointment_of(when, self.config.timezone))
+                appointment_at=rules.appointment_of(when, self.config.timezone))
             await uow.commit()
             return order.id
 
     async def dispatched(self, **kwargs: Any) -> int:
         number = await self.order(**kwargs)
-        await self.call(COORDINATOR, orders.dispatch, number, "repair")
+        await self.call(COORDINATOR, dispatch.dispatch, number, "repair")
         return number
 
     async def accepted(self, **kwargs: Any) -> int:
         number = await self.dispatched(**kwargs)
-        await self.call(VOLUNTEER, orders.accept, number, TEAM_CHAT)
+        await self.call(VOLUNTEER, claim.accept, number, TEAM_CHAT)
         return number
 
     async def sweep_at(self, minutes: float) -> None:
@@ -104,7 +105,7 @@ async def world(engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession],
                                       status="approved", is_leader=leader, created_at=uow.now()))
         await uow.users.ensure(RESIDENT, "Rita", "en")
         await uow.commit()
-    return World(uow_factory, clock, Sweeper(deps, reminders.HANDLERS), config)
+    return World(uow_factory, clock, Sweeper(deps, rules.HANDLERS), config)
 
 
 async def test_the_escalation_ladder_bumps_offers_and_alerts(world: World) -> None:
@@ -132,7 +133,7 @@ async def test_an_emergency_climbs_the_ladder_faster(world: World) -> None:
 async def test_a_member_of_a_team_the_order_was_offered_to_takes_it(world: World) -> None:
     number = await world.dispatched()
     await world.sweep_at(90)
-    await world.call(OTHER_MEMBER, orders.accept, number, OTHER_CHAT)
+    await world.call(OTHER_MEMBER, claim.accept, number, OTHER_CHAT)
     order = await world.status(number)
     assert (order.status, order.team_id) == ("accepted", 2)
     # Accepting cancelled the rest of the ladder and started the claim lease.
@@ -161,7 +162,7 @@ async def test_the_claim_lease_asks_then_releases_and_the_resident_is_told(world
 async def test_still_mine_renews_the_lease(world: World) -> None:
     number = await world.accepted()
     await world.sweep_at(120)
-    await world.call(VOLUNTEER, reminders.keep, number)
+    await world.call(VOLUNTEER, claim.keep, number)
     await world.sweep_at(60)
     assert (await world.status(number)).status == "accepted"
     assert [state for kind, _, state, _ in await world.items(number) if kind == "lease_expiry"] == ["cancelled"]
@@ -169,7 +170,7 @@ async def test_still_mine_renews_the_lease(world: World) -> None:
 
 async def test_on_my_way_ends_the_lease(world: World) -> None:
     number = await world.accepted()
-    await world.call(VOLUNTEER, orders.on_my_way, number)
+    await world.call(VOLUNTEER, claim.on_my_way, number)
     await world.sweep_at(600)
     assert (await world.status(number)).status == "on_way"
     assert not any("Are you still on it?" in t for t in await world.texts(VOLUNTEER))
@@ -178,13 +179,13 @@ async def test_on_my_way_ends_the_lease(world: World) -> None:
 async def test_appointments_remind_before_and_nudge_after(world: World) -> None:
     # 2026-01-16 09:00 Shanghai = 01:00 UTC, about 15.5 hours after the clock's start.
     number = await world.accepted(when="2026-01-16")
-    await world.call(VOLUNTEER, reminders.keep, number)  # keep the lease out of the way
+    await world.call(VOLUNTEER, claim.keep, number)  # keep the lease out of the way
     await world.sweep_at(14.5 * 60 - 2)  # 07:58 Shanghai: not yet
     assert not any("Reminder: request" in t for t in await world.texts(VOLUNTEER))
     await world.sweep_at(3)  # 08:01, an hour before the agreed 09:00
     reminded = [t for t in await world.texts(VOLUNTEER) if "Reminder: request" in t]
     assert len(reminded) == 1 and "01-16 09:00" in reminded[0]
-    await world.call(VOLUNTEER, orders.on_my_way, number)
+    await world.call(VOLUNTEER, claim.on_my_way, number)
     await world.sweep_at(121)  # 10:00 + grace: the volunteer is nudged
     assert sum("is past its time" in t for t in await world.texts(VOLUNTEER)) == 1
     assert not any("has not marked it done" in t for t in await world.texts(CENTRE))
@@ -195,7 +196,7 @@ async def test_appointments_remind_before_and_nudge_after(world: World) -> None:
 
 async def test_after_an_outage_one_nudge_not_one_per_missed_interval(world: World) -> None:
     number = await world.accepted(when="2026-01-15 18:00")  # 10:00 UTC; overdue from 11:00 UTC
-    await world.call(VOLUNTEER, orders.on_my_way, number)
+    await world.call(VOLUNTEER, claim.on_my_way, number)
     await world.sweep_at(95)  # 11:05 UTC = 19:05 Shanghai: the first nudge
     assert sum("is past its time" in t for t in await world.texts(VOLUNTEER)) == 1
     world.clock.advance(24 * 3600)  # the bot is down for a day: 24 nudges were due
@@ -208,7 +209,7 @@ async def test_after_an_outage_one_nudge_not_one_per_missed_interval(world: Worl
 
 async def test_the_rating_chase_reminds_twice_then_records_no_response(world: World) -> None:
     number = await world.accepted()
-    await world.call(VOLUNTEER, orders.done, number)
+    await world.call(VOLUNTEER, claim.done, number)
     await world.sweep_at(24 * 60)
     await world.sweep_at(48 * 60)
     assert sum("please rate request" in t for t in await world.texts(RESIDENT)) == 2
@@ -219,8 +220,8 @@ async def test_the_rating_chase_reminds_twice_then_records_no_response(world: Wo
 
 async def test_rating_stops_the_chase(world: World) -> None:
     number = await world.accepted()
-    await world.call(VOLUNTEER, orders.done, number)
-    await world.call(RESIDENT, orders.rate, number, 5)
+    await world.call(VOLUNTEER, claim.done, number)
+    await world.call(RESIDENT, rating.rate, number, 5)
     await world.sweep_at(200 * 60)
     assert not any("please rate request" in t for t in await world.texts(RESIDENT))
     assert not (await world.status(number)).no_response
@@ -228,7 +229,7 @@ async def test_rating_stops_the_chase(world: World) -> None:
 
 async def test_an_overtaken_ladder_step_is_skipped_and_recorded_not_sent_late(world: World) -> None:
     number = await world.accepted()
-    await world.call(VOLUNTEER, orders.done, number)
+    await world.call(VOLUNTEER, claim.done, number)
     world.clock.advance(100 * 3600)  # down for 100 hours: reminders 1 and 2 both due
     await world.sweeper.sweep()
     items = [(k, s, state, r) for k, s, state, r in await world.items(number) if k == "rating"]
@@ -254,7 +255,7 @@ async def test_quiet_hours_hold_reminders_until_morning_but_not_emergencies(worl
 
 async def test_cancelling_or_rejecting_cancels_everything_pending(world: World) -> None:
     number = await world.dispatched()
-    await world.call(RESIDENT, ordering.cancel, number)
+    await world.call(RESIDENT, request.cancel, number)
     assert {state for _, _, state, _ in await world.items(number)} == {"cancelled"}
 
 
@@ -262,7 +263,7 @@ def test_an_agreed_time_is_read_from_the_request_time() -> None:
     from zoneinfo import ZoneInfo
 
     shanghai = ZoneInfo("Asia/Shanghai")
-    assert reminders.appointment_of("2026-11-30", shanghai) == dt.datetime(2026, 11, 30, 1, 0, tzinfo=dt.UTC)
-    assert reminders.appointment_of("2026-11-30 14:30", shanghai) == dt.datetime(2026, 11, 30, 6, 30, tzinfo=dt.UTC)
-    assert reminders.appointment_of("Saturday 9:00", shanghai) is None
-    assert reminders.appointment_of("2026-13-40", shanghai) is None
+    assert rules.appointment_of("2026-11-30", shanghai) == dt.datetime(2026, 11, 30, 1, 0, tzinfo=dt.UTC)
+    assert rules.appointment_of("2026-11-30 14:30", shanghai) == dt.datetime(2026, 11, 30, 6, 30, tzinfo=dt.UTC)
+    assert rules.appointment_of("Saturday 9:00", shanghai) is None
+    assert rules.appointment_of("2026-13-40", shanghai) is None

@@ -12,8 +12,7 @@ from sqlalchemy import select
 from bot.services.roster import ImportReport, RowError, export_roster, import_roster
 from storage.models import Volunteer
 from tests.dbfixtures import UowFactory
-
-from .conftest import SKILLS, write_csv, write_xlsx
+from tests.roster.conftest import SKILLS, write_csv, write_xlsx
 
 ROWS = [
     ("张三", "138 0013 8000", "ZJ33010612345", "东湖社区", "repair", "repair;delivery"),

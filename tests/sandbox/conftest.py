@@ -5,8 +5,7 @@ import httpx
 import pytest
 
 from sandbox import SandboxClient, SandboxServer
-
-from .tinybot import build_tiny_bot, running
+from tests.sandbox.tinybot import build_tiny_bot, running
 
 
 @pytest.fixture

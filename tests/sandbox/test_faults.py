@@ -8,9 +8,8 @@ from telegram.error import NetworkError, RetryAfter, TimedOut
 from telegram.request import HTTPXRequest
 
 from sandbox import SandboxClient, SandboxServer
-
-from .conftest import Api, FakeClock, started_user
-from .tinybot import build_tiny_bot, running
+from tests.sandbox.conftest import Api, FakeClock, started_user
+from tests.sandbox.tinybot import build_tiny_bot, running
 
 
 async def test_injected_429_opens_a_retry_window(clocked_api: Api, clocked_server: SandboxServer,
@@ -171,7 +170,7 @@ async def _wait_for_failures(sandbox: SandboxClient) -> dict:
 
 
 async def test_webhook_retries_until_the_bot_is_up(server: SandboxServer, sandbox: SandboxClient) -> None:
-    from .tinybot import free_port
+    from tests.sandbox.tinybot import free_port
 
     port = free_port()
     server.feed.set_webhook(f"http://127.0.0.1:{port}/tg", "tiny-bot-secret_1", 40, None, False)

@@ -10,8 +10,7 @@ import pytest
 from telegram import Bot, Update
 
 from sandbox import ControlError, SandboxClient, SandboxServer
-
-from .conftest import Api
+from tests.sandbox.conftest import Api
 
 ALL_KINDS = ["message", "edited_message", "callback_query", "channel_post"]
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sandbox import ControlError, SandboxClient, SandboxServer
-
-from .conftest import Api
+from tests.sandbox.conftest import Api
 
 
 async def test_joining_and_leaving_a_group(api: Api, sandbox: SandboxClient) -> None:

@@ -10,8 +10,7 @@ from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken
 
 from sandbox import SandboxServer
-
-from .conftest import Api, FakeClock, started_user
+from tests.sandbox.conftest import Api, FakeClock, started_user
 
 
 def keyboard(data: str) -> dict:

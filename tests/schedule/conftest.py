@@ -1,5 +1,5 @@
 """Schedule test helpers: sweepers over the test database with the real handlers of
-``bot.services.reminders``, and orders whose reminders are due, written straight into the tables.
+``bot.services.schedule.rules``, and orders whose reminders are due, written straight into the tables.
 
 No Telegram here: a sweep's whole effect is rows (schedule states and outbox messages), which is
 what these tests count.
@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, insert, select
 
-from bot.context import Deps
-from bot.notify import Notifier
-from bot.scheduler import Handler, Sweeper, system_user
-from bot.services import reminders
-from bot.services.call import Call
+from bot.adapters.context import Deps
+from bot.services.context import Call
+from bot.services.schedule import rules
+from bot.services.schedule.sweep import Handler, Sweeper, system_user
 from bot.settings import Settings
+from bot.views.notifier import Notifier
 from storage.models import Order, OutboxMessage, ScheduledItem, User
 
 CENTRE_CHAT = -100_000_000_001  # the coordinators' group: step 3 of the ladder and the 2nd overdue nudge go there
@@ -32,7 +32,7 @@ def make_settings(database_url: str) -> Settings:
     return Settings(database={"url": database_url}, coordinators_chat_id=CENTRE_CHAT)
 
 
-def make_sweeper(deps: Deps, handlers: Mapping[str, Handler] = reminders.HANDLERS, *,
+def make_sweeper(deps: Deps, handlers: Mapping[str, Handler] = rules.HANDLERS, *,
                  batch_size: int | None = None) -> Sweeper:
     return Sweeper(deps, handlers, batch_size=batch_size or deps.settings.reminders.batch_size)
 
@@ -68,7 +68,7 @@ async def seed_orders(deps: Deps, count: int, *, status: str, kind: str | None =
                  **fields} for i, resident in enumerate(residents)]
         orders = list(await session.scalars(insert(Order).returning(Order.id, sort_by_parameter_order=True), rows))
         if kind is not None:
-            recipient = volunteers if kind in (reminders.OVERDUE, reminders.LEASE, reminders.APPOINTMENT) \
+            recipient = volunteers if kind in (rules.OVERDUE, rules.LEASE, rules.APPOINTMENT) \
                 else residents
             await session.execute(insert(ScheduledItem), [
                 {"kind": kind, "order_id": order, "user_id": recipient[i] if recipient else None, "step": step,
@@ -87,11 +87,11 @@ async def add_team(deps: Deps, code: str, chat_id: int | None, categories: Seque
 
 
 async def moved(deps: Deps, order_id: int) -> None:
-    """What an order service does with every status change: ``reminders.order_moved`` in its transaction."""
+    """What an order service does with every status change: ``rules.order_moved`` in its transaction."""
     async with deps.uow() as uow:
         order = await uow.orders.get(order_id)
         assert order is not None
-        await reminders.order_moved(Call(uow, Notifier(uow, deps.i18n, deps.config), deps.config, system_user()),
+        await rules.order_moved(Call(uow, Notifier(uow, deps.i18n, deps.config), deps.config, system_user()),
                                     order)
         await uow.commit()
 

@@ -1,4 +1,4 @@
-"""Digests and the monthly report (bot.services.digests) with an injected clock, through the real
+"""Digests and the monthly report (bot.services.schedule.digests) with an injected clock, through the real
 sweep (no Telegram), on SQLite and PostgreSQL: the next occurrence across days, weeks, months and
 the year end in Shanghai (UTC+8, so 08:00 local is 00:00 UTC); one row per occurrence however many
 processes schedule it; which requests the daily digest names; the weekly list is group-safe; the
@@ -19,9 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.i18n import I18n
-from bot.scheduler import Sweeper
-from bot.services import digests
-from bot.services.call import ServiceConfig
+from bot.services.context import ServiceConfig
+from bot.services.schedule import digests
+from bot.services.schedule.sweep import Sweeper
 from bot.settings import ReminderSettings, Settings
 from storage.models import OutboxMessage, ScheduledItem, Volunteer
 from tests.botdeps import make_deps

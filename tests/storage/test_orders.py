@@ -6,8 +6,7 @@ import asyncio
 
 from storage.uow import UnitOfWork
 from tests.dbfixtures import FakeClock, UowFactory
-
-from .conftest import AddOrder, AddUsers
+from tests.storage.conftest import AddOrder, AddUsers
 
 
 async def _order(uow_factory: UowFactory, order_id: int) -> tuple[str, int | None]:

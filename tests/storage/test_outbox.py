@@ -6,8 +6,7 @@ import asyncio
 import datetime as dt
 
 from tests.dbfixtures import FakeClock, UowFactory
-
-from .conftest import AddUsers
+from tests.storage.conftest import AddUsers
 
 GROUP = -1001234567890123
 NEW_GROUP = -1009876543210987

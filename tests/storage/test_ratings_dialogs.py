@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from tests.dbfixtures import FakeClock, UowFactory
-
-from .conftest import AddOrder, AddUsers
+from tests.storage.conftest import AddOrder, AddUsers
 
 
 async def test_one_rating_per_order_and_round(uow_factory: UowFactory, add_users: AddUsers,

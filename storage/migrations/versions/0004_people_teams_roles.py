@@ -9,7 +9,7 @@ New columns are added with plain ALTER TABLE ADD COLUMN (a batch copy of ``users
 foreign keys other tables hold on it under SQLite, which allows a REFERENCES clause there).
 
 Mainland mobile numbers stored bare (``13800138000``) become ``+8613800138000``, the form
-:func:`bot.services.phones.normalise_phone` gives from now on, so that a contact shared from
+:func:`bot.domain.phones.normalise_phone` gives from now on, so that a contact shared from
 Telegram and a number typed or imported match.
 """
 

@@ -1,0 +1,136 @@
+"""The composition root: ``build_application(settings, request=None)`` wires everything."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from typing import Any
+
+from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    ApplicationHandlerStop,
+    ContextTypes,
+)
+from telegram.request import BaseRequest
+
+from bot.adapters.context import BotContext, BotData, Deps
+from bot.adapters.failures import log_failure
+from bot.adapters.handlers import register_all
+from bot.adapters.ingest import describe_failure, failure_stack, record_failure
+from bot.adapters.sender import OutboxSender
+from bot.i18n import LANGUAGES, I18n
+from bot.logsafety import protect_logs
+from bot.services import people, roles
+from bot.services.context import Call, ServiceConfig
+from bot.services.schedule import digests, rules
+from bot.services.schedule.sweep import Sweeper
+from bot.settings import Settings, require_token
+from bot.views.notifier import Notifier
+from storage.clock import Clock, utc_now
+from storage.db import create_engine, session_factory
+from storage.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+# CHAT_MEMBER: members leaving a team's group (Telegram sends it only where the bot is an admin).
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER, Update.CHAT_MEMBER]
+
+BotApplication = Application[Any, BotContext, Any, Any, BotData, Any]
+
+
+def service_config(settings: Settings) -> ServiceConfig:
+    return ServiceConfig(admins=frozenset(settings.admins), categories=tuple(settings.categories),
+                         coordinators_chat_id=settings.coordinators_chat_id,
+                         default_language=settings.default_language, timezone=settings.tz,
+                         approval_required=settings.volunteers.approval_required,
+                         communities=tuple(settings.communities), reminders=settings.reminders,
+                         requests=settings.requests)
+
+
+def build_application(settings: Settings, request: BaseRequest | None = None, *,
+                      clock: Clock = utc_now) -> BotApplication:
+    """The bot, ready to run; ``request`` replaces the network (tests, local Bot API servers)."""
+    protect_logs()
+    engine = create_engine(settings.database.url, echo=settings.database.echo)
+    deps = Deps(settings=settings, config=service_config(settings), i18n=I18n(settings.default_language),
+                engine=engine, sessions=session_factory(engine), clock=clock)
+    builder = (ApplicationBuilder().token(require_token(settings))
+               .base_url(settings.telegram.base_url).base_file_url(settings.telegram.base_file_url)
+               .context_types(ContextTypes(context=BotContext, bot_data=BotData))
+               .updater(None)  # bot.adapters.ingest receives updates: acknowledged only after handling
+               .post_init(_post_init).post_stop(_post_stop).post_shutdown(_post_shutdown))
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    application: BotApplication = builder.build()  # type: ignore[assignment]
+    application.bot_data.deps = deps
+    register_all(application)
+    application.add_error_handler(_on_error)
+    return application
+
+
+async def _post_init(application: BotApplication) -> None:
+    deps = application.bot_data.deps
+    assert deps is not None
+
+    async def on_unreachable(uow: UnitOfWork, chat_id: int) -> None:
+        user = await uow.users.by_telegram_id(chat_id)
+        if user is not None:
+            call = Call(uow, Notifier(uow, deps.i18n, deps.config), deps.config, user)
+            await people.tell_if_volunteer_unreachable(call, user)
+
+    deps.sender = OutboxSender(application.bot, deps.uow, deps.settings.outbox, clock=deps.clock,
+                               on_unreachable=on_unreachable)
+    deps.extra["sender_task"] = asyncio.create_task(deps.sender.run(), name="outbox-sender")
+    # APScheduler (PTB's JobQueue, in memory) only ticks: the schedule itself is rows (bot.services.schedule.sweep).
+    sweeper = Sweeper(deps, {**rules.HANDLERS, **digests.HANDLERS}, batch_size=deps.settings.reminders.batch_size)
+    async with deps.uow() as uow:  # the next daily, weekly and monthly digests (keyed: once across processes)
+        await digests.schedule_recurring(uow, deps.config, uow.now())
+        await uow.commit()
+    deps.extra["sweeper"] = sweeper
+    assert application.job_queue is not None
+    application.job_queue.run_repeating(_sweep, interval=deps.settings.reminders.sweep_seconds, first=0.0,
+                                        name="schedule-sweep", job_kwargs={"max_instances": 1, "coalesce": True,
+                                                                           "misfire_grace_time": None})
+    # Services build join links with the bot's username, known once the bot has asked who it is.
+    deps.config = dataclasses.replace(deps.config, bot_username=application.bot.username)
+    for language in LANGUAGES:  # everyone's menu until their roles give them their own
+        commands = [BotCommand(name, deps.i18n.gettext(language, text)) for name, text in roles.MENUS[roles.RESIDENT]]
+        await application.bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats(),
+                                              language_code=None if language == "en" else language)
+
+
+async def _sweep(context: BotContext) -> None:
+    """The sweep job: no arguments, nothing personal; an error is logged and the next tick retries."""
+    try:
+        await context.deps.extra["sweeper"].sweep()
+    except Exception as error:
+        log_failure(log, error, "schedule sweep failed")
+
+
+async def _post_stop(application: BotApplication) -> None:
+    deps = application.bot_data.deps
+    if deps is not None and deps.sender is not None:
+        await deps.sender.stop()
+        task = deps.extra.pop("sender_task", None)
+        if task is not None:
+            await asyncio.gather(task, return_exceptions=True)
+
+
+async def _post_shutdown(application: BotApplication) -> None:
+    deps = application.bot_data.deps
+    if deps is not None:
+        await deps.engine.dispose()
+
+
+async def _on_error(update: object, context: BotContext) -> None:
+    """A handler failed: ingest learns it (it retries or parks the update, and logs it); anything
+    else is logged by type and place only (messages and contents may hold phone numbers)."""
+    error = context.error
+    if error is not None and record_failure(update, error):
+        raise ApplicationHandlerStop  # no later handler group runs on an update that failed
+    if error is None:
+        return
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error("error while handling update %s: %s\n%s", update_id, describe_failure(error), failure_stack(error))

@@ -1,0 +1,42 @@
+"""Telegram adapters: each module turns updates of one flow into service calls.
+
+Every module exposes ``register(application)`` (commands and messages) and ``CALLBACKS``
+(button action → coroutine); :func:`register_all` wires them in handler groups.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram.ext import Application
+
+from bot.adapters.handlers import (
+    buildings,
+    buttons,
+    claim,
+    dispatch,
+    groups,
+    guard,
+    lists,
+    people,
+    private_input,
+    quiet,
+    registration,
+    request,
+    roster,
+    start,
+    teams,
+)
+
+FLOW_MODULES = (start, request, dispatch, claim, people, registration, teams, buildings, roster, quiet, groups,
+                lists)
+
+
+def register_all(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    guard.register(application)  # first: updates no flow can act on never reach one
+    callbacks = {}
+    for module in FLOW_MODULES:
+        module.register(application)
+        callbacks.update(module.CALLBACKS)
+    buttons.register(application, callbacks)
+    private_input.register(application)  # last: free text that no command or menu button took

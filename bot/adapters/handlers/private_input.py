@@ -1,0 +1,60 @@
+"""Free input in a private chat — text, a voice note or a contact — goes to the open dialog;
+with no dialog open, the person gets the greeting and menu again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application, MessageHandler, filters
+
+from bot.adapters.context import BotContext
+from bot.adapters.handlers.common import run
+from bot.domain.errors import InvalidInput
+from bot.domain.inputs import Input
+from bot.i18n import N_
+from bot.services import dialogs, people
+from bot.services.context import Call
+
+
+def read_input(update: Update) -> Input:
+    message = update.effective_message
+    assert message is not None
+    if message.contact is not None:
+        own = message.contact.user_id == (update.effective_user.id if update.effective_user else None)
+        return Input(contact_phone=message.contact.phone_number,
+                     contact_name=message.contact.first_name if not own or message.contact.first_name else None,
+                     contact_own=own)
+    if message.voice is not None:
+        return Input(voice_file_id=message.voice.file_id)
+    return Input(text=message.text)
+
+
+async def on_input(update: Update, context: BotContext) -> None:
+    inp = read_input(update)
+
+    async def route(call: Call) -> None:
+        if not await dialogs.handle_input(call, inp):
+            await people.welcome(call)
+
+    await run(update, context, route)
+
+
+async def on_unusable(update: Update, context: BotContext) -> None:
+    """A sticker, a photo or an unknown command: say what works instead of staying silent."""
+    message = update.effective_message
+    unknown_command = bool(message and message.text and message.text.startswith("/"))
+
+    async def explain(call: Call) -> None:
+        if unknown_command:
+            raise InvalidInput(N_("I do not know that command. Tap a button below, or send /help."))
+        raise InvalidInput(N_("I can read text messages, voice notes and shared contacts only."))
+
+    await run(update, context, explain)
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    private = filters.ChatType.PRIVATE
+    usable = (filters.TEXT & ~filters.COMMAND) | filters.VOICE | filters.CONTACT
+    application.add_handler(MessageHandler(private & usable, on_input))
+    application.add_handler(MessageHandler(private & ~usable & ~filters.StatusUpdate.ALL, on_unusable))

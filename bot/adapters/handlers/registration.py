@@ -1,0 +1,52 @@
+"""Volunteer registration and profile: /join, /profile and their buttons (the typed answers reach
+:mod:`bot.services.registration` through the dialog router)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application, CommandHandler, filters
+
+from bot.adapters.context import BotContext
+from bot.adapters.handlers.common import run
+from bot.services import registration
+from bot.services.context import Call
+from bot.views import callbacks as cb
+
+
+async def on_join(update: Update, context: BotContext) -> None:
+    await run(update, context, registration.begin_join)
+
+
+async def on_profile(update: Update, context: BotContext) -> None:
+    await run(update, context, registration.show_profile)
+
+
+async def pick(call: Call, button: cb.Button, update: Update) -> str | None:
+    await registration.pick(call, button.str_arg(0), button.str_arg(1))
+    return None
+
+
+async def done(call: Call, button: cb.Button, update: Update) -> str | None:
+    await registration.done(call, button.str_arg(0))
+    return None
+
+
+async def join_team(call: Call, button: cb.Button, update: Update) -> str | None:
+    await registration.choose_team(call, button.int_arg(0))
+    return None
+
+
+async def edit_profile(call: Call, button: cb.Button, update: Update) -> str | None:
+    await registration.edit_profile(call, button.str_arg(0))
+    return None
+
+
+CALLBACKS = {cb.JOIN_PICK: pick, cb.JOIN_DONE: done, cb.JOIN_TEAM: join_team, cb.PROFILE_EDIT: edit_profile}
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    private = filters.ChatType.PRIVATE
+    application.add_handler(CommandHandler("join", on_join, filters=private))
+    application.add_handler(CommandHandler("profile", on_profile, filters=private))

@@ -1,0 +1,49 @@
+"""/start, /help and /language: greeting, menu keyboard, language switch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application, CommandHandler, MessageHandler, filters
+
+from bot.adapters.context import BotContext
+from bot.adapters.handlers.common import run
+from bot.domain.links import BUILDING, parse_start
+from bot.services import buildings, people, teams
+from bot.services.context import Call
+from bot.views import callbacks as cb
+from bot.views.notifier import MENU_LANGUAGE
+
+
+async def on_start(update: Update, context: BotContext) -> None:
+    """``/start``, or ``/start <payload>`` from a team's or a building's join link."""
+    target = parse_start(context.args[0] if context.args else None)
+    if target is None:
+        await run(update, context, people.welcome)
+    elif target.kind == BUILDING:
+        await run(update, context, lambda call: buildings.arrived_through(call, target.code))
+    else:
+        await run(update, context, lambda call: teams.join_through_link(call, target.code))
+
+
+async def on_language(update: Update, context: BotContext) -> None:
+    await run(update, context, people.offer_languages)
+
+
+async def choose_language(call: Call, button: cb.Button, update: Update) -> str | None:
+    await people.set_language(call, button.str_arg(0))
+    return None
+
+
+CALLBACKS = {cb.LANGUAGE: choose_language}
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    private = filters.ChatType.PRIVATE
+    application.add_handler(CommandHandler(["start", "help"], on_start, filters=private))
+    application.add_handler(CommandHandler("language", on_language, filters=private))
+    i18n = application.bot_data.deps.i18n
+    application.add_handler(MessageHandler(private & filters.Text(list(i18n.all_translations(MENU_LANGUAGE))),
+                                           on_language))
+

@@ -1,0 +1,52 @@
+"""Running the bot: one lifecycle for the command line and the end-to-end tests."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import AsyncIterator
+
+from bot.adapters.app import ALLOWED_UPDATES, BotApplication
+from bot.adapters.ingest import ParkedUpdates, Poller, WebhookReceiver
+from bot.settings import WebhookSettings
+
+
+@contextlib.asynccontextmanager
+async def running(application: BotApplication, *, webhook: WebhookSettings | None = None) -> AsyncIterator[None]:
+    """Initialise, start receiving (polling, or a secret-checked webhook; a webhook without a secret
+    token raises ``ConfigError`` before anything starts) and, on exit, stop cleanly."""
+    receiver: Poller | WebhookReceiver = (
+        Poller(application, allowed_updates=ALLOWED_UPDATES) if webhook is None
+        else WebhookReceiver(application, webhook, allowed_updates=ALLOWED_UPDATES))
+    parked = ParkedUpdates(application)
+    await application.initialize()
+    try:
+        if application.post_init:
+            await application.post_init(application)
+        await application.start()
+        await receiver.start()
+        await parked.start()
+        try:
+            yield
+        finally:
+            await parked.stop()
+            await receiver.stop()
+            await application.stop()
+            if application.post_stop:
+                await application.post_stop(application)
+    finally:
+        await application.shutdown()
+        if application.post_shutdown:
+            await application.post_shutdown(application)
+
+
+async def serve(application: BotApplication, *, webhook: WebhookSettings | None = None) -> None:
+    """Run until SIGINT or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    async with running(application, webhook=webhook):
+        await stop.wait()

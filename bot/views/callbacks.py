@@ -1,0 +1,115 @@
+"""Callback data: short ``prefix:arg:arg`` strings, well under Telegram's 64 bytes, holding ids
+only — never personal data.
+
+Every action declares its shape in :data:`SHAPES` — how many parts and what each part is — and
+both directions use it: :func:`pack` refuses to build anything else, :func:`unpack` reads a tap
+strictly against it and returns typed values (None for anything we could not have made: a forged
+number out of range, a missing or extra part). Whatever a button claims is still re-checked by the
+service it reaches.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.domain.arguments import DATABASE_ID, TOKEN, Number, OneOf, Part, Value
+from bot.i18n import LANGUAGES
+from bot.services import registration, request
+
+MAX_BYTES = 64
+
+
+@dataclass(frozen=True)
+class Button:
+    """A parsed tap: ``action`` plus its arguments, typed as the action's shape declares."""
+
+    action: str
+    args: tuple[Value, ...]
+
+    def int_arg(self, index: int) -> int:
+        value = self.args[index]
+        assert isinstance(value, int), (self.action, index)
+        return value
+
+    def str_arg(self, index: int) -> str:
+        value = self.args[index]
+        assert isinstance(value, str), (self.action, index)
+        return value
+
+
+# Actions: resident dialog, orders, dispatch, volunteers, rating, people, settings.
+CATEGORY, WHEN, CONFIRM, EDIT, EDIT_FIELD, ABORT = "cat", "when", "ok", "edit", "ef", "abort"
+CANCEL_ORDER, DISPATCH, REJECT, REJECT_REASON = "cx", "d", "rj", "rr"
+ACCEPT, ON_WAY, DONE, RELEASE, HOURS, KEEP = "acc", "way", "done", "rel", "h", "keep"
+RATE, SKIP_COMMENT = "rate", "skip"
+JOIN_TEAM, APPROVE, DENY, LANGUAGE = "jt", "va", "vd", "lang"
+# Registration and profile: pick (step, value), done with a step (step), edit a profile field (field).
+JOIN_PICK, JOIN_DONE, PROFILE_EDIT = "jp", "jd", "pe"
+# Lists: show page (page) of the list message whose outbox row is (row).
+PAGE = "pg"
+
+WHEN_CHOICES = ("today", "tomorrow", "other")
+HOUR_CHOICES = ("0.5", "1", "2", "3", "4")
+STARS = Number(0, 5)  # 0: "not solved"
+PAGE_NUMBER = Number(0, 9999)  # pages count from 0
+
+# The one table of shapes: action → the kind of each part, in order.
+SHAPES: dict[str, tuple[Part, ...]] = {
+    CATEGORY: (TOKEN,),  # a configured category; the service checks which
+    WHEN: (OneOf.of(WHEN_CHOICES),),
+    CONFIRM: (),
+    EDIT: (),
+    EDIT_FIELD: (OneOf.of(request.STEPS + request.NEIGHBOUR_STEPS),),
+    ABORT: (),
+    CANCEL_ORDER: (DATABASE_ID,),
+    DISPATCH: (DATABASE_ID, DATABASE_ID),  # order, team
+    REJECT: (DATABASE_ID,),
+    REJECT_REASON: (DATABASE_ID, TOKEN),  # order, a reason's code
+    ACCEPT: (DATABASE_ID,),
+    ON_WAY: (DATABASE_ID,),
+    DONE: (DATABASE_ID,),
+    RELEASE: (DATABASE_ID,),
+    HOURS: (DATABASE_ID, OneOf.of(HOUR_CHOICES)),
+    KEEP: (DATABASE_ID,),
+    RATE: (DATABASE_ID, STARS),
+    SKIP_COMMENT: (DATABASE_ID,),
+    JOIN_TEAM: (DATABASE_ID,),
+    APPROVE: (DATABASE_ID,),  # a volunteer (membership) row
+    DENY: (DATABASE_ID,),
+    LANGUAGE: (OneOf.of(LANGUAGES),),
+    JOIN_PICK: (OneOf.of(registration.STEPS), TOKEN),  # step, a choice's code (or a community's index)
+    JOIN_DONE: (OneOf.of(registration.STEPS),),
+    PROFILE_EDIT: (OneOf.of(registration.EDITABLE),),
+    PAGE: (DATABASE_ID, PAGE_NUMBER),  # the list message's outbox row, the page to show
+}
+ACTIONS = frozenset(SHAPES)
+
+
+def _read(action: str, parts: list[str]) -> tuple[Value, ...] | None:
+    shape = SHAPES.get(action)
+    if shape is None or len(parts) != len(shape):
+        return None
+    values = tuple(kind.read(part) for kind, part in zip(shape, parts, strict=True))
+    return None if any(v is None for v in values) else values  # type: ignore[return-value]
+
+
+def pack(action: str, *args: object) -> str:
+    """Build callback data; refuses anything outside the action's shape (so no free text)."""
+    parts = [str(a) for a in args]
+    if action not in SHAPES:
+        raise ValueError(f"unknown action {action!r}")
+    if _read(action, parts) is None:
+        raise ValueError(f"callback arguments do not fit {action!r}: {parts!r}")
+    data = ":".join([action, *parts])
+    if len(data.encode()) > MAX_BYTES:
+        raise ValueError("callback data over 64 bytes")
+    return data
+
+
+def unpack(data: str | None) -> Button | None:
+    """Parse callback data from a tap; None for anything we did not make."""
+    if not data or len(data.encode()) > MAX_BYTES:
+        return None
+    action, *parts = data.split(":")
+    values = _read(action, parts)
+    return None if values is None else Button(action, values)
