@@ -15,7 +15,7 @@ from sqlalchemy import select
 from bot.domain.errors import Conflict, DomainError, NotAllowed
 from bot.i18n import I18n
 from bot.services import dispatch, lists
-from bot.services.context import Call, ServiceConfig
+from bot.services.context import ServiceConfig, ServiceContext
 from bot.views import callbacks as cb
 from bot.views.notifier import Listing, Notifier
 from storage.models import OutboxMessage
@@ -31,7 +31,7 @@ async def act(uow_factory: UowFactory, telegram_id: int, action: Any, *args: Any
     async with uow_factory() as uow:
         user = await uow.users.ensure(telegram_id, f"p{telegram_id}", "en")
         user.is_coordinator = telegram_id == COORDINATOR
-        return await action(Call(uow, Notifier(uow, I18N, CONFIG), CONFIG, user), *args, **kwargs)
+        return await action(ServiceContext(uow, Notifier(uow, I18N, CONFIG), CONFIG, user), *args, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ async def test_orders_are_paged_within_telegrams_limit_and_every_page_turns(uow_
     await act(uow_factory, COORDINATOR, dispatch.list_open, COORDINATOR)
     [listing] = await rows(uow_factory)
     assert listing.chat_id == COORDINATOR and listing.payload["list"] == {"kind": "orders"}
-    assert buttons(listing.payload) == [f"pg:{listing.id}:1"]
+    assert buttons(listing.payload) == [f"page:{listing.id}:1"]
     pages = int(re.findall(r"(\d+)", listing.payload["text"].splitlines()[-1])[-1])
     assert pages >= 3
     seen, texts = [], [listing.payload["text"]]
@@ -80,7 +80,7 @@ async def test_orders_are_paged_within_telegrams_limit_and_every_page_turns(uow_
         await act(uow_factory, COORDINATOR, lists.turn_page, listing.id, page, COORDINATOR)
         edit = (await rows(uow_factory))[-1]
         assert edit.kind == "edit" and edit.target_id == listing.id
-        expected = [f"pg:{listing.id}:{page - 1}"] + ([f"pg:{listing.id}:{page + 1}"] if page < pages - 1 else [])
+        expected = [f"page:{listing.id}:{page - 1}"] + ([f"page:{listing.id}:{page + 1}"] if page < pages - 1 else [])
         assert buttons(edit.payload) == expected
         texts.append(edit.payload["text"])
     for text in texts:
@@ -107,7 +107,7 @@ async def test_a_page_button_is_checked_against_who_taps_it_and_where(uow_factor
             await act(uow_factory, COORDINATOR, lists.turn_page, row_id, 1, COORDINATOR)
     # a page far beyond the end shows the last page
     await act(uow_factory, COORDINATOR, lists.turn_page, listing.id, 999, COORDINATOR)
-    assert buttons((await rows(uow_factory))[-1].payload) == [f"pg:{listing.id}:{_last(listing) - 1}"]
+    assert buttons((await rows(uow_factory))[-1].payload) == [f"page:{listing.id}:{_last(listing) - 1}"]
 
 
 def _last(listing: Row) -> int:
@@ -132,9 +132,9 @@ async def test_lists_asked_for_in_a_team_group_go_privately(uow_factory: UowFact
 
 
 async def test_a_team_list_is_never_turned_in_a_group(uow_factory: UowFactory) -> None:
-    async def list_in_group(call: Call) -> None:  # as a list would be if anything put one in a group
-        await call.notify.send_list(Listing(TEAM_GROUP), call.user, "Teams:", ["a"], query={"kind": "teams"})
-        await call.uow.commit()
+    async def list_in_group(ctx: ServiceContext) -> None:  # as a list would be if anything put one in a group
+        await ctx.notify.send_list(Listing(TEAM_GROUP), ctx.user, "Teams:", ["a"], query={"kind": "teams"})
+        await ctx.uow.commit()
 
     await act(uow_factory, COORDINATOR, list_in_group)
     row = (await rows(uow_factory))[-1]

@@ -13,7 +13,7 @@ from bot.domain.errors import Conflict, NotAllowed
 from bot.domain.inputs import Input
 from bot.i18n import I18n
 from bot.services import claim, dispatch, rating, registration, request
-from bot.services.context import Call, ServiceConfig
+from bot.services.context import ServiceConfig, ServiceContext
 from bot.settings import DEFAULT_CATEGORIES
 from bot.views.notifier import Notifier
 from storage.models import OutboxMessage, Volunteer
@@ -26,11 +26,11 @@ Service = Any
 
 
 async def act(uow_factory: UowFactory, telegram_id: int, service: Service, *args: Any) -> Any:
-    """One update: ``service(call, *args)`` in its own unit of work (services commit themselves)."""
+    """One update: ``service(ctx, *args)`` in its own unit of work (services commit themselves)."""
     async with uow_factory() as uow:
         user = await uow.users.ensure(telegram_id, f"user{telegram_id}", "en")
         user.is_coordinator = telegram_id == COCO
-        return await service(Call(uow, Notifier(uow, I18N, CONFIG), CONFIG, user), *args)
+        return await service(ServiceContext(uow, Notifier(uow, I18N, CONFIG), CONFIG, user), *args)
 
 
 async def dialog_of(uow_factory: UowFactory, telegram_id: int) -> tuple[str, str, dict[str, Any]] | None:

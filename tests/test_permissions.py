@@ -33,7 +33,7 @@ from bot.services import (
     roster_chat,
     teams,
 )
-from bot.services.context import Call
+from bot.services.context import ServiceContext
 from bot.settings import Settings
 from bot.views.notifier import Notifier
 from storage.db import create_engine, session_factory
@@ -52,7 +52,7 @@ CLOCK = FakeClock()  # every case at one fixed instant
 SETTINGS = Settings(admins=[TELEGRAM_IDS["admin"]], telegram={"token": "1:x"}, coordinators_chat_id=-100)
 I18N = I18n()
 
-Action = Callable[[Call], Awaitable[object]]
+Action = Callable[[ServiceContext], Awaitable[object]]
 
 
 @dataclass(frozen=True)
@@ -129,8 +129,8 @@ CASES = [
 ]
 
 
-async def _check_upload(call: Call, file_name: str) -> None:
-    roster_chat.check_upload(call, file_name, 100)
+async def _check_upload(ctx: ServiceContext, file_name: str) -> None:
+    roster_chat.check_upload(ctx, file_name, 100)
 
 
 async def _prepare(path: Path) -> None:
@@ -200,7 +200,7 @@ async def test_permission_matrix(role: str, world: Path, tmp_path: Path) -> None
             try:
                 async with UnitOfWork(sessions, clock=CLOCK) as uow:
                     user = await uow.users.ensure(TELEGRAM_IDS[role], role.title(), "en")
-                    await case.action(Call(uow, Notifier(uow, I18N, config), config, user))
+                    await case.action(ServiceContext(uow, Notifier(uow, I18N, config), config, user))
                 outcomes[case.name] = "ok"
             except DomainError as refusal:
                 text = I18N.gettext("zh", refusal.message, **refusal.params)

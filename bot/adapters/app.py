@@ -24,7 +24,7 @@ from bot.adapters.sender import OutboxSender
 from bot.i18n import LANGUAGES, I18n
 from bot.logsafety import protect_logs
 from bot.services import people, roles
-from bot.services.context import Call, ServiceConfig
+from bot.services.context import ServiceConfig, ServiceContext
 from bot.services.schedule import digests, rules
 from bot.services.schedule.sweep import Sweeper
 from bot.settings import Settings, require_token
@@ -77,8 +77,8 @@ async def _post_init(application: BotApplication) -> None:
     async def on_unreachable(uow: UnitOfWork, chat_id: int) -> None:
         user = await uow.users.by_telegram_id(chat_id)
         if user is not None:
-            call = Call(uow, Notifier(uow, deps.i18n, deps.config), deps.config, user)
-            await people.tell_if_volunteer_unreachable(call, user)
+            ctx = ServiceContext(uow, Notifier(uow, deps.i18n, deps.config), deps.config, user)
+            await people.tell_if_volunteer_unreachable(ctx, user)
 
     deps.sender = OutboxSender(application.bot, deps.uow, deps.settings.outbox, clock=deps.clock,
                                on_unreachable=on_unreachable)

@@ -108,7 +108,7 @@ _METHOD = re.compile(r"^[A-Za-z]+$")
 OnUnreachable = Callable[[UnitOfWork, int], Awaitable[None]]
 
 
-class _Outcome(Enum):
+class _RowResult(Enum):
     SKIPPED = "skipped"  # not allowed yet, or another sender has it: nothing changed
     RESCHEDULED = "rescheduled"  # back to pending for later
     FINISHED = "finished"  # sent or failed
@@ -212,8 +212,8 @@ class OutboxSender:
         finished = 0
         for _ in range(max(1, self.settings.batch_size)):
             outcomes = await self._pass()
-            finished += sum(1 for o in outcomes if o is _Outcome.FINISHED)
-            if all(o is _Outcome.SKIPPED for o in outcomes):
+            finished += sum(1 for o in outcomes if o is _RowResult.FINISHED)
+            if all(o is _RowResult.SKIPPED for o in outcomes):
                 break
         self._forget_idle(self._now())
         return finished
@@ -325,7 +325,7 @@ class OutboxSender:
         for chat_id in [c for c, until in self._retry_until.items() if until <= now]:
             del self._retry_until[chat_id]
 
-    async def _pass(self) -> list[_Outcome]:
+    async def _pass(self) -> list[_RowResult]:
         now = self._now()
         if self._answering:
             self._held_since = self._held_since or time.monotonic()
@@ -345,7 +345,7 @@ class OutboxSender:
             self._note_wake(self._free_at(chat_id, now))
         return list(await asyncio.gather(*(self._attempt(job) for job in jobs)))
 
-    async def _attempt(self, job: _Job) -> _Outcome:
+    async def _attempt(self, job: _Job) -> _RowResult:
         try:
             async with self._semaphore:
                 return await self._deliver(job)
@@ -353,17 +353,17 @@ class OutboxSender:
             # The database failed us mid-row: the claim (if any) runs out and the row is retried.
             log_failure(log, error, "outbox row %s (chat %s, %s): delivery step failed", job.row_id, job.chat_id,
                         job.method)
-            return _Outcome.SKIPPED
+            return _RowResult.SKIPPED
 
     # -- one row --------------------------------------------------------------------------------
-    async def _deliver(self, job: _Job) -> _Outcome:
+    async def _deliver(self, job: _Job) -> _RowResult:
         now = self._now()
         destination, message_id = job.chat_id, None
         problem = None
         if job.kind == "edit":
             if job.target_status in ("pending", "sending"):
                 self._note_wake(now + TARGET_WAIT)  # its message is not out yet: wait, free of charge
-                return _Outcome.SKIPPED
+                return _RowResult.SKIPPED
             if job.target_status != "sent" or job.target_chat_id is None or job.target_message_id is None:
                 problem = f"the message to edit was never sent (its row is {job.target_status or 'missing'})"
             else:
@@ -376,7 +376,7 @@ class OutboxSender:
         free = self._free_at(destination, now)
         if free > now:
             self._note_wake(free)
-            return _Outcome.SKIPPED
+            return _RowResult.SKIPPED
         windows = (self._window(destination), self._global)
         for window in windows:
             window.take()
@@ -384,13 +384,13 @@ class OutboxSender:
         try:
             claimed = await self._claim(job, now)
             if claimed is None:
-                return _Outcome.SKIPPED
+                return _RowResult.SKIPPED
             attempts, chat_id = claimed
             if chat_id != job.chat_id:  # moved to a supergroup meanwhile: pace it as the new chat
                 async with self.uow_factory() as uow:
                     await uow.outbox.postpone(job.row_id, self._at(now))
                     await uow.commit()
-                return _Outcome.RESCHEDULED
+                return _RowResult.RESCHEDULED
             params = {k: v for k, v in job.payload.items() if k not in INTERNAL_KEYS}
             if job.method.lower() not in CHATLESS_METHODS:
                 params["chat_id"] = destination
@@ -410,7 +410,7 @@ class OutboxSender:
             async with self.uow_factory() as uow:
                 await uow.outbox.mark_sent(job.row_id, destination, message_id)
                 await uow.commit()
-            return _Outcome.FINISHED
+            return _RowResult.FINISHED
         finally:
             for window in windows:
                 window.release(finished_at)
@@ -425,14 +425,14 @@ class OutboxSender:
             await uow.commit()
             return row.attempts, row.chat_id
 
-    async def _fail_unsent(self, job: _Job, error: str) -> _Outcome:
+    async def _fail_unsent(self, job: _Job, error: str) -> _RowResult:
         if await self._claim(job, self._now()) is None:
-            return _Outcome.SKIPPED
+            return _RowResult.SKIPPED
         log.warning("outbox row %s (chat %s, %s) failed: %s", job.row_id, job.chat_id, job.method, error)
         async with self.uow_factory() as uow:
             await uow.outbox.fail(job.row_id, error)
             await uow.commit()
-        return _Outcome.FINISHED
+        return _RowResult.FINISHED
 
     async def _call(self, method: str, params: dict[str, Any]) -> Any:
         # Bot API method names are case-insensitive. The lower-case spelling is no attribute of
@@ -441,7 +441,7 @@ class OutboxSender:
             return await self.bot.do_api_request(method.lower(), api_kwargs=params)
 
     async def _failed_call(self, job: _Job, destination: int, message_id: int | None, attempts: int,
-                           error: Exception) -> _Outcome:
+                           error: Exception) -> _RowResult:
         """Record what a refused or failed call means for the row."""
         now = self._now()
         where = (job.row_id, destination, job.method)
@@ -453,7 +453,7 @@ class OutboxSender:
             async with self.uow_factory() as uow:
                 await uow.outbox.postpone(job.row_id, self._at(until), f"429: {error}")
                 await uow.commit()
-            return _Outcome.RESCHEDULED
+            return _RowResult.RESCHEDULED
         if isinstance(error, ChatMigrated):
             return await self._migrated(job, destination, int(error.new_chat_id))
         if isinstance(error, Forbidden):
@@ -463,7 +463,7 @@ class OutboxSender:
                 async with self.uow_factory() as uow:
                     await uow.outbox.mark_sent(job.row_id, destination, message_id)
                     await uow.commit()
-                return _Outcome.FINISHED
+                return _RowResult.FINISHED
             log.warning("outbox row %s (chat %s, %s) failed: %s", *where, error)
             return await self._fail(job.row_id, f"400: {error}")
         if isinstance(error, EndPointNotFound):
@@ -481,15 +481,15 @@ class OutboxSender:
         async with self.uow_factory() as uow:
             await uow.outbox.retry_later(job.row_id, self._at(now + delay), reason)
             await uow.commit()
-        return _Outcome.RESCHEDULED
+        return _RowResult.RESCHEDULED
 
-    async def _fail(self, row_id: int, error: str) -> _Outcome:
+    async def _fail(self, row_id: int, error: str) -> _RowResult:
         async with self.uow_factory() as uow:
             await uow.outbox.fail(row_id, error)
             await uow.commit()
-        return _Outcome.FINISHED
+        return _RowResult.FINISHED
 
-    async def _forbidden(self, job: _Job, chat_id: int, error: str) -> _Outcome:
+    async def _forbidden(self, job: _Job, chat_id: int, error: str) -> _RowResult:
         async with self.uow_factory() as uow:
             await uow.outbox.fail(job.row_id, f"403: {error}")
             dropped = await uow.outbox.fail_pending(chat_id, f"403 earlier: {error}")
@@ -499,9 +499,9 @@ class OutboxSender:
             await uow.commit()
         log.warning("outbox row %s (chat %s, %s) failed: %s; %d more pending row(s) to the chat dropped",
                     job.row_id, chat_id, job.method, error, dropped)
-        return _Outcome.FINISHED
+        return _RowResult.FINISHED
 
-    async def _migrated(self, job: _Job, old_chat_id: int, new_chat_id: int) -> _Outcome:
+    async def _migrated(self, job: _Job, old_chat_id: int, new_chat_id: int) -> _RowResult:
         log.info("outbox row %s: chat %s became supergroup %s", job.row_id, old_chat_id, new_chat_id)
         async with self.uow_factory() as uow:
             await uow.teams.move_chat(old_chat_id, new_chat_id)
@@ -512,7 +512,7 @@ class OutboxSender:
             else:
                 await uow.outbox.postpone(job.row_id, self._at(self._now()))
             await uow.commit()
-        return _Outcome.FINISHED if job.kind == "edit" else _Outcome.RESCHEDULED
+        return _RowResult.FINISHED if job.kind == "edit" else _RowResult.RESCHEDULED
 
 
 def retry_after_seconds(error: RetryAfter) -> float:

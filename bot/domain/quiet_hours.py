@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.errors import InvalidInput
 from bot.i18n import N_
-from bot.services.context import Call
+from bot.services.context import ServiceContext
 from storage.models import User
 
 _RANGE = re.compile(r"^([01]?\d|2[0-3])(?::([0-5]\d))?\s*[-–~]\s*([01]?\d|2[0-3])(?::([0-5]\d))?$")
@@ -64,20 +64,20 @@ def _clock(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-async def set_quiet_hours(call: Call, text: str) -> None:
+async def set_quiet_hours(ctx: ServiceContext, text: str) -> None:
     text = text.strip()
     if not text:
-        if call.user.quiet_start is None or call.user.quiet_end is None:
-            await call.notify.tell(call.user, N_("You have no quiet hours. {usage}"), usage=call.notify.tr(call.user)(USAGE))
+        if ctx.user.quiet_start is None or ctx.user.quiet_end is None:
+            await ctx.notify.tell(ctx.user, N_("You have no quiet hours. {usage}"), usage=ctx.notify.tr(ctx.user)(USAGE))
         else:
-            await call.notify.tell(call.user, N_("Your quiet hours: {start}–{end}."),
-                                   start=_clock(call.user.quiet_start), end=_clock(call.user.quiet_end))
+            await ctx.notify.tell(ctx.user, N_("Your quiet hours: {start}–{end}."),
+                                   start=_clock(ctx.user.quiet_start), end=_clock(ctx.user.quiet_end))
     elif text.lower() in ("off", "关闭", "关"):
-        call.user.quiet_start = call.user.quiet_end = None
-        await call.notify.tell(call.user, N_("Quiet hours are off: reminders may come at any time."))
+        ctx.user.quiet_start = ctx.user.quiet_end = None
+        await ctx.notify.tell(ctx.user, N_("Quiet hours are off: reminders may come at any time."))
     else:
-        call.user.quiet_start, call.user.quiet_end = parse_range(text)
-        await call.notify.tell(call.user, N_("Quiet hours set: {start}–{end}. Reminders wait until they end; "
-                                             "emergencies do not."), start=_clock(call.user.quiet_start),
-                               end=_clock(call.user.quiet_end))
-    await call.uow.commit()
+        ctx.user.quiet_start, ctx.user.quiet_end = parse_range(text)
+        await ctx.notify.tell(ctx.user, N_("Quiet hours set: {start}–{end}. Reminders wait until they end; "
+                                             "emergencies do not."), start=_clock(ctx.user.quiet_start),
+                               end=_clock(ctx.user.quiet_end))
+    await ctx.uow.commit()

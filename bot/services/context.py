@@ -34,7 +34,7 @@ class ServiceConfig:
 
 
 @dataclass
-class Call:
+class ServiceContext:
     """One service call: ``user`` is the actor's row, created on first contact."""
 
     uow: UnitOfWork

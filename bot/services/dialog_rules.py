@@ -13,40 +13,40 @@ from typing import Any
 
 from bot.domain.errors import Conflict
 from bot.i18n import N_
-from bot.services.context import Call
+from bot.services.context import ServiceContext
 
 FOLLOW_UPS = frozenset({"comment", "hours"})
 BUSY = N_("Please finish what you are writing first, or send /start to cancel it.")
 
 
-async def _draft_of_another_flow(call: Call, flow: str) -> bool:
-    current = await call.uow.dialogs.get(call.user.id)
+async def _draft_of_another_flow(ctx: ServiceContext, flow: str) -> bool:
+    current = await ctx.uow.dialogs.get(ctx.user.id)
     return current is not None and current.flow != flow and current.flow not in FOLLOW_UPS
 
 
-async def ask_follow_up(call: Call, flow: str, step: str, data: dict[str, Any]) -> bool:
+async def ask_follow_up(ctx: ServiceContext, flow: str, step: str, data: dict[str, Any]) -> bool:
     """Open the follow-up ``flow`` unless the person is writing something else; whether it opened."""
-    if await _draft_of_another_flow(call, flow):
+    if await _draft_of_another_flow(ctx, flow):
         return False
-    await call.uow.dialogs.set(call.user.id, flow, step, data)
+    await ctx.uow.dialogs.set(ctx.user.id, flow, step, data)
     return True
 
 
-async def begin_from_button(call: Call, flow: str, step: str, data: dict[str, Any]) -> None:
+async def begin_from_button(ctx: ServiceContext, flow: str, step: str, data: dict[str, Any]) -> None:
     """Open ``flow`` for a button that starts it; refused (translated) while another draft is open."""
-    if await _draft_of_another_flow(call, flow):
+    if await _draft_of_another_flow(ctx, flow):
         raise Conflict(BUSY)
-    await call.uow.dialogs.set(call.user.id, flow, step, data)
+    await ctx.uow.dialogs.set(ctx.user.id, flow, step, data)
 
 
-async def refuse_if_busy(call: Call, flow: str) -> None:
+async def refuse_if_busy(ctx: ServiceContext, flow: str) -> None:
     """Refuse a button of ``flow`` that would replace (or discard) another flow's draft."""
-    if await _draft_of_another_flow(call, flow):
+    if await _draft_of_another_flow(ctx, flow):
         raise Conflict(BUSY)
 
 
-async def close(call: Call, flow: str) -> None:
+async def close(ctx: ServiceContext, flow: str) -> None:
     """End ``flow``'s dialog; another flow's draft stays as it is."""
-    current = await call.uow.dialogs.get(call.user.id)
+    current = await ctx.uow.dialogs.get(ctx.user.id)
     if current is not None and current.flow == flow:
-        await call.uow.dialogs.clear(call.user.id)
+        await ctx.uow.dialogs.clear(ctx.user.id)

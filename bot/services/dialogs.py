@@ -7,21 +7,21 @@ from typing import Any
 
 from bot.domain.inputs import Input
 from bot.services import claim, dispatch, rating, registration, request
-from bot.services.context import Call
+from bot.services.context import ServiceContext
 
-StepHandler = Callable[[Call, str, dict[str, Any], Input], Awaitable[None]]
-
-
-async def _reject(call: Call, step: str, data: dict[str, Any], inp: Input) -> None:
-    await dispatch.input_for_reject(call, data, inp)
+StepHandler = Callable[[ServiceContext, str, dict[str, Any], Input], Awaitable[None]]
 
 
-async def _hours(call: Call, step: str, data: dict[str, Any], inp: Input) -> None:
-    await claim.input_for_hours(call, data, inp)
+async def _reject(ctx: ServiceContext, step: str, data: dict[str, Any], inp: Input) -> None:
+    await dispatch.input_for_reject(ctx, data, inp)
 
 
-async def _comment(call: Call, step: str, data: dict[str, Any], inp: Input) -> None:
-    await rating.input_for_comment(call, data, inp)
+async def _hours(ctx: ServiceContext, step: str, data: dict[str, Any], inp: Input) -> None:
+    await claim.input_for_hours(ctx, data, inp)
+
+
+async def _comment(ctx: ServiceContext, step: str, data: dict[str, Any], inp: Input) -> None:
+    await rating.input_for_comment(ctx, data, inp)
 
 
 FLOWS: dict[str, StepHandler] = {
@@ -34,10 +34,10 @@ FLOWS: dict[str, StepHandler] = {
 }
 
 
-async def handle_input(call: Call, inp: Input) -> bool:
+async def handle_input(ctx: ServiceContext, inp: Input) -> bool:
     """Feed ``inp`` to the person's open dialog; False when they are in none."""
-    dialog = await call.uow.dialogs.get(call.user.id)
+    dialog = await ctx.uow.dialogs.get(ctx.user.id)
     if dialog is None or dialog.flow not in FLOWS:
         return False
-    await FLOWS[dialog.flow](call, dialog.step, dict(dialog.data), inp)
+    await FLOWS[dialog.flow](ctx, dialog.step, dict(dialog.data), inp)
     return True

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from bot.domain.errors import NotFound
 from bot.i18n import N_
-from bot.services.context import Call
+from bot.services.context import ServiceContext
 from storage.models import Order, User
 
 
-async def find(call: Call, order_id: int) -> Order:
-    order = await call.uow.orders.get(order_id)
+async def find(ctx: ServiceContext, order_id: int) -> Order:
+    order = await ctx.uow.orders.get(order_id)
     if order is None:
         raise NotFound(N_("Request #{number} was not found."), number=order_id)
     return order
 
 
-async def resident_of(call: Call, order: Order) -> User:
-    resident = await call.uow.users.get(order.resident_id)
+async def resident_of(ctx: ServiceContext, order: Order) -> User:
+    resident = await ctx.uow.users.get(order.resident_id)
     assert resident is not None
     return resident

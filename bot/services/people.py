@@ -5,111 +5,111 @@ from __future__ import annotations
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.i18n import LANGUAGES, N_
 from bot.services import privately, roles
-from bot.services.context import Call
+from bot.services.context import ServiceContext
 from bot.views.notifier import Listing
 from storage.models import User
 
 
-async def welcome(call: Call) -> None:
+async def welcome(ctx: ServiceContext) -> None:
     """/start and /help: the greeting, and the command menu of the person's roles (an admin's role
     comes from the configuration, so /start is where a change there reaches their menu)."""
-    await call.uow.dialogs.clear(call.user.id)
-    await roles.refresh_menu(call, call.user)
-    await call.notify.welcome(call.user)
-    await call.uow.commit()
+    await ctx.uow.dialogs.clear(ctx.user.id)
+    await roles.refresh_menu(ctx, ctx.user)
+    await ctx.notify.welcome(ctx.user)
+    await ctx.uow.commit()
 
 
-async def offer_languages(call: Call) -> None:
-    await call.notify.language_choice(call.user)
-    await call.uow.commit()
+async def offer_languages(ctx: ServiceContext) -> None:
+    await ctx.notify.language_choice(ctx.user)
+    await ctx.uow.commit()
 
 
-async def set_language(call: Call, language: str) -> None:
+async def set_language(ctx: ServiceContext, language: str) -> None:
     if language not in LANGUAGES:
         raise InvalidInput(N_("Please choose one of the buttons."))
-    call.user.language = language
-    await roles.refresh_menu(call, call.user)
-    await call.notify.language_set(call.user)
-    await call.uow.commit()
+    ctx.user.language = language
+    await roles.refresh_menu(ctx, ctx.user)
+    await ctx.notify.language_set(ctx.user)
+    await ctx.uow.commit()
 
 
-async def set_coordinator(call: Call, telegram_id: int, first_name: str, appoint: bool) -> User:
+async def set_coordinator(ctx: ServiceContext, telegram_id: int, first_name: str, appoint: bool) -> User:
     """An admin appoints (or removes) a coordinator."""
-    call.require_admin()
-    target = await call.uow.users.ensure(telegram_id, first_name)
+    ctx.require_admin()
+    target = await ctx.uow.users.ensure(telegram_id, first_name)
     target.is_coordinator = appoint
-    await roles.refresh_menu(call, target)
+    await roles.refresh_menu(ctx, target)
     if appoint:
-        await call.notify.tell(target, N_("You are now a coordinator. Use /orders to see open requests."))
-    await call.notify.tell(call.user, N_("{name} is now a coordinator.") if appoint else
+        await ctx.notify.tell(target, N_("You are now a coordinator. Use /orders to see open requests."))
+    await ctx.notify.tell(ctx.user, N_("{name} is now a coordinator.") if appoint else
                            N_("{name} is no longer a coordinator."), name=target.first_name or str(telegram_id))
-    await call.uow.commit()
+    await ctx.uow.commit()
     return target
 
 
-async def reachability_changed(call: Call, reachable: bool) -> None:
+async def reachability_changed(ctx: ServiceContext, reachable: bool) -> None:
     """The person blocked (or unblocked) the bot in their private chat."""
-    changed = await call.uow.users.set_reachable(call.user.telegram_id, reachable)
+    changed = await ctx.uow.users.set_reachable(ctx.user.telegram_id, reachable)
     if changed and not reachable:
-        await tell_if_volunteer_unreachable(call, call.user)
-    await call.uow.commit()
+        await tell_if_volunteer_unreachable(ctx, ctx.user)
+    await ctx.uow.commit()
 
 
-async def tell_if_volunteer_unreachable(call: Call, user: User) -> None:
+async def tell_if_volunteer_unreachable(ctx: ServiceContext, user: User) -> None:
     """A volunteer the bot cannot write to any more cannot receive orders: the centre must know."""
-    if any(v.status == "approved" for v in await call.uow.volunteers.of_user(user.id)):
-        await call.notify.to_coordinators(N_("Volunteer {name} has blocked the bot and cannot receive requests."),
+    if any(v.status == "approved" for v in await ctx.uow.volunteers.of_user(user.id)):
+        await ctx.notify.to_coordinators(N_("Volunteer {name} has blocked the bot and cannot receive requests."),
                                           name=user.first_name)
 
 
 # -- the coordinators decide on a volunteer's membership (asked for with /join: services.registration) --
-async def decide_volunteer(call: Call, volunteer_id: int, approve: bool) -> str:
-    call.require_coordinator()
-    volunteer = await call.uow.volunteers.get(volunteer_id)
+async def decide_volunteer(ctx: ServiceContext, volunteer_id: int, approve: bool) -> str:
+    ctx.require_coordinator()
+    volunteer = await ctx.uow.volunteers.get(volunteer_id)
     if volunteer is None:
         raise NotFound(N_("That registration was not found."))
-    if not await call.uow.volunteers.decide(volunteer_id, approve):
+    if not await ctx.uow.volunteers.decide(volunteer_id, approve):
         raise Conflict(N_("That registration was already decided."))
-    team = await call.uow.teams.get(volunteer.team_id)
-    person = await call.uow.users.get(volunteer.user_id) if volunteer.user_id is not None else None
+    team = await ctx.uow.teams.get(volunteer.team_id)
+    person = await ctx.uow.users.get(volunteer.user_id) if volunteer.user_id is not None else None
     assert team is not None
     if person is None:
         pass  # imported from the roster, no Telegram account yet: nobody to tell
     elif approve:
-        await roles.refresh_menu(call, person)
-        await call.notify.tell(person, N_("Welcome to team {team}! You can now take its requests in the team group."),
+        await roles.refresh_menu(ctx, person)
+        await ctx.notify.tell(person, N_("Welcome to team {team}! You can now take its requests in the team group."),
                                team=team.name)
     else:
-        await call.notify.tell(person, N_("Your request to join team {team} was not approved."), team=team.name)
-    await call.notify.to_coordinators(N_("{name} → team {team}: {decision} by {coordinator}."), name=volunteer.name,
-                                      team=team.name, coordinator=call.user.first_name,
-                                      decision=call.notify.group_tr()(N_("approved") if approve else N_("denied")))
-    await call.uow.commit()
+        await ctx.notify.tell(person, N_("Your request to join team {team} was not approved."), team=team.name)
+    await ctx.notify.to_coordinators(N_("{name} → team {team}: {decision} by {coordinator}."), name=volunteer.name,
+                                      team=team.name, coordinator=ctx.user.first_name,
+                                      decision=ctx.notify.group_tr()(N_("approved") if approve else N_("denied")))
+    await ctx.uow.commit()
     return volunteer.name
 
 
 # -- on duty and the talent reserve ---------------------------------------------------------------------
-async def set_duty(call: Call, on_duty: bool) -> None:
+async def set_duty(ctx: ServiceContext, on_duty: bool) -> None:
     """/onduty and /offduty: only volunteers have a duty to be on or off."""
-    if not any(v.status == "approved" for v in await call.uow.volunteers.of_user(call.user.id)):
+    if not any(v.status == "approved" for v in await ctx.uow.volunteers.of_user(ctx.user.id)):
         raise NotAllowed(N_("Only approved volunteers can go on or off duty; send /join to register."))
-    await call.uow.users.set_on_duty(call.user.id, on_duty)
-    await call.notify.tell(call.user, N_("You are on duty: you will get requests and reminders.") if on_duty else
+    await ctx.uow.users.set_on_duty(ctx.user.id, on_duty)
+    await ctx.notify.tell(ctx.user, N_("You are on duty: you will get requests and reminders.") if on_duty else
                            N_("You are off duty: nobody will be asked to reach you until you send /onduty."))
-    await call.uow.commit()
+    await ctx.uow.commit()
 
 
-async def find_volunteers(call: Call, skill: str, community: str | None, reply_chat_id: int | None = None, *,
+async def find_volunteers(ctx: ServiceContext, skill: str, community: str | None, reply_chat_id: int | None = None, *,
                           page: int = 0, row: int | None = None) -> None:
     """/find SKILL [COMMUNITY]: approved volunteers with that skill, on duty first (privately:
     the answer holds phone numbers), a page at a time."""
-    call.require_coordinator()
+    ctx.require_coordinator()
     skill = skill.lower()
-    if skill not in call.config.categories:
-        raise InvalidInput(N_("Skills are: {known}."), known=", ".join(call.config.categories))
-    where = await privately.list_target(call, reply_chat_id) if row is None \
-        else Listing(call.user.telegram_id, page, row)
+    if skill not in ctx.config.categories:
+        raise InvalidInput(N_("Skills are: {known}."), known=", ".join(ctx.config.categories))
+    where = await privately.list_target(ctx, reply_chat_id) if row is None \
+        else Listing(ctx.user.telegram_id, page, row)
     if where is not None:
-        found = await call.uow.volunteers.find(skill, community, limit=None)
-        await call.notify.talent(where, call.user, skill, community, found)
-    await call.uow.commit()
+        found = await ctx.uow.volunteers.find(skill, community, limit=None)
+        await ctx.notify.talent(where, ctx.user, skill, community, found)
+    await ctx.uow.commit()

@@ -7,21 +7,21 @@ list shows nothing personal (numbers, categories, redacted communities, statuses
 
 from __future__ import annotations
 
-from bot.services.context import Call
+from bot.services.context import ServiceContext
 from bot.views.notifier import Listing, is_group
 
 
-async def list_target(call: Call, chat_id: int | None, *, centre_may_read: bool = False) -> Listing | None:
+async def list_target(ctx: ServiceContext, chat_id: int | None, *, centre_may_read: bool = False) -> Listing | None:
     """Where a list asked for in ``chat_id`` goes (None: the person's private chat). In a group it
     goes to the private chat and the group is told so, without any of it; None when the person
     cannot be reached privately yet (never started the bot, or blocked it): the group asks them to
     start a private chat."""
     if chat_id is None or not is_group(chat_id):
-        return Listing(call.user.telegram_id)
-    if centre_may_read and chat_id == call.config.coordinators_chat_id:
+        return Listing(ctx.user.telegram_id)
+    if centre_may_read and chat_id == ctx.config.coordinators_chat_id:
         return Listing(chat_id)
-    if call.user.unreachable or not await call.uow.outbox.reached(call.user.telegram_id):
-        await call.notify.list_needs_private_chat(chat_id, call.user)
+    if ctx.user.unreachable or not await ctx.uow.outbox.reached(ctx.user.telegram_id):
+        await ctx.notify.list_needs_private_chat(chat_id, ctx.user)
         return None
-    await call.notify.list_sent_privately(chat_id, call.user)
-    return Listing(call.user.telegram_id)
+    await ctx.notify.list_sent_privately(chat_id, ctx.user)
+    return Listing(ctx.user.telegram_id)

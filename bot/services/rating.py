@@ -7,75 +7,75 @@ from bot.domain.inputs import Input
 from bot.domain.redact import redact
 from bot.i18n import N_
 from bot.services import centre, dialog_rules, orders
-from bot.services.context import Call
+from bot.services.context import ServiceContext
 from bot.services.schedule import rules
 
 POOR_RATING = 2
 
 
-async def rate(call: Call, order_id: int, stars: int) -> None:
+async def rate(ctx: ServiceContext, order_id: int, stars: int) -> None:
     """The resident rates a done order (``stars`` 1–5, or 0 for "not solved"); poor ratings reopen it."""
     if not 0 <= stars <= 5:
         raise InvalidInput(N_("Please choose one of the buttons."))
-    order = await orders.find(call, order_id)
+    order = await orders.find(ctx, order_id)
     rated_round = order.round
-    if order.resident_id != call.user.id:
+    if order.resident_id != ctx.user.id:
         raise NotAllowed(N_("Only the person who made request #{number} can rate it."), number=order_id)
-    if order.volunteer_id == call.user.id:
+    if order.volunteer_id == ctx.user.id:
         raise NotAllowed(N_("You cannot rate a request you did yourself."))
     if order.status != "done":
         raise Conflict(N_("Request #{number} cannot be rated now."), number=order_id)
-    if not await call.uow.ratings.add(order_id, rated_round, call.user.id, stars=stars or None, solved=stars > 0):
+    if not await ctx.uow.ratings.add(order_id, rated_round, ctx.user.id, stars=stars or None, solved=stars > 0):
         raise Conflict(N_("You have already rated request #{number}."), number=order_id)
     poor = stars <= POOR_RATING
     if poor:
-        moved = await call.uow.orders.transition(order_id, ["done"], "new", round=order.round + 1,
+        moved = await ctx.uow.orders.transition(order_id, ["done"], "new", round=order.round + 1,
                                                  volunteer_id=None, team_id=None)
     else:
-        moved = await call.uow.orders.transition(order_id, ["done"], "closed")
+        moved = await ctx.uow.orders.transition(order_id, ["done"], "closed")
     if not moved:
         raise Conflict(N_("Request #{number} cannot be rated now."), number=order_id)
-    order = await orders.find(call, order_id)
-    await rules.order_moved(call, order)
-    await call.uow.orders.record(order_id, call.user.id, "rated", stars=stars)
-    _ = call.notify.group_tr()
+    order = await orders.find(ctx, order_id)
+    await rules.order_moved(ctx, order)
+    await ctx.uow.orders.record(order_id, ctx.user.id, "rated", stars=stars)
+    _ = ctx.notify.group_tr()
     verdict = "★" * stars if stars else _("not solved")
-    await call.notify.edit_card(order, _("Status: done, rated {verdict}", verdict=verdict))
+    await ctx.notify.edit_card(order, _("Status: done, rated {verdict}", verdict=verdict))
     if poor:
-        await centre.announce(call, order, "reopened", reopened=True,
+        await centre.announce(ctx, order, "reopened", reopened=True,
                        note=_("Rated {verdict} by the resident.", verdict=verdict))
-        await call.notify.resident_status(call.user, order, N_("We are sorry. Request #{number} is reopened "
+        await ctx.notify.resident_status(ctx.user, order, N_("We are sorry. Request #{number} is reopened "
                                                                "and the centre will follow up."))
     # The comment is asked for only when it cannot take over another dialog (a request being written).
-    if await dialog_rules.ask_follow_up(call, "comment", "comment", {"order_id": order_id, "round": rated_round}):
-        await call.notify.ask_comment(call.user, order)
+    if await dialog_rules.ask_follow_up(ctx, "comment", "comment", {"order_id": order_id, "round": rated_round}):
+        await ctx.notify.ask_comment(ctx.user, order)
     else:
-        await call.notify.tell(call.user, N_("Thank you for your rating! Please go on where you left off."))
-    await call.uow.commit()
+        await ctx.notify.tell(ctx.user, N_("Thank you for your rating! Please go on where you left off."))
+    await ctx.uow.commit()
 
 
-async def comment(call: Call, order_id: int, round_: int, text: str | None) -> None:
+async def comment(ctx: ServiceContext, order_id: int, round_: int, text: str | None) -> None:
     """The optional comment after a rating (``None`` when skipped); a poor one goes to the centre."""
-    rating = await call.uow.ratings.get(order_id, round_)
-    if rating is None or rating.resident_id != call.user.id:
+    rating = await ctx.uow.ratings.get(order_id, round_)
+    if rating is None or rating.resident_id != ctx.user.id:
         raise Conflict(N_("There is nothing to comment on."))
-    await dialog_rules.close(call, "comment")
+    await dialog_rules.close(ctx, "comment")
     if text:
         rating.comment = text.strip()[:1000]
         if rating.stars is None or rating.stars <= POOR_RATING:
-            await call.notify.to_coordinators(N_("Comment on reopened request #{number}: {comment}"),
+            await ctx.notify.to_coordinators(N_("Comment on reopened request #{number}: {comment}"),
                                               number=order_id, comment=redact(rating.comment))
-    await call.notify.tell(call.user, N_("Thank you for your feedback!"),
-                           markup=call.notify.menu_keyboard(call.user))
-    await call.uow.commit()
+    await ctx.notify.tell(ctx.user, N_("Thank you for your feedback!"),
+                           markup=ctx.notify.menu_keyboard(ctx.user))
+    await ctx.uow.commit()
 
 
-async def skip_comment(call: Call, order_id: int) -> None:
-    dialog = await call.uow.dialogs.get(call.user.id)
+async def skip_comment(ctx: ServiceContext, order_id: int) -> None:
+    dialog = await ctx.uow.dialogs.get(ctx.user.id)
     if dialog is None or dialog.flow != "comment" or dialog.data.get("order_id") != order_id:
         raise Conflict(N_("There is nothing to comment on."))
-    await comment(call, order_id, int(str(dialog.data["round"])), None)
+    await comment(ctx, order_id, int(str(dialog.data["round"])), None)
 
 
-async def input_for_comment(call: Call, data: dict[str, object], inp: Input) -> None:
-    await comment(call, int(str(data["order_id"])), int(str(data["round"])), inp.text)
+async def input_for_comment(ctx: ServiceContext, data: dict[str, object], inp: Input) -> None:
+    await comment(ctx, int(str(data["order_id"])), int(str(data["round"])), inp.text)

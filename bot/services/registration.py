@@ -34,7 +34,7 @@ from bot.domain.inputs import Input
 from bot.domain.phones import normalise_phone
 from bot.i18n import N_
 from bot.services import dialog_rules, roles
-from bot.services.context import Call
+from bot.services.context import ServiceContext
 from bot.services.roster import normalise_registry_number
 from storage.models import Team, Volunteer
 
@@ -83,62 +83,62 @@ REGISTRY_TAKEN = N_("That registry number belongs to another volunteer on our li
 
 
 # -- /join ------------------------------------------------------------------------------------------------
-async def begin_join(call: Call, team: Team | None = None) -> None:
+async def begin_join(ctx: ServiceContext, team: Team | None = None) -> None:
     """Start registering; ``team`` (from a team's join link) is then chosen already.
 
     Someone with a profile already (a membership of any team) is asked only for the team."""
     if team is not None:
         if not team.active:
             raise NotFound(N_("There is no team {team}."), team=team.name)
-        if await call.uow.volunteers.approved(call.user.id, team.id) is not None:
-            await call.notify.tell(call.user, N_("You are already a member of team {team}."), team=team.name)
-            await call.uow.commit()
+        if await ctx.uow.volunteers.approved(ctx.user.id, team.id) is not None:
+            await ctx.notify.tell(ctx.user, N_("You are already a member of team {team}."), team=team.name)
+            await ctx.uow.commit()
             return
-    elif not await call.uow.teams.active():
+    elif not await ctx.uow.teams.active():
         raise Conflict(N_("There are no teams to join yet."))
-    mine = await _memberships(call)
+    mine = await _memberships(ctx)
     if not mine:
         draft: dict[str, Any] = {"team_id": team.id} if team is not None else {}
-        await _ask(call, FLOW, "name", draft)
-        await call.uow.commit()
+        await _ask(ctx, FLOW, "name", draft)
+        await ctx.uow.commit()
         return
     draft = profile_of(mine)
     if team is not None:
-        await _join_team(call, draft, team)
+        await _join_team(ctx, draft, team)
         return
-    if not await _open_teams(call, mine):
+    if not await _open_teams(ctx, mine):
         raise Conflict(N_("You have asked to join every team already."))
-    await call.notify.tell(call.user, N_("You are registered already; your profile stays as it is (see /profile)."))
-    await _ask(call, FLOW, "team", draft)
-    await call.uow.commit()
+    await ctx.notify.tell(ctx.user, N_("You are registered already; your profile stays as it is (see /profile)."))
+    await _ask(ctx, FLOW, "team", draft)
+    await ctx.uow.commit()
 
 
-async def join_input(call: Call, step: str, data: dict[str, Any], inp: Input) -> None:
+async def join_input(ctx: ServiceContext, step: str, data: dict[str, Any], inp: Input) -> None:
     """Typed text or a contact while the /join dialog waits at ``step``."""
-    await _typed(call, FLOW, step, dict(data), inp)
+    await _typed(ctx, FLOW, step, dict(data), inp)
 
 
-async def profile_input(call: Call, step: str, data: dict[str, Any], inp: Input) -> None:
+async def profile_input(ctx: ServiceContext, step: str, data: dict[str, Any], inp: Input) -> None:
     """Typed text or a contact while a profile edit waits at ``step``."""
-    await _typed(call, PROFILE_FLOW, step, dict(data), inp)
+    await _typed(ctx, PROFILE_FLOW, step, dict(data), inp)
 
 
-async def _typed(call: Call, flow: str, step: str, draft: dict[str, Any], inp: Input) -> None:
+async def _typed(ctx: ServiceContext, flow: str, step: str, draft: dict[str, Any], inp: Input) -> None:
     if step == "name":
         draft["name"] = _text(inp, NAME_LIMIT, N_("Please type your name (up to 64 characters)."))
     elif step == "phone":
         draft["phone"] = _own_phone(inp)
-    elif step == "community" and not call.config.communities:
+    elif step == "community" and not ctx.config.communities:
         draft["community"] = _text(inp, COMMUNITY_LIMIT, N_("Please type the name of your community (up to 64 "
                                                             "characters)."))
     elif step == "organisation":
         draft["organisation"] = _text(inp, ORGANISATION_LIMIT, N_("Please type the name of the business (up to "
                                                                   "128 characters)."))
     elif step == "registry":
-        draft["registry"] = await _registry_number(call, inp)
+        draft["registry"] = await _registry_number(ctx, inp)
     else:
         raise InvalidInput(N_("Please answer with the buttons above."))
-    await _answered(call, flow, step, draft)
+    await _answered(ctx, flow, step, draft)
 
 
 def _text(inp: Input, limit: int, message: str) -> str:
@@ -158,66 +158,66 @@ def _own_phone(inp: Input) -> str:
     return normalise_phone(inp.contact_phone)
 
 
-async def _registry_number(call: Call, inp: Input) -> str:
+async def _registry_number(ctx: ServiceContext, inp: Input) -> str:
     try:
         number = normalise_registry_number(inp.text or "")
     except ValueError:
         raise InvalidInput(N_("That is not a volunteer registry number (6–32 letters and digits, at least 4 of them "
                               "digits). Please type it again, or tap Skip.")) from None
-    holder = await call.uow.volunteers.by_registry_number(number)
-    if holder is not None and holder.user_id != call.user.id:
+    holder = await ctx.uow.volunteers.by_registry_number(number)
+    if holder is not None and holder.user_id != ctx.user.id:
         raise Conflict(REGISTRY_TAKEN)
     return number
 
 
-async def pick(call: Call, step: str, value: str) -> None:
+async def pick(ctx: ServiceContext, step: str, value: str) -> None:
     """A button of a step: a single choice answers it, a multi-select choice is toggled."""
-    flow, draft = await _at_step(call, step)
+    flow, draft = await _at_step(ctx, step)
     if step in MULTI_SELECT:
-        if value not in _catalogue(call, step):
+        if value not in _catalogue(ctx, step):
             raise InvalidInput(N_("Please choose one of the buttons."))
         chosen = list(draft.get(step) or [])
         draft[step] = [c for c in chosen if c != value] if value in chosen else [*chosen, value]
-        draft["msg"] = await call.notify.join_toggled(call.user, step, draft, editing=flow == PROFILE_FLOW)
-        await call.uow.dialogs.set(call.user.id, flow, step, draft)
-        await call.uow.commit()
+        draft["msg"] = await ctx.notify.join_toggled(ctx.user, step, draft, editing=flow == PROFILE_FLOW)
+        await ctx.uow.dialogs.set(ctx.user.id, flow, step, draft)
+        await ctx.uow.commit()
         return
-    if step == "community" and call.config.communities:
+    if step == "community" and ctx.config.communities:
         index = int(value) if value.isdecimal() and value.isascii() else -1
-        if not 0 <= index < len(call.config.communities):
+        if not 0 <= index < len(ctx.config.communities):
             raise InvalidInput(N_("Please choose one of the buttons."))
-        draft["community"] = call.config.communities[index]
-    elif step in ("occupation", "kind") and value in _catalogue(call, step):
+        draft["community"] = ctx.config.communities[index]
+    elif step in ("occupation", "kind") and value in _catalogue(ctx, step):
         draft[step] = value
     else:
         raise InvalidInput(N_("Please choose one of the buttons."))
-    await _answered(call, flow, step, draft)
+    await _answered(ctx, flow, step, draft)
 
 
-async def done(call: Call, step: str) -> None:
+async def done(ctx: ServiceContext, step: str) -> None:
     """Done with a multi-select step, or Skip the registry number."""
-    flow, draft = await _at_step(call, step)
+    flow, draft = await _at_step(ctx, step)
     if step in ("skills", "availability") and not draft.get(step):
         raise InvalidInput(N_("Please choose at least one, then tap Done."))
     if step == "registry":
         draft.setdefault("registry", None)  # joining: none; editing: the number stays as it is
     elif step not in MULTI_SELECT:
         raise InvalidInput(N_("Please choose one of the buttons."))
-    await _answered(call, flow, step, draft)
+    await _answered(ctx, flow, step, draft)
 
 
-async def choose_team(call: Call, team_id: int) -> None:
+async def choose_team(ctx: ServiceContext, team_id: int) -> None:
     """The last step: the team."""
-    _flow, draft = await _at_step(call, "team")
-    team = await call.uow.teams.get(team_id)
+    _flow, draft = await _at_step(ctx, "team")
+    team = await ctx.uow.teams.get(team_id)
     if team is None or not team.active:
         raise NotFound(N_("There is no team {team}."), team=team_id)
-    await _join_team(call, draft, team)
+    await _join_team(ctx, draft, team)
 
 
-async def _at_step(call: Call, step: str) -> tuple[str, dict[str, Any]]:
+async def _at_step(ctx: ServiceContext, step: str) -> tuple[str, dict[str, Any]]:
     """The open registration or profile dialog, if it waits for ``step``."""
-    dialog = await call.uow.dialogs.get(call.user.id)
+    dialog = await ctx.uow.dialogs.get(ctx.user.id)
     if dialog is None or dialog.flow not in (FLOW, PROFILE_FLOW):
         raise Conflict(NOT_JOINING)
     if dialog.step != step or (step == "team" and dialog.flow != FLOW):
@@ -225,12 +225,12 @@ async def _at_step(call: Call, step: str) -> tuple[str, dict[str, Any]]:
     return dialog.flow, dict(dialog.data)
 
 
-def _catalogue(call: Call, step: str) -> Sequence[str]:
-    return {"skills": call.config.categories, "hobbies": tuple(HOBBIES), "availability": tuple(AVAILABILITY),
+def _catalogue(ctx: ServiceContext, step: str) -> Sequence[str]:
+    return {"skills": ctx.config.categories, "hobbies": tuple(HOBBIES), "availability": tuple(AVAILABILITY),
             "occupation": tuple(OCCUPATIONS), "kind": tuple(KINDS)}.get(step, ())
 
 
-async def _answered(call: Call, flow: str, step: str, draft: dict[str, Any]) -> None:
+async def _answered(ctx: ServiceContext, flow: str, step: str, draft: dict[str, Any]) -> None:
     """``step`` is answered: ask the next question, or finish (the membership, or the profile edit)."""
     if flow == FLOW:
         following = _next_step(draft, step)
@@ -238,21 +238,21 @@ async def _answered(call: Call, flow: str, step: str, draft: dict[str, Any]) -> 
         new_business = step == "kind" and draft.get("kind") == BUSINESS and not draft.get("organisation")
         following = "organisation" if new_business else None
     if following is not None:
-        await _ask(call, flow, following, draft)
-        await call.uow.commit()
+        await _ask(ctx, flow, following, draft)
+        await ctx.uow.commit()
     elif flow == PROFILE_FLOW:
-        await _save_profile(call, draft)
-        await call.uow.dialogs.clear(call.user.id)
-        await _show_profile(call)
-        await call.uow.commit()
+        await _save_profile(ctx, draft)
+        await ctx.uow.dialogs.clear(ctx.user.id)
+        await _show_profile(ctx)
+        await ctx.uow.commit()
     else:
-        team = await call.uow.teams.get(int(draft["team_id"]))
+        team = await ctx.uow.teams.get(int(draft["team_id"]))
         if team is not None and team.active:
-            await _join_team(call, draft, team)
+            await _join_team(ctx, draft, team)
             return
         del draft["team_id"]  # the team of the link was archived meanwhile: the person chooses one
-        await _ask(call, FLOW, "team", draft)
-        await call.uow.commit()
+        await _ask(ctx, FLOW, "team", draft)
+        await ctx.uow.commit()
 
 
 def _next_step(draft: dict[str, Any], step: str) -> str | None:
@@ -265,46 +265,46 @@ def _next_step(draft: dict[str, Any], step: str) -> str | None:
     return None
 
 
-async def _ask(call: Call, flow: str, step: str, draft: dict[str, Any]) -> None:
+async def _ask(ctx: ServiceContext, flow: str, step: str, draft: dict[str, Any]) -> None:
     """Store the dialog at ``step`` and ask its question (multi-select: remember the message)."""
-    teams = await _open_teams(call, await _memberships(call)) if step == "team" else ()
+    teams = await _open_teams(ctx, await _memberships(ctx)) if step == "team" else ()
     draft = {k: v for k, v in draft.items() if k != "msg"}
-    message = await call.notify.join_question(call.user, step, draft, teams=teams, editing=flow == PROFILE_FLOW)
+    message = await ctx.notify.join_question(ctx.user, step, draft, teams=teams, editing=flow == PROFILE_FLOW)
     if step in MULTI_SELECT:
         draft["msg"] = message
-    await call.uow.dialogs.set(call.user.id, flow, step, draft)
+    await ctx.uow.dialogs.set(ctx.user.id, flow, step, draft)
 
 
-async def _join_team(call: Call, draft: dict[str, Any], team: Team) -> None:
+async def _join_team(ctx: ServiceContext, draft: dict[str, Any], team: Team) -> None:
     """Create (or renew) the membership from the finished answers and tell whom it concerns."""
-    mine = await _memberships(call)
+    mine = await _memberships(ctx)
     columns = membership_columns(draft)
     holds_number = any(v.registry_number for v in mine)
     asked_before = any(v.team_id == team.id and v.status == "pending" for v in mine)
     try:
-        volunteer = await call.uow.volunteers.add(call.user.id, team.id, registry_number=None if holds_number else
+        volunteer = await ctx.uow.volunteers.add(ctx.user.id, team.id, registry_number=None if holds_number else
                                                   draft.get("registry"), **columns)
     except IntegrityError:  # the number was registered by someone else since it was checked
         raise Conflict(REGISTRY_TAKEN) from None
-    await call.uow.volunteers.update_profile(call.user.id, **columns)  # one profile for all memberships
-    await call.uow.dialogs.clear(call.user.id)
+    await ctx.uow.volunteers.update_profile(ctx.user.id, **columns)  # one profile for all memberships
+    await ctx.uow.dialogs.clear(ctx.user.id)
     profile = {**draft, "registry": volunteer.registry_number or next(
         (v.registry_number for v in mine if v.registry_number), None)}
     if volunteer.status == "approved":  # a roster entry claimed, or a member already
-        await call.notify.tell(call.user, N_("You are already a member of team {team}."), team=team.name,
-                               markup=call.notify.menu_keyboard(call.user))
-    elif call.config.approval_required:
-        await call.notify.tell(call.user, N_("Thank you! A coordinator will confirm your membership of team {team}."),
-                               team=team.name, markup=call.notify.menu_keyboard(call.user))
+        await ctx.notify.tell(ctx.user, N_("You are already a member of team {team}."), team=team.name,
+                               markup=ctx.notify.menu_keyboard(ctx.user))
+    elif ctx.config.approval_required:
+        await ctx.notify.tell(ctx.user, N_("Thank you! A coordinator will confirm your membership of team {team}."),
+                               team=team.name, markup=ctx.notify.menu_keyboard(ctx.user))
         if not asked_before:  # the coordinators have its card already
-            await call.notify.join_to_centre(volunteer.id, profile, team, approved=False)
+            await ctx.notify.join_to_centre(volunteer.id, profile, team, approved=False)
     else:
-        await call.uow.volunteers.decide(volunteer.id, True)
-        await roles.refresh_menu(call, call.user)
-        await call.notify.tell(call.user, N_("Welcome to team {team}! You can now take its requests in the team "
-                                             "group."), team=team.name, markup=call.notify.menu_keyboard(call.user))
-        await call.notify.join_to_centre(volunteer.id, profile, team, approved=True)
-    await call.uow.commit()
+        await ctx.uow.volunteers.decide(volunteer.id, True)
+        await roles.refresh_menu(ctx, ctx.user)
+        await ctx.notify.tell(ctx.user, N_("Welcome to team {team}! You can now take its requests in the team "
+                                             "group."), team=team.name, markup=ctx.notify.menu_keyboard(ctx.user))
+        await ctx.notify.join_to_centre(volunteer.id, profile, team, approved=True)
+    await ctx.uow.commit()
 
 
 def membership_columns(draft: dict[str, Any]) -> dict[str, Any]:
@@ -318,14 +318,14 @@ def membership_columns(draft: dict[str, Any]) -> dict[str, Any]:
             "availability": list(draft["availability"]) if draft.get("availability") else None}
 
 
-async def _memberships(call: Call) -> list[Volunteer]:
-    return sorted(await call.uow.volunteers.of_user(call.user.id), key=lambda v: v.id)
+async def _memberships(ctx: ServiceContext) -> list[Volunteer]:
+    return sorted(await ctx.uow.volunteers.of_user(ctx.user.id), key=lambda v: v.id)
 
 
-async def _open_teams(call: Call, mine: Sequence[Volunteer]) -> list[Team]:
+async def _open_teams(ctx: ServiceContext, mine: Sequence[Volunteer]) -> list[Team]:
     """Active teams the person is not a member of and has not asked to join."""
     taken = {v.team_id for v in mine if v.status in ("pending", "approved")}
-    return [t for t in await call.uow.teams.active() if t.id not in taken]
+    return [t for t in await ctx.uow.teams.active() if t.id not in taken]
 
 
 # -- /profile -----------------------------------------------------------------------------------------------
@@ -341,47 +341,47 @@ def profile_of(memberships: Sequence[Volunteer]) -> dict[str, Any]:
                               if v.registry_number), None)}
 
 
-async def show_profile(call: Call) -> None:
+async def show_profile(ctx: ServiceContext) -> None:
     """/profile: the profile with an edit button per field (or the way to /join)."""
-    await _show_profile(call)
-    await call.uow.commit()
+    await _show_profile(ctx)
+    await ctx.uow.commit()
 
 
-async def _show_profile(call: Call) -> None:
-    mine = await _memberships(call)
+async def _show_profile(ctx: ServiceContext) -> None:
+    mine = await _memberships(ctx)
     if not mine:
-        await call.notify.tell(call.user, N_("You are not registered as a volunteer yet. Send /join to register."))
+        await ctx.notify.tell(ctx.user, N_("You are not registered as a volunteer yet. Send /join to register."))
         return
     teams: list[tuple[str, str]] = []
     for membership in mine:
-        team = await call.uow.teams.get(membership.team_id)
+        team = await ctx.uow.teams.get(membership.team_id)
         teams.append((team.name if team is not None else str(membership.team_id), membership.status))
-    await call.notify.profile(call.user, profile_of(mine), teams)
+    await ctx.notify.profile(ctx.user, profile_of(mine), teams)
 
 
-async def edit_profile(call: Call, field: str) -> None:
+async def edit_profile(ctx: ServiceContext, field: str) -> None:
     """Ask one question of the profile again; the answer goes to every membership."""
-    mine = await _memberships(call)
+    mine = await _memberships(ctx)
     if not mine:
         raise Conflict(NOT_JOINING)
     draft = profile_of(mine)
     if field not in EDITABLE or (field == "organisation" and draft["kind"] != BUSINESS):
         raise InvalidInput(N_("Please choose one of the buttons."))
-    await dialog_rules.refuse_if_busy(call, PROFILE_FLOW)
-    await _ask(call, PROFILE_FLOW, field, draft)
-    await call.uow.commit()
+    await dialog_rules.refuse_if_busy(ctx, PROFILE_FLOW)
+    await _ask(ctx, PROFILE_FLOW, field, draft)
+    await ctx.uow.commit()
 
 
-async def _save_profile(call: Call, draft: dict[str, Any]) -> None:
-    mine = await _memberships(call)
+async def _save_profile(ctx: ServiceContext, draft: dict[str, Any]) -> None:
+    mine = await _memberships(ctx)
     if not mine:  # every membership went while the question was open
         raise Conflict(NOT_JOINING)
-    await call.uow.volunteers.update_profile(call.user.id, **membership_columns(draft))
+    await ctx.uow.volunteers.update_profile(ctx.user.id, **membership_columns(draft))
     number = draft.get("registry")
     holder = next((v for v in mine if v.registry_number), mine[0])
     if number and holder.registry_number != number:
         holder.registry_number = number
         try:
-            await call.uow.session.flush()
+            await ctx.uow.session.flush()
         except IntegrityError:  # taken by someone else since it was checked
             raise Conflict(REGISTRY_TAKEN) from None

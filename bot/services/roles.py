@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.i18n import N_, Translate
-from bot.services.context import Call, ServiceConfig
+from bot.services.context import ServiceConfig, ServiceContext
 from storage.models import User
 from storage.uow import UnitOfWork
 
@@ -69,10 +69,10 @@ def menu_key(roles: frozenset[str], language: str) -> str:
     return language + ":" + ",".join(r for r in ROLES if r in roles)
 
 
-async def refresh_menu(call: Call, person: User) -> None:
+async def refresh_menu(ctx: ServiceContext, person: User) -> None:
     """Give ``person``'s private chat the menu of their roles, if it is not the one set last."""
-    roles = await roles_of(call.uow, call.config, person)
-    language = person.language or call.config.default_language
+    roles = await roles_of(ctx.uow, ctx.config, person)
+    language = person.language or ctx.config.default_language
     key = menu_key(roles, language)
     if person.menu_roles == key:
         return
@@ -80,6 +80,6 @@ async def refresh_menu(call: Call, person: User) -> None:
         person.menu_roles = key  # the default private-chat menu (set at start-up) is already this
         return
     person.menu_roles = key
-    payload: dict[str, Any] = {"commands": menu(roles, call.notify.tr(person)),
+    payload: dict[str, Any] = {"commands": menu(roles, ctx.notify.tr(person)),
                                "scope": {"type": "chat", "chat_id": person.telegram_id}}
-    await call.uow.outbox.send(person.telegram_id, payload, recipient_user_id=person.id, method="setMyCommands")
+    await ctx.uow.outbox.send(person.telegram_id, payload, recipient_user_id=person.id, method="setMyCommands")

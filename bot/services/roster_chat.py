@@ -8,16 +8,16 @@ import html
 from bot.adapters import attachments
 from bot.domain.errors import InvalidInput
 from bot.i18n import N_
-from bot.services.context import Call
+from bot.services.context import ServiceContext
 from bot.services.roster import FORMATS, ImportReport
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # what a bot may download from Telegram
 REPORTED_ERRORS = 30  # row errors listed in the reply; the count says how many more
 
 
-def check_upload(call: Call, file_name: str | None, size: int | None) -> None:
+def check_upload(ctx: ServiceContext, file_name: str | None, size: int | None) -> None:
     """Before downloading: only a coordinator's roster file of a usable kind and size."""
-    if not call.is_coordinator:  # to anyone else a file is just something the bot cannot read
+    if not ctx.is_coordinator:  # to anyone else a file is just something the bot cannot read
         raise InvalidInput(N_("I can read text messages, voice notes and shared contacts only."))
     if not file_name or not file_name.lower().endswith(FORMATS):
         raise InvalidInput(N_("Send the roster as a .csv or .xlsx file (see the columns in docs/roster.md)."))
@@ -25,30 +25,30 @@ def check_upload(call: Call, file_name: str | None, size: int | None) -> None:
         raise InvalidInput(N_("That file is too large; the limit is 20 MB. Split it, or use the command line."))
 
 
-async def imported(call: Call, file_name: str, report: ImportReport) -> None:
+async def imported(ctx: ServiceContext, file_name: str, report: ImportReport) -> None:
     """Tell the coordinator what the import did, row errors included."""
-    _ = call.notify.tr(call.user)
+    _ = ctx.notify.tr(ctx.user)
     lines = [_("Roster {file}: {rows} rows — {created} new, {updated} updated, {unchanged} unchanged, {failed} with "
                "errors.", file=file_name, rows=report.rows, created=report.created, updated=report.updated,
                unchanged=report.unchanged, failed=report.failed)]
     lines += [html.escape(str(error), quote=False) for error in report.errors[:REPORTED_ERRORS]]
     if len(report.errors) > REPORTED_ERRORS:
         lines.append(_("… and {count} more rows with errors.", count=len(report.errors) - REPORTED_ERRORS))
-    await call.notify.send(call.user.telegram_id, "\n".join(lines), recipient=call.user)
-    await call.uow.commit()
+    await ctx.notify.send(ctx.user.telegram_id, "\n".join(lines), recipient=ctx.user)
+    await ctx.uow.commit()
 
 
-async def unreadable(call: Call, file_name: str, reason: str) -> None:
-    await call.notify.tell(call.user, N_("Nothing was imported from {file}: {reason}"), file=file_name, reason=reason)
-    await call.uow.commit()
+async def unreadable(ctx: ServiceContext, file_name: str, reason: str) -> None:
+    await ctx.notify.tell(ctx.user, N_("Nothing was imported from {file}: {reason}"), file=file_name, reason=reason)
+    await ctx.uow.commit()
 
 
-async def export(call: Call, file_format: str) -> None:
-    call.require_coordinator()
+async def export(ctx: ServiceContext, file_format: str) -> None:
+    ctx.require_coordinator()
     file_format = file_format.lower().lstrip(".")
     if file_format not in attachments.ROSTER_FORMATS:
         raise InvalidInput(N_("Usage: /roster [csv|xlsx]"))
-    await call.notify.send_file(call.user.telegram_id, call.user,
+    await ctx.notify.send_file(ctx.user.telegram_id, ctx.user,
                                 N_("The roster as of now. Send a file like it back to import changes."),
                                 attachments.roster(file_format), protect=True)
-    await call.uow.commit()
+    await ctx.uow.commit()

@@ -38,15 +38,19 @@ class Button:
 
 
 # Actions: resident dialog, orders, dispatch, volunteers, rating, people, settings.
-CATEGORY, WHEN, CONFIRM, EDIT, EDIT_FIELD, ABORT = "cat", "when", "ok", "edit", "ef", "abort"
-CANCEL_ORDER, DISPATCH, REJECT, REJECT_REASON = "cx", "d", "rj", "rr"
-ACCEPT, ON_WAY, DONE, RELEASE, HOURS, KEEP = "acc", "way", "done", "rel", "h", "keep"
+CATEGORY, WHEN, CONFIRM, EDIT, EDIT_FIELD, ABORT = "cat", "when", "ok", "edit", "field", "abort"
+CANCEL_ORDER, DISPATCH, REJECT, REJECT_REASON = "cancel", "send", "reject", "why"
+ACCEPT, ON_WAY, DONE, RELEASE, HOURS, KEEP = "acc", "way", "done", "rel", "hours", "keep"
 RATE, SKIP_COMMENT = "rate", "skip"
-JOIN_TEAM, APPROVE, DENY, LANGUAGE = "jt", "va", "vd", "lang"
+JOIN_TEAM, APPROVE, DENY, LANGUAGE = "team", "approve", "deny", "lang"
 # Registration and profile: pick (step, value), done with a step (step), edit a profile field (field).
-JOIN_PICK, JOIN_DONE, PROFILE_EDIT = "jp", "jd", "pe"
+JOIN_PICK, JOIN_DONE, PROFILE_EDIT = "pick", "picked", "profile"
 # Lists: show page (page) of the list message whose outbox row is (row).
-PAGE = "pg"
+PAGE = "page"
+# Codes of earlier releases, still on buttons in people's chats: read as the action they meant.
+RETIRED = {"cx": CANCEL_ORDER, "d": DISPATCH, "rj": REJECT, "rr": REJECT_REASON, "h": HOURS, "ef": EDIT_FIELD,
+           "jt": JOIN_TEAM, "va": APPROVE, "vd": DENY, "jp": JOIN_PICK, "jd": JOIN_DONE, "pe": PROFILE_EDIT,
+           "pg": PAGE}
 
 WHEN_CHOICES = ("today", "tomorrow", "other")
 HOUR_CHOICES = ("0.5", "1", "2", "3", "4")
@@ -111,5 +115,6 @@ def unpack(data: str | None) -> Button | None:
     if not data or len(data.encode()) > MAX_BYTES:
         return None
     action, *parts = data.split(":")
+    action = RETIRED.get(action, action)
     values = _read(action, parts)
     return None if values is None else Button(action, values)

@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.app import service_config
 from bot.i18n import I18n
-from bot.services.context import Call
+from bot.services.context import ServiceContext
 from bot.services.schedule import rules
 from bot.services.schedule.sweep import system_user
 from bot.settings import ReminderSettings, Settings
@@ -86,14 +86,14 @@ async def seed(engine: AsyncEngine, residents: list[SimUser], volunteer_telegram
     orders: dict[int, int] = {}
     async with UnitOfWork(session_factory(engine), clock=lambda: done_at) as uow:
         volunteer = await uow.users.ensure(volunteer_telegram_id, "Vera", "zh")
-        call = Call(uow, Notifier(uow, I18n(), config), config, system_user())
+        ctx = ServiceContext(uow, Notifier(uow, I18n(), config), config, system_user())
         for person in residents:
             resident = await uow.users.ensure(person.id, person.first_name, "zh")
             order = await uow.orders.add(status="done", category="repair", community="阳光小区", when_text="today",
                                          contact_name=person.first_name, contact_phone="+8613800000001",
                                          description="厨房水管漏水", resident_id=resident.id,
                                          volunteer_id=volunteer.id, hours=1.0)
-            await rules.order_moved(call, order)
+            await rules.order_moved(ctx, order)
             orders[person.id] = order.id
         await uow.commit()
     return orders

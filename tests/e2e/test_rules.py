@@ -31,7 +31,7 @@ from tests.e2e.harness import (
 )
 
 FORGED = ["way:9223372036854775808", "done:999999999999999999999999", "rate:2147483648:1", "acc:2147483648",
-          "rel:-1", "keep:0", "va:99999999999999999999", "rate:1:9", "ok:1", "way"]
+          "rel:-1", "keep:0", "approve:99999999999999999999", "rate:1:9", "ok:1", "way"]
 
 
 def forge(server: SandboxServer, message: MessageView, label: str, data: str) -> None:
@@ -90,11 +90,11 @@ async def test_forged_buttons_and_huge_ids_are_answered(server: SandboxServer, s
         mine = await wait_text(resident, _("Your requests:"))
         cancel = _("Cancel #{number}", number=number)
         out_of_date = _("This button is out of date.")
-        for data in [*FORGED, f"cx:{number}:5", f"cx:0{number}", f"cx:{number}.0"]:
+        for data in [*FORGED, f"cancel:{number}:5", f"cancel:0{number}", f"cancel:{number}.0"]:
             forge(server, mine, cancel, data)
             answer = await resident.tap_and_read_answer(cancel, message_id=mine.message_id)
             assert (answer.answered, answer.show_alert, answer.text) == (True, True, out_of_date), (data, answer)
-        assert (await order_row(application, number))["status"] == "new"  # "cx:N:5" did not cancel it
+        assert (await order_row(application, number))["status"] == "new"  # "cancel:N:5" did not cancel it
 
 
 @in_both_languages

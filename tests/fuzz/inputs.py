@@ -126,8 +126,8 @@ def callback_data() -> st.SearchStrategy[str]:
     return st.one_of(
         st.builds(lambda a, args: ":".join([a, *args]), action, st.lists(argument, max_size=4)),
         st.builds(lambda a, n: f"{a}:{'9' * n}", action, st.integers(min_value=20, max_value=120)),
-        st.sampled_from(("", ":", "::::", "acc", "acc:", "acc:{order}:5", "cx:{order}:5", "rate:{order}",
-                         "rate:{order}:9", "rate:{order}:-1", "h:{order}:1e308", "lang:xx", "d:{order}:{order}",
+        st.sampled_from(("", ":", "::::", "acc", "acc:", "acc:{order}:5", "cancel:{order}:5", "rate:{order}",
+                         "rate:{order}:9", "rate:{order}:-1", "hours:{order}:1e308", "lang:xx", "send:{order}:{order}",
                          "nosuch:{order}", "ACC:{order}")),
         st.text(max_size=80),
     )
@@ -197,7 +197,7 @@ def tour() -> list[list[Input]]:
               for actor, action in zip(("mallory", "vera", "coordinator", "resident", "admin") * 5,
                                        sorted(cb.ACTIONS), strict=False)]
     forged += [Input("mallory", "forge", "team", data, 0) for data in (
-        "acc:{order}", "acc:{order}:5", "cx:{order}:5", "rate:{order}:9", "acc:" + "9" * 80, "rate:2147483648:1",
+        "acc:{order}", "acc:{order}:5", "cancel:{order}:5", "rate:{order}:9", "acc:" + "9" * 80, "rate:2147483648:1",
         "way:9223372036854775808", "nosuch:1", "")]
     kinds = [Input("newcomer", "media", chat, kind, 0, True) for kind in MEDIA for chat in ("private", "team")]
     kinds += [Input("resident", "contact", "private", who, 1) for who in ("own", "other", "+1 (555) 010-9999")]

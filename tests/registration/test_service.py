@@ -16,7 +16,7 @@ from bot.domain.errors import Conflict, InvalidInput
 from bot.domain.inputs import Input
 from bot.i18n import I18n
 from bot.services import registration
-from bot.services.context import Call, ServiceConfig
+from bot.services.context import ServiceConfig, ServiceContext
 from bot.settings import DEFAULT_CATEGORIES, ConfigError, load_settings
 from bot.views.notifier import Notifier
 from storage.models import OutboxMessage, Volunteer
@@ -30,29 +30,29 @@ _ = I18N.translator("en")
 
 
 @contextlib.asynccontextmanager
-async def calling(uow_factory: UowFactory, telegram_id: int, config: ServiceConfig = CONFIG) -> AsyncIterator[Call]:
+async def calling(uow_factory: UowFactory, telegram_id: int, config: ServiceConfig = CONFIG) -> AsyncIterator[ServiceContext]:
     async with uow_factory() as uow:
         user = await uow.users.ensure(telegram_id, f"user{telegram_id}", "en")
-        yield Call(uow, Notifier(uow, I18N, config), config, user)
+        yield ServiceContext(uow, Notifier(uow, I18N, config), config, user)
 
 
 async def act(uow_factory: UowFactory, telegram_id: int, service: Callable[..., Awaitable[Any]], *args: Any) -> None:
-    """One update: ``service(call, *args)`` in its own unit of work (it commits itself)."""
-    async with calling(uow_factory, telegram_id) as call:
-        await service(call, *args)
+    """One update: ``service(ctx, *args)`` in its own unit of work (it commits itself)."""
+    async with calling(uow_factory, telegram_id) as ctx:
+        await service(ctx, *args)
 
 
 async def typed(uow_factory: UowFactory, telegram_id: int, inp: Input) -> None:
-    async with calling(uow_factory, telegram_id) as call:
-        dialog = await call.uow.dialogs.get(call.user.id)
+    async with calling(uow_factory, telegram_id) as ctx:
+        dialog = await ctx.uow.dialogs.get(ctx.user.id)
         assert dialog is not None
         handler = registration.join_input if dialog.flow == registration.FLOW else registration.profile_input
-        await handler(call, dialog.step, dict(dialog.data), inp)
+        await handler(ctx, dialog.step, dict(dialog.data), inp)
 
 
 async def step(uow_factory: UowFactory, telegram_id: int) -> tuple[str, str] | None:
-    async with calling(uow_factory, telegram_id) as call:
-        dialog = await call.uow.dialogs.get(call.user.id)
+    async with calling(uow_factory, telegram_id) as ctx:
+        dialog = await ctx.uow.dialogs.get(ctx.user.id)
         return None if dialog is None else (dialog.flow, dialog.step)
 
 
@@ -86,9 +86,9 @@ async def teams(uow_factory: UowFactory) -> dict[str, int]:
 
 
 async def memberships(uow_factory: UowFactory, telegram_id: int) -> list[Volunteer]:
-    async with calling(uow_factory, telegram_id) as call:
-        found = sorted(await call.uow.volunteers.of_user(call.user.id), key=lambda v: v.id)
-        call.uow.session.expunge_all()
+    async with calling(uow_factory, telegram_id) as ctx:
+        found = sorted(await ctx.uow.volunteers.of_user(ctx.user.id), key=lambda v: v.id)
+        ctx.uow.session.expunge_all()
         return found
 
 
@@ -108,10 +108,10 @@ async def join(uow_factory: UowFactory, telegram_id: int, team_id: int, **option
 
 async def test_a_join_link_preselects_the_team_and_skips_its_question(uow_factory: UowFactory) -> None:
     ids = await teams(uow_factory)
-    async with calling(uow_factory, VERA) as call:
-        team = await call.uow.teams.get(ids["errands"])
+    async with calling(uow_factory, VERA) as ctx:
+        team = await ctx.uow.teams.get(ids["errands"])
         assert team is not None
-        await registration.begin_join(call, team)
+        await registration.begin_join(ctx, team)
     assert await step(uow_factory, VERA) == ("join", "name")
     await answers(uow_factory, VERA)
     assert await step(uow_factory, VERA) is None
@@ -125,22 +125,22 @@ async def test_a_join_link_preselects_the_team_and_skips_its_question(uow_factor
     assert centre[-1].startswith(group("🙋 {name} asks to join team {team}.", name="Vera Li", team="配送队"))
     assert PHONE not in centre[-1]  # the coordinators' chat is a group
     # The link again while waiting: the volunteer is reminded, the coordinators have their card already.
-    async with calling(uow_factory, VERA) as call:
-        team = await call.uow.teams.get(ids["errands"])
+    async with calling(uow_factory, VERA) as ctx:
+        team = await ctx.uow.teams.get(ids["errands"])
         assert team is not None
-        await registration.begin_join(call, team)
+        await registration.begin_join(ctx, team)
     assert (await texts(uow_factory, VERA))[-1] == told[-1]
     assert await texts(uow_factory, -100) == centre
 
 
 async def test_a_join_link_whose_team_was_archived_meanwhile_asks_for_a_team(uow_factory: UowFactory) -> None:
     ids = await teams(uow_factory)
-    async with calling(uow_factory, VERA) as call:
-        team = await call.uow.teams.get(ids["errands"])
+    async with calling(uow_factory, VERA) as ctx:
+        team = await ctx.uow.teams.get(ids["errands"])
         assert team is not None
-        await registration.begin_join(call, team)
+        await registration.begin_join(ctx, team)
         team.active = False
-        await call.uow.commit()
+        await ctx.uow.commit()
     await answers(uow_factory, VERA)
     assert await step(uow_factory, VERA) == ("join", "team")
     await act(uow_factory, VERA, registration.choose_team, ids["repair"])
@@ -154,10 +154,10 @@ async def test_a_join_link_to_a_team_one_is_in_says_so(uow_factory: UowFactory) 
         [membership] = await memberships(uow_factory, VERA)
         assert await uow.volunteers.decide(membership.id, True)
         await uow.commit()
-    async with calling(uow_factory, VERA) as call:
-        team = await call.uow.teams.get(ids["repair"])
+    async with calling(uow_factory, VERA) as ctx:
+        team = await ctx.uow.teams.get(ids["repair"])
         assert team is not None
-        await registration.begin_join(call, team)
+        await registration.begin_join(ctx, team)
     assert await step(uow_factory, VERA) is None
     assert (await texts(uow_factory, VERA))[-1] == _("You are already a member of team {team}.", team="维修队")
 
@@ -173,10 +173,10 @@ async def test_registered_people_are_asked_only_for_the_team(uow_factory: UowFac
     assert (first.name, first.community, first.skills, first.availability) == \
         (second.name, second.community, second.skills, second.availability)
     assert (first.registry_number, second.registry_number) == ("ZJ-2024-000123", None)  # unique: kept once
-    async with calling(uow_factory, VERA) as call:
-        assert registration.profile_of(await call.uow.volunteers.of_user(call.user.id))["registry"] == "ZJ-2024-000123"
+    async with calling(uow_factory, VERA) as ctx:
+        assert registration.profile_of(await ctx.uow.volunteers.of_user(ctx.user.id))["registry"] == "ZJ-2024-000123"
         with pytest.raises(Conflict):
-            await registration.begin_join(call)  # every team asked for already
+            await registration.begin_join(ctx)  # every team asked for already
 
 
 async def test_someone_elses_registry_number_is_refused(uow_factory: UowFactory) -> None:

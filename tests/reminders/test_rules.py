@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.i18n import I18n
 from bot.services import claim, dispatch, rating, request
-from bot.services.context import Call
+from bot.services.context import ServiceContext
 from bot.services.schedule import rules
 from bot.services.schedule.sweep import Sweeper
 from bot.settings import Settings
@@ -38,7 +38,7 @@ class World:
     async def call(self, telegram_id: int, action: Any, *args: Any) -> Any:
         async with self.uow_factory() as uow:
             user = await uow.users.ensure(telegram_id, f"p{telegram_id}", "en")
-            return await action(Call(uow, Notifier(uow, I18N, self.config), self.config, user), *args)
+            return await action(ServiceContext(uow, Notifier(uow, I18N, self.config), self.config, user), *args)
 
     async def order(self, *, urgent: bool = False, when: str = "today") -> int:
         async with self.uow_factory() as uow:

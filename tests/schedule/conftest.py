@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from bot.adapters.context import Deps
-from bot.services.context import Call
+from bot.services.context import ServiceContext
 from bot.services.schedule import rules
 from bot.services.schedule.sweep import Handler, Sweeper, system_user
 from bot.settings import Settings
@@ -91,7 +91,7 @@ async def moved(deps: Deps, order_id: int) -> None:
     async with deps.uow() as uow:
         order = await uow.orders.get(order_id)
         assert order is not None
-        await rules.order_moved(Call(uow, Notifier(uow, deps.i18n, deps.config), deps.config, system_user()),
+        await rules.order_moved(ServiceContext(uow, Notifier(uow, deps.i18n, deps.config), deps.config, system_user()),
                                     order)
         await uow.commit()
 

@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.context import Deps
-from bot.services.context import Call
+from bot.services.context import ServiceContext
 from bot.services.schedule import rules
 from bot.services.schedule.sweep import Handler, system_user
 from bot.settings import Settings
@@ -94,13 +94,13 @@ def dying(after: int, how: Callable[[], Awaitable[None]]) -> tuple[dict[str, Han
     reached = asyncio.Event()
 
     def wrap(real: Handler) -> Handler:
-        async def handler(call: Call, item: ScheduledItem) -> str:
+        async def handler(ctx: ServiceContext, item: ScheduledItem) -> str:
             nonlocal calls
             calls += 1
             if calls > after:
                 reached.set()
                 await how()
-            return await real(call, item)
+            return await real(ctx, item)
 
         return handler
 
@@ -219,7 +219,7 @@ async def test_an_outage_overtakes_the_escalation_ladder(deps: Deps, clock: Fake
         order, group = await uow.orders.get(order_id), await uow.teams.get(team)
         assert order is not None and group is not None
         order.card_outbox_id = await Notifier(uow, deps.i18n, deps.config).post_card(order, group)
-        await rules.order_moved(Call(uow, Notifier(uow, deps.i18n, deps.config), deps.config, system_user()),
+        await rules.order_moved(ServiceContext(uow, Notifier(uow, deps.i18n, deps.config), deps.config, system_user()),
                                     order)
         await uow.commit()
     dispatched = clock()
@@ -308,11 +308,11 @@ if "postgresql" in BACKENDS:  # two sweeps at once need row locks: on SQLite the
         clock.advance(96 * HOUR)
         holding, go_on = asyncio.Event(), asyncio.Event()
 
-        async def slow_rating(call: Call, item: ScheduledItem) -> str:
+        async def slow_rating(ctx: ServiceContext, item: ScheduledItem) -> str:
             if item.step == 1:
                 holding.set()
                 await go_on.wait()
-            return await rules.rating(call, item)
+            return await rules.rating(ctx, item)
 
         other_engine = create_engine(database_url)
         try:

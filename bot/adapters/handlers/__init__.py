@@ -21,6 +21,7 @@ from bot.adapters.handlers import (
     people,
     private_input,
     quiet,
+    rating,
     registration,
     request,
     roster,
@@ -28,7 +29,7 @@ from bot.adapters.handlers import (
     teams,
 )
 
-FLOW_MODULES = (start, request, dispatch, claim, people, registration, teams, buildings, roster, quiet, groups,
+FLOW_MODULES = (start, request, dispatch, claim, rating, people, registration, teams, buildings, roster, quiet, groups,
                 lists)
 
 

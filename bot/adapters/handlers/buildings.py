@@ -11,7 +11,7 @@ from bot.adapters.context import BotContext
 from bot.adapters.handlers.common import named_person, run
 from bot.domain.errors import InvalidInput
 from bot.services import buildings
-from bot.services.context import Call
+from bot.services.context import ServiceContext
 from bot.views.notifier import BUILDING_USAGE
 
 
@@ -20,17 +20,17 @@ async def on_building(update: Update, context: BotContext) -> None:
     verb, rest = (args[0].lower(), args[1:]) if args else ("", [])
     chat_id = update.effective_chat.id if update.effective_chat else None
 
-    async def act(call: Call) -> None:
+    async def act(ctx: ServiceContext) -> None:
         if not args:
-            await buildings.overview(call, chat_id)
+            await buildings.overview(ctx, chat_id)
         elif verb == "link" and len(rest) <= 1:
-            await buildings.send_link(call, rest[0] if rest else None)
+            await buildings.send_link(ctx, rest[0] if rest else None)
         else:
-            call.require_coordinator()
+            ctx.require_coordinator()
             if verb == "add" and len(rest) >= 3:
-                await buildings.add(call, rest[0], rest[1], " ".join(rest[2:]))
+                await buildings.add(ctx, rest[0], rest[1], " ".join(rest[2:]))
             elif verb in ("leader", "unleader") and rest:
-                await buildings.appoint_leader(call, rest[0], named_person(update, rest[1:], BUILDING_USAGE)[0],
+                await buildings.appoint_leader(ctx, rest[0], named_person(update, rest[1:], BUILDING_USAGE)[0],
                                                verb == "leader")
             else:
                 raise InvalidInput(BUILDING_USAGE)
@@ -40,7 +40,7 @@ async def on_building(update: Update, context: BotContext) -> None:
 
 async def on_neighbour(update: Update, context: BotContext) -> None:
     args = context.args or []
-    await run(update, context, lambda call: buildings.begin_for_neighbour(call, args[0] if args else None))
+    await run(update, context, lambda ctx: buildings.begin_for_neighbour(ctx, args[0] if args else None))
 
 
 CALLBACKS: dict[str, Any] = {}

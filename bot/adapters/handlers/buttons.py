@@ -17,11 +17,11 @@ from bot.adapters.context import BotContext
 from bot.adapters.handlers.common import run
 from bot.adapters.sender import retry_after_seconds
 from bot.i18n import N_, language_of
-from bot.services.context import Call
+from bot.services.context import ServiceContext
 from bot.views import callbacks as cb
 
 log = logging.getLogger(__name__)
-ButtonAction = Callable[[Call, cb.Button, Update], Awaitable[str | None]]
+ButtonAction = Callable[[ServiceContext, cb.Button, Update], Awaitable[str | None]]
 OUT_OF_DATE = N_("This button is out of date.")
 ANSWER_RETRY_LIMIT = 5.0  # seconds; Telegram stops accepting an answer a little after that
 
@@ -39,7 +39,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], actions: di
         sender = context.deps.sender
         async with sender.answering() if sender is not None else contextlib.nullcontext():
             try:
-                outcome = await run(update, context, lambda call: handler(call, parsed, update),
+                outcome = await run(update, context, lambda ctx: handler(ctx, parsed, update),
                                     refuse_in_chat=False, kick=False)
             except (ValueError, IndexError):  # arguments that are not the ids they claim to be
                 outcome = None

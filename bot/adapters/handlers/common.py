@@ -1,5 +1,5 @@
 """The one path from an update to a service: a unit of work keyed by the update (so a duplicate
-delivery does nothing), the actor's user row, the service call, and a translated refusal when
+delivery does nothing), the actor's user row, the service ctx, and a translated refusal when
 the service says no."""
 
 from __future__ import annotations
@@ -14,16 +14,16 @@ from bot.adapters.context import BotContext
 from bot.domain.arguments import telegram_id
 from bot.domain.errors import DomainError, InvalidInput
 from bot.i18n import language_of
-from bot.services.context import Call
+from bot.services.context import ServiceContext
 from bot.views.notifier import Notifier
 from storage.uow import DuplicateUpdate
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-Action = Callable[[Call], Awaitable[T]]
+Action = Callable[[ServiceContext], Awaitable[T]]
 
 
-class Outcome:
+class Handled:
     """What happened to an update: the service result, a refusal text, or a duplicate."""
 
     def __init__(self, result: object = None, refusal: str | None = None, duplicate: bool = False) -> None:
@@ -37,7 +37,7 @@ class Outcome:
 
 
 async def run(update: Update, context: BotContext, action: Action[object], *,
-              refuse_in_chat: bool = True, kick: bool = True, dedupe: bool = True) -> Outcome:
+              refuse_in_chat: bool = True, kick: bool = True, dedupe: bool = True) -> Handled:
     """Run ``action`` for this update in one unit of work.
 
     A :class:`DomainError` rolls the work back; its message is translated for the actor and, with
@@ -52,13 +52,13 @@ async def run(update: Update, context: BotContext, action: Action[object], *,
         try:
             async with deps.uow(update_key=key) as uow:
                 user = await uow.users.ensure(actor.id, actor.first_name, language_hint)
-                call = Call(uow, Notifier(uow, deps.i18n, deps.config), deps.config, user)
-                return Outcome(result=await action(call))
+                ctx = ServiceContext(uow, Notifier(uow, deps.i18n, deps.config), deps.config, user)
+                return Handled(result=await action(ctx))
         except DomainError as error:
             return await _refuse(update, context, key, error, refuse_in_chat, language_hint)
     except DuplicateUpdate:
         log.info("update %s already handled; ignored", update.update_id)
-        return Outcome(duplicate=True)
+        return Handled(duplicate=True)
     finally:
         if kick:
             deps.kick_sender()
@@ -79,7 +79,7 @@ def named_person(update: Update, args: list[str], usage: str) -> tuple[int, str]
 
 
 async def _refuse(update: Update, context: BotContext, key: str | None, error: DomainError, in_chat: bool,
-                  language_hint: str) -> Outcome:
+                  language_hint: str) -> Handled:
     deps = context.deps
     actor = update.effective_user
     chat = update.effective_chat
@@ -91,4 +91,4 @@ async def _refuse(update: Update, context: BotContext, key: str | None, error: D
         if in_chat and chat is not None:
             await notify.refuse(chat.id, user if chat.type == "private" else None, error.message, **error.params)
         await uow.commit()
-    return Outcome(refusal=text)
+    return Handled(refusal=text)

@@ -10,7 +10,7 @@ from telegram.ext import Application, ChatMemberHandler, MessageHandler, filters
 from bot.adapters.context import BotContext
 from bot.adapters.handlers.common import run
 from bot.services import people, teams
-from bot.services.context import Call
+from bot.services.context import ServiceContext
 
 PRESENT = (ChatMember.MEMBER, ChatMember.ADMINISTRATOR, ChatMember.OWNER)
 
@@ -22,15 +22,15 @@ async def on_my_membership(update: Update, context: BotContext) -> None:
     now_present = change.new_chat_member.status in PRESENT
     was_present = change.old_chat_member.status in PRESENT
 
-    async def act(call: Call) -> None:
+    async def act(ctx: ServiceContext) -> None:
         if chat.type == "private":
-            await people.reachability_changed(call, now_present)
+            await people.reachability_changed(ctx, now_present)
         elif now_present and not was_present:
-            await teams.bot_added_to_group(call, chat.id)
+            await teams.bot_added_to_group(ctx, chat.id)
         elif was_present and not now_present:
-            await teams.bot_removed_from_group(call, chat.id)
+            await teams.bot_removed_from_group(ctx, chat.id)
         else:
-            await call.uow.commit()  # a rights change: nothing to do, but the update is handled
+            await ctx.uow.commit()  # a rights change: nothing to do, but the update is handled
 
     await run(update, context, act, refuse_in_chat=False)
 
@@ -44,7 +44,7 @@ async def on_migrate(update: Update, context: BotContext) -> None:
         old, new = message.migrate_from_chat_id, message.chat.id
     else:
         return
-    await run(update, context, lambda call: teams.group_migrated(call, old, new), refuse_in_chat=False)
+    await run(update, context, lambda ctx: teams.group_migrated(ctx, old, new), refuse_in_chat=False)
 
 
 CALLBACKS: dict[str, Any] = {}

@@ -8,14 +8,14 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.services import lists
-from bot.services.context import Call
+from bot.services.context import ServiceContext
 from bot.views import callbacks as cb
 
 
-async def page_button(call: Call, button: cb.Button, update: Update) -> str | None:
+async def page_button(ctx: ServiceContext, button: cb.Button, update: Update) -> str | None:
     chat = update.effective_chat
     assert chat is not None
-    await lists.turn_page(call, button.int_arg(0), button.int_arg(1), chat.id)
+    await lists.turn_page(ctx, button.int_arg(0), button.int_arg(1), chat.id)
     return None
 
 

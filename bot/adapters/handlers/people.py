@@ -12,7 +12,7 @@ from bot.adapters.handlers.common import named_person, run
 from bot.domain.errors import InvalidInput
 from bot.i18n import N_
 from bot.services import people
-from bot.services.context import Call
+from bot.services.context import ServiceContext
 from bot.views import callbacks as cb
 
 COORDINATOR_USAGE = N_("Usage: /coordinator add|remove USER_ID (or reply to their message)")
@@ -22,32 +22,32 @@ async def on_coordinator(update: Update, context: BotContext) -> None:
     """``/coordinator add|remove`` replying to someone's message, or with their user id."""
     args = context.args or []
 
-    async def act(call: Call) -> None:
-        call.require_admin()
+    async def act(ctx: ServiceContext) -> None:
+        ctx.require_admin()
         if not args or args[0] not in ("add", "remove"):
             raise InvalidInput(COORDINATOR_USAGE)
         target_id, name = named_person(update, args[1:], COORDINATOR_USAGE)
-        await people.set_coordinator(call, target_id, name, args[0] == "add")
+        await people.set_coordinator(ctx, target_id, name, args[0] == "add")
 
     await run(update, context, act)
 
 
-async def approve(call: Call, button: cb.Button, update: Update) -> str | None:
-    name = await people.decide_volunteer(call, button.int_arg(0), True)
-    return call.notify.tr(call.user)(N_("{name} approved."), name=name)
+async def approve(ctx: ServiceContext, button: cb.Button, update: Update) -> str | None:
+    name = await people.decide_volunteer(ctx, button.int_arg(0), True)
+    return ctx.notify.tr(ctx.user)(N_("{name} approved."), name=name)
 
 
-async def deny(call: Call, button: cb.Button, update: Update) -> str | None:
-    name = await people.decide_volunteer(call, button.int_arg(0), False)
-    return call.notify.tr(call.user)(N_("{name} denied."), name=name)
+async def deny(ctx: ServiceContext, button: cb.Button, update: Update) -> str | None:
+    name = await people.decide_volunteer(ctx, button.int_arg(0), False)
+    return ctx.notify.tr(ctx.user)(N_("{name} denied."), name=name)
 
 
 async def on_duty(update: Update, context: BotContext) -> None:
-    await run(update, context, lambda call: people.set_duty(call, True))
+    await run(update, context, lambda ctx: people.set_duty(ctx, True))
 
 
 async def off_duty(update: Update, context: BotContext) -> None:
-    await run(update, context, lambda call: people.set_duty(call, False))
+    await run(update, context, lambda ctx: people.set_duty(ctx, False))
 
 
 async def on_find(update: Update, context: BotContext) -> None:
@@ -55,11 +55,11 @@ async def on_find(update: Update, context: BotContext) -> None:
     args = context.args or []
     chat_id = update.effective_chat.id if update.effective_chat else None
 
-    async def act(call: Call) -> None:
-        call.require_coordinator()
+    async def act(ctx: ServiceContext) -> None:
+        ctx.require_coordinator()
         if not args:
             raise InvalidInput(N_("Usage: /find SKILL [COMMUNITY]"))
-        await people.find_volunteers(call, args[0], " ".join(args[1:]) or None, chat_id)
+        await people.find_volunteers(ctx, args[0], " ".join(args[1:]) or None, chat_id)
 
     await run(update, context, act)
 

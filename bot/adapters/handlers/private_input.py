@@ -14,7 +14,7 @@ from bot.domain.errors import InvalidInput
 from bot.domain.inputs import Input
 from bot.i18n import N_
 from bot.services import dialogs, people
-from bot.services.context import Call
+from bot.services.context import ServiceContext
 
 
 def read_input(update: Update) -> Input:
@@ -33,9 +33,9 @@ def read_input(update: Update) -> Input:
 async def on_input(update: Update, context: BotContext) -> None:
     inp = read_input(update)
 
-    async def route(call: Call) -> None:
-        if not await dialogs.handle_input(call, inp):
-            await people.welcome(call)
+    async def route(ctx: ServiceContext) -> None:
+        if not await dialogs.handle_input(ctx, inp):
+            await people.welcome(ctx)
 
     await run(update, context, route)
 
@@ -45,7 +45,7 @@ async def on_unusable(update: Update, context: BotContext) -> None:
     message = update.effective_message
     unknown_command = bool(message and message.text and message.text.startswith("/"))
 
-    async def explain(call: Call) -> None:
+    async def explain(ctx: ServiceContext) -> None:
         if unknown_command:
             raise InvalidInput(N_("I do not know that command. Tap a button below, or send /help."))
         raise InvalidInput(N_("I can read text messages, voice notes and shared contacts only."))

@@ -14,7 +14,7 @@ from bot.domain import quiet_hours
 
 async def on_quiet(update: Update, context: BotContext) -> None:
     text = " ".join(context.args or [])
-    await run(update, context, lambda call: quiet_hours.set_quiet_hours(call, text))
+    await run(update, context, lambda ctx: quiet_hours.set_quiet_hours(ctx, text))
 
 
 CALLBACKS: dict[str, Any] = {}

@@ -11,7 +11,7 @@ from telegram.ext import Application, CommandHandler, filters
 from bot.adapters.context import BotContext
 from bot.adapters.handlers.common import run
 from bot.services import registration
-from bot.services.context import Call
+from bot.services.context import ServiceContext
 from bot.views import callbacks as cb
 
 
@@ -23,23 +23,23 @@ async def on_profile(update: Update, context: BotContext) -> None:
     await run(update, context, registration.show_profile)
 
 
-async def pick(call: Call, button: cb.Button, update: Update) -> str | None:
-    await registration.pick(call, button.str_arg(0), button.str_arg(1))
+async def pick(ctx: ServiceContext, button: cb.Button, update: Update) -> str | None:
+    await registration.pick(ctx, button.str_arg(0), button.str_arg(1))
     return None
 
 
-async def done(call: Call, button: cb.Button, update: Update) -> str | None:
-    await registration.done(call, button.str_arg(0))
+async def done(ctx: ServiceContext, button: cb.Button, update: Update) -> str | None:
+    await registration.done(ctx, button.str_arg(0))
     return None
 
 
-async def join_team(call: Call, button: cb.Button, update: Update) -> str | None:
-    await registration.choose_team(call, button.int_arg(0))
+async def join_team(ctx: ServiceContext, button: cb.Button, update: Update) -> str | None:
+    await registration.choose_team(ctx, button.int_arg(0))
     return None
 
 
-async def edit_profile(call: Call, button: cb.Button, update: Update) -> str | None:
-    await registration.edit_profile(call, button.str_arg(0))
+async def edit_profile(ctx: ServiceContext, button: cb.Button, update: Update) -> str | None:
+    await registration.edit_profile(ctx, button.str_arg(0))
     return None
 
 

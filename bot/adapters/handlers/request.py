@@ -11,7 +11,7 @@ from bot.adapters.context import BotContext
 from bot.adapters.handlers.common import run
 from bot.i18n import N_
 from bot.services import request
-from bot.services.context import Call
+from bot.services.context import ServiceContext
 from bot.views import callbacks as cb
 from bot.views.notifier import MENU_MY_ORDERS, MENU_NEW_REQUEST
 
@@ -24,38 +24,38 @@ async def on_my(update: Update, context: BotContext) -> None:
     await run(update, context, request.list_mine)
 
 
-async def category(call: Call, button: cb.Button, update: Update) -> str | None:
-    await request.choose_category(call, button.str_arg(0))
+async def category(ctx: ServiceContext, button: cb.Button, update: Update) -> str | None:
+    await request.choose_category(ctx, button.str_arg(0))
     return None
 
 
-async def when(call: Call, button: cb.Button, update: Update) -> str | None:
-    await request.choose_when(call, button.str_arg(0))
+async def when(ctx: ServiceContext, button: cb.Button, update: Update) -> str | None:
+    await request.choose_when(ctx, button.str_arg(0))
     return None
 
 
-async def confirm(call: Call, button: cb.Button, update: Update) -> str | None:
-    number = await request.confirm(call)
-    return call.notify.tr(call.user)(N_("Request #{number} sent."), number=number)
+async def confirm(ctx: ServiceContext, button: cb.Button, update: Update) -> str | None:
+    number = await request.confirm(ctx)
+    return ctx.notify.tr(ctx.user)(N_("Request #{number} sent."), number=number)
 
 
-async def edit(call: Call, button: cb.Button, update: Update) -> str | None:
-    await request.edit(call)
+async def edit(ctx: ServiceContext, button: cb.Button, update: Update) -> str | None:
+    await request.edit(ctx)
     return None
 
 
-async def edit_field(call: Call, button: cb.Button, update: Update) -> str | None:
-    await request.edit_field(call, button.str_arg(0))
+async def edit_field(ctx: ServiceContext, button: cb.Button, update: Update) -> str | None:
+    await request.edit_field(ctx, button.str_arg(0))
     return None
 
 
-async def abort(call: Call, button: cb.Button, update: Update) -> str | None:
-    await request.abandon(call)
+async def abort(ctx: ServiceContext, button: cb.Button, update: Update) -> str | None:
+    await request.abandon(ctx)
     return None
 
 
-async def cancel_order(call: Call, button: cb.Button, update: Update) -> str | None:
-    await request.cancel(call, button.int_arg(0))
+async def cancel_order(ctx: ServiceContext, button: cb.Button, update: Update) -> str | None:
+    await request.cancel(ctx, button.int_arg(0))
     return None
 
 

@@ -17,7 +17,7 @@ from telegram.ext import Application, CommandHandler, MessageHandler, filters
 from bot.adapters.context import BotContext
 from bot.adapters.handlers.common import run
 from bot.services import roster_chat
-from bot.services.context import Call
+from bot.services.context import ServiceContext
 from bot.services.roster import RosterFileError, import_roster
 
 
@@ -26,7 +26,7 @@ async def on_roster_file(update: Update, context: BotContext) -> None:
     assert message is not None and message.document is not None
     document = message.document
     file_name = Path(document.file_name or "roster").name
-    checked = await run(update, context, lambda call: _check(call, file_name, document.file_size), dedupe=False)
+    checked = await run(update, context, lambda ctx: _check(ctx, file_name, document.file_size), dedupe=False)
     if not checked.ok:
         return
     deps = context.deps
@@ -38,18 +38,18 @@ async def on_roster_file(update: Update, context: BotContext) -> None:
             report = await import_roster(deps.uow, path, skills=deps.config.categories)
         except RosterFileError as error:
             reason = str(error)
-            await run(update, context, lambda call: roster_chat.unreadable(call, file_name, reason))
+            await run(update, context, lambda ctx: roster_chat.unreadable(ctx, file_name, reason))
             return
-    await run(update, context, lambda call: roster_chat.imported(call, file_name, report))
+    await run(update, context, lambda ctx: roster_chat.imported(ctx, file_name, report))
 
 
-async def _check(call: Call, file_name: str, size: int | None) -> None:
-    roster_chat.check_upload(call, file_name, size)
+async def _check(ctx: ServiceContext, file_name: str, size: int | None) -> None:
+    roster_chat.check_upload(ctx, file_name, size)
 
 
 async def on_roster(update: Update, context: BotContext) -> None:
     args = context.args or []
-    await run(update, context, lambda call: roster_chat.export(call, args[0] if args else "xlsx"))
+    await run(update, context, lambda ctx: roster_chat.export(ctx, args[0] if args else "xlsx"))
 
 
 CALLBACKS: dict[str, Any] = {}

@@ -11,7 +11,7 @@ from bot.adapters.context import BotContext
 from bot.adapters.handlers.common import run
 from bot.domain.links import BUILDING, parse_start
 from bot.services import buildings, people, teams
-from bot.services.context import Call
+from bot.services.context import ServiceContext
 from bot.views import callbacks as cb
 from bot.views.notifier import MENU_LANGUAGE
 
@@ -22,17 +22,17 @@ async def on_start(update: Update, context: BotContext) -> None:
     if target is None:
         await run(update, context, people.welcome)
     elif target.kind == BUILDING:
-        await run(update, context, lambda call: buildings.arrived_through(call, target.code))
+        await run(update, context, lambda ctx: buildings.arrived_through(ctx, target.code))
     else:
-        await run(update, context, lambda call: teams.join_through_link(call, target.code))
+        await run(update, context, lambda ctx: teams.join_through_link(ctx, target.code))
 
 
 async def on_language(update: Update, context: BotContext) -> None:
     await run(update, context, people.offer_languages)
 
 
-async def choose_language(call: Call, button: cb.Button, update: Update) -> str | None:
-    await people.set_language(call, button.str_arg(0))
+async def choose_language(ctx: ServiceContext, button: cb.Button, update: Update) -> str | None:
+    await people.set_language(ctx, button.str_arg(0))
     return None
 
 

@@ -13,7 +13,7 @@ from bot.adapters.handlers.common import named_person, run
 from bot.domain.errors import InvalidInput
 from bot.i18n import N_
 from bot.services import teams
-from bot.services.context import Call
+from bot.services.context import ServiceContext
 from bot.views.notifier import TEAM_USAGE
 
 LEFT = (ChatMember.LEFT, ChatMember.BANNED)
@@ -25,31 +25,31 @@ async def on_team(update: Update, context: BotContext) -> None:
     chat_id = update.effective_chat.id if update.effective_chat else 0
     verb, rest = (args[0].lower(), args[1:]) if args else ("", [])
 
-    async def act(call: Call) -> None:
+    async def act(ctx: ServiceContext) -> None:
         if not args:
-            await teams.overview(call, None, chat_id)
+            await teams.overview(ctx, None, chat_id)
         elif verb == "link" and len(rest) == 1:
-            await teams.send_link(call, rest[0], chat_id)
+            await teams.send_link(ctx, rest[0], chat_id)
         elif verb not in MANAGE and len(args) == 1:
-            await teams.overview(call, args[0], chat_id)
+            await teams.overview(ctx, args[0], chat_id)
         else:
-            call.require_coordinator()
+            ctx.require_coordinator()
             if verb not in MANAGE or len(rest) < MANAGE[verb]:
                 raise InvalidInput(TEAM_USAGE)
             if verb == "add":
-                await teams.add_team(call, rest[0], rest[1], [c.lower() for c in rest[2:]], chat_id)
+                await teams.add_team(ctx, rest[0], rest[1], [c.lower() for c in rest[2:]], chat_id)
             elif verb == "rename":
-                await teams.rename(call, rest[0], " ".join(rest[1:]))
+                await teams.rename(ctx, rest[0], " ".join(rest[1:]))
             elif verb == "categories":
-                await teams.set_categories(call, rest[0], [c.lower() for c in rest[1:]])
+                await teams.set_categories(ctx, rest[0], [c.lower() for c in rest[1:]])
             elif verb == "sub":
-                await teams.add_subteam(call, rest[0], rest[1], " ".join(rest[2:]))
+                await teams.add_subteam(ctx, rest[0], rest[1], " ".join(rest[2:]))
             elif verb == "member":
-                await teams.add_member(call, rest[0], named_person(update, rest[1:], TEAM_USAGE)[0])
+                await teams.add_member(ctx, rest[0], named_person(update, rest[1:], TEAM_USAGE)[0])
             elif verb in ("leader", "unleader"):
-                await teams.appoint_leader(call, rest[0], named_person(update, rest[1:], TEAM_USAGE)[0], verb == "leader")
+                await teams.appoint_leader(ctx, rest[0], named_person(update, rest[1:], TEAM_USAGE)[0], verb == "leader")
             else:
-                await teams.archive(call, rest[0], verb == "archive")
+                await teams.archive(ctx, rest[0], verb == "archive")
 
     await run(update, context, act)
 
@@ -63,18 +63,18 @@ async def on_link(update: Update, context: BotContext) -> None:
     args = context.args or []
     chat_id = update.effective_chat.id if update.effective_chat else 0
 
-    async def act(call: Call) -> None:
-        call.require_coordinator()
+    async def act(ctx: ServiceContext) -> None:
+        ctx.require_coordinator()
         if len(args) != 1:
             raise InvalidInput(LINK_USAGE)
-        await teams.link_group(call, args[0], chat_id)
+        await teams.link_group(ctx, args[0], chat_id)
 
     await run(update, context, act)
 
 
 async def on_businesses(update: Update, context: BotContext) -> None:
     chat_id = update.effective_chat.id if update.effective_chat else None
-    await run(update, context, lambda call: teams.list_businesses(call, chat_id))
+    await run(update, context, lambda ctx: teams.list_businesses(ctx, chat_id))
 
 
 async def on_member_change(update: Update, context: BotContext) -> None:
@@ -86,7 +86,7 @@ async def on_member_change(update: Update, context: BotContext) -> None:
     person = change.new_chat_member.user
     if not (was_in and gone) or person.is_bot:
         return
-    await run(update, context, lambda call: teams.member_left_group(call, change.chat.id, person.id,
+    await run(update, context, lambda ctx: teams.member_left_group(ctx, change.chat.id, person.id,
                                                                       person.first_name),
               refuse_in_chat=False)
 

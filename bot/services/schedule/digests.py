@@ -40,7 +40,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from bot.services.context import Call, ServiceConfig
+from bot.services.context import ServiceConfig, ServiceContext
 from bot.services.schedule.rules import Postpone, Skipped
 from bot.settings import ReminderSettings
 from storage.models import Order, ScheduledItem
@@ -92,16 +92,16 @@ async def schedule_recurring(uow: UnitOfWork, config: ServiceConfig, now: dt.dat
     return created
 
 
-async def _stale(call: Call, item: ScheduledItem) -> tuple[bool, bool]:
+async def _stale(ctx: ServiceContext, item: ScheduledItem) -> tuple[bool, bool]:
     """Schedule every digest's next occurrence; (whether this created any, whether ``item`` is stale)."""
-    created = await schedule_recurring(call.uow, call.config, call.now) > 0
-    return created, call.now - item.due_at > STALE_AFTER
+    created = await schedule_recurring(ctx.uow, ctx.config, ctx.now) > 0
+    return created, ctx.now - item.due_at > STALE_AFTER
 
 
-async def _skip_if_stale(call: Call, item: ScheduledItem) -> str | None:
+async def _skip_if_stale(ctx: ServiceContext, item: ScheduledItem) -> str | None:
     """None when the daily or weekly ``item`` is on time; else Skipped (or a "not sent" result when
     raising would roll back the next occurrences just created)."""
-    created, stale = await _stale(call, item)
+    created, stale = await _stale(ctx, item)
     if not stale:
         return None
     reason = f"stale: due {item.due_at:%Y-%m-%d %H:%M} UTC"
@@ -115,23 +115,23 @@ def _minutes(since: dt.datetime, now: dt.datetime) -> int:
 
 
 # -- the handlers --------------------------------------------------------------------------------------
-async def daily_digest(call: Call, item: ScheduledItem) -> str:
+async def daily_digest(ctx: ServiceContext, item: ScheduledItem) -> str:
     """Requests waiting too long and requests past their time, by team, to the centre."""
-    if (stale := await _skip_if_stale(call, item)) is not None:
+    if (stale := await _skip_if_stale(ctx, item)) is not None:
         return stale
-    now, settings = call.now, call.config.reminders
-    waiting = await call.uow.orders.waiting_since(
+    now, settings = ctx.now, ctx.config.reminders
+    waiting = await ctx.uow.orders.waiting_since(
         now - dt.timedelta(minutes=max(settings.escalation_minutes)),
         now - dt.timedelta(minutes=max(settings.urgent_escalation_minutes)))
-    late = await call.uow.orders.past_appointment(now - dt.timedelta(minutes=settings.appointment_grace_minutes))
-    names = {t.id: t.name for t in await call.uow.teams.every()}
+    late = await ctx.uow.orders.past_appointment(now - dt.timedelta(minutes=settings.appointment_grace_minutes))
+    names = {t.id: t.name for t in await ctx.uow.teams.every()}
     volunteers: dict[int, str] = {}
     for order in late:
         if order.volunteer_id is not None and order.volunteer_id not in volunteers:
-            person = await call.uow.users.get(order.volunteer_id)
+            person = await ctx.uow.users.get(order.volunteer_id)
             volunteers[order.volunteer_id] = person.first_name if person else "—"
-    day = now.astimezone(call.config.timezone).date().isoformat()
-    await call.notify.daily_digest(
+    day = now.astimezone(ctx.config.timezone).date().isoformat()
+    await ctx.notify.daily_digest(
         day,
         _by_team(waiting, names, lambda o: (o, _minutes(o.updated_at, now))),
         _by_team(late, names, lambda o: (o, _minutes(o.appointment_at or now, now),
@@ -148,15 +148,15 @@ def _by_team(orders: Sequence[Order], names: dict[int, str],
     return sorted(groups.items(), key=lambda group: (group[0] is None, group[0] or ""))
 
 
-async def weekly_digest(call: Call, item: ScheduledItem) -> str:
+async def weekly_digest(ctx: ServiceContext, item: ScheduledItem) -> str:
     """Each active team's open requests, in its group (group-safe: see Notifier.weekly_digest)."""
-    if (stale := await _skip_if_stale(call, item)) is not None:
+    if (stale := await _skip_if_stale(ctx, item)) is not None:
         return stale
     told = 0
-    for team in await call.uow.teams.active():
+    for team in await ctx.uow.teams.active():
         if team.chat_id is None:
             continue
-        await call.notify.weekly_digest(team, await call.uow.orders.of_team(team.id, OPEN))
+        await ctx.notify.weekly_digest(team, await ctx.uow.orders.of_team(team.id, OPEN))
         told += 1
     return f"{told} teams"
 
@@ -171,20 +171,20 @@ def report_month(item: ScheduledItem, timezone: ZoneInfo) -> tuple[dt.date, dt.d
     return (this_month - dt.timedelta(days=1)).replace(day=1), this_month
 
 
-async def monthly_report(call: Call, item: ScheduledItem) -> str:
+async def monthly_report(ctx: ServiceContext, item: ScheduledItem) -> str:
     """Last month's completed requests and average rating per team, to its leaders and the centre."""
-    created, stale = await _stale(call, item)
+    created, stale = await _stale(ctx, item)
     if stale and not created:
-        raise Postpone(next_occurrence(DAILY, call.now, call.config.timezone, call.config.reminders)[1])
-    timezone = call.config.timezone
+        raise Postpone(next_occurrence(DAILY, ctx.now, ctx.config.timezone, ctx.config.reminders)[1])
+    timezone = ctx.config.timezone
     first, following = report_month(item, timezone)
     start = dt.datetime.combine(first, dt.time(), tzinfo=timezone).astimezone(dt.UTC)
     end = dt.datetime.combine(following, dt.time(), tzinfo=timezone).astimezone(dt.UTC)
-    closed = await call.uow.orders.closed_by_team(start, end)
-    rated = await call.uow.ratings.closed_by_team(start, end)
+    closed = await ctx.uow.orders.closed_by_team(start, end)
+    rated = await ctx.uow.ratings.closed_by_team(start, end)
     month = first.strftime("%Y-%m")
     rows = []
-    for team in await call.uow.teams.every():
+    for team in await ctx.uow.teams.every():
         if not team.active and team.id not in closed:
             continue
         completed, silent = closed.get(team.id, (0, 0))
@@ -192,12 +192,12 @@ async def monthly_report(call: Call, item: ScheduledItem) -> str:
         row = (team.name, completed, count, average, silent)
         rows.append(row)
         if team.active:
-            for leader in await call.uow.volunteers.leaders(team.id):
-                await call.notify.monthly_to_leader(leader, month, row)
-    await call.notify.monthly_to_centre(month, rows)
+            for leader in await ctx.uow.volunteers.leaders(team.id):
+                await ctx.notify.monthly_to_leader(leader, month, row)
+    await ctx.notify.monthly_to_centre(month, rows)
     return f"{month}: {sum(r[1] for r in rows)} completed"
 
 
-HANDLERS: dict[str, Callable[[Call, ScheduledItem], Awaitable[str]]] = {
+HANDLERS: dict[str, Callable[[ServiceContext, ScheduledItem], Awaitable[str]]] = {
     DAILY: daily_digest, WEEKLY: weekly_digest, MONTHLY: monthly_report,
 }

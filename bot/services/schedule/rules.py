@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from bot.domain.quiet_hours import parse_range, quiet_until, window_of
 from bot.i18n import N_
 from bot.services import centre
-from bot.services.context import Call
+from bot.services.context import ServiceContext
 from storage.models import Order, ScheduledItem, User
 
 ESCALATE, LEASE, LEASE_EXPIRY, APPOINTMENT, OVERDUE, RATING = (
@@ -62,9 +62,9 @@ def appointment_of(when_text: str, timezone: ZoneInfo) -> dt.datetime | None:
         return None
 
 
-async def order_moved(call: Call, order: Order) -> None:
+async def order_moved(ctx: ServiceContext, order: Order) -> None:
     """Cancel the order's pending items and schedule what its new status calls for."""
-    schedule, now, settings = call.uow.schedule, call.now, call.config.reminders
+    schedule, now, settings = ctx.uow.schedule, ctx.now, ctx.config.reminders
     await schedule.cancel(order.id)
     if order.status == "dispatched":
         delays = settings.urgent_escalation_minutes if order.urgent else settings.escalation_minutes
@@ -86,162 +86,162 @@ async def order_moved(call: Call, order: Order) -> None:
 
 
 # -- the handlers ----------------------------------------------------------------------------------------
-async def _order_in(call: Call, item: ScheduledItem, statuses: tuple[str, ...]) -> Order:
-    order = await call.uow.orders.get(item.order_id or 0)
+async def _order_in(ctx: ServiceContext, item: ScheduledItem, statuses: tuple[str, ...]) -> Order:
+    order = await ctx.uow.orders.get(item.order_id or 0)
     if order is None or order.status not in statuses:
         raise Skipped(f"order is {order.status if order else 'gone'}")
     return order
 
 
-async def _overtaken(call: Call, item: ScheduledItem) -> None:
+async def _overtaken(ctx: ServiceContext, item: ScheduledItem) -> None:
     """A ladder step whose next step is due as well is not sent late: the next one speaks. A later
     step another process has fired already counts too (this one waited on its lock meanwhile)."""
-    later = await call.uow.schedule.later_step_due(item, call.now)
+    later = await ctx.uow.schedule.later_step_due(item, ctx.now)
     if later is not None:
         raise Skipped(f"overtaken by step {later}")
 
 
-def _not_in_quiet_hours(call: Call, person: User, order: Order) -> None:
+def _not_in_quiet_hours(ctx: ServiceContext, person: User, order: Order) -> None:
     """Non-urgent messages to a person wait until their quiet hours (or the default ones) end."""
     if order.urgent:
         return
-    window = window_of(person, parse_range(call.config.reminders.quiet_hours))
-    until = quiet_until(window, call.now, call.config.timezone)
+    window = window_of(person, parse_range(ctx.config.reminders.quiet_hours))
+    until = quiet_until(window, ctx.now, ctx.config.timezone)
     if until is not None:
         raise Postpone(until)
 
 
-async def _person(call: Call, user_id: int | None) -> User:
-    person = await call.uow.users.get(user_id or 0)
+async def _person(ctx: ServiceContext, user_id: int | None) -> User:
+    person = await ctx.uow.users.get(user_id or 0)
     if person is None:
         raise Skipped("nobody to tell")
     return person
 
 
-async def escalate(call: Call, item: ScheduledItem) -> str:
+async def escalate(ctx: ServiceContext, item: ScheduledItem) -> str:
     """Step 1: bump the card in the team's group. Step 2: offer it to the other teams with its
     category. Step 3: alert the team's leaders and the coordinators. The card shows the step."""
-    order = await _order_in(call, item, ("dispatched",))
-    await _overtaken(call, item)
-    team = await call.uow.teams.get(order.team_id or 0)
+    order = await _order_in(ctx, item, ("dispatched",))
+    await _overtaken(ctx, item)
+    team = await ctx.uow.teams.get(order.team_id or 0)
     if team is None:
         raise Skipped("no team")
-    _ = call.notify.group_tr()
-    await call.notify.edit_card(order, _("Status: waiting for a volunteer · ⏫ reminder {step}/3", step=item.step),
+    _ = ctx.notify.group_tr()
+    await ctx.notify.edit_card(order, _("Status: waiting for a volunteer · ⏫ reminder {step}/3", step=item.step),
                                 accept_button=True)
     if item.step == 1:
         if team.chat_id is None:
             raise Skipped("team has no group")
-        await call.notify.bump_card(order, team)
+        await ctx.notify.bump_card(order, team)
         result = "bumped"
     elif item.step == 2:
-        others = [t for t in await call.uow.teams.for_category(order.category) if t.id != team.id and t.chat_id]
+        others = [t for t in await ctx.uow.teams.for_category(order.category) if t.id != team.id and t.chat_id]
         cards = dict(order.offer_cards or {})
         for other in others:
             if str(other.id) not in cards:
-                cards[str(other.id)] = await call.notify.post_card(order, other, offered=True)
+                cards[str(other.id)] = await ctx.notify.post_card(order, other, offered=True)
         order.offer_cards = cards
         result = f"offered to {len(others)} teams"
     else:
-        waited = int((call.now - order.updated_at).total_seconds() // 60)
-        for leader in await call.uow.volunteers.leaders(team.id):
-            await call.notify.tell(leader, N_("Request #{number} has waited {minutes} minutes in team {team}'s group "
+        waited = int((ctx.now - order.updated_at).total_seconds() // 60)
+        for leader in await ctx.uow.volunteers.leaders(team.id):
+            await ctx.notify.tell(leader, N_("Request #{number} has waited {minutes} minutes in team {team}'s group "
                                               "and nobody has taken it. Can you find someone?"),
                                    number=order.id, minutes=waited, team=team.name)
-        await call.notify.to_coordinators(N_("⚠️ Request #{number} ({team}) has waited {minutes} minutes and nobody "
+        await ctx.notify.to_coordinators(N_("⚠️ Request #{number} ({team}) has waited {minutes} minutes and nobody "
                                              "has taken it."), number=order.id, team=team.name, minutes=waited)
         result = "alerted"
-    await call.uow.orders.record(order.id, None, "escalated", step=item.step)
+    await ctx.uow.orders.record(order.id, None, "escalated", step=item.step)
     return result
 
 
-async def lease(call: Call, item: ScheduledItem) -> str:
+async def lease(ctx: ServiceContext, item: ScheduledItem) -> str:
     """An accepted order not marked "On my way" in time: ask the volunteer; no answer releases it."""
-    order = await _order_in(call, item, ("accepted",))
+    order = await _order_in(ctx, item, ("accepted",))
     if order.volunteer_id != item.user_id:
         raise Skipped("taken by someone else")
-    volunteer = await _person(call, order.volunteer_id)
-    _not_in_quiet_hours(call, volunteer, order)
-    answer = call.config.reminders.lease_answer_minutes
-    await call.notify.lease_question(volunteer, order, answer)
-    await call.uow.schedule.add(LEASE_EXPIRY, call.now + dt.timedelta(minutes=answer), order_id=order.id,
+    volunteer = await _person(ctx, order.volunteer_id)
+    _not_in_quiet_hours(ctx, volunteer, order)
+    answer = ctx.config.reminders.lease_answer_minutes
+    await ctx.notify.lease_question(volunteer, order, answer)
+    await ctx.uow.schedule.add(LEASE_EXPIRY, ctx.now + dt.timedelta(minutes=answer), order_id=order.id,
                                 user_id=volunteer.id)
     return "asked"
 
 
-async def lease_expiry(call: Call, item: ScheduledItem) -> str:
+async def lease_expiry(ctx: ServiceContext, item: ScheduledItem) -> str:
     """No answer to the lease question: the order goes back to the group, the resident is told."""
-    order = await _order_in(call, item, ("accepted",))
-    if not await call.uow.orders.transition(order.id, ["accepted"], "dispatched",
+    order = await _order_in(ctx, item, ("accepted",))
+    if not await ctx.uow.orders.transition(order.id, ["accepted"], "dispatched",
                                             where={"volunteer_id": item.user_id}, volunteer_id=None):
         raise Skipped("moved on")
-    order = await _order_in(call, item, ("dispatched",))
-    await call.uow.orders.record(order.id, None, "lease_expired")
-    _ = call.notify.group_tr()
-    await call.notify.edit_card(order, _("Status: waiting for a volunteer (the previous one did not confirm)"),
+    order = await _order_in(ctx, item, ("dispatched",))
+    await ctx.uow.orders.record(order.id, None, "lease_expired")
+    _ = ctx.notify.group_tr()
+    await ctx.notify.edit_card(order, _("Status: waiting for a volunteer (the previous one did not confirm)"),
                                 accept_button=True)
-    await centre.show_with_team(call, order, await call.uow.teams.get(order.team_id or 0))
-    volunteer = await call.uow.users.get(item.user_id or 0)
+    await centre.show_with_team(ctx, order, await ctx.uow.teams.get(order.team_id or 0))
+    volunteer = await ctx.uow.users.get(item.user_id or 0)
     if volunteer is not None:
-        await call.notify.tell(volunteer, N_("You did not confirm request #{number}, so it went back to the team's "
+        await ctx.notify.tell(volunteer, N_("You did not confirm request #{number}, so it went back to the team's "
                                              "group. Thank you all the same!"), number=order.id)
-    resident = await _person(call, order.resident_id)
-    await call.notify.resident_status(resident, order, N_("The volunteer could not do request #{number}; "
+    resident = await _person(ctx, order.resident_id)
+    await ctx.notify.resident_status(resident, order, N_("The volunteer could not do request #{number}; "
                                                           "we are finding another one."))
-    await order_moved(call, order)
+    await order_moved(ctx, order)
     return "released"
 
 
 
 
-async def appointment(call: Call, item: ScheduledItem) -> str:
-    order = await _order_in(call, item, ("accepted",))
-    volunteer = await _person(call, order.volunteer_id)
-    _not_in_quiet_hours(call, volunteer, order)
+async def appointment(ctx: ServiceContext, item: ScheduledItem) -> str:
+    order = await _order_in(ctx, item, ("accepted",))
+    volunteer = await _person(ctx, order.volunteer_id)
+    _not_in_quiet_hours(ctx, volunteer, order)
     assert order.appointment_at is not None
-    local = order.appointment_at.astimezone(call.config.timezone)
-    await call.notify.tell(volunteer, N_("Reminder: request #{number} is at {time}. Tap On my way when you set off."),
+    local = order.appointment_at.astimezone(ctx.config.timezone)
+    await ctx.notify.tell(volunteer, N_("Reminder: request #{number} is at {time}. Tap On my way when you set off."),
                            number=order.id, time=local.strftime("%m-%d %H:%M"),
-                           markup=call.notify.volunteer_keyboard(volunteer, order))
+                           markup=ctx.notify.volunteer_keyboard(volunteer, order))
     return "reminded"
 
 
-async def overdue(call: Call, item: ScheduledItem) -> str:
+async def overdue(ctx: ServiceContext, item: ScheduledItem) -> str:
     """Past the agreed time plus grace and not done: nudge the volunteer (again every interval,
     counted from now, so an outage yields one nudge); from the second nudge on, the coordinators."""
-    order = await _order_in(call, item, ("accepted", "on_way"))
-    volunteer = await _person(call, order.volunteer_id)
-    _not_in_quiet_hours(call, volunteer, order)
-    await call.notify.tell(volunteer, N_("Request #{number} is past its time. If it is done, tap Done; if you cannot "
+    order = await _order_in(ctx, item, ("accepted", "on_way"))
+    volunteer = await _person(ctx, order.volunteer_id)
+    _not_in_quiet_hours(ctx, volunteer, order)
+    await ctx.notify.tell(volunteer, N_("Request #{number} is past its time. If it is done, tap Done; if you cannot "
                                          "do it, tap Release."), number=order.id,
-                           markup=call.notify.volunteer_keyboard(volunteer, order))
+                           markup=ctx.notify.volunteer_keyboard(volunteer, order))
     if item.step == 2:
-        await call.notify.to_coordinators(N_("⏰ Request #{number} is past its time and {volunteer} has not marked it "
+        await ctx.notify.to_coordinators(N_("⏰ Request #{number} is past its time and {volunteer} has not marked it "
                                              "done."), number=order.id, volunteer=volunteer.first_name)
-    interval = dt.timedelta(minutes=call.config.reminders.overdue_nudge_minutes)
-    await call.uow.schedule.add(OVERDUE, call.now + interval, order_id=order.id, user_id=volunteer.id,
+    interval = dt.timedelta(minutes=ctx.config.reminders.overdue_nudge_minutes)
+    await ctx.uow.schedule.add(OVERDUE, ctx.now + interval, order_id=order.id, user_id=volunteer.id,
                                 step=item.step + 1)
     return f"nudge {item.step}"
 
 
-async def rating(call: Call, item: ScheduledItem) -> str:
+async def rating(ctx: ServiceContext, item: ScheduledItem) -> str:
     """Not rated: a reminder after 24 h and 72 h, then "no response" (closed, counted apart)."""
-    order = await _order_in(call, item, ("done",))
-    await _overtaken(call, item)
-    last = len(call.config.reminders.rating_reminder_hours) + 1
+    order = await _order_in(ctx, item, ("done",))
+    await _overtaken(ctx, item)
+    last = len(ctx.config.reminders.rating_reminder_hours) + 1
     if item.step >= last:
-        if not await call.uow.orders.transition(order.id, ["done"], "closed", no_response=True):
+        if not await ctx.uow.orders.transition(order.id, ["done"], "closed", no_response=True):
             raise Skipped("moved on")
-        await call.uow.orders.record(order.id, None, "no_response")
+        await ctx.uow.orders.record(order.id, None, "no_response")
         return "no response"
-    resident = await _person(call, order.resident_id)
-    _not_in_quiet_hours(call, resident, order)
-    volunteer = await call.uow.users.get(order.volunteer_id or 0)
-    await call.notify.ask_rating(resident, order, volunteer.first_name if volunteer else "—", reminder=True)
+    resident = await _person(ctx, order.resident_id)
+    _not_in_quiet_hours(ctx, resident, order)
+    volunteer = await ctx.uow.users.get(order.volunteer_id or 0)
+    await ctx.notify.ask_rating(resident, order, volunteer.first_name if volunteer else "—", reminder=True)
     return f"reminder {item.step}"
 
 
-HANDLERS: dict[str, Callable[[Call, ScheduledItem], Awaitable[str]]] = {
+HANDLERS: dict[str, Callable[[ServiceContext, ScheduledItem], Awaitable[str]]] = {
     ESCALATE: escalate, LEASE: lease, LEASE_EXPIRY: lease_expiry, APPOINTMENT: appointment, OVERDUE: overdue,
     RATING: rating,
 }

@@ -24,13 +24,13 @@ from dataclasses import dataclass
 from sqlalchemy.exc import DBAPIError
 
 from bot.adapters.context import Deps
-from bot.services.context import Call
+from bot.services.context import ServiceContext
 from bot.services.schedule.rules import Postpone, Skipped
 from bot.views.notifier import Notifier
 from storage.models import ScheduledItem, User
 
 log = logging.getLogger(__name__)
-Handler = Callable[[Call, ScheduledItem], Awaitable[str]]
+Handler = Callable[[ServiceContext, ScheduledItem], Awaitable[str]]
 MAX_ATTEMPTS = 5
 RETRY_DELAY = dt.timedelta(minutes=1)  # doubled after each failed attempt
 
@@ -76,12 +76,12 @@ class Sweeper:
             items = await uow.schedule.take_due(now, self.batch_size)
             for item in items:
                 handler = self.handlers.get(item.kind)
-                call = Call(uow, Notifier(uow, deps.i18n, deps.config), deps.config, system_user())
+                ctx = ServiceContext(uow, Notifier(uow, deps.i18n, deps.config), deps.config, system_user())
                 try:
                     if handler is None:
                         raise LookupError(f"no handler for {item.kind!r}")
                     async with uow.session.begin_nested():
-                        result = await handler(call, item)
+                        result = await handler(ctx, item)
                     item.state, item.result, item.fired_at = "done", result[:128], now
                     report.done += 1
                 except Skipped as skipped:
