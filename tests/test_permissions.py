@@ -19,7 +19,6 @@ import pytest
 from sqlalchemy import select
 
 from bot.adapters.app import service_config
-from bot.domain import quiet_hours
 from bot.domain.errors import DomainError
 from bot.i18n import I18n
 from bot.services import (
@@ -27,6 +26,7 @@ from bot.services import (
     claim,
     dispatch,
     people,
+    quiet,
     rating,
     registration,
     request,
@@ -98,7 +98,7 @@ CASES = [
     Case("/join", EVERYONE, registration.begin_join),
     Case("/profile", EVERYONE, registration.show_profile),
     Case("roster file", COORDINATING, lambda c: _check_upload(c, "roster.csv")),
-    Case("/quiet", EVERYONE, lambda c: quiet_hours.set_quiet_hours(c, "22:00-07:00")),
+    Case("/quiet", EVERYONE, lambda c: quiet.set_quiet_hours(c, "22:00-07:00")),
     # -- buttons -----------------------------------------------------------------------------------
     Case("dispatch button", COORDINATING, lambda c: dispatch.dispatch(c, 4, 1)),
     Case("reject button", COORDINATING, lambda c: dispatch.ask_reject_reason(c, 4)),
