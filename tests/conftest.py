@@ -8,7 +8,7 @@ for _name in [name for name in os.environ if name.upper().startswith("VLOOP_")]:
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
 # The database fixtures (sqlite always; postgresql when TEST_DATABASE_URL is set), for every package.
-from tests.dbfixtures import (  # noqa: E402, F401
+from tests.support.dbfixtures import (  # noqa: E402, F401
     backend,
     bare_engine,
     clock,

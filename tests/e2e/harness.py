@@ -30,8 +30,8 @@ from sandbox import (
     SimUser,
 )
 from storage.clock import Clock
-from tests.clocks import JumpClock
 from tests.sandbox.tinybot import free_port
+from tests.support.clocks import JumpClock
 
 FAST_FLOOD = FloodLimits(private_per_second=50, private_burst=5, group_per_minute=1200, global_per_second=200)
 FAST_OUTBOX = OutboxSettings(private_per_second=40, group_per_minute=1000, global_per_second=150,

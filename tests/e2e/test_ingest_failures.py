@@ -35,9 +35,6 @@ from sandbox import SandboxClient, SandboxServer
 from storage.db import create_engine, session_factory
 from storage.models import Order, ParkedUpdate
 from storage.uow import UnitOfWork
-from tests.clocks import FIXED_START
-from tests.dbfixtures import FakeClock, in_both_languages
-from tests.dboutage import database_outage
 from tests.e2e.harness import (
     begin_request,
     bot_running,
@@ -49,6 +46,9 @@ from tests.e2e.harness import (
     tr,
     wait_text,
 )
+from tests.support.clocks import FIXED_START
+from tests.support.dbfixtures import FakeClock, in_both_languages
+from tests.support.dboutage import database_outage
 
 MODES = pytest.mark.parametrize("mode", ["polling", "webhook"])
 PHONE = "13912345678"

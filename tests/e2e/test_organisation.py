@@ -15,7 +15,6 @@ from openpyxl import load_workbook
 
 from bot.adapters.app import BotApplication
 from sandbox import MessageView, SandboxClient, SandboxServer, SimUser
-from tests.dbfixtures import in_both_languages
 from tests.e2e.harness import (
     Cast,
     bot_running,
@@ -27,7 +26,8 @@ from tests.e2e.harness import (
     tr,
     wait_text,
 )
-from tests.qrcodes import decode_qr
+from tests.support.dbfixtures import in_both_languages
+from tests.support.qrcodes import decode_qr
 
 TEAM = "维修队"
 

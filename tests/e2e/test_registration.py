@@ -17,7 +17,6 @@ from bot.settings import Settings
 from bot.views.notifier import SHARE_PHONE
 from sandbox import MessageView, SandboxClient, SandboxServer, SimUser
 from storage.models import Volunteer
-from tests.dbfixtures import in_both_languages
 from tests.e2e.harness import (
     Cast,
     bot_running,
@@ -30,6 +29,7 @@ from tests.e2e.harness import (
     tr,
     wait_text,
 )
+from tests.support.dbfixtures import in_both_languages
 
 TEAM = "维修队"
 OTHER_TEAM = "配送队"

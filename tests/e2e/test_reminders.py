@@ -5,7 +5,6 @@ chase — in both languages."""
 from __future__ import annotations
 
 from sandbox import SandboxClient, SandboxServer
-from tests.dbfixtures import in_both_languages
 from tests.e2e.harness import (
     JumpClock,
     bot_running,
@@ -16,6 +15,7 @@ from tests.e2e.harness import (
     tr,
     wait_text,
 )
+from tests.support.dbfixtures import in_both_languages
 
 pytestmark = in_both_languages
 TEAM = "维修队"

@@ -16,7 +16,6 @@ from collections import Counter
 from bot.adapters.app import BotApplication
 from bot.views.notifier import BUILDING_USAGE, MENU_NEW_REQUEST, TEAM_USAGE
 from sandbox import MessageView, SandboxClient, SandboxServer, SimUser
-from tests.dbfixtures import in_both_languages
 from tests.e2e.harness import (
     Cast,
     approve_directly,
@@ -29,6 +28,7 @@ from tests.e2e.harness import (
     tr,
     wait_text,
 )
+from tests.support.dbfixtures import in_both_languages
 
 FORGED = ["way:9223372036854775808", "done:999999999999999999999999", "rate:2147483648:1", "acc:2147483648",
           "rel:-1", "keep:0", "approve:99999999999999999999", "rate:1:9", "ok:1", "way"]

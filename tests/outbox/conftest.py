@@ -22,8 +22,8 @@ from bot.settings import OutboxSettings
 from sandbox import SandboxClient, SandboxServer
 from storage.models import OutboxMessage
 from storage.uow import UnitOfWork
-from tests.clocks import JumpClock
-from tests.dbfixtures import FakeClock, UowFactory
+from tests.support.clocks import JumpClock
+from tests.support.dbfixtures import FakeClock, UowFactory
 
 
 @pytest.fixture

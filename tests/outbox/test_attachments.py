@@ -8,7 +8,7 @@ import httpx
 from bot.adapters import attachments
 from sandbox import SandboxClient, SandboxServer
 from tests.outbox.conftest import MakeSender, Outbox, bot_texts, started_user
-from tests.qrcodes import decode_qr
+from tests.support.qrcodes import decode_qr
 
 
 async def _photo_bytes(server: SandboxServer, file_id: str) -> bytes:

@@ -21,8 +21,6 @@ from bot.adapters.sender import OutboxSender
 from bot.settings import OutboxSettings
 from sandbox import SandboxClient, SandboxServer
 from storage.uow import UnitOfWork
-from tests.clocks import JumpClock
-from tests.dbfixtures import FakeClock, UowFactory
 from tests.outbox.conftest import (
     MakeSender,
     Outbox,
@@ -30,6 +28,8 @@ from tests.outbox.conftest import (
     group_with_bot,
     started_user,
 )
+from tests.support.clocks import JumpClock
+from tests.support.dbfixtures import FakeClock, UowFactory
 
 
 def _keyboard(*labels: str) -> dict[str, Any]:

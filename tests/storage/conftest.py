@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.dbfixtures import UowFactory
+from tests.support.dbfixtures import UowFactory
 
 ORDER_FIELDS: dict[str, Any] = {
     "status": "new",

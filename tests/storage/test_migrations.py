@@ -15,7 +15,7 @@ from storage.db import session_factory
 from storage.migrate import alembic_config, upgrade
 from storage.models import Base
 from storage.uow import UnitOfWork
-from tests.dbfixtures import FakeClock
+from tests.support.dbfixtures import FakeClock
 
 MODEL_TABLES = set(Base.metadata.tables)
 

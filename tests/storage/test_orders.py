@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from storage.uow import UnitOfWork
-from tests.dbfixtures import FakeClock, UowFactory
 from tests.storage.conftest import AddOrder, AddUsers
+from tests.support.dbfixtures import FakeClock, UowFactory
 
 
 async def _order(uow_factory: UowFactory, order_id: int) -> tuple[str, int | None]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
-from tests.dbfixtures import FakeClock, UowFactory
 from tests.storage.conftest import AddUsers
+from tests.support.dbfixtures import FakeClock, UowFactory
 
 GROUP = -1001234567890123
 NEW_GROUP = -1009876543210987

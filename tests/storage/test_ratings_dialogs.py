@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.dbfixtures import FakeClock, UowFactory
 from tests.storage.conftest import AddOrder, AddUsers
+from tests.support.dbfixtures import FakeClock, UowFactory
 
 
 async def test_one_rating_per_order_and_round(uow_factory: UowFactory, add_users: AddUsers,

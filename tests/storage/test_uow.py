@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.models import ProcessedUpdate, User
 from storage.uow import DuplicateUpdate, UnitOfWork
-from tests.dbfixtures import FakeClock, UowFactory
+from tests.support.dbfixtures import FakeClock, UowFactory
 
 
 async def _user_exists(uow_factory: UowFactory, telegram_id: int) -> bool:

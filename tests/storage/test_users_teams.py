@@ -7,7 +7,7 @@ import asyncio
 from sqlalchemy import func, select
 
 from storage.models import User
-from tests.dbfixtures import FakeClock, UowFactory
+from tests.support.dbfixtures import FakeClock, UowFactory
 
 BIG_USER = 9_000_000_000_123  # beyond 32 bits, as newer Telegram user ids are
 SUPERGROUP = -1001234567890123  # supergroup chat ids are large and negative

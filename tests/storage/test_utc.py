@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import StatementError
 
 from storage.models import ProcessedUpdate
-from tests.dbfixtures import FakeClock, UowFactory
+from tests.support.dbfixtures import FakeClock, UowFactory
 
 PLUS_EIGHT = dt.timezone(dt.timedelta(hours=8))
 

@@ -24,8 +24,8 @@ from bot.services.schedule import digests
 from bot.services.schedule.sweep import Sweeper
 from bot.settings import ReminderSettings, Settings
 from storage.models import OutboxMessage, ScheduledItem, Volunteer
-from tests.botdeps import make_deps
-from tests.dbfixtures import FakeClock, UowFactory
+from tests.support.botdeps import make_deps
+from tests.support.dbfixtures import FakeClock, UowFactory
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TEAM_CHAT, OTHER_CHAT, CENTRE = -500, -600, -100

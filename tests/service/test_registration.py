@@ -20,7 +20,7 @@ from bot.services.context import ServiceConfig, ServiceContext
 from bot.settings import DEFAULT_CATEGORIES, ConfigError, load_settings
 from bot.views.notifier import Notifier
 from storage.models import OutboxMessage, Volunteer
-from tests.dbfixtures import UowFactory
+from tests.support.dbfixtures import UowFactory
 
 I18N = I18n()
 CONFIG = ServiceConfig(categories=tuple(DEFAULT_CATEGORIES), coordinators_chat_id=-100)

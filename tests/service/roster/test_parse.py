@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.services.roster import RosterFileError, normalise_registry_number, read_rows
-from tests.roster.conftest import write_csv, write_xlsx
+from tests.support.rosterfiles import write_csv, write_xlsx
 
 ROW = ("张三", "138 0013 8000", "zj-3301-0612345", "东湖社区", "repair", "repair、delivery")
 EXPECTED = {"name": "张三", "phone": "138 0013 8000", "registry_number": "zj-3301-0612345",

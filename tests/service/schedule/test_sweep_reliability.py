@@ -31,9 +31,7 @@ from bot.settings import Settings
 from bot.views.notifier import Notifier
 from storage.db import create_engine
 from storage.models import OrderEvent, ScheduledItem
-from tests.botdeps import make_deps
-from tests.dbfixtures import BACKENDS, FakeClock
-from tests.schedule.conftest import (
+from tests.service.schedule.conftest import (
     CENTRE_CHAT,
     add_team,
     items,
@@ -43,6 +41,8 @@ from tests.schedule.conftest import (
     seed_orders,
     sends_per_recipient,
 )
+from tests.support.botdeps import make_deps
+from tests.support.dbfixtures import BACKENDS, FakeClock
 
 MINUTE = 60.0
 HOUR = 3600.0

@@ -40,7 +40,7 @@ from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.models import Base, Building, Volunteer
 from storage.uow import UnitOfWork
-from tests.dbfixtures import FakeClock
+from tests.support.dbfixtures import FakeClock
 
 ROLES = ("admin", "coordinator", "team_leader", "building_leader", "volunteer", "business", "resident", "stranger")
 TELEGRAM_IDS = {role: 1000 + i for i, role in enumerate(ROLES)}

@@ -6,8 +6,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from tests.roster.conftest import write_csv
-from tests.test_cli import one_line_error, run_cli, sqlite_config
+from tests.support.cli import one_line_error, run_cli, sqlite_config
+from tests.support.rosterfiles import write_csv
 
 ROWS = [("张三", "13800138000", "ZJ33010612345", "东湖社区", "repair", "repair;delivery"),
         ("李四", "bad phone", "", "", "repair", "")]

@@ -1,7 +1,7 @@
 """Lists a page at a time (bot.views.notifier.Notifier.send_list, bot.services.lists) through the real
 services, without Telegram, on SQLite and PostgreSQL: every page fits a message, the pages hold
-every item once, a page button is re-checked against who taps it and where, and a line too long
-for a page (a big team's members) is cut between names."""
+every item once, a page button is re-checked against who taps it and where.
+How a line too long for a page is cut: tests/unit/test_list_pages.py."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from bot.services.context import ServiceConfig, ServiceContext
 from bot.views import callbacks as cb
 from bot.views.notifier import Listing, Notifier
 from storage.models import OutboxMessage
-from tests.dbfixtures import UowFactory
+from tests.support.dbfixtures import UowFactory
 
 I18N = I18n()
 COORDINATOR, RESIDENT, CENTRE, TEAM_GROUP = 31, 32, -100, -500
@@ -140,13 +140,3 @@ async def test_a_team_list_is_never_turned_in_a_group(uow_factory: UowFactory) -
     row = (await rows(uow_factory))[-1]
     with pytest.raises(DomainError):
         await act(uow_factory, COORDINATOR, lists.turn_page, row.id, 0, TEAM_GROUP)
-
-
-def test_a_line_too_long_for_a_page_is_cut_between_names() -> None:
-    notifier = Notifier(None, I18N, CONFIG)  # type: ignore[arg-type]  # paging only: no unit of work
-    names = [f"Volunteer Number {i:04d}" for i in range(400)]
-    pages = notifier._pages("<b>Team</b>", ["Leaders: —", "Members (400): " + ", ".join(names)], "")
-    assert len(pages) > 1
-    assert all(len("\n".join(["<b>Team</b>", *page])) < notifier.PAGE_LIMIT for page in pages)
-    shown = " ".join(line for page in pages for line in page)
-    assert all(name in shown for name in names)

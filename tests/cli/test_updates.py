@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_cli import one_line_error, run_cli, sqlite_config
+from tests.support.cli import one_line_error, run_cli, sqlite_config
 
 # A Bot API nobody serves: a bot that started anyway would fail with a traceback, not one line.
 UNSERVED = ('[telegram]\ntoken = "1:x"\nbase_url = "http://127.0.0.1:9/bot"\n'

@@ -12,7 +12,7 @@ from bot.domain.links import (
     qr_png,
     start_link,
 )
-from tests.qrcodes import decode_qr
+from tests.support.qrcodes import decode_qr
 
 
 @pytest.mark.parametrize("kind, code", [(TEAM, "repair_1"), (BUILDING, "dh_3")])

@@ -20,8 +20,8 @@ from bot.services.schedule.sweep import Sweeper
 from bot.settings import Settings
 from bot.views.notifier import Notifier
 from storage.models import Order, OutboxMessage, ScheduledItem, Volunteer
-from tests.botdeps import make_deps
-from tests.dbfixtures import FakeClock, UowFactory
+from tests.support.botdeps import make_deps
+from tests.support.dbfixtures import FakeClock, UowFactory
 
 TEAM_CHAT, OTHER_CHAT, CENTRE = -500, -600, -100
 COORDINATOR, VOLUNTEER, RESIDENT, OTHER_MEMBER = 11, 12, 13, 14

@@ -85,7 +85,7 @@ def test_a_failure_is_described_without_its_message(text: str) -> None:
     except KeyError as error:
         described = describe_failure(error)
     assert marker not in described
-    assert described.startswith("KeyError at test_classification.py:") and described.endswith(
+    assert described.startswith("KeyError at test_ingest_classification.py:") and described.endswith(
         "in test_a_failure_is_described_without_its_message")
 
 

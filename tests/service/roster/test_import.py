@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from bot.services.roster import ImportReport, RowError, export_roster, import_roster
 from storage.models import Volunteer
-from tests.dbfixtures import UowFactory
-from tests.roster.conftest import SKILLS, write_csv, write_xlsx
+from tests.service.roster.conftest import SKILLS
+from tests.support.dbfixtures import UowFactory
+from tests.support.rosterfiles import write_csv, write_xlsx
 
 ROWS = [
     ("张三", "138 0013 8000", "ZJ33010612345", "东湖社区", "repair", "repair;delivery"),
@@ -203,7 +204,7 @@ async def test_export_then_import_round_trip(uow_factory: UowFactory, teams: dic
 
 
 async def test_the_documented_sample_imports_cleanly(uow_factory: UowFactory, teams: dict[str, int]) -> None:
-    sample = Path(__file__).resolve().parents[2] / "docs" / "roster-sample.csv"
+    sample = Path(__file__).resolve().parents[3] / "docs" / "roster-sample.csv"
     report = await run(uow_factory, sample)
     assert (counts(report), report.errors) == ((4, 0, 0, 0), [])
     assert counts(await run(uow_factory, sample)) == (0, 0, 4, 0)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tests.dbfixtures import FakeClock, UowFactory
+from tests.support.dbfixtures import FakeClock, UowFactory
 
 RAW = {"update_id": 700000001, "message": {"message_id": 1, "text": "call 13812345678"}}
 

@@ -15,7 +15,7 @@ from bot.services import request
 from bot.services.context import ServiceConfig, ServiceContext
 from bot.settings import RequestLimits
 from bot.views.notifier import Notifier
-from tests.dbfixtures import FakeClock, UowFactory
+from tests.support.dbfixtures import FakeClock, UowFactory
 
 I18N = I18n()
 RESIDENT, LEADER = 21, 22

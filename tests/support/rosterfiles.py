@@ -1,4 +1,5 @@
-"""Roster fixtures: two teams in a migrated database (sqlite, and postgresql with TEST_DATABASE_URL)."""
+"""Roster files as coordinators send them (CSV in any encoding, XLSX with a title row), written
+for the roster tests of the service and of the command line."""
 
 from __future__ import annotations
 
@@ -6,22 +7,7 @@ import csv
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-import pytest
-
-from bot.settings import DEFAULT_CATEGORIES
-from tests.dbfixtures import UowFactory
-
-SKILLS = tuple(DEFAULT_CATEGORIES)
 HEADER = ("姓名", "手机号", "志愿者编号", "社区", "服务队", "技能")
-
-
-@pytest.fixture
-async def teams(uow_factory: UowFactory) -> dict[str, int]:
-    async with uow_factory() as uow:
-        repair = await uow.teams.add("repair", "维修队", ["repair"])
-        delivery = await uow.teams.add("delivery", "配送队", ["delivery", "housekeeping"])
-        await uow.commit()
-        return {"repair": repair.id, "delivery": delivery.id}
 
 
 def write_csv(path: Path, rows: Iterable[Sequence[object]], header: Sequence[str] = HEADER,
