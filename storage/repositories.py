@@ -287,8 +287,9 @@ class VolunteerRepository(_Repository):
     async def businesses(self) -> Sequence[tuple[Volunteer, Team, int]]:
         """Approved business members (商居服务联盟) with the orders each has completed for its team."""
         completed = (
-            select(func.count(Order.id)).where(Order.volunteer_id == Volunteer.user_id, Order.team_id == Volunteer.team_id,
-                                               Order.status == "closed")
+            select(func.count(Order.id))
+            .where(Order.volunteer_id == Volunteer.user_id, Order.team_id == Volunteer.team_id,
+                   Order.status == "closed")
             .correlate(Volunteer).scalar_subquery())
         rows = await self.session.execute(
             select(Volunteer, Team, completed).join(Team, Team.id == Volunteer.team_id)
@@ -621,7 +622,8 @@ class OutboxRepository(_Repository):
                                         OutboxMessage.status.in_(["pending", "sending"]))
             .values(chat_id=new_chat_id))
 
-    async def heads(self, now: dt.datetime, limit: int, *, exclude_chats: Iterable[int] = ()) -> Sequence[OutboxMessage]:
+    async def heads(self, now: dt.datetime, limit: int, *,
+                    exclude_chats: Iterable[int] = ()) -> Sequence[OutboxMessage]:
         """Due rows that are first in line for their chat: no older row to the same chat is still
         pending or being sent (so a chat's rows go out in order). At most one row per chat."""
         earlier = aliased(OutboxMessage)
@@ -656,7 +658,8 @@ class OutboxRepository(_Repository):
 
     async def pending_count(self) -> int:
         return await self.session.scalar(
-            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status.in_(["pending", "sending"]))) or 0
+            select(func.count()).select_from(OutboxMessage)
+            .where(OutboxMessage.status.in_(["pending", "sending"]))) or 0
 
 
 class ParkedUpdateRepository(_Repository):

@@ -3,8 +3,9 @@
 Each case runs on a fresh copy of one prepared world (a SQLite file copied per case), through the
 service the handler calls, as the handlers do (one unit of work, the actor's row ensured first).
 An allowed action succeeds; any other is refused with :class:`NotAllowed` (or :class:`NotFound` for
-another person's request, whose existence is not revealed) — a translated message — and leaves every table exactly as it was (the unit of work rolls back: not even a message is
-queued). The checks live in the services, so this holds whatever a button claims.
+another person's request, whose existence is not revealed) — a translated message — and leaves every
+table exactly as it was (the unit of work rolls back: not even a message is queued). The checks live in
+the services, so this holds whatever a button claims.
 """
 
 from __future__ import annotations
@@ -153,8 +154,8 @@ async def _prepare(path: Path) -> None:
                                           organisation="Shop" if kind == "business" else "", created_at=now))
             uow.session.add(Volunteer(id=99, user_id=None, team_id=team.id, name="Applicant", phone="+8613900000000",
                                       status="pending", created_at=now))
-            uow.session.add(Building(code="dh_3", community="东湖社区", name="3号楼", leader_id=users["building_leader"].id,
-                                     created_at=now))
+            uow.session.add(Building(code="dh_3", community="东湖社区", name="3号楼",
+                                     leader_id=users["building_leader"].id, created_at=now))
             resident, volunteer = users["resident"].id, users["volunteer"].id
             for status, volunteer_id, team_id in (("dispatched", None, team.id), ("accepted", volunteer, team.id),
                                                   ("done", volunteer, team.id), ("new", None, None)):
@@ -204,7 +205,7 @@ async def test_permission_matrix(role: str, world: Path, tmp_path: Path) -> None
                 outcomes[case.name] = "ok"
             except DomainError as refusal:
                 text = I18N.gettext("zh", refusal.message, **refusal.params)
-                assert text and text != refusal.message, f"{case.name}: refusal not translated"
+                assert text and text != refusal.message, f"{case.name}: refusal not translated"  # noqa: PT017
                 async with UnitOfWork(sessions, clock=CLOCK) as uow:
                     assert await _snapshot(uow) == before, f"{case.name} refused for {role} but changed data"
                 outcomes[case.name] = "refused"

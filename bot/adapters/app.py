@@ -105,7 +105,7 @@ async def _sweep(context: BotContext) -> None:
     """The sweep job: no arguments, nothing personal; an error is logged and the next tick retries."""
     try:
         await context.deps.extra["sweeper"].sweep()
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - a job must not die: the next tick retries
         log_failure(log, error, "schedule sweep failed")
 
 

@@ -273,7 +273,7 @@ class Poller(_Stoppable):
             self._task.cancel()
         await asyncio.gather(self._task, return_exceptions=True)
 
-    async def _fetch(self, offset: int | None, timeout: int) -> list[Any]:
+    async def _fetch(self, offset: int | None, timeout: int) -> list[Any]:  # noqa: ASYNC109 - getUpdates' long poll
         """Raw updates, unparsed: ``Bot.get_updates`` parses the whole batch and fails on any one.
         ``getupdates`` in lower case (Bot API method names are case-insensitive) because PTB warns
         when ``do_api_request`` is used for a method it has."""

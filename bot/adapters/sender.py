@@ -243,16 +243,14 @@ class OutboxSender:
                     await self.run_once()
                     failures = 0
                     timeout = self._wait_time()
-                except Exception as error:
+                except Exception as error:  # noqa: BLE001 - the loop outlives a round's failure, backing off
                     failures += 1
                     log_failure(log, error, "outbox: delivery round failed (%d in a row)", failures)
                     timeout = min(MAX_BACKOFF, self.settings.poll_interval * 2 ** failures)
                 if self._stopping:
                     break
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout)
-                except TimeoutError:
-                    pass
         finally:
             self._running = False
             self._stopped.set()
@@ -349,7 +347,7 @@ class OutboxSender:
         try:
             async with self._semaphore:
                 return await self._deliver(job)
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - one row's failure must not stop the others
             # The database failed us mid-row: the claim (if any) runs out and the row is retried.
             log_failure(log, error, "outbox row %s (chat %s, %s): delivery step failed", job.row_id, job.chat_id,
                         job.method)
@@ -401,7 +399,7 @@ class OutboxSender:
                     field, upload = await attachments.render(job.payload["attachment"], self.uow_factory)
                     params[field] = upload
                 result = await self._call(job.method, params)
-            except Exception as error:
+            except Exception as error:  # noqa: BLE001 - any failed call is a failed attempt, retried
                 finished_at = self._now()
                 return await self._failed_call(job, destination, message_id, attempts, error)
             finished_at = self._now()

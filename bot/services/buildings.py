@@ -78,7 +78,8 @@ async def _led(ctx: ServiceContext, code: str | None) -> Building:
     return led[0]
 
 
-async def overview(ctx: ServiceContext, reply_chat_id: int | None = None, *, page: int = 0, row: int | None = None) -> None:
+async def overview(ctx: ServiceContext, reply_chat_id: int | None = None, *, page: int = 0,
+                   row: int | None = None) -> None:
     """``/building``: a coordinator's list of buildings (privately, a page at a time), or a leader's
     own building with its link."""
     if ctx.is_coordinator:

@@ -443,7 +443,8 @@ async def _roster(uow_factory: Callable[[], UnitOfWork], page: int) -> AsyncIter
         async with uow_factory() as uow:
             rows = await uow.volunteers.roster_page(after, page)
         for row in rows:
-            yield (row.name, national_form(row.phone), row.registry_number or "", row.community, row.code, ";".join(row.skills))
+            yield (row.name, national_form(row.phone), row.registry_number or "", row.community, row.code,
+                   ";".join(row.skills))
         if len(rows) < page:
             return
         after = rows[-1].id

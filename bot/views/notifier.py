@@ -154,7 +154,8 @@ class Notifier:
     # -- resident -------------------------------------------------------------------------------
     def menu_keyboard(self, user: User) -> dict[str, Any]:
         _ = self.tr(user)
-        return {"keyboard": [[{"text": _(MENU_NEW_REQUEST)}], [{"text": _(MENU_MY_ORDERS)}, {"text": _(MENU_LANGUAGE)}]],
+        return {"keyboard": [[{"text": _(MENU_NEW_REQUEST)}],
+                             [{"text": _(MENU_MY_ORDERS)}, {"text": _(MENU_LANGUAGE)}]],
                 "resize_keyboard": True, "is_persistent": True}
 
     async def welcome(self, user: User) -> None:
@@ -566,8 +567,9 @@ class Notifier:
                    community=v.community or "—", phone=v.phone,
                    duty="—" if u is None else _("on duty") if u.on_duty else _("off duty"))
                  for v, t, u in found]
-        await self.send_list(where, coordinator, _("Volunteers for {skill}:", skill=self.category_label(coordinator, skill)),
-                             lines, query={"kind": "find", "skill": skill, "community": community}, protect=True)
+        await self.send_list(where, coordinator,
+                             _("Volunteers for {skill}:", skill=self.category_label(coordinator, skill)), lines,
+                             query={"kind": "find", "skill": skill, "community": community}, protect=True)
 
     # -- registration -------------------------------------------------------------------------------
     def _join_prompt(self, user: User, step: str, draft: dict[str, Any], teams: Sequence[Team],
@@ -710,7 +712,8 @@ class Notifier:
             return _("<b>Not dispatched yet</b> · {count}", count=count)
         return _("<b>{team}</b> · {count}", team=team, count=count)
 
-    def _digest_section(self, _: Translate, title: str, groups: Sequence[tuple[str | None, Sequence[str]]]) -> list[str]:
+    def _digest_section(self, _: Translate, title: str,
+                        groups: Sequence[tuple[str | None, Sequence[str]]]) -> list[str]:
         """A digest section: ``title`` (the total), then by team a heading and its lines, up to
         ``DIGEST_LINES`` lines in all; the rest are counted."""
         total = sum(len(entries) for _team, entries in groups)
@@ -741,13 +744,15 @@ class Notifier:
                 lines += self._digest_section(_, N_("⏳ Not taken in time: {count}"), [
                     (team, [_("{urgent}#{number} {category} · {community} · waiting {waited}",
                               urgent="🚨 " if o.urgent else "", number=o.id,
-                              category=self.category_label(reader, o.category), community=redact(o.community, DIGEST_FIELD_LIMIT),
+                              category=self.category_label(reader, o.category),
+                              community=redact(o.community, DIGEST_FIELD_LIMIT),
                               waited=self._duration(_, minutes)) for o, minutes in entries])
                     for team, entries in waiting])
             if late:
                 lines += self._digest_section(_, N_("⏰ Past their time: {count}"), [
                     (team, [_("#{number} {category} · {community} · {volunteer} · {late} late", number=o.id,
-                              category=self.category_label(reader, o.category), community=redact(o.community, DIGEST_FIELD_LIMIT),
+                              category=self.category_label(reader, o.category),
+                              community=redact(o.community, DIGEST_FIELD_LIMIT),
                               volunteer=volunteer, late=self._duration(_, minutes))
                             for o, minutes, volunteer in entries])
                     for team, entries in late])
@@ -767,7 +772,8 @@ class Notifier:
         for order in orders[: self.DIGEST_LINES * 2]:
             lines.append(_("{urgent}#{number} {category} · {community} · 🕒 {when} · {status}",
                            urgent="🚨 " if order.urgent else "", number=order.id,
-                           category=self.category_label(None, order.category), community=redact(order.community, DIGEST_FIELD_LIMIT),
+                           category=self.category_label(None, order.category),
+                           community=redact(order.community, DIGEST_FIELD_LIMIT),
                            when=redact(order.when_text, DIGEST_FIELD_LIMIT), status=_(STATUS_NAMES[order.status])))
         if len(orders) > self.DIGEST_LINES * 2:
             lines.append(_("… and {count} more", count=len(orders) - self.DIGEST_LINES * 2))

@@ -30,7 +30,8 @@ _ = I18N.translator("en")
 
 
 @contextlib.asynccontextmanager
-async def calling(uow_factory: UowFactory, telegram_id: int, config: ServiceConfig = CONFIG) -> AsyncIterator[ServiceContext]:
+async def calling(uow_factory: UowFactory, telegram_id: int,
+                  config: ServiceConfig = CONFIG) -> AsyncIterator[ServiceContext]:
     async with uow_factory() as uow:
         user = await uow.users.ensure(telegram_id, f"user{telegram_id}", "en")
         yield ServiceContext(uow, Notifier(uow, I18N, config), config, user)

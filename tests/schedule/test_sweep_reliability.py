@@ -175,7 +175,7 @@ async def test_a_sweep_dying_mid_batch_commits_nothing_of_that_batch(deps: Deps,
     assert (await make_sweeper(deps, batch_size=4).sweep()).handled == 0
 
 
-# -- a two-hour outage --------------------------------------------------------------------------------------------------
+# -- a two-hour outage -------------------------------------------------------------------------------------------------
 async def test_an_outage_gives_one_overdue_nudge_per_order(deps: Deps, clock: FakeClock) -> None:
     """Volunteers on their way to appointments 10 minutes from now; the bot is down from now for
     the grace hour plus two nudge intervals. After the restart: one nudge each, the next one an

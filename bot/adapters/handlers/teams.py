@@ -47,7 +47,8 @@ async def on_team(update: Update, context: BotContext) -> None:
             elif verb == "member":
                 await teams.add_member(ctx, rest[0], named_person(update, rest[1:], TEAM_USAGE)[0])
             elif verb in ("leader", "unleader"):
-                await teams.appoint_leader(ctx, rest[0], named_person(update, rest[1:], TEAM_USAGE)[0], verb == "leader")
+                person = named_person(update, rest[1:], TEAM_USAGE)[0]
+                await teams.appoint_leader(ctx, rest[0], person, verb == "leader")
             else:
                 await teams.archive(ctx, rest[0], verb == "archive")
 
