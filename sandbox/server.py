@@ -82,8 +82,7 @@ class SandboxServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
-        sockets = site._server.sockets if site._server else []
-        self.port = sockets[0].getsockname()[1]
+        self.port = self._runner.addresses[0][1]  # port 0 asked for any free port
         self.base_url = f"http://{self.host}:{self.port}"
         await self.feed.start()
         return self.base_url

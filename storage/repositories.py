@@ -46,6 +46,8 @@ from storage.models import (
     Volunteer,
 )
 
+# The volunteers' table for Core statements (the mapped class types its ``__table__`` as any FROM clause).
+VOLUNTEERS = Volunteer.metadata.tables[Volunteer.__tablename__]
 
 class _Repository:
     def __init__(self, session: AsyncSession, clock: Clock) -> None:
@@ -295,7 +297,7 @@ class VolunteerRepository(_Repository):
             select(Volunteer, Team, completed).join(Team, Team.id == Volunteer.team_id)
             .where(Volunteer.kind == "business", Volunteer.status == "approved")
             .order_by(Volunteer.organisation, Volunteer.id))
-        return [tuple(row) for row in rows.all()]  # type: ignore[misc]
+        return [tuple(row) for row in rows.all()]
 
     # -- the roster (bulk import and export) --------------------------------------------------------
     ROSTER_COLUMNS = (Volunteer.id, Volunteer.registry_number, Volunteer.phone, Volunteer.name,
@@ -323,7 +325,7 @@ class VolunteerRepository(_Repository):
         if rows:
             now = self.clock()
             # Core, not the ORM's bulk insert: that one fetches each new primary key, a round trip per row.
-            await self.session.execute(insert(Volunteer.__table__), [{"created_at": now, **row} for row in rows])
+            await self.session.execute(insert(VOLUNTEERS), [{"created_at": now, **row} for row in rows])
 
     async def update_many(self, rows: Sequence[dict[str, Any]]) -> None:
         """Update volunteers by primary key (one executemany); each dict has ``id`` and the new values."""
@@ -448,6 +450,8 @@ class OrderRepository(_Repository):
             .group_by(Order.team_id, Order.no_response))
         counts: dict[int, tuple[int, int]] = {}
         for team_id, no_response, count in rows.all():
+            if team_id is None:
+                continue  # excluded by the query; the column itself is nullable
             closed, silent = counts.get(team_id, (0, 0))
             counts[team_id] = (closed + count, silent + (count if no_response else 0))
         return counts
@@ -457,12 +461,11 @@ class RatingRepository(_Repository):
     async def add(self, order_id: int, round_: int, resident_id: int, *, stars: int | None,
                   solved: bool) -> bool:
         """Record a rating; False if this round of the order was already rated."""
-        result = await self.session.execute(
+        return await self._rowcount(
             self._insert(Rating).values(order_id=order_id, round=round_, resident_id=resident_id,
                                         stars=stars, solved=solved, created_at=self.clock())
             .on_conflict_do_nothing(index_elements=["order_id", "round"])
-        )
-        return result.rowcount > 0  # type: ignore[attr-defined]
+        ) > 0
 
     async def get(self, order_id: int, round_: int) -> Rating | None:
         return await self.session.scalar(select(Rating).where(Rating.order_id == order_id, Rating.round == round_))
@@ -569,7 +572,7 @@ class OutboxRepository(_Repository):
         await self.session.flush()
         return row
 
-    def _due(self, now: dt.datetime) -> Select[tuple[OutboxMessage]]:
+    def _due(self, now: dt.datetime) -> Select[OutboxMessage]:
         return select(OutboxMessage).where(
             or_(and_(OutboxMessage.status == "pending", OutboxMessage.not_before <= now),
                 and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now)),

@@ -63,7 +63,7 @@ def build_application(settings: Settings, request: BaseRequest | None = None, *,
                .post_init(_post_init).post_stop(_post_stop).post_shutdown(_post_shutdown))
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
-    application: BotApplication = builder.build()  # type: ignore[assignment]
+    application: BotApplication = builder.build()
     application.bot_data.deps = deps
     register_all(application)
     application.add_error_handler(_on_error)

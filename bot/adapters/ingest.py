@@ -214,7 +214,9 @@ class Intake:
         """Tell the person whose update was parked (in their private chat, never in a group); for a
         tap, return the query's id and the alert that answers it. ``raw`` may be malformed."""
         body = raw.get(kind_of(raw))
-        sender = body.get("from") if isinstance(body, dict) else None
+        if not isinstance(body, dict):
+            return None
+        sender = body.get("from")
         person = sender.get("id") if isinstance(sender, dict) else None
         if type(person) is not int or not 0 < person <= TELEGRAM_ID_MAX:
             return None

@@ -350,8 +350,8 @@ class _Importer:
             records = [dict(row._mapping) for row in existing]
             by_registry = {r["registry_number"]: r for r in records if r["registry_number"]}
             by_phone: dict[str, list[dict[str, Any]]] = {}
-            for record in records:
-                by_phone.setdefault(record["phone"], []).append(record)
+            for known in records:
+                by_phone.setdefault(known["phone"], []).append(known)
             inserts: list[tuple[_Entry, dict[str, Any]]] = []
             updates: list[tuple[_Entry, dict[str, Any]]] = []
             for entry in batch:

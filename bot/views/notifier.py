@@ -255,7 +255,7 @@ class Notifier:
         await self.send(user.telegram_id, _("Your requests:") + "\n" + "\n".join(lines), recipient=user,
                         markup=inline(rows) if rows else None)
 
-    async def resident_status(self, resident: User, order: Order, message: str, **params: object) -> None:
+    async def resident_status(self, resident: User, order: Order, message: str, **params: Any) -> None:
         await self.tell(resident, message, number=order.id, **params)
 
     async def ask_rating(self, resident: User, order: Order, volunteer_name: str, *, reminder: bool = False) -> None:

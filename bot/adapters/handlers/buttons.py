@@ -52,7 +52,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], actions: di
                               alert=False)
         context.deps.kick_sender()
 
-    application.add_handler(CallbackQueryHandler(on_button))  # type: ignore[arg-type]
+    application.add_handler(CallbackQueryHandler(on_button))
 
 
 def _out_of_date(context: BotContext, query: Any) -> str:

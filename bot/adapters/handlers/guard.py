@@ -51,4 +51,4 @@ async def set_aside(update: Update, context: BotContext) -> None:
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     # Its own group, before every other: one handler runs per group, and this one matches everything.
-    application.add_handler(TypeHandler(Update, set_aside), group=GUARD_GROUP)  # type: ignore[arg-type]
+    application.add_handler(TypeHandler(Update, set_aside), group=GUARD_GROUP)
