@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.clock import Clock
+from storage.errors import taken_if_not_unique
 from storage.models import (
     Building,
     Dialog,
@@ -183,7 +184,8 @@ class VolunteerRepository(_Repository):
         """The person's membership of a team, pending unless it is approved already, with the profile
         given (``PROFILE`` columns). Asking again updates the membership (a rejected one is pending
         again); an imported roster entry with this phone in this team is claimed and keeps its
-        approval. The registry number is stored only on a membership that has none."""
+        approval. The registry number is stored only on a membership that has none;
+        :class:`AlreadyTaken` when another volunteer holds it."""
         unknown = set(profile) - set(self.PROFILE)
         if unknown:
             raise TypeError(f"not profile columns: {sorted(unknown)}")
@@ -199,12 +201,14 @@ class VolunteerRepository(_Repository):
                 existing.registry_number = registry_number
             if existing.status == "rejected":
                 existing.status = "pending"
-            await self.session.flush()
+            with taken_if_not_unique():
+                await self.session.flush()
             return existing
         volunteer = Volunteer(user_id=user_id, team_id=team_id, name=name, phone=phone,
                               registry_number=registry_number, created_at=self.clock(), **profile)
         self.session.add(volunteer)
-        await self.session.flush()
+        with taken_if_not_unique():
+            await self.session.flush()
         return volunteer
 
     async def update_profile(self, user_id: int, **values: Any) -> None:
@@ -321,16 +325,20 @@ class VolunteerRepository(_Repository):
             select(*self.ROSTER_COLUMNS).where(or_(*conditions)).order_by(Volunteer.id))).all()
 
     async def insert_many(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Insert roster volunteers (one multi-row INSERT); each dict names the columns to set."""
+        """Insert roster volunteers (one multi-row INSERT); each dict names the columns to set.
+        :class:`AlreadyTaken` when one conflicts with another volunteer."""
         if rows:
             now = self.clock()
             # Core, not the ORM's bulk insert: that one fetches each new primary key, a round trip per row.
-            await self.session.execute(insert(VOLUNTEERS), [{"created_at": now, **row} for row in rows])
+            with taken_if_not_unique():
+                await self.session.execute(insert(VOLUNTEERS), [{"created_at": now, **row} for row in rows])
 
     async def update_many(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Update volunteers by primary key (one executemany); each dict has ``id`` and the new values."""
+        """Update volunteers by primary key (one executemany); each dict has ``id`` and the new values.
+        :class:`AlreadyTaken` when one conflicts with another volunteer."""
         if rows:
-            await self.session.execute(update(Volunteer), list(rows))
+            with taken_if_not_unique():
+                await self.session.execute(update(Volunteer), list(rows))
 
     async def roster_page(self, after_id: int, limit: int) -> Sequence[Any]:
         """Volunteers (not rejected) with ``id > after_id`` in id order, with their team's code."""

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from bot.adapters.attachments import qr_png
 from bot.domain.links import (
     BUILDING,
     TEAM,
     StartTarget,
     parse_start,
-    qr_png,
     start_link,
 )
 from tests.qrcodes import decode_qr

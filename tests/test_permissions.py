@@ -20,7 +20,6 @@ import pytest
 from sqlalchemy import select
 
 from bot.adapters.app import service_config
-from bot.domain import quiet_hours
 from bot.domain.errors import DomainError
 from bot.i18n import I18n
 from bot.services import (
@@ -28,6 +27,7 @@ from bot.services import (
     claim,
     dispatch,
     people,
+    quiet,
     rating,
     registration,
     request,
@@ -35,8 +35,8 @@ from bot.services import (
     teams,
 )
 from bot.services.context import ServiceContext
+from bot.services.wiring import service_context
 from bot.settings import Settings
-from bot.views.notifier import Notifier
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.models import Base, Building, Volunteer
@@ -99,7 +99,7 @@ CASES = [
     Case("/join", EVERYONE, registration.begin_join),
     Case("/profile", EVERYONE, registration.show_profile),
     Case("roster file", COORDINATING, lambda c: _check_upload(c, "roster.csv")),
-    Case("/quiet", EVERYONE, lambda c: quiet_hours.set_quiet_hours(c, "22:00-07:00")),
+    Case("/quiet", EVERYONE, lambda c: quiet.set_quiet_hours(c, "22:00-07:00")),
     # -- buttons -----------------------------------------------------------------------------------
     Case("dispatch button", COORDINATING, lambda c: dispatch.dispatch(c, 4, 1)),
     Case("reject button", COORDINATING, lambda c: dispatch.ask_reject_reason(c, 4)),
@@ -188,7 +188,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize("role", ROLES)
 async def test_permission_matrix(role: str, world: Path, tmp_path: Path) -> None:
     config = service_config(SETTINGS)
-    config = type(config)(**{**config.__dict__, "bot_username": "VolunteerLoopBot"})
     outcomes: dict[str, str] = {}
     for case in CASES:
         path = tmp_path / f"{len(outcomes)}.sqlite3"
@@ -201,7 +200,8 @@ async def test_permission_matrix(role: str, world: Path, tmp_path: Path) -> None
             try:
                 async with UnitOfWork(sessions, clock=CLOCK) as uow:
                     user = await uow.users.ensure(TELEGRAM_IDS[role], role.title(), "en")
-                    await case.action(ServiceContext(uow, Notifier(uow, I18N, config), config, user))
+                    await case.action(service_context(uow, user, i18n=I18N, config=config,
+                                                      bot_username="VolunteerLoopBot"))
                 outcomes[case.name] = "ok"
             except DomainError as refusal:
                 text = I18N.gettext("zh", refusal.message, **refusal.params)

@@ -78,7 +78,7 @@ from telegram.error import (
     RetryAfter,
 )
 
-from bot.adapters import attachments
+from bot.adapters.attachments import AttachmentRenderer
 from bot.adapters.failures import log_failure
 from bot.settings import OutboxSettings
 from storage.clock import Clock, utc_now
@@ -183,12 +183,13 @@ class OutboxSender:
 
     def __init__(self, bot: telegram.Bot, uow_factory: Callable[[], UnitOfWork], settings: OutboxSettings,
                  *, clock: Clock = utc_now, on_unreachable: OnUnreachable | None = None,
-                 lease: float = 60.0, concurrency: int = 8) -> None:
+                 lease: float = 60.0, concurrency: int = 8, attachments: AttachmentRenderer | None = None) -> None:
         self.bot = bot
         self.uow_factory = uow_factory
         self.settings = settings
         self.clock = clock
         self.on_unreachable = on_unreachable
+        self.attachments = attachments or AttachmentRenderer()
         self.lease = dt.timedelta(seconds=lease)
         self.call_timeout = min(lease / 2, 30.0)
         self._semaphore = asyncio.Semaphore(max(1, concurrency))
@@ -396,7 +397,7 @@ class OutboxSender:
                 params["message_id"] = message_id
             try:
                 if "attachment" in job.payload:  # made now; a failure counts as a failed attempt
-                    field, upload = await attachments.render(job.payload["attachment"], self.uow_factory)
+                    field, upload = await self.attachments.render(job.payload["attachment"])
                     params[field] = upload
                 result = await self._call(job.method, params)
             except Exception as error:  # noqa: BLE001 - any failed call is a failed attempt, retried

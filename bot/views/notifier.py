@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.domain.attachments import Attachment, to_payload
 from bot.domain.redact import mask_phones, redact
 from bot.i18n import N_, I18n, Translate
 from bot.services.context import ServiceConfig
@@ -528,14 +529,14 @@ class Notifier:
             lines.append(_("Join link: {link}", link=link))
         await self.send_list(where, reader, title, lines, query={"kind": "team", "code": team.code})
 
-    async def send_file(self, chat_id: int, reader: User, caption: str, attachment: dict[str, Any], *,
+    async def send_file(self, chat_id: int, reader: User, caption: str, attachment: Attachment, *,
                         protect: bool = False, **params: object) -> None:
         """A photo or document made when the message goes out (see :mod:`bot.adapters.attachments`), with a
         caption (a msgid) in ``reader``'s language."""
-        method = {"photo": "sendPhoto", "document": "sendDocument"}[attachment["field"]]
+        method = {"photo": "sendPhoto", "document": "sendDocument"}[attachment.field]
         text = self.tr(reader)(caption, **params)
         payload: dict[str, Any] = {"caption": self.safe_for(chat_id, text), "parse_mode": "HTML",
-                                   "attachment": attachment}
+                                   "attachment": to_payload(attachment)}
         if protect:
             payload["protect_content"] = True
         recipient = reader.id if chat_id == reader.telegram_id else None

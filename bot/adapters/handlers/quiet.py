@@ -9,16 +9,17 @@ from telegram.ext import Application, CommandHandler, filters
 
 from bot.adapters.context import BotContext
 from bot.adapters.handlers.common import run
-from bot.domain import quiet_hours
+from bot.adapters.handlers.handler_groups import FLOWS
+from bot.services import quiet
 
 
 async def on_quiet(update: Update, context: BotContext) -> None:
     text = " ".join(context.args or [])
-    await run(update, context, lambda ctx: quiet_hours.set_quiet_hours(ctx, text))
+    await run(update, context, lambda ctx: quiet.set_quiet_hours(ctx, text))
 
 
 CALLBACKS: dict[str, Any] = {}
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    application.add_handler(CommandHandler("quiet", on_quiet, filters=filters.ChatType.PRIVATE))
+    application.add_handler(CommandHandler("quiet", on_quiet, filters=filters.ChatType.PRIVATE), group=FLOWS)
