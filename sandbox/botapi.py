@@ -475,7 +475,8 @@ def media_object(kind: str, stored: StoredFile, *, duration: int | None = None) 
         return {**base, "length": 240, "duration": duration or 1}
     if kind == "audio":
         return {**base, "duration": duration or 1, "mime_type": stored.mime_type or "audio/mpeg"}
-    return {**base, "file_name": stored.file_name or "file", "mime_type": stored.mime_type or "application/octet-stream"}
+    return {**base, "file_name": stored.file_name or "file",
+            "mime_type": stored.mime_type or "application/octet-stream"}
 
 
 def member_object(user: dict[str, Any], status: str) -> dict[str, Any]:

@@ -292,7 +292,8 @@ class SimUser:
         return await self._one({"type": "forward", "text": text, "chat_id": chat_id,
                                 "origin_user": origin.id if origin is not None else None})
 
-    async def edit(self, message_id: int, text: str, *, chat_id: int | None = None, force: bool = False) -> dict[str, Any]:
+    async def edit(self, message_id: int, text: str, *, chat_id: int | None = None,
+                   force: bool = False) -> dict[str, Any]:
         """Edit one's own text message (the bot gets ``edited_message``; ``force``: even unasked)."""
         return await self._one({"type": "edit", "message_id": message_id, "text": text, "chat_id": chat_id,
                                 "force": force})
@@ -462,6 +463,7 @@ class Batch:
         return await self.sandbox.act(*self.actions)
 
 
-async def gather_answers(sandbox: SandboxClient, query_ids: list[str], *, timeout: float = 10.0) -> list[CallbackAnswer]:
+async def gather_answers(sandbox: SandboxClient, query_ids: list[str], *,
+                         timeout: float = 10.0) -> list[CallbackAnswer]:
     """The answers to many taps, waited for concurrently."""
     return list(await asyncio.gather(*(sandbox.callback_answer(q, timeout=timeout) for q in query_ids)))

@@ -7,6 +7,7 @@ which python-telegram-bot relies on; all of them end up here as one mapping.
 
 from __future__ import annotations
 
+import builtins
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +26,8 @@ class Upload:
 
 @dataclass
 class Params:
-    """The parameters of one call, plus uploaded file parts by their field name."""
+    """The parameters of one call, plus uploaded file parts by their field name. (Its methods are
+    named after the types they return, so annotations after them spell the builtins out.)"""
 
     values: dict[str, Any]
     uploads: dict[str, Upload] = field(default_factory=dict)
@@ -41,7 +43,8 @@ class Params:
             return default
         return value if isinstance(value, str) else json.dumps(value)
 
-    def int(self, name: str, *, required: bool = False, default: int | None = None) -> int | None:
+    def int(self, name: builtins.str, *, required: builtins.bool = False,
+            default: builtins.int | None = None) -> builtins.int | None:
         value = self.values.get(name)
         if value is None or value == "":
             if required:
@@ -52,7 +55,7 @@ class Params:
         except (TypeError, ValueError):
             raise bad_request(f"invalid {name} specified") from None
 
-    def float(self, name: str, *, required: bool = False) -> float | None:
+    def float(self, name: builtins.str, *, required: builtins.bool = False) -> builtins.float | None:
         value = self.values.get(name)
         if value is None or value == "":
             if required:
@@ -63,7 +66,7 @@ class Params:
         except (TypeError, ValueError):
             raise bad_request(f"invalid {name} specified") from None
 
-    def bool(self, name: str, default: bool = False) -> bool:
+    def bool(self, name: builtins.str, default: builtins.bool = False) -> builtins.bool:
         value = self.values.get(name)
         if value is None or value == "":
             return default
@@ -71,7 +74,7 @@ class Params:
             return value
         return str(value).lower() in ("true", "1")
 
-    def json(self, name: str) -> Any:
+    def json(self, name: builtins.str) -> Any:
         """An object parameter: already decoded (JSON body) or JSON text (form body)."""
         value = self.values.get(name)
         if value is None or value == "":
@@ -83,7 +86,8 @@ class Params:
                 raise bad_request(f"can't parse {name} JSON object") from None
         return value
 
-    def chat_id(self, name: str = "chat_id", *, required: bool = True) -> int | str | None:
+    def chat_id(self, name: builtins.str = "chat_id", *,
+                required: builtins.bool = True) -> builtins.int | builtins.str | None:
         value = self.values.get(name)
         if value is None or value == "":
             if required:
@@ -99,7 +103,7 @@ class Params:
         except ValueError:
             raise bad_request("chat not found") from None
 
-    def loggable(self) -> dict[str, Any]:
+    def loggable(self) -> dict[builtins.str, Any]:
         """The parameters as recorded: uploads appear by name and size, never as bytes."""
         out = dict(self.values)
         for name, upload in self.uploads.items():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 from sandbox.delivery import UpdateFeed
@@ -401,9 +402,10 @@ def _find_keyboard_button(chat: Chat, text: str) -> Any:
 
 def _find_inline_button(chat: Chat, text: str, message_id: int | None) -> tuple[StoredMessage, dict[str, Any]]:
     if message_id is not None:
-        candidates = [chat.messages.get(message_id)]
+        candidates: Sequence[StoredMessage | None] = [chat.messages.get(message_id)]
     else:
-        candidates = sorted(chat.messages.values(), key=lambda m: m.message_id, reverse=True)
+        newest_first: list[StoredMessage] = sorted(chat.messages.values(), key=lambda m: m.message_id, reverse=True)
+        candidates = newest_first
     for message in candidates:
         if message is None or message.deleted:
             continue

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import time
 from dataclasses import asdict, dataclass, field
@@ -81,8 +82,7 @@ class SandboxServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
-        sockets = site._server.sockets if site._server else []  # noqa: SLF001 - aiohttp exposes no public accessor
-        self.port = sockets[0].getsockname()[1]
+        self.port = self._runner.addresses[0][1]  # port 0 asked for any free port
         self.base_url = f"http://{self.host}:{self.port}"
         await self.feed.start()
         return self.base_url
@@ -184,10 +184,8 @@ class SandboxServer:
                       504: "Gateway Timeout"}.get(fault.status, "Server Error")
             return _api_json(fault.status, {"ok": False, "error_code": fault.status, "description": reason})
         if fault.apply:  # "drop" after doing the work: the client never learns it succeeded
-            try:
+            with contextlib.suppress(ApiError):
                 await implementation(params)
-            except ApiError:
-                pass
         if request.transport is not None:
             request.transport.abort()
         return web.Response(status=499)

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.clock import Clock
+from storage.errors import taken_if_not_unique
 from storage.models import (
     Building,
     Dialog,
@@ -46,6 +47,8 @@ from storage.models import (
     Volunteer,
 )
 
+# The volunteers' table for Core statements (the mapped class types its ``__table__`` as any FROM clause).
+VOLUNTEERS = Volunteer.metadata.tables[Volunteer.__tablename__]
 
 class _Repository:
     def __init__(self, session: AsyncSession, clock: Clock) -> None:
@@ -181,7 +184,8 @@ class VolunteerRepository(_Repository):
         """The person's membership of a team, pending unless it is approved already, with the profile
         given (``PROFILE`` columns). Asking again updates the membership (a rejected one is pending
         again); an imported roster entry with this phone in this team is claimed and keeps its
-        approval. The registry number is stored only on a membership that has none."""
+        approval. The registry number is stored only on a membership that has none;
+        :class:`AlreadyTaken` when another volunteer holds it."""
         unknown = set(profile) - set(self.PROFILE)
         if unknown:
             raise TypeError(f"not profile columns: {sorted(unknown)}")
@@ -197,12 +201,14 @@ class VolunteerRepository(_Repository):
                 existing.registry_number = registry_number
             if existing.status == "rejected":
                 existing.status = "pending"
-            await self.session.flush()
+            with taken_if_not_unique():
+                await self.session.flush()
             return existing
         volunteer = Volunteer(user_id=user_id, team_id=team_id, name=name, phone=phone,
                               registry_number=registry_number, created_at=self.clock(), **profile)
         self.session.add(volunteer)
-        await self.session.flush()
+        with taken_if_not_unique():
+            await self.session.flush()
         return volunteer
 
     async def update_profile(self, user_id: int, **values: Any) -> None:
@@ -287,14 +293,15 @@ class VolunteerRepository(_Repository):
     async def businesses(self) -> Sequence[tuple[Volunteer, Team, int]]:
         """Approved business members (商居服务联盟) with the orders each has completed for its team."""
         completed = (
-            select(func.count(Order.id)).where(Order.volunteer_id == Volunteer.user_id, Order.team_id == Volunteer.team_id,
-                                               Order.status == "closed")
+            select(func.count(Order.id))
+            .where(Order.volunteer_id == Volunteer.user_id, Order.team_id == Volunteer.team_id,
+                   Order.status == "closed")
             .correlate(Volunteer).scalar_subquery())
         rows = await self.session.execute(
             select(Volunteer, Team, completed).join(Team, Team.id == Volunteer.team_id)
             .where(Volunteer.kind == "business", Volunteer.status == "approved")
             .order_by(Volunteer.organisation, Volunteer.id))
-        return [tuple(row) for row in rows.all()]  # type: ignore[misc]
+        return [tuple(row) for row in rows.all()]
 
     # -- the roster (bulk import and export) --------------------------------------------------------
     ROSTER_COLUMNS = (Volunteer.id, Volunteer.registry_number, Volunteer.phone, Volunteer.name,
@@ -318,16 +325,20 @@ class VolunteerRepository(_Repository):
             select(*self.ROSTER_COLUMNS).where(or_(*conditions)).order_by(Volunteer.id))).all()
 
     async def insert_many(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Insert roster volunteers (one multi-row INSERT); each dict names the columns to set."""
+        """Insert roster volunteers (one multi-row INSERT); each dict names the columns to set.
+        :class:`AlreadyTaken` when one conflicts with another volunteer."""
         if rows:
             now = self.clock()
             # Core, not the ORM's bulk insert: that one fetches each new primary key, a round trip per row.
-            await self.session.execute(insert(Volunteer.__table__), [{"created_at": now, **row} for row in rows])
+            with taken_if_not_unique():
+                await self.session.execute(insert(VOLUNTEERS), [{"created_at": now, **row} for row in rows])
 
     async def update_many(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Update volunteers by primary key (one executemany); each dict has ``id`` and the new values."""
+        """Update volunteers by primary key (one executemany); each dict has ``id`` and the new values.
+        :class:`AlreadyTaken` when one conflicts with another volunteer."""
         if rows:
-            await self.session.execute(update(Volunteer), list(rows))
+            with taken_if_not_unique():
+                await self.session.execute(update(Volunteer), list(rows))
 
     async def roster_page(self, after_id: int, limit: int) -> Sequence[Any]:
         """Volunteers (not rejected) with ``id > after_id`` in id order, with their team's code."""
@@ -447,6 +458,8 @@ class OrderRepository(_Repository):
             .group_by(Order.team_id, Order.no_response))
         counts: dict[int, tuple[int, int]] = {}
         for team_id, no_response, count in rows.all():
+            if team_id is None:
+                continue  # excluded by the query; the column itself is nullable
             closed, silent = counts.get(team_id, (0, 0))
             counts[team_id] = (closed + count, silent + (count if no_response else 0))
         return counts
@@ -456,12 +469,11 @@ class RatingRepository(_Repository):
     async def add(self, order_id: int, round_: int, resident_id: int, *, stars: int | None,
                   solved: bool) -> bool:
         """Record a rating; False if this round of the order was already rated."""
-        result = await self.session.execute(
+        return await self._rowcount(
             self._insert(Rating).values(order_id=order_id, round=round_, resident_id=resident_id,
                                         stars=stars, solved=solved, created_at=self.clock())
             .on_conflict_do_nothing(index_elements=["order_id", "round"])
-        )
-        return result.rowcount > 0  # type: ignore[attr-defined]
+        ) > 0
 
     async def get(self, order_id: int, round_: int) -> Rating | None:
         return await self.session.scalar(select(Rating).where(Rating.order_id == order_id, Rating.round == round_))
@@ -568,7 +580,7 @@ class OutboxRepository(_Repository):
         await self.session.flush()
         return row
 
-    def _due(self, now: dt.datetime) -> Select[tuple[OutboxMessage]]:
+    def _due(self, now: dt.datetime) -> Select[OutboxMessage]:
         return select(OutboxMessage).where(
             or_(and_(OutboxMessage.status == "pending", OutboxMessage.not_before <= now),
                 and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now)),
@@ -621,7 +633,8 @@ class OutboxRepository(_Repository):
                                         OutboxMessage.status.in_(["pending", "sending"]))
             .values(chat_id=new_chat_id))
 
-    async def heads(self, now: dt.datetime, limit: int, *, exclude_chats: Iterable[int] = ()) -> Sequence[OutboxMessage]:
+    async def heads(self, now: dt.datetime, limit: int, *,
+                    exclude_chats: Iterable[int] = ()) -> Sequence[OutboxMessage]:
         """Due rows that are first in line for their chat: no older row to the same chat is still
         pending or being sent (so a chat's rows go out in order). At most one row per chat."""
         earlier = aliased(OutboxMessage)
@@ -656,7 +669,8 @@ class OutboxRepository(_Repository):
 
     async def pending_count(self) -> int:
         return await self.session.scalar(
-            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status.in_(["pending", "sending"]))) or 0
+            select(func.count()).select_from(OutboxMessage)
+            .where(OutboxMessage.status.in_(["pending", "sending"]))) or 0
 
 
 class ParkedUpdateRepository(_Repository):

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.clock import Clock, utc_now
+from storage.errors import taken_if_not_unique
 from storage.models import ProcessedUpdate
 from storage.repositories import (
     BuildingRepository,
@@ -81,6 +82,12 @@ class UnitOfWork:
                 await self.session.rollback()
         finally:
             await self.session.close()
+
+    async def flush(self) -> None:
+        """Write the pending changes now (the transaction stays open); :class:`AlreadyTaken` when
+        a unique value was taken meanwhile."""
+        with taken_if_not_unique():
+            await self.session.flush()
 
     async def commit(self) -> None:
         await self.session.commit()

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
+from pathlib import Path
 from typing import Any
 
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
@@ -16,6 +16,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot.adapters.attachments import AttachmentRenderer
 from bot.adapters.context import BotContext, BotData, Deps
 from bot.adapters.failures import log_failure
 from bot.adapters.handlers import register_all
@@ -24,11 +25,11 @@ from bot.adapters.sender import OutboxSender
 from bot.i18n import LANGUAGES, I18n
 from bot.logsafety import protect_logs
 from bot.services import people, roles
-from bot.services.context import ServiceConfig, ServiceContext
+from bot.services.context import ReminderConfig, RequestLimitConfig, ServiceConfig
+from bot.services.roster import export_roster
 from bot.services.schedule import digests, rules
 from bot.services.schedule.sweep import Sweeper
-from bot.settings import Settings, require_token
-from bot.views.notifier import Notifier
+from bot.settings import ReminderSettings, RequestLimits, Settings, require_token
 from storage.clock import Clock, utc_now
 from storage.db import create_engine, session_factory
 from storage.uow import UnitOfWork
@@ -40,22 +41,40 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER,
 BotApplication = Application[Any, BotContext, Any, Any, BotData, Any]
 
 
+def reminder_config(reminders: ReminderSettings) -> ReminderConfig:
+    """The reminder settings as the plain values services read."""
+    return ReminderConfig(
+        escalation_minutes=tuple(reminders.escalation_minutes),
+        urgent_escalation_minutes=tuple(reminders.urgent_escalation_minutes),
+        lease_minutes=reminders.lease_minutes, urgent_lease_minutes=reminders.urgent_lease_minutes,
+        lease_answer_minutes=reminders.lease_answer_minutes,
+        appointment_before_minutes=reminders.appointment_before_minutes,
+        appointment_grace_minutes=reminders.appointment_grace_minutes,
+        overdue_nudge_minutes=reminders.overdue_nudge_minutes,
+        rating_reminder_hours=tuple(reminders.rating_reminder_hours),
+        rating_no_response_hours=reminders.rating_no_response_hours, quiet_hours=reminders.quiet_hours,
+        digest_time=reminders.digest_time, weekly_digest_weekday=reminders.weekly_digest_weekday)
+
+
+def request_limit_config(limits: RequestLimits) -> RequestLimitConfig:
+    """The request limits as the plain values services read."""
+    return RequestLimitConfig(**limits.model_dump())
+
+
 def service_config(settings: Settings) -> ServiceConfig:
+    """What services need of the settings, read once at start."""
     return ServiceConfig(admins=frozenset(settings.admins), categories=tuple(settings.categories),
                          coordinators_chat_id=settings.coordinators_chat_id,
                          default_language=settings.default_language, timezone=settings.tz,
                          approval_required=settings.volunteers.approval_required,
-                         communities=tuple(settings.communities), reminders=settings.reminders,
-                         requests=settings.requests)
+                         communities=tuple(settings.communities), reminders=reminder_config(settings.reminders),
+                         requests=request_limit_config(settings.requests))
 
 
 def build_application(settings: Settings, request: BaseRequest | None = None, *,
                       clock: Clock = utc_now) -> BotApplication:
     """The bot, ready to run; ``request`` replaces the network (tests, local Bot API servers)."""
     protect_logs()
-    engine = create_engine(settings.database.url, echo=settings.database.echo)
-    deps = Deps(settings=settings, config=service_config(settings), i18n=I18n(settings.default_language),
-                engine=engine, sessions=session_factory(engine), clock=clock)
     builder = (ApplicationBuilder().token(require_token(settings))
                .base_url(settings.telegram.base_url).base_file_url(settings.telegram.base_file_url)
                .context_types(ContextTypes(context=BotContext, bot_data=BotData))
@@ -63,8 +82,11 @@ def build_application(settings: Settings, request: BaseRequest | None = None, *,
                .post_init(_post_init).post_stop(_post_stop).post_shutdown(_post_shutdown))
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
-    application: BotApplication = builder.build()  # type: ignore[assignment]
-    application.bot_data.deps = deps
+    application: BotApplication = builder.build()
+    engine = create_engine(settings.database.url, echo=settings.database.echo)
+    application.bot_data.deps = Deps(settings=settings, config=service_config(settings),
+                                     i18n=I18n(settings.default_language), engine=engine,
+                                     sessions=session_factory(engine), clock=clock, bot=application.bot)
     register_all(application)
     application.add_error_handler(_on_error)
     return application
@@ -77,24 +99,24 @@ async def _post_init(application: BotApplication) -> None:
     async def on_unreachable(uow: UnitOfWork, chat_id: int) -> None:
         user = await uow.users.by_telegram_id(chat_id)
         if user is not None:
-            ctx = ServiceContext(uow, Notifier(uow, deps.i18n, deps.config), deps.config, user)
-            await people.tell_if_volunteer_unreachable(ctx, user)
+            await people.tell_if_volunteer_unreachable(deps.service_context(uow, user), user)
+
+    async def write_roster(path: Path) -> int:
+        return await export_roster(deps.uow, path)
 
     deps.sender = OutboxSender(application.bot, deps.uow, deps.settings.outbox, clock=deps.clock,
-                               on_unreachable=on_unreachable)
-    deps.extra["sender_task"] = asyncio.create_task(deps.sender.run(), name="outbox-sender")
+                               on_unreachable=on_unreachable, attachments=AttachmentRenderer(write_roster))
+    deps.sender_task = asyncio.create_task(deps.sender.run(), name="outbox-sender")
     # APScheduler (PTB's JobQueue, in memory) only ticks: the schedule itself is rows (bot.services.schedule.sweep).
-    sweeper = Sweeper(deps, {**rules.HANDLERS, **digests.HANDLERS}, batch_size=deps.settings.reminders.batch_size)
+    deps.sweeper = Sweeper(deps, {**rules.HANDLERS, **digests.HANDLERS},
+                           batch_size=deps.settings.reminders.batch_size)
     async with deps.uow() as uow:  # the next daily, weekly and monthly digests (keyed: once across processes)
         await digests.schedule_recurring(uow, deps.config, uow.now())
         await uow.commit()
-    deps.extra["sweeper"] = sweeper
     assert application.job_queue is not None
     application.job_queue.run_repeating(_sweep, interval=deps.settings.reminders.sweep_seconds, first=0.0,
                                         name="schedule-sweep", job_kwargs={"max_instances": 1, "coalesce": True,
                                                                            "misfire_grace_time": None})
-    # Services build join links with the bot's username, known once the bot has asked who it is.
-    deps.config = dataclasses.replace(deps.config, bot_username=application.bot.username)
     for language in LANGUAGES:  # everyone's menu until their roles give them their own
         commands = [BotCommand(name, deps.i18n.gettext(language, text)) for name, text in roles.MENUS[roles.RESIDENT]]
         await application.bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats(),
@@ -103,9 +125,11 @@ async def _post_init(application: BotApplication) -> None:
 
 async def _sweep(context: BotContext) -> None:
     """The sweep job: no arguments, nothing personal; an error is logged and the next tick retries."""
+    sweeper = context.deps.sweeper
+    assert sweeper is not None, "post_init made the sweeper before the job's first run"
     try:
-        await context.deps.extra["sweeper"].sweep()
-    except Exception as error:
+        await sweeper.sweep()
+    except Exception as error:  # noqa: BLE001 - a job must not die: the next tick retries
         log_failure(log, error, "schedule sweep failed")
 
 
@@ -113,7 +137,7 @@ async def _post_stop(application: BotApplication) -> None:
     deps = application.bot_data.deps
     if deps is not None and deps.sender is not None:
         await deps.sender.stop()
-        task = deps.extra.pop("sender_task", None)
+        task, deps.sender_task = deps.sender_task, None
         if task is not None:
             await asyncio.gather(task, return_exceptions=True)
 

@@ -1,45 +1,49 @@
-"""Files the outbox uploads, made at send time from a small description in the row's payload.
-
-An outbox row stays small JSON: ``{"attachment": {"kind": "qr", "text": link, "field": "photo"}}``
-becomes a PNG, ``{"kind": "roster", "format": "xlsx", "field": "document"}`` the roster as it is
-when the message goes out. Nothing personal is kept in the row itself.
+"""Files the outbox uploads, made at send time from the plain description a service queued
+(:mod:`bot.domain.attachments`): a QR code becomes a PNG (segno), the roster export a CSV or XLSX
+file written by the roster writer the composition root hands in (so the sender imports no service).
 """
 
 from __future__ import annotations
 
+import io
 import tempfile
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import segno
 from telegram import InputFile
 
-from bot.domain.links import qr_png
-from bot.services.roster import export_roster
-from storage.uow import UnitOfWork
+from bot.domain.attachments import QrCode, RosterExport, from_payload
 
-KINDS = ("qr", "roster")
-ROSTER_FORMATS = ("csv", "xlsx")
+RosterWriter = Callable[[Path], Awaitable[int]]  # writes the roster to a .csv or .xlsx path
 
 
-def qr(text: str, filename: str) -> dict[str, Any]:
-    return {"kind": "qr", "text": text, "filename": filename, "field": "photo"}
+def qr_png(text: str) -> bytes:
+    """``text`` as a QR code PNG, large enough to scan from a printed notice or a phone screen."""
+    buffer = io.BytesIO()
+    segno.make(text, error="m", micro=False).save(buffer, kind="png", scale=10, border=4)
+    return buffer.getvalue()
 
 
-def roster(file_format: str) -> dict[str, Any]:
-    if file_format not in ROSTER_FORMATS:
-        raise ValueError(f"roster format must be one of {ROSTER_FORMATS}")
-    return {"kind": "roster", "format": file_format, "field": "document"}
+class AttachmentRenderer:
+    """Makes the file for an outbox row's attachment; without a roster writer, a roster export
+    fails like any file that cannot be made (a failed attempt)."""
 
+    def __init__(self, write_roster: RosterWriter | None = None) -> None:
+        self.write_roster = write_roster
 
-async def render(spec: dict[str, Any], uow_factory: Callable[[], UnitOfWork]) -> tuple[str, InputFile]:
-    """The request field and the file for an attachment description."""
-    kind, field = spec.get("kind"), str(spec.get("field"))
-    if kind == "qr":
-        return field, InputFile(qr_png(str(spec["text"])), filename=str(spec.get("filename") or "qr.png"))
-    if kind == "roster" and spec.get("format") in ROSTER_FORMATS:
+    async def render(self, payload: dict[str, Any]) -> tuple[str, InputFile]:
+        """The request field and the file for an attachment description."""
+        attachment = from_payload(payload)
+        if isinstance(attachment, QrCode):
+            return attachment.field, InputFile(qr_png(attachment.text), filename=attachment.filename)
+        return attachment.field, await self._roster(attachment)
+
+    async def _roster(self, export: RosterExport) -> InputFile:
+        if self.write_roster is None:
+            raise ValueError("no roster writer: this sender cannot export the roster")
         with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / f"roster.{spec['format']}"
-            await export_roster(uow_factory, path)
-            return field, InputFile(path.read_bytes(), filename=path.name)
-    raise ValueError(f"unknown attachment {kind!r}")
+            path = Path(folder) / f"roster.{export.file_format}"
+            await self.write_roster(path)
+            return InputFile(path.read_bytes(), filename=path.name)

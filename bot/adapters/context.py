@@ -2,25 +2,33 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import asyncio
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from telegram import Bot
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.i18n import I18n
-from bot.services.context import ServiceConfig
+from bot.services.context import ServiceConfig, ServiceContext
+from bot.services.wiring import service_context
 from bot.settings import Settings
+from bot.views.notifier import Notifier
 from storage.clock import Clock
+from storage.models import User
 from storage.uow import UnitOfWork
 
 if TYPE_CHECKING:
     from bot.adapters.sender import OutboxSender
+    from bot.services.schedule.sweep import Sweeper
 
 
 @dataclass
 class Deps:
-    """Wiring, not state: everything that matters is in the database."""
+    """Wiring, not state: everything that matters is in the database. ``config`` is built once, from
+    the settings; ``bot`` is the application's (None without Telegram, as in service tests). The
+    outbox sender, its task and the sweeper exist while the bot runs (``bot.adapters.app``)."""
 
     settings: Settings
     config: ServiceConfig
@@ -28,11 +36,26 @@ class Deps:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     clock: Clock
+    bot: Bot | None = None
     sender: OutboxSender | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    sender_task: asyncio.Task[None] | None = None
+    sweeper: Sweeper | None = None
 
     def uow(self, update_key: str | None = None) -> UnitOfWork:
         return UnitOfWork(self.sessions, clock=self.clock, update_key=update_key)
+
+    @property
+    def bot_username(self) -> str:
+        """The bot's username, for join links: PTB asks Telegram (``getMe``) when it initialises,
+        before any update, job or delivery; empty without Telegram."""
+        return self.bot.username if self.bot is not None else ""
+
+    def notifier(self, uow: UnitOfWork) -> Notifier:
+        return Notifier(uow, self.i18n, self.config)
+
+    def service_context(self, uow: UnitOfWork, user: User) -> ServiceContext:
+        """The per-update (or per-job) service call of ``user`` in ``uow``."""
+        return service_context(uow, user, i18n=self.i18n, config=self.config, bot_username=self.bot_username)
 
     def kick_sender(self) -> None:
         if self.sender is not None:

@@ -55,7 +55,7 @@ from bot.adapters.failures import is_transient
 from bot.adapters.sender import retry_after_seconds
 from bot.domain.arguments import TELEGRAM_ID_MAX
 from bot.settings import WebhookSettings, require_webhook
-from bot.views.notifier import COULD_NOT_HANDLE, Notifier
+from bot.views.notifier import COULD_NOT_HANDLE
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = 30.0  # fetching updates
@@ -214,12 +214,14 @@ class Intake:
         """Tell the person whose update was parked (in their private chat, never in a group); for a
         tap, return the query's id and the alert that answers it. ``raw`` may be malformed."""
         body = raw.get(kind_of(raw))
-        sender = body.get("from") if isinstance(body, dict) else None
+        if not isinstance(body, dict):
+            return None
+        sender = body.get("from")
         person = sender.get("id") if isinstance(sender, dict) else None
         if type(person) is not int or not 0 < person <= TELEGRAM_ID_MAX:
             return None
         deps = self.application.bot_data.deps
-        notify = Notifier(uow, deps.i18n, deps.config)
+        notify = deps.notifier(uow)
         user = await uow.users.by_telegram_id(person)
         query_id = body.get("id") if "chat_instance" in body else None
         if isinstance(query_id, str):
@@ -273,7 +275,7 @@ class Poller(_Stoppable):
             self._task.cancel()
         await asyncio.gather(self._task, return_exceptions=True)
 
-    async def _fetch(self, offset: int | None, timeout: int) -> list[Any]:
+    async def _fetch(self, offset: int | None, timeout: int) -> list[Any]:  # noqa: ASYNC109 - getUpdates' long poll
         """Raw updates, unparsed: ``Bot.get_updates`` parses the whole batch and fails on any one.
         ``getupdates`` in lower case (Bot API method names are case-insensitive) because PTB warns
         when ``do_api_request`` is used for a method it has."""

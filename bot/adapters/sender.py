@@ -78,7 +78,7 @@ from telegram.error import (
     RetryAfter,
 )
 
-from bot.adapters import attachments
+from bot.adapters.attachments import AttachmentRenderer
 from bot.adapters.failures import log_failure
 from bot.settings import OutboxSettings
 from storage.clock import Clock, utc_now
@@ -183,12 +183,13 @@ class OutboxSender:
 
     def __init__(self, bot: telegram.Bot, uow_factory: Callable[[], UnitOfWork], settings: OutboxSettings,
                  *, clock: Clock = utc_now, on_unreachable: OnUnreachable | None = None,
-                 lease: float = 60.0, concurrency: int = 8) -> None:
+                 lease: float = 60.0, concurrency: int = 8, attachments: AttachmentRenderer | None = None) -> None:
         self.bot = bot
         self.uow_factory = uow_factory
         self.settings = settings
         self.clock = clock
         self.on_unreachable = on_unreachable
+        self.attachments = attachments or AttachmentRenderer()
         self.lease = dt.timedelta(seconds=lease)
         self.call_timeout = min(lease / 2, 30.0)
         self._semaphore = asyncio.Semaphore(max(1, concurrency))
@@ -243,16 +244,14 @@ class OutboxSender:
                     await self.run_once()
                     failures = 0
                     timeout = self._wait_time()
-                except Exception as error:
+                except Exception as error:  # noqa: BLE001 - the loop outlives a round's failure, backing off
                     failures += 1
                     log_failure(log, error, "outbox: delivery round failed (%d in a row)", failures)
                     timeout = min(MAX_BACKOFF, self.settings.poll_interval * 2 ** failures)
                 if self._stopping:
                     break
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout)
-                except TimeoutError:
-                    pass
         finally:
             self._running = False
             self._stopped.set()
@@ -349,7 +348,7 @@ class OutboxSender:
         try:
             async with self._semaphore:
                 return await self._deliver(job)
-        except Exception as error:
+        except Exception as error:  # noqa: BLE001 - one row's failure must not stop the others
             # The database failed us mid-row: the claim (if any) runs out and the row is retried.
             log_failure(log, error, "outbox row %s (chat %s, %s): delivery step failed", job.row_id, job.chat_id,
                         job.method)
@@ -398,10 +397,10 @@ class OutboxSender:
                 params["message_id"] = message_id
             try:
                 if "attachment" in job.payload:  # made now; a failure counts as a failed attempt
-                    field, upload = await attachments.render(job.payload["attachment"], self.uow_factory)
+                    field, upload = await self.attachments.render(job.payload["attachment"])
                     params[field] = upload
                 result = await self._call(job.method, params)
-            except Exception as error:
+            except Exception as error:  # noqa: BLE001 - any failed call is a failed attempt, retried
                 finished_at = self._now()
                 return await self._failed_call(job, destination, message_id, attempts, error)
             finished_at = self._now()

@@ -1,4 +1,4 @@
-"""Deep links into the bot and their QR codes.
+"""Deep links into the bot (their QR codes are made next to the sender: bot.adapters.attachments).
 
 A team's link ``https://t.me/<bot>?start=team_<code>`` opens registration with the team chosen; a
 building's ``…?start=b_<code>`` attributes the person to that building. Telegram passes the part
@@ -7,11 +7,8 @@ after ``start=`` (1–64 of ``A-Z a-z 0-9 _ -``) to the bot as ``/start <payload
 
 from __future__ import annotations
 
-import io
 import re
 from dataclasses import dataclass
-
-import segno
 
 TEAM, BUILDING = "team", "b"
 _CODE = r"[a-z][a-z0-9_]{1,31}"
@@ -46,10 +43,3 @@ def parse_start(payload: str | None) -> StartTarget | None:
     """The target of a ``/start`` payload; None for a bare /start or anything we did not make."""
     match = _PAYLOAD.match(payload or "")
     return StartTarget(match.group(1), match.group(2)) if match else None
-
-
-def qr_png(text: str) -> bytes:
-    """``text`` as a QR code PNG, large enough to scan from a printed notice or a phone screen."""
-    buffer = io.BytesIO()
-    segno.make(text, error="m", micro=False).save(buffer, kind="png", scale=10, border=4)
-    return buffer.getvalue()

@@ -1,15 +1,16 @@
 """Per-person quiet hours (``/quiet 22:00-07:00``, ``/quiet off``): non-urgent reminders and
-targeted alerts wait until they end (the reminders read :func:`quiet_until`)."""
+targeted alerts wait until they end (the reminders read :func:`quiet_until`). Setting them is a
+service (:mod:`bot.services.quiet`); this module only reads and computes."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.domain.errors import InvalidInput
 from bot.i18n import N_
-from storage.models import User
 
 _RANGE = re.compile(r"^([01]?\d|2[0-3])(?::([0-5]\d))?\s*[-–~]\s*([01]?\d|2[0-3])(?::([0-5]\d))?$")
 USAGE = N_("Usage: /quiet 22:00-07:00 (in your local time), or /quiet off")
@@ -30,7 +31,17 @@ def parse_range(text: str) -> tuple[int, int]:
 Window = tuple[int, int]  # quiet hours as minutes after local midnight: (start, end)
 
 
-def window_of(user: User, default: Window) -> Window:
+class Person(Protocol):
+    """Anyone with quiet hours of their own (a user row)."""
+
+    @property
+    def quiet_start(self) -> int | None: ...
+
+    @property
+    def quiet_end(self) -> int | None: ...
+
+
+def window_of(user: Person, default: Window) -> Window:
     """The person's own quiet hours, or ``default`` when they set none."""
     if user.quiet_start is None or user.quiet_end is None:
         return default
@@ -52,9 +63,8 @@ def quiet_until(window: Window, now: dt.datetime, timezone: ZoneInfo) -> dt.date
     return until.astimezone(dt.UTC)
 
 
-def in_quiet_hours(user: User, now: dt.datetime, timezone: ZoneInfo) -> bool:
+def in_quiet_hours(user: Person, now: dt.datetime, timezone: ZoneInfo) -> bool:
     """Whether ``now`` falls in the person's own quiet hours."""
     if user.quiet_start is None or user.quiet_end is None:
         return False
     return quiet_until((user.quiet_start, user.quiet_end), now, timezone) is not None
-

@@ -5,7 +5,7 @@ and records the neighbour's rating (the order's ``resident_id`` is the leader, `
 
 from __future__ import annotations
 
-from bot.adapters import attachments
+from bot.domain.attachments import QrCode
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.domain.links import BUILDING, is_code, start_link
 from bot.i18n import N_
@@ -78,7 +78,8 @@ async def _led(ctx: ServiceContext, code: str | None) -> Building:
     return led[0]
 
 
-async def overview(ctx: ServiceContext, reply_chat_id: int | None = None, *, page: int = 0, row: int | None = None) -> None:
+async def overview(ctx: ServiceContext, reply_chat_id: int | None = None, *, page: int = 0,
+                   row: int | None = None) -> None:
     """``/building``: a coordinator's list of buildings (privately, a page at a time), or a leader's
     own building with its link."""
     if ctx.is_coordinator:
@@ -93,12 +94,12 @@ async def overview(ctx: ServiceContext, reply_chat_id: int | None = None, *, pag
 
 async def send_link(ctx: ServiceContext, code: str | None) -> None:
     building = await _led(ctx, code)
-    if not ctx.config.bot_username:
+    if not ctx.bot_username:
         raise Conflict(N_("I do not know my own username yet; try again in a moment."))
-    link = start_link(ctx.config.bot_username, BUILDING, building.code)
+    link = start_link(ctx.bot_username, BUILDING, building.code)
     await ctx.notify.send_file(ctx.user.telegram_id, ctx.user,
                                 N_("Residents of {name} ({community}): scan the code or open {link}"),
-                                attachments.qr(link, f"building-{building.code}.png"), link=link, name=building.name,
+                                QrCode(link, f"building-{building.code}.png"), link=link, name=building.name,
                                 community=building.community)
     await ctx.uow.commit()
 

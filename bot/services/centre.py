@@ -8,7 +8,8 @@ from bot.services.context import ServiceContext
 from storage.models import Order, Team
 
 
-async def announce(ctx: ServiceContext, order: Order, event: str, *, reopened: bool = False, note: str | None = None) -> None:
+async def announce(ctx: ServiceContext, order: Order, event: str, *, reopened: bool = False,
+                   note: str | None = None) -> None:
     """The order's card to the centre, with a button per team that serves its category; ``event``
     (``created``, ``reopened``) goes to the audit log with the cards' outbox rows, so a dispatch
     can edit them later."""

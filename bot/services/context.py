@@ -1,4 +1,8 @@
-"""What every service call carries: the unit of work, the notifier, configuration, the actor."""
+"""What every service call carries: the unit of work, the notifier, configuration, the actor.
+
+The configuration is plain frozen values (no pydantic models): the composition root
+(``bot.adapters.app.service_config``) reads them from the settings once, at start.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +13,44 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.errors import NotAllowed
 from bot.i18n import N_
-from bot.settings import ReminderSettings, RequestLimits
 from storage.models import User
 from storage.uow import UnitOfWork
 
 if TYPE_CHECKING:
     from bot.views.notifier import Notifier
+
+
+@dataclass(frozen=True)
+class ReminderConfig:
+    """Reminder, escalation, lease and digest timing (``[reminders]`` in the settings; minutes
+    unless named). The defaults are the settings' defaults (a test holds them equal)."""
+
+    escalation_minutes: tuple[int, ...] = (30, 90, 180)
+    urgent_escalation_minutes: tuple[int, ...] = (5, 15, 30)
+    lease_minutes: int = 120
+    urgent_lease_minutes: int = 20
+    lease_answer_minutes: int = 30
+    appointment_before_minutes: int = 60
+    appointment_grace_minutes: int = 60
+    overdue_nudge_minutes: int = 60
+    rating_reminder_hours: tuple[int, ...] = (24, 72)
+    rating_no_response_hours: int = 168
+    quiet_hours: str = "22:00-07:00"
+    digest_time: str = "08:00"
+    weekly_digest_weekday: int = 0  # 0 = Monday
+
+
+@dataclass(frozen=True)
+class RequestLimitConfig:
+    """Open requests and requests per minute and hour one person may place (``[requests]``); a
+    building leader's for neighbours apart. The defaults are the settings' defaults."""
+
+    open_per_resident: int = 3
+    per_minute: int = 2
+    per_hour: int = 6
+    neighbour_open: int = 15
+    neighbour_per_minute: int = 5
+    neighbour_per_hour: int = 30
 
 
 @dataclass(frozen=True)
@@ -28,19 +64,21 @@ class ServiceConfig:
     timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
     approval_required: bool = True  # a coordinator approves each /join (settings: volunteers.approval_required)
     communities: tuple[str, ...] = ()  # /join offers these as buttons; empty: the community is typed
-    bot_username: str = ""  # set once the bot knows it (for t.me join links)
-    reminders: ReminderSettings = field(default_factory=ReminderSettings)
-    requests: RequestLimits = field(default_factory=RequestLimits)
+    reminders: ReminderConfig = field(default_factory=ReminderConfig)
+    requests: RequestLimitConfig = field(default_factory=RequestLimitConfig)
 
 
 @dataclass
 class ServiceContext:
-    """One service call: ``user`` is the actor's row, created on first contact."""
+    """One service call: ``user`` is the actor's row, created on first contact; ``bot_username``
+    (for t.me join links) is empty until the bot has asked Telegram who it is. Built by
+    :func:`bot.services.wiring.service_context`, the one place that puts these together."""
 
     uow: UnitOfWork
     notify: Notifier
     config: ServiceConfig
     user: User
+    bot_username: str = ""
 
     @property
     def now(self) -> dt.datetime:

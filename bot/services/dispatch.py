@@ -18,7 +18,8 @@ from storage.models import Team
 DISPATCHABLE = ("new", "dispatched")
 
 
-async def list_open(ctx: ServiceContext, reply_chat_id: int | None = None, *, page: int = 0, row: int | None = None) -> None:
+async def list_open(ctx: ServiceContext, reply_chat_id: int | None = None, *, page: int = 0,
+                    row: int | None = None) -> None:
     """``/orders``: the open requests, privately (or in the coordinators' chat), a page at a time."""
     ctx.require_coordinator()
     where = await privately.list_target(ctx, reply_chat_id, centre_may_read=True) if row is None \

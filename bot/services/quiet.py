@@ -1,4 +1,5 @@
-"""``/quiet``: a person sets, shows or switches off their quiet hours (see bot.domain.quiet_hours)."""
+"""``/quiet``: a person sets, shows or turns off their quiet hours (the rules that read them are
+in :mod:`bot.domain.quiet_hours`)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ async def set_quiet_hours(ctx: ServiceContext, text: str) -> None:
     text = text.strip()
     if not text:
         if ctx.user.quiet_start is None or ctx.user.quiet_end is None:
-            await ctx.notify.tell(ctx.user, N_("You have no quiet hours. {usage}"), usage=ctx.notify.tr(ctx.user)(USAGE))
+            await ctx.notify.tell(ctx.user, N_("You have no quiet hours. {usage}"),
+                                  usage=ctx.notify.tr(ctx.user)(USAGE))
         else:
             await ctx.notify.tell(ctx.user, N_("Your quiet hours: {start}–{end}."),
                                    start=_clock(ctx.user.quiet_start), end=_clock(ctx.user.quiet_end))

@@ -27,8 +27,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from bot.domain.errors import Conflict, InvalidInput, NotFound
 from bot.domain.inputs import Input
 from bot.domain.phones import normalise_phone
@@ -36,6 +34,7 @@ from bot.i18n import N_
 from bot.services import dialog_rules, roles
 from bot.services.context import ServiceContext
 from bot.services.roster import normalise_registry_number
+from storage.errors import AlreadyTaken
 from storage.models import Team, Volunteer
 
 FLOW = "join"
@@ -284,7 +283,7 @@ async def _join_team(ctx: ServiceContext, draft: dict[str, Any], team: Team) -> 
     try:
         volunteer = await ctx.uow.volunteers.add(ctx.user.id, team.id, registry_number=None if holds_number else
                                                   draft.get("registry"), **columns)
-    except IntegrityError:  # the number was registered by someone else since it was checked
+    except AlreadyTaken:  # the number was registered by someone else since it was checked
         raise Conflict(REGISTRY_TAKEN) from None
     await ctx.uow.volunteers.update_profile(ctx.user.id, **columns)  # one profile for all memberships
     await ctx.uow.dialogs.clear(ctx.user.id)
@@ -382,6 +381,6 @@ async def _save_profile(ctx: ServiceContext, draft: dict[str, Any]) -> None:
     if number and holder.registry_number != number:
         holder.registry_number = number
         try:
-            await ctx.uow.session.flush()
-        except IntegrityError:  # taken by someone else since it was checked
+            await ctx.uow.flush()
+        except AlreadyTaken:  # taken by someone else since it was checked
             raise Conflict(REGISTRY_TAKEN) from None

@@ -59,10 +59,7 @@ async def _draft(ctx: ServiceContext, *at: str) -> dict[str, Any]:
 async def _advance(ctx: ServiceContext, draft: dict[str, Any], done_step: str) -> None:
     """Go to the step after ``done_step`` (or back to the summary when editing one field)."""
     steps = steps_for(draft)
-    if draft.get("editing") or done_step == steps[-1]:
-        step = "summary"
-    else:
-        step = steps[steps.index(done_step) + 1]
+    step = "summary" if draft.get("editing") or done_step == steps[-1] else steps[steps.index(done_step) + 1]
     await ctx.uow.dialogs.set(ctx.user.id, FLOW, step, draft)
     await ctx.notify.ask_request_step(ctx.user, step, draft)
     await ctx.uow.commit()

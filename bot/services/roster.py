@@ -25,10 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from bot.domain.errors import InvalidInput
 from bot.domain.phones import national_form, normalise_phone
+from storage.errors import AlreadyTaken
 from storage.uow import UnitOfWork
 
 COLUMNS = ("name", "phone", "registry_number", "community", "team", "skills")
@@ -334,7 +333,7 @@ class _Importer:
     async def _batch(self, batch: list[_Entry]) -> None:
         try:
             await self._write(batch, one_by_one=False)
-        except IntegrityError:
+        except AlreadyTaken:
             # Another writer (or a constraint we do not check, such as one Telegram account twice
             # in a team) got in the way: read again and write row by row, reporting the rows that
             # still conflict.
@@ -350,8 +349,8 @@ class _Importer:
             records = [dict(row._mapping) for row in existing]
             by_registry = {r["registry_number"]: r for r in records if r["registry_number"]}
             by_phone: dict[str, list[dict[str, Any]]] = {}
-            for record in records:
-                by_phone.setdefault(record["phone"], []).append(record)
+            for known in records:
+                by_phone.setdefault(known["phone"], []).append(known)
             inserts: list[tuple[_Entry, dict[str, Any]]] = []
             updates: list[tuple[_Entry, dict[str, Any]]] = []
             for entry in batch:
@@ -408,7 +407,7 @@ class _Importer:
                                     await uow.volunteers.insert_many([values])
                                 else:
                                     await uow.volunteers.update_many([values])
-                        except IntegrityError:
+                        except AlreadyTaken:
                             counts[kind] -= 1
                             failed.append(RowError(entry.row, "row", "conflicts with another volunteer "
                                                                      "(a registry number or team membership)"))
@@ -443,7 +442,8 @@ async def _roster(uow_factory: Callable[[], UnitOfWork], page: int) -> AsyncIter
         async with uow_factory() as uow:
             rows = await uow.volunteers.roster_page(after, page)
         for row in rows:
-            yield (row.name, national_form(row.phone), row.registry_number or "", row.community, row.code, ";".join(row.skills))
+            yield (row.name, national_form(row.phone), row.registry_number or "", row.community, row.code,
+                   ";".join(row.skills))
         if len(rows) < page:
             return
         after = rows[-1].id

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 
-from bot.adapters import attachments
+from bot.domain.attachments import ROSTER_FORMATS, RosterExport
 from bot.domain.errors import InvalidInput
 from bot.i18n import N_
 from bot.services.context import ServiceContext
@@ -46,9 +46,9 @@ async def unreadable(ctx: ServiceContext, file_name: str, reason: str) -> None:
 async def export(ctx: ServiceContext, file_format: str) -> None:
     ctx.require_coordinator()
     file_format = file_format.lower().lstrip(".")
-    if file_format not in attachments.ROSTER_FORMATS:
+    if file_format not in ROSTER_FORMATS:
         raise InvalidInput(N_("Usage: /roster [csv|xlsx]"))
     await ctx.notify.send_file(ctx.user.telegram_id, ctx.user,
                                 N_("The roster as of now. Send a file like it back to import changes."),
-                                attachments.roster(file_format), protect=True)
+                                RosterExport(file_format), protect=True)
     await ctx.uow.commit()

@@ -7,7 +7,7 @@ Coordinators manage every team; a team leader may look at their own team and han
 
 from __future__ import annotations
 
-from bot.adapters import attachments
+from bot.domain.attachments import QrCode
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.domain.links import TEAM, is_code, start_link
 from bot.i18n import N_
@@ -237,7 +237,7 @@ async def _show(ctx: ServiceContext, team: Team, where: Listing) -> None:
 
 
 def _link(ctx: ServiceContext, team: Team) -> str | None:
-    return start_link(ctx.config.bot_username, TEAM, team.code) if ctx.config.bot_username else None
+    return start_link(ctx.bot_username, TEAM, team.code) if ctx.bot_username else None
 
 
 async def send_link(ctx: ServiceContext, code: str, reply_chat_id: int) -> None:
@@ -249,7 +249,7 @@ async def send_link(ctx: ServiceContext, code: str, reply_chat_id: int) -> None:
     if link is None:
         raise Conflict(N_("I do not know my own username yet; try again in a moment."))
     await ctx.notify.send_file(reply_chat_id, ctx.user, N_("Join team {name}: scan the code or open {link}"),
-                                attachments.qr(link, f"team-{team.code}.png"), link=link, name=team.name)
+                                QrCode(link, f"team-{team.code}.png"), link=link, name=team.name)
     await ctx.uow.commit()
 
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.domain.attachments import Attachment, to_payload
 from bot.domain.redact import mask_phones, redact
 from bot.i18n import N_, I18n, Translate
 from bot.services.context import ServiceConfig
@@ -154,7 +155,8 @@ class Notifier:
     # -- resident -------------------------------------------------------------------------------
     def menu_keyboard(self, user: User) -> dict[str, Any]:
         _ = self.tr(user)
-        return {"keyboard": [[{"text": _(MENU_NEW_REQUEST)}], [{"text": _(MENU_MY_ORDERS)}, {"text": _(MENU_LANGUAGE)}]],
+        return {"keyboard": [[{"text": _(MENU_NEW_REQUEST)}],
+                             [{"text": _(MENU_MY_ORDERS)}, {"text": _(MENU_LANGUAGE)}]],
                 "resize_keyboard": True, "is_persistent": True}
 
     async def welcome(self, user: User) -> None:
@@ -254,7 +256,7 @@ class Notifier:
         await self.send(user.telegram_id, _("Your requests:") + "\n" + "\n".join(lines), recipient=user,
                         markup=inline(rows) if rows else None)
 
-    async def resident_status(self, resident: User, order: Order, message: str, **params: object) -> None:
+    async def resident_status(self, resident: User, order: Order, message: str, **params: Any) -> None:
         await self.tell(resident, message, number=order.id, **params)
 
     async def ask_rating(self, resident: User, order: Order, volunteer_name: str, *, reminder: bool = False) -> None:
@@ -527,14 +529,14 @@ class Notifier:
             lines.append(_("Join link: {link}", link=link))
         await self.send_list(where, reader, title, lines, query={"kind": "team", "code": team.code})
 
-    async def send_file(self, chat_id: int, reader: User, caption: str, attachment: dict[str, Any], *,
+    async def send_file(self, chat_id: int, reader: User, caption: str, attachment: Attachment, *,
                         protect: bool = False, **params: object) -> None:
         """A photo or document made when the message goes out (see :mod:`bot.adapters.attachments`), with a
         caption (a msgid) in ``reader``'s language."""
-        method = {"photo": "sendPhoto", "document": "sendDocument"}[attachment["field"]]
+        method = {"photo": "sendPhoto", "document": "sendDocument"}[attachment.field]
         text = self.tr(reader)(caption, **params)
         payload: dict[str, Any] = {"caption": self.safe_for(chat_id, text), "parse_mode": "HTML",
-                                   "attachment": attachment}
+                                   "attachment": to_payload(attachment)}
         if protect:
             payload["protect_content"] = True
         recipient = reader.id if chat_id == reader.telegram_id else None
@@ -566,8 +568,9 @@ class Notifier:
                    community=v.community or "—", phone=v.phone,
                    duty="—" if u is None else _("on duty") if u.on_duty else _("off duty"))
                  for v, t, u in found]
-        await self.send_list(where, coordinator, _("Volunteers for {skill}:", skill=self.category_label(coordinator, skill)),
-                             lines, query={"kind": "find", "skill": skill, "community": community}, protect=True)
+        await self.send_list(where, coordinator,
+                             _("Volunteers for {skill}:", skill=self.category_label(coordinator, skill)), lines,
+                             query={"kind": "find", "skill": skill, "community": community}, protect=True)
 
     # -- registration -------------------------------------------------------------------------------
     def _join_prompt(self, user: User, step: str, draft: dict[str, Any], teams: Sequence[Team],
@@ -710,7 +713,8 @@ class Notifier:
             return _("<b>Not dispatched yet</b> · {count}", count=count)
         return _("<b>{team}</b> · {count}", team=team, count=count)
 
-    def _digest_section(self, _: Translate, title: str, groups: Sequence[tuple[str | None, Sequence[str]]]) -> list[str]:
+    def _digest_section(self, _: Translate, title: str,
+                        groups: Sequence[tuple[str | None, Sequence[str]]]) -> list[str]:
         """A digest section: ``title`` (the total), then by team a heading and its lines, up to
         ``DIGEST_LINES`` lines in all; the rest are counted."""
         total = sum(len(entries) for _team, entries in groups)
@@ -741,13 +745,15 @@ class Notifier:
                 lines += self._digest_section(_, N_("⏳ Not taken in time: {count}"), [
                     (team, [_("{urgent}#{number} {category} · {community} · waiting {waited}",
                               urgent="🚨 " if o.urgent else "", number=o.id,
-                              category=self.category_label(reader, o.category), community=redact(o.community, DIGEST_FIELD_LIMIT),
+                              category=self.category_label(reader, o.category),
+                              community=redact(o.community, DIGEST_FIELD_LIMIT),
                               waited=self._duration(_, minutes)) for o, minutes in entries])
                     for team, entries in waiting])
             if late:
                 lines += self._digest_section(_, N_("⏰ Past their time: {count}"), [
                     (team, [_("#{number} {category} · {community} · {volunteer} · {late} late", number=o.id,
-                              category=self.category_label(reader, o.category), community=redact(o.community, DIGEST_FIELD_LIMIT),
+                              category=self.category_label(reader, o.category),
+                              community=redact(o.community, DIGEST_FIELD_LIMIT),
                               volunteer=volunteer, late=self._duration(_, minutes))
                             for o, minutes, volunteer in entries])
                     for team, entries in late])
@@ -767,7 +773,8 @@ class Notifier:
         for order in orders[: self.DIGEST_LINES * 2]:
             lines.append(_("{urgent}#{number} {category} · {community} · 🕒 {when} · {status}",
                            urgent="🚨 " if order.urgent else "", number=order.id,
-                           category=self.category_label(None, order.category), community=redact(order.community, DIGEST_FIELD_LIMIT),
+                           category=self.category_label(None, order.category),
+                           community=redact(order.community, DIGEST_FIELD_LIMIT),
                            when=redact(order.when_text, DIGEST_FIELD_LIMIT), status=_(STATUS_NAMES[order.status])))
         if len(orders) > self.DIGEST_LINES * 2:
             lines.append(_("… and {count} more", count=len(orders) - self.DIGEST_LINES * 2))

@@ -50,7 +50,8 @@ async def test_whole_loop(server: SandboxServer, sandbox: SandboxClient, databas
                                                 message_id=card.message_id)
         assert lost.show_alert and lost.text == _("Sorry, someone else has already taken this request.")
         taken = await cast.team_group.wait_for(
-            lambda chat: _("Status: ✅ taken by {volunteer}", volunteer="Vera") in (chat.message(card.message_id).text or ""))
+            lambda chat: _("Status: ✅ taken by {volunteer}", volunteer="Vera")
+            in (chat.message(card.message_id).text or ""))
         assert taken.message(card.message_id).buttons == []
         details = await wait_text(vera, "+8613800000001")
         assert details.protect_content and "502" in (details.text or "")
@@ -63,7 +64,8 @@ async def test_whole_loop(server: SandboxServer, sandbox: SandboxClient, databas
         await cast.resident.send("非常好 very good")
         await wait_text(cast.resident, _("Thank you for your feedback!"))
         await cast.team_group.wait_for(
-            lambda chat: _("Status: done, rated {verdict}", verdict="★★★★★") in (chat.message(card.message_id).text or ""))
+            lambda chat: _("Status: done, rated {verdict}", verdict="★★★★★")
+            in (chat.message(card.message_id).text or ""))
 
 
 async def test_without_a_coordinators_chat_the_admins_get_new_requests(server: SandboxServer, sandbox: SandboxClient,

@@ -61,8 +61,8 @@ pytestmark = in_both_languages
 async def centre(language: str, server: SandboxServer, sandbox: SandboxClient,
                  database_url: str) -> AsyncIterator[Centre]:
     cast = await cast_of(sandbox, language)
-    settings = make_settings(server, database_url, admins=[cast.admin.id], coordinators_chat_id=cast.coordinators_group.id,
-                             default_language=language)
+    settings = make_settings(server, database_url, admins=[cast.admin.id],
+                             coordinators_chat_id=cast.coordinators_group.id, default_language=language)
     async with bot_running(settings, "polling") as app:
         await set_up_centre(cast, language)
         yield Centre(cast, app, server, language)
@@ -87,7 +87,8 @@ async def test_team_management_leaders_links_and_menus(centre: Centre, sandbox: 
     await coordinator.send("/team rename repair 维修服务队")
     await wait_text(coordinator, _("Team {old} is now called {team}.", old=TEAM, team="维修服务队"))
     await coordinator.send("/team categories repair repair delivery")
-    await wait_text(coordinator, _("Team {team} now takes: {categories}.", team="维修服务队", categories="repair, delivery"))
+    await wait_text(coordinator, _("Team {team} now takes: {categories}.", team="维修服务队",
+                                   categories="repair, delivery"))
     await coordinator.send("/team sub repair repair 水电组")
     await wait_text(coordinator, _("Sub-team {name} of team {team}: {count} members with the skill {skill}.",
                                    name="水电组", team="维修服务队", count=2, skill=_("Repair")))

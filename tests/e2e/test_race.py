@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import collections
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -49,10 +48,10 @@ class _ConcurrentBuilder(ApplicationBuilder):  # type: ignore[type-arg]
 
 
 @pytest.fixture
-def handling(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def handling(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     if request.param == "concurrent":
         monkeypatch.setattr(bot.adapters.app, "ApplicationBuilder", _ConcurrentBuilder)
-    yield str(request.param)
+    return str(request.param)
 
 
 async def big_cast(sandbox: SandboxClient) -> Cast:

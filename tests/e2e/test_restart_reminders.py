@@ -33,11 +33,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.app import service_config
 from bot.i18n import I18n
-from bot.services.context import ServiceContext
 from bot.services.schedule import rules
 from bot.services.schedule.sweep import system_user
+from bot.services.wiring import service_context
 from bot.settings import ReminderSettings, Settings
-from bot.views.notifier import Notifier
 from sandbox import SandboxClient, SandboxServer, SimUser
 from storage.db import session_factory
 from storage.migrate import upgrade
@@ -86,7 +85,7 @@ async def seed(engine: AsyncEngine, residents: list[SimUser], volunteer_telegram
     orders: dict[int, int] = {}
     async with UnitOfWork(session_factory(engine), clock=lambda: done_at) as uow:
         volunteer = await uow.users.ensure(volunteer_telegram_id, "Vera", "zh")
-        ctx = ServiceContext(uow, Notifier(uow, I18n(), config), config, system_user())
+        ctx = service_context(uow, system_user(), i18n=I18n(), config=config)
         for person in residents:
             resident = await uow.users.ensure(person.id, person.first_name, "zh")
             order = await uow.orders.add(status="done", category="repair", community="阳光小区", when_text="today",

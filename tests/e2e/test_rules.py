@@ -71,7 +71,8 @@ async def dispatch_by_button(cast: Cast, language: str, number: int) -> MessageV
     """The coordinator sends the order to 维修队; returns the order's card in the team's group."""
     _ = tr(language)
     await wait_text(cast.coordinator, _("🆕 New request #{number}", number=number), chat_id=cast.coordinators_group.id)
-    answer = await cast.coordinator.tap_and_read_answer(_("➡️ {team}", team="维修队"), chat_id=cast.coordinators_group.id)
+    answer = await cast.coordinator.tap_and_read_answer(_("➡️ {team}", team="维修队"),
+                                                        chat_id=cast.coordinators_group.id)
     assert answer.text == _("Sent to {team}.", team="维修队"), answer
     return await wait_text(cast.coordinator, f"#{number}", chat_id=cast.team_group.id)
 

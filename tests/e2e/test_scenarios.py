@@ -97,8 +97,8 @@ async def test_poor_rating_reopens_the_order_for_the_centre(centre: Running) -> 
     # The centre dispatches it again; the reopened order gets a fresh card.
     await cast.coordinator.tap(_("➡️ {team}", team=TEAM), chat_id=cast.coordinators_group.id,
                                message_id=reopened.message_id)
-    await cast.team_group.wait_for(lambda chat: sum(f"#{number}" in (m.text or "") and m.button_texts == [_("✋ Accept")]
-                                                    for m in chat.bot_messages) == 1)
+    await cast.team_group.wait_for(lambda chat: sum(
+        f"#{number}" in (m.text or "") and m.button_texts == [_("✋ Accept")] for m in chat.bot_messages) == 1)
     rating_card = (await cast.team_group.view()).message(card.message_id)
     assert _("Status: moved to another team") in (rating_card.text or "")
 
@@ -181,12 +181,13 @@ async def test_group_lifecycle_link_remove_and_migrate(centre: Running, sandbox:
     await cast.coordinator.send("/team add errands 跑腿队 delivery")
     await wait_text(cast.coordinator, "/link errands")
     cast.team_group = supergroup
-    number, card = await dispatched(cast)
+    _number, card = await dispatched(cast)
     assert card.chat_id == supergroup.id
     # Removing the bot from its group tells the centre.
     await supergroup.remove_bot(cast.coordinator)
     await wait_text(cast.coordinator, _("I was removed from the group of team {team}; its requests cannot be posted "
-                                        "until a group is linked again.", team=TEAM), chat_id=cast.coordinators_group.id)
+                                        "until a group is linked again.", team=TEAM),
+                    chat_id=cast.coordinators_group.id)
 
 
 async def test_blocked_volunteer_is_reported(centre: Running) -> None:
@@ -235,8 +236,8 @@ async def test_editing_the_request_before_confirming(centre: Running) -> None:
     summary = await resident.next_message()
     assert "New Town" in (summary.text or "") and "Old Town" not in (summary.text or "")
     await resident.tap(_("✅ Confirm"))
-    await wait_text(resident, _("Thank you! Your request number is <b>#{number}</b>. We will message you at every step.",
-                                number=1).split("<b>")[0])
+    thanks = _("Thank you! Your request number is <b>#{number}</b>. We will message you at every step.", number=1)
+    await wait_text(resident, thanks.split("<b>")[0])
 
 
 async def test_bad_phone_and_long_text_are_refused_clearly(centre: Running) -> None:
@@ -296,7 +297,7 @@ async def test_unusable_input_gets_an_explanation(centre: Running) -> None:
 
 async def test_duty_and_the_talent_reserve(centre: Running) -> None:
     cast = centre.cast
-    vera, victor = cast.volunteers
+    _vera, victor = cast.volunteers
     await victor.skip_to_now()
     await victor.send("/offduty")
     assert (await victor.next_message()).text == _("You are off duty: nobody will be asked to reach you until you "
@@ -338,7 +339,7 @@ async def test_a_roster_volunteer_joins_through_the_bot_already_approved(centre:
     await cast.team_group.join(wendy)
     await register_volunteer(wendy, LANGUAGE, team=TEAM)
     await wait_text(wendy, _("You are already a member of team {team}.", team=TEAM))
-    number, card = await dispatched(cast)
+    _number, card = await dispatched(cast)
     won = await wendy.tap_and_read_answer(_("✋ Accept"), chat_id=cast.team_group.id, message_id=card.message_id)
     assert not won.show_alert, won
     async with deps.uow() as uow:

@@ -30,7 +30,8 @@ async def test_webhook_refuses_forged_and_malformed_posts(server: SandboxServer,
     port = free_port()
     url = f"http://127.0.0.1:{port}/telegram"
     hook = WebhookSettings(listen="127.0.0.1", port=port, url=url, secret_token=SECRET)
-    forged = {"update_id": 1, "message": {"message_id": 1, "date": 0, "chat": {"id": cast.resident.id, "type": "private"},
+    forged = {"update_id": 1, "message": {"message_id": 1, "date": 0,
+                                          "chat": {"id": cast.resident.id, "type": "private"},
                                           "from": {"id": cast.resident.id, "is_bot": False, "first_name": "Eve"},
                                           "text": "/start"}}
     async with running(build_application(settings, clock=JumpClock()), webhook=hook), httpx.AsyncClient() as http:

@@ -202,7 +202,8 @@ def tour() -> list[list[Input]]:
     kinds = [Input("newcomer", "media", chat, kind, 0, True) for kind in MEDIA for chat in ("private", "team")]
     kinds += [Input("resident", "contact", "private", who, 1) for who in ("own", "other", "+1 (555) 010-9999")]
     kinds += [Input("vera", "location", "team"), Input("vera", "forward", "private", "<b>call me</b>", 2, True),
-              Input("victor", "text", "team", "&bogus; <3", 0, True), Input("victor", "edit", "team", "edited", 0, True),
+              Input("victor", "text", "team", "&bogus; <3", 0, True),
+              Input("victor", "edit", "team", "edited", 0, True),
               Input("anonymous", "anonymous", "team", "/orders", 0),
               Input("anonymous", "anonymous", "centre", "/coordinator add {user}", 0),
               Input("channel", "channel_post", "channel", "/start", 0),

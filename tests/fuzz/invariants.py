@@ -231,9 +231,8 @@ def unauthorised(before: Snapshot, after: Snapshot, actor_uid: int | None, admin
     for key, old, new in changed(before, after, "users"):
         if old is None:
             continue  # anyone may be recorded (a command may name them)
-        if old["is_coordinator"] != (new or {}).get("is_coordinator") and actor_uid not in admin_uids:
-            refuse("users", key, old, new)
-        elif key != actor_uid and not privileged:
+        appointed = old["is_coordinator"] != (new or {}).get("is_coordinator")
+        if (appointed and actor_uid not in admin_uids) or (key != actor_uid and not privileged):
             refuse("users", key, old, new)
     for table in ("teams", "subteams", "buildings"):
         for key, old, new in changed(before, after, table):

@@ -32,8 +32,9 @@ def world() -> Snapshot:
         "orders": {100: order},
         "ratings": {},
         "users": {uid: user(uid * 1000, coordinator=uid == COORDINATOR) for uid in range(1, 8)},
-        "teams": {REPAIR: {"code": "repair", "name": "维修队", "categories": ["repair"], "chat_id": -1, "active": True},
-                  GARDEN: {"code": "garden", "name": "园艺队", "categories": ["repair"], "chat_id": -2, "active": True}},
+        "teams": {
+            REPAIR: {"code": "repair", "name": "维修队", "categories": ["repair"], "chat_id": -1, "active": True},
+            GARDEN: {"code": "garden", "name": "园艺队", "categories": ["repair"], "chat_id": -2, "active": True}},
         "subteams": {}, "buildings": {},
         "volunteers": {1: member(VERA, REPAIR), 2: member(VICTOR, REPAIR), 3: member(OUTSIDER, GARDEN),
                        4: member(STRANGER, REPAIR, "pending")},

@@ -176,7 +176,8 @@ class Fuzzer:
         if not played.acted:
             return before, problems
         # Reports show the input as played: placeholders filled in, the button tapped.
-        inp = replace(inp, text=played.sent or self.fill(inp.text, before, inp.pick)) if inp.kind != "malformed" else inp
+        if inp.kind != "malformed":
+            inp = replace(inp, text=played.sent or self.fill(inp.text, before, inp.pick))
         self.tally.inputs += 1
         self.tally.by_kind[inp.kind] += 1
         actor = self.stage.people.get(inp.actor)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 
-from bot.adapters import attachments
+from bot.domain.attachments import QrCode, to_payload
 from sandbox import SandboxClient, SandboxServer
 from tests.outbox.conftest import MakeSender, Outbox, bot_texts, started_user
 from tests.support.qrcodes import decode_qr
@@ -21,7 +21,7 @@ async def test_a_qr_attachment_arrives_as_a_photo_of_the_link(
         server: SandboxServer, sandbox: SandboxClient, outbox: Outbox, make_sender: MakeSender) -> None:
     alice = started_user(server, "Alice")
     link = "https://t.me/sandbox_bot?start=team_repair"
-    row = await outbox.send(alice, method="sendPhoto", caption="Join", attachment=attachments.qr(link, "team.png"))
+    row = await outbox.send(alice, method="sendPhoto", caption="Join", attachment=to_payload(QrCode(link, "team.png")))
 
     await outbox.drain(make_sender())
 

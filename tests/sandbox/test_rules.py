@@ -92,10 +92,10 @@ async def test_editing_to_identical_content_is_not_modified(api: Api, server: Sa
 
 async def test_edit_of_a_missing_or_foreign_message_is_refused(api: Api, server: SandboxServer) -> None:
     chat = started_user(server)
-    status, body = await api("editMessageText", chat_id=chat, message_id=999, text="x")
+    _status, body = await api("editMessageText", chat_id=chat, message_id=999, text="x")
     assert body["description"] == "Bad Request: message to edit not found"
     own = server.people.send_text(chat, "typed by the user")
-    status, body = await api("editMessageText", chat_id=chat, message_id=own["message_id"], text="x")
+    _status, body = await api("editMessageText", chat_id=chat, message_id=own["message_id"], text="x")
     assert body["description"] == "Bad Request: message can't be edited"
 
 
@@ -171,7 +171,8 @@ async def test_private_chat_flood_limit(clocked_api: Api, clocked_server: Sandbo
     await clocked_api.ok("sendMessage", chat_id=chat, text="hi")
 
 
-async def test_group_flood_limit_is_20_per_minute(clocked_api: Api, clocked_server: SandboxServer, clock: FakeClock) -> None:
+async def test_group_flood_limit_is_20_per_minute(clocked_api: Api, clocked_server: SandboxServer,
+                                                  clock: FakeClock) -> None:
     owner = started_user(clocked_server, "Owner")
     group = clocked_server.people.create_group("Team", creator=owner)
     clocked_server.people.add_bot(group.id, owner)
@@ -186,7 +187,8 @@ async def test_group_flood_limit_is_20_per_minute(clocked_api: Api, clocked_serv
     await clocked_api.ok("sendMessage", chat_id=group.id, text="card")
 
 
-async def test_overall_flood_limit_is_30_per_second(clocked_api: Api, clocked_server: SandboxServer, clock: FakeClock) -> None:
+async def test_overall_flood_limit_is_30_per_second(clocked_api: Api, clocked_server: SandboxServer,
+                                                    clock: FakeClock) -> None:
     chats = [started_user(clocked_server, f"U{i}") for i in range(31)]
     for chat in chats[:30]:
         await clocked_api.ok("sendMessage", chat_id=chat, text="news")
@@ -375,5 +377,5 @@ async def test_pinning_in_a_group_needs_admin_rights(api: Api, server: SandboxSe
 async def test_ptb_maps_sandbox_errors(server: SandboxServer) -> None:
     chat = started_user(server)
     async with Bot(server.token, base_url=server.bot_api_url) as bot:
-        with pytest.raises(BadRequest, match="(?i)can't parse entities"):
+        with pytest.raises(BadRequest, match=r"(?i)can't parse entities"):
             await bot.send_message(chat, "<oops>", parse_mode="HTML")

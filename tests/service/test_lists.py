@@ -16,6 +16,7 @@ from bot.domain.errors import Conflict, DomainError, NotAllowed
 from bot.i18n import I18n
 from bot.services import dispatch, lists
 from bot.services.context import ServiceConfig, ServiceContext
+from bot.services.wiring import service_context
 from bot.views import callbacks as cb
 from bot.views.notifier import Listing, Notifier
 from storage.models import OutboxMessage
@@ -31,7 +32,7 @@ async def act(uow_factory: UowFactory, telegram_id: int, action: Any, *args: Any
     async with uow_factory() as uow:
         user = await uow.users.ensure(telegram_id, f"p{telegram_id}", "en")
         user.is_coordinator = telegram_id == COORDINATOR
-        return await action(ServiceContext(uow, Notifier(uow, I18N, CONFIG), CONFIG, user), *args, **kwargs)
+        return await action(service_context(uow, user, i18n=I18N, config=CONFIG), *args, **kwargs)
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,9 @@ from bot.domain.errors import Conflict, NotAllowed
 from bot.domain.inputs import Input
 from bot.i18n import I18n
 from bot.services import claim, dispatch, rating, registration, request
-from bot.services.context import ServiceConfig, ServiceContext
+from bot.services.context import ServiceConfig
+from bot.services.wiring import service_context
 from bot.settings import DEFAULT_CATEGORIES
-from bot.views.notifier import Notifier
 from storage.models import OutboxMessage, Volunteer
 from tests.support.dbfixtures import UowFactory
 
@@ -30,7 +30,7 @@ async def act(uow_factory: UowFactory, telegram_id: int, service: Service, *args
     async with uow_factory() as uow:
         user = await uow.users.ensure(telegram_id, f"user{telegram_id}", "en")
         user.is_coordinator = telegram_id == COCO
-        return await service(ServiceContext(uow, Notifier(uow, I18N, CONFIG), CONFIG, user), *args)
+        return await service(service_context(uow, user, i18n=I18N, config=CONFIG), *args)
 
 
 async def dialog_of(uow_factory: UowFactory, telegram_id: int) -> tuple[str, str, dict[str, Any]] | None:

@@ -3,8 +3,9 @@
 Each case runs on a fresh copy of one prepared world (a SQLite file copied per case), through the
 service the handler calls, as the handlers do (one unit of work, the actor's row ensured first).
 An allowed action succeeds; any other is refused with :class:`NotAllowed` (or :class:`NotFound` for
-another person's request, whose existence is not revealed) — a translated message — and leaves every table exactly as it was (the unit of work rolls back: not even a message is
-queued). The checks live in the services, so this holds whatever a button claims.
+another person's request, whose existence is not revealed) — a translated message — and leaves every
+table exactly as it was (the unit of work rolls back: not even a message is queued). The checks live in
+the services, so this holds whatever a button claims.
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ from bot.services import (
     teams,
 )
 from bot.services.context import ServiceContext
+from bot.services.wiring import service_context
 from bot.settings import Settings
-from bot.views.notifier import Notifier
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.models import Base, Building, Volunteer
@@ -153,8 +154,8 @@ async def _prepare(path: Path) -> None:
                                           organisation="Shop" if kind == "business" else "", created_at=now))
             uow.session.add(Volunteer(id=99, user_id=None, team_id=team.id, name="Applicant", phone="+8613900000000",
                                       status="pending", created_at=now))
-            uow.session.add(Building(code="dh_3", community="东湖社区", name="3号楼", leader_id=users["building_leader"].id,
-                                     created_at=now))
+            uow.session.add(Building(code="dh_3", community="东湖社区", name="3号楼",
+                                     leader_id=users["building_leader"].id, created_at=now))
             resident, volunteer = users["resident"].id, users["volunteer"].id
             for status, volunteer_id, team_id in (("dispatched", None, team.id), ("accepted", volunteer, team.id),
                                                   ("done", volunteer, team.id), ("new", None, None)):
@@ -187,7 +188,6 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize("role", ROLES)
 async def test_permission_matrix(role: str, world: Path, tmp_path: Path) -> None:
     config = service_config(SETTINGS)
-    config = type(config)(**{**config.__dict__, "bot_username": "VolunteerLoopBot"})
     outcomes: dict[str, str] = {}
     for case in CASES:
         path = tmp_path / f"{len(outcomes)}.sqlite3"
@@ -200,11 +200,12 @@ async def test_permission_matrix(role: str, world: Path, tmp_path: Path) -> None
             try:
                 async with UnitOfWork(sessions, clock=CLOCK) as uow:
                     user = await uow.users.ensure(TELEGRAM_IDS[role], role.title(), "en")
-                    await case.action(ServiceContext(uow, Notifier(uow, I18N, config), config, user))
+                    await case.action(service_context(uow, user, i18n=I18N, config=config,
+                                                      bot_username="VolunteerLoopBot"))
                 outcomes[case.name] = "ok"
             except DomainError as refusal:
                 text = I18N.gettext("zh", refusal.message, **refusal.params)
-                assert text and text != refusal.message, f"{case.name}: refusal not translated"
+                assert text and text != refusal.message, f"{case.name}: refusal not translated"  # noqa: PT017
                 async with UnitOfWork(sessions, clock=CLOCK) as uow:
                     assert await _snapshot(uow) == before, f"{case.name} refused for {role} but changed data"
                 outcomes[case.name] = "refused"

@@ -17,8 +17,8 @@ from bot.domain.inputs import Input
 from bot.i18n import I18n
 from bot.services import registration
 from bot.services.context import ServiceConfig, ServiceContext
+from bot.services.wiring import service_context
 from bot.settings import DEFAULT_CATEGORIES, ConfigError, load_settings
-from bot.views.notifier import Notifier
 from storage.models import OutboxMessage, Volunteer
 from tests.support.dbfixtures import UowFactory
 
@@ -30,10 +30,11 @@ _ = I18N.translator("en")
 
 
 @contextlib.asynccontextmanager
-async def calling(uow_factory: UowFactory, telegram_id: int, config: ServiceConfig = CONFIG) -> AsyncIterator[ServiceContext]:
+async def calling(uow_factory: UowFactory, telegram_id: int,
+                  config: ServiceConfig = CONFIG) -> AsyncIterator[ServiceContext]:
     async with uow_factory() as uow:
         user = await uow.users.ensure(telegram_id, f"user{telegram_id}", "en")
-        yield ServiceContext(uow, Notifier(uow, I18N, config), config, user)
+        yield service_context(uow, user, i18n=I18N, config=config)
 
 
 async def act(uow_factory: UowFactory, telegram_id: int, service: Callable[..., Awaitable[Any]], *args: Any) -> None:

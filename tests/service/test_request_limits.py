@@ -12,14 +12,13 @@ import pytest
 from bot.domain.errors import DomainError
 from bot.i18n import I18n
 from bot.services import request
-from bot.services.context import ServiceConfig, ServiceContext
-from bot.settings import RequestLimits
-from bot.views.notifier import Notifier
+from bot.services.context import RequestLimitConfig, ServiceConfig
+from bot.services.wiring import service_context
 from tests.support.dbfixtures import FakeClock, UowFactory
 
 I18N = I18n()
 RESIDENT, LEADER = 21, 22
-CONFIG = ServiceConfig(categories=("repair",), coordinators_chat_id=-100, requests=RequestLimits())
+CONFIG = ServiceConfig(categories=("repair",), coordinators_chat_id=-100, requests=RequestLimitConfig())
 DRAFT = {"category": "repair", "description": "leak", "community": "东湖", "building": "3", "detail": "501",
          "when": "today", "contact_name": "Rita", "contact_phone": "+8613800000001"}
 
@@ -32,7 +31,7 @@ async def confirm(uow_factory: UowFactory, telegram_id: int, **draft: Any) -> in
         await uow.commit()
     async with uow_factory() as uow:
         user = await uow.users.ensure(telegram_id, "Rita", "en")
-        return await request.confirm(ServiceContext(uow, Notifier(uow, I18N, CONFIG), CONFIG, user))
+        return await request.confirm(service_context(uow, user, i18n=I18N, config=CONFIG))
 
 
 async def refused(uow_factory: UowFactory, telegram_id: int, **draft: Any) -> DomainError:
@@ -48,7 +47,7 @@ async def refused(uow_factory: UowFactory, telegram_id: int, **draft: Any) -> Do
 async def cancel(uow_factory: UowFactory, telegram_id: int, number: int) -> None:
     async with uow_factory() as uow:
         user = await uow.users.ensure(telegram_id, "Rita", "en")
-        await request.cancel(ServiceContext(uow, Notifier(uow, I18N, CONFIG), CONFIG, user), number)
+        await request.cancel(service_context(uow, user, i18n=I18N, config=CONFIG), number)
 
 
 def text_of(error: DomainError, language: str = "en") -> str:
@@ -109,5 +108,5 @@ async def test_a_second_tap_of_confirm_places_one_request(uow_factory: UowFactor
     async with uow_factory() as uow:
         user = await uow.users.ensure(RESIDENT, "Rita", "en")
         with pytest.raises(DomainError):
-            await request.confirm(ServiceContext(uow, Notifier(uow, I18N, CONFIG), CONFIG, user))
+            await request.confirm(service_context(uow, user, i18n=I18N, config=CONFIG))
         assert len(await uow.orders.of_resident(user.id)) == 1

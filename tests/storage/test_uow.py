@@ -40,7 +40,7 @@ async def test_uncommitted_work_is_rolled_back(uow_factory: UowFactory, engine: 
 
 
 async def test_exception_rolls_back(uow_factory: UowFactory, engine: AsyncEngine) -> None:
-    with pytest.raises(RuntimeError, match="boom"):
+    with pytest.raises(RuntimeError, match="boom"):  # noqa: PT012 - the rollback is the block's exit
         async with uow_factory() as uow:
             await uow.users.ensure(102, "Bob")
             await uow.session.flush()
@@ -98,7 +98,7 @@ async def test_key_of_a_rolled_back_unit_can_be_used_again(uow_factory: UowFacto
         await uow.users.ensure(107, "Lost")
         # not committed: the key goes with the effects
 
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="handler crashed"):  # noqa: PT012 - the rollback is the block's exit
         async with uow_factory(update_key="u:3") as uow:
             await uow.users.ensure(107, "Failed")
             raise ValueError("handler crashed")

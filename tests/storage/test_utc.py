@@ -48,7 +48,7 @@ async def test_comparisons_and_order_follow_the_instant(uow_factory: UowFactory)
 
 async def test_naive_datetimes_are_refused(uow_factory: UowFactory) -> None:
     naive = dt.datetime(2026, 3, 1, 10, 0)
-    with pytest.raises(StatementError, match="naive datetime") as raised:
+    with pytest.raises(StatementError, match="naive datetime") as raised:  # noqa: PT012 - refused at the flush
         async with uow_factory() as uow:
             uow.session.add(ProcessedUpdate(key="naive", seen_at=naive))
             await uow.session.flush()

@@ -37,7 +37,8 @@ def test_unknown_or_malformed_data_is_refused(bad: str | None) -> None:
     "send:1:2147483648", "approve:18446744073709551616",  # beyond the database's INTEGER ids
     "cancel:1:5", "acc:1:1", "ok:1", "rate:1", "rate:1:5:5", "send:1",  # extra or missing parts
     "rate:1:6", "rate:1:-1", "acc:0", "acc:-1", "acc:+1", "acc:01", "acc:1.0", "acc:１２", "acc:١٢",  # not in range
-    "when:yesterday", "lang:fr", "hours:1:100", "field:phone", "pick:nowhere:x", "profile:team", "cat:维修",  # not one of ours
+    "when:yesterday", "lang:fr", "hours:1:100", "field:phone", "pick:nowhere:x", "profile:team",  # not one of ours
+    "cat:维修",
     "cancel:", "cancel::", ":1", "acc: 1",
 ])
 def test_forged_data_outside_its_shape_is_refused(forged: str) -> None:
@@ -45,9 +46,9 @@ def test_forged_data_outside_its_shape_is_refused(forged: str) -> None:
 
 
 def test_free_text_cannot_be_packed() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="do not fit"):
         cb.pack(cb.REJECT_REASON, 1, "13800138000 Room 5")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="unknown action"):
         cb.pack("unknown", 1)
 
 
@@ -56,7 +57,7 @@ def test_free_text_cannot_be_packed() -> None:
     (cb.WHEN, ("someday",)), (cb.CONFIRM, (1,)),
 ])
 def test_pack_holds_to_the_same_shapes(action: str, args: tuple[object, ...]) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="do not fit"):
         cb.pack(action, *args)
 
 
@@ -65,7 +66,7 @@ def test_largest_ids_fit_in_64_bytes() -> None:
 
 
 def test_every_action_has_a_shape() -> None:
-    assert cb.ACTIONS == set(cb.SHAPES)
+    assert set(cb.SHAPES) == cb.ACTIONS
 
 
 @pytest.mark.parametrize(("text", "expected"), [

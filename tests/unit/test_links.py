@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import pytest
 
+from bot.adapters.attachments import qr_png
 from bot.domain.links import (
     BUILDING,
     TEAM,
     StartTarget,
     parse_start,
-    qr_png,
     start_link,
 )
 from tests.support.qrcodes import decode_qr
 
 
-@pytest.mark.parametrize("kind, code", [(TEAM, "repair_1"), (BUILDING, "dh_3")])
+@pytest.mark.parametrize(("kind", "code"), [(TEAM, "repair_1"), (BUILDING, "dh_3")])
 def test_qr_code_decodes_to_the_link(kind: str, code: str) -> None:
     link = start_link("VolunteerLoopBot", kind, code)
     png = qr_png(link)
@@ -30,5 +30,5 @@ def test_foreign_payloads_are_not_targets(payload: str | None) -> None:
 
 
 def test_a_code_that_cannot_be_a_payload_is_refused() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not a start payload"):
         start_link("VolunteerLoopBot", TEAM, "Bad Code")

@@ -14,7 +14,7 @@ def test_mainland_mobiles_in_every_spelling_are_one_number(raw: str) -> None:
     assert normalise_phone(raw) == "+8613800138000"
 
 
-@pytest.mark.parametrize("raw, stored", [("010-12345678", "01012345678"), ("+1 415 555 0100", "+14155550100"),
+@pytest.mark.parametrize(("raw", "stored"), [("010-12345678", "01012345678"), ("+1 415 555 0100", "+14155550100"),
                                          ("12345", "12345"), ("+852 9123 4567", "+85291234567"),
                                          ("23800138000", "23800138000")])
 def test_other_numbers_keep_their_digits(raw: str, stored: str) -> None:

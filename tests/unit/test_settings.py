@@ -243,7 +243,7 @@ def test_malformed_toml(tmp_path: Path) -> None:
 
 def test_malformed_toml_given_by_vloop_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("VLOOP_CONFIG", str(write(tmp_path / "broken.toml", "admins = [1,\n")))
-    with pytest.raises(ConfigError, match="broken.toml") as caught:
+    with pytest.raises(ConfigError, match=r"broken\.toml") as caught:
         load_settings()
     assert "\n" not in str(caught.value)
 

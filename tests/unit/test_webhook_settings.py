@@ -19,7 +19,7 @@ def test_the_path_served_is_the_urls(url: str | None, path: str | None, served: 
 
 
 def test_a_path_that_is_not_the_urls_is_refused() -> None:
-    with pytest.raises(ValidationError, match="differs from the path of webhook.url"):
+    with pytest.raises(ValidationError, match=r"differs from the path of webhook\.url"):
         WebhookSettings(url="https://host/some/path", path="telegram")
 
 

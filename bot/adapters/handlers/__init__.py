@@ -1,7 +1,8 @@
 """Telegram adapters: each module turns updates of one flow into service calls.
 
 Every module exposes ``register(application)`` (commands and messages) and ``CALLBACKS``
-(button action → coroutine); :func:`register_all` wires them in handler groups.
+(button action → coroutine); :func:`register_all` wires them, each registration naming its
+handler group (:mod:`bot.adapters.handlers.handler_groups`): the order below matters within a group.
 """
 
 from __future__ import annotations

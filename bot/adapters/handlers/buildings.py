@@ -9,6 +9,7 @@ from telegram.ext import Application, CommandHandler, filters
 
 from bot.adapters.context import BotContext
 from bot.adapters.handlers.common import named_person, run
+from bot.adapters.handlers.handler_groups import FLOWS
 from bot.domain.errors import InvalidInput
 from bot.services import buildings
 from bot.services.context import ServiceContext
@@ -47,5 +48,6 @@ CALLBACKS: dict[str, Any] = {}
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    application.add_handler(CommandHandler("building", on_building))  # lists from a group: answered privately
-    application.add_handler(CommandHandler("neighbour", on_neighbour, filters=filters.ChatType.PRIVATE))
+    # /building lists from a group: answered privately
+    application.add_handler(CommandHandler("building", on_building), group=FLOWS)
+    application.add_handler(CommandHandler("neighbour", on_neighbour, filters=filters.ChatType.PRIVATE), group=FLOWS)

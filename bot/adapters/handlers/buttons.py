@@ -15,6 +15,7 @@ from telegram.ext import Application, CallbackQueryHandler
 
 from bot.adapters.context import BotContext
 from bot.adapters.handlers.common import run
+from bot.adapters.handlers.handler_groups import BUTTONS
 from bot.adapters.sender import retry_after_seconds
 from bot.i18n import N_, language_of
 from bot.services.context import ServiceContext
@@ -52,7 +53,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], actions: di
                               alert=False)
         context.deps.kick_sender()
 
-    application.add_handler(CallbackQueryHandler(on_button))  # type: ignore[arg-type]
+    application.add_handler(CallbackQueryHandler(on_button), group=BUTTONS)
 
 
 def _out_of_date(context: BotContext, query: Any) -> str:

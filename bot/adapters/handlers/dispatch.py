@@ -9,6 +9,7 @@ from telegram.ext import Application, CommandHandler
 
 from bot.adapters.context import BotContext
 from bot.adapters.handlers.common import run
+from bot.adapters.handlers.handler_groups import FLOWS
 from bot.domain.arguments import database_id
 from bot.domain.errors import InvalidInput
 from bot.i18n import N_
@@ -56,5 +57,5 @@ async def on_dispatch(update: Update, context: BotContext) -> None:
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    application.add_handler(CommandHandler("orders", on_orders))
-    application.add_handler(CommandHandler("dispatch", on_dispatch))
+    application.add_handler(CommandHandler("orders", on_orders), group=FLOWS)
+    application.add_handler(CommandHandler("dispatch", on_dispatch), group=FLOWS)

@@ -9,6 +9,7 @@ from telegram.ext import Application, ChatMemberHandler, MessageHandler, filters
 
 from bot.adapters.context import BotContext
 from bot.adapters.handlers.common import run
+from bot.adapters.handlers.handler_groups import FLOWS
 from bot.services import people, teams
 from bot.services.context import ServiceContext
 
@@ -51,5 +52,5 @@ CALLBACKS: dict[str, Any] = {}
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    application.add_handler(ChatMemberHandler(on_my_membership, ChatMemberHandler.MY_CHAT_MEMBER))
-    application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate))
+    application.add_handler(ChatMemberHandler(on_my_membership, ChatMemberHandler.MY_CHAT_MEMBER), group=FLOWS)
+    application.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, on_migrate), group=FLOWS)

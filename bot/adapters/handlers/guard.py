@@ -15,11 +15,11 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationHandlerStop, TypeHandler
 
 from bot.adapters.context import BotContext
+from bot.adapters.handlers.handler_groups import GUARD
 
 log = logging.getLogger(__name__)
 
 
-GUARD_GROUP = -100
 TELEGRAM_ID_LIMIT = 2 ** 52  # "at most 52 significant bits" (Bot API, User.id and Chat.id)
 
 
@@ -51,4 +51,4 @@ async def set_aside(update: Update, context: BotContext) -> None:
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     # Its own group, before every other: one handler runs per group, and this one matches everything.
-    application.add_handler(TypeHandler(Update, set_aside), group=GUARD_GROUP)  # type: ignore[arg-type]
+    application.add_handler(TypeHandler(Update, set_aside), group=GUARD)

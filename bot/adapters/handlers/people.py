@@ -9,6 +9,7 @@ from telegram.ext import Application, CommandHandler, filters
 
 from bot.adapters.context import BotContext
 from bot.adapters.handlers.common import named_person, run
+from bot.adapters.handlers.handler_groups import FLOWS
 from bot.domain.errors import InvalidInput
 from bot.i18n import N_
 from bot.services import people
@@ -68,7 +69,7 @@ CALLBACKS = {cb.APPROVE: approve, cb.DENY: deny}
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    application.add_handler(CommandHandler("coordinator", on_coordinator))
-    application.add_handler(CommandHandler("onduty", on_duty, filters=filters.ChatType.PRIVATE))
-    application.add_handler(CommandHandler("offduty", off_duty, filters=filters.ChatType.PRIVATE))
-    application.add_handler(CommandHandler("find", on_find))  # from a group: answered privately
+    application.add_handler(CommandHandler("coordinator", on_coordinator), group=FLOWS)
+    application.add_handler(CommandHandler("onduty", on_duty, filters=filters.ChatType.PRIVATE), group=FLOWS)
+    application.add_handler(CommandHandler("offduty", off_duty, filters=filters.ChatType.PRIVATE), group=FLOWS)
+    application.add_handler(CommandHandler("find", on_find), group=FLOWS)  # from a group: answered privately

@@ -10,6 +10,7 @@ from telegram.ext import Application, MessageHandler, filters
 
 from bot.adapters.context import BotContext
 from bot.adapters.handlers.common import run
+from bot.adapters.handlers.handler_groups import FREE_INPUT
 from bot.domain.errors import InvalidInput
 from bot.domain.inputs import Input
 from bot.i18n import N_
@@ -56,5 +57,6 @@ async def on_unusable(update: Update, context: BotContext) -> None:
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     private = filters.ChatType.PRIVATE
     usable = (filters.TEXT & ~filters.COMMAND) | filters.VOICE | filters.CONTACT
-    application.add_handler(MessageHandler(private & usable, on_input))
-    application.add_handler(MessageHandler(private & ~usable & ~filters.StatusUpdate.ALL, on_unusable))
+    application.add_handler(MessageHandler(private & usable, on_input), group=FREE_INPUT)
+    application.add_handler(MessageHandler(private & ~usable & ~filters.StatusUpdate.ALL, on_unusable),
+                            group=FREE_INPUT)

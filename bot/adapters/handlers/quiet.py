@@ -9,6 +9,7 @@ from telegram.ext import Application, CommandHandler, filters
 
 from bot.adapters.context import BotContext
 from bot.adapters.handlers.common import run
+from bot.adapters.handlers.handler_groups import FLOWS
 from bot.services import quiet
 
 
@@ -21,4 +22,4 @@ CALLBACKS: dict[str, Any] = {}
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    application.add_handler(CommandHandler("quiet", on_quiet, filters=filters.ChatType.PRIVATE))
+    application.add_handler(CommandHandler("quiet", on_quiet, filters=filters.ChatType.PRIVATE), group=FLOWS)

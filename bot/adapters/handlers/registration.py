@@ -10,6 +10,7 @@ from telegram.ext import Application, CommandHandler, filters
 
 from bot.adapters.context import BotContext
 from bot.adapters.handlers.common import run
+from bot.adapters.handlers.handler_groups import FLOWS
 from bot.services import registration
 from bot.services.context import ServiceContext
 from bot.views import callbacks as cb
@@ -48,5 +49,5 @@ CALLBACKS = {cb.JOIN_PICK: pick, cb.JOIN_DONE: done, cb.JOIN_TEAM: join_team, cb
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     private = filters.ChatType.PRIVATE
-    application.add_handler(CommandHandler("join", on_join, filters=private))
-    application.add_handler(CommandHandler("profile", on_profile, filters=private))
+    application.add_handler(CommandHandler("join", on_join, filters=private), group=FLOWS)
+    application.add_handler(CommandHandler("profile", on_profile, filters=private), group=FLOWS)

@@ -9,6 +9,7 @@ from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from bot.adapters.context import BotContext
 from bot.adapters.handlers.common import run
+from bot.adapters.handlers.handler_groups import FLOWS
 from bot.i18n import N_
 from bot.services import request
 from bot.services.context import ServiceContext
@@ -66,8 +67,9 @@ CALLBACKS = {cb.CATEGORY: category, cb.WHEN: when, cb.CONFIRM: confirm, cb.EDIT:
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     private = filters.ChatType.PRIVATE
     i18n = application.bot_data.deps.i18n
-    application.add_handler(CommandHandler("request", on_request, filters=private))
+    application.add_handler(CommandHandler("request", on_request, filters=private), group=FLOWS)
     application.add_handler(MessageHandler(private & filters.Text(list(i18n.all_translations(MENU_NEW_REQUEST))),
-                                           on_request))
-    application.add_handler(CommandHandler("my", on_my, filters=private))
-    application.add_handler(MessageHandler(private & filters.Text(list(i18n.all_translations(MENU_MY_ORDERS))), on_my))
+                                           on_request), group=FLOWS)
+    application.add_handler(CommandHandler("my", on_my, filters=private), group=FLOWS)
+    application.add_handler(MessageHandler(private & filters.Text(list(i18n.all_translations(MENU_MY_ORDERS))), on_my),
+                            group=FLOWS)

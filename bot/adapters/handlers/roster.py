@@ -16,6 +16,7 @@ from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from bot.adapters.context import BotContext
 from bot.adapters.handlers.common import run
+from bot.adapters.handlers.handler_groups import FLOWS
 from bot.services import roster_chat
 from bot.services.context import ServiceContext
 from bot.services.roster import RosterFileError, import_roster
@@ -57,5 +58,5 @@ CALLBACKS: dict[str, Any] = {}
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     private = filters.ChatType.PRIVATE
-    application.add_handler(MessageHandler(private & filters.Document.ALL, on_roster_file))
-    application.add_handler(CommandHandler("roster", on_roster, filters=private))
+    application.add_handler(MessageHandler(private & filters.Document.ALL, on_roster_file), group=FLOWS)
+    application.add_handler(CommandHandler("roster", on_roster, filters=private), group=FLOWS)

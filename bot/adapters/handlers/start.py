@@ -9,6 +9,7 @@ from telegram.ext import Application, CommandHandler, MessageHandler, filters
 
 from bot.adapters.context import BotContext
 from bot.adapters.handlers.common import run
+from bot.adapters.handlers.handler_groups import FLOWS
 from bot.domain.links import BUILDING, parse_start
 from bot.services import buildings, people, teams
 from bot.services.context import ServiceContext
@@ -41,9 +42,9 @@ CALLBACKS = {cb.LANGUAGE: choose_language}
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     private = filters.ChatType.PRIVATE
-    application.add_handler(CommandHandler(["start", "help"], on_start, filters=private))
-    application.add_handler(CommandHandler("language", on_language, filters=private))
+    application.add_handler(CommandHandler(["start", "help"], on_start, filters=private), group=FLOWS)
+    application.add_handler(CommandHandler("language", on_language, filters=private), group=FLOWS)
     i18n = application.bot_data.deps.i18n
     application.add_handler(MessageHandler(private & filters.Text(list(i18n.all_translations(MENU_LANGUAGE))),
-                                           on_language))
+                                           on_language), group=FLOWS)
 

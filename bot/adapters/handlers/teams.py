@@ -10,6 +10,7 @@ from telegram.ext import Application, ChatMemberHandler, CommandHandler, filters
 
 from bot.adapters.context import BotContext
 from bot.adapters.handlers.common import named_person, run
+from bot.adapters.handlers.handler_groups import FLOWS
 from bot.domain.errors import InvalidInput
 from bot.i18n import N_
 from bot.services import teams
@@ -47,7 +48,8 @@ async def on_team(update: Update, context: BotContext) -> None:
             elif verb == "member":
                 await teams.add_member(ctx, rest[0], named_person(update, rest[1:], TEAM_USAGE)[0])
             elif verb in ("leader", "unleader"):
-                await teams.appoint_leader(ctx, rest[0], named_person(update, rest[1:], TEAM_USAGE)[0], verb == "leader")
+                person = named_person(update, rest[1:], TEAM_USAGE)[0]
+                await teams.appoint_leader(ctx, rest[0], person, verb == "leader")
             else:
                 await teams.archive(ctx, rest[0], verb == "archive")
 
@@ -95,7 +97,8 @@ CALLBACKS: dict[str, Any] = {}
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    application.add_handler(CommandHandler("team", on_team))
-    application.add_handler(CommandHandler("link", on_link, filters=filters.ChatType.GROUPS))
-    application.add_handler(CommandHandler("businesses", on_businesses))  # from a group: answered privately
-    application.add_handler(ChatMemberHandler(on_member_change, ChatMemberHandler.CHAT_MEMBER))
+    application.add_handler(CommandHandler("team", on_team), group=FLOWS)
+    application.add_handler(CommandHandler("link", on_link, filters=filters.ChatType.GROUPS), group=FLOWS)
+    # /businesses from a group: answered privately
+    application.add_handler(CommandHandler("businesses", on_businesses), group=FLOWS)
+    application.add_handler(ChatMemberHandler(on_member_change, ChatMemberHandler.CHAT_MEMBER), group=FLOWS)

@@ -40,9 +40,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from bot.services.context import ServiceConfig, ServiceContext
+from bot.services.context import ReminderConfig, ServiceConfig, ServiceContext
 from bot.services.schedule.rules import Postpone, Skipped
-from bot.settings import ReminderSettings
 from storage.models import Order, ScheduledItem
 from storage.uow import UnitOfWork
 
@@ -64,7 +63,7 @@ def _next_month(first: dt.date) -> dt.date:
 
 
 def next_occurrence(kind: str, now: dt.datetime, timezone: ZoneInfo,
-                    settings: ReminderSettings) -> tuple[str, dt.datetime]:
+                    settings: ReminderConfig) -> tuple[str, dt.datetime]:
     """The first occurrence of ``kind`` strictly after ``now``: its key (with the local date) and
     when it is due, in UTC."""
     today = now.astimezone(timezone).date()

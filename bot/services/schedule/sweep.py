@@ -20,14 +20,13 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
-from sqlalchemy.exc import DBAPIError
-
-from bot.adapters.context import Deps
 from bot.services.context import ServiceContext
 from bot.services.schedule.rules import Postpone, Skipped
-from bot.views.notifier import Notifier
+from storage.errors import connection_lost
 from storage.models import ScheduledItem, User
+from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 Handler = Callable[[ServiceContext, ScheduledItem], Awaitable[str]]
@@ -52,8 +51,18 @@ def system_user() -> User:
     return User(telegram_id=0, first_name="Volunteer Loop", language=None, is_coordinator=False)
 
 
+class SweepDeps(Protocol):
+    """What the sweep needs of the wiring (``bot.adapters.context.Deps`` is one)."""
+
+    def uow(self, update_key: str | None = None) -> UnitOfWork: ...
+
+    def service_context(self, uow: UnitOfWork, user: User) -> ServiceContext: ...
+
+    def kick_sender(self) -> None: ...
+
+
 class Sweeper:
-    def __init__(self, deps: Deps, handlers: Mapping[str, Handler], *, batch_size: int = 50) -> None:
+    def __init__(self, deps: SweepDeps, handlers: Mapping[str, Handler], *, batch_size: int = 50) -> None:
         self.deps = deps
         self.handlers = handlers
         self.batch_size = batch_size
@@ -76,7 +85,7 @@ class Sweeper:
             items = await uow.schedule.take_due(now, self.batch_size)
             for item in items:
                 handler = self.handlers.get(item.kind)
-                ctx = ServiceContext(uow, Notifier(uow, deps.i18n, deps.config), deps.config, system_user())
+                ctx = deps.service_context(uow, system_user())
                 try:
                     if handler is None:
                         raise LookupError(f"no handler for {item.kind!r}")
@@ -91,7 +100,7 @@ class Sweeper:
                     item.due_at = postpone.until
                     report.postponed += 1
                 except Exception as error:  # a bad row must not stop the others
-                    if isinstance(error, DBAPIError) and error.connection_invalidated:
+                    if connection_lost(error):
                         raise  # the transaction itself is gone: nothing of this batch commits
                     item.attempts += 1
                     log.exception("schedule item %s (%s) failed, attempt %s", item.id, item.kind, item.attempts)

@@ -61,7 +61,7 @@ async def test_import_then_reimport_changes_nothing(uow_factory: UowFactory, tea
 
 async def test_dry_run_reports_and_writes_nothing(uow_factory: UowFactory, teams: dict[str, int],
                                                   tmp_path: Path) -> None:
-    path = write_csv(tmp_path / "r.csv", ROWS + [("", "1", "", "", "repair", "")])
+    path = write_csv(tmp_path / "r.csv", [*ROWS, ("", "1", "", "", "repair", "")])
     report = await run(uow_factory, path, dry_run=True)
     assert counts(report) == (3, 0, 0, 1) and report.dry_run
     assert report.summary().startswith("dry run, nothing written: 4 rows")

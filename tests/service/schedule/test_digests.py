@@ -19,10 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.i18n import I18n
-from bot.services.context import ServiceConfig
+from bot.services.context import ReminderConfig, ServiceConfig
 from bot.services.schedule import digests
 from bot.services.schedule.sweep import Sweeper
-from bot.settings import ReminderSettings, Settings
+from bot.settings import Settings
 from storage.models import OutboxMessage, ScheduledItem, Volunteer
 from tests.support.botdeps import make_deps
 from tests.support.dbfixtures import FakeClock, UowFactory
@@ -155,12 +155,12 @@ def numbers(text: str) -> set[int]:
     (utc(2027, 1, 1, 0, 0), digests.MONTHLY, "monthly_report:2027-02-01", utc(2027, 2, 1, 0, 0)),
 ])
 def test_the_next_occurrence_in_local_time(now: dt.datetime, kind: str, key: str, due: dt.datetime) -> None:
-    assert digests.next_occurrence(kind, now, SHANGHAI, ReminderSettings()) == (key, due)
+    assert digests.next_occurrence(kind, now, SHANGHAI, ReminderConfig()) == (key, due)
 
 
 def test_the_next_occurrence_follows_the_settings() -> None:
     # 07:00 local is 23:00 UTC the evening before: the key keeps the local date.
-    early = ReminderSettings(digest_time="07:00", weekly_digest_weekday=6)  # Sundays
+    early = ReminderConfig(digest_time="07:00", weekly_digest_weekday=6)  # Sundays
     now = utc(2026, 12, 26, 22, 0)  # Sunday 2026-12-27 06:00 local
     assert digests.next_occurrence(digests.DAILY, now, SHANGHAI, early) == (
         "daily_digest:2026-12-27", utc(2026, 12, 26, 23, 0))

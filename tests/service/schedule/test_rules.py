@@ -14,11 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.i18n import I18n
 from bot.services import claim, dispatch, rating, request
-from bot.services.context import ServiceContext
 from bot.services.schedule import rules
 from bot.services.schedule.sweep import Sweeper
+from bot.services.wiring import service_context
 from bot.settings import Settings
-from bot.views.notifier import Notifier
 from storage.models import Order, OutboxMessage, ScheduledItem, Volunteer
 from tests.support.botdeps import make_deps
 from tests.support.dbfixtures import FakeClock, UowFactory
@@ -38,7 +37,7 @@ class World:
     async def call(self, telegram_id: int, action: Any, *args: Any) -> Any:
         async with self.uow_factory() as uow:
             user = await uow.users.ensure(telegram_id, f"p{telegram_id}", "en")
-            return await action(ServiceContext(uow, Notifier(uow, I18N, self.config), self.config, user), *args)
+            return await action(service_context(uow, user, i18n=I18N, config=self.config), *args)
 
     async def order(self, *, urgent: bool = False, when: str = "today") -> int:
         async with self.uow_factory() as uow:

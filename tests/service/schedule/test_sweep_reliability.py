@@ -28,7 +28,6 @@ from bot.services.context import ServiceContext
 from bot.services.schedule import rules
 from bot.services.schedule.sweep import Handler, system_user
 from bot.settings import Settings
-from bot.views.notifier import Notifier
 from storage.db import create_engine
 from storage.models import OrderEvent, ScheduledItem
 from tests.service.schedule.conftest import (
@@ -175,7 +174,7 @@ async def test_a_sweep_dying_mid_batch_commits_nothing_of_that_batch(deps: Deps,
     assert (await make_sweeper(deps, batch_size=4).sweep()).handled == 0
 
 
-# -- a two-hour outage --------------------------------------------------------------------------------------------------
+# -- a two-hour outage -------------------------------------------------------------------------------------------------
 async def test_an_outage_gives_one_overdue_nudge_per_order(deps: Deps, clock: FakeClock) -> None:
     """Volunteers on their way to appointments 10 minutes from now; the bot is down from now for
     the grace hour plus two nudge intervals. After the restart: one nudge each, the next one an
@@ -218,8 +217,8 @@ async def test_an_outage_overtakes_the_escalation_ladder(deps: Deps, clock: Fake
     async with deps.uow() as uow:  # the dispatch: the card in the team's group, then the ladder
         order, group = await uow.orders.get(order_id), await uow.teams.get(team)
         assert order is not None and group is not None
-        order.card_outbox_id = await Notifier(uow, deps.i18n, deps.config).post_card(order, group)
-        await rules.order_moved(ServiceContext(uow, Notifier(uow, deps.i18n, deps.config), deps.config, system_user()),
+        order.card_outbox_id = await deps.notifier(uow).post_card(order, group)
+        await rules.order_moved(deps.service_context(uow, system_user()),
                                     order)
         await uow.commit()
     dispatched = clock()
