@@ -18,7 +18,7 @@ from bot.services import dispatch, lists
 from bot.services.context import ServiceConfig, ServiceContext
 from bot.services.wiring import service_context
 from bot.views import callbacks as cb
-from bot.views.notifier import Listing, Notifier
+from bot.views.notifier import Listing
 from storage.models import OutboxMessage
 from tests.support.dbfixtures import UowFactory
 
