@@ -32,7 +32,7 @@ class OrderMoved:
 
     order: Order
     move: Move
-    previous: OrderStatus  # the status read before the move (one of the move's sources)
+    previous: OrderStatus  # as read in this transaction just before the conditional UPDATE
     actor: User  # who moved it (the system user for the schedule's moves: its id is None)
     resident: User  # who placed the order
     stars: int | None = None  # CLOSE, REOPEN: the rating (0: "not solved")
