@@ -151,7 +151,8 @@ class Volunteer(Base):
 
 
 class Order(Base):
-    """A resident's request and where it stands in the loop (see ``OrderStatus``)."""
+    """A resident's request and where it stands in the loop: ``status`` holds a
+    ``bot.domain.lifecycle.OrderStatus`` value, changed only by ``bot.services.orders.move``."""
 
     __tablename__ = "orders"
     __table_args__ = (Index("ix_orders_status", "status"),)

@@ -3,6 +3,9 @@
 State changes that can race (an order changing status, a volunteer approved, an outbox row
 claimed) are single conditional ``UPDATE … WHERE status IN (…)`` statements whose row count says
 who won; nothing here reads a row and then writes it back in Python.
+
+Order statuses are the lifecycle's (``bot.domain.lifecycle.OrderStatus``), which ``storage`` may not
+import: every query about them takes the statuses it means from its caller.
 """
 
 from __future__ import annotations
@@ -290,15 +293,16 @@ class VolunteerRepository(_Repository):
             .where(Volunteer.team_id == team_id, Volunteer.is_leader, Volunteer.status == "approved")
             .order_by(User.id))).all()
 
-    async def businesses(self) -> Sequence[tuple[Volunteer, Team, int]]:
-        """Approved business members (商居服务联盟) with the orders each has completed for its team."""
-        completed = (
+    async def businesses(self, *, completed: str) -> Sequence[tuple[Volunteer, Team, int]]:
+        """Approved business members (商居服务联盟) with the orders each has completed for its team
+        (orders in status ``completed``)."""
+        done = (
             select(func.count(Order.id))
             .where(Order.volunteer_id == Volunteer.user_id, Order.team_id == Volunteer.team_id,
-                   Order.status == "closed")
+                   Order.status == completed)
             .correlate(Volunteer).scalar_subquery())
         rows = await self.session.execute(
-            select(Volunteer, Team, completed).join(Team, Team.id == Volunteer.team_id)
+            select(Volunteer, Team, done).join(Team, Team.id == Volunteer.team_id)
             .where(Volunteer.kind == "business", Volunteer.status == "approved")
             .order_by(Volunteer.organisation, Volunteer.id))
         return [tuple(row) for row in rows.all()]
@@ -427,20 +431,22 @@ class OrderRepository(_Repository):
             select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id))).all()
 
     # -- digests (bot.services.schedule.digests) ----------------------------------------------------------------
-    async def waiting_since(self, before: dt.datetime, urgent_before: dt.datetime,
+    async def waiting_since(self, statuses: Iterable[str], before: dt.datetime, urgent_before: dt.datetime,
                             limit: int = 500) -> Sequence[Order]:
-        """New or dispatched orders nobody has taken since ``before`` (urgent ones: since
-        ``urgent_before``), longest waiting first. ``updated_at`` is when they entered that status."""
+        """Orders in ``statuses`` (waiting for someone to take them) since ``before`` (urgent ones:
+        since ``urgent_before``), longest waiting first. ``updated_at`` is when they entered that status."""
         return (await self.session.scalars(
-            select(Order).where(Order.status.in_(["new", "dispatched"]),
+            select(Order).where(Order.status.in_(list(statuses)),
                                 or_(and_(Order.urgent, Order.updated_at <= urgent_before),
                                     and_(~Order.urgent, Order.updated_at <= before)))
             .order_by(Order.updated_at, Order.id).limit(limit))).all()
 
-    async def past_appointment(self, before: dt.datetime, limit: int = 500) -> Sequence[Order]:
-        """Accepted or on-the-way orders whose agreed time was at or before ``before``, oldest first."""
+    async def past_appointment(self, statuses: Iterable[str], before: dt.datetime,
+                               limit: int = 500) -> Sequence[Order]:
+        """Orders in ``statuses`` (someone holds them) whose agreed time was at or before ``before``,
+        oldest first."""
         return (await self.session.scalars(
-            select(Order).where(Order.status.in_(["accepted", "on_way"]), Order.appointment_at <= before)
+            select(Order).where(Order.status.in_(list(statuses)), Order.appointment_at <= before)
             .order_by(Order.appointment_at, Order.id).limit(limit))).all()
 
     async def of_team(self, team_id: int, statuses: Iterable[str], limit: int = 100) -> Sequence[Order]:
@@ -448,20 +454,21 @@ class OrderRepository(_Repository):
             select(Order).where(Order.team_id == team_id, Order.status.in_(list(statuses)))
             .order_by(Order.id).limit(limit))).all()
 
-    async def closed_by_team(self, start: dt.datetime, end: dt.datetime) -> dict[int, tuple[int, int]]:
-        """Orders closed in ``[start, end)`` (``updated_at`` of a closed order is when it closed), per
-        team: (how many, how many of them as "no response")."""
+    async def closed_by_team(self, start: dt.datetime, end: dt.datetime, *,
+                             closed: str) -> dict[int, tuple[int, int]]:
+        """Orders closed (status ``closed``) in ``[start, end)`` (``updated_at`` of a closed order is
+        when it closed), per team: (how many, how many of them as "no response")."""
         rows = await self.session.execute(
             select(Order.team_id, Order.no_response, func.count(Order.id))
-            .where(Order.status == "closed", Order.team_id.is_not(None), Order.updated_at >= start,
+            .where(Order.status == closed, Order.team_id.is_not(None), Order.updated_at >= start,
                    Order.updated_at < end)
             .group_by(Order.team_id, Order.no_response))
         counts: dict[int, tuple[int, int]] = {}
         for team_id, no_response, count in rows.all():
             if team_id is None:
                 continue  # excluded by the query; the column itself is nullable
-            closed, silent = counts.get(team_id, (0, 0))
-            counts[team_id] = (closed + count, silent + (count if no_response else 0))
+            total, silent = counts.get(team_id, (0, 0))
+            counts[team_id] = (total + count, silent + (count if no_response else 0))
         return counts
 
 
@@ -478,13 +485,14 @@ class RatingRepository(_Repository):
     async def get(self, order_id: int, round_: int) -> Rating | None:
         return await self.session.scalar(select(Rating).where(Rating.order_id == order_id, Rating.round == round_))
 
-    async def closed_by_team(self, start: dt.datetime, end: dt.datetime) -> dict[int, tuple[int, float]]:
-        """The star ratings that closed orders in ``[start, end)`` (each order's last round), per team:
-        (how many, their average). Orders closed as "no response" have none."""
+    async def closed_by_team(self, start: dt.datetime, end: dt.datetime, *,
+                             closed: str) -> dict[int, tuple[int, float]]:
+        """The star ratings that closed orders (status ``closed``) in ``[start, end)`` (each order's
+        last round), per team: (how many, their average). Orders closed as "no response" have none."""
         rows = await self.session.execute(
             select(Order.team_id, func.count(Rating.stars), func.avg(Rating.stars))
             .join(Order, and_(Order.id == Rating.order_id, Order.round == Rating.round))
-            .where(Order.status == "closed", Order.team_id.is_not(None), Rating.stars.is_not(None),
+            .where(Order.status == closed, Order.team_id.is_not(None), Rating.stars.is_not(None),
                    Order.updated_at >= start, Order.updated_at < end)
             .group_by(Order.team_id))
         return {team_id: (count, float(average)) for team_id, count, average in rows.all()}

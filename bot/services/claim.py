@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed
 from bot.domain.inputs import Input
+from bot.domain.lifecycle import FINISHED, Move, OrderStatus
 from bot.i18n import N_
-from bot.services import centre, dialog_rules, orders
+from bot.services import dialog_rules, orders
 from bot.services.context import ServiceContext
-from bot.services.schedule import rules
+from bot.services.schedule import plan
 from storage.models import Order
-
-ACTIVE = ("accepted", "on_way")
 
 
 async def accept(ctx: ServiceContext, order_id: int, chat_id: int) -> None:
@@ -27,19 +26,11 @@ async def accept(ctx: ServiceContext, order_id: int, chat_id: int) -> None:
     if order.resident_id == ctx.user.id:  # never changes, so no race: the card stays for the others
         raise NotAllowed(N_("This is your own request: another volunteer will take it."))
     # Still with the team it was with when read (not re-dispatched meanwhile), still untaken.
-    if not await ctx.uow.orders.transition(order_id, ["dispatched"], "accepted", where={"team_id": order.team_id},
-                                            volunteer_id=ctx.user.id, team_id=team.id):
+    taken = await orders.move(ctx, order_id, Move.ACCEPT, where={"team_id": order.team_id},
+                              volunteer_id=ctx.user.id, team_id=team.id)
+    if taken is None:
         raise Conflict(N_("Sorry, someone else has already taken this request."))
-    order = await orders.find(ctx, order_id)
-    await rules.order_moved(ctx, order)
-    await ctx.uow.orders.record(order_id, ctx.user.id, "accepted")
-    _ = ctx.notify.group_tr()
-    await ctx.notify.edit_card(order, _("Status: ✅ taken by {volunteer}", volunteer=ctx.user.first_name))
-    await centre.show_with_team(ctx, order, team, taken_by=ctx.user.first_name)
-    await ctx.notify.resident_status(await orders.resident_of(ctx, order), order,
-                                      N_("Good news: volunteer {volunteer} has taken request #{number} "
-                                         "and will contact you."), volunteer=ctx.user.first_name)
-    await ctx.notify.volunteer_details(ctx.user, order)
+    await ctx.notify.volunteer_details(ctx.user, taken)
     await ctx.uow.commit()
 
 
@@ -52,16 +43,9 @@ async def _own_active(ctx: ServiceContext, order_id: int) -> Order:
 
 async def on_my_way(ctx: ServiceContext, order_id: int) -> None:
     await _own_active(ctx, order_id)
-    if not await ctx.uow.orders.transition(order_id, ["accepted"], "on_way", where={"volunteer_id": ctx.user.id}):
+    order = await orders.move(ctx, order_id, Move.ON_WAY, where={"volunteer_id": ctx.user.id})
+    if order is None:
         raise Conflict(N_("Request #{number} is no longer waiting for you."), number=order_id)
-    order = await orders.find(ctx, order_id)
-    await rules.order_moved(ctx, order)
-    await ctx.uow.orders.record(order_id, ctx.user.id, "on_way")
-    _ = ctx.notify.group_tr()
-    await ctx.notify.edit_card(order, _("Status: 🚶 {volunteer} is on the way", volunteer=ctx.user.first_name))
-    await ctx.notify.resident_status(await orders.resident_of(ctx, order), order,
-                                      N_("{volunteer} is on the way for request #{number}."),
-                                      volunteer=ctx.user.first_name)
     await ctx.notify.tell(ctx.user, N_("Noted: on your way to request #{number}. Tap Done when finished."),
                            number=order_id, markup=ctx.notify.volunteer_keyboard(ctx.user, order))
     await ctx.uow.commit()
@@ -70,14 +54,9 @@ async def on_my_way(ctx: ServiceContext, order_id: int) -> None:
 async def done(ctx: ServiceContext, order_id: int) -> None:
     """The volunteer finished: the resident is asked for a rating, the volunteer for the hours."""
     await _own_active(ctx, order_id)
-    if not await ctx.uow.orders.transition(order_id, ACTIVE, "done", where={"volunteer_id": ctx.user.id}):
+    order = await orders.move(ctx, order_id, Move.DONE, where={"volunteer_id": ctx.user.id})
+    if order is None:
         raise Conflict(N_("Request #{number} is no longer waiting for you."), number=order_id)
-    order = await orders.find(ctx, order_id)
-    await rules.order_moved(ctx, order)
-    await ctx.uow.orders.record(order_id, ctx.user.id, "done")
-    _ = ctx.notify.group_tr()
-    await ctx.notify.edit_card(order, _("Status: ✔️ done by {volunteer}", volunteer=ctx.user.first_name))
-    await ctx.notify.ask_rating(await orders.resident_of(ctx, order), order, ctx.user.first_name)
     typed = await dialog_rules.ask_follow_up(ctx, "hours", "hours", {"order_id": order_id})  # else: buttons only
     await ctx.notify.ask_hours(ctx.user, order, typed=typed)
     await ctx.uow.commit()
@@ -91,7 +70,7 @@ async def record_hours(ctx: ServiceContext, order_id: int, raw: str) -> None:
     if not 0 < hours <= 24:
         raise InvalidInput(N_("Please type the hours as a number, e.g. 1.5."))
     order = await orders.find(ctx, order_id)
-    if order.volunteer_id != ctx.user.id or order.status not in ("done", "closed"):
+    if order.volunteer_id != ctx.user.id or order.status not in FINISHED:
         raise NotAllowed(N_("Request #{number} is not yours."), number=order_id)
     order.hours = hours
     await ctx.uow.orders.record(order_id, ctx.user.id, "hours", hours=hours)
@@ -104,19 +83,8 @@ async def record_hours(ctx: ServiceContext, order_id: int, raw: str) -> None:
 async def release(ctx: ServiceContext, order_id: int) -> None:
     """The volunteer gives the order back to the team's group; the card is reset."""
     await _own_active(ctx, order_id)
-    if not await ctx.uow.orders.transition(order_id, ACTIVE, "dispatched", where={"volunteer_id": ctx.user.id},
-                                            volunteer_id=None):
+    if await orders.move(ctx, order_id, Move.RELEASE, where={"volunteer_id": ctx.user.id}) is None:
         raise Conflict(N_("Request #{number} is no longer waiting for you."), number=order_id)
-    order = await orders.find(ctx, order_id)
-    await rules.order_moved(ctx, order)
-    await ctx.uow.orders.record(order_id, ctx.user.id, "released")
-    _ = ctx.notify.group_tr()
-    await ctx.notify.edit_card(order, _("Status: waiting for a volunteer (released by {volunteer})",
-                                         volunteer=ctx.user.first_name), accept_button=True)
-    await centre.show_with_team(ctx, order, await ctx.uow.teams.get(order.team_id or 0))
-    await ctx.notify.resident_status(await orders.resident_of(ctx, order), order,
-                                      N_("The volunteer could not do request #{number}; "
-                                         "we are finding another one."))
     await ctx.notify.tell(ctx.user, N_("You released request #{number}."), number=order_id)
     await ctx.uow.commit()
 
@@ -124,12 +92,13 @@ async def release(ctx: ServiceContext, order_id: int) -> None:
 async def input_for_hours(ctx: ServiceContext, data: dict[str, object], inp: Input) -> None:
     await record_hours(ctx, int(str(data["order_id"])), inp.text or "")
 
+
 async def keep(ctx: ServiceContext, order_id: int) -> None:
     """The volunteer answers the lease question "I still have it": a new lease starts now."""
     order = await ctx.uow.orders.get(order_id)
-    if order is None or order.volunteer_id != ctx.user.id or order.status != "accepted":
+    if order is None or order.volunteer_id != ctx.user.id or order.status != OrderStatus.ACCEPTED:
         raise Conflict(N_("Request #{number} is no longer waiting for you."), number=order_id)
-    await rules.order_moved(ctx, order)
+    await plan.order_moved(ctx, order)  # not a move: the accepted order's schedule starts afresh
     await ctx.notify.tell(ctx.user, N_("Thank you! Request #{number} stays yours."), number=order_id,
                            markup=ctx.notify.volunteer_keyboard(ctx.user, order))
     await ctx.uow.commit()

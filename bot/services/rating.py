@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed
 from bot.domain.inputs import Input
+from bot.domain.lifecycle import Move, OrderStatus
 from bot.domain.redact import redact
 from bot.i18n import N_
-from bot.services import centre, dialog_rules, orders
+from bot.services import dialog_rules, orders
 from bot.services.context import ServiceContext
-from bot.services.schedule import rules
 
 POOR_RATING = 2
 
@@ -23,29 +23,16 @@ async def rate(ctx: ServiceContext, order_id: int, stars: int) -> None:
         raise NotAllowed(N_("Only the person who made request #{number} can rate it."), number=order_id)
     if order.volunteer_id == ctx.user.id:
         raise NotAllowed(N_("You cannot rate a request you did yourself."))
-    if order.status != "done":
+    if order.status != OrderStatus.DONE:
         raise Conflict(N_("Request #{number} cannot be rated now."), number=order_id)
     if not await ctx.uow.ratings.add(order_id, rated_round, ctx.user.id, stars=stars or None, solved=stars > 0):
         raise Conflict(N_("You have already rated request #{number}."), number=order_id)
-    poor = stars <= POOR_RATING
-    if poor:
-        moved = await ctx.uow.orders.transition(order_id, ["done"], "new", round=order.round + 1,
-                                                 volunteer_id=None, team_id=None)
+    if stars <= POOR_RATING:  # reopened for the centre: a new round, nobody holds it
+        moved = await orders.move(ctx, order_id, Move.REOPEN, stars=stars, round=order.round + 1)
     else:
-        moved = await ctx.uow.orders.transition(order_id, ["done"], "closed")
-    if not moved:
+        moved = await orders.move(ctx, order_id, Move.CLOSE, stars=stars)
+    if moved is None:
         raise Conflict(N_("Request #{number} cannot be rated now."), number=order_id)
-    order = await orders.find(ctx, order_id)
-    await rules.order_moved(ctx, order)
-    await ctx.uow.orders.record(order_id, ctx.user.id, "rated", stars=stars)
-    _ = ctx.notify.group_tr()
-    verdict = "★" * stars if stars else _("not solved")
-    await ctx.notify.edit_card(order, _("Status: done, rated {verdict}", verdict=verdict))
-    if poor:
-        await centre.announce(ctx, order, "reopened", reopened=True,
-                       note=_("Rated {verdict} by the resident.", verdict=verdict))
-        await ctx.notify.resident_status(ctx.user, order, N_("We are sorry. Request #{number} is reopened "
-                                                               "and the centre will follow up."))
     # The comment is asked for only when it cannot take over another dialog (a request being written).
     if await dialog_rules.ask_follow_up(ctx, "comment", "comment", {"order_id": order_id, "round": rated_round}):
         await ctx.notify.ask_comment(ctx.user, order)

@@ -12,11 +12,12 @@ from typing import Any
 
 from bot.domain.errors import Conflict, InvalidInput, LimitReached, NotFound
 from bot.domain.inputs import Input
+from bot.domain.lifecycle import OPEN, Move, OrderStatus
 from bot.domain.phones import normalise_phone
 from bot.i18n import N_
-from bot.services import centre, dialog_rules
+from bot.services import centre, dialog_rules, orders
 from bot.services.context import ServiceContext
-from bot.services.schedule import rules
+from bot.services.schedule import plan
 from storage.models import Building
 
 FLOW = "request"
@@ -25,7 +26,6 @@ STEPS = ("category", "description", "community", "building", "detail", "when", "
 # name and phone are typed (they have no Telegram to share a contact from).
 NEIGHBOUR_STEPS = ("category", "description", "detail", "when", "neighbour", "contact")
 LIMITS = {"description": 1000, "community": 64, "building": 64, "detail": 200, "when": 64}
-OPEN_STATUSES = ("new", "dispatched", "accepted", "on_way")
 MINUTE, HOUR = dt.timedelta(minutes=1), dt.timedelta(hours=1)
 
 
@@ -170,13 +170,13 @@ async def confirm(ctx: ServiceContext) -> int:
         raise Conflict(N_("This request is no longer open. Tap New request to start again."))
     await _within_limits(ctx, bool(draft.get("on_behalf")))
     order = await ctx.uow.orders.add(
-        resident_id=ctx.user.id, status="new", category=draft["category"],
+        resident_id=ctx.user.id, status=OrderStatus.NEW, category=draft["category"],
         urgent=draft["category"] == "emergency", description=draft.get("description", ""),
         voice_file_id=draft.get("voice_file_id"), community=draft["community"], building=draft["building"],
         address_detail=draft["detail"], when_text=draft["when"], contact_name=draft["contact_name"],
         contact_phone=draft["contact_phone"], on_behalf=bool(draft.get("on_behalf")),
         building_id=draft.get("building_id") or ctx.user.building_id,
-        appointment_at=rules.appointment_of(draft["when"], ctx.config.timezone),
+        appointment_at=plan.appointment_of(draft["when"], ctx.config.timezone),
     )
     await ctx.notify.order_received(ctx.user, order)
     await centre.announce(ctx, order, "created")
@@ -191,7 +191,7 @@ async def _within_limits(ctx: ServiceContext, on_behalf: bool) -> None:
     most_open, per_minute, per_hour = ((limits.neighbour_open, limits.neighbour_per_minute, limits.neighbour_per_hour)
                                        if on_behalf else (limits.open_per_resident, limits.per_minute, limits.per_hour))
     now = ctx.now
-    open_now = await ctx.uow.orders.count_placed(ctx.user.id, on_behalf, OPEN_STATUSES)
+    open_now = await ctx.uow.orders.count_placed(ctx.user.id, on_behalf, sorted(OPEN))
     if open_now >= most_open:
         raise LimitReached(N_("You already have {count} requests in progress. Please wait until one is finished, "
                               "or cancel one under My requests, then tap Confirm again. This request is kept."),
@@ -216,18 +216,6 @@ async def cancel(ctx: ServiceContext, order_id: int) -> None:
     order = await ctx.uow.orders.get(order_id)
     if order is None or order.resident_id != ctx.user.id:
         raise NotFound(N_("Request #{number} was not found."), number=order_id)
-    if not await ctx.uow.orders.transition(order_id, OPEN_STATUSES, "cancelled"):
+    if await orders.move(ctx, order_id, Move.CANCEL) is None:
         raise Conflict(N_("Request #{number} can no longer be cancelled."), number=order_id)
-    order = await ctx.uow.orders.get(order_id)
-    assert order is not None
-    await rules.order_moved(ctx, order)
-    await ctx.uow.orders.record(order_id, ctx.user.id, "cancelled")
-    await ctx.notify.resident_status(ctx.user, order, N_("Request #{number} is cancelled."))
-    _ = ctx.notify.group_tr()
-    await ctx.notify.edit_card(order, _("Status: cancelled by the resident"))
-    if order.volunteer_id is not None:
-        volunteer = await ctx.uow.users.get(order.volunteer_id)
-        if volunteer is not None:
-            await ctx.notify.tell(volunteer, N_("Request #{number} was cancelled by the resident. "
-                                                 "Thank you all the same!"), number=order_id)
     await ctx.uow.commit()

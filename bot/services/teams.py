@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from bot.domain.attachments import QrCode
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.domain.lifecycle import WITH_TEAM, OrderStatus
 from bot.domain.links import TEAM, is_code, start_link
 from bot.i18n import N_
 from bot.services import privately, registration, roles
 from bot.services.context import ServiceContext
 from bot.views.notifier import Listing
 from storage.models import Team
-
-OPEN_WITH_TEAM = ("dispatched", "accepted", "on_way")
 
 
 async def team_by_code(ctx: ServiceContext, code: str) -> Team:
@@ -123,7 +122,7 @@ async def archive(ctx: ServiceContext, code: str, archived: bool) -> None:
     """Archive a team (no more dispatch or joining; its history stays) or bring it back."""
     ctx.require_coordinator()
     team = await team_by_code(ctx, code)
-    if not await ctx.uow.teams.set_active(team.id, not archived, unless_open=OPEN_WITH_TEAM):
+    if not await ctx.uow.teams.set_active(team.id, not archived, unless_open=sorted(WITH_TEAM)):
         if archived and team.active:
             raise Conflict(N_("Team {team} still has open requests; finish or move them first."), team=team.name)
         raise Conflict(N_("Team {team} is already archived.") if archived else N_("Team {team} is not archived."),
@@ -285,5 +284,5 @@ async def list_businesses(ctx: ServiceContext, reply_chat_id: int | None = None,
     ctx.require_coordinator()
     where = await _list_target(ctx, reply_chat_id, page, row)
     if where is not None:
-        await ctx.notify.businesses(where, ctx.user, await ctx.uow.volunteers.businesses())
+        await ctx.notify.businesses(where, ctx.user, await ctx.uow.volunteers.businesses(completed=OrderStatus.CLOSED))
     await ctx.uow.commit()

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.domain.attachments import Attachment, to_payload
+from bot.domain.lifecycle import OPEN, OrderStatus
 from bot.domain.redact import mask_phones, redact
 from bot.i18n import N_, I18n, Translate
 from bot.services.context import ServiceConfig
@@ -33,15 +34,15 @@ from bot.views import callbacks as cb
 from storage.models import Building, Order, Team, User, Volunteer
 from storage.uow import UnitOfWork
 
-STATUS_NAMES = {
-    "new": N_("waiting for dispatch"),
-    "dispatched": N_("waiting for a volunteer"),
-    "accepted": N_("volunteer assigned"),
-    "on_way": N_("volunteer on the way"),
-    "done": N_("done, waiting for your rating"),
-    "closed": N_("closed"),
-    "cancelled": N_("cancelled"),
-    "rejected": N_("rejected"),
+STATUS_NAMES: dict[str, str] = {
+    OrderStatus.NEW: N_("waiting for dispatch"),
+    OrderStatus.DISPATCHED: N_("waiting for a volunteer"),
+    OrderStatus.ACCEPTED: N_("volunteer assigned"),
+    OrderStatus.ON_WAY: N_("volunteer on the way"),
+    OrderStatus.DONE: N_("done, waiting for your rating"),
+    OrderStatus.CLOSED: N_("closed"),
+    OrderStatus.CANCELLED: N_("cancelled"),
+    OrderStatus.REJECTED: N_("rejected"),
 }
 CATEGORY_NAMES = {
     "delivery": N_("Delivery"), "housekeeping": N_("Housekeeping"), "consulting": N_("Consulting"),
@@ -251,7 +252,7 @@ class Notifier:
             return
         lines = [_("#{number} {category} — {status}", number=o.id, category=self.category_label(user, o.category),
                    status=_(STATUS_NAMES[o.status])) for o in orders]
-        cancellable = [o for o in orders if o.status in ("new", "dispatched", "accepted", "on_way")]
+        cancellable = [o for o in orders if o.status in OPEN]
         rows = [[button(_("Cancel #{number}", number=o.id), cb.CANCEL_ORDER, o.id)] for o in cancellable]
         await self.send(user.telegram_id, _("Your requests:") + "\n" + "\n".join(lines), recipient=user,
                         markup=inline(rows) if rows else None)
@@ -321,6 +322,10 @@ class Notifier:
             text = str(card.payload.get("text", "")) + "\n" + line
             await self.uow.outbox.edit(card.id, {"text": text, "parse_mode": "HTML", "reply_markup": markup})
 
+    def reject_reason(self, reader: User, reason: str) -> str:
+        """A rejection's reason in the reader's language: a reason button's label, or the typed text."""
+        return self.tr(reader)(REJECT_REASONS.get(reason, reason))
+
     async def ask_reject_reason(self, coordinator: User, order: Order) -> None:
         _ = self.tr(coordinator)
         rows = [[button(_(label), cb.REJECT_REASON, order.id, code)] for code, label in REJECT_REASONS.items()]
@@ -377,7 +382,7 @@ class Notifier:
         _ = self.tr(volunteer)
         rows = [[button(_("🚶 On my way"), cb.ON_WAY, order.id), button(_("✔️ Done"), cb.DONE, order.id)],
                 [button(_("↩️ Release"), cb.RELEASE, order.id)]]
-        if order.status == "on_way":
+        if order.status == OrderStatus.ON_WAY:
             rows[0] = [button(_("✔️ Done"), cb.DONE, order.id)]
         return inline(rows)
 

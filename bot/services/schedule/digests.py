@@ -40,6 +40,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
+from bot.domain.lifecycle import ACTIVE, DISPATCHABLE, WITH_TEAM, OrderStatus
 from bot.services.context import ReminderConfig, ServiceConfig, ServiceContext
 from bot.services.schedule.rules import Postpone, Skipped
 from storage.models import Order, ScheduledItem
@@ -48,7 +49,6 @@ from storage.uow import UnitOfWork
 DAILY, WEEKLY, MONTHLY = "daily_digest", "weekly_digest", "monthly_report"
 KINDS = (DAILY, WEEKLY, MONTHLY)
 STALE_AFTER = dt.timedelta(hours=12)
-OPEN = ("dispatched", "accepted", "on_way")
 T = TypeVar("T")
 
 
@@ -120,9 +120,10 @@ async def daily_digest(ctx: ServiceContext, item: ScheduledItem) -> str:
         return stale
     now, settings = ctx.now, ctx.config.reminders
     waiting = await ctx.uow.orders.waiting_since(
-        now - dt.timedelta(minutes=max(settings.escalation_minutes)),
+        sorted(DISPATCHABLE), now - dt.timedelta(minutes=max(settings.escalation_minutes)),
         now - dt.timedelta(minutes=max(settings.urgent_escalation_minutes)))
-    late = await ctx.uow.orders.past_appointment(now - dt.timedelta(minutes=settings.appointment_grace_minutes))
+    late = await ctx.uow.orders.past_appointment(
+        sorted(ACTIVE), now - dt.timedelta(minutes=settings.appointment_grace_minutes))
     names = {t.id: t.name for t in await ctx.uow.teams.every()}
     volunteers: dict[int, str] = {}
     for order in late:
@@ -155,7 +156,7 @@ async def weekly_digest(ctx: ServiceContext, item: ScheduledItem) -> str:
     for team in await ctx.uow.teams.active():
         if team.chat_id is None:
             continue
-        await ctx.notify.weekly_digest(team, await ctx.uow.orders.of_team(team.id, OPEN))
+        await ctx.notify.weekly_digest(team, await ctx.uow.orders.of_team(team.id, sorted(WITH_TEAM)))
         told += 1
     return f"{told} teams"
 
@@ -179,8 +180,8 @@ async def monthly_report(ctx: ServiceContext, item: ScheduledItem) -> str:
     first, following = report_month(item, timezone)
     start = dt.datetime.combine(first, dt.time(), tzinfo=timezone).astimezone(dt.UTC)
     end = dt.datetime.combine(following, dt.time(), tzinfo=timezone).astimezone(dt.UTC)
-    closed = await ctx.uow.orders.closed_by_team(start, end)
-    rated = await ctx.uow.ratings.closed_by_team(start, end)
+    closed = await ctx.uow.orders.closed_by_team(start, end, closed=OrderStatus.CLOSED)
+    rated = await ctx.uow.ratings.closed_by_team(start, end, closed=OrderStatus.CLOSED)
     month = first.strftime("%Y-%m")
     rows = []
     for team in await ctx.uow.teams.every():

@@ -1,10 +1,12 @@
 """Follow-through in time: the escalation ladder, claim leases, appointments and the rating chase.
 
 Each rule is a :class:`ScheduledItem` kind with a handler the sweep (``bot.services.schedule.sweep``) calls when
-the item is due. Items are written by :func:`order_moved`, which the order services call in the
-same transaction as each status change: it cancels what the change made pointless and schedules
-what the new status calls for. Handlers re-read the order and do nothing but record a skip when it
-has moved on, so a late or repeated item can never act on a stale state.
+the item is due. Items are written by :func:`~bot.services.schedule.plan.order_moved`, which follows
+every move of an order in its transaction (``bot.services.follow_ups``): it cancels what the move
+made pointless and schedules what the new status calls for. Handlers re-read the order and do
+nothing but record a skip when it has moved on, so a late or repeated item can never act on a
+stale state; the two that move an order themselves (a lease expiry, a "no response" close) do it
+through :func:`bot.services.orders.move`, like every command.
 
 Catch-up after downtime: a ladder step (escalation, rating chase) whose next step is due too is
 skipped and recorded, not sent late; a repeating nudge schedules its next one from now, so hours
@@ -15,21 +17,29 @@ recipient's quiet hours unless the order is an emergency.
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Awaitable, Callable
-from zoneinfo import ZoneInfo
+from collections.abc import Awaitable, Callable, Collection
 
+from bot.domain.lifecycle import ACTIVE, MOVES, Move, OrderStatus
 from bot.domain.quiet_hours import parse_range, quiet_until, window_of
 from bot.i18n import N_
-from bot.services import centre
+from bot.services import orders
 from bot.services.context import ServiceContext
+from bot.services.schedule.plan import (
+    APPOINTMENT,
+    ESCALATE,
+    LEASE,
+    LEASE_EXPIRY,
+    OVERDUE,
+    RATING,
+    appointment_of,
+    order_moved,
+)
 from storage.models import Order, ScheduledItem, User
 
-ESCALATE, LEASE, LEASE_EXPIRY, APPOINTMENT, OVERDUE, RATING = (
-    "escalate", "lease", "lease_expiry", "appointment", "overdue", "rating")
-ORDER_KINDS = (ESCALATE, LEASE, LEASE_EXPIRY, APPOINTMENT, OVERDUE, RATING)
-APPOINTMENT_HOUR = 9  # a day without a time is taken to start at 09:00 local time
-_DATE_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[ T](\d{1,2}):(\d{2}))?$")
+# The kinds and the planning live in ``plan`` (the follow-ups of a move import it, and these rules
+# move orders); they are named here too, with the rules that act on them.
+__all__ = ["APPOINTMENT", "ESCALATE", "HANDLERS", "LEASE", "LEASE_EXPIRY", "OVERDUE", "RATING", "Postpone",
+           "Skipped", "appointment_of", "order_moved"]
 
 
 class Skipped(Exception):
@@ -48,45 +58,8 @@ class Postpone(Exception):
         self.until = until
 
 
-# -- scheduling, called with every status change ---------------------------------------------------
-def appointment_of(when_text: str, timezone: ZoneInfo) -> dt.datetime | None:
-    """The agreed time when the request's time reads as one (``2026-11-30`` or ``2026-11-30 14:00``)."""
-    match = _DATE_TIME.match(when_text.strip())
-    if match is None:
-        return None
-    try:
-        day = dt.date.fromisoformat(match.group(1))
-        hour, minute = (int(match.group(2)), int(match.group(3))) if match.group(2) else (APPOINTMENT_HOUR, 0)
-        return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=timezone).astimezone(dt.UTC)
-    except ValueError:
-        return None
-
-
-async def order_moved(ctx: ServiceContext, order: Order) -> None:
-    """Cancel the order's pending items and schedule what its new status calls for."""
-    schedule, now, settings = ctx.uow.schedule, ctx.now, ctx.config.reminders
-    await schedule.cancel(order.id)
-    if order.status == "dispatched":
-        delays = settings.urgent_escalation_minutes if order.urgent else settings.escalation_minutes
-        for step, minutes in enumerate(delays, start=1):
-            await schedule.add(ESCALATE, now + dt.timedelta(minutes=minutes), order_id=order.id, step=step)
-    elif order.status == "accepted":
-        minutes = settings.urgent_lease_minutes if order.urgent else settings.lease_minutes
-        await schedule.add(LEASE, now + dt.timedelta(minutes=minutes), order_id=order.id, user_id=order.volunteer_id)
-    if order.status in ("accepted", "on_way") and order.appointment_at is not None:
-        before = order.appointment_at - dt.timedelta(minutes=settings.appointment_before_minutes)
-        if before > now and order.status == "accepted":
-            await schedule.add(APPOINTMENT, before, order_id=order.id, user_id=order.volunteer_id)
-        overdue = order.appointment_at + dt.timedelta(minutes=settings.appointment_grace_minutes)
-        await schedule.add(OVERDUE, max(overdue, now), order_id=order.id, user_id=order.volunteer_id, step=1)
-    elif order.status == "done":
-        for step, hours in enumerate([*settings.rating_reminder_hours, settings.rating_no_response_hours], start=1):
-            await schedule.add(RATING, now + dt.timedelta(hours=hours), order_id=order.id,
-                               user_id=order.resident_id, step=step)
-
-
 # -- the handlers ----------------------------------------------------------------------------------------
-async def _order_in(ctx: ServiceContext, item: ScheduledItem, statuses: tuple[str, ...]) -> Order:
+async def _order_in(ctx: ServiceContext, item: ScheduledItem, statuses: Collection[str]) -> Order:
     order = await ctx.uow.orders.get(item.order_id or 0)
     if order is None or order.status not in statuses:
         raise Skipped(f"order is {order.status if order else 'gone'}")
@@ -121,7 +94,7 @@ async def _person(ctx: ServiceContext, user_id: int | None) -> User:
 async def escalate(ctx: ServiceContext, item: ScheduledItem) -> str:
     """Step 1: bump the card in the team's group. Step 2: offer it to the other teams with its
     category. Step 3: alert the team's leaders and the coordinators. The card shows the step."""
-    order = await _order_in(ctx, item, ("dispatched",))
+    order = await _order_in(ctx, item, (OrderStatus.DISPATCHED,))
     await _overtaken(ctx, item)
     team = await ctx.uow.teams.get(order.team_id or 0)
     if team is None:
@@ -157,7 +130,7 @@ async def escalate(ctx: ServiceContext, item: ScheduledItem) -> str:
 
 async def lease(ctx: ServiceContext, item: ScheduledItem) -> str:
     """An accepted order not marked "On my way" in time: ask the volunteer; no answer releases it."""
-    order = await _order_in(ctx, item, ("accepted",))
+    order = await _order_in(ctx, item, (OrderStatus.ACCEPTED,))
     if order.volunteer_id != item.user_id:
         raise Skipped("taken by someone else")
     volunteer = await _person(ctx, order.volunteer_id)
@@ -170,32 +143,20 @@ async def lease(ctx: ServiceContext, item: ScheduledItem) -> str:
 
 
 async def lease_expiry(ctx: ServiceContext, item: ScheduledItem) -> str:
-    """No answer to the lease question: the order goes back to the group, the resident is told."""
-    order = await _order_in(ctx, item, ("accepted",))
-    if not await ctx.uow.orders.transition(order.id, ["accepted"], "dispatched",
-                                            where={"volunteer_id": item.user_id}, volunteer_id=None):
+    """No answer to the lease question: the order goes back to the group as if the volunteer had
+    released it (the same card, centre cards and resident message); only they are told otherwise."""
+    order = await _order_in(ctx, item, MOVES[Move.LEASE_EXPIRED].sources)
+    if await orders.move(ctx, order.id, Move.LEASE_EXPIRED, where={"volunteer_id": item.user_id}) is None:
         raise Skipped("moved on")
-    order = await _order_in(ctx, item, ("dispatched",))
-    await ctx.uow.orders.record(order.id, None, "lease_expired")
-    _ = ctx.notify.group_tr()
-    await ctx.notify.edit_card(order, _("Status: waiting for a volunteer (the previous one did not confirm)"),
-                                accept_button=True)
-    await centre.show_with_team(ctx, order, await ctx.uow.teams.get(order.team_id or 0))
     volunteer = await ctx.uow.users.get(item.user_id or 0)
     if volunteer is not None:
         await ctx.notify.tell(volunteer, N_("You did not confirm request #{number}, so it went back to the team's "
                                              "group. Thank you all the same!"), number=order.id)
-    resident = await _person(ctx, order.resident_id)
-    await ctx.notify.resident_status(resident, order, N_("The volunteer could not do request #{number}; "
-                                                          "we are finding another one."))
-    await order_moved(ctx, order)
     return "released"
 
 
-
-
 async def appointment(ctx: ServiceContext, item: ScheduledItem) -> str:
-    order = await _order_in(ctx, item, ("accepted",))
+    order = await _order_in(ctx, item, (OrderStatus.ACCEPTED,))
     volunteer = await _person(ctx, order.volunteer_id)
     _not_in_quiet_hours(ctx, volunteer, order)
     assert order.appointment_at is not None
@@ -209,7 +170,7 @@ async def appointment(ctx: ServiceContext, item: ScheduledItem) -> str:
 async def overdue(ctx: ServiceContext, item: ScheduledItem) -> str:
     """Past the agreed time plus grace and not done: nudge the volunteer (again every interval,
     counted from now, so an outage yields one nudge); from the second nudge on, the coordinators."""
-    order = await _order_in(ctx, item, ("accepted", "on_way"))
+    order = await _order_in(ctx, item, ACTIVE)
     volunteer = await _person(ctx, order.volunteer_id)
     _not_in_quiet_hours(ctx, volunteer, order)
     await ctx.notify.tell(volunteer, N_("Request #{number} is past its time. If it is done, tap Done; if you cannot "
@@ -226,13 +187,12 @@ async def overdue(ctx: ServiceContext, item: ScheduledItem) -> str:
 
 async def rating(ctx: ServiceContext, item: ScheduledItem) -> str:
     """Not rated: a reminder after 24 h and 72 h, then "no response" (closed, counted apart)."""
-    order = await _order_in(ctx, item, ("done",))
+    order = await _order_in(ctx, item, (OrderStatus.DONE,))
     await _overtaken(ctx, item)
     last = len(ctx.config.reminders.rating_reminder_hours) + 1
     if item.step >= last:
-        if not await ctx.uow.orders.transition(order.id, ["done"], "closed", no_response=True):
+        if await orders.move(ctx, order.id, Move.NO_RESPONSE, no_response=True) is None:
             raise Skipped("moved on")
-        await ctx.uow.orders.record(order.id, None, "no_response")
         return "no response"
     resident = await _person(ctx, order.resident_id)
     _not_in_quiet_hours(ctx, resident, order)

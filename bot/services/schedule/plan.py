@@ -1,0 +1,59 @@
+"""What each status calls for in time: the schedule rows a move cancels and the ones it writes.
+
+:func:`order_moved` is the schedule's follow-up of every move (``bot.services.follow_ups``), run in
+the move's transaction; the rules that act on the rows when due are in
+:mod:`bot.services.schedule.rules`. Kept apart from them because those rules move orders themselves
+(a lease expiry, a "no response" close): the follow-ups of a move must not import them back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from zoneinfo import ZoneInfo
+
+from bot.domain.lifecycle import ACTIVE, OrderStatus
+from bot.services.context import ServiceContext
+from storage.models import Order
+
+ESCALATE, LEASE, LEASE_EXPIRY, APPOINTMENT, OVERDUE, RATING = (
+    "escalate", "lease", "lease_expiry", "appointment", "overdue", "rating")
+ORDER_KINDS = (ESCALATE, LEASE, LEASE_EXPIRY, APPOINTMENT, OVERDUE, RATING)
+APPOINTMENT_HOUR = 9  # a day without a time is taken to start at 09:00 local time
+_DATE_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[ T](\d{1,2}):(\d{2}))?$")
+
+
+def appointment_of(when_text: str, timezone: ZoneInfo) -> dt.datetime | None:
+    """The agreed time when the request's time reads as one (``2026-11-30`` or ``2026-11-30 14:00``)."""
+    match = _DATE_TIME.match(when_text.strip())
+    if match is None:
+        return None
+    try:
+        day = dt.date.fromisoformat(match.group(1))
+        hour, minute = (int(match.group(2)), int(match.group(3))) if match.group(2) else (APPOINTMENT_HOUR, 0)
+        return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=timezone).astimezone(dt.UTC)
+    except ValueError:
+        return None
+
+
+async def order_moved(ctx: ServiceContext, order: Order) -> None:
+    """Cancel the order's pending items and schedule what its new status calls for."""
+    schedule, now, settings = ctx.uow.schedule, ctx.now, ctx.config.reminders
+    await schedule.cancel(order.id)
+    if order.status == OrderStatus.DISPATCHED:
+        delays = settings.urgent_escalation_minutes if order.urgent else settings.escalation_minutes
+        for step, minutes in enumerate(delays, start=1):
+            await schedule.add(ESCALATE, now + dt.timedelta(minutes=minutes), order_id=order.id, step=step)
+    elif order.status == OrderStatus.ACCEPTED:
+        minutes = settings.urgent_lease_minutes if order.urgent else settings.lease_minutes
+        await schedule.add(LEASE, now + dt.timedelta(minutes=minutes), order_id=order.id, user_id=order.volunteer_id)
+    if order.status in ACTIVE and order.appointment_at is not None:
+        before = order.appointment_at - dt.timedelta(minutes=settings.appointment_before_minutes)
+        if before > now and order.status == OrderStatus.ACCEPTED:
+            await schedule.add(APPOINTMENT, before, order_id=order.id, user_id=order.volunteer_id)
+        overdue = order.appointment_at + dt.timedelta(minutes=settings.appointment_grace_minutes)
+        await schedule.add(OVERDUE, max(overdue, now), order_id=order.id, user_id=order.volunteer_id, step=1)
+    elif order.status == OrderStatus.DONE:
+        for step, hours in enumerate([*settings.rating_reminder_hours, settings.rating_no_response_hours], start=1):
+            await schedule.add(RATING, now + dt.timedelta(hours=hours), order_id=order.id,
+                               user_id=order.resident_id, step=step)
