@@ -32,6 +32,16 @@ from sqlalchemy.exc import IntegrityError
 from bot.domain.errors import Conflict, InvalidInput, NotFound
 from bot.domain.inputs import Input
 from bot.domain.phones import normalise_phone
+from bot.domain.profile import (
+    AVAILABILITY,
+    BUSINESS,
+    EDITABLE,
+    HOBBIES,
+    KINDS,
+    MULTI_SELECT,
+    OCCUPATIONS,
+    STEPS,
+)
 from bot.i18n import N_
 from bot.services import dialog_rules, roles
 from bot.services.context import ServiceContext
@@ -40,42 +50,7 @@ from storage.models import Team, Volunteer
 
 FLOW = "join"
 PROFILE_FLOW = "profile"
-STEPS = ("name", "phone", "community", "skills", "occupation", "hobbies", "kind", "organisation", "availability",
-         "registry", "team")
-EDITABLE = STEPS[:-1]  # the team is not part of the profile
-MULTI_SELECT = ("skills", "hobbies", "availability")
 NAME_LIMIT, COMMUNITY_LIMIT, ORGANISATION_LIMIT = 64, 64, 128
-
-# The catalogues (code → label). Codes are stored, labels are shown in the reader's language.
-OCCUPATIONS = {
-    "retired": N_("Retired"), "student": N_("Student"), "teacher": N_("Teacher"), "medical": N_("Medical worker"),
-    "engineer": N_("Engineer"), "civil_servant": N_("Civil servant"), "worker": N_("Worker"),
-    "self_employed": N_("Self-employed"), "other": N_("Other occupation"),
-}
-HOBBIES = {
-    "reading": N_("Reading"), "sports": N_("Sports"), "music": N_("Music"), "dance": N_("Dance"),
-    "art": N_("Calligraphy and painting"), "cooking": N_("Cooking"), "gardening": N_("Gardening"),
-    "photography": N_("Photography"), "crafts": N_("Handicrafts"), "computers": N_("Computers"),
-    "chess": N_("Chess and cards"), "travel": N_("Travel"),
-}
-KINDS = {
-    "party_member": N_("Party member"), "social_org": N_("Social organisation"),
-    "property": N_("Property management"), "business": N_("Business (service alliance)"),
-    "resident": N_("Resident volunteer"),
-}
-AVAILABILITY = {"weekday": N_("Weekday daytime"), "evening": N_("Evenings"), "weekend": N_("Weekends")}
-BUSINESS = "business"
-# How the profile is shown (bot.views.notifier): its fields in order with their labels, and the rest.
-PROFILE_FIELDS = {
-    "name": N_("Name"), "phone": N_("Phone"), "community": N_("Community"), "skills": N_("Skills"),
-    "occupation": N_("Occupation"), "hobbies": N_("Hobbies"), "kind": N_("Volunteer type"),
-    "organisation": N_("Business name"), "availability": N_("Available"), "registry": N_("Registry number"),
-}
-MEMBERSHIP_STATUS = {"pending": N_("waiting for approval"), "approved": N_("approved"),
-                     "rejected": N_("not approved")}
-DONE_LABEL = N_("Done ➡️")
-LIST_SEPARATOR = N_(", ")
-
 OUT_OF_STEP = N_("That button belongs to an earlier question. Please answer the last question.")
 NOT_JOINING = N_("Send /join to register as a volunteer.")
 REGISTRY_TAKEN = N_("That registry number belongs to another volunteer on our list. If it is yours, please ask a "

@@ -13,6 +13,7 @@ from typing import Any
 from bot.domain.errors import Conflict, InvalidInput, LimitReached, NotFound
 from bot.domain.inputs import Input
 from bot.domain.phones import normalise_phone
+from bot.domain.request_steps import NEIGHBOUR_STEPS, STEPS
 from bot.i18n import N_
 from bot.services import centre, dialog_rules
 from bot.services.context import ServiceContext
@@ -20,10 +21,6 @@ from bot.services.schedule import rules
 from storage.models import Building
 
 FLOW = "request"
-STEPS = ("category", "description", "community", "building", "detail", "when", "contact")
-# A building leader ordering for a neighbour: the building gives the address; the neighbour's
-# name and phone are typed (they have no Telegram to share a contact from).
-NEIGHBOUR_STEPS = ("category", "description", "detail", "when", "neighbour", "contact")
 LIMITS = {"description": 1000, "community": 64, "building": 64, "detail": 200, "when": 64}
 OPEN_STATUSES = ("new", "dispatched", "accepted", "on_way")
 MINUTE, HOUR = dt.timedelta(minutes=1), dt.timedelta(hours=1)
