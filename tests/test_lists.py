@@ -1,4 +1,4 @@
-"""Lists a page at a time (bot.views.notifier.Notifier.send_list, bot.services.lists) through the real
+"""Lists a page at a time (bot.views.lists.ListsView.send, bot.services.lists) through the real
 services, without Telegram, on SQLite and PostgreSQL: every page fits a message, the pages hold
 every item once, a page button is re-checked against who taps it and where, and a line too long
 for a page (a big team's members) is cut between names."""
@@ -17,7 +17,9 @@ from bot.i18n import I18n
 from bot.services import dispatch, lists
 from bot.services.context import ServiceConfig, ServiceContext
 from bot.views import callbacks as cb
-from bot.views.notifier import Listing, Notifier
+from bot.views import lists as paging
+from bot.views.lists import Listing
+from bot.views.tell import Tell
 from storage.models import OutboxMessage
 from tests.dbfixtures import UowFactory
 
@@ -31,7 +33,7 @@ async def act(uow_factory: UowFactory, telegram_id: int, action: Any, *args: Any
     async with uow_factory() as uow:
         user = await uow.users.ensure(telegram_id, f"p{telegram_id}", "en")
         user.is_coordinator = telegram_id == COORDINATOR
-        return await action(ServiceContext(uow, Notifier(uow, I18N, CONFIG), CONFIG, user), *args, **kwargs)
+        return await action(ServiceContext(uow, Tell(uow.outbox, I18N, CONFIG.views), CONFIG, user), *args, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -133,7 +135,7 @@ async def test_lists_asked_for_in_a_team_group_go_privately(uow_factory: UowFact
 
 async def test_a_team_list_is_never_turned_in_a_group(uow_factory: UowFactory) -> None:
     async def list_in_group(ctx: ServiceContext) -> None:  # as a list would be if anything put one in a group
-        await ctx.notify.send_list(Listing(TEAM_GROUP), ctx.user, "Teams:", ["a"], query={"kind": "teams"})
+        await ctx.tell.lists.send(Listing(TEAM_GROUP), ctx.user, "Teams:", ["a"], query={"kind": "teams"})
         await ctx.uow.commit()
 
     await act(uow_factory, COORDINATOR, list_in_group)
@@ -143,10 +145,9 @@ async def test_a_team_list_is_never_turned_in_a_group(uow_factory: UowFactory) -
 
 
 def test_a_line_too_long_for_a_page_is_cut_between_names() -> None:
-    notifier = Notifier(None, I18N, CONFIG)  # type: ignore[arg-type]  # paging only: no unit of work
     names = [f"Volunteer Number {i:04d}" for i in range(400)]
-    pages = notifier._pages("<b>Team</b>", ["Leaders: —", "Members (400): " + ", ".join(names)], "")
+    pages = paging.pages("<b>Team</b>", ["Leaders: —", "Members (400): " + ", ".join(names)], "")
     assert len(pages) > 1
-    assert all(len("\n".join(["<b>Team</b>", *page])) < notifier.PAGE_LIMIT for page in pages)
+    assert all(len("\n".join(["<b>Team</b>", *page])) < paging.PAGE_LIMIT for page in pages)
     shown = " ".join(line for page in pages for line in page)
     assert all(name in shown for name in names)

@@ -15,7 +15,7 @@ from bot.i18n import I18n
 from bot.services import claim, dispatch, rating, registration, request
 from bot.services.context import ServiceConfig, ServiceContext
 from bot.settings import DEFAULT_CATEGORIES
-from bot.views.notifier import Notifier
+from bot.views.tell import Tell
 from storage.models import OutboxMessage, Volunteer
 from tests.dbfixtures import UowFactory
 
@@ -30,7 +30,7 @@ async def act(uow_factory: UowFactory, telegram_id: int, service: Service, *args
     async with uow_factory() as uow:
         user = await uow.users.ensure(telegram_id, f"user{telegram_id}", "en")
         user.is_coordinator = telegram_id == COCO
-        return await service(ServiceContext(uow, Notifier(uow, I18N, CONFIG), CONFIG, user), *args)
+        return await service(ServiceContext(uow, Tell(uow.outbox, I18N, CONFIG.views), CONFIG, user), *args)
 
 
 async def dialog_of(uow_factory: UowFactory, telegram_id: int) -> tuple[str, str, dict[str, Any]] | None:

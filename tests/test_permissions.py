@@ -35,7 +35,7 @@ from bot.services import (
 )
 from bot.services.context import ServiceContext
 from bot.settings import Settings
-from bot.views.notifier import Notifier
+from bot.views.tell import Tell
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.models import Base, Building, Volunteer
@@ -200,7 +200,7 @@ async def test_permission_matrix(role: str, world: Path, tmp_path: Path) -> None
             try:
                 async with UnitOfWork(sessions, clock=CLOCK) as uow:
                     user = await uow.users.ensure(TELEGRAM_IDS[role], role.title(), "en")
-                    await case.action(ServiceContext(uow, Notifier(uow, I18N, config), config, user))
+                    await case.action(ServiceContext(uow, Tell(uow.outbox, I18N, config.views), config, user))
                 outcomes[case.name] = "ok"
             except DomainError as refusal:
                 text = I18N.gettext("zh", refusal.message, **refusal.params)

@@ -14,7 +14,7 @@ from bot.i18n import I18n
 from bot.services import request
 from bot.services.context import ServiceConfig, ServiceContext
 from bot.settings import RequestLimits
-from bot.views.notifier import Notifier
+from bot.views.tell import Tell
 from tests.dbfixtures import FakeClock, UowFactory
 
 I18N = I18n()
@@ -32,7 +32,7 @@ async def confirm(uow_factory: UowFactory, telegram_id: int, **draft: Any) -> in
         await uow.commit()
     async with uow_factory() as uow:
         user = await uow.users.ensure(telegram_id, "Rita", "en")
-        return await request.confirm(ServiceContext(uow, Notifier(uow, I18N, CONFIG), CONFIG, user))
+        return await request.confirm(ServiceContext(uow, Tell(uow.outbox, I18N, CONFIG.views), CONFIG, user))
 
 
 async def refused(uow_factory: UowFactory, telegram_id: int, **draft: Any) -> DomainError:
@@ -48,7 +48,7 @@ async def refused(uow_factory: UowFactory, telegram_id: int, **draft: Any) -> Do
 async def cancel(uow_factory: UowFactory, telegram_id: int, number: int) -> None:
     async with uow_factory() as uow:
         user = await uow.users.ensure(telegram_id, "Rita", "en")
-        await request.cancel(ServiceContext(uow, Notifier(uow, I18N, CONFIG), CONFIG, user), number)
+        await request.cancel(ServiceContext(uow, Tell(uow.outbox, I18N, CONFIG.views), CONFIG, user), number)
 
 
 def text_of(error: DomainError, language: str = "en") -> str:
@@ -109,5 +109,5 @@ async def test_a_second_tap_of_confirm_places_one_request(uow_factory: UowFactor
     async with uow_factory() as uow:
         user = await uow.users.ensure(RESIDENT, "Rita", "en")
         with pytest.raises(DomainError):
-            await request.confirm(ServiceContext(uow, Notifier(uow, I18N, CONFIG), CONFIG, user))
+            await request.confirm(ServiceContext(uow, Tell(uow.outbox, I18N, CONFIG.views), CONFIG, user))
         assert len(await uow.orders.of_resident(user.id)) == 1

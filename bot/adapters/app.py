@@ -28,7 +28,7 @@ from bot.services.context import ServiceConfig, ServiceContext
 from bot.services.schedule import digests, rules
 from bot.services.schedule.sweep import Sweeper
 from bot.settings import Settings, require_token
-from bot.views.notifier import Notifier
+from bot.views.tell import Tell
 from storage.clock import Clock, utc_now
 from storage.db import create_engine, session_factory
 from storage.uow import UnitOfWork
@@ -77,7 +77,7 @@ async def _post_init(application: BotApplication) -> None:
     async def on_unreachable(uow: UnitOfWork, chat_id: int) -> None:
         user = await uow.users.by_telegram_id(chat_id)
         if user is not None:
-            ctx = ServiceContext(uow, Notifier(uow, deps.i18n, deps.config), deps.config, user)
+            ctx = ServiceContext(uow, Tell(uow.outbox, deps.i18n, deps.config.views), deps.config, user)
             await people.tell_if_volunteer_unreachable(ctx, user)
 
     deps.sender = OutboxSender(application.bot, deps.uow, deps.settings.outbox, clock=deps.clock,

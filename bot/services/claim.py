@@ -33,13 +33,13 @@ async def accept(ctx: ServiceContext, order_id: int, chat_id: int) -> None:
     order = await orders.find(ctx, order_id)
     await rules.order_moved(ctx, order)
     await ctx.uow.orders.record(order_id, ctx.user.id, "accepted")
-    _ = ctx.notify.group_tr()
-    await ctx.notify.edit_card(order, _("Status: ✅ taken by {volunteer}", volunteer=ctx.user.first_name))
+    _ = ctx.tell.group_tr()
+    await ctx.tell.card.edit(order, _("Status: ✅ taken by {volunteer}", volunteer=ctx.user.first_name))
     await centre.show_with_team(ctx, order, team, taken_by=ctx.user.first_name)
-    await ctx.notify.resident_status(await orders.resident_of(ctx, order), order,
-                                      N_("Good news: volunteer {volunteer} has taken request #{number} "
-                                         "and will contact you."), volunteer=ctx.user.first_name)
-    await ctx.notify.volunteer_details(ctx.user, order)
+    await ctx.tell.resident.status(await orders.resident_of(ctx, order), order,
+                                    N_("Good news: volunteer {volunteer} has taken request #{number} "
+                                       "and will contact you."), volunteer=ctx.user.first_name)
+    await ctx.tell.volunteer.details(ctx.user, order)
     await ctx.uow.commit()
 
 
@@ -57,13 +57,13 @@ async def on_my_way(ctx: ServiceContext, order_id: int) -> None:
     order = await orders.find(ctx, order_id)
     await rules.order_moved(ctx, order)
     await ctx.uow.orders.record(order_id, ctx.user.id, "on_way")
-    _ = ctx.notify.group_tr()
-    await ctx.notify.edit_card(order, _("Status: 🚶 {volunteer} is on the way", volunteer=ctx.user.first_name))
-    await ctx.notify.resident_status(await orders.resident_of(ctx, order), order,
-                                      N_("{volunteer} is on the way for request #{number}."),
-                                      volunteer=ctx.user.first_name)
-    await ctx.notify.tell(ctx.user, N_("Noted: on your way to request #{number}. Tap Done when finished."),
-                           number=order_id, markup=ctx.notify.volunteer_keyboard(ctx.user, order))
+    _ = ctx.tell.group_tr()
+    await ctx.tell.card.edit(order, _("Status: 🚶 {volunteer} is on the way", volunteer=ctx.user.first_name))
+    await ctx.tell.resident.status(await orders.resident_of(ctx, order), order,
+                                    N_("{volunteer} is on the way for request #{number}."),
+                                    volunteer=ctx.user.first_name)
+    await ctx.tell(ctx.user, N_("Noted: on your way to request #{number}. Tap Done when finished."),
+                    number=order_id, markup=ctx.tell.volunteer.keyboard(ctx.user, order))
     await ctx.uow.commit()
 
 
@@ -75,11 +75,11 @@ async def done(ctx: ServiceContext, order_id: int) -> None:
     order = await orders.find(ctx, order_id)
     await rules.order_moved(ctx, order)
     await ctx.uow.orders.record(order_id, ctx.user.id, "done")
-    _ = ctx.notify.group_tr()
-    await ctx.notify.edit_card(order, _("Status: ✔️ done by {volunteer}", volunteer=ctx.user.first_name))
-    await ctx.notify.ask_rating(await orders.resident_of(ctx, order), order, ctx.user.first_name)
+    _ = ctx.tell.group_tr()
+    await ctx.tell.card.edit(order, _("Status: ✔️ done by {volunteer}", volunteer=ctx.user.first_name))
+    await ctx.tell.resident.ask_rating(await orders.resident_of(ctx, order), order, ctx.user.first_name)
     typed = await dialog_rules.ask_follow_up(ctx, "hours", "hours", {"order_id": order_id})  # else: buttons only
-    await ctx.notify.ask_hours(ctx.user, order, typed=typed)
+    await ctx.tell.volunteer.ask_hours(ctx.user, order, typed=typed)
     await ctx.uow.commit()
 
 
@@ -96,8 +96,8 @@ async def record_hours(ctx: ServiceContext, order_id: int, raw: str) -> None:
     order.hours = hours
     await ctx.uow.orders.record(order_id, ctx.user.id, "hours", hours=hours)
     await dialog_rules.close(ctx, "hours")
-    await ctx.notify.tell(ctx.user, N_("Recorded {hours} h for request #{number}. Thank you!"),
-                           hours=hours, number=order_id)
+    await ctx.tell(ctx.user, N_("Recorded {hours} h for request #{number}. Thank you!"),
+                    hours=hours, number=order_id)
     await ctx.uow.commit()
 
 
@@ -110,14 +110,14 @@ async def release(ctx: ServiceContext, order_id: int) -> None:
     order = await orders.find(ctx, order_id)
     await rules.order_moved(ctx, order)
     await ctx.uow.orders.record(order_id, ctx.user.id, "released")
-    _ = ctx.notify.group_tr()
-    await ctx.notify.edit_card(order, _("Status: waiting for a volunteer (released by {volunteer})",
-                                         volunteer=ctx.user.first_name), accept_button=True)
+    _ = ctx.tell.group_tr()
+    await ctx.tell.card.edit(order, _("Status: waiting for a volunteer (released by {volunteer})",
+                                       volunteer=ctx.user.first_name), accept_button=True)
     await centre.show_with_team(ctx, order, await ctx.uow.teams.get(order.team_id or 0))
-    await ctx.notify.resident_status(await orders.resident_of(ctx, order), order,
-                                      N_("The volunteer could not do request #{number}; "
-                                         "we are finding another one."))
-    await ctx.notify.tell(ctx.user, N_("You released request #{number}."), number=order_id)
+    await ctx.tell.resident.status(await orders.resident_of(ctx, order), order,
+                                    N_("The volunteer could not do request #{number}; "
+                                       "we are finding another one."))
+    await ctx.tell(ctx.user, N_("You released request #{number}."), number=order_id)
     await ctx.uow.commit()
 
 
@@ -130,6 +130,6 @@ async def keep(ctx: ServiceContext, order_id: int) -> None:
     if order is None or order.volunteer_id != ctx.user.id or order.status != "accepted":
         raise Conflict(N_("Request #{number} is no longer waiting for you."), number=order_id)
     await rules.order_moved(ctx, order)
-    await ctx.notify.tell(ctx.user, N_("Thank you! Request #{number} stays yours."), number=order_id,
-                           markup=ctx.notify.volunteer_keyboard(ctx.user, order))
+    await ctx.tell(ctx.user, N_("Thank you! Request #{number} stays yours."), number=order_id,
+                    markup=ctx.tell.volunteer.keyboard(ctx.user, order))
     await ctx.uow.commit()

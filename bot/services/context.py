@@ -1,4 +1,5 @@
-"""What every service call carries: the unit of work, the notifier, configuration, the actor."""
+"""What every service call carries: the unit of work, what people are told (``tell``), configuration,
+the actor."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.errors import NotAllowed
 from bot.i18n import N_
+from bot.services import audiences
 from bot.settings import ReminderSettings, RequestLimits
+from bot.views.common import Reader, ViewSettings
 from storage.models import User
 from storage.uow import UnitOfWork
 
 if TYPE_CHECKING:
-    from bot.views.notifier import Notifier
+    from bot.views.tell import Tell
 
 
 @dataclass(frozen=True)
@@ -32,13 +35,19 @@ class ServiceConfig:
     reminders: ReminderSettings = field(default_factory=ReminderSettings)
     requests: RequestLimits = field(default_factory=RequestLimits)
 
+    @property
+    def views(self) -> ViewSettings:
+        """What the views need of it, as plain values."""
+        return ViewSettings(default_language=self.default_language, coordinators_chat_id=self.coordinators_chat_id,
+                            categories=self.categories, communities=self.communities)
+
 
 @dataclass
 class ServiceContext:
     """One service call: ``user`` is the actor's row, created on first contact."""
 
     uow: UnitOfWork
-    notify: Notifier
+    tell: Tell
     config: ServiceConfig
     user: User
 
@@ -53,6 +62,10 @@ class ServiceContext:
     @property
     def is_coordinator(self) -> bool:
         return self.user.is_coordinator or self.is_admin
+
+    async def centre(self) -> list[Reader]:
+        """Who reads what the centre is told (see :func:`bot.services.audiences.centre`)."""
+        return await audiences.centre(self.uow, self.config)
 
     def require_admin(self) -> None:
         if not self.is_admin:

@@ -12,7 +12,8 @@ from bot.i18n import N_
 from bot.services import centre, dialog_rules, orders, privately
 from bot.services.context import ServiceContext
 from bot.services.schedule import rules
-from bot.views.notifier import REJECT_REASONS, Listing
+from bot.views.centre import REJECT_REASONS
+from bot.views.lists import Listing
 from storage.models import Team
 
 DISPATCHABLE = ("new", "dispatched")
@@ -26,7 +27,7 @@ async def list_open(ctx: ServiceContext, reply_chat_id: int | None = None, *, pa
     if where is not None:
         orders = await ctx.uow.orders.with_status(("new", "dispatched", "accepted", "on_way"), limit=None)
         teams = {t.id: t.name for t in await ctx.uow.teams.active()}
-        await ctx.notify.open_orders(where, ctx.user, orders, teams)
+        await ctx.tell.lists.open_orders(where, ctx.user, orders, teams)
     await ctx.uow.commit()
 
 
@@ -55,17 +56,18 @@ async def dispatch(ctx: ServiceContext, order_id: int, team_ref: int | str) -> T
     order = await orders.find(ctx, order_id)  # read under our UPDATE: the card of whoever dispatched it before
     previous_card = order.card_outbox_id
     if previous_card is not None:
-        _ = ctx.notify.group_tr()
-        await ctx.notify.edit_card(order, _("Status: moved to another team"))
-    order.card_outbox_id = await ctx.notify.post_card(order, team)
+        _ = ctx.tell.group_tr()
+        await ctx.tell.card.edit(order, _("Status: moved to another team"))
+    order.card_outbox_id = await ctx.tell.card.post(order, team)
     order.offer_cards = None
     await rules.order_moved(ctx, order)
     await ctx.uow.orders.record(order_id, ctx.user.id, "dispatched", team=team.code)
-    await ctx.notify.resident_status(await orders.resident_of(ctx, order), order,
-                                      N_("Request #{number} was passed to the {team} team. "
-                                         "A volunteer will take it soon."), team=team.name)
-    await ctx.notify.to_coordinators(N_("Request #{number} → {team} (by {coordinator})."), number=order_id,
-                                      team=team.name, coordinator=ctx.user.first_name)
+    await ctx.tell.resident.status(await orders.resident_of(ctx, order), order,
+                                    N_("Request #{number} was passed to the {team} team. "
+                                       "A volunteer will take it soon."), team=team.name)
+    await ctx.tell.centre.message(
+        await ctx.centre(), N_("Request #{number} → {team} (by {coordinator})."), number=order_id,
+        team=team.name, coordinator=ctx.user.first_name)
     await centre.show_with_team(ctx, order, team)
     await ctx.uow.commit()
     return team
@@ -78,7 +80,7 @@ async def ask_reject_reason(ctx: ServiceContext, order_id: int) -> None:
         raise Conflict(N_("Request #{number} cannot be rejected now (it is {status})."),
                        number=order_id, status=order.status)
     await dialog_rules.begin_from_button(ctx, "reject", "reason", {"order_id": order_id})
-    await ctx.notify.ask_reject_reason(ctx.user, order)
+    await ctx.tell.centre.ask_reject_reason(ctx.user, order)
     await ctx.uow.commit()
 
 
@@ -97,12 +99,13 @@ async def reject(ctx: ServiceContext, order_id: int, reason: str) -> None:
     await dialog_rules.close(ctx, "reject")
     await ctx.uow.orders.record(order_id, ctx.user.id, "rejected", reason=reason)
     resident = await orders.resident_of(ctx, order)
-    await ctx.notify.resident_status(resident, order, N_("Sorry, request #{number} was not accepted: {reason}"),
-                                      reason=ctx.notify.tr(resident)(REJECT_REASONS.get(reason, reason)))
-    _ = ctx.notify.group_tr()
-    await ctx.notify.edit_card(order, _("Status: rejected by the centre"))
-    await ctx.notify.to_coordinators(N_("Request #{number} rejected by {coordinator}."), number=order_id,
-                                      coordinator=ctx.user.first_name)
+    await ctx.tell.resident.status(resident, order, N_("Sorry, request #{number} was not accepted: {reason}"),
+                                    reason=ctx.tell.tr(resident)(REJECT_REASONS.get(reason, reason)))
+    _ = ctx.tell.group_tr()
+    await ctx.tell.card.edit(order, _("Status: rejected by the centre"))
+    await ctx.tell.centre.message(
+        await ctx.centre(), N_("Request #{number} rejected by {coordinator}."), number=order_id,
+        coordinator=ctx.user.first_name)
     await ctx.uow.commit()
 
 

@@ -38,19 +38,19 @@ async def rate(ctx: ServiceContext, order_id: int, stars: int) -> None:
     order = await orders.find(ctx, order_id)
     await rules.order_moved(ctx, order)
     await ctx.uow.orders.record(order_id, ctx.user.id, "rated", stars=stars)
-    _ = ctx.notify.group_tr()
+    _ = ctx.tell.group_tr()
     verdict = "★" * stars if stars else _("not solved")
-    await ctx.notify.edit_card(order, _("Status: done, rated {verdict}", verdict=verdict))
+    await ctx.tell.card.edit(order, _("Status: done, rated {verdict}", verdict=verdict))
     if poor:
         await centre.announce(ctx, order, "reopened", reopened=True,
                        note=_("Rated {verdict} by the resident.", verdict=verdict))
-        await ctx.notify.resident_status(ctx.user, order, N_("We are sorry. Request #{number} is reopened "
-                                                               "and the centre will follow up."))
+        await ctx.tell.resident.status(ctx.user, order, N_("We are sorry. Request #{number} is reopened "
+                                                             "and the centre will follow up."))
     # The comment is asked for only when it cannot take over another dialog (a request being written).
     if await dialog_rules.ask_follow_up(ctx, "comment", "comment", {"order_id": order_id, "round": rated_round}):
-        await ctx.notify.ask_comment(ctx.user, order)
+        await ctx.tell.resident.ask_comment(ctx.user, order)
     else:
-        await ctx.notify.tell(ctx.user, N_("Thank you for your rating! Please go on where you left off."))
+        await ctx.tell(ctx.user, N_("Thank you for your rating! Please go on where you left off."))
     await ctx.uow.commit()
 
 
@@ -63,10 +63,10 @@ async def comment(ctx: ServiceContext, order_id: int, round_: int, text: str | N
     if text:
         rating.comment = text.strip()[:1000]
         if rating.stars is None or rating.stars <= POOR_RATING:
-            await ctx.notify.to_coordinators(N_("Comment on reopened request #{number}: {comment}"),
-                                              number=order_id, comment=redact(rating.comment))
-    await ctx.notify.tell(ctx.user, N_("Thank you for your feedback!"),
-                           markup=ctx.notify.menu_keyboard(ctx.user))
+            await ctx.tell.centre.message(await ctx.centre(), N_("Comment on reopened request #{number}: {comment}"),
+                                           number=order_id, comment=redact(rating.comment))
+    await ctx.tell(ctx.user, N_("Thank you for your feedback!"),
+                    markup=ctx.tell.resident.menu_keyboard(ctx.user))
     await ctx.uow.commit()
 
 

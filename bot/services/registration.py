@@ -66,7 +66,7 @@ async def begin_join(ctx: ServiceContext, team: Team | None = None) -> None:
         if not team.active:
             raise NotFound(N_("There is no team {team}."), team=team.name)
         if await ctx.uow.volunteers.approved(ctx.user.id, team.id) is not None:
-            await ctx.notify.tell(ctx.user, N_("You are already a member of team {team}."), team=team.name)
+            await ctx.tell(ctx.user, N_("You are already a member of team {team}."), team=team.name)
             await ctx.uow.commit()
             return
     elif not await ctx.uow.teams.active():
@@ -83,7 +83,7 @@ async def begin_join(ctx: ServiceContext, team: Team | None = None) -> None:
         return
     if not await _open_teams(ctx, mine):
         raise Conflict(N_("You have asked to join every team already."))
-    await ctx.notify.tell(ctx.user, N_("You are registered already; your profile stays as it is (see /profile)."))
+    await ctx.tell(ctx.user, N_("You are registered already; your profile stays as it is (see /profile)."))
     await _ask(ctx, FLOW, "team", draft)
     await ctx.uow.commit()
 
@@ -153,7 +153,7 @@ async def pick(ctx: ServiceContext, step: str, value: str) -> None:
             raise InvalidInput(N_("Please choose one of the buttons."))
         chosen = list(draft.get(step) or [])
         draft[step] = [c for c in chosen if c != value] if value in chosen else [*chosen, value]
-        draft["msg"] = await ctx.notify.join_toggled(ctx.user, step, draft, editing=flow == PROFILE_FLOW)
+        draft["msg"] = await ctx.tell.joining.toggled(ctx.user, step, draft, editing=flow == PROFILE_FLOW)
         await ctx.uow.dialogs.set(ctx.user.id, flow, step, draft)
         await ctx.uow.commit()
         return
@@ -244,7 +244,7 @@ async def _ask(ctx: ServiceContext, flow: str, step: str, draft: dict[str, Any])
     """Store the dialog at ``step`` and ask its question (multi-select: remember the message)."""
     teams = await _open_teams(ctx, await _memberships(ctx)) if step == "team" else ()
     draft = {k: v for k, v in draft.items() if k != "msg"}
-    message = await ctx.notify.join_question(ctx.user, step, draft, teams=teams, editing=flow == PROFILE_FLOW)
+    message = await ctx.tell.joining.question(ctx.user, step, draft, teams=teams, editing=flow == PROFILE_FLOW)
     if step in MULTI_SELECT:
         draft["msg"] = message
     await ctx.uow.dialogs.set(ctx.user.id, flow, step, draft)
@@ -266,19 +266,19 @@ async def _join_team(ctx: ServiceContext, draft: dict[str, Any], team: Team) -> 
     profile = {**draft, "registry": volunteer.registry_number or next(
         (v.registry_number for v in mine if v.registry_number), None)}
     if volunteer.status == "approved":  # a roster entry claimed, or a member already
-        await ctx.notify.tell(ctx.user, N_("You are already a member of team {team}."), team=team.name,
-                               markup=ctx.notify.menu_keyboard(ctx.user))
+        await ctx.tell(ctx.user, N_("You are already a member of team {team}."), team=team.name,
+                        markup=ctx.tell.resident.menu_keyboard(ctx.user))
     elif ctx.config.approval_required:
-        await ctx.notify.tell(ctx.user, N_("Thank you! A coordinator will confirm your membership of team {team}."),
-                               team=team.name, markup=ctx.notify.menu_keyboard(ctx.user))
+        await ctx.tell(ctx.user, N_("Thank you! A coordinator will confirm your membership of team {team}."),
+                        team=team.name, markup=ctx.tell.resident.menu_keyboard(ctx.user))
         if not asked_before:  # the coordinators have its card already
-            await ctx.notify.join_to_centre(volunteer.id, profile, team, approved=False)
+            await ctx.tell.centre.join_application(await ctx.centre(), volunteer.id, profile, team, approved=False)
     else:
         await ctx.uow.volunteers.decide(volunteer.id, True)
         await roles.refresh_menu(ctx, ctx.user)
-        await ctx.notify.tell(ctx.user, N_("Welcome to team {team}! You can now take its requests in the team "
-                                             "group."), team=team.name, markup=ctx.notify.menu_keyboard(ctx.user))
-        await ctx.notify.join_to_centre(volunteer.id, profile, team, approved=True)
+        await ctx.tell(ctx.user, N_("Welcome to team {team}! You can now take its requests in the team "
+                                      "group."), team=team.name, markup=ctx.tell.resident.menu_keyboard(ctx.user))
+        await ctx.tell.centre.join_application(await ctx.centre(), volunteer.id, profile, team, approved=True)
     await ctx.uow.commit()
 
 
@@ -325,13 +325,13 @@ async def show_profile(ctx: ServiceContext) -> None:
 async def _show_profile(ctx: ServiceContext) -> None:
     mine = await _memberships(ctx)
     if not mine:
-        await ctx.notify.tell(ctx.user, N_("You are not registered as a volunteer yet. Send /join to register."))
+        await ctx.tell(ctx.user, N_("You are not registered as a volunteer yet. Send /join to register."))
         return
     teams: list[tuple[str, str]] = []
     for membership in mine:
         team = await ctx.uow.teams.get(membership.team_id)
         teams.append((team.name if team is not None else str(membership.team_id), membership.status))
-    await ctx.notify.profile(ctx.user, profile_of(mine), teams)
+    await ctx.tell.joining.profile(ctx.user, profile_of(mine), teams)
 
 
 async def edit_profile(ctx: ServiceContext, field: str) -> None:

@@ -38,7 +38,7 @@ async def begin(ctx: ServiceContext, *, for_building: Building | None = None) ->
         draft = {"on_behalf": True, "building_id": for_building.id, "community": for_building.community,
                  "building": for_building.name}
     await ctx.uow.dialogs.set(ctx.user.id, FLOW, "category", draft)
-    await ctx.notify.ask_request_step(ctx.user, "category", draft)
+    await ctx.tell.resident.ask_request_step(ctx.user, "category", draft)
     await ctx.uow.commit()
 
 
@@ -61,7 +61,7 @@ async def _advance(ctx: ServiceContext, draft: dict[str, Any], done_step: str) -
     else:
         step = steps[steps.index(done_step) + 1]
     await ctx.uow.dialogs.set(ctx.user.id, FLOW, step, draft)
-    await ctx.notify.ask_request_step(ctx.user, step, draft)
+    await ctx.tell.resident.ask_request_step(ctx.user, step, draft)
     await ctx.uow.commit()
 
 
@@ -77,7 +77,7 @@ async def choose_when(ctx: ServiceContext, choice: str) -> None:
     draft = await _draft(ctx, "when", "when_text")
     if choice == "other":
         await ctx.uow.dialogs.set(ctx.user.id, FLOW, "when_text", draft)
-        await ctx.notify.ask_request_step(ctx.user, "when_text", draft)
+        await ctx.tell.resident.ask_request_step(ctx.user, "when_text", draft)
         await ctx.uow.commit()
         return
     days = {"today": 0, "tomorrow": 1}
@@ -118,7 +118,7 @@ async def handle_input(ctx: ServiceContext, step: str, data: dict[str, Any], inp
             draft.setdefault("contact_name", ctx.user.first_name)
         await _advance(ctx, draft, "contact")
     else:  # waiting for a button: show it again
-        await ctx.notify.ask_request_step(ctx.user, step, draft)
+        await ctx.tell.resident.ask_request_step(ctx.user, step, draft)
         await ctx.uow.commit()
 
 
@@ -135,7 +135,7 @@ def _text(inp: Input, field: str) -> str:
 async def edit(ctx: ServiceContext) -> None:
     draft = await _draft(ctx, "summary")
     await ctx.uow.dialogs.set(ctx.user.id, FLOW, "edit", draft)
-    await ctx.notify.ask_request_step(ctx.user, "edit", draft)
+    await ctx.tell.resident.ask_request_step(ctx.user, "edit", draft)
     await ctx.uow.commit()
 
 
@@ -145,7 +145,7 @@ async def edit_field(ctx: ServiceContext, field: str) -> None:
         raise InvalidInput(N_("Please choose one of the buttons."))
     draft["editing"] = True
     await ctx.uow.dialogs.set(ctx.user.id, FLOW, field, draft)
-    await ctx.notify.ask_request_step(ctx.user, field, draft)
+    await ctx.tell.resident.ask_request_step(ctx.user, field, draft)
     await ctx.uow.commit()
 
 
@@ -153,7 +153,7 @@ async def abandon(ctx: ServiceContext) -> None:
     """Cancel the request being written (a stale Cancel button leaves another flow's draft alone)."""
     await dialog_rules.refuse_if_busy(ctx, FLOW)
     await dialog_rules.close(ctx, FLOW)
-    await ctx.notify.request_abandoned(ctx.user)
+    await ctx.tell.resident.request_abandoned(ctx.user)
     await ctx.uow.commit()
 
 
@@ -178,7 +178,7 @@ async def confirm(ctx: ServiceContext) -> int:
         building_id=draft.get("building_id") or ctx.user.building_id,
         appointment_at=rules.appointment_of(draft["when"], ctx.config.timezone),
     )
-    await ctx.notify.order_received(ctx.user, order)
+    await ctx.tell.resident.order_received(ctx.user, order)
     await centre.announce(ctx, order, "created")
     await ctx.uow.commit()
     return order.id
@@ -207,7 +207,7 @@ async def _within_limits(ctx: ServiceContext, on_behalf: bool) -> None:
 
 
 async def list_mine(ctx: ServiceContext) -> None:
-    await ctx.notify.my_orders(ctx.user, await ctx.uow.orders.of_resident(ctx.user.id))
+    await ctx.tell.resident.my_orders(ctx.user, await ctx.uow.orders.of_resident(ctx.user.id))
     await ctx.uow.commit()
 
 
@@ -222,12 +222,12 @@ async def cancel(ctx: ServiceContext, order_id: int) -> None:
     assert order is not None
     await rules.order_moved(ctx, order)
     await ctx.uow.orders.record(order_id, ctx.user.id, "cancelled")
-    await ctx.notify.resident_status(ctx.user, order, N_("Request #{number} is cancelled."))
-    _ = ctx.notify.group_tr()
-    await ctx.notify.edit_card(order, _("Status: cancelled by the resident"))
+    await ctx.tell.resident.status(ctx.user, order, N_("Request #{number} is cancelled."))
+    _ = ctx.tell.group_tr()
+    await ctx.tell.card.edit(order, _("Status: cancelled by the resident"))
     if order.volunteer_id is not None:
         volunteer = await ctx.uow.users.get(order.volunteer_id)
         if volunteer is not None:
-            await ctx.notify.tell(volunteer, N_("Request #{number} was cancelled by the resident. "
-                                                 "Thank you all the same!"), number=order_id)
+            await ctx.tell(volunteer, N_("Request #{number} was cancelled by the resident. "
+                                          "Thank you all the same!"), number=order_id)
     await ctx.uow.commit()

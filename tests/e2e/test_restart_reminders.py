@@ -37,7 +37,7 @@ from bot.services.context import ServiceContext
 from bot.services.schedule import rules
 from bot.services.schedule.sweep import system_user
 from bot.settings import ReminderSettings, Settings
-from bot.views.notifier import Notifier
+from bot.views.tell import Tell
 from sandbox import SandboxClient, SandboxServer, SimUser
 from storage.db import session_factory
 from storage.migrate import upgrade
@@ -86,7 +86,7 @@ async def seed(engine: AsyncEngine, residents: list[SimUser], volunteer_telegram
     orders: dict[int, int] = {}
     async with UnitOfWork(session_factory(engine), clock=lambda: done_at) as uow:
         volunteer = await uow.users.ensure(volunteer_telegram_id, "Vera", "zh")
-        ctx = ServiceContext(uow, Notifier(uow, I18n(), config), config, system_user())
+        ctx = ServiceContext(uow, Tell(uow.outbox, I18n(), config.views), config, system_user())
         for person in residents:
             resident = await uow.users.ensure(person.id, person.first_name, "zh")
             order = await uow.orders.add(status="done", category="repair", community="阳光小区", when_text="today",

@@ -18,7 +18,7 @@ from bot.i18n import I18n
 from bot.services import registration
 from bot.services.context import ServiceConfig, ServiceContext
 from bot.settings import DEFAULT_CATEGORIES, ConfigError, load_settings
-from bot.views.notifier import Notifier
+from bot.views.tell import Tell
 from storage.models import OutboxMessage, Volunteer
 from tests.dbfixtures import UowFactory
 
@@ -33,7 +33,7 @@ _ = I18N.translator("en")
 async def calling(uow_factory: UowFactory, telegram_id: int, config: ServiceConfig = CONFIG) -> AsyncIterator[ServiceContext]:
     async with uow_factory() as uow:
         user = await uow.users.ensure(telegram_id, f"user{telegram_id}", "en")
-        yield ServiceContext(uow, Notifier(uow, I18N, config), config, user)
+        yield ServiceContext(uow, Tell(uow.outbox, I18N, config.views), config, user)
 
 
 async def act(uow_factory: UowFactory, telegram_id: int, service: Callable[..., Awaitable[Any]], *args: Any) -> None:

@@ -18,7 +18,7 @@ from bot.services.context import ServiceContext
 from bot.services.schedule import rules
 from bot.services.schedule.sweep import Sweeper
 from bot.settings import Settings
-from bot.views.notifier import Notifier
+from bot.views.tell import Tell
 from storage.models import Order, OutboxMessage, ScheduledItem, Volunteer
 from tests.botdeps import make_deps
 from tests.dbfixtures import FakeClock, UowFactory
@@ -38,7 +38,8 @@ class World:
     async def call(self, telegram_id: int, action: Any, *args: Any) -> Any:
         async with self.uow_factory() as uow:
             user = await uow.users.ensure(telegram_id, f"p{telegram_id}", "en")
-            return await action(ServiceContext(uow, Notifier(uow, I18N, self.config), self.config, user), *args)
+            tell = Tell(uow.outbox, I18N, self.config.views)
+            return await action(ServiceContext(uow, tell, self.config, user), *args)
 
     async def order(self, *, urgent: bool = False, when: str = "today") -> int:
         async with self.uow_factory() as uow:

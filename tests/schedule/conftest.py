@@ -20,7 +20,7 @@ from bot.services.context import ServiceContext
 from bot.services.schedule import rules
 from bot.services.schedule.sweep import Handler, Sweeper, system_user
 from bot.settings import Settings
-from bot.views.notifier import Notifier
+from bot.views.tell import Tell
 from storage.models import Order, OutboxMessage, ScheduledItem, User
 
 CENTRE_CHAT = -100_000_000_001  # the coordinators' group: step 3 of the ladder and the 2nd overdue nudge go there
@@ -91,8 +91,8 @@ async def moved(deps: Deps, order_id: int) -> None:
     async with deps.uow() as uow:
         order = await uow.orders.get(order_id)
         assert order is not None
-        await rules.order_moved(ServiceContext(uow, Notifier(uow, deps.i18n, deps.config), deps.config, system_user()),
-                                    order)
+        tell = Tell(uow.outbox, deps.i18n, deps.config.views)
+        await rules.order_moved(ServiceContext(uow, tell, deps.config, system_user()), order)
         await uow.commit()
 
 

@@ -28,7 +28,7 @@ from bot.services.context import ServiceContext
 from bot.services.schedule import rules
 from bot.services.schedule.sweep import Handler, system_user
 from bot.settings import Settings
-from bot.views.notifier import Notifier
+from bot.views.tell import Tell
 from storage.db import create_engine
 from storage.models import OrderEvent, ScheduledItem
 from tests.botdeps import make_deps
@@ -218,9 +218,9 @@ async def test_an_outage_overtakes_the_escalation_ladder(deps: Deps, clock: Fake
     async with deps.uow() as uow:  # the dispatch: the card in the team's group, then the ladder
         order, group = await uow.orders.get(order_id), await uow.teams.get(team)
         assert order is not None and group is not None
-        order.card_outbox_id = await Notifier(uow, deps.i18n, deps.config).post_card(order, group)
-        await rules.order_moved(ServiceContext(uow, Notifier(uow, deps.i18n, deps.config), deps.config, system_user()),
-                                    order)
+        tell = Tell(uow.outbox, deps.i18n, deps.config.views)
+        order.card_outbox_id = await tell.card.post(order, group)
+        await rules.order_moved(ServiceContext(uow, tell, deps.config, system_user()), order)
         await uow.commit()
     dispatched = clock()
     ladder = [30, 90, 180]

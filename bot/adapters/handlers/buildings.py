@@ -12,7 +12,7 @@ from bot.adapters.handlers.common import named_person, run
 from bot.domain.errors import InvalidInput
 from bot.services import buildings
 from bot.services.context import ServiceContext
-from bot.views.notifier import BUILDING_USAGE
+from bot.views.lists import BUILDING_USAGE
 
 
 async def on_building(update: Update, context: BotContext) -> None:

@@ -15,7 +15,7 @@ from bot.domain.arguments import telegram_id
 from bot.domain.errors import DomainError, InvalidInput
 from bot.i18n import language_of
 from bot.services.context import ServiceContext
-from bot.views.notifier import Notifier
+from bot.views.tell import Tell
 from storage.uow import DuplicateUpdate
 
 log = logging.getLogger(__name__)
@@ -52,7 +52,7 @@ async def run(update: Update, context: BotContext, action: Action[object], *,
         try:
             async with deps.uow(update_key=key) as uow:
                 user = await uow.users.ensure(actor.id, actor.first_name, language_hint)
-                ctx = ServiceContext(uow, Notifier(uow, deps.i18n, deps.config), deps.config, user)
+                ctx = ServiceContext(uow, Tell(uow.outbox, deps.i18n, deps.config.views), deps.config, user)
                 return Handled(result=await action(ctx))
         except DomainError as error:
             return await _refuse(update, context, key, error, refuse_in_chat, language_hint)
@@ -86,9 +86,9 @@ async def _refuse(update: Update, context: BotContext, key: str | None, error: D
     assert actor is not None
     async with deps.uow(update_key=key) as uow:
         user = await uow.users.ensure(actor.id, actor.first_name, language_hint)
-        notify = Notifier(uow, deps.i18n, deps.config)
-        text = notify.tr(user)(error.message, **error.params)
+        tell = Tell(uow.outbox, deps.i18n, deps.config.views)
+        text = tell.tr(user)(error.message, **error.params)
         if in_chat and chat is not None:
-            await notify.refuse(chat.id, user if chat.type == "private" else None, error.message, **error.params)
+            await tell.refuse(chat.id, user if chat.type == "private" else None, error.message, **error.params)
         await uow.commit()
     return Handled(refusal=text)

@@ -126,30 +126,31 @@ async def escalate(ctx: ServiceContext, item: ScheduledItem) -> str:
     team = await ctx.uow.teams.get(order.team_id or 0)
     if team is None:
         raise Skipped("no team")
-    _ = ctx.notify.group_tr()
-    await ctx.notify.edit_card(order, _("Status: waiting for a volunteer · ⏫ reminder {step}/3", step=item.step),
-                                accept_button=True)
+    _ = ctx.tell.group_tr()
+    await ctx.tell.card.edit(order, _("Status: waiting for a volunteer · ⏫ reminder {step}/3", step=item.step),
+                              accept_button=True)
     if item.step == 1:
         if team.chat_id is None:
             raise Skipped("team has no group")
-        await ctx.notify.bump_card(order, team)
+        await ctx.tell.card.bump(order, team)
         result = "bumped"
     elif item.step == 2:
         others = [t for t in await ctx.uow.teams.for_category(order.category) if t.id != team.id and t.chat_id]
         cards = dict(order.offer_cards or {})
         for other in others:
             if str(other.id) not in cards:
-                cards[str(other.id)] = await ctx.notify.post_card(order, other, offered=True)
+                cards[str(other.id)] = await ctx.tell.card.post(order, other, offered=True)
         order.offer_cards = cards
         result = f"offered to {len(others)} teams"
     else:
         waited = int((ctx.now - order.updated_at).total_seconds() // 60)
         for leader in await ctx.uow.volunteers.leaders(team.id):
-            await ctx.notify.tell(leader, N_("Request #{number} has waited {minutes} minutes in team {team}'s group "
-                                              "and nobody has taken it. Can you find someone?"),
-                                   number=order.id, minutes=waited, team=team.name)
-        await ctx.notify.to_coordinators(N_("⚠️ Request #{number} ({team}) has waited {minutes} minutes and nobody "
-                                             "has taken it."), number=order.id, team=team.name, minutes=waited)
+            await ctx.tell(leader, N_("Request #{number} has waited {minutes} minutes in team {team}'s group "
+                                       "and nobody has taken it. Can you find someone?"),
+                            number=order.id, minutes=waited, team=team.name)
+        await ctx.tell.centre.message(
+            await ctx.centre(), N_("⚠️ Request #{number} ({team}) has waited {minutes} minutes and nobody "
+                                    "has taken it."), number=order.id, team=team.name, minutes=waited)
         result = "alerted"
     await ctx.uow.orders.record(order.id, None, "escalated", step=item.step)
     return result
@@ -163,7 +164,7 @@ async def lease(ctx: ServiceContext, item: ScheduledItem) -> str:
     volunteer = await _person(ctx, order.volunteer_id)
     _not_in_quiet_hours(ctx, volunteer, order)
     answer = ctx.config.reminders.lease_answer_minutes
-    await ctx.notify.lease_question(volunteer, order, answer)
+    await ctx.tell.volunteer.lease_question(volunteer, order, answer)
     await ctx.uow.schedule.add(LEASE_EXPIRY, ctx.now + dt.timedelta(minutes=answer), order_id=order.id,
                                 user_id=volunteer.id)
     return "asked"
@@ -177,17 +178,17 @@ async def lease_expiry(ctx: ServiceContext, item: ScheduledItem) -> str:
         raise Skipped("moved on")
     order = await _order_in(ctx, item, ("dispatched",))
     await ctx.uow.orders.record(order.id, None, "lease_expired")
-    _ = ctx.notify.group_tr()
-    await ctx.notify.edit_card(order, _("Status: waiting for a volunteer (the previous one did not confirm)"),
-                                accept_button=True)
+    _ = ctx.tell.group_tr()
+    await ctx.tell.card.edit(order, _("Status: waiting for a volunteer (the previous one did not confirm)"),
+                              accept_button=True)
     await centre.show_with_team(ctx, order, await ctx.uow.teams.get(order.team_id or 0))
     volunteer = await ctx.uow.users.get(item.user_id or 0)
     if volunteer is not None:
-        await ctx.notify.tell(volunteer, N_("You did not confirm request #{number}, so it went back to the team's "
-                                             "group. Thank you all the same!"), number=order.id)
+        await ctx.tell(volunteer, N_("You did not confirm request #{number}, so it went back to the team's "
+                                      "group. Thank you all the same!"), number=order.id)
     resident = await _person(ctx, order.resident_id)
-    await ctx.notify.resident_status(resident, order, N_("The volunteer could not do request #{number}; "
-                                                          "we are finding another one."))
+    await ctx.tell.resident.status(resident, order, N_("The volunteer could not do request #{number}; "
+                                                        "we are finding another one."))
     await order_moved(ctx, order)
     return "released"
 
@@ -200,9 +201,9 @@ async def appointment(ctx: ServiceContext, item: ScheduledItem) -> str:
     _not_in_quiet_hours(ctx, volunteer, order)
     assert order.appointment_at is not None
     local = order.appointment_at.astimezone(ctx.config.timezone)
-    await ctx.notify.tell(volunteer, N_("Reminder: request #{number} is at {time}. Tap On my way when you set off."),
-                           number=order.id, time=local.strftime("%m-%d %H:%M"),
-                           markup=ctx.notify.volunteer_keyboard(volunteer, order))
+    await ctx.tell(volunteer, N_("Reminder: request #{number} is at {time}. Tap On my way when you set off."),
+                    number=order.id, time=local.strftime("%m-%d %H:%M"),
+                    markup=ctx.tell.volunteer.keyboard(volunteer, order))
     return "reminded"
 
 
@@ -212,12 +213,13 @@ async def overdue(ctx: ServiceContext, item: ScheduledItem) -> str:
     order = await _order_in(ctx, item, ("accepted", "on_way"))
     volunteer = await _person(ctx, order.volunteer_id)
     _not_in_quiet_hours(ctx, volunteer, order)
-    await ctx.notify.tell(volunteer, N_("Request #{number} is past its time. If it is done, tap Done; if you cannot "
-                                         "do it, tap Release."), number=order.id,
-                           markup=ctx.notify.volunteer_keyboard(volunteer, order))
+    await ctx.tell(volunteer, N_("Request #{number} is past its time. If it is done, tap Done; if you cannot "
+                                  "do it, tap Release."), number=order.id,
+                    markup=ctx.tell.volunteer.keyboard(volunteer, order))
     if item.step == 2:
-        await ctx.notify.to_coordinators(N_("⏰ Request #{number} is past its time and {volunteer} has not marked it "
-                                             "done."), number=order.id, volunteer=volunteer.first_name)
+        await ctx.tell.centre.message(
+            await ctx.centre(), N_("⏰ Request #{number} is past its time and {volunteer} has not marked it "
+                                    "done."), number=order.id, volunteer=volunteer.first_name)
     interval = dt.timedelta(minutes=ctx.config.reminders.overdue_nudge_minutes)
     await ctx.uow.schedule.add(OVERDUE, ctx.now + interval, order_id=order.id, user_id=volunteer.id,
                                 step=item.step + 1)
@@ -237,7 +239,7 @@ async def rating(ctx: ServiceContext, item: ScheduledItem) -> str:
     resident = await _person(ctx, order.resident_id)
     _not_in_quiet_hours(ctx, resident, order)
     volunteer = await ctx.uow.users.get(order.volunteer_id or 0)
-    await ctx.notify.ask_rating(resident, order, volunteer.first_name if volunteer else "—", reminder=True)
+    await ctx.tell.resident.ask_rating(resident, order, volunteer.first_name if volunteer else "—", reminder=True)
     return f"reminder {item.step}"
 
 

@@ -26,7 +26,7 @@ from sqlalchemy.exc import DBAPIError
 from bot.adapters.context import Deps
 from bot.services.context import ServiceContext
 from bot.services.schedule.rules import Postpone, Skipped
-from bot.views.notifier import Notifier
+from bot.views.tell import Tell
 from storage.models import ScheduledItem, User
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ class Sweeper:
             items = await uow.schedule.take_due(now, self.batch_size)
             for item in items:
                 handler = self.handlers.get(item.kind)
-                ctx = ServiceContext(uow, Notifier(uow, deps.i18n, deps.config), deps.config, system_user())
+                ctx = ServiceContext(uow, Tell(uow.outbox, deps.i18n, deps.config.views), deps.config, system_user())
                 try:
                     if handler is None:
                         raise LookupError(f"no handler for {item.kind!r}")
