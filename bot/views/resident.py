@@ -122,7 +122,8 @@ class ResidentView(View):
 
     async def status(self, resident: User, order: Order, message: str, **params: object) -> None:
         """A step of the resident's request (``message``, a msgid, gets the request's number)."""
-        await self.tell(resident, message, number=order.id, **params)
+        await self.out.send(resident.telegram_id, self.tr(resident)(message, number=order.id, **params),
+                            recipient=resident)
 
     async def ask_rating(self, resident: User, order: Order, volunteer_name: str, *, reminder: bool = False) -> None:
         _ = self.tr(resident)
