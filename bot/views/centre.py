@@ -65,6 +65,10 @@ class CentreView(View):
         for card, text in (await self.out.texts(cards)).items():
             await self.out.edit(card, text + "\n" + line, markup)
 
+    def reject_reason(self, reader: User, reason: str) -> str:
+        """A rejection's reason in the reader's language: a reason button's label, or the typed text."""
+        return self.tr(reader)(REJECT_REASONS.get(reason, reason))
+
     async def ask_reject_reason(self, coordinator: User, order: Order) -> None:
         _ = self.tr(coordinator)
         rows = [[button(_(label), cb.REJECT_REASON, order.id, code)] for code, label in REJECT_REASONS.items()]

@@ -88,6 +88,13 @@ async def test_a_new_request_to_the_centre_has_a_button_per_team_and_reject() ->
     assert edit.payload["reply_markup"] == {"inline_keyboard": []}
 
 
+def test_a_reject_reason_is_a_button_label_or_the_typed_text() -> None:
+    tell, _outbox = views()
+    assert tell.centre.reject_reason(person(21), "area") == "Outside our service area"
+    assert tell.centre.reject_reason(person(22, language="zh"), "area") == I18N.gettext("zh", "Outside our service area")
+    assert tell.centre.reject_reason(person(21), "we are closed on Sundays") == "we are closed on Sundays"
+
+
 async def test_a_join_application_shows_the_phone_only_privately() -> None:
     tell, outbox = views()
     admin = person(12)
