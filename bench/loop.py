@@ -55,10 +55,7 @@ from bench.echo_floor import (  # noqa: E402
     versions,
 )
 from bot.i18n import I18n  # noqa: E402
-from bot.views.notifier import (  # noqa: E402
-    MENU_NEW_REQUEST,
-    SHARE_PHONE,
-)
+from bot.views.common import MENU_NEW_REQUEST, SHARE_PHONE  # noqa: E402
 from sandbox import SandboxClient, SimGroup, SimUser  # noqa: E402
 from sandbox.client import Tap  # noqa: E402
 from tests.e2e.harness import Cast, set_up_centre  # noqa: E402

@@ -14,7 +14,7 @@ from bot.i18n import I18n
 from bot.services.context import ServiceConfig, ServiceContext
 from bot.services.wiring import service_context
 from bot.settings import Settings
-from bot.views.notifier import Notifier
+from bot.views.tell import Tell
 from storage.clock import Clock
 from storage.models import User
 from storage.uow import UnitOfWork
@@ -50,8 +50,9 @@ class Deps:
         before any update, job or delivery; empty without Telegram."""
         return self.bot.username if self.bot is not None else ""
 
-    def notifier(self, uow: UnitOfWork) -> Notifier:
-        return Notifier(uow, self.i18n, self.config)
+    def tell(self, uow: UnitOfWork) -> Tell:
+        """What people are told, queued in ``uow``'s outbox (for adapters that answer outside a service)."""
+        return Tell(uow.outbox, self.i18n, self.config.views)
 
     def service_context(self, uow: UnitOfWork, user: User) -> ServiceContext:
         """The per-update (or per-job) service call of ``user`` in ``uow``."""

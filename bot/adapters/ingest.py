@@ -55,7 +55,7 @@ from bot.adapters.failures import is_transient
 from bot.adapters.sender import retry_after_seconds
 from bot.domain.arguments import TELEGRAM_ID_MAX
 from bot.settings import WebhookSettings, require_webhook
-from bot.views.notifier import COULD_NOT_HANDLE
+from bot.views.common import COULD_NOT_HANDLE
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = 30.0  # fetching updates
@@ -221,14 +221,14 @@ class Intake:
         if type(person) is not int or not 0 < person <= TELEGRAM_ID_MAX:
             return None
         deps = self.application.bot_data.deps
-        notify = deps.notifier(uow)
+        tell = deps.tell(uow)
         user = await uow.users.by_telegram_id(person)
         query_id = body.get("id") if "chat_instance" in body else None
         if isinstance(query_id, str):
-            return query_id, notify.tr(user)(COULD_NOT_HANDLE)
+            return query_id, tell.tr(user)(COULD_NOT_HANDLE)
         chat = body.get("chat")
         if isinstance(chat, dict) and chat.get("type") == "private" and chat.get("id") == person:
-            await notify.could_not_handle(person, user)
+            await tell.could_not_handle(person, user)
         return None
 
 

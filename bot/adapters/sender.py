@@ -91,7 +91,7 @@ log = logging.getLogger(__name__)
 # Methods whose row names a chat only for pacing: the chat is inside their parameters (a menu's scope).
 CHATLESS_METHODS = frozenset({"setmycommands", "deletemycommands"})
 # Payload keys for us, not Telegram: the method, an attachment made at send time, a list's query
-# (bot.views.notifier.Notifier.send_list).
+# (bot.views.lists.ListsView.send).
 INTERNAL_KEYS = frozenset({"method", "attachment", "list"})
 
 RETRY_MARGIN = 0.5

@@ -11,7 +11,7 @@ from bot.domain.links import BUILDING, is_code, start_link
 from bot.i18n import N_
 from bot.services import privately, request, roles
 from bot.services.context import ServiceContext
-from bot.views.notifier import Listing
+from bot.views.lists import Listing
 from storage.models import Building
 
 
@@ -33,8 +33,8 @@ async def add(ctx: ServiceContext, code: str, community: str, name: str) -> None
     if not community or not name:
         raise InvalidInput(N_("Usage: /building add CODE COMMUNITY NAME"))
     await ctx.uow.buildings.add(code, community, name)
-    await ctx.notify.tell(ctx.user, N_("Building {name} ({code}) in {community} added. Appoint its leader with "
-                                         "/building leader {code} USER_ID."), name=name, code=code, community=community)
+    await ctx.tell(ctx.user, N_("Building {name} ({code}) in {community} added. Appoint its leader with "
+                                  "/building leader {code} USER_ID."), name=name, code=code, community=community)
     await ctx.uow.commit()
 
 
@@ -55,12 +55,12 @@ async def appoint_leader(ctx: ServiceContext, code: str, telegram_id: int, appoi
     for changed in {p.id: p for p in (previous, person) if p is not None}.values():
         await roles.refresh_menu(ctx, changed)
     if appoint:
-        await ctx.notify.tell(person, N_("You are now the leader of building {building}. Send /neighbour to place "
-                                          "a request for a neighbour, /building for its join link."),
-                               building=building.name)
-    await ctx.notify.tell(ctx.user, N_("{name} now leads building {building}.") if appoint
-                           else N_("{name} no longer leads building {building}."), name=person.first_name,
-                           building=building.name)
+        await ctx.tell(person, N_("You are now the leader of building {building}. Send /neighbour to place "
+                                   "a request for a neighbour, /building for its join link."),
+                        building=building.name)
+    await ctx.tell(ctx.user, N_("{name} now leads building {building}.") if appoint
+                    else N_("{name} no longer leads building {building}."), name=person.first_name,
+                    building=building.name)
     await ctx.uow.commit()
 
 
@@ -86,7 +86,7 @@ async def overview(ctx: ServiceContext, reply_chat_id: int | None = None, *, pag
         where = await privately.list_target(ctx, reply_chat_id) if row is None \
             else Listing(ctx.user.telegram_id, page, row)
         if where is not None:
-            await ctx.notify.building_list(where, ctx.user, await ctx.uow.buildings.every())
+            await ctx.tell.lists.buildings(where, ctx.user, await ctx.uow.buildings.every())
         await ctx.uow.commit()
         return
     await send_link(ctx, None)
@@ -97,10 +97,10 @@ async def send_link(ctx: ServiceContext, code: str | None) -> None:
     if not ctx.bot_username:
         raise Conflict(N_("I do not know my own username yet; try again in a moment."))
     link = start_link(ctx.bot_username, BUILDING, building.code)
-    await ctx.notify.send_file(ctx.user.telegram_id, ctx.user,
-                                N_("Residents of {name} ({community}): scan the code or open {link}"),
-                                QrCode(link, f"building-{building.code}.png"), link=link, name=building.name,
-                                community=building.community)
+    await ctx.tell.send_file(ctx.user.telegram_id, ctx.user,
+                              N_("Residents of {name} ({community}): scan the code or open {link}"),
+                              QrCode(link, f"building-{building.code}.png"), link=link, name=building.name,
+                              community=building.community)
     await ctx.uow.commit()
 
 
@@ -111,9 +111,9 @@ async def arrived_through(ctx: ServiceContext, code: str) -> None:
         raise NotFound(N_("This link is not valid any more. Tap New request when you need help."))
     ctx.user.building_id = building.id
     await ctx.uow.dialogs.clear(ctx.user.id)
-    await ctx.notify.tell(ctx.user, N_("Welcome, neighbour of {building} ({community})!"), building=building.name,
-                           community=building.community)
-    await ctx.notify.welcome(ctx.user)
+    await ctx.tell(ctx.user, N_("Welcome, neighbour of {building} ({community})!"), building=building.name,
+                    community=building.community)
+    await ctx.tell.resident.welcome(ctx.user)
     await ctx.uow.commit()
 
 

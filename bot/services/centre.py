@@ -14,7 +14,7 @@ async def announce(ctx: ServiceContext, order: Order, event: str, *, reopened: b
     (``created``, ``reopened``) goes to the audit log with the cards' outbox rows, so a dispatch
     can edit them later."""
     teams = await ctx.uow.teams.for_category(order.category)
-    cards = await ctx.notify.new_order_to_coordinators(order, teams, reopened=reopened, note=note)
+    cards = await ctx.tell.centre.new_order(await ctx.centre(), order, teams, reopened=reopened, note=note)
     actor = ctx.user.id if event == "created" else None
     await ctx.uow.orders.record(order.id, actor, event, centre_cards=cards)
 
@@ -34,4 +34,4 @@ async def show_with_team(ctx: ServiceContext, order: Order, team: Team | None, *
         return
     others = [] if taken_by is not None else [
         t for t in await ctx.uow.teams.for_category(order.category) if t.id != team.id]
-    await ctx.notify.centre_cards_with_team(await cards_of(ctx, order.id), order, team, others, taken_by=taken_by)
+    await ctx.tell.centre.cards_with_team(await cards_of(ctx, order.id), order, team, others, taken_by=taken_by)

@@ -6,9 +6,8 @@ from bot.domain.errors import Conflict, InvalidInput, NotAllowed
 from bot.domain.inputs import Input
 from bot.domain.lifecycle import FINISHED, Move, OrderStatus
 from bot.i18n import N_
-from bot.services import dialog_rules, orders
+from bot.services import dialog_rules, orders, timetable
 from bot.services.context import ServiceContext
-from bot.services.schedule import plan
 from storage.models import Order
 
 
@@ -30,7 +29,7 @@ async def accept(ctx: ServiceContext, order_id: int, chat_id: int) -> None:
                               volunteer_id=ctx.user.id, team_id=team.id)
     if taken is None:
         raise Conflict(N_("Sorry, someone else has already taken this request."))
-    await ctx.notify.volunteer_details(ctx.user, taken)
+    await ctx.tell.volunteer.details(ctx.user, taken)
     await ctx.uow.commit()
 
 
@@ -46,8 +45,8 @@ async def on_my_way(ctx: ServiceContext, order_id: int) -> None:
     order = await orders.move(ctx, order_id, Move.ON_WAY, where={"volunteer_id": ctx.user.id})
     if order is None:
         raise Conflict(N_("Request #{number} is no longer waiting for you."), number=order_id)
-    await ctx.notify.tell(ctx.user, N_("Noted: on your way to request #{number}. Tap Done when finished."),
-                           number=order_id, markup=ctx.notify.volunteer_keyboard(ctx.user, order))
+    await ctx.tell(ctx.user, N_("Noted: on your way to request #{number}. Tap Done when finished."),
+                    number=order_id, markup=ctx.tell.volunteer.keyboard(ctx.user, order))
     await ctx.uow.commit()
 
 
@@ -58,7 +57,7 @@ async def done(ctx: ServiceContext, order_id: int) -> None:
     if order is None:
         raise Conflict(N_("Request #{number} is no longer waiting for you."), number=order_id)
     typed = await dialog_rules.ask_follow_up(ctx, "hours", "hours", {"order_id": order_id})  # else: buttons only
-    await ctx.notify.ask_hours(ctx.user, order, typed=typed)
+    await ctx.tell.volunteer.ask_hours(ctx.user, order, typed=typed)
     await ctx.uow.commit()
 
 
@@ -75,8 +74,8 @@ async def record_hours(ctx: ServiceContext, order_id: int, raw: str) -> None:
     order.hours = hours
     await ctx.uow.orders.record(order_id, ctx.user.id, "hours", hours=hours)
     await dialog_rules.close(ctx, "hours")
-    await ctx.notify.tell(ctx.user, N_("Recorded {hours} h for request #{number}. Thank you!"),
-                           hours=hours, number=order_id)
+    await ctx.tell(ctx.user, N_("Recorded {hours} h for request #{number}. Thank you!"),
+                    hours=hours, number=order_id)
     await ctx.uow.commit()
 
 
@@ -85,7 +84,7 @@ async def release(ctx: ServiceContext, order_id: int) -> None:
     await _own_active(ctx, order_id)
     if await orders.move(ctx, order_id, Move.RELEASE, where={"volunteer_id": ctx.user.id}) is None:
         raise Conflict(N_("Request #{number} is no longer waiting for you."), number=order_id)
-    await ctx.notify.tell(ctx.user, N_("You released request #{number}."), number=order_id)
+    await ctx.tell(ctx.user, N_("You released request #{number}."), number=order_id)
     await ctx.uow.commit()
 
 
@@ -98,7 +97,7 @@ async def keep(ctx: ServiceContext, order_id: int) -> None:
     order = await ctx.uow.orders.get(order_id)
     if order is None or order.volunteer_id != ctx.user.id or order.status != OrderStatus.ACCEPTED:
         raise Conflict(N_("Request #{number} is no longer waiting for you."), number=order_id)
-    await plan.order_moved(ctx, order)  # not a move: the accepted order's schedule starts afresh
-    await ctx.notify.tell(ctx.user, N_("Thank you! Request #{number} stays yours."), number=order_id,
-                           markup=ctx.notify.volunteer_keyboard(ctx.user, order))
+    await timetable.order_moved(ctx, order)  # not a move: the accepted order's schedule starts afresh
+    await ctx.tell(ctx.user, N_("Thank you! Request #{number} stays yours."), number=order_id,
+                    markup=ctx.tell.volunteer.keyboard(ctx.user, order))
     await ctx.uow.commit()

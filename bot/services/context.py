@@ -1,4 +1,5 @@
-"""What every service call carries: the unit of work, the notifier, configuration, the actor.
+"""What every service call carries: the unit of work, what people are told (``tell``), configuration,
+the actor.
 
 The configuration is plain frozen values (no pydantic models): the composition root
 (``bot.adapters.app.service_config``) reads them from the settings once, at start.
@@ -13,11 +14,13 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.errors import NotAllowed
 from bot.i18n import N_
+from bot.services import audiences
+from bot.views.common import Reader, ViewSettings
 from storage.models import User
 from storage.uow import UnitOfWork
 
 if TYPE_CHECKING:
-    from bot.views.notifier import Notifier
+    from bot.views.tell import Tell
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,12 @@ class ServiceConfig:
     reminders: ReminderConfig = field(default_factory=ReminderConfig)
     requests: RequestLimitConfig = field(default_factory=RequestLimitConfig)
 
+    @property
+    def views(self) -> ViewSettings:
+        """What the views need of it, as plain values."""
+        return ViewSettings(default_language=self.default_language, coordinators_chat_id=self.coordinators_chat_id,
+                            categories=self.categories, communities=self.communities)
+
 
 @dataclass
 class ServiceContext:
@@ -75,7 +84,7 @@ class ServiceContext:
     :func:`bot.services.wiring.service_context`, the one place that puts these together."""
 
     uow: UnitOfWork
-    notify: Notifier
+    tell: Tell
     config: ServiceConfig
     user: User
     bot_username: str = ""
@@ -91,6 +100,10 @@ class ServiceContext:
     @property
     def is_coordinator(self) -> bool:
         return self.user.is_coordinator or self.is_admin
+
+    async def centre(self) -> list[Reader]:
+        """Who reads what the centre is told (see :func:`bot.services.audiences.centre`)."""
+        return await audiences.centre(self.uow, self.config.coordinators_chat_id, self.config.admins)
 
     def require_admin(self) -> None:
         if not self.is_admin:

@@ -12,7 +12,7 @@ from bot.domain.lifecycle import OPEN, Move, OrderStatus, can
 from bot.i18n import N_
 from bot.services import dialog_rules, orders, privately
 from bot.services.context import ServiceContext
-from bot.views.notifier import Listing
+from bot.views.lists import Listing
 from storage.models import Team
 
 
@@ -25,7 +25,7 @@ async def list_open(ctx: ServiceContext, reply_chat_id: int | None = None, *, pa
     if where is not None:
         orders = await ctx.uow.orders.with_status(sorted(OPEN), limit=None)
         teams = {t.id: t.name for t in await ctx.uow.teams.active()}
-        await ctx.notify.open_orders(where, ctx.user, orders, teams)
+        await ctx.tell.lists.open_orders(where, ctx.user, orders, teams)
     await ctx.uow.commit()
 
 
@@ -61,7 +61,7 @@ async def ask_reject_reason(ctx: ServiceContext, order_id: int) -> None:
         raise Conflict(N_("Request #{number} cannot be rejected now (it is {status})."),
                        number=order_id, status=order.status)
     await dialog_rules.begin_from_button(ctx, "reject", "reason", {"order_id": order_id})
-    await ctx.notify.ask_reject_reason(ctx.user, order)
+    await ctx.tell.centre.ask_reject_reason(ctx.user, order)
     await ctx.uow.commit()
 
 

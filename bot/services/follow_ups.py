@@ -20,9 +20,8 @@ from typing import Any
 
 from bot.domain.lifecycle import GIVE_BACKS, MOVES, Move, OrderStatus
 from bot.i18n import N_, Translate
-from bot.services import centre
+from bot.services import centre, timetable
 from bot.services.context import ServiceContext
-from bot.services.schedule import plan
 from storage.models import Order, Team, User
 
 
@@ -58,7 +57,7 @@ async def _team_of(ctx: ServiceContext, order: Order) -> Team:
 
 
 async def schedule(ctx: ServiceContext, moved: OrderMoved) -> None:
-    await plan.order_moved(ctx, moved.order)
+    await timetable.order_moved(ctx, moved.order)
 
 
 async def audit(ctx: ServiceContext, moved: OrderMoved) -> None:
@@ -75,33 +74,33 @@ async def audit(ctx: ServiceContext, moved: OrderMoved) -> None:
 async def team_card(ctx: ServiceContext, moved: OrderMoved) -> None:
     """The card in the team's group (and any offered to other teams) says where the order stands;
     a dispatch posts the card in the new team's group."""
-    order, _, volunteer = moved.order, ctx.notify.group_tr(), moved.actor.first_name
+    order, _, volunteer = moved.order, ctx.tell.group_tr(), moved.actor.first_name
     match moved.move:
         case Move.DISPATCH:
             if order.card_outbox_id is not None:  # dispatched before: that team's card says it moved on
-                await ctx.notify.edit_card(order, _("Status: moved to another team"))
-            order.card_outbox_id = await ctx.notify.post_card(order, await _team_of(ctx, order))
+                await ctx.tell.card.edit(order, _("Status: moved to another team"))
+            order.card_outbox_id = await ctx.tell.card.post(order, await _team_of(ctx, order))
             order.offer_cards = None
         case Move.REJECT:
-            await ctx.notify.edit_card(order, _("Status: rejected by the centre"))
+            await ctx.tell.card.edit(order, _("Status: rejected by the centre"))
         case Move.ACCEPT:
-            await ctx.notify.edit_card(order, _("Status: ✅ taken by {volunteer}", volunteer=volunteer))
+            await ctx.tell.card.edit(order, _("Status: ✅ taken by {volunteer}", volunteer=volunteer))
         case Move.ON_WAY:
-            await ctx.notify.edit_card(order, _("Status: 🚶 {volunteer} is on the way", volunteer=volunteer))
+            await ctx.tell.card.edit(order, _("Status: 🚶 {volunteer} is on the way", volunteer=volunteer))
         case Move.DONE:
-            await ctx.notify.edit_card(order, _("Status: ✔️ done by {volunteer}", volunteer=volunteer))
+            await ctx.tell.card.edit(order, _("Status: ✔️ done by {volunteer}", volunteer=volunteer))
         case Move.RELEASE:
-            await ctx.notify.edit_card(order, _("Status: waiting for a volunteer (released by {volunteer})",
-                                                 volunteer=volunteer), accept_button=True)
+            await ctx.tell.card.edit(order, _("Status: waiting for a volunteer (released by {volunteer})",
+                                               volunteer=volunteer), accept_button=True)
         case Move.LEASE_EXPIRED:
-            await ctx.notify.edit_card(order, _("Status: waiting for a volunteer (the previous one did not confirm)"),
-                                        accept_button=True)
+            await ctx.tell.card.edit(order, _("Status: waiting for a volunteer (the previous one did not confirm)"),
+                                      accept_button=True)
         case Move.CLOSE | Move.REOPEN:
-            await ctx.notify.edit_card(order, _("Status: done, rated {verdict}", verdict=moved.verdict(_)))
+            await ctx.tell.card.edit(order, _("Status: done, rated {verdict}", verdict=moved.verdict(_)))
         case Move.NO_RESPONSE:
-            await ctx.notify.edit_card(order, _("Status: done, closed without a rating"))
+            await ctx.tell.card.edit(order, _("Status: done, closed without a rating"))
         case Move.CANCEL:
-            await ctx.notify.edit_card(order, _("Status: cancelled by the resident"))
+            await ctx.tell.card.edit(order, _("Status: cancelled by the resident"))
 
 
 async def centre_cards(ctx: ServiceContext, moved: OrderMoved) -> None:
@@ -110,18 +109,20 @@ async def centre_cards(ctx: ServiceContext, moved: OrderMoved) -> None:
     order, name = moved.order, moved.actor.first_name
     if moved.move is Move.DISPATCH:
         team = await _team_of(ctx, order)
-        await ctx.notify.to_coordinators(N_("Request #{number} → {team} (by {coordinator})."), number=order.id,
-                                          team=team.name, coordinator=name)
+        await ctx.tell.centre.message(
+            await ctx.centre(), N_("Request #{number} → {team} (by {coordinator})."), number=order.id,
+            team=team.name, coordinator=name)
         await centre.show_with_team(ctx, order, team)
     elif moved.move is Move.REJECT:
-        await ctx.notify.to_coordinators(N_("Request #{number} rejected by {coordinator}."), number=order.id,
-                                          coordinator=name)
+        await ctx.tell.centre.message(
+            await ctx.centre(), N_("Request #{number} rejected by {coordinator}."), number=order.id,
+            coordinator=name)
     elif moved.move is Move.ACCEPT:
         await centre.show_with_team(ctx, order, await _team_of(ctx, order), taken_by=name)
     elif moved.move in GIVE_BACKS:
         await centre.show_with_team(ctx, order, await _team(ctx, order))
     elif moved.move is Move.REOPEN:
-        _ = ctx.notify.group_tr()
+        _ = ctx.tell.group_tr()
         await centre.announce(ctx, order, "reopened", reopened=True,
                               note=_("Rated {verdict} by the resident.", verdict=moved.verdict(_)))
 
@@ -129,20 +130,20 @@ async def centre_cards(ctx: ServiceContext, moved: OrderMoved) -> None:
 async def people(ctx: ServiceContext, moved: OrderMoved) -> None:
     """The resident hears of every step; the volunteer of a cancelled order hears it was cancelled."""
     order, resident, name = moved.order, moved.resident, moved.actor.first_name
-    tell = ctx.notify.resident_status
+    tell = ctx.tell.resident.status
     if moved.move is Move.DISPATCH:
         await tell(resident, order, N_("Request #{number} was passed to the {team} team. "
                                        "A volunteer will take it soon."), team=(await _team_of(ctx, order)).name)
     elif moved.move is Move.REJECT:
         await tell(resident, order, N_("Sorry, request #{number} was not accepted: {reason}"),
-                   reason=ctx.notify.reject_reason(resident, moved.reason or ""))
+                   reason=ctx.tell.centre.reject_reason(resident, moved.reason or ""))
     elif moved.move is Move.ACCEPT:
         await tell(resident, order, N_("Good news: volunteer {volunteer} has taken request #{number} "
                                        "and will contact you."), volunteer=name)
     elif moved.move is Move.ON_WAY:
         await tell(resident, order, N_("{volunteer} is on the way for request #{number}."), volunteer=name)
     elif moved.move is Move.DONE:
-        await ctx.notify.ask_rating(resident, order, name)
+        await ctx.tell.resident.ask_rating(resident, order, name)
     elif moved.move in GIVE_BACKS:
         await tell(resident, order, N_("The volunteer could not do request #{number}; we are finding another one."))
     elif moved.move is Move.REOPEN:
@@ -151,8 +152,8 @@ async def people(ctx: ServiceContext, moved: OrderMoved) -> None:
         await tell(resident, order, N_("Request #{number} is cancelled."))
         volunteer = await ctx.uow.users.get(order.volunteer_id) if order.volunteer_id is not None else None
         if volunteer is not None:
-            await ctx.notify.tell(volunteer, N_("Request #{number} was cancelled by the resident. "
-                                                 "Thank you all the same!"), number=order.id)
+            await ctx.tell(volunteer, N_("Request #{number} was cancelled by the resident. "
+                                          "Thank you all the same!"), number=order.id)
 
 
 SUBSCRIBERS: tuple[Subscriber, ...] = (schedule, audit, team_card, centre_cards, people)

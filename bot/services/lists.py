@@ -7,11 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 from bot.domain.arguments import DATABASE_ID_MAX
+from bot.domain.chats import is_group
 from bot.domain.errors import Conflict
 from bot.i18n import N_
 from bot.services import buildings, dispatch, people, teams
 from bot.services.context import ServiceContext
-from bot.views.notifier import is_group
 
 OUT_OF_DATE = N_("This list is out of date; send the command again.")
 

@@ -6,7 +6,7 @@ from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.i18n import LANGUAGES, N_
 from bot.services import privately, roles
 from bot.services.context import ServiceContext
-from bot.views.notifier import Listing
+from bot.views.lists import Listing
 from storage.models import User
 
 
@@ -15,12 +15,12 @@ async def welcome(ctx: ServiceContext) -> None:
     comes from the configuration, so /start is where a change there reaches their menu)."""
     await ctx.uow.dialogs.clear(ctx.user.id)
     await roles.refresh_menu(ctx, ctx.user)
-    await ctx.notify.welcome(ctx.user)
+    await ctx.tell.resident.welcome(ctx.user)
     await ctx.uow.commit()
 
 
 async def offer_languages(ctx: ServiceContext) -> None:
-    await ctx.notify.language_choice(ctx.user)
+    await ctx.tell.resident.language_choice(ctx.user)
     await ctx.uow.commit()
 
 
@@ -29,7 +29,7 @@ async def set_language(ctx: ServiceContext, language: str) -> None:
         raise InvalidInput(N_("Please choose one of the buttons."))
     ctx.user.language = language
     await roles.refresh_menu(ctx, ctx.user)
-    await ctx.notify.language_set(ctx.user)
+    await ctx.tell.resident.language_set(ctx.user)
     await ctx.uow.commit()
 
 
@@ -40,9 +40,9 @@ async def set_coordinator(ctx: ServiceContext, telegram_id: int, first_name: str
     target.is_coordinator = appoint
     await roles.refresh_menu(ctx, target)
     if appoint:
-        await ctx.notify.tell(target, N_("You are now a coordinator. Use /orders to see open requests."))
-    await ctx.notify.tell(ctx.user, N_("{name} is now a coordinator.") if appoint else
-                           N_("{name} is no longer a coordinator."), name=target.first_name or str(telegram_id))
+        await ctx.tell(target, N_("You are now a coordinator. Use /orders to see open requests."))
+    await ctx.tell(ctx.user, N_("{name} is now a coordinator.") if appoint else
+                    N_("{name} is no longer a coordinator."), name=target.first_name or str(telegram_id))
     await ctx.uow.commit()
     return target
 
@@ -58,8 +58,9 @@ async def reachability_changed(ctx: ServiceContext, reachable: bool) -> None:
 async def tell_if_volunteer_unreachable(ctx: ServiceContext, user: User) -> None:
     """A volunteer the bot cannot write to any more cannot receive orders: the centre must know."""
     if any(v.status == "approved" for v in await ctx.uow.volunteers.of_user(user.id)):
-        await ctx.notify.to_coordinators(N_("Volunteer {name} has blocked the bot and cannot receive requests."),
-                                          name=user.first_name)
+        await ctx.tell.centre.message(
+            await ctx.centre(), N_("Volunteer {name} has blocked the bot and cannot receive requests."),
+            name=user.first_name)
 
 
 # -- the coordinators decide on a volunteer's membership (asked for with /join: services.registration) --
@@ -77,13 +78,14 @@ async def decide_volunteer(ctx: ServiceContext, volunteer_id: int, approve: bool
         pass  # imported from the roster, no Telegram account yet: nobody to tell
     elif approve:
         await roles.refresh_menu(ctx, person)
-        await ctx.notify.tell(person, N_("Welcome to team {team}! You can now take its requests in the team group."),
-                               team=team.name)
+        await ctx.tell(person, N_("Welcome to team {team}! You can now take its requests in the team group."),
+                        team=team.name)
     else:
-        await ctx.notify.tell(person, N_("Your request to join team {team} was not approved."), team=team.name)
-    await ctx.notify.to_coordinators(N_("{name} → team {team}: {decision} by {coordinator}."), name=volunteer.name,
-                                      team=team.name, coordinator=ctx.user.first_name,
-                                      decision=ctx.notify.group_tr()(N_("approved") if approve else N_("denied")))
+        await ctx.tell(person, N_("Your request to join team {team} was not approved."), team=team.name)
+    await ctx.tell.centre.message(
+        await ctx.centre(), N_("{name} → team {team}: {decision} by {coordinator}."), name=volunteer.name,
+        team=team.name, coordinator=ctx.user.first_name,
+        decision=ctx.tell.group_tr()(N_("approved") if approve else N_("denied")))
     await ctx.uow.commit()
     return volunteer.name
 
@@ -94,8 +96,8 @@ async def set_duty(ctx: ServiceContext, on_duty: bool) -> None:
     if not any(v.status == "approved" for v in await ctx.uow.volunteers.of_user(ctx.user.id)):
         raise NotAllowed(N_("Only approved volunteers can go on or off duty; send /join to register."))
     await ctx.uow.users.set_on_duty(ctx.user.id, on_duty)
-    await ctx.notify.tell(ctx.user, N_("You are on duty: you will get requests and reminders.") if on_duty else
-                           N_("You are off duty: nobody will be asked to reach you until you send /onduty."))
+    await ctx.tell(ctx.user, N_("You are on duty: you will get requests and reminders.") if on_duty else
+                    N_("You are off duty: nobody will be asked to reach you until you send /onduty."))
     await ctx.uow.commit()
 
 
@@ -111,5 +113,5 @@ async def find_volunteers(ctx: ServiceContext, skill: str, community: str | None
         else Listing(ctx.user.telegram_id, page, row)
     if where is not None:
         found = await ctx.uow.volunteers.find(skill, community, limit=None)
-        await ctx.notify.talent(where, ctx.user, skill, community, found)
+        await ctx.tell.lists.talent(where, ctx.user, skill, community, found)
     await ctx.uow.commit()

@@ -7,8 +7,9 @@ list shows nothing personal (numbers, categories, redacted communities, statuses
 
 from __future__ import annotations
 
+from bot.domain.chats import is_group
 from bot.services.context import ServiceContext
-from bot.views.notifier import Listing, is_group
+from bot.views.lists import Listing
 
 
 async def list_target(ctx: ServiceContext, chat_id: int | None, *, centre_may_read: bool = False) -> Listing | None:
@@ -21,7 +22,7 @@ async def list_target(ctx: ServiceContext, chat_id: int | None, *, centre_may_re
     if centre_may_read and chat_id == ctx.config.coordinators_chat_id:
         return Listing(chat_id)
     if ctx.user.unreachable or not await ctx.uow.outbox.reached(ctx.user.telegram_id):
-        await ctx.notify.list_needs_private_chat(chat_id, ctx.user)
+        await ctx.tell.lists.needs_private_chat(chat_id, ctx.user)
         return None
-    await ctx.notify.list_sent_privately(chat_id, ctx.user)
+    await ctx.tell.lists.sent_privately(chat_id, ctx.user)
     return Listing(ctx.user.telegram_id)

@@ -16,17 +16,17 @@ async def set_quiet_hours(ctx: ServiceContext, text: str) -> None:
     text = text.strip()
     if not text:
         if ctx.user.quiet_start is None or ctx.user.quiet_end is None:
-            await ctx.notify.tell(ctx.user, N_("You have no quiet hours. {usage}"),
-                                  usage=ctx.notify.tr(ctx.user)(USAGE))
+            await ctx.tell(ctx.user, N_("You have no quiet hours. {usage}"),
+                           usage=ctx.tell.tr(ctx.user)(USAGE))
         else:
-            await ctx.notify.tell(ctx.user, N_("Your quiet hours: {start}–{end}."),
-                                   start=_clock(ctx.user.quiet_start), end=_clock(ctx.user.quiet_end))
+            await ctx.tell(ctx.user, N_("Your quiet hours: {start}–{end}."),
+                            start=_clock(ctx.user.quiet_start), end=_clock(ctx.user.quiet_end))
     elif text.lower() in ("off", "关闭", "关"):
         ctx.user.quiet_start = ctx.user.quiet_end = None
-        await ctx.notify.tell(ctx.user, N_("Quiet hours are off: reminders may come at any time."))
+        await ctx.tell(ctx.user, N_("Quiet hours are off: reminders may come at any time."))
     else:
         ctx.user.quiet_start, ctx.user.quiet_end = parse_range(text)
-        await ctx.notify.tell(ctx.user, N_("Quiet hours set: {start}–{end}. Reminders wait until they end; "
-                                             "emergencies do not."), start=_clock(ctx.user.quiet_start),
-                               end=_clock(ctx.user.quiet_end))
+        await ctx.tell(ctx.user, N_("Quiet hours set: {start}–{end}. Reminders wait until they end; "
+                                      "emergencies do not."), start=_clock(ctx.user.quiet_start),
+                        end=_clock(ctx.user.quiet_end))
     await ctx.uow.commit()

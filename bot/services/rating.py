@@ -35,9 +35,9 @@ async def rate(ctx: ServiceContext, order_id: int, stars: int) -> None:
         raise Conflict(N_("Request #{number} cannot be rated now."), number=order_id)
     # The comment is asked for only when it cannot take over another dialog (a request being written).
     if await dialog_rules.ask_follow_up(ctx, "comment", "comment", {"order_id": order_id, "round": rated_round}):
-        await ctx.notify.ask_comment(ctx.user, order)
+        await ctx.tell.resident.ask_comment(ctx.user, order)
     else:
-        await ctx.notify.tell(ctx.user, N_("Thank you for your rating! Please go on where you left off."))
+        await ctx.tell(ctx.user, N_("Thank you for your rating! Please go on where you left off."))
     await ctx.uow.commit()
 
 
@@ -50,10 +50,10 @@ async def comment(ctx: ServiceContext, order_id: int, round_: int, text: str | N
     if text:
         rating.comment = text.strip()[:1000]
         if rating.stars is None or rating.stars <= POOR_RATING:
-            await ctx.notify.to_coordinators(N_("Comment on reopened request #{number}: {comment}"),
-                                              number=order_id, comment=redact(rating.comment))
-    await ctx.notify.tell(ctx.user, N_("Thank you for your feedback!"),
-                           markup=ctx.notify.menu_keyboard(ctx.user))
+            await ctx.tell.centre.message(await ctx.centre(), N_("Comment on reopened request #{number}: {comment}"),
+                                           number=order_id, comment=redact(rating.comment))
+    await ctx.tell(ctx.user, N_("Thank you for your feedback!"),
+                    markup=ctx.tell.resident.menu_keyboard(ctx.user))
     await ctx.uow.commit()
 
 

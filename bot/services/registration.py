@@ -30,6 +30,16 @@ from typing import Any
 from bot.domain.errors import Conflict, InvalidInput, NotFound
 from bot.domain.inputs import Input
 from bot.domain.phones import normalise_phone
+from bot.domain.profile import (
+    AVAILABILITY,
+    BUSINESS,
+    EDITABLE,
+    HOBBIES,
+    KINDS,
+    MULTI_SELECT,
+    OCCUPATIONS,
+    STEPS,
+)
 from bot.i18n import N_
 from bot.services import dialog_rules, roles
 from bot.services.context import ServiceContext
@@ -39,42 +49,7 @@ from storage.models import Team, Volunteer
 
 FLOW = "join"
 PROFILE_FLOW = "profile"
-STEPS = ("name", "phone", "community", "skills", "occupation", "hobbies", "kind", "organisation", "availability",
-         "registry", "team")
-EDITABLE = STEPS[:-1]  # the team is not part of the profile
-MULTI_SELECT = ("skills", "hobbies", "availability")
 NAME_LIMIT, COMMUNITY_LIMIT, ORGANISATION_LIMIT = 64, 64, 128
-
-# The catalogues (code → label). Codes are stored, labels are shown in the reader's language.
-OCCUPATIONS = {
-    "retired": N_("Retired"), "student": N_("Student"), "teacher": N_("Teacher"), "medical": N_("Medical worker"),
-    "engineer": N_("Engineer"), "civil_servant": N_("Civil servant"), "worker": N_("Worker"),
-    "self_employed": N_("Self-employed"), "other": N_("Other occupation"),
-}
-HOBBIES = {
-    "reading": N_("Reading"), "sports": N_("Sports"), "music": N_("Music"), "dance": N_("Dance"),
-    "art": N_("Calligraphy and painting"), "cooking": N_("Cooking"), "gardening": N_("Gardening"),
-    "photography": N_("Photography"), "crafts": N_("Handicrafts"), "computers": N_("Computers"),
-    "chess": N_("Chess and cards"), "travel": N_("Travel"),
-}
-KINDS = {
-    "party_member": N_("Party member"), "social_org": N_("Social organisation"),
-    "property": N_("Property management"), "business": N_("Business (service alliance)"),
-    "resident": N_("Resident volunteer"),
-}
-AVAILABILITY = {"weekday": N_("Weekday daytime"), "evening": N_("Evenings"), "weekend": N_("Weekends")}
-BUSINESS = "business"
-# How the profile is shown (bot.views.notifier): its fields in order with their labels, and the rest.
-PROFILE_FIELDS = {
-    "name": N_("Name"), "phone": N_("Phone"), "community": N_("Community"), "skills": N_("Skills"),
-    "occupation": N_("Occupation"), "hobbies": N_("Hobbies"), "kind": N_("Volunteer type"),
-    "organisation": N_("Business name"), "availability": N_("Available"), "registry": N_("Registry number"),
-}
-MEMBERSHIP_STATUS = {"pending": N_("waiting for approval"), "approved": N_("approved"),
-                     "rejected": N_("not approved")}
-DONE_LABEL = N_("Done ➡️")
-LIST_SEPARATOR = N_(", ")
-
 OUT_OF_STEP = N_("That button belongs to an earlier question. Please answer the last question.")
 NOT_JOINING = N_("Send /join to register as a volunteer.")
 REGISTRY_TAKEN = N_("That registry number belongs to another volunteer on our list. If it is yours, please ask a "
@@ -90,7 +65,7 @@ async def begin_join(ctx: ServiceContext, team: Team | None = None) -> None:
         if not team.active:
             raise NotFound(N_("There is no team {team}."), team=team.name)
         if await ctx.uow.volunteers.approved(ctx.user.id, team.id) is not None:
-            await ctx.notify.tell(ctx.user, N_("You are already a member of team {team}."), team=team.name)
+            await ctx.tell(ctx.user, N_("You are already a member of team {team}."), team=team.name)
             await ctx.uow.commit()
             return
     elif not await ctx.uow.teams.active():
@@ -107,7 +82,7 @@ async def begin_join(ctx: ServiceContext, team: Team | None = None) -> None:
         return
     if not await _open_teams(ctx, mine):
         raise Conflict(N_("You have asked to join every team already."))
-    await ctx.notify.tell(ctx.user, N_("You are registered already; your profile stays as it is (see /profile)."))
+    await ctx.tell(ctx.user, N_("You are registered already; your profile stays as it is (see /profile)."))
     await _ask(ctx, FLOW, "team", draft)
     await ctx.uow.commit()
 
@@ -177,7 +152,7 @@ async def pick(ctx: ServiceContext, step: str, value: str) -> None:
             raise InvalidInput(N_("Please choose one of the buttons."))
         chosen = list(draft.get(step) or [])
         draft[step] = [c for c in chosen if c != value] if value in chosen else [*chosen, value]
-        draft["msg"] = await ctx.notify.join_toggled(ctx.user, step, draft, editing=flow == PROFILE_FLOW)
+        draft["msg"] = await ctx.tell.joining.toggled(ctx.user, step, draft, editing=flow == PROFILE_FLOW)
         await ctx.uow.dialogs.set(ctx.user.id, flow, step, draft)
         await ctx.uow.commit()
         return
@@ -268,7 +243,7 @@ async def _ask(ctx: ServiceContext, flow: str, step: str, draft: dict[str, Any])
     """Store the dialog at ``step`` and ask its question (multi-select: remember the message)."""
     teams = await _open_teams(ctx, await _memberships(ctx)) if step == "team" else ()
     draft = {k: v for k, v in draft.items() if k != "msg"}
-    message = await ctx.notify.join_question(ctx.user, step, draft, teams=teams, editing=flow == PROFILE_FLOW)
+    message = await ctx.tell.joining.question(ctx.user, step, draft, teams=teams, editing=flow == PROFILE_FLOW)
     if step in MULTI_SELECT:
         draft["msg"] = message
     await ctx.uow.dialogs.set(ctx.user.id, flow, step, draft)
@@ -290,19 +265,19 @@ async def _join_team(ctx: ServiceContext, draft: dict[str, Any], team: Team) -> 
     profile = {**draft, "registry": volunteer.registry_number or next(
         (v.registry_number for v in mine if v.registry_number), None)}
     if volunteer.status == "approved":  # a roster entry claimed, or a member already
-        await ctx.notify.tell(ctx.user, N_("You are already a member of team {team}."), team=team.name,
-                               markup=ctx.notify.menu_keyboard(ctx.user))
+        await ctx.tell(ctx.user, N_("You are already a member of team {team}."), team=team.name,
+                        markup=ctx.tell.resident.menu_keyboard(ctx.user))
     elif ctx.config.approval_required:
-        await ctx.notify.tell(ctx.user, N_("Thank you! A coordinator will confirm your membership of team {team}."),
-                               team=team.name, markup=ctx.notify.menu_keyboard(ctx.user))
+        await ctx.tell(ctx.user, N_("Thank you! A coordinator will confirm your membership of team {team}."),
+                        team=team.name, markup=ctx.tell.resident.menu_keyboard(ctx.user))
         if not asked_before:  # the coordinators have its card already
-            await ctx.notify.join_to_centre(volunteer.id, profile, team, approved=False)
+            await ctx.tell.centre.join_application(await ctx.centre(), volunteer.id, profile, team, approved=False)
     else:
         await ctx.uow.volunteers.decide(volunteer.id, True)
         await roles.refresh_menu(ctx, ctx.user)
-        await ctx.notify.tell(ctx.user, N_("Welcome to team {team}! You can now take its requests in the team "
-                                             "group."), team=team.name, markup=ctx.notify.menu_keyboard(ctx.user))
-        await ctx.notify.join_to_centre(volunteer.id, profile, team, approved=True)
+        await ctx.tell(ctx.user, N_("Welcome to team {team}! You can now take its requests in the team "
+                                      "group."), team=team.name, markup=ctx.tell.resident.menu_keyboard(ctx.user))
+        await ctx.tell.centre.join_application(await ctx.centre(), volunteer.id, profile, team, approved=True)
     await ctx.uow.commit()
 
 
@@ -349,13 +324,13 @@ async def show_profile(ctx: ServiceContext) -> None:
 async def _show_profile(ctx: ServiceContext) -> None:
     mine = await _memberships(ctx)
     if not mine:
-        await ctx.notify.tell(ctx.user, N_("You are not registered as a volunteer yet. Send /join to register."))
+        await ctx.tell(ctx.user, N_("You are not registered as a volunteer yet. Send /join to register."))
         return
     teams: list[tuple[str, str]] = []
     for membership in mine:
         team = await ctx.uow.teams.get(membership.team_id)
         teams.append((team.name if team is not None else str(membership.team_id), membership.status))
-    await ctx.notify.profile(ctx.user, profile_of(mine), teams)
+    await ctx.tell.joining.profile(ctx.user, profile_of(mine), teams)
 
 
 async def edit_profile(ctx: ServiceContext, field: str) -> None:

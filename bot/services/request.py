@@ -14,17 +14,13 @@ from bot.domain.errors import Conflict, InvalidInput, LimitReached, NotFound
 from bot.domain.inputs import Input
 from bot.domain.lifecycle import OPEN, Move, OrderStatus
 from bot.domain.phones import normalise_phone
+from bot.domain.request_steps import NEIGHBOUR_STEPS, STEPS
 from bot.i18n import N_
-from bot.services import centre, dialog_rules, orders
+from bot.services import centre, dialog_rules, orders, timetable
 from bot.services.context import ServiceContext
-from bot.services.schedule import plan
 from storage.models import Building
 
 FLOW = "request"
-STEPS = ("category", "description", "community", "building", "detail", "when", "contact")
-# A building leader ordering for a neighbour: the building gives the address; the neighbour's
-# name and phone are typed (they have no Telegram to share a contact from).
-NEIGHBOUR_STEPS = ("category", "description", "detail", "when", "neighbour", "contact")
 LIMITS = {"description": 1000, "community": 64, "building": 64, "detail": 200, "when": 64}
 MINUTE, HOUR = dt.timedelta(minutes=1), dt.timedelta(hours=1)
 
@@ -41,7 +37,7 @@ async def begin(ctx: ServiceContext, *, for_building: Building | None = None) ->
         draft = {"on_behalf": True, "building_id": for_building.id, "community": for_building.community,
                  "building": for_building.name}
     await ctx.uow.dialogs.set(ctx.user.id, FLOW, "category", draft)
-    await ctx.notify.ask_request_step(ctx.user, "category", draft)
+    await ctx.tell.resident.ask_request_step(ctx.user, "category", draft)
     await ctx.uow.commit()
 
 
@@ -61,7 +57,7 @@ async def _advance(ctx: ServiceContext, draft: dict[str, Any], done_step: str) -
     steps = steps_for(draft)
     step = "summary" if draft.get("editing") or done_step == steps[-1] else steps[steps.index(done_step) + 1]
     await ctx.uow.dialogs.set(ctx.user.id, FLOW, step, draft)
-    await ctx.notify.ask_request_step(ctx.user, step, draft)
+    await ctx.tell.resident.ask_request_step(ctx.user, step, draft)
     await ctx.uow.commit()
 
 
@@ -77,7 +73,7 @@ async def choose_when(ctx: ServiceContext, choice: str) -> None:
     draft = await _draft(ctx, "when", "when_text")
     if choice == "other":
         await ctx.uow.dialogs.set(ctx.user.id, FLOW, "when_text", draft)
-        await ctx.notify.ask_request_step(ctx.user, "when_text", draft)
+        await ctx.tell.resident.ask_request_step(ctx.user, "when_text", draft)
         await ctx.uow.commit()
         return
     days = {"today": 0, "tomorrow": 1}
@@ -118,7 +114,7 @@ async def handle_input(ctx: ServiceContext, step: str, data: dict[str, Any], inp
             draft.setdefault("contact_name", ctx.user.first_name)
         await _advance(ctx, draft, "contact")
     else:  # waiting for a button: show it again
-        await ctx.notify.ask_request_step(ctx.user, step, draft)
+        await ctx.tell.resident.ask_request_step(ctx.user, step, draft)
         await ctx.uow.commit()
 
 
@@ -135,7 +131,7 @@ def _text(inp: Input, field: str) -> str:
 async def edit(ctx: ServiceContext) -> None:
     draft = await _draft(ctx, "summary")
     await ctx.uow.dialogs.set(ctx.user.id, FLOW, "edit", draft)
-    await ctx.notify.ask_request_step(ctx.user, "edit", draft)
+    await ctx.tell.resident.ask_request_step(ctx.user, "edit", draft)
     await ctx.uow.commit()
 
 
@@ -145,7 +141,7 @@ async def edit_field(ctx: ServiceContext, field: str) -> None:
         raise InvalidInput(N_("Please choose one of the buttons."))
     draft["editing"] = True
     await ctx.uow.dialogs.set(ctx.user.id, FLOW, field, draft)
-    await ctx.notify.ask_request_step(ctx.user, field, draft)
+    await ctx.tell.resident.ask_request_step(ctx.user, field, draft)
     await ctx.uow.commit()
 
 
@@ -153,7 +149,7 @@ async def abandon(ctx: ServiceContext) -> None:
     """Cancel the request being written (a stale Cancel button leaves another flow's draft alone)."""
     await dialog_rules.refuse_if_busy(ctx, FLOW)
     await dialog_rules.close(ctx, FLOW)
-    await ctx.notify.request_abandoned(ctx.user)
+    await ctx.tell.resident.request_abandoned(ctx.user)
     await ctx.uow.commit()
 
 
@@ -176,9 +172,9 @@ async def confirm(ctx: ServiceContext) -> int:
         address_detail=draft["detail"], when_text=draft["when"], contact_name=draft["contact_name"],
         contact_phone=draft["contact_phone"], on_behalf=bool(draft.get("on_behalf")),
         building_id=draft.get("building_id") or ctx.user.building_id,
-        appointment_at=plan.appointment_of(draft["when"], ctx.config.timezone),
+        appointment_at=timetable.appointment_of(draft["when"], ctx.config.timezone),
     )
-    await ctx.notify.order_received(ctx.user, order)
+    await ctx.tell.resident.order_received(ctx.user, order)
     await centre.announce(ctx, order, "created")
     await ctx.uow.commit()
     return order.id
@@ -207,7 +203,7 @@ async def _within_limits(ctx: ServiceContext, on_behalf: bool) -> None:
 
 
 async def list_mine(ctx: ServiceContext) -> None:
-    await ctx.notify.my_orders(ctx.user, await ctx.uow.orders.of_resident(ctx.user.id))
+    await ctx.tell.resident.my_orders(ctx.user, await ctx.uow.orders.of_resident(ctx.user.id))
     await ctx.uow.commit()
 
 

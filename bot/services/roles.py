@@ -9,8 +9,6 @@ menu (``BotCommandScopeChat``) through the outbox; ``users.menu_roles`` remember
 
 from __future__ import annotations
 
-from typing import Any
-
 from bot.i18n import N_, Translate
 from bot.services.context import ServiceConfig, ServiceContext
 from storage.models import User
@@ -80,6 +78,4 @@ async def refresh_menu(ctx: ServiceContext, person: User) -> None:
         person.menu_roles = key  # the default private-chat menu (set at start-up) is already this
         return
     person.menu_roles = key
-    payload: dict[str, Any] = {"commands": menu(roles, ctx.notify.tr(person)),
-                               "scope": {"type": "chat", "chat_id": person.telegram_id}}
-    await ctx.uow.outbox.send(person.telegram_id, payload, recipient_user_id=person.id, method="setMyCommands")
+    await ctx.tell.commands(person, menu(roles, ctx.tell.tr(person)))

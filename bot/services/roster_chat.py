@@ -27,19 +27,19 @@ def check_upload(ctx: ServiceContext, file_name: str | None, size: int | None) -
 
 async def imported(ctx: ServiceContext, file_name: str, report: ImportReport) -> None:
     """Tell the coordinator what the import did, row errors included."""
-    _ = ctx.notify.tr(ctx.user)
+    _ = ctx.tell.tr(ctx.user)
     lines = [_("Roster {file}: {rows} rows — {created} new, {updated} updated, {unchanged} unchanged, {failed} with "
                "errors.", file=file_name, rows=report.rows, created=report.created, updated=report.updated,
                unchanged=report.unchanged, failed=report.failed)]
     lines += [html.escape(str(error), quote=False) for error in report.errors[:REPORTED_ERRORS]]
     if len(report.errors) > REPORTED_ERRORS:
         lines.append(_("… and {count} more rows with errors.", count=len(report.errors) - REPORTED_ERRORS))
-    await ctx.notify.send(ctx.user.telegram_id, "\n".join(lines), recipient=ctx.user)
+    await ctx.tell.send(ctx.user.telegram_id, "\n".join(lines), recipient=ctx.user)
     await ctx.uow.commit()
 
 
 async def unreadable(ctx: ServiceContext, file_name: str, reason: str) -> None:
-    await ctx.notify.tell(ctx.user, N_("Nothing was imported from {file}: {reason}"), file=file_name, reason=reason)
+    await ctx.tell(ctx.user, N_("Nothing was imported from {file}: {reason}"), file=file_name, reason=reason)
     await ctx.uow.commit()
 
 
@@ -48,7 +48,7 @@ async def export(ctx: ServiceContext, file_format: str) -> None:
     file_format = file_format.lower().lstrip(".")
     if file_format not in ROSTER_FORMATS:
         raise InvalidInput(N_("Usage: /roster [csv|xlsx]"))
-    await ctx.notify.send_file(ctx.user.telegram_id, ctx.user,
-                                N_("The roster as of now. Send a file like it back to import changes."),
-                                RosterExport(file_format), protect=True)
+    await ctx.tell.send_file(ctx.user.telegram_id, ctx.user,
+                              N_("The roster as of now. Send a file like it back to import changes."),
+                              RosterExport(file_format), protect=True)
     await ctx.uow.commit()

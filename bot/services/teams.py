@@ -14,7 +14,7 @@ from bot.domain.links import TEAM, is_code, start_link
 from bot.i18n import N_
 from bot.services import privately, registration, roles
 from bot.services.context import ServiceContext
-from bot.views.notifier import Listing
+from bot.views.lists import Listing
 from storage.models import Team
 
 
@@ -50,7 +50,7 @@ async def add_team(ctx: ServiceContext, code: str, name: str, categories: list[s
     if await ctx.uow.teams.by_code(code) is not None:
         raise Conflict(N_("Team {code} already exists."), code=code)
     team = await ctx.uow.teams.add(code, name[:128], categories)
-    await ctx.notify.send(reply_chat_id, ctx.notify.tr(ctx.user)(
+    await ctx.tell.send(reply_chat_id, ctx.tell.tr(ctx.user)(
         N_("Team {name} ({code}) created for: {categories}. Add me to its group and send /link {code} there."),
         name=team.name, code=code, categories=", ".join(categories)), recipient=None)
     await ctx.uow.commit()
@@ -64,28 +64,29 @@ async def link_group(ctx: ServiceContext, code: str, chat_id: int) -> Team:
     if team is None:
         raise NotFound(N_("There is no team {team}."), team=code)
     await ctx.uow.teams.bind_chat(team.id, chat_id)
-    _ = ctx.notify.group_tr()
-    await ctx.notify.send(chat_id, _("This group is now the group of team <b>{team}</b>. Requests for it will "
-                                      "appear here; members who have joined the team can take them.",
-                                      team=team.name))
+    _ = ctx.tell.group_tr()
+    await ctx.tell.send(chat_id, _("This group is now the group of team <b>{team}</b>. Requests for it will "
+                                    "appear here; members who have joined the team can take them.",
+                                    team=team.name))
     await ctx.uow.commit()
     return team
 
 
 async def bot_added_to_group(ctx: ServiceContext, chat_id: int) -> None:
-    _ = ctx.notify.group_tr()
+    _ = ctx.tell.group_tr()
     team = await ctx.uow.teams.by_chat(chat_id)
     if team is None:
-        await ctx.notify.send(chat_id, _("Hello! A coordinator can bind this group to a team by sending "
-                                          "/link &lt;team code&gt; here."))
+        await ctx.tell.send(chat_id, _("Hello! A coordinator can bind this group to a team by sending "
+                                        "/link &lt;team code&gt; here."))
     await ctx.uow.commit()
 
 
 async def bot_removed_from_group(ctx: ServiceContext, chat_id: int) -> None:
     team = await ctx.uow.teams.unbind_chat(chat_id)
     if team is not None:
-        await ctx.notify.to_coordinators(N_("I was removed from the group of team {team}; its requests cannot be "
-                                             "posted until a group is linked again."), team=team.name)
+        await ctx.tell.centre.message(
+            await ctx.centre(), N_("I was removed from the group of team {team}; its requests cannot be "
+                                    "posted until a group is linked again."), team=team.name)
     await ctx.uow.commit()
 
 
@@ -105,7 +106,7 @@ async def rename(ctx: ServiceContext, code: str, name: str) -> None:
     team = await team_by_code(ctx, code)
     old = team.name
     team.name = name
-    await ctx.notify.tell(ctx.user, N_("Team {old} is now called {team}."), old=old, team=name)
+    await ctx.tell(ctx.user, N_("Team {old} is now called {team}."), old=old, team=name)
     await ctx.uow.commit()
 
 
@@ -113,8 +114,8 @@ async def set_categories(ctx: ServiceContext, code: str, categories: list[str]) 
     ctx.require_coordinator()
     team = await team_by_code(ctx, code)
     team.categories = _categories(ctx, categories)
-    await ctx.notify.tell(ctx.user, N_("Team {team} now takes: {categories}."), team=team.name,
-                           categories=", ".join(team.categories))
+    await ctx.tell(ctx.user, N_("Team {team} now takes: {categories}."), team=team.name,
+                    categories=", ".join(team.categories))
     await ctx.uow.commit()
 
 
@@ -127,8 +128,8 @@ async def archive(ctx: ServiceContext, code: str, archived: bool) -> None:
             raise Conflict(N_("Team {team} still has open requests; finish or move them first."), team=team.name)
         raise Conflict(N_("Team {team} is already archived.") if archived else N_("Team {team} is not archived."),
                        team=team.name)
-    await ctx.notify.tell(ctx.user, N_("Team {team} is archived.") if archived else N_("Team {team} is active again."),
-                           team=team.name)
+    await ctx.tell(ctx.user, N_("Team {team} is archived.") if archived else N_("Team {team} is active again."),
+                    team=team.name)
     await ctx.uow.commit()
 
 
@@ -144,9 +145,9 @@ async def add_subteam(ctx: ServiceContext, code: str, skill: str, name: str) -> 
         raise InvalidInput(N_("Usage: /team sub CODE SKILL NAME"))
     await ctx.uow.teams.add_subteam(team.id, skill, name)
     members = [v for v, _ in await ctx.uow.volunteers.members(team.id) if skill in v.skills]
-    await ctx.notify.tell(ctx.user, N_("Sub-team {name} of team {team}: {count} members with the skill {skill}."),
-                           name=name, team=team.name, count=len(members),
-                           skill=ctx.notify.category_label(ctx.user, skill))
+    await ctx.tell(ctx.user, N_("Sub-team {name} of team {team}: {count} members with the skill {skill}."),
+                    name=name, team=team.name, count=len(members),
+                    skill=ctx.tell.category_label(ctx.user, skill))
     await ctx.uow.commit()
 
 
@@ -162,12 +163,12 @@ async def appoint_leader(ctx: ServiceContext, code: str, telegram_id: int, appoi
                        name=person.first_name, team=team.name)
     await roles.refresh_menu(ctx, person)
     if appoint:
-        await ctx.notify.tell(person, N_("You are now a leader of team {team}. Send /team to see its members "
-                                          "and its join link."), team=team.name)
+        await ctx.tell(person, N_("You are now a leader of team {team}. Send /team to see its members "
+                                   "and its join link."), team=team.name)
     else:
-        await ctx.notify.tell(person, N_("You no longer lead team {team}. Thank you!"), team=team.name)
-    await ctx.notify.tell(ctx.user, N_("{name} now leads team {team}.") if appoint else
-                           N_("{name} no longer leads team {team}."), name=person.first_name, team=team.name)
+        await ctx.tell(person, N_("You no longer lead team {team}. Thank you!"), team=team.name)
+    await ctx.tell(ctx.user, N_("{name} now leads team {team}.") if appoint else
+                    N_("{name} no longer leads team {team}."), name=person.first_name, team=team.name)
     await ctx.uow.commit()
 
 
@@ -191,10 +192,10 @@ async def add_member(ctx: ServiceContext, code: str, telegram_id: int) -> None:
         person.id, team.id, **registration.membership_columns(registration.profile_of(mine)))
     await ctx.uow.volunteers.decide(volunteer.id, True)
     await roles.refresh_menu(ctx, person)
-    await ctx.notify.tell(person, N_("The centre added you to team {team}. You can now take its requests in the "
-                                      "team group."), team=team.name)
-    await ctx.notify.tell(ctx.user, N_("{name} is now a member of team {team}."), name=person.first_name,
-                           team=team.name)
+    await ctx.tell(person, N_("The centre added you to team {team}. You can now take its requests in the "
+                               "team group."), team=team.name)
+    await ctx.tell(ctx.user, N_("{name} is now a member of team {team}."), name=person.first_name,
+                    team=team.name)
     await ctx.uow.commit()
 
 
@@ -206,7 +207,7 @@ async def overview(ctx: ServiceContext, code: str | None, reply_chat_id: int | N
     if code is None and ctx.is_coordinator:
         where = await _list_target(ctx, reply_chat_id, page, row)
         if where is not None:
-            await ctx.notify.team_list(where, ctx.user, await ctx.uow.teams.every())
+            await ctx.tell.lists.teams(where, ctx.user, await ctx.uow.teams.every())
         await ctx.uow.commit()
         return
     if code is None:
@@ -231,8 +232,8 @@ async def _show(ctx: ServiceContext, team: Team, where: Listing) -> None:
     members = await ctx.uow.volunteers.members(team.id)
     subteams = [(s.name, s.skill, [v.name for v, _ in members if s.skill in v.skills])
                 for s in await ctx.uow.teams.subteams(team.id)]
-    await ctx.notify.team_card(where, ctx.user, team, [(v.name, v.is_leader) for v, _ in members],
-                                subteams, _link(ctx, team))
+    await ctx.tell.lists.team(where, ctx.user, team, [(v.name, v.is_leader) for v, _ in members],
+                               subteams, _link(ctx, team))
 
 
 def _link(ctx: ServiceContext, team: Team) -> str | None:
@@ -247,8 +248,8 @@ async def send_link(ctx: ServiceContext, code: str, reply_chat_id: int) -> None:
     link = _link(ctx, team)
     if link is None:
         raise Conflict(N_("I do not know my own username yet; try again in a moment."))
-    await ctx.notify.send_file(reply_chat_id, ctx.user, N_("Join team {name}: scan the code or open {link}"),
-                                QrCode(link, f"team-{team.code}.png"), link=link, name=team.name)
+    await ctx.tell.send_file(reply_chat_id, ctx.user, N_("Join team {name}: scan the code or open {link}"),
+                              QrCode(link, f"team-{team.code}.png"), link=link, name=team.name)
     await ctx.uow.commit()
 
 
@@ -272,9 +273,9 @@ async def member_left_group(ctx: ServiceContext, chat_id: int, person_telegram_i
                  "requests there.")
     leaders = [leader for leader in await ctx.uow.volunteers.leaders(team.id) if leader.id != person.id]
     for leader in leaders:
-        await ctx.notify.tell(leader, message, name=first_name or person.first_name, team=team.name)
+        await ctx.tell(leader, message, name=first_name or person.first_name, team=team.name)
     if not leaders:
-        await ctx.notify.to_coordinators(message, name=first_name or person.first_name, team=team.name)
+        await ctx.tell.centre.message(await ctx.centre(), message, name=first_name or person.first_name, team=team.name)
     await ctx.uow.commit()
 
 
@@ -284,5 +285,6 @@ async def list_businesses(ctx: ServiceContext, reply_chat_id: int | None = None,
     ctx.require_coordinator()
     where = await _list_target(ctx, reply_chat_id, page, row)
     if where is not None:
-        await ctx.notify.businesses(where, ctx.user, await ctx.uow.volunteers.businesses(completed=OrderStatus.CLOSED))
+        found = await ctx.uow.volunteers.businesses(completed=OrderStatus.CLOSED)
+        await ctx.tell.lists.businesses(where, ctx.user, found)
     await ctx.uow.commit()

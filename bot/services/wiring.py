@@ -1,4 +1,4 @@
-"""The one way a service call is put together: the unit of work, a notifier over it, the
+"""The one way a service call is put together: the unit of work, what people are told over it, the
 configuration and the actor. Handlers (through ``Deps.service_context``), the schedule sweep,
 benchmarks and tests all build their :class:`ServiceContext` here."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from bot.i18n import I18n
 from bot.services.context import ServiceConfig, ServiceContext
-from bot.views.notifier import Notifier
+from bot.views.tell import Tell
 from storage.models import User
 from storage.uow import UnitOfWork
 
@@ -14,4 +14,4 @@ from storage.uow import UnitOfWork
 def service_context(uow: UnitOfWork, user: User, *, i18n: I18n, config: ServiceConfig,
                     bot_username: str = "") -> ServiceContext:
     """A service call by ``user`` in ``uow``; ``bot_username`` once the bot knows it (join links)."""
-    return ServiceContext(uow, Notifier(uow, i18n, config), config, user, bot_username)
+    return ServiceContext(uow, Tell(uow.outbox, i18n, config.views), config, user, bot_username)

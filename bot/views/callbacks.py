@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.domain import profile, request_steps
 from bot.domain.arguments import DATABASE_ID, TOKEN, Number, OneOf, Part, Value
 from bot.i18n import LANGUAGES
-from bot.services import registration, request
 
 MAX_BYTES = 64
 
@@ -63,7 +63,7 @@ SHAPES: dict[str, tuple[Part, ...]] = {
     WHEN: (OneOf.of(WHEN_CHOICES),),
     CONFIRM: (),
     EDIT: (),
-    EDIT_FIELD: (OneOf.of(request.STEPS + request.NEIGHBOUR_STEPS),),
+    EDIT_FIELD: (OneOf.of(request_steps.STEPS + request_steps.NEIGHBOUR_STEPS),),
     ABORT: (),
     CANCEL_ORDER: (DATABASE_ID,),
     DISPATCH: (DATABASE_ID, DATABASE_ID),  # order, team
@@ -81,9 +81,9 @@ SHAPES: dict[str, tuple[Part, ...]] = {
     APPROVE: (DATABASE_ID,),  # a volunteer (membership) row
     DENY: (DATABASE_ID,),
     LANGUAGE: (OneOf.of(LANGUAGES),),
-    JOIN_PICK: (OneOf.of(registration.STEPS), TOKEN),  # step, a choice's code (or a community's index)
-    JOIN_DONE: (OneOf.of(registration.STEPS),),
-    PROFILE_EDIT: (OneOf.of(registration.EDITABLE),),
+    JOIN_PICK: (OneOf.of(profile.STEPS), TOKEN),  # step, a choice's code (or a community's index)
+    JOIN_DONE: (OneOf.of(profile.STEPS),),
+    PROFILE_EDIT: (OneOf.of(profile.EDITABLE),),
     PAGE: (DATABASE_ID, PAGE_NUMBER),  # the list message's outbox row, the page to show
 }
 ACTIONS = frozenset(SHAPES)

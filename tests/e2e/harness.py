@@ -20,7 +20,7 @@ from bot.adapters.runner import running
 from bot.cli import migrate
 from bot.i18n import I18n, Translate
 from bot.settings import OutboxSettings, Settings, WebhookSettings
-from bot.views.notifier import MENU_NEW_REQUEST, SHARE_PHONE
+from bot.views.common import MENU_NEW_REQUEST, SHARE_PHONE
 from sandbox import (
     FloodLimits,
     MessageView,

@@ -21,7 +21,7 @@ from collections.abc import Awaitable
 
 import pytest
 
-from bot.views.notifier import SHARE_PHONE
+from bot.views.common import SHARE_PHONE
 from sandbox import MessageView, SandboxClient, SandboxServer
 from tests.e2e.harness import (
     begin_request,

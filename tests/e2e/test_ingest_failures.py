@@ -30,7 +30,7 @@ from telegram.ext import CallbackQueryHandler, MessageHandler, filters
 
 from bot.adapters.app import BotApplication
 from bot.cli import migrate
-from bot.views.notifier import COULD_NOT_HANDLE, MENU_NEW_REQUEST
+from bot.views.common import COULD_NOT_HANDLE, MENU_NEW_REQUEST
 from sandbox import SandboxClient, SandboxServer
 from storage.db import create_engine, session_factory
 from storage.models import Order, ParkedUpdate

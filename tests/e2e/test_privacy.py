@@ -32,7 +32,7 @@ from typing import Any
 
 import pytest
 
-from bot.views.notifier import SHARE_PHONE
+from bot.views.common import SHARE_PHONE
 from sandbox import SandboxClient, SandboxServer
 from tests.e2e.harness import (
     Cast,

@@ -14,7 +14,7 @@ import pytest
 
 from bot.adapters.app import BotApplication
 from bot.settings import Settings
-from bot.views.notifier import SHARE_PHONE
+from bot.views.common import SHARE_PHONE
 from sandbox import MessageView, SandboxClient, SandboxServer, SimUser
 from storage.models import Volunteer
 from tests.e2e.harness import (

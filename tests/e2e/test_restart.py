@@ -33,7 +33,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from bot.views.notifier import MENU_NEW_REQUEST, SHARE_PHONE
+from bot.views.common import MENU_NEW_REQUEST, SHARE_PHONE
 from sandbox import SandboxClient, SandboxServer
 from storage.db import create_engine
 from storage.models import Dialog, Order, OutboxMessage, User

@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections import Counter
 
 from bot.adapters.app import BotApplication
-from bot.views.notifier import BUILDING_USAGE, MENU_NEW_REQUEST, TEAM_USAGE
+from bot.views.common import MENU_NEW_REQUEST
+from bot.views.lists import BUILDING_USAGE, TEAM_USAGE
 from sandbox import MessageView, SandboxClient, SandboxServer, SimUser
 from tests.e2e.harness import (
     Cast,

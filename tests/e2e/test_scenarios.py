@@ -11,7 +11,7 @@ import pytest
 
 from bot.adapters.app import BotApplication
 from bot.services.roster import import_roster
-from bot.views.notifier import MENU_LANGUAGE, MENU_MY_ORDERS
+from bot.views.common import MENU_LANGUAGE, MENU_MY_ORDERS
 from sandbox import MessageView, SandboxClient, SandboxServer
 from storage.db import create_engine, session_factory
 from storage.uow import UnitOfWork

@@ -21,7 +21,7 @@ import hypothesis
 from hypothesis.strategies import SearchStrategy
 
 from bot.adapters.app import BotApplication
-from bot.views.notifier import MENU_NEW_REQUEST, SHARE_PHONE
+from bot.views.common import MENU_NEW_REQUEST, SHARE_PHONE
 from sandbox import ControlError, SandboxClient, SimGroup, SimUser
 from tests.e2e.harness import (
     Cast,

@@ -15,14 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.i18n import I18n
 from bot.services import centre, claim, dispatch
-from bot.services.context import ServiceConfig, ServiceContext
+from bot.services.context import ServiceConfig
 from bot.services.schedule import rules
 from bot.services.schedule.sweep import Sweeper
+from bot.services.wiring import service_context
 from bot.settings import Settings
-from bot.views.notifier import Notifier
 from storage.models import Order, OrderEvent, OutboxMessage, ScheduledItem, Volunteer
-from tests.botdeps import make_deps
-from tests.dbfixtures import FakeClock, UowFactory
+from tests.support.botdeps import make_deps
+from tests.support.dbfixtures import FakeClock, UowFactory
 
 TEAM_CHAT, CENTRE = -500, -100
 COORDINATOR, VOLUNTEER, RESIDENT = 11, 12, 13
@@ -44,7 +44,7 @@ class Loop:
     async def call(self, telegram_id: int, action: Callable[..., Awaitable[Any]], *args: Any) -> Any:
         async with self.uow_factory() as uow:
             user = await uow.users.ensure(telegram_id, f"p{telegram_id}", "en")
-            return await action(ServiceContext(uow, Notifier(uow, I18N, self.config), self.config, user), *args)
+            return await action(service_context(uow, user, i18n=I18N, config=self.config), *args)
 
     async def accepted(self) -> int:
         """A request placed (the way ``request.confirm`` stores it), centre card and all, dispatched and taken."""
@@ -53,7 +53,7 @@ class Loop:
             order = await uow.orders.add(resident_id=resident.id, status="new", category="repair",
                                          description="leak", community="东湖", when_text="today",
                                          contact_name="Rita", contact_phone="+8613800000001")
-            await centre.announce(ServiceContext(uow, Notifier(uow, I18N, self.config), self.config, resident),
+            await centre.announce(service_context(uow, resident, i18n=I18N, config=self.config),
                                   order, "created")
             await uow.commit()
         await self.call(COORDINATOR, dispatch.dispatch, order.id, "repair")

@@ -1,4 +1,4 @@
-"""Lists a page at a time (bot.views.notifier.Notifier.send_list, bot.services.lists) through the real
+"""Lists a page at a time (bot.views.lists.ListsView.send, bot.services.lists) through the real
 services, without Telegram, on SQLite and PostgreSQL: every page fits a message, the pages hold
 every item once, a page button is re-checked against who taps it and where.
 How a line too long for a page is cut: tests/unit/test_list_pages.py."""
@@ -18,7 +18,7 @@ from bot.services import dispatch, lists
 from bot.services.context import ServiceConfig, ServiceContext
 from bot.services.wiring import service_context
 from bot.views import callbacks as cb
-from bot.views.notifier import Listing
+from bot.views.lists import Listing
 from storage.models import OutboxMessage
 from tests.support.dbfixtures import UowFactory
 
@@ -134,7 +134,7 @@ async def test_lists_asked_for_in_a_team_group_go_privately(uow_factory: UowFact
 
 async def test_a_team_list_is_never_turned_in_a_group(uow_factory: UowFactory) -> None:
     async def list_in_group(ctx: ServiceContext) -> None:  # as a list would be if anything put one in a group
-        await ctx.notify.send_list(Listing(TEAM_GROUP), ctx.user, "Teams:", ["a"], query={"kind": "teams"})
+        await ctx.tell.lists.send(Listing(TEAM_GROUP), ctx.user, "Teams:", ["a"], query={"kind": "teams"})
         await ctx.uow.commit()
 
     await act(uow_factory, COORDINATOR, list_in_group)

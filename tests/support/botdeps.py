@@ -1,5 +1,5 @@
 """The bot's dependencies without Telegram, for service tests that run what the application wires
-(the sweep, the notifier) on a test database and clock."""
+(the sweep, the views) on a test database and clock."""
 
 from __future__ import annotations
 

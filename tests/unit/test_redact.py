@@ -9,6 +9,7 @@ shows; none may survive. Ordinary content (dates, times, rooms, buildings) must.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -20,10 +21,12 @@ from hypothesis import strategies as st
 from bot.domain.redact import MASK, SEPARATORS, plain, redact
 from bot.i18n import I18n
 from bot.services.context import ServiceConfig
-from bot.views.notifier import Notifier
-from storage.models import Order
+from bot.views.tell import Tell
+from storage.models import Order, Team
+from tests.unit.views.outbox import ListOutbox
 
 I18N = I18n()
+TEAM_GROUP = -100_000_000_042
 CHINESE_DIGITS = "〇一二三四五六七八九"
 FULL_WIDTH = "０１２３４５６７８９"
 WORDS = ["厨房水管漏水", "请先打电话", "王芳", "阳光花园", "今天下午", "谢谢", "kitchen pipe leaks", "call",
@@ -35,8 +38,9 @@ def card_of(**fields: Any) -> str:
     """The card a team group reads for an order with these free-text fields (all languages alike)."""
     values = {"community": "阳光社区", "when_text": "today", "description": "leak", **fields}
     order = Order(id=42, category="repair", urgent=False, **values)
-    notifier = Notifier(None, I18N, ServiceConfig())  # type: ignore[arg-type]  # rendering only: no unit of work
-    return notifier.card_text(order, "Status: waiting for a volunteer")
+    outbox = ListOutbox()
+    asyncio.run(Tell(outbox, I18N, ServiceConfig().views).card.post(order, Team(id=1, chat_id=TEAM_GROUP)))
+    return outbox.texts(TEAM_GROUP)[0]
 
 
 def digits_only(text: str) -> str:

@@ -13,7 +13,7 @@ from bot.adapters.handlers.handler_groups import FLOWS
 from bot.domain.errors import InvalidInput
 from bot.services import buildings
 from bot.services.context import ServiceContext
-from bot.views.notifier import BUILDING_USAGE
+from bot.views.lists import BUILDING_USAGE
 
 
 async def on_building(update: Update, context: BotContext) -> None:

@@ -17,7 +17,7 @@ async def accept(ctx: ServiceContext, button: cb.Button, update: Update) -> str 
     chat = update.effective_chat
     assert chat is not None
     await claim.accept(ctx, button.int_arg(0), chat.id)
-    return ctx.notify.tr(ctx.user)(N_("You took request #{number}; the details are in our private chat."),
+    return ctx.tell.tr(ctx.user)(N_("You took request #{number}; the details are in our private chat."),
                                      number=button.int_arg(0))
 
 

@@ -84,9 +84,9 @@ async def _refuse(update: Update, context: BotContext, key: str | None, error: D
     assert actor is not None
     async with deps.uow(update_key=key) as uow:
         user = await uow.users.ensure(actor.id, actor.first_name, language_hint)
-        notify = deps.notifier(uow)
-        text = notify.tr(user)(error.message, **error.params)
+        tell = deps.tell(uow)
+        text = tell.tr(user)(error.message, **error.params)
         if in_chat and chat is not None:
-            await notify.refuse(chat.id, user if chat.type == "private" else None, error.message, **error.params)
+            await tell.refuse(chat.id, user if chat.type == "private" else None, error.message, **error.params)
         await uow.commit()
     return Handled(refusal=text)

@@ -16,17 +16,17 @@ from bot.i18n import N_
 from bot.services import dispatch
 from bot.services.context import ServiceContext
 from bot.views import callbacks as cb
-from bot.views.notifier import REJECT_REASONS
+from bot.views.centre import REJECT_REASONS
 
 
 async def dispatch_button(ctx: ServiceContext, button: cb.Button, update: Update) -> str | None:
     team = await dispatch.dispatch(ctx, button.int_arg(0), button.int_arg(1))
-    return ctx.notify.tr(ctx.user)(N_("Sent to {team}."), team=team.name)
+    return ctx.tell.tr(ctx.user)(N_("Sent to {team}."), team=team.name)
 
 
 async def reject_button(ctx: ServiceContext, button: cb.Button, update: Update) -> str | None:
     await dispatch.ask_reject_reason(ctx, button.int_arg(0))
-    return ctx.notify.tr(ctx.user)(N_("I asked you for the reason in our private chat."))
+    return ctx.tell.tr(ctx.user)(N_("I asked you for the reason in our private chat."))
 
 
 async def reject_reason_button(ctx: ServiceContext, button: cb.Button, update: Update) -> str | None:

@@ -35,12 +35,12 @@ async def on_coordinator(update: Update, context: BotContext) -> None:
 
 async def approve(ctx: ServiceContext, button: cb.Button, update: Update) -> str | None:
     name = await people.decide_volunteer(ctx, button.int_arg(0), True)
-    return ctx.notify.tr(ctx.user)(N_("{name} approved."), name=name)
+    return ctx.tell.tr(ctx.user)(N_("{name} approved."), name=name)
 
 
 async def deny(ctx: ServiceContext, button: cb.Button, update: Update) -> str | None:
     name = await people.decide_volunteer(ctx, button.int_arg(0), False)
-    return ctx.notify.tr(ctx.user)(N_("{name} denied."), name=name)
+    return ctx.tell.tr(ctx.user)(N_("{name} denied."), name=name)
 
 
 async def on_duty(update: Update, context: BotContext) -> None:

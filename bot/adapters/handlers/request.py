@@ -14,7 +14,7 @@ from bot.i18n import N_
 from bot.services import request
 from bot.services.context import ServiceContext
 from bot.views import callbacks as cb
-from bot.views.notifier import MENU_MY_ORDERS, MENU_NEW_REQUEST
+from bot.views.common import MENU_MY_ORDERS, MENU_NEW_REQUEST
 
 
 async def on_request(update: Update, context: BotContext) -> None:
@@ -37,7 +37,7 @@ async def when(ctx: ServiceContext, button: cb.Button, update: Update) -> str | 
 
 async def confirm(ctx: ServiceContext, button: cb.Button, update: Update) -> str | None:
     number = await request.confirm(ctx)
-    return ctx.notify.tr(ctx.user)(N_("Request #{number} sent."), number=number)
+    return ctx.tell.tr(ctx.user)(N_("Request #{number} sent."), number=number)
 
 
 async def edit(ctx: ServiceContext, button: cb.Button, update: Update) -> str | None:

@@ -14,7 +14,7 @@ from bot.domain.links import BUILDING, parse_start
 from bot.services import buildings, people, teams
 from bot.services.context import ServiceContext
 from bot.views import callbacks as cb
-from bot.views.notifier import MENU_LANGUAGE
+from bot.views.common import MENU_LANGUAGE
 
 
 async def on_start(update: Update, context: BotContext) -> None:

@@ -15,7 +15,7 @@ from bot.domain.errors import InvalidInput
 from bot.i18n import N_
 from bot.services import teams
 from bot.services.context import ServiceContext
-from bot.views.notifier import TEAM_USAGE
+from bot.views.lists import TEAM_USAGE
 
 LEFT = (ChatMember.LEFT, ChatMember.BANNED)
 LINK_USAGE = N_("Usage: /link TEAM_CODE")

@@ -131,11 +131,11 @@ async def daily_digest(ctx: ServiceContext, item: ScheduledItem) -> str:
             person = await ctx.uow.users.get(order.volunteer_id)
             volunteers[order.volunteer_id] = person.first_name if person else "—"
     day = now.astimezone(ctx.config.timezone).date().isoformat()
-    await ctx.notify.daily_digest(
+    await ctx.tell.digests.daily(await ctx.centre(),
         day,
         _by_team(waiting, names, lambda o: (o, _minutes(o.updated_at, now))),
         _by_team(late, names, lambda o: (o, _minutes(o.appointment_at or now, now),
-                                         volunteers.get(o.volunteer_id or 0, "—"))))
+                                                            volunteers.get(o.volunteer_id or 0, "—"))))
     return f"{len(waiting)} waiting, {len(late)} past their time"
 
 
@@ -149,14 +149,14 @@ def _by_team(orders: Sequence[Order], names: dict[int, str],
 
 
 async def weekly_digest(ctx: ServiceContext, item: ScheduledItem) -> str:
-    """Each active team's open requests, in its group (group-safe: see Notifier.weekly_digest)."""
+    """Each active team's open requests, in its group (group-safe: see bot.views.digests.DigestsView.weekly)."""
     if (stale := await _skip_if_stale(ctx, item)) is not None:
         return stale
     told = 0
     for team in await ctx.uow.teams.active():
         if team.chat_id is None:
             continue
-        await ctx.notify.weekly_digest(team, await ctx.uow.orders.of_team(team.id, sorted(WITH_TEAM)))
+        await ctx.tell.digests.weekly(team, await ctx.uow.orders.of_team(team.id, sorted(WITH_TEAM)))
         told += 1
     return f"{told} teams"
 
@@ -193,8 +193,8 @@ async def monthly_report(ctx: ServiceContext, item: ScheduledItem) -> str:
         rows.append(row)
         if team.active:
             for leader in await ctx.uow.volunteers.leaders(team.id):
-                await ctx.notify.monthly_to_leader(leader, month, row)
-    await ctx.notify.monthly_to_centre(month, rows)
+                await ctx.tell.digests.monthly_to_leader(leader, month, row)
+    await ctx.tell.digests.monthly_to_centre(await ctx.centre(), month, rows)
     return f"{month}: {sum(r[1] for r in rows)} completed"
 
 

@@ -1,7 +1,7 @@
 """Follow-through in time: the escalation ladder, claim leases, appointments and the rating chase.
 
 Each rule is a :class:`ScheduledItem` kind with a handler the sweep (``bot.services.schedule.sweep``) calls when
-the item is due. Items are written by :func:`~bot.services.schedule.plan.order_moved`, which follows
+the item is due. Items are written by :func:`~bot.services.timetable.order_moved`, which follows
 every move of an order in its transaction (``bot.services.follow_ups``): it cancels what the move
 made pointless and schedules what the new status calls for. Handlers re-read the order and do
 nothing but record a skip when it has moved on, so a late or repeated item can never act on a
@@ -24,7 +24,7 @@ from bot.domain.quiet_hours import parse_range, quiet_until, window_of
 from bot.i18n import N_
 from bot.services import orders
 from bot.services.context import ServiceContext
-from bot.services.schedule.plan import (
+from bot.services.timetable import (
     APPOINTMENT,
     ESCALATE,
     LEASE,
@@ -99,30 +99,31 @@ async def escalate(ctx: ServiceContext, item: ScheduledItem) -> str:
     team = await ctx.uow.teams.get(order.team_id or 0)
     if team is None:
         raise Skipped("no team")
-    _ = ctx.notify.group_tr()
-    await ctx.notify.edit_card(order, _("Status: waiting for a volunteer · ⏫ reminder {step}/3", step=item.step),
-                                accept_button=True)
+    _ = ctx.tell.group_tr()
+    await ctx.tell.card.edit(order, _("Status: waiting for a volunteer · ⏫ reminder {step}/3", step=item.step),
+                              accept_button=True)
     if item.step == 1:
         if team.chat_id is None:
             raise Skipped("team has no group")
-        await ctx.notify.bump_card(order, team)
+        await ctx.tell.card.bump(order, team)
         result = "bumped"
     elif item.step == 2:
         others = [t for t in await ctx.uow.teams.for_category(order.category) if t.id != team.id and t.chat_id]
         cards = dict(order.offer_cards or {})
         for other in others:
             if str(other.id) not in cards:
-                cards[str(other.id)] = await ctx.notify.post_card(order, other, offered=True)
+                cards[str(other.id)] = await ctx.tell.card.post(order, other, offered=True)
         order.offer_cards = cards
         result = f"offered to {len(others)} teams"
     else:
         waited = int((ctx.now - order.updated_at).total_seconds() // 60)
         for leader in await ctx.uow.volunteers.leaders(team.id):
-            await ctx.notify.tell(leader, N_("Request #{number} has waited {minutes} minutes in team {team}'s group "
-                                              "and nobody has taken it. Can you find someone?"),
-                                   number=order.id, minutes=waited, team=team.name)
-        await ctx.notify.to_coordinators(N_("⚠️ Request #{number} ({team}) has waited {minutes} minutes and nobody "
-                                             "has taken it."), number=order.id, team=team.name, minutes=waited)
+            await ctx.tell(leader, N_("Request #{number} has waited {minutes} minutes in team {team}'s group "
+                                       "and nobody has taken it. Can you find someone?"),
+                            number=order.id, minutes=waited, team=team.name)
+        await ctx.tell.centre.message(
+            await ctx.centre(), N_("⚠️ Request #{number} ({team}) has waited {minutes} minutes and nobody "
+                                    "has taken it."), number=order.id, team=team.name, minutes=waited)
         result = "alerted"
     await ctx.uow.orders.record(order.id, None, "escalated", step=item.step)
     return result
@@ -136,7 +137,7 @@ async def lease(ctx: ServiceContext, item: ScheduledItem) -> str:
     volunteer = await _person(ctx, order.volunteer_id)
     _not_in_quiet_hours(ctx, volunteer, order)
     answer = ctx.config.reminders.lease_answer_minutes
-    await ctx.notify.lease_question(volunteer, order, answer)
+    await ctx.tell.volunteer.lease_question(volunteer, order, answer)
     await ctx.uow.schedule.add(LEASE_EXPIRY, ctx.now + dt.timedelta(minutes=answer), order_id=order.id,
                                 user_id=volunteer.id)
     return "asked"
@@ -150,8 +151,8 @@ async def lease_expiry(ctx: ServiceContext, item: ScheduledItem) -> str:
         raise Skipped("moved on")
     volunteer = await ctx.uow.users.get(item.user_id or 0)
     if volunteer is not None:
-        await ctx.notify.tell(volunteer, N_("You did not confirm request #{number}, so it went back to the team's "
-                                             "group. Thank you all the same!"), number=order.id)
+        await ctx.tell(volunteer, N_("You did not confirm request #{number}, so it went back to the team's "
+                                      "group. Thank you all the same!"), number=order.id)
     return "released"
 
 
@@ -161,9 +162,9 @@ async def appointment(ctx: ServiceContext, item: ScheduledItem) -> str:
     _not_in_quiet_hours(ctx, volunteer, order)
     assert order.appointment_at is not None
     local = order.appointment_at.astimezone(ctx.config.timezone)
-    await ctx.notify.tell(volunteer, N_("Reminder: request #{number} is at {time}. Tap On my way when you set off."),
-                           number=order.id, time=local.strftime("%m-%d %H:%M"),
-                           markup=ctx.notify.volunteer_keyboard(volunteer, order))
+    await ctx.tell(volunteer, N_("Reminder: request #{number} is at {time}. Tap On my way when you set off."),
+                    number=order.id, time=local.strftime("%m-%d %H:%M"),
+                    markup=ctx.tell.volunteer.keyboard(volunteer, order))
     return "reminded"
 
 
@@ -173,12 +174,13 @@ async def overdue(ctx: ServiceContext, item: ScheduledItem) -> str:
     order = await _order_in(ctx, item, ACTIVE)
     volunteer = await _person(ctx, order.volunteer_id)
     _not_in_quiet_hours(ctx, volunteer, order)
-    await ctx.notify.tell(volunteer, N_("Request #{number} is past its time. If it is done, tap Done; if you cannot "
-                                         "do it, tap Release."), number=order.id,
-                           markup=ctx.notify.volunteer_keyboard(volunteer, order))
+    await ctx.tell(volunteer, N_("Request #{number} is past its time. If it is done, tap Done; if you cannot "
+                                  "do it, tap Release."), number=order.id,
+                    markup=ctx.tell.volunteer.keyboard(volunteer, order))
     if item.step == 2:
-        await ctx.notify.to_coordinators(N_("⏰ Request #{number} is past its time and {volunteer} has not marked it "
-                                             "done."), number=order.id, volunteer=volunteer.first_name)
+        await ctx.tell.centre.message(
+            await ctx.centre(), N_("⏰ Request #{number} is past its time and {volunteer} has not marked it "
+                                    "done."), number=order.id, volunteer=volunteer.first_name)
     interval = dt.timedelta(minutes=ctx.config.reminders.overdue_nudge_minutes)
     await ctx.uow.schedule.add(OVERDUE, ctx.now + interval, order_id=order.id, user_id=volunteer.id,
                                 step=item.step + 1)
@@ -197,7 +199,7 @@ async def rating(ctx: ServiceContext, item: ScheduledItem) -> str:
     resident = await _person(ctx, order.resident_id)
     _not_in_quiet_hours(ctx, resident, order)
     volunteer = await ctx.uow.users.get(order.volunteer_id or 0)
-    await ctx.notify.ask_rating(resident, order, volunteer.first_name if volunteer else "—", reminder=True)
+    await ctx.tell.resident.ask_rating(resident, order, volunteer.first_name if volunteer else "—", reminder=True)
     return f"reminder {item.step}"
 
 

@@ -26,8 +26,8 @@ from bot.services import claim, dispatch, rating, request
 from bot.services.context import ServiceConfig, ServiceContext
 from bot.services.schedule import rules
 from bot.services.schedule.sweep import Sweeper
+from bot.services.wiring import service_context
 from bot.settings import Settings, TelegramSettings
-from bot.views.notifier import Notifier
 from storage.db import session_factory
 from storage.models import Base, Volunteer
 from storage.uow import UnitOfWork
@@ -153,7 +153,7 @@ class World:
         """One update of ``who``'s: the service in its own unit of work (services commit themselves)."""
         async with self.uow() as uow:
             user = await uow.users.ensure(PEOPLE[who], who.title(), "en")
-            return await service(ServiceContext(uow, Notifier(uow, I18N, self.config), self.config, user), *args)
+            return await service(service_context(uow, user, i18n=I18N, config=self.config), *args)
 
     async def write_request(self, command: Place) -> None:
         """The dialog up to the summary (each step commits, as in the bot); Confirm is the command."""

@@ -217,7 +217,7 @@ async def test_an_outage_overtakes_the_escalation_ladder(deps: Deps, clock: Fake
     async with deps.uow() as uow:  # the dispatch: the card in the team's group, then the ladder
         order, group = await uow.orders.get(order_id), await uow.teams.get(team)
         assert order is not None and group is not None
-        order.card_outbox_id = await deps.notifier(uow).post_card(order, group)
+        order.card_outbox_id = await deps.tell(uow).card.post(order, group)
         await rules.order_moved(deps.service_context(uow, system_user()),
                                     order)
         await uow.commit()

@@ -1,9 +1,11 @@
-"""What each status calls for in time: the schedule rows a move cancels and the ones it writes.
+"""An order's timetable: what each status calls for in time, the schedule rows a move cancels and the
+ones it writes.
 
 :func:`order_moved` is the schedule's follow-up of every move (``bot.services.follow_ups``), run in
 the move's transaction; the rules that act on the rows when due are in
 :mod:`bot.services.schedule.rules`. Kept apart from them because those rules move orders themselves
-(a lease expiry, a "no response" close): the follow-ups of a move must not import them back.
+(a lease expiry, a "no response" close): the follow-ups of a move must not import them back, so
+the timetable sits beside the schedule package, not in it (the import contracts allow no cycle).
 """
 
 from __future__ import annotations

@@ -1,0 +1,107 @@
+"""What every view shares: the names of statuses and categories, the menu's labels, keyboard
+helpers, who reads (:class:`Reader`), the settings views need (:class:`ViewSettings`, plain values)
+and :class:`View`, the base of every audience's view (a port to queue on, a language per reader).
+
+Texts are sent with ``parse_mode=HTML``; every value a person typed is escaped by :mod:`bot.i18n`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.domain.lifecycle import OrderStatus
+from bot.i18n import N_, I18n, Translate
+from bot.views import callbacks as cb
+from bot.views.port import Markup, Outgoing
+from storage.models import User
+
+STATUS_NAMES: dict[str, str] = {
+    OrderStatus.NEW: N_("waiting for dispatch"),
+    OrderStatus.DISPATCHED: N_("waiting for a volunteer"),
+    OrderStatus.ACCEPTED: N_("volunteer assigned"),
+    OrderStatus.ON_WAY: N_("volunteer on the way"),
+    OrderStatus.DONE: N_("done, waiting for your rating"),
+    OrderStatus.CLOSED: N_("closed"),
+    OrderStatus.CANCELLED: N_("cancelled"),
+    OrderStatus.REJECTED: N_("rejected"),
+}
+CATEGORY_NAMES = {
+    "delivery": N_("Delivery"), "housekeeping": N_("Housekeeping"), "consulting": N_("Consulting"),
+    "repair": N_("Repair"), "training": N_("Training"), "mediation": N_("Mediation"),
+    "emergency": N_("Emergency"), "other": N_("Other"),
+}
+MENU_NEW_REQUEST = N_("🆘 New request")
+MENU_MY_ORDERS = N_("📋 My requests")
+MENU_LANGUAGE = N_("🌐 Language")
+SHARE_PHONE = N_("📱 Share my phone number")
+# Said when an update of a person's was parked (a fault of ours); short enough for a tap's alert.
+COULD_NOT_HANDLE = N_("Sorry, something went wrong on our side. What you sent is kept for "
+                      "our team to look into; please try again a little later.")
+
+Keyboard = list[list[dict[str, Any]]]
+
+
+def button(text: str, action: str, *args: object) -> dict[str, Any]:
+    return {"text": text, "callback_data": cb.pack(action, *args)}
+
+
+def inline(rows: Keyboard) -> Markup:
+    return {"inline_keyboard": rows}
+
+
+def in_rows(buttons: Sequence[dict[str, Any]], per_row: int) -> Keyboard:
+    return [list(buttons[i:i + per_row]) for i in range(0, len(buttons), per_row)]
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Someone told something in ``chat_id``: a person (``user``, read in their language) or a
+    group (``user`` None, read in the default language)."""
+
+    chat_id: int
+    user: User | None = None
+
+
+@dataclass(frozen=True)
+class ViewSettings:
+    """The settings views need, as plain values."""
+
+    default_language: str = "zh"
+    coordinators_chat_id: int | None = None  # the centre's group; never masked (see Outgoing.safe_for)
+    categories: tuple[str, ...] = ()
+    communities: tuple[str, ...] = ()
+
+
+class View:
+    """An audience's view: renders in each reader's language and queues on :class:`Outgoing`."""
+
+    def __init__(self, out: Outgoing, i18n: I18n, settings: ViewSettings) -> None:
+        self.out = out
+        self.i18n = i18n
+        self.settings = settings
+
+    def tr(self, user: User | None) -> Translate:
+        return self.i18n.translator(user.language if user else self.settings.default_language)
+
+    def group_tr(self) -> Translate:
+        return self.i18n.translator(self.settings.default_language)
+
+    def reading(self, reader: Reader) -> Translate:
+        return self.tr(reader.user) if reader.user else self.group_tr()
+
+    def category_label(self, user: User | None, category: str) -> str:
+        return self.tr(user)(CATEGORY_NAMES.get(category, category))
+
+    async def tell(self, user: User, message: str, *, markup: Markup | None = None,
+                   protect: bool = False, **params: object) -> int:
+        """Queue ``message`` (a msgid) to a person's private chat, in their language; returns the
+        outbox row id."""
+        return await self.out.send(user.telegram_id, self.tr(user)(message, **params), recipient=user,
+                                   markup=markup, protect=protect)
+
+    def share_phone_keyboard(self, user: User) -> Markup:
+        """A one-time reply keyboard whose button shares the person's own phone number."""
+        return {"keyboard": [[{"text": self.tr(user)(SHARE_PHONE), "request_contact": True}]],
+                "resize_keyboard": True, "one_time_keyboard": True}

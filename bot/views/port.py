@@ -1,0 +1,106 @@
+"""The one place views touch the outbox: :class:`Outgoing` turns rendered texts and keyboards into
+queued rows of the current unit of work (so they commit with the change that caused them).
+
+It is also the one place group texts are made safe: every text or caption queued for a group where
+volunteers read (any group but the centre's, which reads volunteers' registry numbers in their
+applications) goes through :func:`~bot.domain.redact.mask_phones` — names and anything else
+people typed. The order fields a view shows are, in addition, redacted one by one where rendered
+(:func:`~bot.domain.redact.redact`, which also shortens them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
+
+from bot.domain.attachments import Attachment, to_payload
+from bot.domain.chats import is_group
+from bot.domain.redact import mask_phones
+from storage.models import OutboxMessage, User
+
+Markup = dict[str, Any]
+
+
+class Outbox(Protocol):
+    """What :class:`Outgoing` needs of the outbox (storage.repositories.OutboxRepository)."""
+
+    async def send(self, chat_id: int, payload: dict[str, Any], *, recipient_user_id: int | None = None,
+                   method: str = "sendMessage") -> OutboxMessage: ...
+
+    async def edit(self, target_id: int, payload: dict[str, Any]) -> OutboxMessage: ...
+
+    async def by_ids(self, row_ids: Iterable[int]) -> dict[int, OutboxMessage]: ...
+
+
+class Outgoing:
+    """Queues messages, edits, voice notes, files and command menus as outbox rows."""
+
+    def __init__(self, outbox: Outbox, coordinators_chat_id: int | None) -> None:
+        self._outbox = outbox
+        self._coordinators_chat_id = coordinators_chat_id
+
+    def safe_for(self, chat_id: int, text: str) -> str:
+        """``text`` with phone numbers masked if it goes to a group where volunteers read (any group
+        but the coordinators' chat, which reads volunteers' registry numbers in their applications;
+        the order fields it is shown are redacted one by one)."""
+        return mask_phones(text) if is_group(chat_id) and chat_id != self._coordinators_chat_id else text
+
+    async def send(self, chat_id: int, text: str, *, recipient: User | None = None,
+                   markup: Markup | None = None, protect: bool = False) -> int:
+        """Queue a message; returns the outbox row id (what later edits refer to)."""
+        payload: dict[str, Any] = {"text": self.safe_for(chat_id, text), "parse_mode": "HTML"}
+        if markup is not None:
+            payload["reply_markup"] = markup
+        if protect:
+            payload["protect_content"] = True
+        row = await self._outbox.send(chat_id, payload, recipient_user_id=recipient.id if recipient else None)
+        return row.id
+
+    async def send_list(self, chat_id: int, text: str, *, recipient: User | None, query: dict[str, Any],
+                        protect: bool, markup_for: Callable[[int], Markup | None]) -> int:
+        """Queue a list's message. Its row keeps ``query`` (what the list shows, never personal data)
+        so a page button can rebuild it; the keyboard (``markup_for`` the row's own id, for the page
+        buttons that refer to it) is added once the row has its id."""
+        payload: dict[str, Any] = {"text": self.safe_for(chat_id, text), "parse_mode": "HTML", "list": query}
+        if protect:
+            payload["protect_content"] = True
+        row = await self._outbox.send(chat_id, payload, recipient_user_id=recipient.id if recipient else None)
+        markup = markup_for(row.id)
+        if markup is not None:
+            row.payload = {**row.payload, "reply_markup": markup}
+        return row.id
+
+    async def edit(self, row: int, text: str, markup: Markup | None) -> None:
+        """Queue an edit of the message ``row`` sent: new text and keyboard (made safe for the
+        message's chat, which the edit's row knows)."""
+        edit = await self._outbox.edit(row, {"text": text, "parse_mode": "HTML", "reply_markup": markup})
+        safe = self.safe_for(edit.chat_id, text)
+        if safe != text:
+            edit.payload = {**edit.payload, "text": safe}
+
+    async def texts(self, rows: Iterable[int]) -> dict[int, str]:
+        """The texts of messages queued earlier, by row (to edit them with a line added)."""
+        return {row.id: str(row.payload.get("text", "")) for row in (await self._outbox.by_ids(rows)).values()}
+
+    async def send_voice(self, chat_id: int, file_id: str, *, recipient: User | None, protect: bool = False) -> None:
+        payload: dict[str, Any] = {"voice": file_id}
+        if protect:
+            payload["protect_content"] = True
+        await self._outbox.send(chat_id, payload, recipient_user_id=recipient.id if recipient else None,
+                                method="sendVoice")
+
+    async def send_file(self, chat_id: int, caption: str, attachment: Attachment, *,
+                        recipient: User | None, protect: bool = False) -> None:
+        """A photo or document made when the message goes out (see :mod:`bot.adapters.attachments`)."""
+        method = {"photo": "sendPhoto", "document": "sendDocument"}[attachment.field]
+        payload: dict[str, Any] = {"caption": self.safe_for(chat_id, caption), "parse_mode": "HTML",
+                                   "attachment": to_payload(attachment)}
+        if protect:
+            payload["protect_content"] = True
+        await self._outbox.send(chat_id, payload, recipient_user_id=recipient.id if recipient else None,
+                                method=method)
+
+    async def set_commands(self, person: User, commands: list[dict[str, str]]) -> None:
+        """Give ``person``'s private chat this command menu."""
+        payload: dict[str, Any] = {"commands": commands, "scope": {"type": "chat", "chat_id": person.telegram_id}}
+        await self._outbox.send(person.telegram_id, payload, recipient_user_id=person.id, method="setMyCommands")

@@ -1,0 +1,65 @@
+"""An order's card in a team's group: posted with an Accept button, edited at every step (its
+team's card and any the escalation ladder offered to other teams), bumped when nobody takes it.
+
+A group only ever sees an order's category, community, time, short description and urgency — never
+a name, phone number or address. The free-text fields are redacted one by one here; the whole text
+(the status line may hold a volunteer's name) is masked by the port, as every group text is.
+"""
+
+from __future__ import annotations
+
+from bot.domain.redact import redact
+from bot.i18n import Translate
+from bot.views import callbacks as cb
+from bot.views.common import View, button, inline
+from bot.views.port import Markup
+from storage.models import Order, Team
+
+DESCRIPTION_LIMIT = 120  # characters of a description on a card
+FIELD_LIMIT = 64  # characters of a community or time on a card
+
+
+def shown_fields(_: Translate, order: Order) -> dict[str, str]:
+    """What a card shows of the order's free text (community, time, description), redacted."""
+    return {"community": redact(order.community, FIELD_LIMIT), "when": redact(order.when_text, FIELD_LIMIT),
+            "description": redact(order.description, DESCRIPTION_LIMIT) if order.description
+            else _("(voice note)")}
+
+
+class TeamCardView(View):
+    def text(self, order: Order, status_line: str) -> str:
+        """The card's text, before the port masks it for the group."""
+        _ = self.group_tr()
+        return _("{urgent}<b>#{number} {category}</b>\n📍 {community}\n🕒 {when}\n📝 {description}",
+                 urgent="🚨 " + _("URGENT") + " · " if order.urgent else "",
+                 number=order.id, category=self.category_label(None, order.category),
+                 **shown_fields(_, order)) + "\n" + status_line
+
+    def accept_keyboard(self, order: Order) -> Markup:
+        _ = self.group_tr()
+        return inline([[button(_("✋ Accept"), cb.ACCEPT, order.id)]])
+
+    async def post(self, order: Order, team: Team, *, offered: bool = False) -> int:
+        """Post an order card with an Accept button in the team's group (``offered``: a card the
+        escalation ladder offers to another team); returns the outbox row id."""
+        _ = self.group_tr()
+        assert team.chat_id is not None
+        status = _("Status: offered to your team too · waiting for a volunteer") if offered else \
+            _("Status: waiting for a volunteer")
+        return await self.out.send(team.chat_id, self.text(order, status), markup=self.accept_keyboard(order))
+
+    async def edit(self, order: Order, status_line: str, *, accept_button: bool = False) -> None:
+        """Edit the order's cards in place — its team's, and any offered to other teams (each edit
+        is queued after its card)."""
+        text = self.text(order, status_line)
+        markup = self.accept_keyboard(order) if accept_button else inline([])
+        for card in [order.card_outbox_id, *(order.offer_cards or {}).values()]:
+            if card is not None:
+                await self.out.edit(int(card), text, markup)
+
+    async def bump(self, order: Order, team: Team) -> None:
+        """Escalation step 1: the card again at the bottom of the team's group, as a reply to it."""
+        _ = self.group_tr()
+        assert team.chat_id is not None
+        await self.out.send(team.chat_id, _("⏫ Request #{number} is still waiting for a volunteer. Who can take it?",
+                                            number=order.id), markup=self.accept_keyboard(order))

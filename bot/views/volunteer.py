@@ -1,0 +1,54 @@
+"""What a volunteer is told privately: the details of a request they took (protected from
+forwarding), their keyboard for it, the lease question and the hours question."""
+
+from __future__ import annotations
+
+from bot.domain.lifecycle import OrderStatus
+from bot.i18n import N_
+from bot.views import callbacks as cb
+from bot.views.common import View, button, inline
+from bot.views.port import Markup
+from storage.models import Order, User
+
+
+class VolunteerView(View):
+    def keyboard(self, volunteer: User, order: Order) -> Markup:
+        """On my way, Done, Release — only Done once they are on their way."""
+        _ = self.tr(volunteer)
+        rows = [[button(_("🚶 On my way"), cb.ON_WAY, order.id), button(_("✔️ Done"), cb.DONE, order.id)],
+                [button(_("↩️ Release"), cb.RELEASE, order.id)]]
+        if order.status == OrderStatus.ON_WAY:
+            rows[0] = [button(_("✔️ Done"), cb.DONE, order.id)]
+        return inline(rows)
+
+    async def details(self, volunteer: User, order: Order) -> None:
+        """The resident's contact and address, privately and protected from forwarding."""
+        _ = self.tr(volunteer)
+        await self.tell(
+            volunteer,
+            N_("You took request <b>#{number}</b> ({category}).\n👤 {name}\n📞 {phone}\n📍 {community}, {building}, "
+               "{detail}\n🕒 {when}\n📝 {description}\nPlease keep these details private."),
+            number=order.id, category=self.category_label(volunteer, order.category), name=order.contact_name,
+            phone=order.contact_phone, community=order.community, building=order.building,
+            detail=order.address_detail, when=order.when_text,
+            description=order.description or _("(voice note below)"),
+            markup=self.keyboard(volunteer, order), protect=True,
+        )
+        if order.voice_file_id:
+            await self.out.send_voice(volunteer.telegram_id, order.voice_file_id, recipient=volunteer, protect=True)
+
+    async def lease_question(self, volunteer: User, order: Order, minutes: int) -> None:
+        """The claim lease ran out: is the volunteer still on it?"""
+        _ = self.tr(volunteer)
+        rows = [[button(_("🚶 On my way"), cb.ON_WAY, order.id), button(_("⏳ Still mine"), cb.KEEP, order.id)],
+                [button(_("↩️ Release"), cb.RELEASE, order.id)]]
+        await self.tell(volunteer, N_("You took request #{number} a while ago. Are you still on it? Without an answer "
+                                      "in {minutes} minutes it goes back to the team's group."),
+                        number=order.id, minutes=minutes, markup=inline(rows))
+
+    async def ask_hours(self, volunteer: User, order: Order, *, typed: bool = True) -> None:
+        """``typed``: a typed number is read too (not while another dialog takes what they type)."""
+        rows = [[button(h, cb.HOURS, order.id, h) for h in cb.HOUR_CHOICES]]
+        question = N_("Thank you! How many hours did request #{number} take? Tap or type a number.") if typed else \
+            N_("Thank you! How many hours did request #{number} take? Tap a number.")
+        await self.tell(volunteer, question, number=order.id, markup=inline(rows))
