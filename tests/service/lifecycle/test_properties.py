@@ -46,7 +46,10 @@ from tests.service.lifecycle.world import (
 # Today's known inconsistencies (invariants.py says which; test_known_drifts.py keeps their examples):
 # remove each once the code is fixed.
 TOLERATED = (NO_RESPONSE_CARD, HANDED_BACK_CARD)
-EXAMPLES = 20  # per backend, after the tours: about 20 s on SQLite and 30 s on PostgreSQL on a busy 2-core machine
+# Generated examples after the tours: on PostgreSQL fewer (each query is a round trip; the logic is
+# the same, the tours and these examples prove its types and locking). Measured on a shared, busy
+# 2-core machine: 20 s on SQLite, 37 s on PostgreSQL. For a long run, raise them.
+EXAMPLES = {"sqlite": 20, "postgresql": 8}
 FEWEST_SEGMENTS, MOST_SEGMENTS = 5, 12  # a segment: one command, or up to five
 EVERYONE = tuple(PEOPLE)
 TEAMS = tuple(TEAM_CHATS)
@@ -111,9 +114,11 @@ SCRIPTS = st.lists(SEGMENTS, min_size=FEWEST_SEGMENTS, max_size=MOST_SEGMENTS).m
 
 DAY, WEEK = 24 * 60 + 1, 168 * 60 + 1
 TOURS: list[list[Command]] = [
-    # the whole loop, then every tap again
-    [Place("rita"), Act("dispatch", "coco", 0, "alpha"), Act("accept", "alma", 0, "alpha"), Act("on_way", "alma"),
-     Act("done", "alma"), Act("rate", "rita", 0, 5), Replay(), Act("cancel", "rita"), Act("release", "alma")],
+    # the whole loop, with a second member's Accept, a stranger's taps and every tap again
+    [Place("rita"), Act("dispatch", "coco", 0, "alpha"), Act("accept", "alma", 0, "alpha"),
+     Act("accept", "amos", 0, "alpha"), Act("on_way", "amos"), Act("accept", "stan", 0, "alpha"), Act("on_way", "alma"),
+     Act("done", "alma"), Act("rate", "stan", 0, 1), Act("rate", "rita", 0, 5), Replay(), Act("cancel", "rita"),
+     Act("release", "alma")],
     # a poor rating reopens it; another team does it; nobody rates: closed for no response
     [Place("rita", urgent=True), Act("dispatch", "coco", 0, "alpha"), Act("accept", "alma", 0, "alpha"),
      Act("done", "alma"), Act("rate", "rita", 0, 1), Act("dispatch", "coco", 0, "bravo"),
@@ -208,7 +213,7 @@ async def _order(world: World, command: Act) -> Order | None:
 async def test_random_commands_never_reach_an_inconsistent_state(engine: AsyncEngine) -> None:
     world, loop = World(engine), asyncio.get_running_loop()
 
-    @hypothesis.settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
+    @hypothesis.settings(max_examples=EXAMPLES[engine.dialect.name], deadline=None, database=None, derandomize=True,
                          phases=[hypothesis.Phase.explicit, hypothesis.Phase.generate, hypothesis.Phase.shrink],
                          suppress_health_check=list(hypothesis.HealthCheck), print_blob=False)
     @hypothesis.given(SCRIPTS)
