@@ -8,7 +8,7 @@ from bot.domain.lifecycle import FINISHED, Move, OrderStatus
 from bot.i18n import N_
 from bot.services import dialog_rules, orders, timetable
 from bot.services.context import ServiceContext
-from storage.models import Order
+from storage.models import Order, Team
 
 
 async def accept(ctx: ServiceContext, order_id: int, chat_id: int) -> None:
@@ -16,8 +16,7 @@ async def accept(ctx: ServiceContext, order_id: int, chat_id: int) -> None:
     it to — to tap Accept takes it (for their team)."""
     order = await orders.find(ctx, order_id)
     team = await ctx.uow.teams.by_chat(chat_id)
-    offered = team is not None and str(team.id) in (order.offer_cards or {})
-    if team is None or (order.team_id != team.id and not offered):
+    if team is None or not await _may_take(ctx, order, team):
         raise Conflict(N_("This card is out of date."))
     if await ctx.uow.volunteers.approved(ctx.user.id, team.id) is None:
         raise NotAllowed(N_("Only approved members of team {team} can take requests. "
@@ -31,6 +30,16 @@ async def accept(ctx: ServiceContext, order_id: int, chat_id: int) -> None:
         raise Conflict(N_("Sorry, someone else has already taken this request."))
     await ctx.tell.volunteer.details(ctx.user, taken)
     await ctx.uow.commit()
+
+
+async def _may_take(ctx: ServiceContext, order: Order, team: Team) -> bool:
+    """Whether ``team``'s members may take the order from its card: the team it is with, a team the
+    escalation ladder offered it to, or the team whose group holds its own card (it was dispatched
+    there; a member of an offered team took it and gave it back, so it waits in both groups)."""
+    if order.team_id == team.id or str(team.id) in (order.offer_cards or {}):
+        return True
+    card = await ctx.uow.outbox.get(order.card_outbox_id) if order.card_outbox_id is not None else None
+    return card is not None and team.chat_id is not None and card.chat_id == team.chat_id
 
 
 async def _own_active(ctx: ServiceContext, order_id: int) -> Order:

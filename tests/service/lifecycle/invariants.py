@@ -21,7 +21,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,15 +46,6 @@ CARD_SAYS = {"dispatched": "waiting for a volunteer", "accepted": "taken by", "o
              "done": "done by"}
 POOR = 2  # bot.services.rating.POOR_RATING: at or below it, a rating reopens the order
 
-# Inconsistencies of today's code a caller may tolerate (each has its xfail example in
-# test_known_drifts.py, or was reported): the property test tolerates them until they are fixed.
-# The "no response" close (rules.rating) skips the card edit every other transition makes, so the
-# card still says "done by …" (a known drift: the lifecycle's one move function fixes it).
-NO_RESPONSE_CARD = "no-response close leaves the card"
-# A member of a team the ladder offered the order to takes it (the order moves to their team) and
-# releases it: the first team's card shows Accept again, but its members are refused ("This card
-# is out of date") until the ladder offers it to them. Found by this test; reported.
-HANDED_BACK_CARD = "the first team's card after the offered team releases it"
 
 
 async def snapshot(world: World) -> dict[str, list[tuple[Any, ...]]]:
@@ -96,13 +87,13 @@ class State:
             return state
 
 
-def violations(state: State, *, after_sweep: bool = False, tolerated: Collection[str] = ()) -> list[str]:
+def violations(state: State, *, after_sweep: bool = False) -> list[str]:
     """Every broken invariant, one line each (empty: all hold). ``after_sweep``: the sweep has just
-    run. ``tolerated``: known inconsistencies not to report (``NO_RESPONSE_CARD``, ``HANDED_BACK_CARD``)."""
+    run."""
     problems: list[str] = []
     for order in state.orders:
         found = [*_assignee(order, state), *_schedule(order, state, after_sweep), *_ratings(order, state),
-                 *_cards(order, state, tolerated)]
+                 *_cards(order, state)]
         problems += [f"order #{order.id} ({order.status}): {problem}" for problem in found]
     return problems
 
@@ -156,7 +147,7 @@ def _schedule(order: Order, state: State, after_sweep: bool) -> list[str]:
     return problems
 
 
-def _cards(order: Order, state: State, tolerated: Collection[str]) -> list[str]:
+def _cards(order: Order, state: State) -> list[str]:
     problems = []
     header, accept = f"<b>#{order.id} ", cb.pack(cb.ACCEPT, order.id)
     cards = [row for row in state.outbox if row.kind == "send" and row.chat_id in state.team_chats.values()
@@ -175,13 +166,13 @@ def _cards(order: Order, state: State, tolerated: Collection[str]) -> list[str]:
         if shows_accept != (order.status == "dispatched"):
             problems.append(f"card {card.id} {'shows' if shows_accept else 'lacks'} Accept")
         team = chat_teams.get(card.chat_id)
-        handed_back = HANDED_BACK_CARD in tolerated and card.id == order.card_outbox_id
-        if shows_accept and team != order.team_id and str(team) not in (order.offer_cards or {}) and not handed_back:
+        own_card = card.id == order.card_outbox_id  # its first team's: taken back from there too
+        if shows_accept and team != order.team_id and str(team) not in (order.offer_cards or {}) and not own_card:
             problems.append(f"card {card.id} shows Accept in team {team}'s group, whose members may not take it "
                             f"(the order is with team {order.team_id}, offered to {sorted(order.offer_cards or {})})")
         said = [status for status, words in CARD_SAYS.items() if words in text]
         expected = [order.status] if order.status in CARD_SAYS else []
-        if said != expected and not (order.no_response and NO_RESPONSE_CARD in tolerated):
+        if said != expected:
             problems.append(f"card {card.id} says {said or 'none of the open statuses'}: {text.splitlines()[-1]!r}")
     return problems
 

@@ -19,14 +19,13 @@ clock. Derandomized: the same examples on every run. The tours are played first,
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection
 
 import hypothesis
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.models import Order
-from tests.service.lifecycle.invariants import HANDED_BACK_CARD, NO_RESPONSE_CARD, POOR, State, snapshot, violations
+from tests.service.lifecycle.invariants import POOR, State, snapshot, violations
 from tests.service.lifecycle.world import (
     COORDINATOR,
     HOLDER,
@@ -43,9 +42,6 @@ from tests.service.lifecycle.world import (
     World,
 )
 
-# Today's known inconsistencies (invariants.py says which; test_known_drifts.py keeps their examples):
-# remove each once the code is fixed.
-TOLERATED = (NO_RESPONSE_CARD, HANDED_BACK_CARD)
 # Generated examples after the tours: on PostgreSQL fewer (each query is a round trip; the logic is
 # the same, the tours and these examples prove its types and locking). Measured on a shared, busy
 # 2-core machine: 20 s on SQLite, 37 s on PostgreSQL. For a long run, raise them.
@@ -137,7 +133,7 @@ TOURS: list[list[Command]] = [
 ]
 
 
-async def play(world: World, script: list[Command], *, tolerated: Collection[str] = TOLERATED) -> None:
+async def play(world: World, script: list[Command]) -> None:
     """Play one example from an empty world, checking everything after every command."""
     await world.reset()
     for step, given in enumerate(script):
@@ -153,8 +149,7 @@ async def play(world: World, script: list[Command], *, tolerated: Collection[str
         else:
             problems = await _play_checked(world, command)
             assert not problems, f"{where}\n" + "\n".join(problems)
-        problems = violations(await State.load(world), after_sweep=isinstance(command, Wait),
-                              tolerated=tolerated)
+        problems = violations(await State.load(world), after_sweep=isinstance(command, Wait))
         assert not problems, f"{where}\n" + "\n".join(problems)
 
 
