@@ -9,7 +9,7 @@ original text, which is what gets replaced. Two finders look at the plain form:
 
 - ``phonenumbers``' matcher (region CN, so international numbers with ``+`` or ``00`` too), for the
   formats the library knows;
-- a digit-run rule: digits joined by up to three separators (spaces, dots, slashes, dashes,
+- a digit-run rule: digits joined by up to four separators (spaces, dots, slashes, dashes,
   brackets, colons, in any mix) holding at least :data:`PHONE_DIGITS` digits.
 
 Dates (``2026-12-01``, ``2026/12/01``, ``01.12.2026``) and times (``14:30``) are not phone numbers:
@@ -27,7 +27,7 @@ MASK = "***"
 PHONE_DIGITS = 7  # the shortest local landline; mobiles have 11, international numbers up to 15
 MATCHER_REGION = "CN"
 SEPARATORS = " \t\n.-/()[]_:~·"  # after mapping to the plain form
-MAX_SEPARATORS = 3  # between two digit groups of one number, e.g. ") - "
+MAX_SEPARATORS = 4  # between two digit groups of one number, e.g. ") - " (a bracket, a spaced dash)
 
 # Character-for-character plain form (same length, so spans line up with the original text).
 _PLAIN = str.maketrans({

@@ -179,3 +179,10 @@ def test_no_generated_number_reaches_a_card(data: st.DataObject) -> None:
 def test_no_generated_number_survives_the_scrubber(phone: Phone) -> None:
     assert not leaked(phone.subscriber, redact(phone.typed)), (phone, redact(phone.typed))
     assert not leaked(phone.subscriber, redact(f"请联系{phone.typed}谢谢")), phone
+
+
+def test_a_bracketed_area_code_then_a_spaced_dash_is_one_number() -> None:
+    """Found by the generated test above: ``) - `` is four separators, one more than the digit-run
+    rule used to allow between two groups of one number."""
+    for typed in ("+1(20) - 0／00000", "(010) - 8765 4321", "+1 (20) - 000 0000"):
+        assert not re.search(r"\d{3}", redact(f"请联系 {typed} 谢谢").replace("***", "")), typed
