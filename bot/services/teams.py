@@ -17,6 +17,7 @@ from bot.services.context import ServiceContext
 from bot.views.notifier import Listing
 from storage.models import Team
 
+
 async def team_by_code(ctx: ServiceContext, code: str) -> Team:
     team = await ctx.uow.teams.by_code(code)
     if team is None:
