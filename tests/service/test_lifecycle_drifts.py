@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -18,7 +19,7 @@ from bot.services import centre, claim, dispatch
 from bot.services.context import ServiceConfig, ServiceContext
 from bot.services.schedule import rules
 from bot.services.schedule.sweep import Sweeper
-from bot.settings import Settings
+from bot.settings import ReminderSettings, Settings, TelegramSettings
 from bot.views.notifier import Notifier
 from storage.models import Order, OrderEvent, OutboxMessage, ScheduledItem, Volunteer
 from tests.botdeps import make_deps
@@ -30,8 +31,8 @@ I18N = I18n()
 
 
 def settings(**reminders: Any) -> Settings:
-    return Settings(telegram={"token": "1:x"}, coordinators_chat_id=CENTRE, default_language="en",
-                    reminders=reminders)
+    return Settings(telegram=TelegramSettings(token=SecretStr("1:x")), coordinators_chat_id=CENTRE, default_language="en",
+                    reminders=ReminderSettings(**reminders))
 
 
 @dataclass
