@@ -31,8 +31,8 @@ I18N = I18n()
 
 
 def settings(**reminders: Any) -> Settings:
-    return Settings(telegram=TelegramSettings(token=SecretStr("1:x")), coordinators_chat_id=CENTRE, default_language="en",
-                    reminders=ReminderSettings(**reminders))
+    return Settings(telegram=TelegramSettings(token=SecretStr("1:x")), coordinators_chat_id=CENTRE,
+                    default_language="en", reminders=ReminderSettings(**reminders))
 
 
 @dataclass
