@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.domain.lifecycle import GIVE_BACKS, MOVES, Move, OrderStatus
+from bot.domain.lifecycle import GIVE_BACKS, MOVES, Move
 from bot.i18n import N_, Translate
 from bot.services import centre, timetable
 from bot.services.context import ServiceContext
@@ -31,7 +31,6 @@ class OrderMoved:
 
     order: Order
     move: Move
-    previous: OrderStatus  # as read in this transaction just before the conditional UPDATE
     actor: User  # who moved it (the system user for the schedule's moves: its id is None)
     resident: User  # who placed the order
     stars: int | None = None  # CLOSE, REOPEN: the rating (0: "not solved")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.domain.errors import NotFound
-from bot.domain.lifecycle import MOVES, Move, OrderStatus
+from bot.domain.lifecycle import MOVES, Move
 from bot.i18n import N_
 from bot.services.context import ServiceContext
 from bot.services.follow_ups import SUBSCRIBERS, OrderMoved
@@ -40,14 +40,12 @@ async def move(ctx: ServiceContext, order_id: int, name: Move, *, where: dict[st
     first (nothing happened: the caller refuses with its own words). The actor is ``ctx.user``;
     ``stars`` and ``reason`` are a rating's and a rejection's details for the follow-ups."""
     rule = MOVES[name]
-    before = await find(ctx, order_id)
-    previous = OrderStatus(before.status)
     forgotten = dict.fromkeys(rule.forgets)
     if not await ctx.uow.orders.transition(order_id, sorted(rule.sources), rule.target, where=where, unless=unless,
                                             **forgotten, **values):
         return None
     order = await find(ctx, order_id)
-    moved = OrderMoved(order, name, previous, ctx.user, await resident_of(ctx, order), stars=stars, reason=reason)
+    moved = OrderMoved(order, name, ctx.user, await resident_of(ctx, order), stars=stars, reason=reason)
     for subscriber in SUBSCRIBERS:
         await subscriber(ctx, moved)
     return order
