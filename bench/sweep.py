@@ -2,7 +2,7 @@
 
 Migrates a fresh SQLite file (or the empty database at ``--database-url``) and writes ``--items``
 finished, unrated orders, each with its own resident, and each order's rating chase as
-``rules.order_moved`` schedules it (three steps); the orders were done 25 hours ago, so every
+``timetable.order_moved`` schedules it (three steps); the orders were done 25 hours ago, so every
 first step is an hour overdue and the other two are not due. Then it times one
 ``Sweeper.sweep()`` with the real handlers (``bot.services.schedule.rules.HANDLERS``): every due item
 taken under its row lock, its order and people read, the step-2 check (``_overtaken``), the reminder
@@ -35,6 +35,7 @@ from sqlalchemy import func, insert, select
 from bot.adapters.app import service_config
 from bot.adapters.context import Deps
 from bot.i18n import I18n
+from bot.services import timetable
 from bot.services.schedule import rules
 from bot.services.schedule.sweep import Sweeper
 from bot.settings import Settings
@@ -70,7 +71,7 @@ async def seed(sessions: Any, items: int, settings: Settings) -> None:
                   "description": "厨房水管漏水", "hours": 1.0, "created_at": DONE_AT, "updated_at": DONE_AT}
                  for resident in residents]))
             await uow.session.execute(insert(ScheduledItem), [
-                {"kind": rules.RATING, "order_id": order, "user_id": resident, "step": step,
+                {"kind": timetable.RATING, "order_id": order, "user_id": resident, "step": step,
                  "due_at": DONE_AT + dt.timedelta(hours=h), "state": "pending", "attempts": 0, "created_at": DONE_AT}
                 for order, resident in zip(orders, residents, strict=True)
                 for step, h in enumerate(hours, start=1)])

@@ -2,7 +2,7 @@
 sandbox, SIGKILLed while reminders are due, started again on the same database.
 
 Forty finished, unrated orders were marked done 25 hours ago (their rating chase scheduled then,
-by ``rules.order_moved``), so each resident's first rating reminder is an hour overdue when the
+by ``timetable.order_moved``), so each resident's first rating reminder is an hour overdue when the
 bot starts. The sweep runs every 0.2 s in batches of two, so it takes twenty transactions, and the
 outbox sender may start on the first ones while later batches are still being swept. The bot gets
 SIGKILL either the moment its first message to a resident reaches "Telegram" (before the sandbox
@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.app import service_config
 from bot.i18n import I18n
-from bot.services.schedule import rules
+from bot.services import timetable
 from bot.services.schedule.sweep import system_user
 from bot.services.wiring import service_context
 from bot.settings import ReminderSettings, Settings
@@ -92,7 +92,7 @@ async def seed(engine: AsyncEngine, residents: list[SimUser], volunteer_telegram
                                          contact_name=person.first_name, contact_phone="+8613800000001",
                                          description="厨房水管漏水", resident_id=resident.id,
                                          volunteer_id=volunteer.id, hours=1.0)
-            await rules.order_moved(ctx, order)
+            await timetable.order_moved(ctx, order)
             orders[person.id] = order.id
         await uow.commit()
     return orders
@@ -142,7 +142,7 @@ async def held(server: SandboxServer) -> AsyncIterator[ResidentsHeld]:
 async def schedule(engine: AsyncEngine) -> list[Any]:
     """The rating chase's rows (the bot also schedules its digests at start-up)."""
     return await query(engine, select(ScheduledItem.order_id, ScheduledItem.step, ScheduledItem.state,
-                                      ScheduledItem.result).where(ScheduledItem.kind == rules.RATING)
+                                      ScheduledItem.result).where(ScheduledItem.kind == timetable.RATING)
                        .order_by(ScheduledItem.id))
 
 
@@ -152,7 +152,7 @@ async def first_steps(engine: AsyncEngine) -> list[tuple[int, str, int]]:
              .where(OutboxMessage.chat_id == User.telegram_id, OutboxMessage.kind == "send").scalar_subquery())
     rows = await query(engine, select(ScheduledItem.order_id, ScheduledItem.state, sends)
                        .join(User, User.id == ScheduledItem.user_id)
-                       .where(ScheduledItem.kind == rules.RATING, ScheduledItem.step == 1)
+                       .where(ScheduledItem.kind == timetable.RATING, ScheduledItem.step == 1)
                        .order_by(ScheduledItem.order_id))
     return [(row[0], row[1], row[2]) for row in rows]
 
@@ -180,7 +180,7 @@ async def sends_to(engine: AsyncEngine, chats: set[int]) -> dict[int, int]:
 
 async def first_commit(db: AsyncEngine, bot: BotProcess) -> None:
     """SIGKILL ``bot`` as soon as the database shows a first schedule item done (looking every ms)."""
-    done = select(func.count()).select_from(ScheduledItem).where(ScheduledItem.kind == rules.RATING,
+    done = select(func.count()).select_from(ScheduledItem).where(ScheduledItem.kind == timetable.RATING,
                                                                  ScheduledItem.state == "done")
     while bot.process.returncode is None and not (await query(db, done))[0][0]:
         await asyncio.sleep(0.001)

@@ -31,15 +31,8 @@ from bot.services.timetable import (
     LEASE_EXPIRY,
     OVERDUE,
     RATING,
-    appointment_of,
-    order_moved,
 )
 from storage.models import Order, ScheduledItem, User
-
-# The kinds and the planning live in ``plan`` (the follow-ups of a move import it, and these rules
-# move orders); they are named here too, with the rules that act on them.
-__all__ = ["APPOINTMENT", "ESCALATE", "HANDLERS", "LEASE", "LEASE_EXPIRY", "OVERDUE", "RATING", "Postpone",
-           "Skipped", "appointment_of", "order_moved"]
 
 
 class Skipped(Exception):

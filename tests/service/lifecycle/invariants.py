@@ -5,7 +5,7 @@
   had it), that volunteer is the last one the log says accepted it, and nobody accepts an order
   someone else still has (no second ``accepted`` without a ``released``, ``lease_expired`` or
   ``reopened`` between).
-* Open (pending) schedule rows agree with the status (``rules.order_moved``): escalation only while
+* Open (pending) schedule rows agree with the status (``timetable.order_moved``): escalation only while
   dispatched, the lease, the appointment and overdue nudges only while it is accepted (overdue
   nudges also on the way), for its volunteer; the rating chase only while done, for its resident.
   An accepted order always has its lease running and a done one its rating chase. After a sweep

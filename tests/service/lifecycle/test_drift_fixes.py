@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.i18n import I18n
-from bot.services import centre, claim, dispatch
+from bot.services import centre, claim, dispatch, timetable
 from bot.services.context import ServiceConfig
 from bot.services.schedule import rules
 from bot.services.schedule.sweep import Sweeper
@@ -95,7 +95,7 @@ async def test_no_response_cancels_the_orders_open_schedule_rows_and_says_so_on_
     order = (await loop.rows(Order, Order.id == number))[0]
     assert (order.status, order.no_response) == ("closed", True)
     chase = [(i.step, i.state) for i in await loop.rows(ScheduledItem, ScheduledItem.order_id == number)
-             if i.kind == rules.RATING]
+             if i.kind == timetable.RATING]
     assert chase == [(1, "done"), (2, "done"), (3, "cancelled")]
     card_edits = await loop.rows(OutboxMessage, OutboxMessage.target_id == order.card_outbox_id)
     assert card_edits[-1].payload["text"].endswith("Status: done, closed without a rating")

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from bot.adapters.context import Deps
+from bot.services import timetable
 from bot.services.schedule import rules
 from bot.services.schedule.sweep import Handler, Sweeper, system_user
 from bot.settings import Settings
@@ -66,7 +67,7 @@ async def seed_orders(deps: Deps, count: int, *, status: str, kind: str | None =
                  **fields} for i, resident in enumerate(residents)]
         orders = list(await session.scalars(insert(Order).returning(Order.id, sort_by_parameter_order=True), rows))
         if kind is not None:
-            recipient = volunteers if kind in (rules.OVERDUE, rules.LEASE, rules.APPOINTMENT) \
+            recipient = volunteers if kind in (timetable.OVERDUE, timetable.LEASE, timetable.APPOINTMENT) \
                 else residents
             await session.execute(insert(ScheduledItem), [
                 {"kind": kind, "order_id": order, "user_id": recipient[i] if recipient else None, "step": step,
@@ -85,11 +86,11 @@ async def add_team(deps: Deps, code: str, chat_id: int | None, categories: Seque
 
 
 async def moved(deps: Deps, order_id: int) -> None:
-    """What an order service does with every status change: ``rules.order_moved`` in its transaction."""
+    """What an order service does with every status change: ``timetable.order_moved`` in its transaction."""
     async with deps.uow() as uow:
         order = await uow.orders.get(order_id)
         assert order is not None
-        await rules.order_moved(deps.service_context(uow, system_user()),
+        await timetable.order_moved(deps.service_context(uow, system_user()),
                                     order)
         await uow.commit()
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.i18n import I18n
-from bot.services import claim, dispatch, rating, request
+from bot.services import claim, dispatch, rating, request, timetable
 from bot.services.schedule import rules
 from bot.services.schedule.sweep import Sweeper
 from bot.services.wiring import service_context
@@ -46,7 +46,7 @@ class World:
                 resident_id=resident.id, status="new", category="emergency" if urgent else "repair", urgent=urgent,
                 description="leak", community="东湖", building="3", address_detail="501", when_text=when,
                 contact_name="Rita", contact_phone="+8613800000001",
-                appointment_at=rules.appointment_of(when, self.config.timezone))
+                appointment_at=timetable.appointment_of(when, self.config.timezone))
             await uow.commit()
             return order.id
 
@@ -262,7 +262,7 @@ def test_an_agreed_time_is_read_from_the_request_time() -> None:
     from zoneinfo import ZoneInfo
 
     shanghai = ZoneInfo("Asia/Shanghai")
-    assert rules.appointment_of("2026-11-30", shanghai) == dt.datetime(2026, 11, 30, 1, 0, tzinfo=dt.UTC)
-    assert rules.appointment_of("2026-11-30 14:30", shanghai) == dt.datetime(2026, 11, 30, 6, 30, tzinfo=dt.UTC)
-    assert rules.appointment_of("Saturday 9:00", shanghai) is None
-    assert rules.appointment_of("2026-13-40", shanghai) is None
+    assert timetable.appointment_of("2026-11-30", shanghai) == dt.datetime(2026, 11, 30, 1, 0, tzinfo=dt.UTC)
+    assert timetable.appointment_of("2026-11-30 14:30", shanghai) == dt.datetime(2026, 11, 30, 6, 30, tzinfo=dt.UTC)
+    assert timetable.appointment_of("Saturday 9:00", shanghai) is None
+    assert timetable.appointment_of("2026-13-40", shanghai) is None

@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.context import Deps
+from bot.services import timetable
 from bot.services.context import ServiceContext
 from bot.services.schedule import rules
 from bot.services.schedule.sweep import Handler, system_user
@@ -56,7 +57,7 @@ def deps(settings: Settings, engine: AsyncEngine, clock: FakeClock) -> Deps:
 # -- exactly once with two sweepers -------------------------------------------------------------------------
 async def test_two_sweepers_at_once_fire_each_item_once(backend: str, database_url: str, deps: Deps,
                                                         settings: Settings, clock: FakeClock) -> None:
-    seeded = await seed_orders(deps, CONCURRENT_ITEMS, status="accepted", kind=rules.OVERDUE)
+    seeded = await seed_orders(deps, CONCURRENT_ITEMS, status="accepted", kind=timetable.OVERDUE)
     other_engine = create_engine(database_url)  # a second bot process: its own engine and connections
     try:
         other = make_deps(settings, other_engine, clock)
@@ -69,7 +70,7 @@ async def test_two_sweepers_at_once_fire_each_item_once(backend: str, database_u
     assert first.skipped == second.skipped == first.failed == second.failed == 0, (first, second)
     if backend == "postgresql":  # SKIP LOCKED shared the work; neither waited for the other to finish
         assert first.done > 0 and second.done > 0, (first, second)
-    nudges = await items(deps, kind=rules.OVERDUE)
+    nudges = await items(deps, kind=timetable.OVERDUE)
     fired = [i for i in nudges if i.step == 1]
     assert len(fired) == CONCURRENT_ITEMS
     assert all(i.state == "done" and i.result == "nudge 1" and i.fired_at == clock() for i in fired)
@@ -124,7 +125,7 @@ async def test_a_sweep_dying_mid_batch_commits_nothing_of_that_batch(deps: Deps,
                                                                       death: str) -> None:
     """Ten due nudges, batches of four; the sweep dies at the sixth item, after the fifth was handled
     (its message and its next nudge written, in its savepoint) in the same, second, batch."""
-    seeded = await seed_orders(deps, 10, status="accepted", kind=rules.OVERDUE)
+    seeded = await seed_orders(deps, 10, status="accepted", kind=timetable.OVERDUE)
 
     if death == "crash":
         handlers, reached = dying(5, _crash)
@@ -159,7 +160,7 @@ async def test_a_sweep_dying_mid_batch_commits_nothing_of_that_batch(deps: Deps,
 
     # The first batch committed and stays done; the second left no trace.
     first_four, rest = seeded.orders[:4], seeded.orders[4:]
-    after_crash = await items(deps, kind=rules.OVERDUE)
+    after_crash = await items(deps, kind=timetable.OVERDUE)
     assert {(i.order_id, i.step, i.state) for i in after_crash} == (
         {(o, 1, "done") for o in first_four} | {(o, 2, "pending") for o in first_four}
         | {(o, 1, "pending") for o in rest})
@@ -170,7 +171,7 @@ async def test_a_sweep_dying_mid_batch_commits_nothing_of_that_batch(deps: Deps,
     report = await make_sweeper(deps, batch_size=4).sweep()
     assert (report.done, report.handled) == (6, 6), report
     assert await sends_per_recipient(deps) == dict.fromkeys(seeded.volunteers, 1)
-    assert all(i.state == "done" for i in await items(deps, kind=rules.OVERDUE) if i.step == 1)
+    assert all(i.state == "done" for i in await items(deps, kind=timetable.OVERDUE) if i.step == 1)
     assert (await make_sweeper(deps, batch_size=4).sweep()).handled == 0
 
 
@@ -185,7 +186,7 @@ async def test_an_outage_gives_one_overdue_nudge_per_order(deps: Deps, clock: Fa
     for order in seeded.orders:
         await moved(deps, order)  # on_way with an appointment: only the overdue nudge is scheduled
     first_due = appointment + dt.timedelta(minutes=settings.appointment_grace_minutes)
-    assert {(i.kind, i.step, i.due_at) for i in await items(deps)} == {(rules.OVERDUE, 1, first_due)}
+    assert {(i.kind, i.step, i.due_at) for i in await items(deps)} == {(timetable.OVERDUE, 1, first_due)}
 
     clock.now = first_due + dt.timedelta(hours=2)  # three nudges (due, +1 h, +2 h) were missed
     restarted = clock()
@@ -218,7 +219,7 @@ async def test_an_outage_overtakes_the_escalation_ladder(deps: Deps, clock: Fake
         order, group = await uow.orders.get(order_id), await uow.teams.get(team)
         assert order is not None and group is not None
         order.card_outbox_id = await deps.tell(uow).card.post(order, group)
-        await rules.order_moved(deps.service_context(uow, system_user()),
+        await timetable.order_moved(deps.service_context(uow, system_user()),
                                     order)
         await uow.commit()
     dispatched = clock()
@@ -316,7 +317,7 @@ if "postgresql" in BACKENDS:  # two sweeps at once need row locks: on SQLite the
         other_engine = create_engine(database_url)
         try:
             slow = asyncio.create_task(
-                make_sweeper(deps, {**rules.HANDLERS, rules.RATING: slow_rating}, batch_size=1).sweep())
+                make_sweeper(deps, {**rules.HANDLERS, timetable.RATING: slow_rating}, batch_size=1).sweep())
             await holding.wait()
             assert (await make_sweeper(make_deps(settings, other_engine, clock)).sweep()).done == 1  # step 2
             go_on.set()
