@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiosqlite
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, InvalidRequestError, NoSuchModuleError
@@ -35,7 +38,8 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         raise DatabaseUrlError(f"unsupported database {backend!r}: use sqlite+aiosqlite or postgresql+asyncpg")
     try:
         if backend == "sqlite":
-            engine = create_async_engine(parsed, echo=echo, hide_parameters=True, connect_args={"timeout": 30})
+            engine = create_async_engine(parsed, echo=echo, hide_parameters=True,
+                                         async_creator=_sqlite_opener(parsed.database or ":memory:"))
             _tune_sqlite(engine)
             return engine
         return create_async_engine(parsed, echo=echo, hide_parameters=True, pool_pre_ping=True)
@@ -43,6 +47,25 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         raise DatabaseUrlError(f"cannot use the database URL {parsed.render_as_string(hide_password=True)}: "
                                f"{str(error).splitlines()[0]} (use sqlite+aiosqlite or postgresql+asyncpg)") \
             from error
+
+
+def _sqlite_opener(database: str) -> Callable[[], Awaitable[aiosqlite.Connection]]:
+    """Opens SQLite connections (30 s busy timeout), each on aiosqlite's worker thread. When opening
+    fails, it waits for that thread to end before raising: aiosqlite (0.22) stops the thread without
+    waiting, and a thread still running when the event loop closes reports to the closed loop, a
+    traceback on stderr after our one-line error (omnilib/aiosqlite#241, #389)."""
+
+    async def open_connection() -> aiosqlite.Connection:
+        connection = aiosqlite.connect(database, timeout=30)
+        worker = connection._thread  # the only handle on the worker
+        worker.daemon = True  # as SQLAlchemy sets it: an unclosed connection never blocks exit
+        try:
+            return await connection
+        except BaseException:
+            await asyncio.shield(asyncio.to_thread(worker.join, 5))
+            raise
+
+    return open_connection
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:
