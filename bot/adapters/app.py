@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from pathlib import Path
 from typing import Any
@@ -42,18 +43,11 @@ BotApplication = Application[Any, BotContext, Any, Any, BotData, Any]
 
 
 def reminder_config(reminders: ReminderSettings) -> ReminderConfig:
-    """The reminder settings as the plain values services read."""
-    return ReminderConfig(
-        escalation_minutes=tuple(reminders.escalation_minutes),
-        urgent_escalation_minutes=tuple(reminders.urgent_escalation_minutes),
-        lease_minutes=reminders.lease_minutes, urgent_lease_minutes=reminders.urgent_lease_minutes,
-        lease_answer_minutes=reminders.lease_answer_minutes,
-        appointment_before_minutes=reminders.appointment_before_minutes,
-        appointment_grace_minutes=reminders.appointment_grace_minutes,
-        overdue_nudge_minutes=reminders.overdue_nudge_minutes,
-        rating_reminder_hours=tuple(reminders.rating_reminder_hours),
-        rating_no_response_hours=reminders.rating_no_response_hours, quiet_hours=reminders.quiet_hours,
-        digest_time=reminders.digest_time, weekly_digest_weekday=reminders.weekly_digest_weekday)
+    """The reminder settings services read (the sweep's own two stay here), as plain values."""
+    wanted = {field.name for field in dataclasses.fields(ReminderConfig)}
+    values: dict[str, Any] = {name: tuple(value) if isinstance(value, list) else value
+                              for name, value in reminders.model_dump(include=wanted).items()}
+    return ReminderConfig(**values)
 
 
 def request_limit_config(limits: RequestLimits) -> RequestLimitConfig:
