@@ -66,6 +66,9 @@ WEBHOOK_SECRET = "loop-bench-secret_1"
 STEP_TIMEOUT = 20.0  # seconds one step of a loop may take before it counts as an error
 LOOP_TIMEOUT = 120.0  # hard bound on one whole loop
 PACING = {"private_per_second": 50.0, "group_per_minute": 3000, "global_per_second": 500, "poll_interval": 0.05}
+# Each simulated resident places a request every few seconds, far beyond a person's limits (3 open,
+# 2 a minute, 6 an hour): the benchmark measures the bot's own cost, so the limits step aside.
+REQUEST_LIMITS = {"open_per_resident": 1000, "per_minute": 1000, "per_hour": 100_000}
 STEPS = ("new_request", "category", "description", "community", "building", "detail", "when", "contact",
          "confirm", "dispatch", "accept", "on_way", "done", "hours", "rate", "skip_comment")
 TYPED = ("new_request", "description", "community", "building", "detail", "contact")  # the rest are taps
@@ -179,6 +182,9 @@ def write_config(path: Path, *, base_url: str, database_url: str, admin: int, co
         "",
         "[outbox]",
         *(f"{key} = {value}" for key, value in pacing.items()),
+        "",
+        "[requests]",
+        *(f"{key} = {value}" for key, value in REQUEST_LIMITS.items()),
         "",
     ]
     path.write_text("\n".join(lines), encoding="utf-8")
