@@ -11,8 +11,8 @@ from telegram import Bot
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.i18n import I18n
+from bot.services import wiring
 from bot.services.context import ServiceConfig, ServiceContext
-from bot.services.wiring import service_context
 from bot.settings import Settings
 from bot.views.tell import Tell
 from storage.clock import Clock
@@ -52,11 +52,11 @@ class Deps:
 
     def tell(self, uow: UnitOfWork) -> Tell:
         """What people are told, queued in ``uow``'s outbox (for adapters that answer outside a service)."""
-        return Tell(uow.outbox, self.i18n, self.config.views)
+        return wiring.tell(uow, i18n=self.i18n, config=self.config)
 
     def service_context(self, uow: UnitOfWork, user: User) -> ServiceContext:
         """The per-update (or per-job) service call of ``user`` in ``uow``."""
-        return service_context(uow, user, i18n=self.i18n, config=self.config, bot_username=self.bot_username)
+        return wiring.service_context(uow, user, i18n=self.i18n, config=self.config, bot_username=self.bot_username)
 
     def kick_sender(self) -> None:
         if self.sender is not None:

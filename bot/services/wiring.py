@@ -11,7 +11,12 @@ from storage.models import User
 from storage.uow import UnitOfWork
 
 
+def tell(uow: UnitOfWork, *, i18n: I18n, config: ServiceConfig) -> Tell:
+    """What people are told, queued in ``uow``'s outbox (also for adapters answering outside a service)."""
+    return Tell(uow.outbox, i18n, config.views)
+
+
 def service_context(uow: UnitOfWork, user: User, *, i18n: I18n, config: ServiceConfig,
                     bot_username: str = "") -> ServiceContext:
     """A service call by ``user`` in ``uow``; ``bot_username`` once the bot knows it (join links)."""
-    return ServiceContext(uow, Tell(uow.outbox, i18n, config.views), config, user, bot_username)
+    return ServiceContext(uow, tell(uow, i18n=i18n, config=config), config, user, bot_username)
