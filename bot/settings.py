@@ -127,13 +127,15 @@ class IngestSettings(BaseModel):
 
 
 class OutboxSettings(BaseModel):
-    """How the sender paces itself under Telegram's limits (kept a little below them)."""
+    """How the sender paces itself under Telegram's limits (its windows count a call from when its
+    answer arrived, never earlier than Telegram counts it, so the limits themselves are safe)."""
 
     model_config = ConfigDict(extra="forbid")
 
     private_per_second: float = 1.0
     group_per_minute: int = 20
-    global_per_second: int = 25
+    group_burst: int = 3
+    global_per_second: int = 30
     poll_interval: float = 0.5
     max_attempts: int = 12
     batch_size: int = 50

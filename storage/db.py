@@ -1,5 +1,6 @@
 """Engines and sessions. SQLite gets WAL, a busy timeout, foreign keys and ``BEGIN IMMEDIATE``
-(a read-then-write transaction can otherwise fail at once with "database is locked")."""
+(a read-then-write transaction can otherwise fail at once with "database is locked"), except for
+connections marked :data:`READ_ONLY`: they ``BEGIN DEFERRED`` and never take the write lock."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+READ_ONLY = "vloop_read_only"
+"""Execution option of a connection that only reads (``UnitOfWork(..., read_only=True)``)."""
 
 
 class DatabaseUrlError(ValueError):
@@ -83,7 +87,8 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

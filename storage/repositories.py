@@ -19,6 +19,7 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    case,
     cast,
     delete,
     exists,
@@ -564,6 +565,14 @@ class ScheduleRepository(_Repository):
 
 
 class OutboxRepository(_Repository):
+    """The outbox: rows queued by the work that causes them, claimed and settled by the sender
+    (``bot.adapters.sender``). ``queued`` collects the ids of the rows this unit of work wrote, for
+    the sender's fast path (``UnitOfWork(after_commit=...)``)."""
+
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        super().__init__(session, clock)
+        self.queued: list[int] = []
+
     async def send(self, chat_id: int, payload: dict[str, Any], *, recipient_user_id: int | None = None,
                    method: str = "sendMessage") -> OutboxMessage:
         """Queue a new message; returns the row, whose id later edits refer to."""
@@ -572,6 +581,7 @@ class OutboxRepository(_Repository):
                             created_at=self.clock())
         self.session.add(row)
         await self.session.flush()
+        self.queued.append(row.id)
         return row
 
     async def edit(self, target_id: int, payload: dict[str, Any]) -> OutboxMessage:
@@ -586,6 +596,7 @@ class OutboxRepository(_Repository):
                             created_at=self.clock())
         self.session.add(row)
         await self.session.flush()
+        self.queued.append(row.id)
         return row
 
     def _due(self, now: dt.datetime) -> Select[OutboxMessage]:
@@ -679,6 +690,56 @@ class OutboxRepository(_Repository):
         return await self.session.scalar(
             select(func.count()).select_from(OutboxMessage)
             .where(OutboxMessage.status.in_(["pending", "sending"]))) or 0
+
+    async def claim_heads(self, row_ids: Collection[int], now: dt.datetime, lease: dt.timedelta, *,
+                          exclude_chats: Collection[int] = ()) -> Sequence[OutboxMessage]:
+        """Take, in one statement, those of ``row_ids`` that are due and first in line for their
+        chat (no older row of the chat pending or being sent), except rows to ``exclude_chats``;
+        returns the rows taken, with their attempt counts. A row another sender took, or one
+        behind an older row, is left alone: the condition is checked by the database, so it
+        holds across processes."""
+        if not row_ids:
+            return []
+        earlier = aliased(OutboxMessage)
+        queued_before = select(earlier.id).where(
+            earlier.chat_id == OutboxMessage.chat_id, earlier.id < OutboxMessage.id,
+            earlier.status.in_(["pending", "sending"])).exists()
+        statement = update(OutboxMessage).where(
+            OutboxMessage.id.in_(list(row_ids)), ~queued_before,
+            or_(and_(OutboxMessage.status == "pending", OutboxMessage.not_before <= now),
+                and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now)))
+        if exclude_chats:
+            statement = statement.where(OutboxMessage.chat_id.not_in(list(exclude_chats)))
+        statement = statement.values(status="sending", claimed_until=now + lease,
+                                     attempts=OutboxMessage.attempts + 1)
+        claimed = await self.session.scalars(statement.returning(OutboxMessage),
+                                             execution_options={"synchronize_session": False})
+        return sorted(claimed.all(), key=lambda row: row.id)
+
+    async def unfinished(self, *, row_ids: Collection[int] | None = None,
+                         per_chat: int = 1, limit: int = 1000) -> Sequence[tuple[int, int, dt.datetime | None]]:
+        """Rows still pending or being sent, as (id, chat id, the moment it may be taken): the
+        first ``per_chat`` of each chat, oldest first, or only those among ``row_ids``. The moment
+        is ``not_before`` for a pending row and the lease's end for one being sent."""
+        moment = case((OutboxMessage.status == "pending", OutboxMessage.not_before),
+                      else_=OutboxMessage.claimed_until)
+        place = func.row_number().over(partition_by=OutboxMessage.chat_id, order_by=OutboxMessage.id)
+        inner = select(OutboxMessage.id, OutboxMessage.chat_id, moment.label("moment"), place.label("place")).where(
+            OutboxMessage.status.in_(["pending", "sending"]))
+        if row_ids is not None:
+            inner = inner.where(OutboxMessage.id.in_(list(row_ids)))
+        ranked = inner.subquery()
+        statement = select(ranked.c.id, ranked.c.chat_id, ranked.c.moment).order_by(ranked.c.id).limit(limit)
+        if row_ids is None:
+            statement = statement.where(ranked.c.place <= per_chat)
+        return [(row_id, chat_id, moment) for row_id, chat_id, moment in await self.session.execute(statement)]
+
+    async def mark_sent_many(self, outcomes: Iterable[tuple[int, int, int | None, dt.datetime]]) -> None:
+        """Several rows sent: (row id, chat id, message id, when), in one executemany."""
+        rows = [{"id": row_id, "status": "sent", "sent_chat_id": chat_id, "message_id": message_id,
+                 "sent_at": sent_at, "error": None} for row_id, chat_id, message_id, sent_at in outcomes]
+        if rows:
+            await self.session.execute(update(OutboxMessage), rows)
 
 
 class ParkedUpdateRepository(_Repository):

@@ -9,12 +9,14 @@ back together with the effects of the first delivery.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from types import TracebackType
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.clock import Clock, utc_now
+from storage.db import READ_ONLY
 from storage.errors import taken_if_not_unique
 from storage.models import ProcessedUpdate
 from storage.repositories import (
@@ -36,13 +38,20 @@ class DuplicateUpdate(Exception):
 
 
 class UnitOfWork:
-    """``async with UnitOfWork(...) as uow: ...; await uow.commit()``."""
+    """``async with UnitOfWork(...) as uow: ...; await uow.commit()``.
+
+    ``read_only``: the work only reads, so on SQLite it takes no write lock (``BEGIN DEFERRED``)
+    and never holds up a writer. ``after_commit`` is told the ids of the outbox rows the work
+    queued, once they are committed (the outbox sender's fast path: no poll, no read)."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], *, clock: Clock = utc_now,
-                 update_key: str | None = None) -> None:
+                 update_key: str | None = None, read_only: bool = False,
+                 after_commit: Callable[[Sequence[int]], None] | None = None) -> None:
         self._sessions = sessions
         self.clock = clock
         self.update_key = update_key
+        self.read_only = read_only
+        self.after_commit = after_commit
         self.committed = False
 
     def now(self) -> dt.datetime:
@@ -60,6 +69,8 @@ class UnitOfWork:
         self.outbox = OutboxRepository(self.session, self.clock)
         self.schedule = ScheduleRepository(self.session, self.clock)
         self.parked = ParkedUpdateRepository(self.session, self.clock)
+        if self.read_only:
+            await self.session.connection(execution_options={READ_ONLY: True})
         if self.update_key is not None:
             try:
                 self.session.add(ProcessedUpdate(key=self.update_key, seen_at=self.now()))
@@ -92,6 +103,10 @@ class UnitOfWork:
     async def commit(self) -> None:
         await self.session.commit()
         self.committed = True
+        if self.after_commit is not None and self.outbox.queued:
+            self.after_commit(list(self.outbox.queued))
+        self.outbox.queued.clear()
 
     async def rollback(self) -> None:
         await self.session.rollback()
+        self.outbox.queued.clear()

@@ -42,7 +42,10 @@ class Deps:
     sweeper: Sweeper | None = None
 
     def uow(self, update_key: str | None = None) -> UnitOfWork:
-        return UnitOfWork(self.sessions, clock=self.clock, update_key=update_key)
+        """A unit of work whose committed outbox rows go straight to the sender (its fast path)."""
+        sender = self.sender
+        return UnitOfWork(self.sessions, clock=self.clock, update_key=update_key,
+                          after_commit=sender.notify if sender is not None else None)
 
     @property
     def bot_username(self) -> str:
@@ -59,8 +62,9 @@ class Deps:
         return wiring.service_context(uow, user, i18n=self.i18n, config=self.config, bot_username=self.bot_username)
 
     def kick_sender(self) -> None:
+        """Work was committed: the sender was told its rows already (:meth:`uow`), so only wake it."""
         if self.sender is not None:
-            self.sender.kick()
+            self.sender.wake()
 
 
 class BotData:

@@ -57,15 +57,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import datetime as dt
 import logging
 import math
 import re
-import time
 from bisect import insort
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
@@ -95,73 +95,132 @@ CHATLESS_METHODS = frozenset({"setmycommands", "deletemycommands"})
 INTERNAL_KEYS = frozenset({"method", "attachment", "list"})
 
 RETRY_MARGIN = 0.5
-MAX_ANSWER_HOLD = 1.0  # seconds the outbox waits for taps being answered
 """Seconds added to a 429's retry_after, against clock skew and Telegram's rounding."""
+MAX_ANSWER_HOLD = 1.0
+"""Seconds at most that a tap's chats and rows wait for the tap's answer (a slow answer never
+starves them)."""
 PACING_SLACK = 0.001
 """Seconds added to a pacing moment, so float rounding never lands a hair before it."""
 MAX_BACKOFF = 60.0
 TARGET_WAIT = 1.0
 """How soon to look again at an edit whose message has not been sent yet."""
+GROUP_BURST = 3
+"""Messages a quiet group may get at once; after them, one every ``60 / group_per_minute`` s."""
+SCAN_PER_CHAT = 4
+"""Rows per chat a look at the whole outbox remembers; the next look finds the ones after them."""
 NOT_MODIFIED = "message is not modified"
 _METHOD = re.compile(r"^[A-Za-z]+$")
 
 OnUnreachable = Callable[[UnitOfWork, int], Awaitable[None]]
+Sent = tuple[int, int, int | None, dt.datetime]  # row id, chat id, message id, when
 
 
 class _RowResult(Enum):
-    SKIPPED = "skipped"  # not allowed yet, or another sender has it: nothing changed
+    SKIPPED = "skipped"  # the database failed us: the claim runs out and the row is retried
     RESCHEDULED = "rescheduled"  # back to pending for later
     FINISHED = "finished"  # sent or failed
 
 
 class _Window:
-    """At most ``limit`` calls in any rolling ``period`` seconds. Calls in flight hold a slot."""
+    """At most ``limit`` calls in any rolling ``period`` seconds. With ``burst``, also at most
+    ``burst`` at once and then one every ``period / limit`` seconds (a token bucket), so a backlog
+    is spread over the period instead of going out in one block followed by a long silence.
+    Calls in flight hold a slot."""
 
-    __slots__ = ("inflight", "limit", "period", "times")
+    __slots__ = ("burst", "inflight", "limit", "period", "times", "tokens", "updated")
 
-    def __init__(self, limit: int, period: float) -> None:
+    def __init__(self, limit: int, period: float, burst: int | None = None) -> None:
         self.limit = max(1, limit)
         self.period = period
         self.times: deque[float] = deque()
         self.inflight = 0
+        self.burst = None if burst is None else max(1, min(burst, self.limit))
+        self.tokens = float(self.burst or 0)
+        self.updated = -math.inf
 
     def _prune(self, now: float) -> None:
         while self.times and self.times[0] <= now - self.period:
             self.times.popleft()
 
+    def _refill(self, now: float) -> None:
+        if self.burst is not None and now > self.updated:
+            self.tokens = min(float(self.burst), self.tokens + (now - self.updated) * self.limit / self.period)
+            self.updated = now
+
     def free_at(self, now: float) -> float:
         """The first moment (``now`` or later) when one more call may start."""
         self._prune(now)
         used = len(self.times) + self.inflight
-        if used < self.limit:
-            return now
-        index = used - self.limit  # the finished call whose expiry frees a slot
-        if index < len(self.times):
-            return max(now, self.times[index] + self.period + PACING_SLACK)
-        return now + self.period  # only calls in flight hold the slots: look again later
+        moment = now
+        if used >= self.limit:
+            index = used - self.limit  # the finished call whose expiry frees a slot
+            if index < len(self.times):
+                moment = max(now, self.times[index] + self.period + PACING_SLACK)
+            else:
+                moment = now + self.period  # only calls in flight hold the slots: look again later
+        if self.burst is not None:
+            self._refill(now)
+            if self.tokens < 1.0:
+                moment = max(moment, now + (1.0 - self.tokens) * self.period / self.limit + PACING_SLACK)
+        return moment
 
-    def take(self) -> None:
+    def slots(self, now: float) -> int:
+        """How many calls may start now."""
+        if self.free_at(now) > now:
+            return 0
+        free = self.limit - len(self.times) - self.inflight
+        return free if self.burst is None else min(free, int(self.tokens))
+
+    def take(self, now: float) -> None:
         self.inflight += 1
+        if self.burst is not None:
+            self._refill(now)
+            self.tokens -= 1.0
 
     def release(self, finished_at: float | None) -> None:
         """The call ended (``finished_at``), or never started (``None``: the slot is returned)."""
         self.inflight -= 1
         if finished_at is not None:
             insort(self.times, finished_at)
+        elif self.burst is not None:
+            self.tokens = min(float(self.burst), self.tokens + 1.0)
 
     def idle(self, now: float) -> bool:
+        """Nothing in the window: forgetting it changes nothing (a full minute has passed since a
+        group's last call, so its bucket is full again too)."""
         self._prune(now)
         return not self.times and not self.inflight
 
 
 @dataclass(frozen=True)
+class _Queued:
+    """A row this sender believes unfinished, and when it may be taken (due, or its lease over)."""
+
+    row_id: int
+    ready_at: float
+
+
+@dataclass
+class _Hold:
+    """A tap being answered: its chats and the rows its handler queued wait for the answer."""
+
+    chats: frozenset[int]
+    since: float
+    rows: set[int] = field(default_factory=set)
+
+
+_TAP: contextvars.ContextVar[_Hold | None] = contextvars.ContextVar("outbox_tap_hold", default=None)
+
+
+@dataclass(frozen=True)
 class _Job:
-    """One candidate row as read at the start of a pass (plain values: the session is gone)."""
+    """One claimed row (plain values: the session is gone)."""
 
     row_id: int
     kind: str
     chat_id: int
     payload: dict[str, Any]
+    attempts: int
     target_status: str | None = None
     target_chat_id: int | None = None
     target_message_id: int | None = None
@@ -172,10 +231,11 @@ class _Job:
 
     @classmethod
     def of(cls, row: OutboxMessage, target: OutboxMessage | None) -> _Job:
+        job = cls(row.id, row.kind, row.chat_id, dict(row.payload or {}), row.attempts)
         if target is None:
-            return cls(row.id, row.kind, row.chat_id, dict(row.payload or {}))
-        return cls(row.id, row.kind, row.chat_id, dict(row.payload or {}), target.status,
-                   target.sent_chat_id, target.message_id)
+            return job
+        return replace(job, target_status=target.status, target_chat_id=target.sent_chat_id,
+                       target_message_id=target.message_id)
 
 
 class OutboxSender:
@@ -197,8 +257,11 @@ class OutboxSender:
         self._chats: dict[int, _Window] = {}
         self._retry_until: dict[int, float] = {}  # chat -> end of its retry_after window
         self._hold_until = 0.0  # a retry_after window that covers every chat
-        self._answering = 0  # button taps being answered right now
-        self._held_since: float | None = None
+        self._holds: list[_Hold] = []  # taps being answered right now
+        self._queues: dict[int, list[_Queued]] = {}  # chat -> rows believed unfinished, oldest first
+        self._hints: set[int] = set()  # rows just committed, chat not known yet (the fast path)
+        self._sent: list[Sent] = []  # sent rows not yet recorded: written with the next transaction
+        self._next_scan = -math.inf
         self._next_wake: float | None = None
         self._wake = asyncio.Event()
         self._stopped = asyncio.Event()
@@ -208,14 +271,20 @@ class OutboxSender:
     # -- the public face --------------------------------------------------------------------------
     async def run_once(self) -> int:
         """Deliver what is due now and allowed by pacing; returns how many rows finished
-        (sent or failed). Rows that must wait stay pending; :attr:`next_wakeup` says when to look."""
+        (sent or failed). Rows that must wait stay pending; :attr:`next_wakeup` says when to look.
+        The whole outbox is read at most once per ``poll_interval`` (or after :meth:`kick`); rows
+        announced by :meth:`notify` are claimed without reading anything first."""
         self._next_wake = None
+        now = self._now()
+        if now >= self._next_scan:
+            await self._scan(now)
         finished = 0
         for _ in range(max(1, self.settings.batch_size)):
             outcomes = await self._pass()
-            finished += sum(1 for o in outcomes if o is _RowResult.FINISHED)
-            if all(o is _RowResult.SKIPPED for o in outcomes):
+            if not outcomes:
                 break
+            finished += sum(1 for o in outcomes if o is _RowResult.FINISHED)
+        await self._record_sent()
         self._forget_idle(self._now())
         return finished
 
@@ -228,10 +297,10 @@ class OutboxSender:
         return dt.datetime.fromtimestamp(math.ceil(self._next_wake * 1e6) / 1e6, dt.UTC)
 
     async def run(self) -> None:
-        """Deliver until :meth:`stop`: a round, then wait for :meth:`kick`, ``poll_interval`` or
-        the next pacing or retry moment, whichever comes first. A failing round (the database is
-        down, say) is logged and retried with backoff. A stopped sender stays stopped (so a
-        :meth:`stop` that comes before the task starts still counts)."""
+        """Deliver until :meth:`stop`: a round, then wait for :meth:`notify`, :meth:`kick`,
+        ``poll_interval`` or the next pacing or retry moment, whichever comes first. A failing
+        round (the database is down, say) is logged and retried with backoff. A stopped sender
+        stays stopped (so a :meth:`stop` that comes before the task starts still counts)."""
         if self._running:
             raise RuntimeError("this OutboxSender is already running")
         self._running = True
@@ -256,23 +325,39 @@ class OutboxSender:
             self._running = False
             self._stopped.set()
 
+    def notify(self, row_ids: Sequence[int]) -> None:
+        """These rows were just committed (``UnitOfWork(after_commit=...)``): claim them now, with
+        no read of the outbox first. Rows queued while a tap is answered wait for the answer."""
+        hold = _TAP.get()
+        if hold is not None and hold in self._holds:
+            hold.rows.update(row_ids)
+        self._hints.update(row_ids)
+        self._wake.set()
+
     def kick(self) -> None:
-        """Something was just committed: look now."""
+        """Something was committed that :meth:`notify` did not hear of: read the whole outbox now."""
+        self._next_scan = -math.inf
+        self._wake.set()
+
+    def wake(self) -> None:
+        """Look again now (what :meth:`notify` announced is already known)."""
         self._wake.set()
 
     @contextlib.asynccontextmanager
-    async def answering(self) -> AsyncIterator[None]:
-        """While a tap is handled and answered, start no new sends: the answer goes first, and a
-        429 on it (which :meth:`hold_all` then respects) is not overtaken by a send. A hold never
-        lasts longer than :data:`MAX_ANSWER_HOLD`, so a stream of taps cannot starve the outbox."""
-        self._answering += 1
+    async def answering(self, *chat_ids: int | None) -> AsyncIterator[None]:
+        """While a tap is handled and answered, the tapping person's chats (``chat_ids``) and the
+        rows the tap's handler queues wait: the answer goes first, and a 429 on it (which
+        :meth:`hold_all` then respects) is not overtaken by what the tap caused. Nothing else
+        waits for the tap, and the hold never lasts longer than :data:`MAX_ANSWER_HOLD`."""
+        hold = _Hold(frozenset(c for c in chat_ids if c is not None), self._now())
+        self._holds.append(hold)
+        token = _TAP.set(hold)
         try:
             yield
         finally:
-            self._answering -= 1
-            if not self._answering:
-                self._held_since = None
-                self._wake.set()
+            _TAP.reset(token)
+            self._holds.remove(hold)
+            self._wake.set()
 
     def hold_all(self, seconds: float) -> None:
         """Telegram answered a call made outside the outbox (a callback answer, say) with 429:
@@ -286,7 +371,7 @@ class OutboxSender:
         if self._running:
             await self._stopped.wait()
 
-    # -- one pass: each chat's first row --------------------------------------------------------
+    # -- bookkeeping ------------------------------------------------------------------------------
     def _now(self) -> float:
         return self.clock().timestamp()
 
@@ -307,11 +392,17 @@ class OutboxSender:
         window = self._chats.get(chat_id)
         if window is None:
             if chat_id < 0:
-                window = _Window(self.settings.group_per_minute, 60.0)
+                window = _Window(self.settings.group_per_minute, 60.0, burst=self.settings.group_burst)
             else:
                 window = _Window(1, 1.0 / self.settings.private_per_second)
             self._chats[chat_id] = window
         return window
+
+    def _live_holds(self, now: float) -> list[_Hold]:
+        holds = [h for h in self._holds if now < h.since + MAX_ANSWER_HOLD]
+        for hold in holds:
+            self._note_wake(hold.since + MAX_ANSWER_HOLD)
+        return holds
 
     def _free_at(self, chat_id: int, now: float) -> float:
         """When a call to ``chat_id`` may start: its retry window, its pacing and the overall pacing."""
@@ -323,33 +414,122 @@ class OutboxSender:
             del self._chats[chat_id]
         for chat_id in [c for c, until in self._retry_until.items() if until <= now]:
             del self._retry_until[chat_id]
+        for chat_id in [c for c, queue in self._queues.items() if not queue]:
+            del self._queues[chat_id]
+
+    def _enqueue(self, chat_id: int, row_id: int, ready_at: float) -> None:
+        """Remember an unfinished row of ``chat_id`` (again), in row order."""
+        queue = [q for q in self._queues.get(chat_id, []) if q.row_id != row_id]
+        insort(queue, _Queued(row_id, ready_at), key=lambda q: q.row_id)
+        self._queues[chat_id] = queue
+
+    def _dequeue(self, chat_id: int, row_id: int) -> None:
+        queue = self._queues.get(chat_id)
+        if queue:
+            self._queues[chat_id] = [q for q in queue if q.row_id != row_id]
+
+    # -- reading and claiming ---------------------------------------------------------------------
+    async def _scan(self, now: float) -> None:
+        """Read the whole outbox (a read-only transaction: on SQLite no write lock): each chat's
+        first unfinished rows. Rows of other processes, of the command line, and rows whose
+        announcement was lost are found here."""
+        uow = self.uow_factory()
+        uow.read_only = True
+        async with uow:
+            rows = await uow.outbox.unfinished(per_chat=SCAN_PER_CHAT,
+                                               limit=max(1, self.settings.batch_size) * SCAN_PER_CHAT)
+        self._queues = {}
+        for row_id, chat_id, moment in rows:
+            self._enqueue(chat_id, row_id, moment.timestamp() if moment is not None else now)
+        self._next_scan = now + self.settings.poll_interval
+
+    def _waiting(self, now: float, holds: list[_Hold]) -> set[int]:
+        """The chats that may not get a call now (noting when each may)."""
+        held = {c for h in holds for c in h.chats}
+        waiting = set()
+        for chat_id in set(self._chats) | set(self._retry_until):
+            free = self._free_at(chat_id, now)
+            if free > now:
+                waiting.add(chat_id)
+                self._note_wake(free)
+        return waiting | held
 
     async def _pass(self) -> list[_RowResult]:
+        """Claim what may go now (the first known row of each free chat and the announced rows,
+        in one statement, with the sent rows of the last pass recorded in the same transaction),
+        then make the calls."""
         now = self._now()
-        if self._answering:
-            self._held_since = self._held_since or time.monotonic()
-            if time.monotonic() - self._held_since < MAX_ANSWER_HOLD:
-                self._note_wake(now + 0.05)
-                return []
-        overall = max(self._global.free_at(now), self._hold_until)
-        if overall > now:
-            self._note_wake(overall)
+        if self._hold_until > now:
+            self._note_wake(self._hold_until)
             return []
-        waiting = [c for c in set(self._chats) | set(self._retry_until) if self._free_at(c, now) > now]
-        async with self.uow_factory() as uow:
-            rows = await uow.outbox.heads(self._at(now), self.settings.batch_size, exclude_chats=waiting)
-            targets = await uow.outbox.by_ids({r.target_id for r in rows if r.kind == "edit" and r.target_id})
-            jobs = [_Job.of(row, targets.get(row.target_id) if row.target_id else None) for row in rows]
-        for chat_id in waiting:
-            self._note_wake(self._free_at(chat_id, now))
+        slots = self._global.slots(now)
+        if slots <= 0:
+            self._note_wake(self._global.free_at(now))
+            return []
+        holds = self._live_holds(now)
+        held_rows = {r for h in holds for r in h.rows}
+        waiting = self._waiting(now, holds)
+        candidates: dict[int, int] = {}  # row -> chat
+        for chat_id, queue in self._queues.items():
+            if chat_id in waiting or not queue or queue[0].row_id in held_rows:
+                continue
+            if queue[0].ready_at > now:
+                self._note_wake(queue[0].ready_at)
+                continue
+            candidates[queue[0].row_id] = chat_id
+        hints = sorted(self._hints - held_rows - set(candidates))
+        row_ids = (sorted(candidates) + hints)[:slots]
+        if not row_ids:
+            return []
+        announced = [r for r in row_ids if r in self._hints]
+        sent, self._sent = self._sent, []
+        try:
+            async with self.uow_factory() as uow:
+                await uow.outbox.mark_sent_many(sent)
+                rows = await uow.outbox.claim_heads(row_ids, self._at(now), self.lease,
+                                                    exclude_chats=waiting if announced else ())
+                claimed = {row.id for row in rows}
+                placed = await uow.outbox.unfinished(row_ids=[r for r in announced if r not in claimed]) \
+                    if len(claimed) < len(row_ids) and announced else []
+                targets = await uow.outbox.by_ids({r.target_id for r in rows if r.kind == "edit" and r.target_id})
+                jobs = [_Job.of(row, targets.get(row.target_id) if row.target_id else None) for row in rows]
+                await uow.commit()
+        except BaseException:
+            self._sent = sent + self._sent  # recorded with the next transaction instead
+            raise
+        self._hints.difference_update(row_ids)
+        for row_id, chat_id, moment in placed:
+            self._enqueue(chat_id, row_id, moment.timestamp() if moment is not None else now)
+        for row_id, chat_id in candidates.items():
+            if row_id not in claimed and row_id in row_ids:
+                # Taken or finished elsewhere, or behind a row this sender does not know of: the
+                # next look at the outbox tells.
+                self._queues.pop(chat_id, None)
+        for job in jobs:
+            self._dequeue(job.chat_id, job.row_id)
+        if len(claimed) < len(row_ids):
+            self._next_scan = min(self._next_scan, now + self.settings.poll_interval)
         return list(await asyncio.gather(*(self._attempt(job) for job in jobs)))
+
+    async def _record_sent(self) -> None:
+        """Record the sent rows not recorded yet, in one transaction."""
+        if not self._sent:
+            return
+        sent, self._sent = self._sent, []
+        try:
+            async with self.uow_factory() as uow:
+                await uow.outbox.mark_sent_many(sent)
+                await uow.commit()
+        except BaseException:
+            self._sent = sent + self._sent
+            raise
 
     async def _attempt(self, job: _Job) -> _RowResult:
         try:
             async with self._semaphore:
                 return await self._deliver(job)
         except Exception as error:  # noqa: BLE001 - one row's failure must not stop the others
-            # The database failed us mid-row: the claim (if any) runs out and the row is retried.
+            # The database failed us mid-row: the claim runs out and the row is retried.
             log_failure(log, error, "outbox row %s (chat %s, %s): delivery step failed", job.row_id, job.chat_id,
                         job.method)
             return _RowResult.SKIPPED
@@ -361,8 +541,7 @@ class OutboxSender:
         problem = None
         if job.kind == "edit":
             if job.target_status in ("pending", "sending"):
-                self._note_wake(now + TARGET_WAIT)  # its message is not out yet: wait, free of charge
-                return _RowResult.SKIPPED
+                return await self._put_back(job, now + TARGET_WAIT)  # its message is not out yet
             if job.target_status != "sent" or job.target_chat_id is None or job.target_message_id is None:
                 problem = f"the message to edit was never sent (its row is {job.target_status or 'missing'})"
             else:
@@ -370,26 +549,17 @@ class OutboxSender:
         if not _METHOD.match(job.method):
             problem = "payload has no valid Bot API method"
         if problem is not None:
-            return await self._fail_unsent(job, problem)
+            log.warning("outbox row %s (chat %s, %s) failed: %s", job.row_id, job.chat_id, job.method, problem)
+            return await self._fail(job.row_id, problem)
 
         free = self._free_at(destination, now)
-        if free > now:
-            self._note_wake(free)
-            return _RowResult.SKIPPED
+        if free > now:  # an edit of a message in another chat than its row's, say
+            return await self._put_back(job, free)
         windows = (self._window(destination), self._global)
         for window in windows:
-            window.take()
+            window.take(now)
         finished_at: float | None = None
         try:
-            claimed = await self._claim(job, now)
-            if claimed is None:
-                return _RowResult.SKIPPED
-            attempts, chat_id = claimed
-            if chat_id != job.chat_id:  # moved to a supergroup meanwhile: pace it as the new chat
-                async with self.uow_factory() as uow:
-                    await uow.outbox.postpone(job.row_id, self._at(now))
-                    await uow.commit()
-                return _RowResult.RESCHEDULED
             params = {k: v for k, v in job.payload.items() if k not in INTERNAL_KEYS}
             if job.method.lower() not in CHATLESS_METHODS:
                 params["chat_id"] = destination
@@ -397,41 +567,29 @@ class OutboxSender:
                 params["message_id"] = message_id
             try:
                 if "attachment" in job.payload:  # made now; a failure counts as a failed attempt
-                    field, upload = await self.attachments.render(job.payload["attachment"])
-                    params[field] = upload
+                    field_name, upload = await self.attachments.render(job.payload["attachment"])
+                    params[field_name] = upload
                 result = await self._call(job.method, params)
             except Exception as error:  # noqa: BLE001 - any failed call is a failed attempt, retried
                 finished_at = self._now()
-                return await self._failed_call(job, destination, message_id, attempts, error)
+                return await self._failed_call(job, destination, message_id, error)
             finished_at = self._now()
             if isinstance(result, dict) and isinstance(result.get("message_id"), int):
                 message_id = result["message_id"]
-            async with self.uow_factory() as uow:
-                await uow.outbox.mark_sent(job.row_id, destination, message_id)
-                await uow.commit()
+            self._sent.append((job.row_id, destination, message_id, self._at(finished_at)))
             return _RowResult.FINISHED
         finally:
             for window in windows:
                 window.release(finished_at)
 
-    async def _claim(self, job: _Job, now: float) -> tuple[int, int] | None:
-        """Take the row; its attempt count and (current) chat, or None if another sender has it."""
+    async def _put_back(self, job: _Job, ready_at: float, error: str | None = None) -> _RowResult:
+        """Return a claimed row to pending until ``ready_at``, not counting the claim as an attempt."""
+        self._note_wake(ready_at)
         async with self.uow_factory() as uow:
-            if not await uow.outbox.claim(job.row_id, self._at(now), self.lease):
-                return None
-            row = await uow.outbox.get(job.row_id)
-            assert row is not None
+            await uow.outbox.postpone(job.row_id, self._at(ready_at), error)
             await uow.commit()
-            return row.attempts, row.chat_id
-
-    async def _fail_unsent(self, job: _Job, error: str) -> _RowResult:
-        if await self._claim(job, self._now()) is None:
-            return _RowResult.SKIPPED
-        log.warning("outbox row %s (chat %s, %s) failed: %s", job.row_id, job.chat_id, job.method, error)
-        async with self.uow_factory() as uow:
-            await uow.outbox.fail(job.row_id, error)
-            await uow.commit()
-        return _RowResult.FINISHED
+        self._enqueue(job.chat_id, job.row_id, ready_at)
+        return _RowResult.RESCHEDULED
 
     async def _call(self, method: str, params: dict[str, Any]) -> Any:
         # Bot API method names are case-insensitive. The lower-case spelling is no attribute of
@@ -439,7 +597,7 @@ class OutboxSender:
         async with asyncio.timeout(self.call_timeout):
             return await self.bot.do_api_request(method.lower(), api_kwargs=params)
 
-    async def _failed_call(self, job: _Job, destination: int, message_id: int | None, attempts: int,
+    async def _failed_call(self, job: _Job, destination: int, message_id: int | None,
                            error: Exception) -> _RowResult:
         """Record what a refused or failed call means for the row."""
         now = self._now()
@@ -449,19 +607,14 @@ class OutboxSender:
             self._retry_until[destination] = max(self._retry_until.get(destination, 0.0), until)
             self._note_wake(until)
             log.info("outbox row %s (chat %s, %s): flood wait until %s", *where, self._at(until).isoformat())
-            async with self.uow_factory() as uow:
-                await uow.outbox.postpone(job.row_id, self._at(until), f"429: {error}")
-                await uow.commit()
-            return _RowResult.RESCHEDULED
+            return await self._put_back(job, until, f"429: {error}")
         if isinstance(error, ChatMigrated):
             return await self._migrated(job, destination, int(error.new_chat_id))
         if isinstance(error, Forbidden):
             return await self._forbidden(job, destination, str(error))
         if isinstance(error, BadRequest):
             if NOT_MODIFIED in error.message.lower():
-                async with self.uow_factory() as uow:
-                    await uow.outbox.mark_sent(job.row_id, destination, message_id)
-                    await uow.commit()
+                self._sent.append((job.row_id, destination, message_id, self._at(now)))
                 return _RowResult.FINISHED
             log.warning("outbox row %s (chat %s, %s) failed: %s", *where, error)
             return await self._fail(job.row_id, f"400: {error}")
@@ -470,16 +623,17 @@ class OutboxSender:
             return await self._fail(job.row_id, f"404: {error}")
         # 5xx, NetworkError, TimedOut, our own timeout, or something unexpected: back off.
         reason = f"{type(error).__name__}: {error}"
-        if attempts >= self.settings.max_attempts:
-            log.error("outbox row %s (chat %s, %s) failed after %d attempts: %s", *where, attempts, reason)
+        if job.attempts >= self.settings.max_attempts:
+            log.error("outbox row %s (chat %s, %s) failed after %d attempts: %s", *where, job.attempts, reason)
             return await self._fail(job.row_id, reason)
-        delay = min(MAX_BACKOFF, 2.0 ** (attempts - 1))
+        delay = min(MAX_BACKOFF, 2.0 ** (job.attempts - 1))
         log.warning("outbox row %s (chat %s, %s) attempt %d failed, retrying in %.0f s: %s",
-                    *where, attempts, delay, reason)
+                    *where, job.attempts, delay, reason)
         self._note_wake(now + delay)
         async with self.uow_factory() as uow:
             await uow.outbox.retry_later(job.row_id, self._at(now + delay), reason)
             await uow.commit()
+        self._enqueue(job.chat_id, job.row_id, now + delay)
         return _RowResult.RESCHEDULED
 
     async def _fail(self, row_id: int, error: str) -> _RowResult:
@@ -496,6 +650,8 @@ class OutboxSender:
             if changed and self.on_unreachable is not None:
                 await self.on_unreachable(uow, chat_id)
             await uow.commit()
+        self._queues.pop(chat_id, None)
+        self._queues.pop(job.chat_id, None)
         log.warning("outbox row %s (chat %s, %s) failed: %s; %d more pending row(s) to the chat dropped",
                     job.row_id, chat_id, job.method, error, dropped)
         return _RowResult.FINISHED
@@ -511,6 +667,10 @@ class OutboxSender:
             else:
                 await uow.outbox.postpone(job.row_id, self._at(self._now()))
             await uow.commit()
+        self._queues.pop(old_chat_id, None)
+        self._queues.pop(job.chat_id, None)
+        self.kick()  # the moved rows are found under their new chat by the next look
+        self._note_wake(self._now())
         return _RowResult.FINISHED if job.kind == "edit" else _RowResult.RESCHEDULED
 
 

@@ -38,7 +38,9 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], actions: di
             await _answer(context, query, _out_of_date(context, query), alert=True)
             return
         sender = context.deps.sender
-        async with sender.answering() if sender is not None else contextlib.nullcontext():
+        tapped_in = query.message.chat.id if query.message is not None else None
+        async with sender.answering(query.from_user.id, tapped_in) if sender is not None \
+                else contextlib.nullcontext():
             try:
                 outcome = await run(update, context, lambda ctx: handler(ctx, parsed, update),
                                     refuse_in_chat=False, kick=False)
