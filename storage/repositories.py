@@ -19,6 +19,7 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    bindparam,
     case,
     cast,
     delete,
@@ -53,6 +54,7 @@ from storage.models import (
 
 # The volunteers' table for Core statements (the mapped class types its ``__table__`` as any FROM clause).
 VOLUNTEERS = Volunteer.metadata.tables[Volunteer.__tablename__]
+OUTBOX = OutboxMessage.metadata.tables[OutboxMessage.__tablename__]  # for the sender's executemany
 
 class _Repository:
     def __init__(self, session: AsyncSession, clock: Clock) -> None:
@@ -735,11 +737,15 @@ class OutboxRepository(_Repository):
         return [(row_id, chat_id, moment) for row_id, chat_id, moment in await self.session.execute(statement)]
 
     async def mark_sent_many(self, outcomes: Iterable[tuple[int, int, int | None, dt.datetime]]) -> None:
-        """Several rows sent: (row id, chat id, message id, when), in one executemany."""
-        rows = [{"id": row_id, "status": "sent", "sent_chat_id": chat_id, "message_id": message_id,
-                 "sent_at": sent_at, "error": None} for row_id, chat_id, message_id, sent_at in outcomes]
+        """Several rows sent: (row id, chat id, message id, when), in one executemany. A row that is
+        gone meanwhile (pruned) is no error: nothing is left to record."""
+        rows = [{"b_id": row_id, "b_chat": chat_id, "b_message": message_id, "b_at": sent_at}
+                for row_id, chat_id, message_id, sent_at in outcomes]
         if rows:
-            await self.session.execute(update(OutboxMessage), rows)
+            await self.session.execute(
+                update(OUTBOX).where(OUTBOX.c.id == bindparam("b_id"))
+                .values(status="sent", sent_chat_id=bindparam("b_chat"), message_id=bindparam("b_message"),
+                        sent_at=bindparam("b_at"), error=None), rows)
 
 
 class ParkedUpdateRepository(_Repository):
