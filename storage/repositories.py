@@ -15,6 +15,7 @@ from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     CursorResult,
     Select,
     String,
@@ -601,11 +602,14 @@ class OutboxRepository(_Repository):
         self.queued.append(row.id)
         return row
 
+    @staticmethod
+    def _claimable(now: dt.datetime) -> ColumnElement[bool]:
+        """Due and pending, or claimed by a sender whose lease ran out."""
+        return or_(and_(OutboxMessage.status == "pending", OutboxMessage.not_before <= now),
+                   and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now))
+
     def _due(self, now: dt.datetime) -> Select[OutboxMessage]:
-        return select(OutboxMessage).where(
-            or_(and_(OutboxMessage.status == "pending", OutboxMessage.not_before <= now),
-                and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now)),
-        ).order_by(OutboxMessage.id)
+        return select(OutboxMessage).where(self._claimable(now)).order_by(OutboxMessage.id)
 
     async def due(self, now: dt.datetime, limit: int) -> Sequence[OutboxMessage]:
         """Rows ready to send (and rows whose sender's claim expired), oldest first."""
@@ -614,10 +618,7 @@ class OutboxRepository(_Repository):
     async def claim(self, row_id: int, now: dt.datetime, lease: dt.timedelta) -> bool:
         """Take a row for sending; False if another sender took it first."""
         return await self._rowcount(
-            update(OutboxMessage).where(
-                OutboxMessage.id == row_id,
-                or_(and_(OutboxMessage.status == "pending", OutboxMessage.not_before <= now),
-                    and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now)))
+            update(OutboxMessage).where(OutboxMessage.id == row_id, self._claimable(now))
             .values(status="sending", claimed_until=now + lease, attempts=OutboxMessage.attempts + 1)
         ) > 0
 
@@ -653,20 +654,6 @@ class OutboxRepository(_Repository):
             update(OutboxMessage).where(OutboxMessage.chat_id == old_chat_id,
                                         OutboxMessage.status.in_(["pending", "sending"]))
             .values(chat_id=new_chat_id))
-
-    async def heads(self, now: dt.datetime, limit: int, *,
-                    exclude_chats: Iterable[int] = ()) -> Sequence[OutboxMessage]:
-        """Due rows that are first in line for their chat: no older row to the same chat is still
-        pending or being sent (so a chat's rows go out in order). At most one row per chat."""
-        earlier = aliased(OutboxMessage)
-        queued_before = select(earlier.id).where(
-            earlier.chat_id == OutboxMessage.chat_id, earlier.id < OutboxMessage.id,
-            earlier.status.in_(["pending", "sending"])).exists()
-        statement = self._due(now).where(~queued_before)
-        excluded = list(exclude_chats)
-        if excluded:
-            statement = statement.where(OutboxMessage.chat_id.not_in(excluded))
-        return (await self.session.scalars(statement.limit(limit))).all()
 
     async def postpone(self, row_id: int, not_before: dt.datetime, error: str | None = None) -> None:
         """Put a claimed row back without counting the claim as an attempt (flood wait, migration)."""
@@ -706,10 +693,8 @@ class OutboxRepository(_Repository):
         queued_before = select(earlier.id).where(
             earlier.chat_id == OutboxMessage.chat_id, earlier.id < OutboxMessage.id,
             earlier.status.in_(["pending", "sending"])).exists()
-        statement = update(OutboxMessage).where(
-            OutboxMessage.id.in_(list(row_ids)), ~queued_before,
-            or_(and_(OutboxMessage.status == "pending", OutboxMessage.not_before <= now),
-                and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until < now)))
+        statement = update(OutboxMessage).where(OutboxMessage.id.in_(list(row_ids)), ~queued_before,
+                                                self._claimable(now))
         if exclude_chats:
             statement = statement.where(OutboxMessage.chat_id.not_in(list(exclude_chats)))
         statement = statement.values(status="sending", claimed_until=now + lease,

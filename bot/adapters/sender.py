@@ -5,32 +5,49 @@ that caused it (:class:`storage.repositories.OutboxRepository`). The sender turn
 calls, within Telegram's limits, and records what became of each.
 
 Order
-    A chat's rows go out in row order. Only a chat's oldest unfinished row is ever a candidate
-    (``OutboxRepository.heads``): row N+1 waits until row N is sent, failed or superseded. The rule
-    lives in the query, not in memory, so it holds across processes too. An edit is queued behind
-    the message it edits, so it never overtakes it. A row that is waiting (a retry_after window,
-    a backoff) holds back the rest of its chat, and only its chat.
+    A chat's rows go out in row order. Only a chat's oldest unfinished row may be claimed: the rule
+    is in the claim's ``WHERE`` (``OutboxRepository.claim_heads``), not in memory, so it holds
+    across processes too. Row N+1 waits until row N is sent, failed or superseded. An edit is
+    queued behind the message it edits, so it never overtakes it. A row that is waiting (a
+    retry_after window, a backoff) holds back the rest of its chat, and only its chat.
 
-Claims, leases, at-least-once
-    A row is taken with ``OutboxRepository.claim``, a conditional UPDATE. When two senders (two bot
-    processes on one PostgreSQL) go for the same row, only one wins. The claim is a lease (``lease``
-    seconds, 60 by default). A sender killed between the claim and the commit of the outcome leaves
-    the row claimed. When the lease runs out, another sender sends it again. The Bot API has no
-    idempotency key, so delivery is **at-least-once**. A message can arrive twice when a sender dies
-    after Telegram accepted it, or when the connection drops or times out after Telegram acted on
-    the call (that call is retried). A message is never silently lost while attempts remain.
-    ``lease`` must comfortably exceed one call (calls are cut off at ``lease / 2``, at most 30 s).
+Finding rows: the fast path and the look at the whole outbox
+    A unit of work made with ``after_commit=sender.notify`` (``Deps.uow``) tells the sender the ids
+    of the rows it committed, and the sender claims them at once: no poll round, no read first.
+    Once per ``poll_interval`` (and on :meth:`OutboxSender.kick`) the sender reads each chat's
+    first unfinished rows in a read-only transaction (on SQLite no write lock). That finds the
+    rows of other processes and the command line, and rows whose announcement was lost. What the
+    sender remembers is only a list of candidates: every claim is checked by the database.
+
+Claims, leases, at-least-once, transactions
+    Rows are taken with one conditional ``UPDATE … RETURNING`` for many rows. When two senders (two
+    bot processes on one PostgreSQL) go for the same row, only one wins. The claim is a lease
+    (``lease`` seconds, 60 by default). Sent rows are recorded together, in the transaction of the
+    next claim or at the end of the round in one executemany, so a burst costs well under one
+    transaction per message and a lone reply two. A sender killed between the claim and the record
+    of the outcome leaves the row claimed. When the lease runs out, another sender sends it again.
+    The Bot API has no idempotency key, so delivery is **at-least-once**. A message can arrive
+    twice when a sender dies after Telegram accepted it, or when the connection drops or times out
+    after Telegram acted on the call (that call is retried). A message is never silently lost while
+    attempts remain. ``lease`` must comfortably exceed one call (calls are cut off at ``lease / 2``,
+    at most 30 s).
+
+Taps
+    While a tap is answered (:meth:`OutboxSender.answering`), the tapping person's chats and the
+    rows the tap's handler queued wait for the answer, at most :data:`MAX_ANSWER_HOLD`; a 429 on the
+    answer then holds everything (:meth:`OutboxSender.hold_all`). Nothing else waits for taps.
 
 Pacing
-    Sliding windows kept in this process, on the injected clock: at most one message per
+    Windows kept in this process, on the injected clock: at most one message per
     ``1 / private_per_second`` s to a private chat, ``group_per_minute`` per rolling minute to a
-    group (negative chat id), and ``global_per_second`` per rolling second overall. Sends and edits
-    count alike. A call counts from the moment its answer arrived, never earlier than Telegram
-    counted it, so a window measured here is never shorter than Telegram's. A row that may not go
-    yet is simply left pending: no claim and no attempt. The windows are per process. Two
-    processes together may send twice the overall rate, so give each a share of
-    ``global_per_second``. The per-chat order still holds across processes, but the per-chat
-    pacing does not.
+    group (negative chat id) spread over the minute (``group_burst`` at once, then one every
+    ``60 / group_per_minute`` s), and ``global_per_second`` per rolling second overall. Sends and
+    edits count alike. A call counts from the moment its answer arrived, never earlier than
+    Telegram counted it, so a window measured here is never shorter than Telegram's, and the
+    defaults are Telegram's limits themselves. A row that may not go yet is simply left pending:
+    no claim and no attempt. The windows are per process. Two processes together may send twice
+    the overall rate, so give each a share of ``global_per_second``. The per-chat order still
+    holds across processes, but the per-chat pacing does not.
 
 Errors
     * 429 (``RetryAfter``): the row is put back until now + retry_after + a margin, without counting

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Sequence
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.uow import UnitOfWork
 from tests.storage.conftest import AddUsers
 from tests.support.dbfixtures import FakeClock, UowFactory
 
@@ -191,3 +195,85 @@ async def test_move_chat_takes_unsent_rows_along(uow_factory: UowFactory, clock:
             chats[row_id] = row.chat_id
         assert chats == {sent: GROUP, sending: NEW_GROUP, pending: NEW_GROUP, elsewhere: GROUP + 1}
         assert await uow.outbox.pending_count() == 3
+
+
+# -- the sender's fast path: claims of many rows, records of many rows, read-only looks -----------
+PERSON, OTHER_PERSON = 4242, 4343
+
+
+async def test_claim_heads_takes_each_chats_first_row_in_one_statement(uow_factory: UowFactory,
+                                                                       clock: FakeClock) -> None:
+    first, second = await _queue_send(uow_factory, GROUP, "g1"), await _queue_send(uow_factory, GROUP, "g2")
+    person = await _queue_send(uow_factory, PERSON, "p1")
+    waiting = await _queue_send(uow_factory, OTHER_PERSON, "o1")
+    async with uow_factory() as uow:
+        taken = await uow.outbox.claim_heads([first, second, person, waiting], clock(), LEASE,
+                                             exclude_chats=[OTHER_PERSON])
+        await uow.commit()
+    # g2 is behind g1 (pending when the statement began); the other person's chat was excluded.
+    assert [(row.id, row.chat_id, row.attempts, row.status) for row in taken] == [
+        (first, GROUP, 1, "sending"), (person, PERSON, 1, "sending")]
+    async with uow_factory() as uow:  # g1 is being sent: g2 still may not be taken
+        assert await uow.outbox.claim_heads([second], clock(), LEASE) == []
+        await uow.outbox.mark_sent_many([(first, GROUP, 11, clock()), (person, PERSON, 12, clock())])
+        assert [row.id for row in await uow.outbox.claim_heads([second], clock(), LEASE)] == [second]
+        await uow.commit()
+    assert await _status(uow_factory, first, second, person, waiting) == ["sent", "sending", "sent", "pending"]
+
+
+async def test_two_senders_claiming_many_rows_at_once_take_each_row_once(uow_factory: UowFactory,
+                                                                          clock: FakeClock) -> None:
+    row_ids = [await _queue_send(uow_factory, PERSON + n, f"row {n}") for n in range(8)]
+
+    async def claim() -> list[int]:
+        async with uow_factory() as uow:
+            taken = await uow.outbox.claim_heads(row_ids, clock(), LEASE)
+            await uow.commit()
+        return [row.id for row in taken]
+
+    first, second = await asyncio.gather(claim(), claim())
+
+    assert sorted(first + second) == row_ids
+
+
+async def test_unfinished_lists_each_chats_first_rows_and_when_they_may_go(uow_factory: UowFactory,
+                                                                            clock: FakeClock) -> None:
+    rows = [await _queue_send(uow_factory, GROUP, f"g{n}") for n in range(3)]
+    person = await _queue_send(uow_factory, PERSON, "p1")
+    async with uow_factory() as uow:
+        assert [row.id for row in await uow.outbox.claim_heads([rows[0]], clock(), LEASE)] == [rows[0]]
+        await uow.commit()
+    async with uow_factory() as uow:
+        assert await uow.outbox.unfinished(per_chat=2) == [
+            (rows[0], GROUP, clock() + LEASE), (rows[1], GROUP, clock()), (person, PERSON, clock())]
+        assert await uow.outbox.unfinished(row_ids=[rows[2], person]) == [
+            (rows[2], GROUP, clock()), (person, PERSON, clock())]
+
+
+async def test_committed_rows_are_announced_after_the_commit_and_never_after_a_rollback(
+        uow_factory: UowFactory, sessions: async_sessionmaker[AsyncSession], clock: FakeClock) -> None:
+    announced: list[list[int]] = []
+
+    def announce(row_ids: Sequence[int]) -> None:
+        announced.append(list(row_ids))
+
+    async with UnitOfWork(sessions, clock=clock, after_commit=announce) as uow:
+        first = await uow.outbox.send(GROUP, {"text": "one"})
+        edit = await uow.outbox.edit(first.id, {"text": "one, edited"})
+        assert announced == []
+        await uow.commit()
+    async with UnitOfWork(sessions, clock=clock, after_commit=announce) as uow:
+        await uow.outbox.send(GROUP, {"text": "never"})
+    assert announced == [[first.id, edit.id]]
+
+
+async def test_a_read_only_unit_of_work_does_not_hold_up_a_writer(
+        uow_factory: UowFactory, sessions: async_sessionmaker[AsyncSession], clock: FakeClock) -> None:
+    """On SQLite a writer's ``BEGIN IMMEDIATE`` would wait (30 s, then "database is locked") behind
+    a reader that had taken the write lock too; the read-only unit begins DEFERRED."""
+    await _queue_send(uow_factory)
+    async with UnitOfWork(sessions, clock=clock, read_only=True) as reader:
+        assert len(await reader.outbox.unfinished()) == 1
+        row_id = await _queue_send(uow_factory, PERSON)  # a writer, while the reader is still open
+        assert len(await reader.outbox.unfinished()) in (1, 2)
+    assert await _status(uow_factory, row_id) == ["pending"]
