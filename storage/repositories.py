@@ -622,6 +622,58 @@ class OutboxRepository(_Repository):
             .values(status="sending", claimed_until=now + lease, attempts=OutboxMessage.attempts + 1)
         ) > 0
 
+    async def claim_heads(self, row_ids: Collection[int], now: dt.datetime, lease: dt.timedelta, *,
+                          exclude_chats: Collection[int] = ()) -> Sequence[OutboxMessage]:
+        """Take, in one statement, those of ``row_ids`` that are due and first in line for their
+        chat (no older row of the chat pending or being sent), except rows to ``exclude_chats``;
+        returns the rows taken, with their attempt counts. A row another sender took, or one
+        behind an older row, is left alone: the condition is checked by the database, so it
+        holds across processes."""
+        if not row_ids:
+            return []
+        earlier = aliased(OutboxMessage)
+        queued_before = select(earlier.id).where(
+            earlier.chat_id == OutboxMessage.chat_id, earlier.id < OutboxMessage.id,
+            earlier.status.in_(["pending", "sending"])).exists()
+        statement = update(OutboxMessage).where(OutboxMessage.id.in_(list(row_ids)), ~queued_before,
+                                                self._claimable(now))
+        if exclude_chats:
+            statement = statement.where(OutboxMessage.chat_id.not_in(list(exclude_chats)))
+        statement = statement.values(status="sending", claimed_until=now + lease,
+                                     attempts=OutboxMessage.attempts + 1)
+        claimed = await self.session.scalars(statement.returning(OutboxMessage),
+                                             execution_options={"synchronize_session": False})
+        return sorted(claimed.all(), key=lambda row: row.id)
+
+    async def unfinished(self, *, row_ids: Collection[int] | None = None,
+                         per_chat: int = 1, limit: int = 1000) -> Sequence[tuple[int, int, dt.datetime | None]]:
+        """Rows still pending or being sent, as (id, chat id, the moment it may be taken): the
+        first ``per_chat`` of each chat, oldest first, or only those among ``row_ids``. The moment
+        is ``not_before`` for a pending row and the lease's end for one being sent."""
+        moment = case((OutboxMessage.status == "pending", OutboxMessage.not_before),
+                      else_=OutboxMessage.claimed_until)
+        place = func.row_number().over(partition_by=OutboxMessage.chat_id, order_by=OutboxMessage.id)
+        inner = select(OutboxMessage.id, OutboxMessage.chat_id, moment.label("moment"), place.label("place")).where(
+            OutboxMessage.status.in_(["pending", "sending"]))
+        if row_ids is not None:
+            inner = inner.where(OutboxMessage.id.in_(list(row_ids)))
+        ranked = inner.subquery()
+        statement = select(ranked.c.id, ranked.c.chat_id, ranked.c.moment).order_by(ranked.c.id).limit(limit)
+        if row_ids is None:
+            statement = statement.where(ranked.c.place <= per_chat)
+        return [(row_id, chat_id, moment) for row_id, chat_id, moment in await self.session.execute(statement)]
+
+    async def mark_sent_many(self, outcomes: Iterable[tuple[int, int, int | None, dt.datetime]]) -> None:
+        """Several rows sent: (row id, chat id, message id, when), in one executemany. A row that is
+        gone meanwhile (pruned) is no error: nothing is left to record."""
+        rows = [{"b_id": row_id, "b_chat": chat_id, "b_message": message_id, "b_at": sent_at}
+                for row_id, chat_id, message_id, sent_at in outcomes]
+        if rows:
+            await self.session.execute(
+                update(OUTBOX).where(OUTBOX.c.id == bindparam("b_id"))
+                .values(status="sent", sent_chat_id=bindparam("b_chat"), message_id=bindparam("b_message"),
+                        sent_at=bindparam("b_at"), error=None), rows)
+
     async def get(self, row_id: int) -> OutboxMessage | None:
         return await self.session.get(OutboxMessage, row_id, populate_existing=True)
 
@@ -679,58 +731,6 @@ class OutboxRepository(_Repository):
         return await self.session.scalar(
             select(func.count()).select_from(OutboxMessage)
             .where(OutboxMessage.status.in_(["pending", "sending"]))) or 0
-
-    async def claim_heads(self, row_ids: Collection[int], now: dt.datetime, lease: dt.timedelta, *,
-                          exclude_chats: Collection[int] = ()) -> Sequence[OutboxMessage]:
-        """Take, in one statement, those of ``row_ids`` that are due and first in line for their
-        chat (no older row of the chat pending or being sent), except rows to ``exclude_chats``;
-        returns the rows taken, with their attempt counts. A row another sender took, or one
-        behind an older row, is left alone: the condition is checked by the database, so it
-        holds across processes."""
-        if not row_ids:
-            return []
-        earlier = aliased(OutboxMessage)
-        queued_before = select(earlier.id).where(
-            earlier.chat_id == OutboxMessage.chat_id, earlier.id < OutboxMessage.id,
-            earlier.status.in_(["pending", "sending"])).exists()
-        statement = update(OutboxMessage).where(OutboxMessage.id.in_(list(row_ids)), ~queued_before,
-                                                self._claimable(now))
-        if exclude_chats:
-            statement = statement.where(OutboxMessage.chat_id.not_in(list(exclude_chats)))
-        statement = statement.values(status="sending", claimed_until=now + lease,
-                                     attempts=OutboxMessage.attempts + 1)
-        claimed = await self.session.scalars(statement.returning(OutboxMessage),
-                                             execution_options={"synchronize_session": False})
-        return sorted(claimed.all(), key=lambda row: row.id)
-
-    async def unfinished(self, *, row_ids: Collection[int] | None = None,
-                         per_chat: int = 1, limit: int = 1000) -> Sequence[tuple[int, int, dt.datetime | None]]:
-        """Rows still pending or being sent, as (id, chat id, the moment it may be taken): the
-        first ``per_chat`` of each chat, oldest first, or only those among ``row_ids``. The moment
-        is ``not_before`` for a pending row and the lease's end for one being sent."""
-        moment = case((OutboxMessage.status == "pending", OutboxMessage.not_before),
-                      else_=OutboxMessage.claimed_until)
-        place = func.row_number().over(partition_by=OutboxMessage.chat_id, order_by=OutboxMessage.id)
-        inner = select(OutboxMessage.id, OutboxMessage.chat_id, moment.label("moment"), place.label("place")).where(
-            OutboxMessage.status.in_(["pending", "sending"]))
-        if row_ids is not None:
-            inner = inner.where(OutboxMessage.id.in_(list(row_ids)))
-        ranked = inner.subquery()
-        statement = select(ranked.c.id, ranked.c.chat_id, ranked.c.moment).order_by(ranked.c.id).limit(limit)
-        if row_ids is None:
-            statement = statement.where(ranked.c.place <= per_chat)
-        return [(row_id, chat_id, moment) for row_id, chat_id, moment in await self.session.execute(statement)]
-
-    async def mark_sent_many(self, outcomes: Iterable[tuple[int, int, int | None, dt.datetime]]) -> None:
-        """Several rows sent: (row id, chat id, message id, when), in one executemany. A row that is
-        gone meanwhile (pruned) is no error: nothing is left to record."""
-        rows = [{"b_id": row_id, "b_chat": chat_id, "b_message": message_id, "b_at": sent_at}
-                for row_id, chat_id, message_id, sent_at in outcomes]
-        if rows:
-            await self.session.execute(
-                update(OUTBOX).where(OUTBOX.c.id == bindparam("b_id"))
-                .values(status="sent", sent_chat_id=bindparam("b_chat"), message_id=bindparam("b_message"),
-                        sent_at=bindparam("b_at"), error=None), rows)
 
 
 class ParkedUpdateRepository(_Repository):
