@@ -450,15 +450,19 @@ class OutboxSender:
         """Read the whole outbox (a read-only transaction: on SQLite no write lock): each chat's
         first unfinished rows. Rows of other processes, of the command line, and rows whose
         announcement was lost are found here."""
+        self._next_scan = now + self.settings.poll_interval  # before reading: a kick meanwhile counts
         uow = self.uow_factory()
         uow.read_only = True
-        async with uow:
-            rows = await uow.outbox.unfinished(per_chat=SCAN_PER_CHAT,
-                                               limit=max(1, self.settings.batch_size) * SCAN_PER_CHAT)
+        try:
+            async with uow:
+                rows = await uow.outbox.unfinished(per_chat=SCAN_PER_CHAT,
+                                                   limit=max(1, self.settings.batch_size) * SCAN_PER_CHAT)
+        except BaseException:
+            self._next_scan = -math.inf
+            raise
         self._queues = {}
         for row_id, chat_id, moment in rows:
             self._enqueue(chat_id, row_id, moment.timestamp() if moment is not None else now)
-        self._next_scan = now + self.settings.poll_interval
 
     def _waiting(self, now: float, holds: list[_Hold]) -> set[int]:
         """The chats that may not get a call now (noting when each may)."""
