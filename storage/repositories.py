@@ -55,7 +55,6 @@ from storage.models import (
 
 # The volunteers' table for Core statements (the mapped class types its ``__table__`` as any FROM clause).
 VOLUNTEERS = Volunteer.metadata.tables[Volunteer.__tablename__]
-OUTBOX = OutboxMessage.metadata.tables[OutboxMessage.__tablename__]  # for the sender's executemany
 
 class _Repository:
     def __init__(self, session: AsyncSession, clock: Clock) -> None:
@@ -669,8 +668,9 @@ class OutboxRepository(_Repository):
         rows = [{"b_id": row_id, "b_chat": chat_id, "b_message": message_id, "b_at": sent_at}
                 for row_id, chat_id, message_id, sent_at in outcomes]
         if rows:
+            table = OutboxMessage.metadata.tables[OutboxMessage.__tablename__]  # a Core executemany
             await self.session.execute(
-                update(OUTBOX).where(OUTBOX.c.id == bindparam("b_id"))
+                update(table).where(table.c.id == bindparam("b_id"))
                 .values(status="sent", sent_chat_id=bindparam("b_chat"), message_id=bindparam("b_message"),
                         sent_at=bindparam("b_at"), error=None), rows)
 
