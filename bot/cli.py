@@ -12,32 +12,14 @@ import argparse
 import asyncio
 import logging
 import sys
-
-from pydantic import ValidationError
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from typing import TYPE_CHECKING
 
 from bot import __version__
 from bot.domain.arguments import database_id
-from bot.services.roster import (
-    RosterFileError,
-    check_path,
-    export_roster,
-    import_roster,
-)
-from bot.settings import (
-    ConfigError,
-    Settings,
-    WebhookSettings,
-    describe,
-    load_settings,
-    require_token,
-    require_webhook,
-)
-from storage.clock import Clock, utc_now
-from storage.db import DatabaseUrlError, create_engine, session_factory
-from storage.migrate import upgrade
-from storage.uow import UnitOfWork
+
+if TYPE_CHECKING:  # the rest is imported where a command uses it: `import bot.cli` stays cheap
+    from bot.settings import Settings, WebhookSettings
+    from storage.clock import Clock
 
 
 class CliError(Exception):
@@ -77,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
     try:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:  # noqa: BLE001 - only for a message
@@ -84,13 +68,18 @@ def _safe_url(url: str) -> str:
 
 
 async def migrate(settings: Settings) -> None:
-    """Upgrade the schema, turning connection failures into one readable line."""
+    """Upgrade the schema (if it is behind), turning connection failures into one readable line."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    from storage.db import DatabaseUrlError, create_engine
+    from storage.migrate import upgrade_if_behind
+
     try:
         engine = create_engine(settings.database.url, echo=settings.database.echo)
     except DatabaseUrlError as error:
         raise CliError(str(error)) from None
     try:
-        await upgrade(engine)
+        await upgrade_if_behind(engine)
     except (OSError, OverflowError, ValueError, TimeoutError, OperationalError, DBAPIError) as error:
         reason = str(getattr(error, "orig", None) or error).splitlines()[0]
         raise CliError(f"cannot reach the database {_safe_url(settings.database.url)}: {reason}") from None
@@ -100,6 +89,10 @@ async def migrate(settings: Settings) -> None:
 
 async def roster_command(settings: Settings, args: argparse.Namespace) -> int:
     """``volunteers import|export FILE``: the report goes to stdout; exit status 1 if any row failed."""
+    from bot.services.roster import RosterFileError, check_path, export_roster, import_roster
+    from storage.db import create_engine, session_factory
+    from storage.uow import UnitOfWork
+
     try:
         check_path(args.file, writing=args.action == "export")
     except RosterFileError as error:
@@ -129,6 +122,10 @@ async def roster_command(settings: Settings, args: argparse.Namespace) -> int:
 
 def webhook_settings(settings: Settings, args: argparse.Namespace) -> WebhookSettings:
     """The webhook settings with the command line's overrides; a URL and a secret token are required."""
+    from pydantic import ValidationError
+
+    from bot.settings import WebhookSettings, describe, require_webhook
+
     values = settings.webhook.model_dump()
     if values["secret_token"] is not None:
         values["secret_token"] = values["secret_token"].get_secret_value()
@@ -153,6 +150,11 @@ def _parked_id(text: str) -> int:
 async def updates_command(settings: Settings, args: argparse.Namespace) -> int:
     """``updates parked`` lists (never the contents), ``updates replay ID`` queues a parked update
     for the running bot, ``updates drop ID`` deletes one."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    from storage.db import create_engine, session_factory
+    from storage.uow import UnitOfWork
+
     row_id = _parked_id(args.id) if args.action != "parked" else 0
     logging.getLogger("alembic").setLevel(logging.WARNING)  # stdout is the answer; no migration chatter
     await migrate(settings)
@@ -192,8 +194,11 @@ async def run_bot(settings: Settings, webhook: WebhookSettings | None, clock: Cl
     await serve(build_application(settings, clock=clock), webhook=webhook)
 
 
-def main(argv: list[str] | None = None, *, clock: Clock = utc_now) -> int:
+def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
     """Entry point of the console script (``clock``: the bot's time, injected by tests)."""
+    from bot.settings import ConfigError, load_settings, require_token
+    from storage.clock import utc_now
+
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the bot token in URLs
@@ -209,7 +214,7 @@ def main(argv: list[str] | None = None, *, clock: Clock = utc_now) -> int:
             return asyncio.run(updates_command(settings, args))
         require_token(settings)
         webhook = webhook_settings(settings, args) if args.webhook else None
-        asyncio.run(run_bot(settings, webhook, clock))
+        asyncio.run(run_bot(settings, webhook, clock or utc_now))
         return 0
     except (ConfigError, CliError) as error:
         print(f"volunteer-loop: {error}", file=sys.stderr)
