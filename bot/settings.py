@@ -185,6 +185,23 @@ class ReminderSettings(BaseModel):
         return value
 
 
+class HousekeepingSettings(BaseModel):
+    """Pruning what only matters for a while (see bot.services.housekeeping): the ids of handled
+    updates and finished outbox rows, in short batches, every ``interval_minutes``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Telegram keeps an unconfirmed update for 24 hours and may deliver it again meanwhile: an id
+    # kept for less could let a redelivered update be handled twice.
+    processed_updates_days: int = Field(default=7, ge=1)
+    outbox_days: int = Field(default=30, ge=1)
+    batch_size: int = Field(default=1000, ge=1, le=10_000)
+    interval_minutes: float = Field(default=60.0, gt=0)
+    # A pause between batches, so the handlers of this and other processes get the database (on
+    # SQLite, its one write lock) in between.
+    batch_pause_seconds: float = Field(default=0.05, ge=0)
+
+
 class VolunteerSettings(BaseModel):
     """Volunteer registration (/join)."""
 
@@ -221,6 +238,7 @@ class Settings(BaseSettings):
     volunteers: VolunteerSettings = Field(default_factory=VolunteerSettings)
     reminders: ReminderSettings = Field(default_factory=ReminderSettings)
     requests: RequestLimits = Field(default_factory=RequestLimits)
+    housekeeping: HousekeepingSettings = Field(default_factory=HousekeepingSettings)
     admins: list[int] = Field(default_factory=list)
     coordinators_chat_id: int | None = None
     timezone: str = "Asia/Shanghai"

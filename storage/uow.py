@@ -23,6 +23,7 @@ from storage.repositories import (
     OrderRepository,
     OutboxRepository,
     ParkedUpdateRepository,
+    ProcessedUpdateRepository,
     RatingRepository,
     ScheduleRepository,
     TeamRepository,
@@ -60,6 +61,7 @@ class UnitOfWork:
         self.outbox = OutboxRepository(self.session, self.clock)
         self.schedule = ScheduleRepository(self.session, self.clock)
         self.parked = ParkedUpdateRepository(self.session, self.clock)
+        self.processed_updates = ProcessedUpdateRepository(self.session, self.clock)
         if self.update_key is not None:
             try:
                 self.session.add(ProcessedUpdate(key=self.update_key, seen_at=self.now()))
