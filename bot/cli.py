@@ -1,6 +1,6 @@
-"""The ``volunteer-loop`` command: ``run`` the bot, ``db upgrade`` the schema, ``volunteers import``
-and ``volunteers export`` the roster (CSV or XLSX, see docs/roster.md), and ``updates parked|replay|drop``
-for updates the bot could not handle (see docs/reliability.md).
+"""The ``volunteer-loop`` command: ``run`` the bot, ``db upgrade`` the schema and ``db prune`` old rows,
+``volunteers import`` and ``volunteers export`` the roster (CSV or XLSX, see docs/roster.md), and
+``updates parked|replay|drop`` for updates the bot could not handle (see docs/reliability.md).
 
 A configuration or database problem ends the command with one line on stderr and exit status 2,
 never a traceback.
@@ -39,7 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--secret-token", help="webhook: secret Telegram sends back in every request "
                      "(required in webhook mode; 1-256 of A-Z a-z 0-9 _ -)")
     db = commands.add_parser("db", help="database maintenance")
-    db.add_argument("action", choices=["upgrade"], help="upgrade: migrate the schema to the newest version")
+    db.add_argument("action", choices=["upgrade", "prune"],
+                    help="upgrade: migrate the schema to the newest version; prune: delete old update ids and "
+                         "finished outbox rows now, as the running bot does every [housekeeping] interval_minutes")
     volunteers = commands.add_parser("volunteers", help="the volunteer roster (CSV or XLSX, see docs/roster.md)")
     roster = volunteers.add_subparsers(dest="action", required=True)
     imports = roster.add_parser("import", help="import volunteers from FILE; prints a report, one line per bad row")
@@ -118,6 +120,31 @@ async def roster_command(settings: Settings, args: argparse.Namespace) -> int:
     for row_error in report.errors:
         print(row_error)
     return 1 if report.failed else 0
+
+
+async def prune_command(settings: Settings) -> int:
+    """``db prune``: one housekeeping pass (bot.services.housekeeping); safe beside running bots."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    from bot.adapters.app import retention
+    from bot.services.housekeeping import Housekeeper
+    from storage.db import create_engine, session_factory
+    from storage.uow import UnitOfWork
+
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # stdout is the answer; no migration chatter
+    await migrate(settings)
+    engine = create_engine(settings.database.url, echo=settings.database.echo)
+    sessions = session_factory(engine)
+    try:
+        report = await Housekeeper(lambda: UnitOfWork(sessions), retention(settings.housekeeping)).prune()
+    except (OSError, TimeoutError, OperationalError, DBAPIError) as error:
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        raise CliError(f"cannot reach the database {_safe_url(settings.database.url)}: {reason}") from None
+    finally:
+        await engine.dispose()
+    print(f"pruned {report.processed_updates} update id(s) older than {settings.housekeeping.processed_updates_days} "
+          f"days and {report.outbox} outbox row(s) older than {settings.housekeeping.outbox_days} days")
+    return 0
 
 
 def webhook_settings(settings: Settings, args: argparse.Namespace) -> WebhookSettings:
@@ -204,6 +231,8 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the bot token in URLs
     try:
         settings = load_settings(args.config)
+        if args.command == "db" and args.action == "prune":
+            return asyncio.run(prune_command(settings))
         if args.command == "db":
             asyncio.run(migrate(settings))
             print("database is up to date")
