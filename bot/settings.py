@@ -197,6 +197,9 @@ class HousekeepingSettings(BaseModel):
     outbox_days: int = Field(default=30, ge=1)
     batch_size: int = Field(default=1000, ge=1, le=10_000)
     interval_minutes: float = Field(default=60.0, gt=0)
+    # The first pass waits this long after the bot starts, so start-up (and the updates waiting for a
+    # restarted bot) come first.
+    start_delay_seconds: float = Field(default=30.0, ge=0)
     # A pause between batches, so the handlers of this and other processes get the database (on
     # SQLite, its one write lock) in between.
     batch_pause_seconds: float = Field(default=0.05, ge=0)

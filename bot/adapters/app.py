@@ -116,10 +116,12 @@ async def _post_init(application: BotApplication) -> None:
     async with deps.uow() as uow:  # the next daily, weekly and monthly digests (keyed: once across processes)
         await digests.schedule_recurring(uow, deps.config, uow.now())
         await uow.commit()
-    # Pruning old update ids and outbox rows, in the background from the start (bot.services.housekeeping).
-    deps.housekeeper = Housekeeper(deps.uow, retention(deps.settings.housekeeping))
+    # Pruning old update ids and outbox rows in the background (bot.services.housekeeping).
+    housekeeping = deps.settings.housekeeping
+    deps.housekeeper = Housekeeper(deps.uow, retention(housekeeping))
     deps.housekeeping_task = asyncio.create_task(
-        deps.housekeeper.run(60 * deps.settings.housekeeping.interval_minutes), name="housekeeping")
+        deps.housekeeper.run(60 * housekeeping.interval_minutes, start_delay_seconds=housekeeping.start_delay_seconds),
+        name="housekeeping")
     assert application.job_queue is not None
     application.job_queue.run_repeating(_sweep, interval=deps.settings.reminders.sweep_seconds, first=0.0,
                                         name="schedule-sweep", job_kwargs={"max_instances": 1, "coalesce": True,

@@ -83,16 +83,22 @@ class Housekeeper:
         """End :meth:`run` (and a pass in progress, between two batches)."""
         self._stopped.set()
 
-    async def run(self, interval_seconds: float) -> None:
-        """A pass now and every ``interval_seconds`` until :meth:`stop`. A pass that fails (the
-        database away for a moment) is logged by its error's type and the next one tries again."""
+    async def run(self, interval_seconds: float, *, start_delay_seconds: float = 0.0) -> None:
+        """A pass after ``start_delay_seconds``, then every ``interval_seconds``, until :meth:`stop`. A
+        pass that fails (the database away for a moment) is logged by its error's type and the next
+        one tries again."""
+        await self._sleep(start_delay_seconds)
         while not self.stopping:
             try:
                 await self.prune()
             except Exception as error:  # noqa: BLE001 - a background task must not die: the next pass retries
                 log.warning("housekeeping: a pass failed (%s); the next one tries again", type(error).__name__)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopped.wait(), interval_seconds)
+            await self._sleep(interval_seconds)
+
+    async def _sleep(self, seconds: float) -> None:
+        """Wait ``seconds``, or less if :meth:`stop` is called meanwhile."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopped.wait(), seconds)
 
     async def prune(self) -> PruneReport:
         """One pass over both tables (stops between two batches once :attr:`stopping` is set)."""
