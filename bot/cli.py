@@ -213,7 +213,17 @@ async def updates_command(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def skip_unused_imports() -> None:
+    """httpx imports its own command line (rich, click and pygments: a tenth of a second or more at
+    start) whenever those are installed, as the test tools install them; the bot never calls it. A
+    ``None`` in ``sys.modules`` makes that one import fail, and httpx falls back to its stub (its
+    ``ImportError`` path), before anything imports httpx."""
+    if "httpx" not in sys.modules and "httpx._main" not in sys.modules:
+        sys.modules["httpx._main"] = None  # type: ignore[assignment]  # Python's way to refuse one import
+
+
 async def run_bot(settings: Settings, webhook: WebhookSettings | None, clock: Clock) -> None:
+    skip_unused_imports()
     from bot.adapters.app import build_application
     from bot.adapters.runner import serve
 

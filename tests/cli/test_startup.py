@@ -12,7 +12,8 @@ from tests.support.cli import run_cli, sqlite_config
 # Made or read only by some commands or messages: spreadsheets (openpyxl), QR codes (segno; PIL and
 # qrcode are not ours, so they must not creep in), migrations (alembic and its mako templates), the
 # webhook server (tornado), and test and benchmark tools.
-NEVER_AT_START = ("openpyxl", "PIL", "qrcode", "segno", "alembic", "mako", "sandbox", "hypothesis", "pytest")
+NEVER_AT_START = ("openpyxl", "PIL", "qrcode", "segno", "alembic", "mako", "sandbox", "hypothesis", "pytest",
+                  "rich", "click", "pygments")  # httpx's command line, installed here by the test tools
 # What only running the bot needs: `import bot.cli` (help, version, the other commands' parsing)
 # does without them.
 ONLY_TO_RUN = ("telegram", "tornado", "sqlalchemy", "pydantic", "babel", "phonenumbers", "apscheduler")
@@ -38,10 +39,11 @@ def test_a_restart_on_an_up_to_date_database_loads_only_what_running_needs(tmp_p
     # What `volunteer-loop run` does before it asks for updates: the schema check and the application.
     loaded = _modules_after(
         "import asyncio\n"
-        "from bot.cli import migrate\n"
+        "from bot.cli import migrate, skip_unused_imports\n"
         "from bot.settings import load_settings\n"
         f"settings = load_settings({str(path)!r})\n"
         "asyncio.run(migrate(settings))\n"
+        "skip_unused_imports()\n"
         "from bot.adapters.app import build_application\n"
         "from bot.adapters.runner import serve\n"
         "build_application(settings)\n", tmp_path)
