@@ -16,7 +16,14 @@ The sandbox records each call's arrival on the wall clock; the spawn time is tak
 so the driver's polling of the sandbox adds nothing to the figures. Every ratio is to a baseline of
 this run: ``import_cli`` and ``run_ready`` to ``python_pass``, ``run_ready`` also to ``bare_ptb_ready``.
 
-    python bench/startup.py [--runs 5] [--database-url postgresql+asyncpg://...  (an empty database)]
+Bytecode: an installed package has its modules compiled (``__pycache__``), as the libraries here
+have; the project's own modules may not be (``PYTHONDONTWRITEBYTECODE`` is set on this machine).
+By default every measured process writes and reads bytecode under a temporary
+``PYTHONPYCACHEPREFIX``, after one untimed run of each kind, so the bot and the baselines start
+alike; ``--no-bytecode-cache`` measures with the caller's environment as it is.
+
+    python bench/startup.py [--runs 5] [--no-bytecode-cache]
+                            [--database-url postgresql+asyncpg://...  (an empty database)]
 
 Prints exactly one JSON line on stdout; progress goes to stderr.
 """
@@ -60,31 +67,39 @@ def run_bare_bot(base_url: str, token: str) -> None:
     app.run_polling(poll_interval=0, timeout=10)
 
 
-async def _process_seconds(*args: str) -> float:
-    """Spawn ``python *args`` and time it until it exits (it must succeed)."""
-    from bench.echo_floor import REPO as ROOT
+def child_environment(bytecode_cache: Path | None) -> dict[str, str]:
+    """The measured processes' environment: the repository on the path, and with ``bytecode_cache``
+    compiled modules written and read there (see the module's docstring)."""
     from bench.echo_floor import _child_env
 
+    environment = _child_env(PTB_TIMEDELTA="1")
+    if bytecode_cache is not None:
+        environment.pop("PYTHONDONTWRITEBYTECODE", None)
+        environment["PYTHONPYCACHEPREFIX"] = str(bytecode_cache)
+    return environment
+
+
+async def _process_seconds(environment: dict[str, str], *args: str) -> float:
+    """Spawn ``python *args`` and time it until it exits (it must succeed)."""
     began = time.time()
-    process = await asyncio.create_subprocess_exec(sys.executable, *args, cwd=ROOT, env=_child_env(),
+    process = await asyncio.create_subprocess_exec(sys.executable, *args, cwd=REPO, env=environment,
                                                    stdin=asyncio.subprocess.DEVNULL)
     if await process.wait() != 0:
         raise RuntimeError(f"python {' '.join(args)} exited with {process.returncode}")
     return time.time() - began
 
 
-async def _ready_seconds(command: list[str], sandbox: Any, log_path: Path) -> float:
+async def _ready_seconds(environment: dict[str, str], command: list[str], sandbox: Any, log_path: Path) -> float:
     """Spawn ``command``, wait until its first getUpdates reaches the sandbox, stop it; the seconds
     from the spawn to that request (on the sandbox's clock)."""
-    from bench.echo_floor import _child_env, _stop
+    from bench.echo_floor import _stop
 
     calls = await sandbox.calls()
     after = calls[-1]["seq"] if calls else 0
     with log_path.open("wb") as output:
         began = time.time()
         process = await asyncio.create_subprocess_exec(
-            *command, cwd=REPO, env=_child_env(PTB_TIMEDELTA="1"), stdin=asyncio.subprocess.DEVNULL,
-            stdout=output, stderr=output)
+            *command, cwd=REPO, env=environment, stdin=asyncio.subprocess.DEVNULL, stdout=output, stderr=output)
     try:
         deadline = time.monotonic() + READY_TIMEOUT
         while not (polls := await sandbox.calls("getUpdates", after=after)):
@@ -111,39 +126,47 @@ def _median_ms(values: list[float]) -> float:
     return round(1000 * statistics.median(values), 1)
 
 
-async def measure(runs: int, database_url: str | None) -> dict[str, Any]:
+async def measure(runs: int, database_url: str | None, *, bytecode_cache: bool = True) -> dict[str, Any]:
     from bench.echo_floor import TOKEN, sandbox_process
     from sandbox import SandboxClient
 
-    python_pass = [await _process_seconds("-c", "pass") for _ in range(runs)]
-    import_cli = [await _process_seconds("-c", "import bot.cli") for _ in range(runs)]
-    log(f"python -c pass {_median_ms(python_pass)} ms, import bot.cli {_median_ms(import_cli)} ms")
     with tempfile.TemporaryDirectory(prefix="startup-bench-") as tmp:
         folder = Path(tmp)
+        environment = child_environment(folder / "pycache" if bytecode_cache else None)
         async with sandbox_process() as base_url, SandboxClient(base_url) as sandbox:
             config = folder / "config.toml"
             _write_config(config, base_url=base_url, token=TOKEN,
                           database_url=database_url or f"sqlite+aiosqlite:///{folder}/bot.sqlite3")
-            migrated = await _process_seconds("-m", "bot", "--config", str(config), "db", "upgrade")
+            migrated = await _process_seconds(environment, "-m", "bot", "--config", str(config), "db", "upgrade")
             log(f"schema migrated in {migrated:.2f}s (not timed as start-up)")
-            bare = [await _ready_seconds([sys.executable, str(Path(__file__).resolve()), "--run-bare",
-                                          "--base-url", base_url, "--token", TOKEN], sandbox, folder / "bare.log")
-                    for _ in range(runs)]
-            ready = [await _ready_seconds([sys.executable, "-m", "bot", "--config", str(config), "run"],
-                                          sandbox, folder / "bot.log") for _ in range(runs)]
-    log(f"bare PTB ready {_median_ms(bare)} ms, volunteer-loop run ready {_median_ms(ready)} ms")
-    base, floor = statistics.median(python_pass), statistics.median(bare)
+            kinds = {
+                "python_pass": lambda: _process_seconds(environment, "-c", "pass"),
+                "import_cli": lambda: _process_seconds(environment, "-c", "import bot.cli"),
+                "bare_ptb_ready": lambda: _ready_seconds(
+                    environment, [sys.executable, str(Path(__file__).resolve()), "--run-bare", "--base-url", base_url,
+                                  "--token", TOKEN], sandbox, folder / "bare.log"),
+                "run_ready": lambda: _ready_seconds(
+                    environment, [sys.executable, "-m", "bot", "--config", str(config), "run"], sandbox,
+                    folder / "bot.log"),
+            }
+            for kind in kinds.values():  # untimed: the bytecode is written (if cached), the files are read once
+                await kind()
+            figures: dict[str, list[float]] = {name: [] for name in kinds}
+            for _ in range(runs):  # interleaved, so a busier moment of the machine touches every kind alike
+                for name, kind in kinds.items():
+                    figures[name].append(await kind())
+    for name, values in figures.items():
+        log(f"{name}: median {_median_ms(values)} ms")
+    python, bare, ready = (statistics.median(figures[name]) for name in ("python_pass", "bare_ptb_ready", "run_ready"))
     return {
         "bench": "startup", "runs": runs, "database": "postgresql" if database_url else "sqlite",
-        "python_pass_ms": _median_ms(python_pass),
-        "import_cli_ms": _median_ms(import_cli),
-        "bare_ptb_ready_ms": _median_ms(bare),
-        "run_ready_ms": _median_ms(ready),
-        "import_cli_per_python": round(statistics.median(import_cli) / base, 2),
-        "bare_ptb_ready_per_python": round(floor / base, 2),
-        "run_ready_per_python": round(statistics.median(ready) / base, 2),
-        "run_ready_per_bare_ptb": round(statistics.median(ready) / floor, 2),
-        "run_ready_all_ms": [round(1000 * x, 1) for x in ready],
+        "bytecode_cache": bytecode_cache,
+        **{f"{name}_ms": _median_ms(values) for name, values in figures.items()},
+        "import_cli_per_python": round(statistics.median(figures["import_cli"]) / python, 2),
+        "bare_ptb_ready_per_python": round(bare / python, 2),
+        "run_ready_per_python": round(ready / python, 2),
+        "run_ready_per_bare_ptb": round(ready / bare, 2),
+        "run_ready_all_ms": [round(1000 * x, 1) for x in figures["run_ready"]],
     }
 
 
@@ -151,6 +174,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5, help="processes per figure (the median is printed)")
     parser.add_argument("--database-url", help="an empty database for the bot (default: a fresh SQLite file)")
+    parser.add_argument("--no-bytecode-cache", action="store_true",
+                        help="measure with the environment as it is (no temporary bytecode cache)")
     parser.add_argument("--run-bare", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--base-url", help=argparse.SUPPRESS)
     parser.add_argument("--token", help=argparse.SUPPRESS)
@@ -163,7 +188,8 @@ def main(argv: list[str] | None = None) -> None:
         run_bare_bot(args.base_url, args.token)
         return
     with contextlib.suppress(KeyboardInterrupt):
-        print(json.dumps(asyncio.run(measure(args.runs, args.database_url))), flush=True)
+        print(json.dumps(asyncio.run(measure(args.runs, args.database_url,
+                                             bytecode_cache=not args.no_bytecode_cache))), flush=True)
 
 
 if __name__ == "__main__":
