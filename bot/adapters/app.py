@@ -126,10 +126,24 @@ async def _post_init(application: BotApplication) -> None:
     application.job_queue.run_repeating(_sweep, interval=deps.settings.reminders.sweep_seconds, first=0.0,
                                         name="schedule-sweep", job_kwargs={"max_instances": 1, "coalesce": True,
                                                                            "misfire_grace_time": None})
-    for language in LANGUAGES:  # everyone's menu until their roles give them their own
-        commands = [BotCommand(name, deps.i18n.gettext(language, text)) for name, text in roles.MENUS[roles.RESIDENT]]
-        await application.bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats(),
-                                              language_code=None if language == "en" else language)
+    # Everyone's menu, set while the bot already receives updates: two Bot API round trips that
+    # need not delay start-up (a person's own menu, by role, goes through the outbox anyway).
+    deps.menus_task = asyncio.create_task(_set_default_menus(application), name="default-menus")
+
+
+async def _set_default_menus(application: BotApplication) -> None:
+    """Everyone's command menu until their roles give them their own; a failure is logged (the next
+    start sets it again)."""
+    deps = application.bot_data.deps
+    assert deps is not None
+    try:
+        for language in LANGUAGES:
+            commands = [BotCommand(name, deps.i18n.gettext(language, text))
+                        for name, text in roles.MENUS[roles.RESIDENT]]
+            await application.bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats(),
+                                                  language_code=None if language == "en" else language)
+    except Exception as error:  # noqa: BLE001 - a background task must not die unseen
+        log_failure(log, error, "setting the default command menus failed")
 
 
 async def _sweep(context: BotContext) -> None:
@@ -144,6 +158,10 @@ async def _sweep(context: BotContext) -> None:
 
 async def _post_stop(application: BotApplication) -> None:
     deps = application.bot_data.deps
+    if deps is not None and deps.menus_task is not None:
+        deps.menus_task.cancel()  # stopping before it finished: the next start sets the menus
+        await asyncio.gather(deps.menus_task, return_exceptions=True)
+        deps.menus_task = None
     if deps is not None and deps.housekeeper is not None:
         deps.housekeeper.stop()
         housekeeping, deps.housekeeping_task = deps.housekeeping_task, None

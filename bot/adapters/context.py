@@ -43,6 +43,7 @@ class Deps:
     sweeper: Sweeper | None = None
     housekeeper: Housekeeper | None = None
     housekeeping_task: asyncio.Task[None] | None = None
+    menus_task: asyncio.Task[None] | None = None
 
     def uow(self, update_key: str | None = None) -> UnitOfWork:
         return UnitOfWork(self.sessions, clock=self.clock, update_key=update_key)

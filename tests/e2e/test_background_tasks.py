@@ -1,5 +1,5 @@
-"""The running bot prunes in the background soon after it starts (bot.services.housekeeping, wired in
-bot/adapters/app.py) and answers meanwhile; it stops cleanly with a pass wired in."""
+"""What the running bot does in the background once it receives updates (bot/adapters/app.py): it
+prunes (bot.services.housekeeping) and answers meanwhile, and it sets everyone's command menu."""
 
 from __future__ import annotations
 
@@ -54,3 +54,15 @@ async def test_the_running_bot_prunes_old_update_ids_and_answers_meanwhile(
 
     left = await _keys(database_url)
     assert "yesterday" in left and not any(key.startswith("old-") for key in left)
+
+
+async def test_everyones_menu_is_set_while_the_bot_already_receives(
+        server: SandboxServer, sandbox: SandboxClient, database_url: str) -> None:
+    settings = make_settings(server, database_url, admins=[], coordinators_chat_id=None, default_language="en")
+    resident = await sandbox.create_user("Rita", language_code="en")
+    async with bot_running(settings, "polling"):
+        deadline = time.monotonic() + 10  # a bound, not a measurement
+        while not await sandbox.commands(resident):
+            assert time.monotonic() < deadline, "no default command menu"
+            await asyncio.sleep(0.05)
+        assert {"command": "request", "description": "New request"} in await sandbox.commands(resident)
