@@ -27,7 +27,6 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    tuple_,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -711,8 +710,10 @@ class OutboxRepository(_Repository):
         statement = select(OutboxMessage.id, OutboxMessage.created_at).where(
             OutboxMessage.status == status, OutboxMessage.created_at < created_before)
         if after is not None:
-            statement = statement.where(OutboxMessage.created_at >= after[0],
-                                        tuple_(OutboxMessage.created_at, OutboxMessage.id) > tuple_(*after))
+            created_at, row_id = after
+            statement = statement.where(
+                OutboxMessage.created_at >= created_at,  # the index's range; the rest settles ties
+                or_(OutboxMessage.created_at > created_at, OutboxMessage.id > row_id))
         statement = statement.order_by(OutboxMessage.created_at, OutboxMessage.id).limit(limit)
         if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
             statement = statement.with_for_update(skip_locked=True)

@@ -310,3 +310,35 @@ async def test_stopping_ends_a_pass_between_batches(uow_factory: UowFactory, clo
                               pause=stop_after_the_first_batch)
     report = await housekeeper.prune()
     assert report.outbox == 10
+
+
+async def test_one_pass_walks_past_what_stays_in_small_batches(uow_factory: UowFactory, clock: FakeClock) -> None:
+    """Rows that stay (here: messages dialogs edit, the oldest) do not hold the walk up, and rows
+    sharing a moment are not skipped between two batches."""
+    async with uow_factory() as uow:
+        for number in range(7):  # seven people in a dialog, each with its question kept
+            person = await uow.users.ensure(8000 + number, f"p{number}", "en")
+            question = await uow.outbox.send(8000 + number, {"text": "your skills?"})
+            await uow.dialogs.set(person.id, "join", "skills", {"msg": question.id})
+        await uow.commit()
+    expected = 0
+    for moment in range(5):  # then five moments, several rows at each (a handler's rows share one)
+        clock.advance(60)
+        async with uow_factory() as uow:
+            for chat in range(4):
+                await uow.outbox.send(9100 + chat, {"text": f"at {moment}"})
+            await uow.commit()
+        expected += 4
+    async with uow_factory() as uow:
+        for chat in range(4):  # the latest of each of those chats
+            await uow.outbox.send(9100 + chat, {"text": "the latest"})
+        await uow.commit()
+    await deliver_everything(uow_factory)
+    clock.advance(31 * DAY)
+
+    report = await prune(uow_factory, Retention(processed_updates=dt.timedelta(days=7), outbox=RETENTION.outbox,
+                                                batch_size=3, batch_pause_seconds=0.0))
+
+    assert report.outbox == expected
+    left = await rows(uow_factory)
+    assert len(left) == 7 + 4
