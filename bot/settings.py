@@ -192,8 +192,9 @@ class HousekeepingSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     # Telegram keeps an unconfirmed update for 24 hours and may deliver it again meanwhile: an id
-    # kept for less could let a redelivered update be handled twice.
-    processed_updates_days: int = Field(default=7, ge=1)
+    # kept for less could let a redelivered update be handled twice. At least as long as
+    # [ingest] parked_retention_days, since a replayed parked update is recognised by its id too.
+    processed_updates_days: int = Field(default=14, ge=1)
     outbox_days: int = Field(default=30, ge=1)
     batch_size: int = Field(default=1000, ge=1, le=10_000)
     interval_minutes: float = Field(default=60.0, gt=0)
@@ -257,6 +258,17 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown timezone {value!r}") from None
+        return value
+
+    @field_validator("housekeeping")
+    @classmethod
+    def _update_ids_outlive_parked_updates(cls, value: HousekeepingSettings,
+                                           info: ValidationInfo) -> HousekeepingSettings:
+        ingest = info.data.get("ingest")
+        if isinstance(ingest, IngestSettings) and value.processed_updates_days < ingest.parked_retention_days:
+            raise ValueError(f"processed_updates_days ({value.processed_updates_days}) must be at least "
+                             f"ingest.parked_retention_days ({ingest.parked_retention_days}): a parked update can "
+                             "be replayed that long, and only its id tells whether it was handled meanwhile")
         return value
 
     @field_validator("categories")

@@ -11,7 +11,8 @@ from tests.support.cli import run_cli, sqlite_config
 
 
 def test_db_prune_deletes_old_update_ids_and_outbox_rows(tmp_path: Path) -> None:
-    path = sqlite_config(tmp_path, "[housekeeping]\nprocessed_updates_days = 2\noutbox_days = 3\n")
+    path = sqlite_config(tmp_path, "[ingest]\nparked_retention_days = 2\n"
+                                   "[housekeeping]\nprocessed_updates_days = 2\noutbox_days = 3\n")
     assert run_cli("--config", str(path), "db", "upgrade", cwd=tmp_path).returncode == 0
     with sqlite3.connect(tmp_path / "bot.sqlite3") as database:
         database.executemany("INSERT INTO processed_updates (key, seen_at) VALUES (?, ?)",

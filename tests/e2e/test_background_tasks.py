@@ -30,7 +30,7 @@ async def _keys(database_url: str) -> set[str]:
 async def test_the_running_bot_prunes_old_update_ids_and_answers_meanwhile(
         server: SandboxServer, sandbox: SandboxClient, database_url: str) -> None:
     settings = make_settings(server, database_url, admins=[], coordinators_chat_id=None, default_language="en",
-                             housekeeping={"processed_updates_days": 7, "batch_size": 2,
+                             housekeeping={"processed_updates_days": 14, "batch_size": 2,
                                                            "start_delay_seconds": 0.5})
     await migrate(settings)
     engine = create_engine(database_url)

@@ -340,5 +340,13 @@ def test_housekeeping_refuses_what_would_lose_a_guarantee(text: str, key: str, t
 
 
 def test_housekeeping_keeps_update_ids_at_least_a_day(tmp_path: Path) -> None:
-    settings = load_settings(write(tmp_path / "c.toml", "[housekeeping]\nprocessed_updates_days = 1\n"))
+    settings = load_settings(write(tmp_path / "c.toml", "[ingest]\nparked_retention_days = 1\n"
+                                                        "[housekeeping]\nprocessed_updates_days = 1\n"))
     assert settings.housekeeping.processed_updates_days == 1
+
+
+def test_update_ids_are_kept_as_long_as_parked_updates(tmp_path: Path) -> None:
+    """A replayed parked update is recognised as handled by its id: the id must outlive the row."""
+    message = config_error("[ingest]\nparked_retention_days = 14\n[housekeeping]\nprocessed_updates_days = 13\n",
+                           tmp_path)
+    assert "housekeeping" in message and "ingest.parked_retention_days (14)" in message
