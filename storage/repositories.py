@@ -719,12 +719,13 @@ class OutboxRepository(_Repository):
             statement = statement.with_for_update(skip_locked=True)
         return [(row_id, created_at) for row_id, created_at in (await self.session.execute(statement)).all()]
 
-    async def prune(self, row_ids: Collection[int], status: str, created_before: dt.datetime) -> int:
-        """Delete these rows if they are still in ``status`` and created before ``created_before``;
-        how many went. Two kinds stay whatever the caller asks: a row an edit still targets (the
-        edit needs its message; it can go once its edits went) and each chat's latest delivered
-        message (a send: an edit was delivered only if its message was), so :meth:`reached` answers
-        as before."""
+    async def prune(self, row_ids: Collection[int]) -> int:
+        """Delete these rows, taken by :meth:`prune_candidates` in this transaction (so still
+        finished and old: SQLite's write lock or PostgreSQL's row locks held them since; found by
+        primary key, not by a second walk of the index); how many went. Two kinds stay whatever the
+        caller asks: a row an edit still targets (the edit needs its message; it can go once its
+        edits went) and each chat's latest delivered message (a send: an edit was delivered only if
+        its message was), so :meth:`reached` answers as before."""
         if not row_ids:
             return 0
         edit, later = aliased(OutboxMessage), aliased(OutboxMessage)
@@ -734,11 +735,9 @@ class OutboxRepository(_Repository):
         delivered_later = select(later.id).where(
             later.chat_id == OutboxMessage.chat_id, later.status == "sent", later.id > OutboxMessage.id,
             later.kind == "send", later.message_id.is_not(None)).exists()
-        return await self._rowcount(
-            delete(OutboxMessage).where(
-                OutboxMessage.id.in_(list(row_ids)), OutboxMessage.status == status,
-                OutboxMessage.created_at < created_before, ~targeted, or_(~delivered, delivered_later))
-            .execution_options(synchronize_session=False))
+        keepers = or_(targeted, and_(delivered, ~delivered_later))
+        return await self._rowcount(delete(OutboxMessage).where(OutboxMessage.id.in_(list(row_ids)), ~keepers)
+                                    .execution_options(synchronize_session=False))
 
 
 class ParkedUpdateRepository(_Repository):

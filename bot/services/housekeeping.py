@@ -133,8 +133,7 @@ class Housekeeper:
         while not self.stopping:
             async with self._uow() as uow:
                 rows = await uow.outbox.prune_candidates(status, created_before, after, limit)
-                pruned = await uow.outbox.prune([row_id for row_id, _ in rows if row_id not in in_use],
-                                                status, created_before)
+                pruned = await uow.outbox.prune([row_id for row_id, _ in rows if row_id not in in_use])
                 await uow.commit()
             report.outbox += pruned
             report.batches += 1
