@@ -1,8 +1,9 @@
 """Housekeeping: what only matters for a while is deleted once its while is over.
 
 - **Handled update ids** (``processed_updates``) guard against Telegram delivering an update again,
-  which it does only while the update is unconfirmed, for 24 hours at most: kept
-  ``processed_updates_days`` (at least 1).
+  which it does only while the update is unconfirmed, for 24 hours at most, and tell whether a
+  replayed parked update was handled meanwhile: kept ``processed_updates_days`` (at least 1, and at
+  least ``[ingest] parked_retention_days``).
 - **Finished outbox rows** (sent, failed, superseded) after ``outbox_days``, except those still
   needed: the message an edit may still change — the team cards (and those offered to other teams)
   and the centre's cards of every order that can still move, the question a dialog edits in place,
