@@ -1,6 +1,6 @@
-"""The ``volunteer-loop`` command: ``run`` the bot, ``db upgrade`` the schema, ``volunteers import``
-and ``volunteers export`` the roster (CSV or XLSX, see docs/roster.md), and ``updates parked|replay|drop``
-for updates the bot could not handle (see docs/reliability.md).
+"""The ``volunteer-loop`` command: ``run`` the bot, ``db upgrade`` the schema and ``db prune`` old rows,
+``volunteers import`` and ``volunteers export`` the roster (CSV or XLSX, see docs/roster.md), and
+``updates parked|replay|drop`` for updates the bot could not handle (see docs/reliability.md).
 
 A configuration or database problem ends the command with one line on stderr and exit status 2,
 never a traceback.
@@ -12,32 +12,14 @@ import argparse
 import asyncio
 import logging
 import sys
-
-from pydantic import ValidationError
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from typing import TYPE_CHECKING
 
 from bot import __version__
 from bot.domain.arguments import database_id
-from bot.services.roster import (
-    RosterFileError,
-    check_path,
-    export_roster,
-    import_roster,
-)
-from bot.settings import (
-    ConfigError,
-    Settings,
-    WebhookSettings,
-    describe,
-    load_settings,
-    require_token,
-    require_webhook,
-)
-from storage.clock import Clock, utc_now
-from storage.db import DatabaseUrlError, create_engine, session_factory
-from storage.migrate import upgrade
-from storage.uow import UnitOfWork
+
+if TYPE_CHECKING:  # the rest is imported where a command uses it: `import bot.cli` stays cheap
+    from bot.settings import Settings, WebhookSettings
+    from storage.clock import Clock
 
 
 class CliError(Exception):
@@ -57,7 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--secret-token", help="webhook: secret Telegram sends back in every request "
                      "(required in webhook mode; 1-256 of A-Z a-z 0-9 _ -)")
     db = commands.add_parser("db", help="database maintenance")
-    db.add_argument("action", choices=["upgrade"], help="upgrade: migrate the schema to the newest version")
+    db.add_argument("action", choices=["upgrade", "prune"],
+                    help="upgrade: migrate the schema to the newest version; prune: delete old update ids and "
+                         "finished outbox rows now, as the running bot does every [housekeeping] interval_minutes")
     volunteers = commands.add_parser("volunteers", help="the volunteer roster (CSV or XLSX, see docs/roster.md)")
     roster = volunteers.add_subparsers(dest="action", required=True)
     imports = roster.add_parser("import", help="import volunteers from FILE; prints a report, one line per bad row")
@@ -77,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
     try:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:  # noqa: BLE001 - only for a message
@@ -84,13 +70,18 @@ def _safe_url(url: str) -> str:
 
 
 async def migrate(settings: Settings) -> None:
-    """Upgrade the schema, turning connection failures into one readable line."""
+    """Upgrade the schema (if it is behind), turning connection failures into one readable line."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    from storage.db import DatabaseUrlError, create_engine
+    from storage.migrate import upgrade_if_behind
+
     try:
         engine = create_engine(settings.database.url, echo=settings.database.echo)
     except DatabaseUrlError as error:
         raise CliError(str(error)) from None
     try:
-        await upgrade(engine)
+        await upgrade_if_behind(engine)
     except (OSError, OverflowError, ValueError, TimeoutError, OperationalError, DBAPIError) as error:
         reason = str(getattr(error, "orig", None) or error).splitlines()[0]
         raise CliError(f"cannot reach the database {_safe_url(settings.database.url)}: {reason}") from None
@@ -100,6 +91,10 @@ async def migrate(settings: Settings) -> None:
 
 async def roster_command(settings: Settings, args: argparse.Namespace) -> int:
     """``volunteers import|export FILE``: the report goes to stdout; exit status 1 if any row failed."""
+    from bot.services.roster import RosterFileError, check_path, export_roster, import_roster
+    from storage.db import create_engine, session_factory
+    from storage.uow import UnitOfWork
+
     try:
         check_path(args.file, writing=args.action == "export")
     except RosterFileError as error:
@@ -127,8 +122,37 @@ async def roster_command(settings: Settings, args: argparse.Namespace) -> int:
     return 1 if report.failed else 0
 
 
+async def prune_command(settings: Settings) -> int:
+    """``db prune``: one housekeeping pass (bot.services.housekeeping); safe beside running bots."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    from bot.adapters.app import retention
+    from bot.services.housekeeping import Housekeeper
+    from storage.db import create_engine, session_factory
+    from storage.uow import UnitOfWork
+
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # stdout is the answer; no migration chatter
+    await migrate(settings)
+    engine = create_engine(settings.database.url, echo=settings.database.echo)
+    sessions = session_factory(engine)
+    try:
+        report = await Housekeeper(lambda: UnitOfWork(sessions), retention(settings.housekeeping)).prune()
+    except (OSError, TimeoutError, OperationalError, DBAPIError) as error:
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        raise CliError(f"cannot reach the database {_safe_url(settings.database.url)}: {reason}") from None
+    finally:
+        await engine.dispose()
+    print(f"pruned {report.processed_updates} update id(s) older than {settings.housekeeping.processed_updates_days} "
+          f"days and {report.outbox} outbox row(s) older than {settings.housekeeping.outbox_days} days")
+    return 0
+
+
 def webhook_settings(settings: Settings, args: argparse.Namespace) -> WebhookSettings:
     """The webhook settings with the command line's overrides; a URL and a secret token are required."""
+    from pydantic import ValidationError
+
+    from bot.settings import WebhookSettings, describe, require_webhook
+
     values = settings.webhook.model_dump()
     if values["secret_token"] is not None:
         values["secret_token"] = values["secret_token"].get_secret_value()
@@ -153,6 +177,11 @@ def _parked_id(text: str) -> int:
 async def updates_command(settings: Settings, args: argparse.Namespace) -> int:
     """``updates parked`` lists (never the contents), ``updates replay ID`` queues a parked update
     for the running bot, ``updates drop ID`` deletes one."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    from storage.db import create_engine, session_factory
+    from storage.uow import UnitOfWork
+
     row_id = _parked_id(args.id) if args.action != "parked" else 0
     logging.getLogger("alembic").setLevel(logging.WARNING)  # stdout is the answer; no migration chatter
     await migrate(settings)
@@ -184,7 +213,17 @@ async def updates_command(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def skip_unused_imports() -> None:
+    """httpx imports its own command line (rich, click and pygments: a tenth of a second or more at
+    start) whenever those are installed, as the test tools install them; the bot never calls it. A
+    ``None`` in ``sys.modules`` makes that one import fail, and httpx falls back to its stub (its
+    ``ImportError`` path), before anything imports httpx."""
+    if "httpx" not in sys.modules and "httpx._main" not in sys.modules:
+        sys.modules["httpx._main"] = None  # type: ignore[assignment]  # Python's way to refuse one import
+
+
 async def run_bot(settings: Settings, webhook: WebhookSettings | None, clock: Clock) -> None:
+    skip_unused_imports()
     from bot.adapters.app import build_application
     from bot.adapters.runner import serve
 
@@ -192,13 +231,18 @@ async def run_bot(settings: Settings, webhook: WebhookSettings | None, clock: Cl
     await serve(build_application(settings, clock=clock), webhook=webhook)
 
 
-def main(argv: list[str] | None = None, *, clock: Clock = utc_now) -> int:
+def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
     """Entry point of the console script (``clock``: the bot's time, injected by tests)."""
+    from bot.settings import ConfigError, load_settings, require_token
+    from storage.clock import utc_now
+
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the bot token in URLs
     try:
         settings = load_settings(args.config)
+        if args.command == "db" and args.action == "prune":
+            return asyncio.run(prune_command(settings))
         if args.command == "db":
             asyncio.run(migrate(settings))
             print("database is up to date")
@@ -209,7 +253,7 @@ def main(argv: list[str] | None = None, *, clock: Clock = utc_now) -> int:
             return asyncio.run(updates_command(settings, args))
         require_token(settings)
         webhook = webhook_settings(settings, args) if args.webhook else None
-        asyncio.run(run_bot(settings, webhook, clock))
+        asyncio.run(run_bot(settings, webhook, clock or utc_now))
         return 0
     except (ConfigError, CliError) as error:
         print(f"volunteer-loop: {error}", file=sys.stderr)

@@ -187,6 +187,27 @@ class ReminderSettings(BaseModel):
         return value
 
 
+class HousekeepingSettings(BaseModel):
+    """Pruning what only matters for a while (see bot.services.housekeeping): the ids of handled
+    updates and finished outbox rows, in short batches, every ``interval_minutes``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Telegram keeps an unconfirmed update for 24 hours and may deliver it again meanwhile: an id
+    # kept for less could let a redelivered update be handled twice. At least as long as
+    # [ingest] parked_retention_days, since a replayed parked update is recognised by its id too.
+    processed_updates_days: int = Field(default=14, ge=1)
+    outbox_days: int = Field(default=30, ge=1)
+    batch_size: int = Field(default=1000, ge=1, le=10_000)
+    interval_minutes: float = Field(default=60.0, gt=0)
+    # The first pass waits this long after the bot starts, so start-up (and the updates waiting for a
+    # restarted bot) come first.
+    start_delay_seconds: float = Field(default=30.0, ge=0)
+    # A pause between batches, so the handlers of this and other processes get the database (on
+    # SQLite, its one write lock) in between.
+    batch_pause_seconds: float = Field(default=0.05, ge=0)
+
+
 class VolunteerSettings(BaseModel):
     """Volunteer registration (/join)."""
 
@@ -223,6 +244,7 @@ class Settings(BaseSettings):
     volunteers: VolunteerSettings = Field(default_factory=VolunteerSettings)
     reminders: ReminderSettings = Field(default_factory=ReminderSettings)
     requests: RequestLimits = Field(default_factory=RequestLimits)
+    housekeeping: HousekeepingSettings = Field(default_factory=HousekeepingSettings)
     admins: list[int] = Field(default_factory=list)
     coordinators_chat_id: int | None = None
     timezone: str = "Asia/Shanghai"
@@ -238,6 +260,17 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown timezone {value!r}") from None
+        return value
+
+    @field_validator("housekeeping")
+    @classmethod
+    def _update_ids_outlive_parked_updates(cls, value: HousekeepingSettings,
+                                           info: ValidationInfo) -> HousekeepingSettings:
+        ingest = info.data.get("ingest")
+        if isinstance(ingest, IngestSettings) and value.processed_updates_days < ingest.parked_retention_days:
+            raise ValueError(f"processed_updates_days ({value.processed_updates_days}) must be at least "
+                             f"ingest.parked_retention_days ({ingest.parked_retention_days}): a parked update can "
+                             "be replayed that long, and only its id tells whether it was handled meanwhile")
         return value
 
     @field_validator("categories")

@@ -1,18 +1,31 @@
-"""Schema migrations (Alembic), run on start and by ``volunteer-loop db upgrade``."""
+"""Schema migrations (Alembic), run on start and by ``volunteer-loop db upgrade``.
+
+Alembic (and Mako under it) is imported only when the schema is behind: a bot restarted on an
+up-to-date database reads one row of ``alembic_version`` and goes on, which keeps start-up short.
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
+from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).with_name("migrations")
+# A migration's file is named after its revision: ``0006_parked_updates.py`` holds revision "0006"
+# (tests/storage/test_migrations.py holds Alembic's own head to this).
+REVISION_FILE = re.compile(r"(\d{4})_\w+\.py")
 
 
 def alembic_config(url: str | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     if url:
@@ -20,13 +33,43 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
+def head_revision() -> str:
+    """The newest migration's revision, read from the file names (no Alembic import)."""
+    revisions = [match.group(1) for path in (MIGRATIONS / "versions").iterdir()
+                 if (match := REVISION_FILE.fullmatch(path.name))]
+    return max(revisions)
+
+
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """Bring the schema to ``revision`` on this engine's database."""
 
     def _upgrade(connection: Connection) -> None:
+        from alembic import command
+
         config = alembic_config()
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
     async with engine.begin() as connection:
         await connection.run_sync(_upgrade)
+
+
+async def current_revisions(engine: AsyncEngine) -> list[str]:
+    """The revisions ``alembic_version`` records (none on a database never migrated)."""
+
+    def _read(connection: Connection) -> list[str]:
+        if not inspect(connection).has_table("alembic_version"):
+            return []
+        return [str(row[0]) for row in connection.exec_driver_sql("SELECT version_num FROM alembic_version")]
+
+    async with engine.connect() as connection:
+        return await connection.run_sync(_read)
+
+
+async def upgrade_if_behind(engine: AsyncEngine) -> bool:
+    """Upgrade to the head unless the database is there already; whether Alembic ran. Several
+    processes starting at once are safe: Alembic's upgrade is what settles a schema that is behind."""
+    if await current_revisions(engine) == [head_revision()]:
+        return False
+    await upgrade(engine)
+    return True

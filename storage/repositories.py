@@ -45,6 +45,7 @@ from storage.models import (
     OrderEvent,
     OutboxMessage,
     ParkedUpdate,
+    ProcessedUpdate,
     Rating,
     ScheduledItem,
     SubTeam,
@@ -474,6 +475,20 @@ class OrderRepository(_Repository):
             counts[team_id] = (total + count, silent + (count if no_response else 0))
         return counts
 
+    # -- housekeeping (bot.services.housekeeping) ---------------------------------------------------
+    async def cards_in(self, statuses: Iterable[str]) -> Sequence[tuple[int | None, dict[str, Any] | None]]:
+        """The team cards (outbox row ids) of orders in ``statuses``: each order's own card and the
+        cards the escalation ladder offered to other teams (team id → row id)."""
+        return [tuple(row) for row in (await self.session.execute(
+            select(Order.card_outbox_id, Order.offer_cards).where(Order.status.in_(list(statuses))))).all()]
+
+    async def event_details_in(self, statuses: Iterable[str], events: Iterable[str]) -> Sequence[dict[str, Any]]:
+        """The audit log's details of ``events`` of orders in ``statuses`` (one query through the
+        orders' status index and the events' order index)."""
+        return (await self.session.scalars(
+            select(OrderEvent.detail).join(Order, Order.id == OrderEvent.order_id)
+            .where(Order.status.in_(list(statuses)), OrderEvent.event.in_(list(events))))).all()
+
 
 class RatingRepository(_Repository):
     async def add(self, order_id: int, round_: int, resident_id: int, *, stars: int | None,
@@ -521,6 +536,10 @@ class DialogRepository(_Repository):
         (a second tap of the same button) got there first."""
         return await self._rowcount(delete(Dialog).where(Dialog.user_id == user_id, Dialog.flow == flow,
                                                          Dialog.step == step)) > 0
+
+    async def every(self) -> Sequence[Dialog]:
+        """Every dialog in progress (one per person at most: a small table)."""
+        return (await self.session.scalars(select(Dialog))).all()
 
 
 class ScheduleRepository(_Repository):
@@ -732,6 +751,46 @@ class OutboxRepository(_Repository):
             select(func.count()).select_from(OutboxMessage)
             .where(OutboxMessage.status.in_(["pending", "sending"]))) or 0
 
+    # -- housekeeping (bot.services.housekeeping) ---------------------------------------------------
+    async def prune_candidates(self, status: str, created_before: dt.datetime, after: tuple[dt.datetime, int] | None,
+                               limit: int) -> Sequence[tuple[int, dt.datetime]]:
+        """Up to ``limit`` rows in ``status`` created before ``created_before``, as (id, created_at),
+        oldest first from the ``after`` cursor (a previous batch's last row) — a range of the
+        ``(status, created_at)`` index. On PostgreSQL they are locked for this transaction and rows
+        another transaction holds are skipped (another pruner's batch, a row an edit is being
+        queued for)."""
+        statement = select(OutboxMessage.id, OutboxMessage.created_at).where(
+            OutboxMessage.status == status, OutboxMessage.created_at < created_before)
+        if after is not None:
+            created_at, row_id = after
+            statement = statement.where(
+                OutboxMessage.created_at >= created_at,  # the index's range; the rest settles ties
+                or_(OutboxMessage.created_at > created_at, OutboxMessage.id > row_id))
+        statement = statement.order_by(OutboxMessage.created_at, OutboxMessage.id).limit(limit)
+        if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
+            statement = statement.with_for_update(skip_locked=True)
+        return [(row_id, created_at) for row_id, created_at in (await self.session.execute(statement)).all()]
+
+    async def prune(self, row_ids: Collection[int]) -> int:
+        """Delete these rows, taken by :meth:`prune_candidates` in this transaction (so still
+        finished and old: SQLite's write lock or PostgreSQL's row locks held them since; found by
+        primary key, not by a second walk of the index); how many went. Two kinds stay whatever the
+        caller asks: a row an edit still targets (the edit needs its message; it can go once its
+        edits went) and each chat's latest delivered message (a send: an edit was delivered only if
+        its message was), so :meth:`reached` answers as before."""
+        if not row_ids:
+            return 0
+        edit, later = aliased(OutboxMessage), aliased(OutboxMessage)
+        targeted = select(edit.id).where(edit.target_id == OutboxMessage.id).exists()
+        delivered = and_(OutboxMessage.kind == "send", OutboxMessage.status == "sent",
+                         OutboxMessage.message_id.is_not(None))
+        delivered_later = select(later.id).where(
+            later.chat_id == OutboxMessage.chat_id, later.status == "sent", later.id > OutboxMessage.id,
+            later.kind == "send", later.message_id.is_not(None)).exists()
+        keepers = or_(targeted, and_(delivered, ~delivered_later))
+        return await self._rowcount(delete(OutboxMessage).where(OutboxMessage.id.in_(list(row_ids)), ~keepers)
+                                    .execution_options(synchronize_session=False))
+
 
 class ParkedUpdateRepository(_Repository):
     """Inbound updates we could not handle (see :class:`ParkedUpdate`)."""
@@ -777,3 +836,18 @@ class ParkedUpdateRepository(_Repository):
     async def prune(self, parked_before: dt.datetime) -> int:
         """Delete rows parked before ``parked_before`` (the retention period is over); how many."""
         return await self._rowcount(delete(ParkedUpdate).where(ParkedUpdate.parked_at < parked_before))
+
+
+class ProcessedUpdateRepository(_Repository):
+    """The ids of handled updates (see :mod:`storage.uow`): needed only while Telegram may deliver
+    an update again."""
+
+    async def prune(self, seen_before: dt.datetime, limit: int) -> int:
+        """Delete up to ``limit`` of the oldest ids seen before ``seen_before`` (a range of the
+        ``seen_at`` index); how many went. On PostgreSQL rows another pruner is deleting are skipped."""
+        oldest = (select(ProcessedUpdate.key).where(ProcessedUpdate.seen_at < seen_before)
+                  .order_by(ProcessedUpdate.seen_at).limit(limit))
+        if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
+            oldest = oldest.with_for_update(skip_locked=True)
+        return await self._rowcount(delete(ProcessedUpdate).where(ProcessedUpdate.key.in_(oldest.scalar_subquery()))
+                                    .execution_options(synchronize_session=False))

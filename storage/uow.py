@@ -25,6 +25,7 @@ from storage.repositories import (
     OrderRepository,
     OutboxRepository,
     ParkedUpdateRepository,
+    ProcessedUpdateRepository,
     RatingRepository,
     ScheduleRepository,
     TeamRepository,
@@ -69,6 +70,7 @@ class UnitOfWork:
         self.outbox = OutboxRepository(self.session, self.clock)
         self.schedule = ScheduleRepository(self.session, self.clock)
         self.parked = ParkedUpdateRepository(self.session, self.clock)
+        self.processed_updates = ProcessedUpdateRepository(self.session, self.clock)
         if self.read_only:
             await self.session.connection(execution_options={READ_ONLY: True})
         if self.update_key is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 import logging
 from pathlib import Path
 from typing import Any
@@ -27,10 +28,11 @@ from bot.i18n import LANGUAGES, I18n
 from bot.logsafety import protect_logs
 from bot.services import people, roles
 from bot.services.context import ReminderConfig, RequestLimitConfig, ServiceConfig
+from bot.services.housekeeping import Housekeeper, Retention
 from bot.services.roster import export_roster
 from bot.services.schedule import digests, rules
 from bot.services.schedule.sweep import Sweeper
-from bot.settings import ReminderSettings, RequestLimits, Settings, require_token
+from bot.settings import HousekeepingSettings, ReminderSettings, RequestLimits, Settings, require_token
 from storage.clock import Clock, utc_now
 from storage.db import create_engine, session_factory
 from storage.uow import UnitOfWork
@@ -53,6 +55,13 @@ def reminder_config(reminders: ReminderSettings) -> ReminderConfig:
 def request_limit_config(limits: RequestLimits) -> RequestLimitConfig:
     """The request limits as the plain values services read."""
     return RequestLimitConfig(**limits.model_dump())
+
+
+def retention(housekeeping: HousekeepingSettings) -> Retention:
+    """The ``[housekeeping]`` settings as the plain values the housekeeper reads."""
+    return Retention(processed_updates=dt.timedelta(days=housekeeping.processed_updates_days),
+                     outbox=dt.timedelta(days=housekeeping.outbox_days), batch_size=housekeeping.batch_size,
+                     batch_pause_seconds=housekeeping.batch_pause_seconds)
 
 
 def service_config(settings: Settings) -> ServiceConfig:
@@ -107,14 +116,34 @@ async def _post_init(application: BotApplication) -> None:
     async with deps.uow() as uow:  # the next daily, weekly and monthly digests (keyed: once across processes)
         await digests.schedule_recurring(uow, deps.config, uow.now())
         await uow.commit()
+    # Pruning old update ids and outbox rows in the background (bot.services.housekeeping).
+    housekeeping = deps.settings.housekeeping
+    deps.housekeeper = Housekeeper(deps.uow, retention(housekeeping))
+    deps.housekeeping_task = asyncio.create_task(
+        deps.housekeeper.run(60 * housekeeping.interval_minutes, start_delay_seconds=housekeeping.start_delay_seconds),
+        name="housekeeping")
     assert application.job_queue is not None
     application.job_queue.run_repeating(_sweep, interval=deps.settings.reminders.sweep_seconds, first=0.0,
                                         name="schedule-sweep", job_kwargs={"max_instances": 1, "coalesce": True,
                                                                            "misfire_grace_time": None})
-    for language in LANGUAGES:  # everyone's menu until their roles give them their own
-        commands = [BotCommand(name, deps.i18n.gettext(language, text)) for name, text in roles.MENUS[roles.RESIDENT]]
-        await application.bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats(),
-                                              language_code=None if language == "en" else language)
+    # Everyone's menu, set while the bot already receives updates: two Bot API round trips that
+    # need not delay start-up (a person's own menu, by role, goes through the outbox anyway).
+    deps.menus_task = asyncio.create_task(_set_default_menus(application), name="default-menus")
+
+
+async def _set_default_menus(application: BotApplication) -> None:
+    """Everyone's command menu until their roles give them their own; a failure is logged (the next
+    start sets it again)."""
+    deps = application.bot_data.deps
+    assert deps is not None
+    try:
+        for language in LANGUAGES:
+            commands = [BotCommand(name, deps.i18n.gettext(language, text))
+                        for name, text in roles.MENUS[roles.RESIDENT]]
+            await application.bot.set_my_commands(commands, scope=BotCommandScopeAllPrivateChats(),
+                                                  language_code=None if language == "en" else language)
+    except Exception as error:  # noqa: BLE001 - a background task must not die unseen
+        log_failure(log, error, "setting the default command menus failed")
 
 
 async def _sweep(context: BotContext) -> None:
@@ -129,6 +158,15 @@ async def _sweep(context: BotContext) -> None:
 
 async def _post_stop(application: BotApplication) -> None:
     deps = application.bot_data.deps
+    if deps is not None and deps.menus_task is not None:
+        deps.menus_task.cancel()  # stopping before it finished: the next start sets the menus
+        await asyncio.gather(deps.menus_task, return_exceptions=True)
+        deps.menus_task = None
+    if deps is not None and deps.housekeeper is not None:
+        deps.housekeeper.stop()
+        housekeeping, deps.housekeeping_task = deps.housekeeping_task, None
+        if housekeeping is not None:
+            await asyncio.gather(housekeeping, return_exceptions=True)
     if deps is not None and deps.sender is not None:
         await deps.sender.stop()
         task, deps.sender_task = deps.sender_task, None

@@ -11,7 +11,6 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import segno
 from telegram import InputFile
 
 from bot.domain.attachments import QrCode, RosterExport, from_payload
@@ -21,6 +20,8 @@ RosterWriter = Callable[[Path], Awaitable[int]]  # writes the roster to a .csv o
 
 def qr_png(text: str) -> bytes:
     """``text`` as a QR code PNG, large enough to scan from a printed notice or a phone screen."""
+    import segno  # only when a QR code is sent: not at start-up
+
     buffer = io.BytesIO()
     segno.make(text, error="m", micro=False).save(buffer, kind="png", scale=10, border=4)
     return buffer.getvalue()

@@ -21,6 +21,7 @@ from storage.uow import UnitOfWork
 
 if TYPE_CHECKING:
     from bot.adapters.sender import OutboxSender
+    from bot.services.housekeeping import Housekeeper
     from bot.services.schedule.sweep import Sweeper
 
 
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 class Deps:
     """Wiring, not state: everything that matters is in the database. ``config`` is built once, from
     the settings; ``bot`` is the application's (None without Telegram, as in service tests). The
-    outbox sender, its task and the sweeper exist while the bot runs (``bot.adapters.app``)."""
+    outbox sender, its task, the sweeper and the housekeeper exist while the bot runs (``bot.adapters.app``)."""
 
     settings: Settings
     config: ServiceConfig
@@ -40,6 +41,9 @@ class Deps:
     sender: OutboxSender | None = None
     sender_task: asyncio.Task[None] | None = None
     sweeper: Sweeper | None = None
+    housekeeper: Housekeeper | None = None
+    housekeeping_task: asyncio.Task[None] | None = None
+    menus_task: asyncio.Task[None] | None = None
 
     def uow(self, update_key: str | None = None) -> UnitOfWork:
         """A unit of work whose committed outbox rows go straight to the sender (its fast path)."""

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import session_factory
-from storage.migrate import alembic_config, upgrade
+from storage.migrate import alembic_config, head_revision, upgrade, upgrade_if_behind
 from storage.models import Base
 from storage.uow import UnitOfWork
 from tests.support.dbfixtures import FakeClock
@@ -128,3 +128,22 @@ async def test_0004_stores_mainland_mobiles_in_one_form(bare_engine: AsyncEngine
         contact = (await connection.exec_driver_sql("SELECT contact_phone FROM orders")).scalar_one()
     assert phones == ["+8613800138000", "+8613900139000", "01012345678"]
     assert contact == "+8613700137000"
+
+
+# -- start-up: an up-to-date schema is recognised without Alembic ------------------------------------
+def test_the_head_read_from_file_names_is_alembics_head() -> None:
+    assert head_revision() == _head()
+
+
+async def test_upgrade_if_behind_runs_alembic_only_when_the_schema_is_behind(bare_engine: AsyncEngine) -> None:
+    assert await upgrade_if_behind(bare_engine) is True  # an empty database
+    assert await _version(bare_engine) == _head()
+    assert await upgrade_if_behind(bare_engine) is False  # at the head: one row read, nothing run
+    assert await _tables(bare_engine) == MODEL_TABLES | {"alembic_version"}
+
+
+async def test_upgrade_if_behind_brings_an_older_schema_to_the_head(bare_engine: AsyncEngine) -> None:
+    await upgrade(bare_engine, "0005")  # as the previous release left it
+    assert await upgrade_if_behind(bare_engine) is True
+    assert await _version(bare_engine) == _head()
+    assert await _tables(bare_engine) == MODEL_TABLES | {"alembic_version"}

@@ -325,3 +325,28 @@ def test_example_config_shows_the_defaults() -> None:
     assert example["telegram"].pop("token").get_secret_value() == ""
     assert defaults["telegram"].pop("token") is None
     assert example == defaults
+
+
+# -- [housekeeping] -----------------------------------------------------------------------------------
+@pytest.mark.parametrize(("text", "key"), [
+    # Telegram delivers an unconfirmed update again for 24 hours: its id must be kept at least a day.
+    ("[housekeeping]\nprocessed_updates_days = 0\n", "housekeeping.processed_updates_days"),
+    ("[housekeeping]\noutbox_days = 0\n", "housekeeping.outbox_days"),
+    ("[housekeeping]\nbatch_size = 0\n", "housekeeping.batch_size"),
+    ("[housekeeping]\ninterval_minutes = 0\n", "housekeeping.interval_minutes"),
+])
+def test_housekeeping_refuses_what_would_lose_a_guarantee(text: str, key: str, tmp_path: Path) -> None:
+    assert key in config_error(text, tmp_path)
+
+
+def test_housekeeping_keeps_update_ids_at_least_a_day(tmp_path: Path) -> None:
+    settings = load_settings(write(tmp_path / "c.toml", "[ingest]\nparked_retention_days = 1\n"
+                                                        "[housekeeping]\nprocessed_updates_days = 1\n"))
+    assert settings.housekeeping.processed_updates_days == 1
+
+
+def test_update_ids_are_kept_as_long_as_parked_updates(tmp_path: Path) -> None:
+    """A replayed parked update is recognised as handled by its id: the id must outlive the row."""
+    message = config_error("[ingest]\nparked_retention_days = 14\n[housekeeping]\nprocessed_updates_days = 13\n",
+                           tmp_path)
+    assert "housekeeping" in message and "ingest.parked_retention_days (14)" in message
