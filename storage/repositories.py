@@ -27,6 +27,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    union,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -48,6 +49,7 @@ from storage.models import (
     Team,
     User,
     Volunteer,
+    VolunteerSkill,
 )
 
 # The volunteers' table for Core statements (the mapped class types its ``__table__`` as any FROM clause).
@@ -254,19 +256,29 @@ class VolunteerRepository(_Repository):
     async def find(self, skill: str, community: str | None,
                    limit: int | None = 20) -> Sequence[tuple[Volunteer, Team, User | None]]:
         """The talent reserve: approved volunteers with ``skill`` (their own, or their team's
-        category), optionally in ``community``; on duty first, then those without Telegram."""
+        category), optionally in ``community``; on duty first, then those without Telegram.
+
+        Two index lookups, never a pass over every volunteer: their own skills from the skills rows
+        (``ix_volunteer_skills_find``, which holds the community too), and the members of the few
+        teams that serve the skill (``ix_volunteers_team``)."""
         needle = f'%"{skill}"%'  # JSON lists are stored as text on SQLite; PostgreSQL casts them
+        own = select(VolunteerSkill.volunteer_id.label("id")).where(VolunteerSkill.skill == skill)
+        by_team = select(Volunteer.id).where(
+            Volunteer.team_id.in_(select(Team.id).where(cast(Team.categories, String).like(needle))),
+            Volunteer.status == "approved")
+        if community:
+            own = own.where(VolunteerSkill.community.ilike(f"%{community}%"))
+            by_team = by_team.where(Volunteer.community.ilike(f"%{community}%"))
+        found = union(own, by_team).subquery()
         statement = (
             select(Volunteer, Team, User)
+            .join(found, found.c.id == Volunteer.id)
             .join(Team, Team.id == Volunteer.team_id)
             .outerjoin(User, User.id == Volunteer.user_id)
-            .where(Volunteer.status == "approved",
-                   or_(cast(Volunteer.skills, String).like(needle), cast(Team.categories, String).like(needle)))
+            .where(Volunteer.status == "approved")
             .order_by(User.on_duty.desc().nulls_last(), Volunteer.name, Volunteer.id)
             .limit(limit)
         )
-        if community:
-            statement = statement.where(Volunteer.community.ilike(f"%{community}%"))
         return [tuple(row) for row in (await self.session.execute(statement)).all()]  # type: ignore[misc]
 
     async def of_user(self, user_id: int) -> Sequence[Volunteer]:
