@@ -52,6 +52,7 @@ class User(Base):
     """Anyone who has talked to the bot (or been named by id); roles are flags and memberships."""
 
     __tablename__ = "users"
+    __table_args__ = (Index("ix_users_coordinator", "is_coordinator"),)  # the centre's readers, among every resident
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
@@ -126,7 +127,8 @@ class Volunteer(Base):
         UniqueConstraint("user_id", "team_id"),
         Index("ix_volunteers_registry_number", "registry_number", unique=True),
         Index("ix_volunteers_phone", "phone"),
-        Index("ix_volunteers_team", "team_id", "status", "is_leader"),  # members, leaders, /find by team
+        # members, leaders, and /find's "in a team that serves the skill" answered from the index alone
+        Index("ix_volunteers_team", "team_id", "status", "is_leader", "community", "id"),
         Index("ix_volunteers_kind", "kind", "status"),  # the businesses' list
     )
 

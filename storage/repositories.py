@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Iterable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     CursorResult,
@@ -54,6 +54,16 @@ from storage.models import (
 
 # The volunteers' table for Core statements (the mapped class types its ``__table__`` as any FROM clause).
 VOLUNTEERS = Volunteer.metadata.tables[Volunteer.__tablename__]
+
+class Talent(NamedTuple):
+    """A volunteer as the talent reserve lists them; ``on_duty`` is None without Telegram."""
+
+    name: str
+    team: str
+    community: str
+    phone: str
+    on_duty: bool | None
+
 
 class _Repository:
     def __init__(self, session: AsyncSession, clock: Clock) -> None:
@@ -253,14 +263,14 @@ class VolunteerRepository(_Repository):
         return await self.session.scalar(select(Volunteer).where(
             Volunteer.user_id == user_id, Volunteer.team_id == team_id, Volunteer.status == "approved"))
 
-    async def find(self, skill: str, community: str | None,
-                   limit: int | None = 20) -> Sequence[tuple[Volunteer, Team, User | None]]:
+    async def find(self, skill: str, community: str | None, limit: int | None = 20) -> Sequence[Talent]:
         """The talent reserve: approved volunteers with ``skill`` (their own, or their team's
         category), optionally in ``community``; on duty first, then those without Telegram.
 
         Two index lookups, never a pass over every volunteer: their own skills from the skills rows
         (``ix_volunteer_skills_find``, which holds the community too), and the members of the few
-        teams that serve the skill (``ix_volunteers_team``)."""
+        teams that serve the skill (``ix_volunteers_team``). Plain rows, not ORM objects: a skill
+        in a district names thousands of people."""
         needle = f'%"{skill}"%'  # JSON lists are stored as text on SQLite; PostgreSQL casts them
         own = select(VolunteerSkill.volunteer_id.label("id")).where(VolunteerSkill.skill == skill)
         by_team = select(Volunteer.id).where(
@@ -271,7 +281,7 @@ class VolunteerRepository(_Repository):
             by_team = by_team.where(Volunteer.community.ilike(f"%{community}%"))
         found = union(own, by_team).subquery()
         statement = (
-            select(Volunteer, Team, User)
+            select(Volunteer.name, Team.name.label("team"), Volunteer.community, Volunteer.phone, User.on_duty)
             .join(found, found.c.id == Volunteer.id)
             .join(Team, Team.id == Volunteer.team_id)
             .outerjoin(User, User.id == Volunteer.user_id)
@@ -279,7 +289,7 @@ class VolunteerRepository(_Repository):
             .order_by(User.on_duty.desc().nulls_last(), Volunteer.name, Volunteer.id)
             .limit(limit)
         )
-        return [tuple(row) for row in (await self.session.execute(statement)).all()]  # type: ignore[misc]
+        return [Talent(*row) for row in (await self.session.execute(statement)).all()]
 
     async def of_user(self, user_id: int) -> Sequence[Volunteer]:
         return (await self.session.scalars(select(Volunteer).where(Volunteer.user_id == user_id))).all()
@@ -500,13 +510,21 @@ class RatingRepository(_Repository):
     async def closed_by_team(self, start: dt.datetime, end: dt.datetime, *,
                              closed: str) -> dict[int, tuple[int, float]]:
         """The star ratings that closed orders (status ``closed``) in ``[start, end)`` (each order's
-        last round), per team: (how many, their average). Orders closed as "no response" have none."""
+        last round), per team: (how many, their average). Orders closed as "no response" have none.
+
+        Driven by the month's closed orders (``ix_orders_status_time``), each one's rating looked up
+        by its key: a join would let the planner read every rating of two years to find the month's."""
+        closing_stars = (select(Rating.stars).where(Rating.order_id == Order.id, Rating.round == Order.round)
+                         .correlate(Order).scalar_subquery())
+        closed_orders = (
+            select(Order.team_id, closing_stars.label("stars"))
+            .where(Order.status == closed, Order.team_id.is_not(None), Order.updated_at >= start,
+                   Order.updated_at < end)
+            .subquery())
         rows = await self.session.execute(
-            select(Order.team_id, func.count(Rating.stars), func.avg(Rating.stars))
-            .join(Order, and_(Order.id == Rating.order_id, Order.round == Rating.round))
-            .where(Order.status == closed, Order.team_id.is_not(None), Rating.stars.is_not(None),
-                   Order.updated_at >= start, Order.updated_at < end)
-            .group_by(Order.team_id))
+            select(closed_orders.c.team_id, func.count(closed_orders.c.stars), func.avg(closed_orders.c.stars))
+            .where(closed_orders.c.stars.is_not(None))
+            .group_by(closed_orders.c.team_id))
         return {team_id: (count, float(average)) for team_id, count, average in rows.all()}
 
 

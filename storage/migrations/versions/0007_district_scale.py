@@ -84,8 +84,10 @@ def upgrade() -> None:
     op.create_index('ix_orders_team', 'orders', ['team_id', 'status'], unique=False)
     op.create_index('ix_orders_resident', 'orders', ['resident_id', 'on_behalf', 'created_at'], unique=False)
     op.create_index('ix_orders_volunteer', 'orders', ['volunteer_id', 'status'], unique=False)
-    op.create_index('ix_volunteers_team', 'volunteers', ['team_id', 'status', 'is_leader'], unique=False)
+    op.create_index('ix_volunteers_team', 'volunteers', ['team_id', 'status', 'is_leader', 'community', 'id'],
+                    unique=False)
     op.create_index('ix_volunteers_kind', 'volunteers', ['kind', 'status'], unique=False)
+    op.create_index('ix_users_coordinator', 'users', ['is_coordinator'], unique=False)
     op.create_index('ix_processed_updates_seen_at', 'processed_updates', ['seen_at'], unique=False)
     op.create_index('ix_outbox_finished', 'outbox', ['status', 'created_at'], unique=False)
 
@@ -93,6 +95,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index('ix_outbox_finished', table_name='outbox')
     op.drop_index('ix_processed_updates_seen_at', table_name='processed_updates')
+    op.drop_index('ix_users_coordinator', table_name='users')
     op.drop_index('ix_volunteers_kind', table_name='volunteers')
     op.drop_index('ix_volunteers_team', table_name='volunteers')
     op.drop_index('ix_orders_volunteer', table_name='orders')
