@@ -161,9 +161,9 @@ class ListsView(View):
             await self.tell(coordinator, N_("No approved volunteer has the skill {skill}."),
                             skill=self.category_label(coordinator, skill))
             return
+        duty = {None: "—", True: _("on duty"), False: _("off duty")}  # once, not per person: a skill names thousands
         lines = [_("{name} · {team} · {community} · {phone} · {duty}", name=v.name, team=v.team,
-                   community=v.community or "—", phone=v.phone,
-                   duty="—" if v.on_duty is None else _("on duty") if v.on_duty else _("off duty"))
+                   community=v.community or "—", phone=v.phone, duty=duty[v.on_duty])
                  for v in found]
         await self.send(where, coordinator, _("Volunteers for {skill}:", skill=self.category_label(coordinator, skill)),
                         lines, query={"kind": "find", "skill": skill, "community": community}, protect=True)
