@@ -18,8 +18,8 @@ Every operation alternates between the two databases, ``--repeat`` times; the me
 with the district's as a ratio to the empty database's, and against the goals of issue 11 (monthly
 report ≤ 300 ms, ``/find`` ≤ 50 ms, accept ≤ 1.2× the empty database's, RSS ≤ 150 MB).
 
-The cache: SQLite files ``<cache-dir>/district-v<VERSION>-s<scale>.sqlite3``; on PostgreSQL the
-schemas ``district_v<VERSION>_s<scale>`` (kept) and ``district_empty`` (rebuilt each run) in the
+The cache: SQLite files ``<cache-dir>/district-v<VERSION>_<head revision>_s<scale>.sqlite3``; on PostgreSQL
+the schemas ``district_v<VERSION>_<head revision>_s<scale>`` (kept) and ``district_empty`` (rebuilt each run) in the
 database of ``--database-url``. What a run writes (accepted orders, outbox rows) is deleted at its
 end, so the cache stays as built. SQLite gets no ``ANALYZE`` (the bot never runs one); PostgreSQL is
 analysed after the build, as autovacuum would.
@@ -45,6 +45,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from alembic.script import ScriptDirectory
 from sqlalchemy import delete, event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -75,7 +76,7 @@ from bot.services.schedule.sweep import Sweeper, system_user  # noqa: E402
 from bot.services.timetable import APPOINTMENT, ESCALATE, LEASE, RATING  # noqa: E402
 from bot.settings import DEFAULT_CATEGORIES, Settings  # noqa: E402
 from storage.db import create_engine, session_factory  # noqa: E402
-from storage.migrate import upgrade  # noqa: E402
+from storage.migrate import alembic_config, upgrade  # noqa: E402
 from storage.models import Order, OrderEvent, OutboxMessage, ScheduledItem, User  # noqa: E402
 from storage.uow import UnitOfWork  # noqa: E402
 
@@ -99,6 +100,7 @@ def engine_for(url: str, schema: str | None) -> AsyncEngine:
             cursor = dbapi_connection.cursor()
             cursor.execute(f"SET search_path TO {schema}")
             cursor.close()
+            dbapi_connection.commit()  # a SET inside a transaction that rolls back is undone
     return engine
 
 
@@ -149,7 +151,8 @@ async def build(url: str, schema: str | None, scale: float) -> None:
 
 def cached_district(args: argparse.Namespace) -> tuple[str, str | None, float | None]:
     """The district database's URL and schema, built in a child process unless cached; the build's seconds."""
-    key = f"v{VERSION}_s{args.scale:g}".replace(".", "_")
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()  # a new migration: a new cache
+    key = f"v{VERSION}_{head}_s{args.scale:g}".replace(".", "_")
     if args.database_url:
         url, schema = args.database_url, f"district_{key}"
         if asyncio.run(_schema_state(url, schema)) == "built":

@@ -83,10 +83,14 @@ def cast(categories: Sequence[str]) -> dict[str, list[tuple[Any, ...]]]:
     return {"teams": teams, "users": users, "volunteers": volunteers}
 
 
-def district(scale: float, categories: Sequence[str], kinds: Kinds, seed: int = 11) -> Rows:
-    """The bulk rows of a district, table by table in chunks (ids follow the cast's)."""
+def district(scale: float, categories: Sequence[str], kinds: Kinds, *, people: float | None = None,
+             seed: int = 11) -> Rows:
+    """The bulk rows of a district, table by table in chunks (ids follow the cast's); ``people``
+    scales the residents and volunteers apart from the orders (default: as ``scale``)."""
     rng = random.Random(seed)
-    volunteers, residents, orders = (max(1, round(n * scale)) for n in (VOLUNTEERS, RESIDENTS, ORDERS))
+    people = scale if people is None else people
+    volunteers, residents = (max(1, round(n * people)) for n in (VOLUNTEERS, RESIDENTS))
+    orders = max(1, round(ORDERS * scale))
     start = NOW - HISTORY
     first_user = RITA + 1
     with_telegram = volunteers * 7 // 10  # the others came from the roster and never started the bot
