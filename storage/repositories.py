@@ -55,6 +55,7 @@ from storage.models import (
 # The volunteers' table for Core statements (the mapped class types its ``__table__`` as any FROM clause).
 VOLUNTEERS = Volunteer.metadata.tables[Volunteer.__tablename__]
 
+
 class Talent(NamedTuple):
     """A volunteer as the talent reserve lists them; ``on_duty`` is None without Telegram."""
 
@@ -347,7 +348,7 @@ class VolunteerRepository(_Repository):
             conditions.append(Volunteer.phone.in_(list(phones)))
         if not conditions:
             return []
-        if self.session.bind is not None and self.session.bind.dialect.name == "postgresql":
+        if self._postgresql():
             # The connection keeps this statement prepared. A generic plan made while the table was
             # small (a sequential scan, then a compare against every value of both lists per row)
             # would be kept as an import grows the table: plan each lookup for its own values.
