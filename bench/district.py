@@ -80,7 +80,7 @@ from storage.migrate import alembic_config, upgrade  # noqa: E402
 from storage.models import Order, OrderEvent, OutboxMessage, ScheduledItem, User  # noqa: E402
 from storage.uow import UnitOfWork  # noqa: E402
 
-VERSION = 1  # bump when what the build writes changes: older caches are then ignored
+VERSION = 2  # bump when what the build writes changes: older caches are then ignored
 FIND_SKILL, FIND_COMMUNITY = "repair", "Community 07"
 ACCEPTS = 10  # accepted orders per repetition and database
 GOALS = {"monthly_report_ms": 300, "find_ms": 50, "accept_ratio": 1.2, "rss_mb": 150}

@@ -285,7 +285,7 @@ class VolunteerRepository(_Repository):
             Volunteer.team_id.in_(select(Team.id).where(cast(Team.categories, String).like(needle))),
             Volunteer.status == "approved")
         if community:
-            own = own.where(VolunteerSkill.community.ilike(f"%{community}%"))
+            own = own.where(VolunteerSkill.community.like(func.lower(f"%{community}%")))
             by_team = by_team.where(Volunteer.community.ilike(f"%{community}%"))
         ids = list(await self.session.scalars(union(own, by_team)))
         found: list[Any] = []

@@ -44,15 +44,15 @@ async def test_every_writer_keeps_the_rows_in_step(uow_factory: UowFactory) -> N
     async with uow_factory() as uow:
         cy, rob = (await uow.session.scalars(
             select(Volunteer.id).where(Volunteer.name.in_(["Rob", "Cy"])).order_by(Volunteer.name))).all()
-    assert await _skills(uow_factory) == {(joined.id, "repair", "Maple"), (joined.id, "training", "Maple"),
-                                          (rob, "repair", "Oak"), (cy, "consulting", "Elm")}
+    assert await _skills(uow_factory) == {(joined.id, "repair", "maple"), (joined.id, "training", "maple"),
+                                          (rob, "repair", "oak"), (cy, "consulting", "elm")}
 
     async with uow_factory() as uow:
         await uow.volunteers.update_profile(person, community="Birch", skills=["emergency"])
         await uow.volunteers.update_many([{"id": rob, "skills": []}, {"id": cy, "community": "Pine"}])
         await uow.commit()
 
-    assert await _skills(uow_factory) == {(joined.id, "emergency", "Birch"), (cy, "consulting", "Pine")}
+    assert await _skills(uow_factory) == {(joined.id, "emergency", "birch"), (cy, "consulting", "pine")}
 
 
 def _entry(team_id: int, name: str, community: str, status: str, skills: list[str],
@@ -110,7 +110,7 @@ async def test_0007_fills_the_rows_from_the_lists_and_goes_down_and_up(bare_engi
 
     await upgrade(bare_engine)
 
-    filled = {(1, "repair", "Maple"), (1, "training", "Maple"), (3, "consulting", "")}
+    filled = {(1, "repair", "maple"), (1, "training", "maple"), (3, "consulting", "")}
     async with bare_engine.connect() as connection:
         rows = await connection.execute(
             select(VolunteerSkill.volunteer_id, VolunteerSkill.skill, VolunteerSkill.community))
@@ -127,5 +127,5 @@ async def test_0007_fills_the_rows_from_the_lists_and_goes_down_and_up(bare_engi
     async with bare_engine.connect() as connection:
         rows = await connection.execute(
             select(VolunteerSkill.volunteer_id, VolunteerSkill.skill, VolunteerSkill.community))
-        assert {tuple(row) for row in rows} == {(1, "delivery", "Maple"), (2, "delivery", "Oak"),
+        assert {tuple(row) for row in rows} == {(1, "delivery", "maple"), (2, "delivery", "oak"),
                                                 (3, "delivery", "")}

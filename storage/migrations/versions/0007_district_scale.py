@@ -17,13 +17,13 @@ down_revision: str | None = '0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# The skills rows follow the JSON list (and the community) of their volunteer on every insert and
-# on every update of either column, whoever writes it. Skills that are not strings are ignored;
+# The skills rows follow the JSON list (and the community, in lower case) of their volunteer on every
+# insert and on every update of either column, whoever writes it. Skills that are not strings are ignored;
 # a volunteer's list naming a skill twice gives one row.
 SQLITE_TRIGGERS = (
     """CREATE TRIGGER volunteer_skills_insert AFTER INSERT ON volunteers BEGIN
         INSERT INTO volunteer_skills (volunteer_id, skill, community)
-        SELECT DISTINCT NEW.id, substr(value, 1, 32), NEW.community
+        SELECT DISTINCT NEW.id, substr(value, 1, 32), lower(NEW.community)
         FROM json_each(CASE WHEN json_valid(NEW.skills) AND json_type(NEW.skills) = 'array'
                             THEN NEW.skills ELSE '[]' END)
         WHERE type = 'text';
@@ -31,7 +31,7 @@ SQLITE_TRIGGERS = (
     """CREATE TRIGGER volunteer_skills_update AFTER UPDATE OF skills, community ON volunteers BEGIN
         DELETE FROM volunteer_skills WHERE volunteer_id = OLD.id;
         INSERT INTO volunteer_skills (volunteer_id, skill, community)
-        SELECT DISTINCT NEW.id, substr(value, 1, 32), NEW.community
+        SELECT DISTINCT NEW.id, substr(value, 1, 32), lower(NEW.community)
         FROM json_each(CASE WHEN json_valid(NEW.skills) AND json_type(NEW.skills) = 'array'
                             THEN NEW.skills ELSE '[]' END)
         WHERE type = 'text';
@@ -47,7 +47,7 @@ POSTGRESQL_TRIGGERS = (
         END IF;
         IF json_typeof(NEW.skills) = 'array' THEN
             INSERT INTO volunteer_skills (volunteer_id, skill, community)
-            SELECT DISTINCT NEW.id, left(element #>> '{}', 32), NEW.community
+            SELECT DISTINCT NEW.id, left(element #>> '{}', 32), lower(NEW.community)
             FROM json_array_elements(NEW.skills) AS element WHERE json_typeof(element) = 'string';
         END IF;
         RETURN NULL;
