@@ -52,6 +52,7 @@ class User(Base):
     """Anyone who has talked to the bot (or been named by id); roles are flags and memberships."""
 
     __tablename__ = "users"
+    __table_args__ = (Index("ix_users_coordinator", "is_coordinator"),)  # the centre's readers, among every resident
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
@@ -126,6 +127,9 @@ class Volunteer(Base):
         UniqueConstraint("user_id", "team_id"),
         Index("ix_volunteers_registry_number", "registry_number", unique=True),
         Index("ix_volunteers_phone", "phone"),
+        # members, leaders, and /find's "in a team that serves the skill" answered from the index alone
+        Index("ix_volunteers_team", "team_id", "status", "is_leader", "community", "id"),
+        Index("ix_volunteers_kind", "kind", "status"),  # the businesses' list
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -150,12 +154,38 @@ class Volunteer(Base):
     decided_at: Mapped[dt.datetime | None]
 
 
+class VolunteerSkill(Base):
+    """One skill of a volunteer, with the volunteer's community in lower case: ``/find`` reads an
+    index of these instead of searching every volunteer's ``skills`` list (and matches the
+    community with a plain LIKE, several times cheaper than ILIKE on PostgreSQL).
+
+    Derived from ``volunteers.skills`` and ``volunteers.community`` by database triggers (migration
+    0007), so every writer — registration, profile edits, the roster import, a plain SQL UPDATE —
+    keeps them in step without knowing they exist; nothing in the bot writes them.
+    """
+
+    __tablename__ = "volunteer_skills"
+    __table_args__ = (Index("ix_volunteer_skills_find", "skill", "community", "volunteer_id"),)
+
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"), primary_key=True)
+    skill: Mapped[str] = mapped_column(String(32), primary_key=True)
+    community: Mapped[str] = mapped_column(String(128))  # lower(volunteers.community), the database's lower()
+
+
 class Order(Base):
     """A resident's request and where it stands in the loop: ``status`` holds a
     ``bot.domain.lifecycle.OrderStatus`` value, changed only by ``bot.services.orders.move``."""
 
     __tablename__ = "orders"
-    __table_args__ = (Index("ix_orders_status", "status"),)
+    # At district scale (a million orders) every list, digest and report reads through one of these.
+    __table_args__ = (
+        # with_status, waiting_since; covering for the monthly report's counts (closed_by_team)
+        Index("ix_orders_status_time", "status", "updated_at", "team_id", "no_response"),
+        Index("ix_orders_appointment", "status", "appointment_at"),  # past_appointment
+        Index("ix_orders_team", "team_id", "status"),  # of_team, archiving a team
+        Index("ix_orders_resident", "resident_id", "on_behalf", "created_at"),  # of_resident, the request limits
+        Index("ix_orders_volunteer", "volunteer_id", "status"),  # the businesses' completed orders
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     resident_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -241,6 +271,7 @@ class OutboxMessage(Base):
     __table_args__ = (
         Index("ix_outbox_pending", "status", "not_before"),
         Index("ix_outbox_chat_queue", "chat_id", "status", "id"),  # "is an older row of this chat waiting?"
+        Index("ix_outbox_finished", "status", "created_at"),  # pruning finished rows
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -295,6 +326,7 @@ class ProcessedUpdate(Base):
     """Inbound update ids already handled; a duplicate delivery finds its key here."""
 
     __tablename__ = "processed_updates"
+    __table_args__ = (Index("ix_processed_updates_seen_at", "seen_at"),)  # pruning old ids
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     seen_at: Mapped[dt.datetime]

@@ -144,7 +144,7 @@ async def add_subteam(ctx: ServiceContext, code: str, skill: str, name: str) -> 
     if not name:
         raise InvalidInput(N_("Usage: /team sub CODE SKILL NAME"))
     await ctx.uow.teams.add_subteam(team.id, skill, name)
-    members = [v for v, _ in await ctx.uow.volunteers.members(team.id) if skill in v.skills]
+    members = [v for v in await ctx.uow.volunteers.members(team.id) if skill in v.skills]
     await ctx.tell(ctx.user, N_("Sub-team {name} of team {team}: {count} members with the skill {skill}."),
                     name=name, team=team.name, count=len(members),
                     skill=ctx.tell.category_label(ctx.user, skill))
@@ -230,9 +230,9 @@ async def _list_target(ctx: ServiceContext, reply_chat_id: int | None, page: int
 
 async def _show(ctx: ServiceContext, team: Team, where: Listing) -> None:
     members = await ctx.uow.volunteers.members(team.id)
-    subteams = [(s.name, s.skill, [v.name for v, _ in members if s.skill in v.skills])
+    subteams = [(s.name, s.skill, [v.name for v in members if s.skill in v.skills])
                 for s in await ctx.uow.teams.subteams(team.id)]
-    await ctx.tell.lists.team(where, ctx.user, team, [(v.name, v.is_leader) for v, _ in members],
+    await ctx.tell.lists.team(where, ctx.user, team, [(v.name, v.is_leader) for v in members],
                                subteams, _link(ctx, team))
 
 

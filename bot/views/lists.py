@@ -14,6 +14,7 @@ from bot.views.common import STATUS_NAMES, View, button, inline
 from bot.views.port import Markup
 from bot.views.team_card import FIELD_LIMIT
 from storage.models import Building, Order, Team, User, Volunteer
+from storage.repositories import Talent
 
 BUILDING_USAGE = N_("Usage: /building add CODE COMMUNITY NAME, /building leader CODE USER_ID, "
                     "/building unleader CODE USER_ID, /building link CODE, /building")
@@ -153,16 +154,16 @@ class ListsView(View):
         await self.send(where, reader, _("Businesses of the service alliance:"), lines, query={"kind": "businesses"})
 
     async def talent(self, where: Listing, coordinator: User, skill: str, community: str | None,
-                     found: Sequence[tuple[Volunteer, Team, User | None]]) -> None:
+                     found: Sequence[Talent]) -> None:
         """The talent reserve, privately to a coordinator (it holds phone numbers)."""
         _ = self.tr(coordinator)
         if not found:
             await self.tell(coordinator, N_("No approved volunteer has the skill {skill}."),
                             skill=self.category_label(coordinator, skill))
             return
-        lines = [_("{name} · {team} · {community} · {phone} · {duty}", name=v.name, team=t.name,
-                   community=v.community or "—", phone=v.phone,
-                   duty="—" if u is None else _("on duty") if u.on_duty else _("off duty"))
-                 for v, t, u in found]
+        duty = {None: "—", True: _("on duty"), False: _("off duty")}  # once, not per person: a skill names thousands
+        lines = [_("{name} · {team} · {community} · {phone} · {duty}", name=v.name, team=v.team,
+                   community=v.community or "—", phone=v.phone, duty=duty[v.on_duty])
+                 for v in found]
         await self.send(where, coordinator, _("Volunteers for {skill}:", skill=self.category_label(coordinator, skill)),
                         lines, query={"kind": "find", "skill": skill, "community": community}, protect=True)
