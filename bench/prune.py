@@ -5,15 +5,15 @@ A database of ``--chats`` private chats with ``--per-chat`` finished outbox rows
 ten edited, some failed or superseded), all older than the retention, and as many handled update
 ids, is pruned by :class:`bot.services.housekeeping.Housekeeper` on fresh copies with:
 
-- ``migrated``: the schema of the migrations in this branch;
-- ``planned``: plus ``ix_processed_updates_seen_at`` and ``ix_outbox_finished`` (status, created_at),
-  which migration 0007 adds;
-- ``planned+target``: plus an index on ``outbox.target_id``. Deleting a row another row may refer
-  to (an edit's ``target_id``) makes the database look for such rows (the foreign key check, on
-  SQLite and PostgreSQL alike); without an index each deleted row costs a scan of the table.
+- ``migrated``: the schema of the migrations (0007 adds ``ix_processed_updates_seen_at``,
+  ``ix_outbox_finished`` (status, created_at) and ``ix_outbox_target`` for housekeeping);
+- ``no-target``: without ``ix_outbox_target``. Deleting a row another row may refer to (an edit's
+  ``target_id``) makes the database look for such rows (the foreign key check, on SQLite and
+  PostgreSQL alike); without an index each deleted row costs a scan of the table;
+- ``before-0007``: without any of the three (the schema before this issue).
 
 The floor is deleting the same number of rows in batches by primary key, without any check
-(``DELETE … WHERE id IN (…)`` on the ``planned+target`` schema with foreign keys off): what no
+(``DELETE … WHERE id IN (…)`` on the ``migrated`` schema with foreign keys off): what no
 pruning can avoid. Each variant runs at most ``--seconds``; rows per second are compared.
 
     python bench/prune.py [--chats 2000] [--per-chat 100] [--batch 1000] [--seconds 20]
@@ -47,12 +47,12 @@ from storage.uow import UnitOfWork  # noqa: E402
 
 NOW = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)  # the pruner's clock; every row is older than 30 days
 OLD = "2026-01-01 00:00:00.000000"
-INDEXES = {
+INDEXES = {  # statements that take the migrated schema back to each variant
     "migrated": [],
-    "planned": ["CREATE INDEX ix_processed_updates_seen_at ON processed_updates (seen_at)",
-                "CREATE INDEX ix_outbox_finished ON outbox (status, created_at)"],
+    "no-target": ["DROP INDEX ix_outbox_target"],
+    "before-0007": ["DROP INDEX ix_outbox_target", "DROP INDEX ix_outbox_finished",
+                    "DROP INDEX ix_processed_updates_seen_at"],
 }
-INDEXES["planned+target"] = [*INDEXES["planned"], "CREATE INDEX ix_outbox_target ON outbox (target_id)"]
 
 
 def log(message: str) -> None:

@@ -272,6 +272,7 @@ class OutboxMessage(Base):
         Index("ix_outbox_pending", "status", "not_before"),
         Index("ix_outbox_chat_queue", "chat_id", "status", "id"),  # "is an older row of this chat waiting?"
         Index("ix_outbox_finished", "status", "created_at"),  # pruning finished rows
+        Index("ix_outbox_target", "target_id"),  # the edits of a message (superseding, pruning)
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
