@@ -32,6 +32,7 @@ import json
 import logging
 import os
 import traceback
+from collections import Counter
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -338,14 +339,17 @@ class Poller(_Stoppable):
                 await self._fetch(offset, 0)
 
     def _take(self, batch: list[Any]) -> int:
-        """Start handling the batch's updates not already being handled or handled; how many."""
+        """Start handling the batch's deliveries not already being handled or handled (see
+        :class:`Confirmations`); how many."""
         fresh = 0
+        copies: Counter[int] = Counter()
         for raw in batch:
             update_id = update_id_of(raw)
             if update_id is None:
                 log.warning("polling: an item without a valid update id was skipped")
                 continue
-            if self.confirmations.known(update_id):
+            copies[update_id] += 1
+            if self.confirmations.begun(update_id) >= copies[update_id]:
                 continue
             self.confirmations.begin(update_id)
             task = asyncio.create_task(self._handle(raw, update_id), name=f"update-{update_id}")

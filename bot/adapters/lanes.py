@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -147,47 +148,55 @@ class TurnHandle:
 
 
 class Confirmations:
-    """Which updates are unfinished, and so how far Telegram may be told "received".
+    """Which deliveries are unfinished, and so how far Telegram may be told "received".
 
     ``offset`` (the next ``getUpdates`` offset) is the lowest update that is unfinished or was left
-    unhandled, or one past the highest update seen when there is none; updates finished above an
-    unfinished one are remembered until the offset passes them, so a batch that delivers them again
-    is not handled twice. An update left unhandled is taken again when a batch brings it back.
+    unhandled, or one past the highest update seen when there is none. Until the offset passes an
+    update, every ``getUpdates`` brings it again: :meth:`begun` counts its deliveries already taken
+    (in flight or finished), so a batch adds only copies it holds beyond those — Telegram delivering
+    one update twice — which the database then recognises (``storage.uow``). An update left
+    unhandled is taken again when a batch brings it back.
     """
 
     def __init__(self) -> None:
-        self._unfinished: set[int] = set()
+        self._open: Counter[int] = Counter()  # update id → deliveries being handled
+        self._begun: Counter[int] = Counter()  # update id → deliveries taken, until the offset passes it
         self._left: set[int] = set()
-        self._finished: set[int] = set()
         self._next: int | None = None
 
     @property
     def offset(self) -> int | None:
-        held = self._unfinished | self._left
+        held = self._open.keys() | self._left
         return min(held) if held else self._next
 
     @property
     def unfinished(self) -> int:
-        return len(self._unfinished)
+        return self._open.total()
 
-    def known(self, update_id: int) -> bool:
-        """Being handled, or handled since the offset last moved: not to be taken again."""
-        return update_id in self._unfinished or update_id in self._finished
+    def begun(self, update_id: int) -> int:
+        """Deliveries of ``update_id`` being handled or handled since the offset last moved."""
+        return self._begun[update_id]
 
     def begin(self, update_id: int) -> None:
-        self._unfinished.add(update_id)
+        self._open[update_id] += 1
+        self._begun[update_id] += 1
         self._left.discard(update_id)
         self._next = max(update_id + 1, self._next or 0)
 
     def finish(self, update_id: int) -> None:
         """Handled or parked: confirmed once every earlier update is too."""
-        self._unfinished.discard(update_id)
-        self._finished.add(update_id)
+        self._close(update_id)
         offset = self.offset
         if offset is not None:
-            self._finished = {u for u in self._finished if u >= offset}
+            self._begun = Counter({u: n for u, n in self._begun.items() if u >= offset})
 
     def leave(self, update_id: int) -> None:
         """Left unhandled (the bot is stopping, or something unexpected): it stays unconfirmed."""
-        self._unfinished.discard(update_id)
+        self._close(update_id)
+        self._begun[update_id] -= 1
         self._left.add(update_id)
+
+    def _close(self, update_id: int) -> None:
+        self._open[update_id] -= 1
+        if self._open[update_id] <= 0:
+            del self._open[update_id]

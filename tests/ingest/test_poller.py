@@ -140,3 +140,24 @@ async def test_concurrency_one_handles_one_update_at_a_time(tmp_path: Path) -> N
             telegram.release(*(message(i, 100 + i, 100 + i) for i in range(1, 7)))
             await until(lambda: len(record.handled) == 6, "all handled")
     assert record.max_in_flight == 1 and record.handled == [1, 2, 3, 4, 5, 6]
+
+
+async def test_an_update_delivered_twice_goes_through_twice_one_after_the_other(tmp_path: Path) -> None:
+    """Telegram's queue holding one update twice: the copy follows the first through the handlers
+    (where the database recognises it, tests/e2e/test_duplicates.py); batches that bring both
+    again while they are in flight add nothing."""
+    release_first = asyncio.Event()
+
+    async def play(update: Update, attempt: int) -> None:
+        if update.update_id == 1 and attempt == 1:
+            await release_first.wait()
+
+    telegram, record = ScriptedTelegram(), Record()
+    async with application_on(telegram, tmp_path, concurrency=4) as application:
+        application.add_handler(record_handler(record, play), group=-1000)
+        async with polling(application):
+            telegram.release(message(1, ANNA, ANNA), message(1, ANNA, ANNA), message(2, BORIS, BORIS))
+            await until(lambda: record.handled == [2] and len(telegram.offsets) >= 4, "batches delivered again")
+            release_first.set()
+            await until(lambda: len(record.handled) == 3, "all handled")
+    assert dict(record.attempts) == {1: 2, 2: 1} and not record.overlaps
