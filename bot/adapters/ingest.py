@@ -305,10 +305,11 @@ class Poller(_Stoppable):
                 # While updates are in flight, Telegram answers at once with them again (the offset
                 # stays at the lowest unfinished one): no long poll then, and see below.
                 busy = self.confirmations.unfinished > 0
+                offset = self.confirmations.offset
                 self._progress.clear()
                 try:
                     self._fetching = True
-                    batch = await self._fetch(self.confirmations.offset, 0 if busy else self.timeout)
+                    batch = await self._fetch(offset, 0 if busy else self.timeout)
                 except RetryAfter as error:
                     await self._pause(retry_after_seconds(error))
                     continue
@@ -323,6 +324,7 @@ class Poller(_Stoppable):
                 finally:
                     self._fetching = False
                 failures = 0
+                self.confirmations.asked(offset)
                 if not self._take(batch) and busy:
                     await self._settle()
         except asyncio.CancelledError:

@@ -151,11 +151,13 @@ class Confirmations:
     """Which deliveries are unfinished, and so how far Telegram may be told "received".
 
     ``offset`` (the next ``getUpdates`` offset) is the lowest update that is unfinished or was left
-    unhandled, or one past the highest update seen when there is none. Until the offset passes an
-    update, every ``getUpdates`` brings it again: :meth:`begun` counts its deliveries already taken
-    (in flight or finished), so a batch adds only copies it holds beyond those — Telegram delivering
-    one update twice — which the database then recognises (``storage.uow``). An update left
-    unhandled is taken again when a batch brings it back.
+    unhandled, or one past the highest update seen when there is none. Until Telegram has been
+    asked with an offset past an update, every batch may bring it again (also one asked for before
+    it finished): :meth:`begun` counts its deliveries already taken (in flight or finished), so a
+    batch adds only copies it holds beyond those — Telegram delivering one update twice — which the
+    database then recognises (``storage.uow``). :meth:`asked` forgets the counts below the offset a
+    batch was asked with: what comes back below it is Telegram delivering it again, taken like a
+    new update. An update left unhandled is taken again when a batch brings it back.
     """
 
     def __init__(self) -> None:
@@ -186,9 +188,11 @@ class Confirmations:
     def finish(self, update_id: int) -> None:
         """Handled or parked: confirmed once every earlier update is too."""
         self._close(update_id)
-        offset = self.offset
+
+    def asked(self, offset: int | None) -> None:
+        """A batch came back for ``getUpdates(offset)``: Telegram has forgotten what lies below it."""
         if offset is not None:
-            self._begun = Counter({u: n for u, n in self._begun.items() if u >= offset})
+            self._begun = Counter({u: n for u, n in self._begun.items() if u >= offset or u in self._open})
 
     def leave(self, update_id: int) -> None:
         """Left unhandled (the bot is stopping, or something unexpected): it stays unconfirmed."""

@@ -53,10 +53,11 @@ def tap(update_id: int, chat_id: int, user_id: int) -> dict[str, Any]:
 class ScriptedTelegram(BaseRequest):
     """The Bot API as the poller sees it (see the module docstring)."""
 
-    def __init__(self, on_offset: Callable[[int | None], None] = lambda offset: None) -> None:
+    def __init__(self, on_offset: Callable[[int | None], None] = lambda offset: None, *, latency: int = 0) -> None:
         self.pending: list[dict[str, Any]] = []  # released and not yet confirmed, in id order
         self.offsets: list[int | None] = []
         self.on_offset = on_offset
+        self.latency = latency  # event loop turns a getUpdates takes: handlers finish meanwhile
         self._arrived = asyncio.Event()
 
     @property
@@ -91,6 +92,8 @@ class ScriptedTelegram(BaseRequest):
         self.on_offset(offset)
         if offset is not None:  # confirmed: Telegram forgets them
             self.pending = [raw for raw in self.pending if raw["update_id"] >= offset]
+        for _ in range(self.latency):
+            await asyncio.sleep(0)
         if not self.pending and timeout > 0:
             self._arrived.clear()
             with contextlib.suppress(TimeoutError):

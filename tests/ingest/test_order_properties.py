@@ -53,7 +53,8 @@ def raw_of(update_id: int, planned: Planned) -> dict[str, Any]:
     return (tap if planned.tapped else message)(update_id, chat, planned.person)
 
 
-async def play_out(plan: list[Planned], batches: list[int], pauses: list[int], concurrency: int) -> None:
+async def play_out(plan: list[Planned], batches: list[int], pauses: list[int], concurrency: int,
+                   latency: int) -> None:
     updates = {update_id: raw_of(update_id, planned) for update_id, planned in enumerate(plan, start=10)}
     by_id = dict(zip(updates, plan, strict=True))
     record = Record()
@@ -72,7 +73,7 @@ async def play_out(plan: list[Planned], batches: list[int], pauses: list[int], c
         if attempt <= planned.failures:
             raise OSError("a passing failure")
 
-    telegram = ScriptedTelegram(on_offset=check_offset)
+    telegram = ScriptedTelegram(on_offset=check_offset, latency=latency)
     with tempfile.TemporaryDirectory() as folder:
         async with application_on(telegram, Path(folder), concurrency=concurrency) as application:
             application.add_handler(record_handler(record, play), group=-1000)
@@ -98,7 +99,7 @@ async def play_out(plan: list[Planned], batches: list[int], pauses: list[int], c
 
 @hypothesis.settings(max_examples=150, deadline=None, suppress_health_check=[hypothesis.HealthCheck.too_slow])
 @hypothesis.given(plan=st.lists(PLANNED, min_size=1, max_size=24), batches=ARRIVALS, pauses=PAUSES,
-                  concurrency=st.sampled_from((1, 2, 4, 16)))
+                  concurrency=st.sampled_from((1, 2, 4, 16)), latency=st.integers(0, 6))
 def test_any_arrival_keeps_every_lane_in_order_and_confirms_only_what_was_handled(
-        plan: list[Planned], batches: list[int], pauses: list[int], concurrency: int) -> None:
-    asyncio.run(play_out(plan, batches, pauses, concurrency))
+        plan: list[Planned], batches: list[int], pauses: list[int], concurrency: int, latency: int) -> None:
+    asyncio.run(play_out(plan, batches, pauses, concurrency, latency))
