@@ -175,7 +175,7 @@ GREETING = contains("This is the community volunteer service.")  # a part of the
 
 # -- the bot (its own process) ----------------------------------------------------------------
 def write_config(path: Path, *, base_url: str, database_url: str, admin: int, coordinators_chat: int,
-                 pacing: dict[str, float]) -> None:
+                 pacing: dict[str, float], concurrency: int | None = None) -> None:
     q = json.dumps  # a JSON string of plain characters is a valid TOML basic string
     lines = [
         f"admins = [{admin}]",
@@ -196,6 +196,7 @@ def write_config(path: Path, *, base_url: str, database_url: str, admin: int, co
         "[requests]",
         *(f"{key} = {value}" for key, value in REQUEST_LIMITS.items()),
         "",
+        *(["[ingest]", f"concurrency = {concurrency}", ""] if concurrency else []),
     ]
     path.write_text("\n".join(lines), encoding="utf-8")
 
@@ -505,7 +506,7 @@ class Loop:
 # -- the run ----------------------------------------------------------------------------------
 async def measure_loop(mode: str, seconds: float, residents: int, volunteers: int, pacing: dict[str, float],
                        database_url: str | None, bot_log: Path | None, profile_bot: Path | None = None,
-                       rate: float | None = None) -> dict[str, Any]:
+                       rate: float | None = None, concurrency: int | None = None) -> dict[str, Any]:
     """Fresh sandbox, database and bot; set the centre up through the bot; run the closed loops."""
     with tempfile.TemporaryDirectory(prefix="loop-bench-") as tmp:
         workdir = Path(tmp)
@@ -513,7 +514,8 @@ async def measure_loop(mode: str, seconds: float, residents: int, volunteers: in
         log_path = bot_log or workdir / "bot.log"
         try:
             world, elapsed, began, cpu, webhook, feed_failures = await _run_loops(
-                mode, seconds, residents, volunteers, pacing, db_url, log_path, workdir, profile_bot, rate)
+                mode, seconds, residents, volunteers, pacing, db_url, log_path, workdir, profile_bot, rate,
+                concurrency)
         except BaseException:
             if log_path.exists():  # the temp dir goes with the exception: show the bot's last words
                 for line in log_path.read_text(errors="replace").splitlines()[-30:]:
@@ -544,8 +546,8 @@ async def measure_loop(mode: str, seconds: float, residents: int, volunteers: in
 
 
 async def _run_loops(mode: str, seconds: float, residents: int, volunteers: int, pacing: dict[str, float],
-                     db_url: str, log_path: Path, workdir: Path, profile_bot: Path | None, rate: float | None
-                     ) -> tuple[World, float, float, tuple[dict[str, float], dict[str, float]],
+                     db_url: str, log_path: Path, workdir: Path, profile_bot: Path | None, rate: float | None,
+                     concurrency: int | None) -> tuple[World, float, float, tuple[dict[str, float], dict[str, float]],
                                 dict[str, Any] | None, int]:
     """The sandbox and the bot up, the centre set up, the loops run; both processes stopped again."""
     async with sandbox_process() as base_url, contextlib.AsyncExitStack() as stack:
@@ -565,7 +567,7 @@ async def _run_loops(mode: str, seconds: float, residents: int, volunteers: int,
         team_group = await control.create_group("Repair team", creator=coordinator, members=people_v)
         config = workdir / "config.toml"
         write_config(config, base_url=base_url, database_url=db_url, admin=admin.id,
-                     coordinators_chat=coordinators_group.id, pacing=pacing)
+                     coordinators_chat=coordinators_group.id, pacing=pacing, concurrency=concurrency)
         await stack.enter_async_context(loop_bot_process(mode, config, log_path, control, profile_bot))
         log(f"{mode}: bot up on {db_url.split(':')[0]}; setting up the centre with {volunteers} volunteers")
 
@@ -648,6 +650,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=None,
                         help="sustained mode: actions offered at this many per second overall (default: closed "
                              "loops, as fast as the bot answers)")
+    parser.add_argument("--concurrency", type=int, default=None,
+                        help="[ingest] concurrency in the bot's config (default: the bot's default)")
     parser.add_argument("--floor-seconds", type=float, default=5.0, help="echo floor measuring time (0: skip)")
     parser.add_argument("--floor-users", type=int, default=50)
     parser.add_argument("--bot-log", type=Path, help="keep the bot's stdout and stderr in this file")
@@ -688,11 +692,12 @@ async def _main(args: argparse.Namespace) -> dict[str, Any]:
     if args.floor_seconds > 0:
         floor = (await measure_floor(args.floor_seconds, args.floor_users, (args.mode,)))[args.mode]
     loop = await measure_loop(args.mode, args.seconds, args.residents, volunteers, pacing, args.database_url,
-                              args.bot_log, args.profile_bot, args.rate)
+                              args.bot_log, args.profile_bot, args.rate, args.concurrency)
     result: dict[str, Any] = {
         "bench": "loop", "mode": args.mode, "database": loop["database"], "residents": args.residents,
         "volunteers": volunteers, "seconds": _number(args.seconds),
         **({"rate": _number(args.rate)} if args.rate else {}),
+        **({"concurrency": args.concurrency} if args.concurrency else {}),
         "latency": latency_goals(loop["loop"]),
         "outbox_pacing": {**pacing, "note": "generous: sandbox flood limits are off; Telegram's real limits "
                                             "would cap throughput, this measures the bot's own cost"},
