@@ -15,6 +15,16 @@ from each action to the message the loop waits for next (it goes through the bot
 
     python bench/loop.py [--residents 10] [--seconds 20] [--mode polling|webhook]
                          [--database-url postgresql+asyncpg://...  (an empty database)]
+                         [--rate 20  (sustained: actions offered at 20/s overall, not as fast as possible)]
+
+Closed loops (the default) measure throughput: each person acts as soon as the bot answered, so
+``updates_per_s`` over the echo floor's (``ratios``) is the bot's share of what the framework alone
+could do. ``--rate R`` measures latency at a steady load instead: all loops share one pacer that
+lets an action go only every 1/R s (an action waits for its slot; a slot no loop is ready for is
+not made up later), so the bot sees about R updates/s whatever its speed; give it enough residents
+that one is always ready (``offered_per_s`` says what was reached). Either way ``latency`` has
+p50/p99 update→reply for taps (the callback answer) and typed replies separately, and dispatch→card
+(the coordinator's tap → the card in the team's group).
 
 Prints exactly one JSON line on stdout; progress goes to stderr.
 """
@@ -165,7 +175,7 @@ GREETING = contains("This is the community volunteer service.")  # a part of the
 
 # -- the bot (its own process) ----------------------------------------------------------------
 def write_config(path: Path, *, base_url: str, database_url: str, admin: int, coordinators_chat: int,
-                 pacing: dict[str, float]) -> None:
+                 pacing: dict[str, float], concurrency: int | None = None) -> None:
     q = json.dumps  # a JSON string of plain characters is a valid TOML basic string
     lines = [
         f"admins = [{admin}]",
@@ -186,6 +196,7 @@ def write_config(path: Path, *, base_url: str, database_url: str, admin: int, co
         "[requests]",
         *(f"{key} = {value}" for key, value in REQUEST_LIMITS.items()),
         "",
+        *(["[ingest]", f"concurrency = {concurrency}", ""] if concurrency else []),
     ]
     path.write_text("\n".join(lines), encoding="utf-8")
 
@@ -318,6 +329,23 @@ class World:
     feeds: dict[int, ChatFeed]
     clients: dict[int, BenchClient]  # the client each person acts through, by user id
     tally: Tally
+    pace: Pacer
+
+
+class Pacer:
+    """Lets the loops' actions go at a steady overall rate (``--rate``), or at once without one."""
+
+    def __init__(self, rate: float | None) -> None:
+        self.interval = 1.0 / rate if rate else 0.0
+        self._next = 0.0
+
+    async def __call__(self) -> None:
+        if not self.interval:
+            return
+        now = time.monotonic()
+        slot = max(now, self._next)  # a slot nobody was ready for is gone: no burst to catch up
+        self._next = slot + self.interval
+        await asyncio.sleep(slot - now)
 
 
 @dataclass(frozen=True)
@@ -346,6 +374,7 @@ class Loop:
     async def typed(self, step: str, act: Callable[[], Any], feed: ChatFeed, expect: Callable[[str], bool]
                     ) -> dict[str, Any]:
         """A message, a contact or a menu button: its first visible response is the reply."""
+        await self.w.pace()
         start = feed.mark()
         result = await act()
         created = result["created_at"]
@@ -359,6 +388,7 @@ class Loop:
                      also: tuple[ChatFeed, Callable[[str], bool]] | None = None) -> Tapped:
         """A tap: its first visible response is the callback answer; then the message it leads to
         in ``feed`` (and, with ``also``, a message in a second chat)."""
+        await self.w.pace()
         start = feed.mark()
         also_start = also[0].mark() if also else 0
         tap: Tap = await person.tap(label, chat_id=chat_id, message_id=message["message_id"])
@@ -475,8 +505,8 @@ class Loop:
 
 # -- the run ----------------------------------------------------------------------------------
 async def measure_loop(mode: str, seconds: float, residents: int, volunteers: int, pacing: dict[str, float],
-                       database_url: str | None, bot_log: Path | None, profile_bot: Path | None = None
-                       ) -> dict[str, Any]:
+                       database_url: str | None, bot_log: Path | None, profile_bot: Path | None = None,
+                       rate: float | None = None, concurrency: int | None = None) -> dict[str, Any]:
     """Fresh sandbox, database and bot; set the centre up through the bot; run the closed loops."""
     with tempfile.TemporaryDirectory(prefix="loop-bench-") as tmp:
         workdir = Path(tmp)
@@ -484,7 +514,8 @@ async def measure_loop(mode: str, seconds: float, residents: int, volunteers: in
         log_path = bot_log or workdir / "bot.log"
         try:
             world, elapsed, began, cpu, webhook, feed_failures = await _run_loops(
-                mode, seconds, residents, volunteers, pacing, db_url, log_path, workdir, profile_bot)
+                mode, seconds, residents, volunteers, pacing, db_url, log_path, workdir, profile_bot, rate,
+                concurrency)
         except BaseException:
             if log_path.exists():  # the temp dir goes with the exception: show the bot's last words
                 for line in log_path.read_text(errors="replace").splitlines()[-30:]:
@@ -515,8 +546,8 @@ async def measure_loop(mode: str, seconds: float, residents: int, volunteers: in
 
 
 async def _run_loops(mode: str, seconds: float, residents: int, volunteers: int, pacing: dict[str, float],
-                     db_url: str, log_path: Path, workdir: Path, profile_bot: Path | None
-                     ) -> tuple[World, float, float, tuple[dict[str, float], dict[str, float]],
+                     db_url: str, log_path: Path, workdir: Path, profile_bot: Path | None, rate: float | None,
+                     concurrency: int | None) -> tuple[World, float, float, tuple[dict[str, float], dict[str, float]],
                                 dict[str, Any] | None, int]:
     """The sandbox and the bot up, the centre set up, the loops run; both processes stopped again."""
     async with sandbox_process() as base_url, contextlib.AsyncExitStack() as stack:
@@ -536,7 +567,7 @@ async def _run_loops(mode: str, seconds: float, residents: int, volunteers: int,
         team_group = await control.create_group("Repair team", creator=coordinator, members=people_v)
         config = workdir / "config.toml"
         write_config(config, base_url=base_url, database_url=db_url, admin=admin.id,
-                     coordinators_chat=coordinators_group.id, pacing=pacing)
+                     coordinators_chat=coordinators_group.id, pacing=pacing, concurrency=concurrency)
         await stack.enter_async_context(loop_bot_process(mode, config, log_path, control, profile_bot))
         log(f"{mode}: bot up on {db_url.split(':')[0]}; setting up the centre with {volunteers} volunteers")
 
@@ -550,12 +581,13 @@ async def _run_loops(mode: str, seconds: float, residents: int, volunteers: int,
                 await feeds[chat_id].start()
             world = World(coordinator, people_r, people_v, coordinators_group, team_group, feeds,
                           {p.id: p.sandbox for p in [coordinator, *people_r, *people_v]},  # type: ignore[misc]
-                          Tally())
+                          Tally(), Pacer(None))
             loops = [Loop(world, i) for i in range(residents)]
             await asyncio.gather(*(lp.typed("start", lp.resident.start, lp.r_feed, GREETING) for lp in loops))
             log(f"{mode}: set up in {time.monotonic() - set_up_began:.1f}s; {residents} residents loop "
                 f"for {seconds}s")
             world.tally = Tally()  # the set-up's /start replies are not part of the measurement
+            world.pace = Pacer(rate)
             cpu_before = cpu_seconds()
             began = time.monotonic()
             deadline = began + seconds
@@ -582,6 +614,7 @@ def summarise(tally: Tally, elapsed: float, began: float) -> dict[str, Any]:
     loop_p50 = round(statistics.median(tally.loop_seconds), 3) if tally.loop_seconds else None
     p50, p99 = percentiles(first)
     next_p50, next_p99 = percentiles(following)
+    actions = sum(len(values) for values in tally.first.values())
     return {
         "loops": tally.loops,
         "loops_per_s": round(tally.loops / elapsed, 2) if elapsed > 0 else 0.0,
@@ -591,6 +624,8 @@ def summarise(tally: Tally, elapsed: float, began: float) -> dict[str, Any]:
         "p50_ms": p50,
         "p99_ms": p99,
         "by_kind_p50_p99_ms": {"tap": list(percentiles(taps)), "typed": list(percentiles(typed))},
+        "dispatch_to_card_p50_p99_ms": list(percentiles([1000 * x for x in tally.next_message["dispatch"]])),
+        "offered_per_s": round(actions / elapsed, 1) if elapsed > 0 else 0.0,
         "to_next_message_p50_ms": next_p50,
         "to_next_message_p99_ms": next_p99,
         "errors": tally.errors,
@@ -612,6 +647,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=20.0, help="measuring time of the loops")
     parser.add_argument("--mode", choices=MODES, default="polling")
     parser.add_argument("--database-url", help="an empty PostgreSQL database (default: a fresh SQLite file)")
+    parser.add_argument("--rate", type=float, default=None,
+                        help="sustained mode: actions offered at this many per second overall (default: closed "
+                             "loops, as fast as the bot answers)")
+    parser.add_argument("--concurrency", type=int, default=None,
+                        help="[ingest] concurrency in the bot's config (default: the bot's default)")
     parser.add_argument("--floor-seconds", type=float, default=5.0, help="echo floor measuring time (0: skip)")
     parser.add_argument("--floor-users", type=int, default=50)
     parser.add_argument("--bot-log", type=Path, help="keep the bot's stdout and stderr in this file")
@@ -623,7 +663,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.residents < 1 or (args.volunteers is not None and args.volunteers < 1):
         parser.error("need at least one resident and one volunteer")
+    if args.rate is not None and args.rate <= 0:
+        parser.error("--rate must be positive")
     return args
+
+
+def latency_goals(loop: dict[str, Any]) -> dict[str, Any]:
+    """The issue's latency figures in one place: p50/p99 update→reply for taps and typed replies,
+    and dispatch→card."""
+    return {"tap_p50_p99_ms": loop["by_kind_p50_p99_ms"]["tap"],
+            "typed_p50_p99_ms": loop["by_kind_p50_p99_ms"]["typed"],
+            "dispatch_to_card_p50_p99_ms": loop["dispatch_to_card_p50_p99_ms"],
+            "offered_per_s": loop["offered_per_s"]}
 
 
 def _number(value: float) -> float | int:
@@ -641,10 +692,13 @@ async def _main(args: argparse.Namespace) -> dict[str, Any]:
     if args.floor_seconds > 0:
         floor = (await measure_floor(args.floor_seconds, args.floor_users, (args.mode,)))[args.mode]
     loop = await measure_loop(args.mode, args.seconds, args.residents, volunteers, pacing, args.database_url,
-                              args.bot_log, args.profile_bot)
+                              args.bot_log, args.profile_bot, args.rate, args.concurrency)
     result: dict[str, Any] = {
         "bench": "loop", "mode": args.mode, "database": loop["database"], "residents": args.residents,
         "volunteers": volunteers, "seconds": _number(args.seconds),
+        **({"rate": _number(args.rate)} if args.rate else {}),
+        **({"concurrency": args.concurrency} if args.concurrency else {}),
+        "latency": latency_goals(loop["loop"]),
         "outbox_pacing": {**pacing, "note": "generous: sandbox flood limits are off; Telegram's real limits "
                                             "would cap throughput, this measures the bot's own cost"},
         "loop": loop["loop"], "outbox": loop["outbox"], "bot_log": loop["bot_log"],

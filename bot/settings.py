@@ -124,6 +124,9 @@ class IngestSettings(BaseModel):
     # A "passing" failure (the database unreachable, a timeout) that comes back this many times in a
     # row on one update while the database answers is no outage: the update is parked instead.
     stuck_after_attempts: int = Field(default=12, ge=2)
+    # Updates handled at once: different chats and people side by side, one chat's (or person's)
+    # updates always one after another in order. 1: one update at a time.
+    concurrency: int = Field(default=16, ge=1, le=256)
 
 
 class OutboxSettings(BaseModel):

@@ -32,6 +32,8 @@ import json
 import logging
 import os
 import traceback
+from collections import Counter
+from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -52,6 +54,7 @@ from tornado.web import Application as TornadoApplication
 from tornado.web import RequestHandler
 
 from bot.adapters.failures import is_transient
+from bot.adapters.lanes import Confirmations, Lanes, TurnHandle, keys_of
 from bot.adapters.sender import retry_after_seconds
 from bot.domain.arguments import TELEGRAM_ID_MAX
 from bot.settings import WebhookSettings, require_webhook
@@ -63,6 +66,7 @@ MAX_RETRY_DELAY = 5.0  # handling one update again: a tap must still be answered
 WEBHOOK_PATIENCE = 5.0  # seconds a webhook request retries before answering 503
 REPLAY_INTERVAL = 2.0  # seconds between looks for updates an operator asked to replay
 PRUNE_INTERVAL = 3600.0
+SETTLE_SECONDS = 0.1  # polling, with updates in flight and nothing new: the longest wait before looking again
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_UPDATE_ID = 2 ** 63 - 1
 AnyApplication = Any  # telegram.ext.Application with our context types
@@ -251,15 +255,24 @@ class _Stoppable:
 
 # -- long polling --------------------------------------------------------------------------------
 class Poller(_Stoppable):
-    """Long polling that confirms each update only once it was handled or parked."""
+    """Long polling that confirms each update only once it and every earlier one was handled or
+    parked. Updates of different chats and people are handled side by side (``[ingest]
+    concurrency`` at a time), those sharing a chat or a person in ``update_id`` order
+    (:mod:`bot.adapters.lanes`); a held update holds back its own lanes only."""
 
-    def __init__(self, application: AnyApplication, *, allowed_updates: list[str], timeout: int = 10) -> None:
+    def __init__(self, application: AnyApplication, *, allowed_updates: list[str], timeout: int = 10,
+                 concurrency: int | None = None, backoff: Callable[[int], float] = retry_delay) -> None:
         super().__init__()
         self.application = application
         self.intake = Intake(application)
         self.allowed_updates = allowed_updates
         self.timeout = timeout
+        self.backoff = backoff  # seconds before attempt n + 1 of a held update
+        self.lanes = Lanes(concurrency or application.bot_data.deps.settings.ingest.concurrency)
+        self.confirmations = Confirmations()
         self._task: asyncio.Task[None] | None = None
+        self._handlers: set[asyncio.Task[None]] = set()
+        self._progress = asyncio.Event()  # an update finished (or was left): its lanes moved on
         self._fetching = False
 
     async def start(self) -> None:
@@ -267,7 +280,8 @@ class Poller(_Stoppable):
         self._task = asyncio.create_task(self._loop(), name="poller")
 
     async def stop(self) -> None:
-        """Finish the update being handled, then stop (a pending long poll is cut short)."""
+        """Finish the updates being handled, leave the rest unconfirmed, then stop (a pending long
+        poll is cut short)."""
         self._stopping.set()
         if self._task is None:
             return
@@ -285,54 +299,107 @@ class Poller(_Stoppable):
         return result if isinstance(result, list) else []
 
     async def _loop(self) -> None:
-        offset: int | None = None
         failures = 0
-        while not self.stopping:
-            try:
-                self._fetching = True
-                batch = await self._fetch(offset, self.timeout)
-            except RetryAfter as error:
-                await self._pause(retry_after_seconds(error))
-                continue
-            except (InvalidToken, EndPointNotFound):
-                log.error("polling: the bot token was rejected")
-                raise
-            except (NetworkError, Conflict, TelegramError) as error:
-                failures += 1
-                log.warning("polling failed (%s); retrying", type(error).__name__)
-                await self._pause(min(MAX_BACKOFF, 0.5 * 2 ** failures))
-                continue
-            finally:
-                self._fetching = False
-            failures = 0
-            for raw in batch:
-                update_id = update_id_of(raw)
-                if update_id is None:
-                    log.warning("polling: an item without a valid update id was skipped")
+        try:
+            while not self.stopping:
+                # While updates are in flight, Telegram answers at once with them again (the offset
+                # stays at the lowest unfinished one): no long poll then, and see below.
+                busy = self.confirmations.unfinished > 0
+                offset = self.confirmations.offset
+                self._progress.clear()
+                try:
+                    self._fetching = True
+                    batch = await self._fetch(offset, 0 if busy else self.timeout)
+                except RetryAfter as error:
+                    await self._pause(retry_after_seconds(error))
                     continue
-                if not await self._handle(raw, update_id):
-                    break  # stopping: this update stays unconfirmed
-                offset = update_id + 1  # confirmed by the next getUpdates, after handling
+                except (InvalidToken, EndPointNotFound):
+                    log.error("polling: the bot token was rejected")
+                    raise
+                except (NetworkError, Conflict, TelegramError) as error:
+                    failures += 1
+                    log.warning("polling failed (%s); retrying", type(error).__name__)
+                    await self._pause(min(MAX_BACKOFF, 0.5 * 2 ** failures))
+                    continue
+                finally:
+                    self._fetching = False
+                failures = 0
+                self.confirmations.asked(offset)
+                if not self._take(batch) and busy:
+                    await self._settle()
+        except asyncio.CancelledError:
+            if not self.stopping:
+                raise
+            task = asyncio.current_task()
+            if task is not None:
+                task.uncancel()  # stop() cut the long poll short; finish below
+        if self._handlers:
+            await asyncio.gather(*self._handlers, return_exceptions=True)
+        offset = self.confirmations.offset
         if offset is not None:  # tell Telegram what was handled before stopping
             with contextlib.suppress(TelegramError):
                 await self._fetch(offset, 0)
 
-    async def _handle(self, raw: dict[str, Any], update_id: int) -> bool:
-        """Take one update until it is handled or parked; False if told to stop first."""
-        attempt = 0
-        while True:
-            taken = await self.intake.take(raw)
-            if taken.verdict is not Verdict.RETRY:
-                if attempt:
-                    log.warning("update %s %s after %d failed attempts", update_id, taken.verdict.value, attempt)
-                return True
-            attempt += 1
-            delay = retry_delay(attempt)
-            if attempt == 1 or attempt % 20 == 0:
-                log.warning("update %s failed for a passing reason (%s, attempt %d); held and tried again, "
-                            "next in %.2f s", update_id, taken.detail, attempt, delay)
-            if await self._pause(delay):
-                return False
+    def _take(self, batch: list[Any]) -> int:
+        """Start handling the batch's deliveries not already being handled or handled (see
+        :class:`Confirmations`); how many."""
+        fresh = 0
+        copies: Counter[int] = Counter()
+        for raw in batch:
+            update_id = update_id_of(raw)
+            if update_id is None:
+                log.warning("polling: an item without a valid update id was skipped")
+                continue
+            copies[update_id] += 1
+            if self.confirmations.begun(update_id) >= copies[update_id]:
+                continue
+            self.confirmations.begin(update_id)
+            task = asyncio.create_task(self._handle(raw, update_id), name=f"update-{update_id}")
+            self._handlers.add(task)
+            task.add_done_callback(self._handlers.discard)
+            fresh += 1
+        return fresh
+
+    async def _settle(self) -> None:
+        """Nothing new came: wait until an update finishes (then its lanes' next ones may have come),
+        or a moment (an update held by a passing failure must not keep other chats waiting long)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(SETTLE_SECONDS):
+                await self._progress.wait()
+
+    async def _handle(self, raw: dict[str, Any], update_id: int) -> None:
+        """Take one update, in its turn, until it is handled or parked; left unconfirmed if the bot
+        stops first."""
+        done = False
+        try:
+            async with self.lanes.turn(update_id, keys_of(raw)) as turn:
+                attempt = 0
+                while not self.stopping:
+                    async with turn.attempt():
+                        if self.stopping:
+                            break
+                        taken = await self.intake.take(raw)
+                    if taken.verdict is not Verdict.RETRY:
+                        if attempt:
+                            log.warning("update %s %s after %d failed attempts", update_id, taken.verdict.value,
+                                        attempt)
+                        done = True
+                        return
+                    attempt += 1
+                    delay = self.backoff(attempt)
+                    if attempt == 1 or attempt % 20 == 0:
+                        log.warning("update %s failed for a passing reason (%s, attempt %d); held and tried again, "
+                                    "next in %.2f s", update_id, taken.detail, attempt, delay)
+                    await self._pause(delay)
+        except Exception as error:  # noqa: BLE001 - not expected (take judges handler errors): try again later
+            log.error("update %s: handling failed unexpectedly (%s); left for the next batch", update_id,
+                      describe_failure(error))
+        finally:
+            if done:
+                self.confirmations.finish(update_id)
+            else:
+                self.confirmations.leave(update_id)
+            self._progress.set()
 
 
 # -- webhook -------------------------------------------------------------------------------------
@@ -352,15 +419,20 @@ class WebhookReceiver:
     It refuses to start without a secret token (:func:`bot.settings.require_webhook`). A missing
     or wrong ``X-Telegram-Bot-Api-Secret-Token`` gets 403 (compared in constant time); a body that
     is not an update gets 400; a transient failure is retried for :data:`WEBHOOK_PATIENCE` seconds,
-    then answered 503 so Telegram delivers the update again.
+    then answered 503 so Telegram delivers the update again. Telegram may open several requests at
+    once: they are handled in the same lanes as polled updates (:mod:`bot.adapters.lanes`), so two
+    updates of one chat never overlap and go in ``update_id`` order; one that waited behind an
+    update answered 503 is answered 503 too, so it does not overtake it.
     """
 
-    def __init__(self, application: AnyApplication, settings: WebhookSettings, *, allowed_updates: list[str]) -> None:
+    def __init__(self, application: AnyApplication, settings: WebhookSettings, *, allowed_updates: list[str],
+                 concurrency: int | None = None) -> None:
         self.secret = require_webhook(settings)
         self.application = application
         self.intake = Intake(application)
         self.settings = settings
         self.allowed_updates = allowed_updates
+        self.lanes = Lanes(concurrency or application.bot_data.deps.settings.ingest.concurrency)
         self._server: HTTPServer | None = None
 
     async def start(self) -> None:
@@ -385,11 +457,21 @@ class WebhookReceiver:
         if raw is None:
             log.warning("webhook: a body that is not an update refused")
             return 400
+        async with self.lanes.turn(raw["update_id"], keys_of(raw)) as turn:
+            if turn.after_failure:
+                turn.failed = True
+                log.warning("webhook: update %s waited behind one answered 503; answered 503 too, to keep its "
+                            "chat's order", raw["update_id"])
+                return 503
+            return await self._take(raw, turn)
+
+    async def _take(self, raw: dict[str, Any], turn: TurnHandle) -> int:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + WEBHOOK_PATIENCE
         attempt = 0
         while True:
-            taken = await self.intake.take(raw)
+            async with turn.attempt():
+                taken = await self.intake.take(raw)
             if taken.verdict is not Verdict.RETRY:
                 return 200
             attempt += 1
@@ -400,6 +482,7 @@ class WebhookReceiver:
             if loop.time() + delay > deadline:
                 log.warning("webhook: update %s failed for a passing reason (%s); answered 503 so Telegram "
                             "delivers it again", raw["update_id"], taken.detail)
+                turn.failed = True
                 return 503
             await asyncio.sleep(delay)
 
