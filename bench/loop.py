@@ -75,7 +75,8 @@ TEAM = "维修队"  # the team set_up_centre creates (code "repair")
 WEBHOOK_SECRET = "loop-bench-secret_1"
 STEP_TIMEOUT = 20.0  # seconds one step of a loop may take before it counts as an error
 LOOP_TIMEOUT = 120.0  # hard bound on one whole loop
-PACING = {"private_per_second": 50.0, "group_per_minute": 3000, "global_per_second": 500, "poll_interval": 0.05}
+PACING = {"private_per_second": 50.0, "group_per_minute": 3000, "global_per_second": 500, "poll_interval": 0.05,
+          "concurrency": 32}
 # Each simulated resident places a request every few seconds, far beyond a person's limits (3 open,
 # 2 a minute, 6 an hour): the benchmark measures the bot's own cost, so the limits step aside.
 REQUEST_LIMITS = {"open_per_resident": 1000, "per_minute": 1000, "per_hour": 100_000}
@@ -658,8 +659,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--profile-bot", type=Path, help="run the bot under cProfile, statistics to this file "
                                                          "(slows the bot: not for the numbers)")
     for key, value in PACING.items():
-        parser.add_argument(f"--{key.replace('_', '-')}", type=type(value), default=value, dest=key,
-                            help=f"outbox pacing in the bot's config (default {value})")
+        flag = "sender-concurrency" if key == "concurrency" else key.replace("_", "-")  # --concurrency: [ingest]
+        parser.add_argument(f"--{flag}", type=type(value), default=value, dest=f"outbox_{key}",
+                            help=f"[outbox] {key} in the bot's config (default {value})")
     args = parser.parse_args(argv)
     if args.residents < 1 or (args.volunteers is not None and args.volunteers < 1):
         parser.error("need at least one resident and one volunteer")
@@ -687,7 +689,7 @@ async def _main(args: argparse.Namespace) -> dict[str, Any]:
     with contextlib.suppress(NotImplementedError):  # SIGTERM unwinds the finally blocks too
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
     volunteers = args.volunteers or args.residents
-    pacing = {key: getattr(args, key) for key in PACING}
+    pacing = {key: getattr(args, f"outbox_{key}") for key in PACING}
     floor = None
     if args.floor_seconds > 0:
         floor = (await measure_floor(args.floor_seconds, args.floor_users, (args.mode,)))[args.mode]

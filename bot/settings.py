@@ -142,6 +142,7 @@ class OutboxSettings(BaseModel):
     poll_interval: float = 0.5
     max_attempts: int = 12
     batch_size: int = 50
+    concurrency: int = Field(default=8, ge=1, le=256)
 
 
 _CLOCK = r"([01]\d|2[0-3]):[0-5]\d"  # a time of day, HH:MM

@@ -8,6 +8,7 @@ back together with the effects of the first delivery.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable, Sequence
 from types import TracebackType
@@ -16,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.clock import Clock, utc_now
-from storage.db import READ_ONLY
+from storage.db import READ_ONLY, writer_turns
 from storage.errors import taken_if_not_unique
 from storage.models import ProcessedUpdate
 from storage.repositories import (
@@ -59,6 +60,16 @@ class UnitOfWork:
         return self.clock()
 
     async def __aenter__(self) -> UnitOfWork:
+        turns = None if self.read_only else writer_turns(self._sessions)
+        self._turn = turns.turn() if turns is not None else contextlib.nullcontext()
+        await self._turn.__aenter__()
+        try:
+            return await self._begin()
+        except BaseException:
+            await self._turn.__aexit__(None, None, None)
+            raise
+
+    async def _begin(self) -> UnitOfWork:
         self.session = self._sessions()
         self.users = UserRepository(self.session, self.clock)
         self.teams = TeamRepository(self.session, self.clock)
@@ -94,7 +105,10 @@ class UnitOfWork:
             if not self.committed:
                 await self.session.rollback()
         finally:
-            await self.session.close()
+            try:
+                await self.session.close()
+            finally:
+                await self._turn.__aexit__(None, None, None)
 
     async def flush(self) -> None:
         """Write the pending changes now (the transaction stays open); :class:`AlreadyTaken` when

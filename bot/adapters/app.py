@@ -108,7 +108,8 @@ async def _post_init(application: BotApplication) -> None:
         return await export_roster(deps.uow, path)
 
     deps.sender = OutboxSender(application.bot, deps.uow, deps.settings.outbox, clock=deps.clock,
-                               on_unreachable=on_unreachable, attachments=AttachmentRenderer(write_roster))
+                               on_unreachable=on_unreachable, attachments=AttachmentRenderer(write_roster),
+                               concurrency=deps.settings.outbox.concurrency)
     deps.sender_task = asyncio.create_task(deps.sender.run(), name="outbox-sender")
     # APScheduler (PTB's JobQueue, in memory) only ticks: the schedule itself is rows (bot.services.schedule.sweep).
     deps.sweeper = Sweeper(deps, {**rules.HANDLERS, **digests.HANDLERS},

@@ -269,7 +269,9 @@ class OutboxSender:
         self.attachments = attachments or AttachmentRenderer()
         self.lease = dt.timedelta(seconds=lease)
         self.call_timeout = min(lease / 2, 30.0)
-        self._semaphore = asyncio.Semaphore(max(1, concurrency))
+        self.concurrency = max(1, concurrency)
+        self._semaphore = asyncio.Semaphore(self.concurrency)
+        self._calls: dict[asyncio.Task[_RowResult], int] = {}  # calls of run() in progress -> their chat
         self._global = _Window(settings.global_per_second, 1.0)
         self._chats: dict[int, _Window] = {}
         self._retry_until: dict[int, float] = {}  # chat -> end of its retry_after window
@@ -327,7 +329,7 @@ class OutboxSender:
             while not self._stopping:
                 self._wake.clear()
                 try:
-                    await self.run_once()
+                    await self._round()
                     failures = 0
                     timeout = self._wait_time()
                 except Exception as error:  # noqa: BLE001 - the loop outlives a round's failure, backing off
@@ -339,8 +341,35 @@ class OutboxSender:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout)
         finally:
+            await asyncio.gather(*self._calls, return_exceptions=True)
+            with contextlib.suppress(Exception):  # the database may be away: the leases run out
+                await self._record_sent()
             self._running = False
             self._stopped.set()
+
+    async def _round(self) -> None:
+        """:meth:`run`'s round: like :meth:`run_once`, but the calls are not waited for. Each runs
+        on its own and wakes the loop when it ends, so the next claim (which records it, and may
+        take its chat's next row) follows at once, while other chats' calls are still going: one
+        slow call holds up only its own chat."""
+        self._next_wake = None
+        now = self._now()
+        if now >= self._next_scan:
+            await self._scan(now)
+        while len(self._calls) < self.concurrency:
+            jobs = await self._claim(busy=set(self._calls.values()), limit=self.concurrency - len(self._calls))
+            if not jobs:
+                break
+            for job in jobs:
+                call = asyncio.create_task(self._attempt(job), name=f"outbox-row-{job.row_id}")
+                self._calls[call] = job.chat_id
+                call.add_done_callback(self._call_ended)
+        await self._record_sent()
+        self._forget_idle(self._now())
+
+    def _call_ended(self, call: asyncio.Task[_RowResult]) -> None:
+        self._calls.pop(call, None)
+        self._wake.set()
 
     def notify(self, row_ids: Sequence[int]) -> None:
         """These rows were just committed (``UnitOfWork(after_commit=...)``): claim them now, with
@@ -476,20 +505,27 @@ class OutboxSender:
         return waiting | held
 
     async def _pass(self) -> list[_RowResult]:
-        """Claim what may go now (the first known row of each free chat and the announced rows,
-        in one statement, with the sent rows of the last pass recorded in the same transaction),
-        then make the calls."""
+        """Claim what may go now, then make the calls and wait for them (:meth:`run_once`)."""
+        jobs = await self._claim()
+        return list(await asyncio.gather(*(self._attempt(job) for job in jobs)))
+
+    async def _claim(self, *, busy: set[int] | None = None, limit: int | None = None) -> list[_Job]:
+        """Claim what may go now: the first known row of each free chat and the announced rows,
+        in one statement, with the sent rows recorded so far in the same transaction. ``busy``:
+        chats with a call in progress, which wait for it; ``limit``: at most this many rows."""
         now = self._now()
         if self._hold_until > now:
             self._note_wake(self._hold_until)
             return []
         slots = self._global.slots(now)
+        if limit is not None:
+            slots = min(slots, limit)
         if slots <= 0:
             self._note_wake(self._global.free_at(now))
             return []
         holds = self._live_holds(now)
         held_rows = {r for h in holds for r in h.rows}
-        waiting = self._waiting(now, holds)
+        waiting = self._waiting(now, holds) | (busy or set())
         candidates: dict[int, int] = {}  # row -> chat
         for chat_id, queue in self._queues.items():
             if chat_id in waiting or not queue or queue[0].row_id in held_rows:
@@ -530,7 +566,7 @@ class OutboxSender:
             self._dequeue(job.chat_id, job.row_id)
         if len(claimed) < len(row_ids):
             self._next_scan = min(self._next_scan, now + self.settings.poll_interval)
-        return list(await asyncio.gather(*(self._attempt(job) for job in jobs)))
+        return jobs
 
     async def _record_sent(self) -> None:
         """Record the sent rows not recorded yet, in one transaction."""
