@@ -119,6 +119,9 @@ starves them)."""
 PACING_SLACK = 0.001
 """Seconds added to a pacing moment, so float rounding never lands a hair before it."""
 MAX_BACKOFF = 60.0
+RECORD_DELAY = 0.2
+"""Seconds a sent row of :meth:`OutboxSender.run` may wait to be recorded together with the calls
+still going (a kill -9 meanwhile sends it again when its lease runs out: at-least-once)."""
 TARGET_WAIT = 1.0
 """How soon to look again at an edit whose message has not been sent yet."""
 GROUP_BURST = 3
@@ -364,7 +367,14 @@ class OutboxSender:
                 call = asyncio.create_task(self._attempt(job), name=f"outbox-row-{job.row_id}")
                 self._calls[call] = job.chat_id
                 call.add_done_callback(self._call_ended)
-        await self._record_sent()
+        if self._sent:
+            # Sent rows are recorded with the next claim; when none comes, with the others still
+            # being sent once they are all done, or after RECORD_DELAY at the latest.
+            due = self._sent[0][3].timestamp() + RECORD_DELAY
+            if not self._calls or self._now() >= due:
+                await self._record_sent()
+            else:
+                self._note_wake(due)
         self._forget_idle(self._now())
 
     def _call_ended(self, call: asyncio.Task[_RowResult]) -> None:

@@ -146,3 +146,49 @@ async def test_rows_queued_during_a_tap_wait_for_its_answer_and_nothing_else_doe
     await sender.run_once()  # the answer is out
     assert await bot_texts(sandbox, vera) == ["Call +86 138 0000 0001"]
     assert await bot_texts(sandbox, team) == ["#1 taken by Vera"]
+
+
+async def test_a_slow_call_holds_up_only_its_own_chat(
+        server: SandboxServer, sandbox: SandboxClient, sender: OutboxSender, handler_outbox: Outbox) -> None:
+    """The running sender does not wait for a round's calls to end before claiming again: a reply
+    committed while another person's call hangs goes out at once. (Rounds that waited for their
+    slowest call held it until the slow one ended.)"""
+    slow, quick = started_user(server, "Slow"), started_user(server, "Quick")
+    await sandbox.fail_next("slow", chat_id=slow, delay=3.0)
+    task = asyncio.create_task(sender.run())
+    try:
+        await handler_outbox.send(slow, "Your request is saved")
+        await asyncio.sleep(0.2)  # the slow call is under way
+        await handler_outbox.send(quick, "Describe the problem")
+        await sandbox.wait_for(quick, lambda view: len(view.bot_messages) == 1, timeout=2.5)
+        assert await bot_texts(sandbox, slow) == []  # still hanging: it did not hold the quick reply
+    finally:
+        await sender.stop()
+        await task
+    assert await bot_texts(sandbox, slow) == ["Your request is saved"]
+
+
+async def test_the_running_sender_records_a_burst_in_few_transactions(
+        server: SandboxServer, sandbox: SandboxClient, sender: OutboxSender, handler_outbox: Outbox,
+        transactions: TransactionCounter) -> None:
+    """In :meth:`OutboxSender.run` every call wakes the loop when it ends; the rows sent are still
+    recorded together (with the next claim, or once the calls of the burst are done), not one
+    transaction per call."""
+    people = [started_user(server, f"Person {n}") for n in range(8)]
+    task = asyncio.create_task(sender.run())
+    await asyncio.sleep(0)  # the first round reads the (empty) outbox
+
+    async def burst() -> None:
+        async with handler_outbox.uow_factory() as uow:  # the handler's transaction: counted, 1
+            for person in people:
+                await uow.outbox.send(person, {"text": "Welcome"})
+            await uow.commit()
+        for person in people:
+            await sandbox.wait_for(person, lambda view: len(view.bot_messages) == 1, timeout=10)
+        await sender.stop()  # whatever is not recorded yet is recorded now
+        await task
+
+    await transactions.during(burst)
+    assert {row.status for row in await handler_outbox.rows()} == {"sent"}
+    # The handler's one, then one claim for the eight and the records: a few, not one per call.
+    assert transactions.count - 1 <= 3, transactions.count
