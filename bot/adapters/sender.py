@@ -276,7 +276,8 @@ class OutboxSender:
         self.call_timeout = min(lease / 2, 30.0)
         self.concurrency = max(1, concurrency)
         self._semaphore = asyncio.Semaphore(self.concurrency)
-        self._calls: dict[asyncio.Task[_RowResult], int] = {}  # calls of run() in progress -> their chat
+        self._calls: dict[asyncio.Task[_RowResult], _Job] = {}  # calls of run() in progress
+        self._scan_log: list[tuple[int, int, float]] | None = None  # rows queued while a scan reads
         self._global = _Window(settings.global_per_second, 1.0)
         self._chats: dict[int, _Window] = {}
         self._retry_until: dict[int, float] = {}  # chat -> end of its retry_after window
@@ -362,12 +363,13 @@ class OutboxSender:
         if now >= self._next_scan:
             await self._scan(now)
         while len(self._calls) < self.concurrency:
-            jobs = await self._claim(busy=set(self._calls.values()), limit=self.concurrency - len(self._calls))
+            jobs = await self._claim(busy={job.chat_id for job in self._calls.values()},
+                                     limit=self.concurrency - len(self._calls))
             if not jobs:
                 break
             for job in jobs:
                 call = asyncio.create_task(self._attempt(job), name=f"outbox-row-{job.row_id}")
-                self._calls[call] = job.chat_id
+                self._calls[call] = job
                 call.add_done_callback(self._call_ended)
         if self._sent:
             # Sent rows are recorded with the next claim; when none comes, with the others still
@@ -477,6 +479,8 @@ class OutboxSender:
 
     def _enqueue(self, chat_id: int, row_id: int, ready_at: float) -> None:
         """Remember an unfinished row of ``chat_id`` (again), in row order."""
+        if self._scan_log is not None:  # a call ended while the outbox is read: keep it past the read
+            self._scan_log.append((chat_id, row_id, ready_at))
         queue = [q for q in self._queues.get(chat_id, []) if q.row_id != row_id]
         insort(queue, _Queued(row_id, ready_at), key=lambda q: q.row_id)
         self._queues[chat_id] = queue
@@ -494,16 +498,25 @@ class OutboxSender:
         self._next_scan = now + self.settings.poll_interval  # before reading: a kick meanwhile counts
         uow = self.uow_factory()
         uow.read_only = True
+        self._scan_log = []
         try:
             async with uow:
                 rows = await uow.outbox.unfinished(per_chat=SCAN_PER_CHAT,
                                                    limit=max(1, self.settings.batch_size) * SCAN_PER_CHAT)
         except BaseException:
             self._next_scan = -math.inf
+            self._scan_log = None
             raise
+        logged, self._scan_log = self._scan_log, None
+        # This sender's calls in progress, and rows sent but not recorded yet, are its own business:
+        # as candidates they would hold their chats until the lease ran out.
+        own = {job.row_id for job in self._calls.values()} | {sent[0] for sent in self._sent}
         self._queues = {}
         for row_id, chat_id, moment in rows:
-            self._enqueue(chat_id, row_id, moment.timestamp() if moment is not None else now)
+            if row_id not in own:
+                self._enqueue(chat_id, row_id, moment.timestamp() if moment is not None else now)
+        for chat_id, row_id, ready_at in logged:  # put back or retried while the read was under way
+            self._enqueue(chat_id, row_id, ready_at)
 
     def _waiting(self, now: float, holds: list[_Hold]) -> set[int]:
         """The chats that may not get a call now (noting when each may)."""
