@@ -19,6 +19,7 @@ from tests.e2e.harness import (
     bot_running,
     cast_of,
     make_settings,
+    outbox_drained,
     place_order,
     set_up_centre,
     tr,
@@ -135,7 +136,9 @@ async def test_loop_completes_through_fault_storms(server: SandboxServer, sandbo
         statuses = [next((s for s in (taken, on_way_card, done_card, rated) if s in (t or "")), None) for t in shown]
         assert statuses == [None, taken, on_way_card, done_card, rated], shown
 
-        # The outbox agrees: nothing pending, nothing failed.
+        # The outbox agrees: nothing pending, nothing failed (a sent row is recorded with the next
+        # claim or within RECORD_DELAY of its call, so wait for the last records to land).
+        await outbox_drained(application, timeout=5)
         async with deps.uow() as uow:
             statuses_of_rows = Counter((await uow.session.scalars(select(OutboxMessage.status))).all())
         assert set(statuses_of_rows) <= {"sent", "superseded"}, statuses_of_rows
