@@ -56,6 +56,11 @@ class UnitOfWork:
         self.after_commit = after_commit
         self.committed = False
 
+    def reading(self) -> UnitOfWork:
+        """This unit of work, marked read-only (for factories that make writers by default)."""
+        self.read_only = True
+        return self
+
     def now(self) -> dt.datetime:
         return self.clock()
 

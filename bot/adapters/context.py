@@ -65,11 +65,6 @@ class Deps:
         """The per-update (or per-job) service call of ``user`` in ``uow``."""
         return wiring.service_context(uow, user, i18n=self.i18n, config=self.config, bot_username=self.bot_username)
 
-    def kick_sender(self) -> None:
-        """Work was committed: the sender was told its rows already (:meth:`uow`), so only wake it."""
-        if self.sender is not None:
-            self.sender.wake()
-
 
 class BotData:
     """``application.bot_data``: only the dependencies (PTB requires a no-argument constructor)."""

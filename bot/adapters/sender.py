@@ -299,10 +299,7 @@ class OutboxSender:
         (sent or failed). Rows that must wait stay pending; :attr:`next_wakeup` says when to look.
         The whole outbox is read at most once per ``poll_interval`` (or after :meth:`kick`); rows
         announced by :meth:`notify` are claimed without reading anything first."""
-        self._next_wake = None
-        now = self._now()
-        if now >= self._next_scan:
-            await self._scan(now)
+        await self._start_round()
         finished = 0
         for _ in range(max(1, self.settings.batch_size)):
             outcomes = await self._pass()
@@ -358,10 +355,7 @@ class OutboxSender:
         on its own and wakes the loop when it ends, so the next claim (which records it, and may
         take its chat's next row) follows at once, while other chats' calls are still going: one
         slow call holds up only its own chat."""
-        self._next_wake = None
-        now = self._now()
-        if now >= self._next_scan:
-            await self._scan(now)
+        await self._start_round()
         while len(self._calls) < self.concurrency:
             jobs = await self._claim(busy={job.chat_id for job in self._calls.values()},
                                      limit=self.concurrency - len(self._calls))
@@ -381,6 +375,13 @@ class OutboxSender:
                 self._note_wake(due)
         self._forget_idle(self._now())
 
+    async def _start_round(self) -> None:
+        """Forget the last round's wake-up moment; read the whole outbox when it is time to."""
+        self._next_wake = None
+        now = self._now()
+        if now >= self._next_scan:
+            await self._scan(now)
+
     def _call_ended(self, call: asyncio.Task[_RowResult]) -> None:
         self._calls.pop(call, None)
         self._wake.set()
@@ -397,10 +398,6 @@ class OutboxSender:
     def kick(self) -> None:
         """Something was committed that :meth:`notify` did not hear of: read the whole outbox now."""
         self._next_scan = -math.inf
-        self._wake.set()
-
-    def wake(self) -> None:
-        """Look again now (what :meth:`notify` announced is already known)."""
         self._wake.set()
 
     @contextlib.asynccontextmanager
@@ -496,11 +493,9 @@ class OutboxSender:
         first unfinished rows. Rows of other processes, of the command line, and rows whose
         announcement was lost are found here."""
         self._next_scan = now + self.settings.poll_interval  # before reading: a kick meanwhile counts
-        uow = self.uow_factory()
-        uow.read_only = True
         self._scan_log = []
         try:
-            async with uow:
+            async with self.uow_factory().reading() as uow:
                 rows = await uow.outbox.unfinished(per_chat=SCAN_PER_CHAT,
                                                    limit=max(1, self.settings.batch_size) * SCAN_PER_CHAT)
         except BaseException:

@@ -104,7 +104,7 @@ class Housekeeper:
     async def prune(self) -> PruneReport:
         """One pass over both tables (stops between two batches once :attr:`stopping` is set)."""
         report = PruneReport()
-        async with self._uow() as uow:
+        async with self._uow().reading() as uow:  # on SQLite, no write lock for the look
             now = uow.now()
             in_use = await outbox_rows_in_use(uow)
         await self._prune_processed_updates(now - self._retention.processed_updates, report)

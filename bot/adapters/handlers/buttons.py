@@ -43,7 +43,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], actions: di
                 else contextlib.nullcontext():
             try:
                 outcome = await run(update, context, lambda ctx: handler(ctx, parsed, update),
-                                    refuse_in_chat=False, kick=False)
+                                    refuse_in_chat=False)
             except (ValueError, IndexError):  # arguments that are not the ids they claim to be
                 outcome = None
             if outcome is None:
@@ -53,7 +53,6 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], actions: di
             else:
                 await _answer(context, query, outcome.result if isinstance(outcome.result, str) else None,
                               alert=False)
-        context.deps.kick_sender()
 
     application.add_handler(CallbackQueryHandler(on_button), group=BUTTONS)
 

@@ -36,7 +36,7 @@ class Handled:
 
 
 async def run(update: Update, context: BotContext, action: Action[object], *,
-              refuse_in_chat: bool = True, kick: bool = True, dedupe: bool = True) -> Handled:
+              refuse_in_chat: bool = True, dedupe: bool = True) -> Handled:
     """Run ``action`` for this update in one unit of work.
 
     A :class:`DomainError` rolls the work back; its message is translated for the actor and, with
@@ -57,9 +57,6 @@ async def run(update: Update, context: BotContext, action: Action[object], *,
     except DuplicateUpdate:
         log.info("update %s already handled; ignored", update.update_id)
         return Handled(duplicate=True)
-    finally:
-        if kick:
-            deps.kick_sender()
 
 
 def named_person(update: Update, args: list[str], usage: str) -> tuple[int, str]:

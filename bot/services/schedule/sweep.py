@@ -58,8 +58,6 @@ class SweepDeps(Protocol):
 
     def service_context(self, uow: UnitOfWork, user: User) -> ServiceContext: ...
 
-    def kick_sender(self) -> None: ...
-
 
 class Sweeper:
     def __init__(self, deps: SweepDeps, handlers: Mapping[str, Handler], *, batch_size: int = 50) -> None:
@@ -68,14 +66,13 @@ class Sweeper:
         self.batch_size = batch_size
 
     async def sweep(self) -> SweepReport:
-        """Handle every item due now, batch by batch; then wake the outbox sender."""
+        """Handle every item due now, batch by batch (each batch's messages reach the outbox sender
+        when it commits: ``Deps.uow``)."""
         report = SweepReport()
         while True:
             taken = await self._batch(report)
             if taken < self.batch_size:
                 break
-        if report.handled:
-            self.deps.kick_sender()
         return report
 
     async def _batch(self, report: SweepReport) -> int:
