@@ -70,6 +70,16 @@ class User(Base):
         ForeignKey("buildings.id", use_alter=True, name="fk_users_building_id"))  # buildings name their leader
     # The roles whose command menu was last set for the person's chat ("" = the default menu).
     menu_roles: Mapped[str] = mapped_column(String(128), default="", server_default=text("''"))
+    # The resident's own name, phone and address from their last request, offered on the next one
+    # ("same as last time"); a building leader's requests for neighbours never write them.
+    home_name: Mapped[str | None] = mapped_column(String(128))
+    home_phone: Mapped[str | None] = mapped_column(String(32))
+    home_community: Mapped[str | None] = mapped_column(String(128))
+    home_building: Mapped[str | None] = mapped_column(String(128))
+    home_detail: Mapped[str | None] = mapped_column(String(256))
+    # Request drafts begun so far: the newest draft's number, carried by its buttons (a button of an
+    # earlier draft is refused).
+    request_drafts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     created_at: Mapped[dt.datetime]
 
 
@@ -194,6 +204,7 @@ class Order(Base):
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     description: Mapped[str] = mapped_column(Text, default="")
     voice_file_id: Mapped[str | None] = mapped_column(String(256))
+    photo_file_id: Mapped[str | None] = mapped_column(String(256))  # a photo sent with the description
     community: Mapped[str] = mapped_column(String(128))
     building: Mapped[str] = mapped_column(String(128), default="")
     address_detail: Mapped[str] = mapped_column(String(256), default="")

@@ -1,4 +1,5 @@
-"""The resident's side: placing a request step by step, listing and cancelling requests.
+"""The resident's side: placing a request step by step (the order of the questions is
+:mod:`bot.domain.request_steps`), listing and cancelling requests.
 
 The dialog lives in the ``dialogs`` table (flow ``request``), so a restart of the bot, or a second
 bot process, continues it at the same step.
@@ -10,11 +11,11 @@ import datetime as dt
 import math
 from typing import Any
 
+from bot.domain import request_steps
 from bot.domain.errors import Conflict, InvalidInput, LimitReached, NotFound
 from bot.domain.inputs import Input
 from bot.domain.lifecycle import OPEN, Move, OrderStatus
 from bot.domain.phones import normalise_phone
-from bot.domain.request_steps import NEIGHBOUR_STEPS, STEPS
 from bot.i18n import N_
 from bot.services import centre, dialog_rules, orders, timetable
 from bot.services.context import ServiceContext
@@ -23,103 +24,141 @@ from storage.models import Building
 FLOW = "request"
 LIMITS = {"description": 1000, "community": 64, "building": 64, "detail": 200, "when": 64}
 MINUTE, HOUR = dt.timedelta(minutes=1), dt.timedelta(hours=1)
+NOT_OPEN = N_("This request is no longer open. Tap New request to start again.")
+OUT_OF_DATE = N_("This button is out of date.")
 
 
-def steps_for(draft: dict[str, Any]) -> tuple[str, ...]:
-    return NEIGHBOUR_STEPS if draft.get("on_behalf") else STEPS
-
-
-async def begin(ctx: ServiceContext, *, for_building: Building | None = None) -> None:
+async def begin(ctx: ServiceContext, *, for_building: Building | None = None, description: str | None = None) -> None:
     """Start a new request (a half-finished one is discarded); ``for_building``: a building
-    leader's request for a neighbour in that building."""
-    draft: dict[str, Any] = {}
+    leader's request for a neighbour in that building; ``description``: already given (text typed
+    outside a dialog), so that question is skipped."""
+    draft: dict[str, Any]
     if for_building is not None:
         draft = {"on_behalf": True, "building_id": for_building.id, "community": for_building.community,
                  "building": for_building.name}
-    await ctx.uow.dialogs.set(ctx.user.id, FLOW, "category", draft)
-    await ctx.tell.resident.ask_request_step(ctx.user, "category", draft)
-    await ctx.uow.commit()
+    else:
+        draft = await _known_to_us(ctx)
+    if description:
+        draft["description"] = _checked(description, "description")
+    ctx.user.request_drafts = (ctx.user.request_drafts or 0) + 1
+    draft["draft"] = ctx.user.request_drafts
+    await _ask(ctx, draft, "category")
 
 
-async def _draft(ctx: ServiceContext, *at: str) -> dict[str, Any]:
-    """The open draft; with ``at``, only while the dialog waits at one of those steps (a button of
-    another step, say of an earlier draft, would otherwise skip the steps in between)."""
-    dialog = await ctx.uow.dialogs.get(ctx.user.id)
-    if dialog is None or dialog.flow != FLOW:
-        raise Conflict(N_("This request is no longer open. Tap New request to start again."))
-    if at and dialog.step not in at:
-        raise Conflict(N_("This button is out of date."))
-    return dict(dialog.data)
+async def _known_to_us(ctx: ServiceContext) -> dict[str, Any]:
+    """What the resident need not be asked again: their last request's name, phone and address
+    ("same as last time"), else the community and building of the building link they came by."""
+    user, draft = ctx.user, dict[str, Any]()
+    if user.building_id is not None and (building := await ctx.uow.buildings.get(user.building_id)) is not None:
+        draft.update(community=building.community, building=building.name)
+    if user.home_community and user.home_building and user.home_detail:
+        draft.update(community=user.home_community, building=user.home_building, detail=user.home_detail,
+                     remembered=True)
+    if user.home_phone:
+        draft.update(contact_phone=user.home_phone, contact_name=user.home_name or user.first_name, remembered=True)
+    return draft
 
 
-async def _advance(ctx: ServiceContext, draft: dict[str, Any], done_step: str) -> None:
-    """Go to the step after ``done_step`` (or back to the summary when editing one field)."""
-    steps = steps_for(draft)
-    step = "summary" if draft.get("editing") or done_step == steps[-1] else steps[steps.index(done_step) + 1]
+async def _ask(ctx: ServiceContext, draft: dict[str, Any], step: str) -> None:
+    if "draft" not in draft:  # a draft begun before drafts were numbered
+        ctx.user.request_drafts = (ctx.user.request_drafts or 0) + 1
+        draft["draft"] = ctx.user.request_drafts
     await ctx.uow.dialogs.set(ctx.user.id, FLOW, step, draft)
     await ctx.tell.resident.ask_request_step(ctx.user, step, draft)
     await ctx.uow.commit()
 
 
-async def choose_category(ctx: ServiceContext, category: str) -> None:
+async def _next(ctx: ServiceContext, draft: dict[str, Any]) -> None:
+    """Ask the first question the draft still lacks an answer for (the summary when none)."""
+    await _ask(ctx, draft, request_steps.next_step(draft))
+
+
+async def _draft(ctx: ServiceContext, number: int, *at: str) -> dict[str, Any]:
+    """The open draft, if the button (of draft ``number``) belongs to it and the dialog waits at one
+    of the steps ``at``: a button of an earlier draft, or of another step, is refused, so no button
+    can skip a question."""
+    dialog = await ctx.uow.dialogs.get(ctx.user.id)
+    if dialog is None or dialog.flow != FLOW:
+        raise Conflict(NOT_OPEN)
+    draft = dict(dialog.data)
+    if draft.get("draft") != number or dialog.step not in at:
+        raise Conflict(OUT_OF_DATE)
+    return draft
+
+
+async def choose_category(ctx: ServiceContext, number: int, category: str) -> None:
     if category not in ctx.config.categories:
         raise InvalidInput(N_("Unknown kind of help; please choose one of the buttons."))
-    draft = await _draft(ctx, "category")
+    draft = await _draft(ctx, number, "category")
     draft["category"] = category
-    await _advance(ctx, draft, "category")
+    if request_steps.is_emergency(draft):  # before anything else: what to do if a life is at risk
+        await ctx.tell.resident.emergency_first(ctx.user)
+    await _next(ctx, draft)
 
 
-async def choose_when(ctx: ServiceContext, choice: str) -> None:
-    draft = await _draft(ctx, "when", "when_text")
-    if choice == "other":
-        await ctx.uow.dialogs.set(ctx.user.id, FLOW, "when_text", draft)
-        await ctx.tell.resident.ask_request_step(ctx.user, "when_text", draft)
-        await ctx.uow.commit()
-        return
-    days = {"today": 0, "tomorrow": 1}
-    if choice not in days:
-        raise InvalidInput(N_("Please choose one of the buttons."))
-    local_day = ctx.now.astimezone(ctx.config.timezone).date() + dt.timedelta(days=days[choice])
-    draft["when"] = local_day.isoformat()
-    await _advance(ctx, draft, "when")
+async def other_time(ctx: ServiceContext, number: int) -> None:
+    """"Another time" on the summary: the resident types the day and time."""
+    draft = await _draft(ctx, number, "summary")
+    if request_steps.is_emergency(draft):
+        raise Conflict(OUT_OF_DATE)
+    await _ask(ctx, draft, "when_text")
+
+
+async def other_address(ctx: ServiceContext, number: int) -> None:
+    """Not the remembered address: ask it again (what a building link tells stays)."""
+    draft = await _draft(ctx, number, "summary")
+    for field in ("community", "building", "detail"):
+        draft.pop(field, None)
+    if ctx.user.building_id is not None and (building := await ctx.uow.buildings.get(ctx.user.building_id)):
+        draft.update(community=building.community, building=building.name)
+    await _next(ctx, draft)
 
 
 async def handle_input(ctx: ServiceContext, step: str, data: dict[str, Any], inp: Input) -> None:
-    """Typed text, a voice note or a contact while the request dialog waits at ``step``."""
+    """Typed text, a voice note, a photo or a contact while the request dialog waits at ``step``."""
     draft = dict(data)
     if step == "description":
         if inp.voice_file_id:
-            draft["voice_file_id"], draft["description"] = inp.voice_file_id, draft.get("description", "")
+            draft["voice_file_id"] = inp.voice_file_id
+        elif inp.photo_file_id:
+            draft["photo_file_id"] = inp.photo_file_id
+            if inp.text and inp.text.strip():
+                draft["description"] = _text(inp, "description")
         else:
             draft["description"] = _text(inp, "description")
-        await _advance(ctx, draft, "description")
-    elif step in ("community", "building", "detail"):
-        draft[step] = _text(inp, step)
-        await _advance(ctx, draft, step)
-    elif step in ("when", "when_text"):
+    elif step in ("community", "building", "detail", "where"):
+        draft["detail" if step == "where" else step] = _text(inp, "detail" if step == "where" else step)
+    elif step == "when_text":
         draft["when"] = _text(inp, "when")
-        await _advance(ctx, draft, "when")
     elif step == "neighbour":
         draft["contact_name"] = _text(inp, "neighbour")
-        await _advance(ctx, draft, "neighbour")
     elif step == "contact":
-        if inp.contact_phone and draft.get("on_behalf"):  # a neighbour's contact card, perhaps
-            draft["contact_phone"] = normalise_phone(inp.contact_phone)
-            draft["contact_name"] = draft.get("contact_name") or inp.contact_name or ""
-        elif inp.contact_phone:
-            draft["contact_phone"] = normalise_phone(inp.contact_phone)
-            draft["contact_name"] = inp.contact_name or ctx.user.first_name
-        else:
-            draft["contact_phone"] = normalise_phone(_text(inp, "contact"))
-            draft.setdefault("contact_name", ctx.user.first_name)
-        await _advance(ctx, draft, "contact")
-    else:  # waiting for a button: show it again
-        await ctx.tell.resident.ask_request_step(ctx.user, step, draft)
-        await ctx.uow.commit()
+        _contact(ctx, draft, inp)
+    else:  # waiting for a button: say so kindly and show it again
+        await ctx.tell.resident.tap_a_button(ctx.user)
+        await _ask(ctx, draft, step)
+        return
+    await _next(ctx, draft)
+
+
+def _contact(ctx: ServiceContext, draft: dict[str, Any], inp: Input) -> None:
+    if inp.contact_phone and draft.get("on_behalf"):  # a neighbour's contact card, perhaps
+        draft["contact_phone"] = normalise_phone(inp.contact_phone)
+        draft["contact_name"] = draft.get("contact_name") or inp.contact_name or ""
+    elif inp.contact_phone:
+        draft["contact_phone"] = normalise_phone(inp.contact_phone)
+        draft["contact_name"] = inp.contact_name or ctx.user.first_name
+    else:
+        draft["contact_phone"] = normalise_phone(_text(inp, "contact"))
+        draft.setdefault("contact_name", ctx.user.first_name)
 
 
 def _text(inp: Input, field: str) -> str:
-    text = (inp.text or "").strip()
+    return _checked(inp.text or "", field)
+
+
+def _checked(text: str, field: str) -> str:
+    text = text.strip()
     if not text:
         raise InvalidInput(N_("Please answer with a text message."))
     limit = LIMITS.get(field, 64)
@@ -128,56 +167,85 @@ def _text(inp: Input, field: str) -> str:
     return text
 
 
-async def edit(ctx: ServiceContext) -> None:
-    draft = await _draft(ctx, "summary")
-    await ctx.uow.dialogs.set(ctx.user.id, FLOW, "edit", draft)
-    await ctx.tell.resident.ask_request_step(ctx.user, "edit", draft)
-    await ctx.uow.commit()
+async def edit(ctx: ServiceContext, number: int) -> None:
+    draft = await _draft(ctx, number, "summary")
+    await _ask(ctx, draft, "edit")
 
 
-async def edit_field(ctx: ServiceContext, field: str) -> None:
-    draft = await _draft(ctx, "edit")
-    if field not in steps_for(draft):
+async def edit_field(ctx: ServiceContext, number: int, field: str) -> None:
+    draft = await _draft(ctx, number, "edit")
+    if field not in request_steps.steps_for(draft):
         raise InvalidInput(N_("Please choose one of the buttons."))
-    draft["editing"] = True
-    await ctx.uow.dialogs.set(ctx.user.id, FLOW, field, draft)
-    await ctx.tell.resident.ask_request_step(ctx.user, field, draft)
-    await ctx.uow.commit()
+    await _ask(ctx, draft, field)
 
 
-async def abandon(ctx: ServiceContext) -> None:
-    """Cancel the request being written (a stale Cancel button leaves another flow's draft alone)."""
+async def abandon(ctx: ServiceContext, number: int) -> None:
+    """Cancel the request being written (a Cancel button of an earlier draft, or one tapped while
+    another flow's draft is open, leaves the draft alone)."""
     await dialog_rules.refuse_if_busy(ctx, FLOW)
+    dialog = await ctx.uow.dialogs.get(ctx.user.id)
+    if dialog is None or dialog.flow != FLOW:
+        raise Conflict(NOT_OPEN)
+    if dialog.data.get("draft") != number:
+        raise Conflict(OUT_OF_DATE)
     await dialog_rules.close(ctx, FLOW)
     await ctx.tell.resident.request_abandoned(ctx.user)
     await ctx.uow.commit()
 
 
-async def confirm(ctx: ServiceContext) -> int:
-    """Turn the finished draft into an order and tell the resident and the coordinators.
+async def confirm(ctx: ServiceContext, number: int, choice: str) -> int:
+    """Turn the finished draft into an order (for ``choice``: today, tomorrow, the typed time, or now
+    for an emergency) and tell the resident and the coordinators.
 
     The dialog is ended by a conditional DELETE first, so two taps of Confirm place one request
     and the limits below are counted with nothing of this person's in flight; over a limit, the
     whole unit of work rolls back and the draft stays for a later Confirm."""
-    dialog = await ctx.uow.dialogs.get(ctx.user.id)
-    draft = dict(dialog.data) if dialog is not None else {}
-    if dialog is None or dialog.flow != FLOW or dialog.step != "summary" \
-            or not await ctx.uow.dialogs.finish(ctx.user.id, FLOW, "summary"):
-        raise Conflict(N_("This request is no longer open. Tap New request to start again."))
-    await _within_limits(ctx, bool(draft.get("on_behalf")))
+    draft = await _draft(ctx, number, "summary")
+    allowed = request_steps.confirm_choices(draft)
+    if not request_steps.is_emergency(draft):
+        allowed = (*allowed, "today", "tomorrow")  # an earlier summary's day, applied as tapped
+    if choice not in allowed or not request_steps.complete(draft):
+        raise Conflict(OUT_OF_DATE)
+    if not await ctx.uow.dialogs.finish(ctx.user.id, FLOW, "summary"):
+        raise Conflict(NOT_OPEN)
+    on_behalf = bool(draft.get("on_behalf"))
+    await _within_limits(ctx, on_behalf)
+    when, appointment = _when(ctx, draft, choice)
     order = await ctx.uow.orders.add(
         resident_id=ctx.user.id, status=OrderStatus.NEW, category=draft["category"],
-        urgent=draft["category"] == "emergency", description=draft.get("description", ""),
-        voice_file_id=draft.get("voice_file_id"), community=draft["community"], building=draft["building"],
-        address_detail=draft["detail"], when_text=draft["when"], contact_name=draft["contact_name"],
-        contact_phone=draft["contact_phone"], on_behalf=bool(draft.get("on_behalf")),
-        building_id=draft.get("building_id") or ctx.user.building_id,
-        appointment_at=timetable.appointment_of(draft["when"], ctx.config.timezone),
+        urgent=request_steps.is_emergency(draft), description=draft.get("description", ""),
+        voice_file_id=draft.get("voice_file_id"), photo_file_id=draft.get("photo_file_id"),
+        community=draft.get("community", ""), building=draft.get("building", ""),
+        address_detail=draft["detail"], when_text=when, contact_name=draft["contact_name"],
+        contact_phone=draft["contact_phone"], on_behalf=on_behalf,
+        building_id=draft.get("building_id") or ctx.user.building_id, appointment_at=appointment,
     )
+    if not on_behalf:
+        _remember(ctx, draft)
     await ctx.tell.resident.order_received(ctx.user, order)
     await centre.announce(ctx, order, "created")
     await ctx.uow.commit()
     return order.id
+
+
+def _when(ctx: ServiceContext, draft: dict[str, Any], choice: str) -> tuple[str, dt.datetime | None]:
+    """The order's time as text, and the appointment it reads as (none for an emergency: it is now)."""
+    local_now = ctx.now.astimezone(ctx.config.timezone)
+    if choice == "now":
+        return local_now.strftime("%Y-%m-%d %H:%M"), None
+    when = draft["when"] if choice == "set" else \
+        (local_now.date() + dt.timedelta(days=request_steps.DAYS[choice])).isoformat()
+    return when, timetable.appointment_of(when, ctx.config.timezone)
+
+
+def _remember(ctx: ServiceContext, draft: dict[str, Any]) -> None:
+    """Keep the resident's own phone, and their address when it is a whole one (an emergency's
+    one-line "where" is not), for "same as last time"."""
+    user = ctx.user
+    user.home_name, user.home_phone = draft["contact_name"], draft["contact_phone"]
+    if draft.get("community") and draft.get("building"):
+        user.home_community, user.home_building = draft["community"], draft["building"]
+        user.home_detail = draft["detail"]
 
 
 async def _within_limits(ctx: ServiceContext, on_behalf: bool) -> None:

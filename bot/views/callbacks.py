@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.domain import profile, request_steps
-from bot.domain.arguments import DATABASE_ID, TOKEN, Number, OneOf, Part, Value
+from bot.domain.arguments import DATABASE_ID, DATABASE_ID_MAX, TOKEN, Number, OneOf, Part, Value
 from bot.i18n import LANGUAGES
 
 MAX_BYTES = 64
@@ -38,7 +38,10 @@ class Button:
 
 
 # Actions: resident dialog, orders, dispatch, volunteers, rating, people, settings.
+# The request dialog's buttons carry their draft's number (first part), so a button of an earlier
+# draft is refused; the service checks the step too.
 CATEGORY, WHEN, CONFIRM, EDIT, EDIT_FIELD, ABORT = "cat", "when", "ok", "edit", "field", "abort"
+OTHER_ADDRESS = "addr"
 CANCEL_ORDER, DISPATCH, REJECT, REJECT_REASON = "cancel", "send", "reject", "why"
 ACCEPT, ON_WAY, DONE, RELEASE, HOURS, KEEP = "acc", "way", "done", "rel", "hours", "keep"
 RATE, SKIP_COMMENT = "rate", "skip"
@@ -52,19 +55,20 @@ RETIRED = {"cx": CANCEL_ORDER, "d": DISPATCH, "rj": REJECT, "rr": REJECT_REASON,
            "jt": JOIN_TEAM, "va": APPROVE, "vd": DENY, "jp": JOIN_PICK, "jd": JOIN_DONE, "pe": PROFILE_EDIT,
            "pg": PAGE}
 
-WHEN_CHOICES = ("today", "tomorrow", "other")
+DRAFT = Number(1, DATABASE_ID_MAX)  # a person's request draft, counted from 1 (users.request_drafts)
 HOUR_CHOICES = ("0.5", "1", "2", "3", "4")
 STARS = Number(0, 5)  # 0: "not solved"
 PAGE_NUMBER = Number(0, 9999)  # pages count from 0
 
 # The one table of shapes: action → the kind of each part, in order.
 SHAPES: dict[str, tuple[Part, ...]] = {
-    CATEGORY: (TOKEN,),  # a configured category; the service checks which
-    WHEN: (OneOf.of(WHEN_CHOICES),),
-    CONFIRM: (),
-    EDIT: (),
-    EDIT_FIELD: (OneOf.of(request_steps.STEPS + request_steps.NEIGHBOUR_STEPS),),
-    ABORT: (),
+    CATEGORY: (DRAFT, TOKEN),  # a configured category; the service checks which
+    WHEN: (DRAFT,),  # "another time": the time is typed
+    CONFIRM: (DRAFT, OneOf.of(request_steps.WHEN_CHOICES)),
+    EDIT: (DRAFT,),
+    EDIT_FIELD: (DRAFT, OneOf.of(request_steps.EDITABLE)),
+    ABORT: (DRAFT,),
+    OTHER_ADDRESS: (DRAFT,),  # not the remembered address: ask it again
     CANCEL_ORDER: (DATABASE_ID,),
     DISPATCH: (DATABASE_ID, DATABASE_ID),  # order, team
     REJECT: (DATABASE_ID,),

@@ -89,6 +89,14 @@ class Outgoing:
         await self._outbox.send(chat_id, payload, recipient_user_id=recipient.id if recipient else None,
                                 method="sendVoice")
 
+    async def send_photo(self, chat_id: int, file_id: str, *, recipient: User | None, protect: bool = False) -> None:
+        """A photo a person sent (by its Telegram file id), passed on as it is."""
+        payload: dict[str, Any] = {"photo": file_id}
+        if protect:
+            payload["protect_content"] = True
+        await self._outbox.send(chat_id, payload, recipient_user_id=recipient.id if recipient else None,
+                                method="sendPhoto")
+
     async def send_file(self, chat_id: int, caption: str, attachment: Attachment, *,
                         recipient: User | None, protect: bool = False) -> None:
         """A photo or document made when the message goes out (see :mod:`bot.adapters.attachments`)."""

@@ -7,12 +7,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.domain.lifecycle import OPEN
+from bot.domain.request_steps import confirm_choices, is_emergency, steps_for
 from bot.i18n import N_
 from bot.views import callbacks as cb
 from bot.views.common import (
     MENU_LANGUAGE,
     MENU_MY_ORDERS,
     MENU_NEW_REQUEST,
+    SHARE_PHONE,
     STATUS_NAMES,
     View,
     button,
@@ -21,6 +23,20 @@ from bot.views.common import (
 )
 from bot.views.port import Markup
 from storage.models import Order, User
+
+# The request dialog's typed questions, one plain question each with an example.
+QUESTIONS = {
+    "community": N_("Which community do you live in? (e.g. Sunshine Community)"),
+    "building": N_("Which building and unit do you live in? (e.g. Building 3, Unit 2)"),
+    "detail": N_("What is your door number? (e.g. Room 402)"),
+    "where": N_("Where are you? (e.g. Sunshine Community, Building 3, Room 402)"),
+    "when_text": N_("When should the volunteer come? (e.g. Saturday 9:00)"),
+    "neighbour": N_("What is your neighbour's name?"),
+}
+# The edit menu: the fields a draft may have, in the order they were asked.
+EDIT_LABELS = (("description", N_("Description")), ("community", N_("Your community")), ("building", N_("Building and unit")),
+               ("detail", N_("Door number")), ("where", N_("Where")), ("neighbour", N_("Neighbour's name")),
+               ("contact", N_("Phone")), ("category", N_("Kind of help")))
 
 
 class ResidentView(View):
@@ -43,61 +59,69 @@ class ResidentView(View):
         await self.tell(user, N_("Language set to English."), markup=self.menu_keyboard(user))
 
     async def ask_request_step(self, user: User, step: str, draft: dict[str, Any]) -> None:
-        """The next question of the new-request dialog."""
-        _ = self.tr(user)
+        """The request dialog's question at ``step``; its buttons carry the draft's number."""
+        _, number = self.tr(user), draft["draft"]
         if step == "category":
-            buttons = [button(self.category_label(user, c), cb.CATEGORY, c) for c in self.settings.categories]
+            buttons = [button(self.category_label(user, c), cb.CATEGORY, number, c) for c in self.settings.categories]
             rows = in_rows(buttons, 2)
-            rows.append([button(_("Cancel"), cb.ABORT)])
+            rows.append([button(_("Cancel"), cb.ABORT, number)])
             await self.tell(user, N_("What kind of help do you need?"), markup=inline(rows))
+        elif step == "description" and is_emergency(draft):
+            await self.tell(user, N_("What happened? Type it, or hold 🎤 and speak."), markup={"remove_keyboard": True})
         elif step == "description":
-            await self.tell(user, N_("Describe what you need, in a message or a voice note."),
-                            markup={"remove_keyboard": True})
-        elif step == "community":
-            await self.tell(user, N_("Which community (residential compound) are you in?"))
-        elif step == "building":
-            await self.tell(user, N_("Which building and unit?"))
-        elif step == "detail":
-            await self.tell(user, N_("Room number and anything else the volunteer should know about the address:"))
-        elif step == "when":
-            rows = [[button(_("Today"), cb.WHEN, "today"), button(_("Tomorrow"), cb.WHEN, "tomorrow")],
-                    [button(_("Another day"), cb.WHEN, "other")]]
-            await self.tell(user, N_("When do you need it? Tap a button or type a day and time."), markup=inline(rows))
-        elif step == "when_text":
-            await self.tell(user, N_("Type the day and time, for example: Saturday 9:00."))
-        elif step == "neighbour":
-            await self.tell(user, N_("What is your neighbour's name?"))
+            await self.tell(user, N_("Please tell us what you need help with. You can type it, or hold 🎤 and speak; "
+                                     "a photo helps too."), markup={"remove_keyboard": True})
+        elif step == "where" and draft.get("building"):  # a building link or the last request told the building
+            await self.tell(user, QUESTIONS["detail"], markup={"remove_keyboard": True})
+        elif step in QUESTIONS:
+            await self.tell(user, QUESTIONS[step], markup={"remove_keyboard": True})
         elif step == "contact" and draft.get("on_behalf"):
             await self.tell(user, N_("Type your neighbour's phone number (the volunteer will call it)."))
         elif step == "contact":
-            await self.tell(user, N_("How can the volunteer reach you? Share your phone number with the button, "
-                                     "or type a number."), markup=self.share_phone_keyboard(user))
+            await self.tell(user, N_("Please leave a phone number so the volunteer can reach you: tap «{button}» "
+                                     "below, or type the number."),
+                            button=_(SHARE_PHONE), markup=self.share_phone_keyboard(user))
         elif step == "summary":
             await self.request_summary(user, draft)
         elif step == "edit":
-            fields = [("description", _("Description")), ("community", _("Community")),
-                      ("building", _("Building")), ("detail", _("Address details")),
-                      ("when", _("Time")), ("contact", _("Phone")), ("category", _("Kind of help"))]
-            if draft.get("on_behalf"):
-                fields = [f for f in fields if f[0] not in ("community", "building")]
-                fields.insert(-2, ("neighbour", _("Neighbour's name")))
-            rows = [[button(label, cb.EDIT_FIELD, name)] for name, label in fields]
-            await self.tell(user, N_("What would you like to change?"), markup=inline(rows))
+            await self.tell(user, N_("What would you like to change?"), markup=inline(
+                [[button(_(label), cb.EDIT_FIELD, number, name)] for name, label in EDIT_LABELS
+                 if name in steps_for(draft)]))
+
+    async def emergency_first(self, user: User) -> None:
+        """Said first when an emergency is chosen, before any question."""
+        await self.tell(user, N_("🚨 If a life is at risk, call 120 (ambulance) or 110 (police) first!"))
+
+    async def tap_a_button(self, user: User) -> None:
+        await self.tell(user, N_("Please tap one of the buttons below."))
 
     async def request_summary(self, user: User, draft: dict[str, Any]) -> None:
-        _ = self.tr(user)
-        description = draft.get("description") or _("(voice note)")
-        rows = [[button(_("✅ Confirm"), cb.CONFIRM), button(_("✏️ Edit"), cb.EDIT)],
-                [button(_("Cancel"), cb.ABORT)]]
-        await self.tell(
-            user,
-            N_("Please check your request:\n<b>{category}</b>\n📝 {description}\n📍 {community}, {building}, {detail}\n"
-               "🕒 {when}\n📞 {name} {phone}"),
-            category=self.category_label(user, draft.get("category", "other")), description=description,
-            community=draft.get("community", ""), building=draft.get("building", ""),
-            detail=draft.get("detail", ""), when=draft.get("when", ""), name=draft.get("contact_name", ""),
-            phone=draft.get("contact_phone", ""), markup=inline(rows),
-        )
+        """The draft to check, with the confirm buttons that also say when (or "now" for an emergency)."""
+        _, number = self.tr(user), draft["draft"]
+        lines = [_("Please check your request:"), "<b>" + self.category_label(user, draft.get("category", "other"))
+                 + "</b>"]
+        if draft.get("description"):
+            lines.append(_("📝 {description}", description=draft["description"]))
+        if draft.get("voice_file_id"):
+            lines.append(_("🎤 voice note"))
+        if draft.get("photo_file_id"):
+            lines.append(_("📷 1 photo"))
+        parts = (draft.get("community", ""), draft.get("building", ""), draft.get("detail", ""))
+        lines.append(_("📍 {address}", address=" ".join(part for part in parts if part)))
+        lines.append(_("📞 {name} (ending {tail})", name=draft.get("contact_name", ""),
+                       tail=draft.get("contact_phone", "")[-4:]))
+        if draft.get("when") and not is_emergency(draft):
+            lines.append(_("🕒 {when}", when=draft["when"]))
+        choices = confirm_choices(draft)
+        labels = {"today": _("✅ Today"), "tomorrow": _("✅ Tomorrow"), "set": _("✅ Confirm"), "now": _("🚨 Send now")}
+        rows = [[button(labels[c], cb.CONFIRM, number, c) for c in choices]]
+        if "today" in choices:
+            lines.append(_("When should the volunteer come?"))
+            rows.append([button(_("🕒 Another time"), cb.WHEN, number)])
+        if draft.get("remembered") and draft.get("detail"):
+            rows.append([button(_("📍 Another address"), cb.OTHER_ADDRESS, number)])
+        rows.append([button(_("✏️ Edit"), cb.EDIT, number), button(_("Cancel"), cb.ABORT, number)])
+        await self.out.send(user.telegram_id, "\n".join(lines), recipient=user, markup=inline(rows))
 
     async def request_abandoned(self, user: User) -> None:
         await self.tell(user, N_("Request cancelled. Nothing was sent."), markup=self.menu_keyboard(user))

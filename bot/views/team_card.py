@@ -23,7 +23,7 @@ def shown_fields(_: Translate, order: Order) -> dict[str, str]:
     """What a card shows of the order's free text (community, time, description), redacted."""
     return {"community": redact(order.community, FIELD_LIMIT), "when": redact(order.when_text, FIELD_LIMIT),
             "description": redact(order.description, DESCRIPTION_LIMIT) if order.description
-            else _("(voice note)")}
+            else _("(photo)") if order.photo_file_id and not order.voice_file_id else _("(voice note)")}
 
 
 class TeamCardView(View):

@@ -31,11 +31,13 @@ class VolunteerView(View):
             number=order.id, category=self.category_label(volunteer, order.category), name=order.contact_name,
             phone=order.contact_phone, community=order.community, building=order.building,
             detail=order.address_detail, when=order.when_text,
-            description=order.description or _("(voice note below)"),
+            description=order.description or (_("(voice note below)") if order.voice_file_id else _("(photo below)")),
             markup=self.keyboard(volunteer, order), protect=True,
         )
         if order.voice_file_id:
             await self.out.send_voice(volunteer.telegram_id, order.voice_file_id, recipient=volunteer, protect=True)
+        if order.photo_file_id:
+            await self.out.send_photo(volunteer.telegram_id, order.photo_file_id, recipient=volunteer, protect=True)
 
     async def lease_question(self, volunteer: User, order: Order, minutes: int) -> None:
         """The claim lease ran out: is the volunteer still on it?"""

@@ -62,7 +62,9 @@ async def world(uow_factory: UowFactory, *, volunteer: int = VERA, status: str =
 
 async def draft_at_detail(uow_factory: UowFactory, telegram_id: int) -> None:
     await act(uow_factory, telegram_id, request.begin)
-    await act(uow_factory, telegram_id, request.choose_category, "repair")
+    dialog = await dialog_of(uow_factory, telegram_id)
+    assert dialog is not None
+    await act(uow_factory, telegram_id, request.choose_category, dialog[2]["draft"], "repair")
     for answer in ("the light is broken", "东湖社区", "3号楼"):
         await act(uow_factory, telegram_id, request.handle_input, *(await dialog_of(uow_factory, telegram_id))[1:],
                   Input(text=answer))
@@ -88,7 +90,7 @@ async def test_a_rating_asks_for_the_comment_when_nothing_else_is_open(uow_facto
 
 @pytest.mark.parametrize(("actor", "opens", "button"), [
     (RITA, request.begin, lambda c: registration.edit_profile(c, "community")),  # a member writing a request
-    (VERA, registration.begin_join, request.abandon),  # a stale Cancel of an earlier request, during /join
+    (VERA, registration.begin_join, lambda c: request.abandon(c, 1)),  # a stale Cancel of an earlier request, during /join
 ])
 async def test_buttons_of_another_flow_are_refused_while_a_draft_is_open(uow_factory: UowFactory, actor: int,
                                                                          opens: Service, button: Service) -> None:

@@ -19,7 +19,7 @@ from tests.support.dbfixtures import FakeClock, UowFactory
 I18N = I18n()
 RESIDENT, LEADER = 21, 22
 CONFIG = ServiceConfig(categories=("repair",), coordinators_chat_id=-100, requests=RequestLimitConfig())
-DRAFT = {"category": "repair", "description": "leak", "community": "东湖", "building": "3", "detail": "501",
+DRAFT = {"draft": 1, "category": "repair", "description": "leak", "community": "东湖", "building": "3", "detail": "501",
          "when": "today", "contact_name": "Rita", "contact_phone": "+8613800000001"}
 
 
@@ -31,7 +31,7 @@ async def confirm(uow_factory: UowFactory, telegram_id: int, **draft: Any) -> in
         await uow.commit()
     async with uow_factory() as uow:
         user = await uow.users.ensure(telegram_id, "Rita", "en")
-        return await request.confirm(service_context(uow, user, i18n=I18N, config=CONFIG))
+        return await request.confirm(service_context(uow, user, i18n=I18N, config=CONFIG), 1, "set")
 
 
 async def refused(uow_factory: UowFactory, telegram_id: int, **draft: Any) -> DomainError:
@@ -108,5 +108,5 @@ async def test_a_second_tap_of_confirm_places_one_request(uow_factory: UowFactor
     async with uow_factory() as uow:
         user = await uow.users.ensure(RESIDENT, "Rita", "en")
         with pytest.raises(DomainError):
-            await request.confirm(service_context(uow, user, i18n=I18N, config=CONFIG))
+            await request.confirm(service_context(uow, user, i18n=I18N, config=CONFIG), 1, "set")
         assert len(await uow.orders.of_resident(user.id)) == 1

@@ -24,7 +24,7 @@ def test_round_trip_gives_typed_values() -> None:
     assert data == "rate:1234567890:5"
     assert cb.unpack(data) == cb.Button("rate", (1234567890, 5))
     assert cb.unpack(cb.pack(cb.HOURS, 7, "0.5")) == cb.Button("hours", (7, "0.5"))
-    assert cb.unpack(cb.pack(cb.CONFIRM)) == cb.Button("ok", ())
+    assert cb.unpack(cb.pack(cb.CONFIRM, 7, "today")) == cb.Button("ok", (7, "today"))
 
 
 @pytest.mark.parametrize("bad", ["", None, "x" * 65, "nope:1", "acc:1 OR 1=1", "acc:<b>", "acc:张三"])
@@ -38,7 +38,8 @@ def test_unknown_or_malformed_data_is_refused(bad: str | None) -> None:
     "cancel:1:5", "acc:1:1", "ok:1", "rate:1", "rate:1:5:5", "send:1",  # extra or missing parts
     "rate:1:6", "rate:1:-1", "acc:0", "acc:-1", "acc:+1", "acc:01", "acc:1.0", "acc:１２", "acc:١٢",  # not in range
     "when:yesterday", "lang:fr", "hours:1:100", "field:phone", "pick:nowhere:x", "profile:team",  # not one of ours
-    "cat:维修",
+    "cat:维修", "cat:1:维修", "ok", "ok:1", "ok:0:today", "ok:1:someday", "when:today", "abort", "edit",  # a draft's
+    "field:1:phone", "field:detail", "addr:0",  # number first, then a code of ours
     "cancel:", "cancel::", ":1", "acc: 1",
 ])
 def test_forged_data_outside_its_shape_is_refused(forged: str) -> None:
@@ -54,7 +55,7 @@ def test_free_text_cannot_be_packed() -> None:
 
 @pytest.mark.parametrize(("action", "args"), [
     (cb.ACCEPT, (2**31,)), (cb.ACCEPT, (0,)), (cb.CANCEL_ORDER, (1, 5)), (cb.RATE, (1,)), (cb.RATE, (1, 9)),
-    (cb.WHEN, ("someday",)), (cb.CONFIRM, (1,)),
+    (cb.WHEN, ("someday",)), (cb.CONFIRM, (1,)), (cb.CONFIRM, (1, "yesterday")), (cb.ABORT, ()),
 ])
 def test_pack_holds_to_the_same_shapes(action: str, args: tuple[object, ...]) -> None:
     with pytest.raises(ValueError, match="do not fit"):

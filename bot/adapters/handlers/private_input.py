@@ -1,4 +1,4 @@
-"""Free input in a private chat — text, a voice note or a contact — goes to the open dialog;
+"""Free input in a private chat — text, a voice note, a photo or a contact — goes to the open dialog;
 with no dialog open, the person gets the greeting and menu again."""
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ def read_input(update: Update) -> Input:
                      contact_own=own)
     if message.voice is not None:
         return Input(voice_file_id=message.voice.file_id)
+    if message.photo:  # the largest size; a caption reads as text
+        return Input(photo_file_id=message.photo[-1].file_id, text=message.caption)
     return Input(text=message.text)
 
 
@@ -42,7 +44,7 @@ async def on_input(update: Update, context: BotContext) -> None:
 
 
 async def on_unusable(update: Update, context: BotContext) -> None:
-    """A sticker, a photo or an unknown command: say what works instead of staying silent."""
+    """A sticker, a video or an unknown command: say what works instead of staying silent."""
     message = update.effective_message
     unknown_command = bool(message and message.text and message.text.startswith("/"))
 
@@ -56,7 +58,7 @@ async def on_unusable(update: Update, context: BotContext) -> None:
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     private = filters.ChatType.PRIVATE
-    usable = (filters.TEXT & ~filters.COMMAND) | filters.VOICE | filters.CONTACT
+    usable = (filters.TEXT & ~filters.COMMAND) | filters.VOICE | filters.PHOTO | filters.CONTACT
     application.add_handler(MessageHandler(private & usable, on_input), group=FREE_INPUT)
     application.add_handler(MessageHandler(private & ~usable & ~filters.StatusUpdate.ALL, on_unusable),
                             group=FREE_INPUT)

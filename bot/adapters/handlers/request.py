@@ -26,32 +26,37 @@ async def on_my(update: Update, context: BotContext) -> None:
 
 
 async def category(ctx: ServiceContext, button: cb.Button, update: Update) -> str | None:
-    await request.choose_category(ctx, button.str_arg(0))
+    await request.choose_category(ctx, button.int_arg(0), button.str_arg(1))
     return None
 
 
 async def when(ctx: ServiceContext, button: cb.Button, update: Update) -> str | None:
-    await request.choose_when(ctx, button.str_arg(0))
+    await request.other_time(ctx, button.int_arg(0))
+    return None
+
+
+async def other_address(ctx: ServiceContext, button: cb.Button, update: Update) -> str | None:
+    await request.other_address(ctx, button.int_arg(0))
     return None
 
 
 async def confirm(ctx: ServiceContext, button: cb.Button, update: Update) -> str | None:
-    number = await request.confirm(ctx)
+    number = await request.confirm(ctx, button.int_arg(0), button.str_arg(1))
     return ctx.tell.tr(ctx.user)(N_("Request #{number} sent."), number=number)
 
 
 async def edit(ctx: ServiceContext, button: cb.Button, update: Update) -> str | None:
-    await request.edit(ctx)
+    await request.edit(ctx, button.int_arg(0))
     return None
 
 
 async def edit_field(ctx: ServiceContext, button: cb.Button, update: Update) -> str | None:
-    await request.edit_field(ctx, button.str_arg(0))
+    await request.edit_field(ctx, button.int_arg(0), button.str_arg(1))
     return None
 
 
 async def abort(ctx: ServiceContext, button: cb.Button, update: Update) -> str | None:
-    await request.abandon(ctx)
+    await request.abandon(ctx, button.int_arg(0))
     return None
 
 
@@ -60,8 +65,8 @@ async def cancel_order(ctx: ServiceContext, button: cb.Button, update: Update) -
     return None
 
 
-CALLBACKS = {cb.CATEGORY: category, cb.WHEN: when, cb.CONFIRM: confirm, cb.EDIT: edit,
-             cb.EDIT_FIELD: edit_field, cb.ABORT: abort, cb.CANCEL_ORDER: cancel_order}
+CALLBACKS = {cb.CATEGORY: category, cb.WHEN: when, cb.OTHER_ADDRESS: other_address, cb.CONFIRM: confirm,
+             cb.EDIT: edit, cb.EDIT_FIELD: edit_field, cb.ABORT: abort, cb.CANCEL_ORDER: cancel_order}
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -118,6 +118,7 @@ class World:
         self.config: ServiceConfig = deps.config
         self.sweeper = Sweeper(deps, rules.HANDLERS, batch_size=deps.settings.reminders.batch_size)
         self.orders: list[int] = []
+        self.confirming: dict[str, tuple[int, str]] = {}  # a person's draft at its summary, their confirm choice
         self.last: Played | None = None
         self.user_ids: dict[str, int] = {}
         self.team_ids: dict[str, int] = {}
@@ -127,7 +128,7 @@ class World:
 
     async def reset(self) -> None:
         """Every table emptied (the schema stays), the clock back at the start, the cast seeded."""
-        self.clock.now, self.orders, self.last = START, [], None
+        self.clock.now, self.orders, self.last, self.confirming = START, [], None, {}
         async with self.uow() as uow:
             for table in reversed(Base.metadata.sorted_tables):
                 await uow.session.execute(delete(table))
@@ -156,15 +157,23 @@ class World:
             return await service(service_context(uow, user, i18n=I18N, config=self.config), *args)
 
     async def write_request(self, command: Place) -> None:
-        """The dialog up to the summary (each step commits, as in the bot); Confirm is the command."""
+        """The dialog up to the summary (each step commits, as in the bot; a person's second request
+        skips what is remembered); Confirm is the command."""
         who = command.who
         await self.call(who, request.begin)
-        await self.call(who, request.choose_category, "emergency" if command.urgent else "repair")
-        for step, text in (("description", "the kitchen tap leaks"), ("community", "Sunny Garden"),
-                           ("building", "3"), ("detail", "501")):
-            await self.call(who, request.handle_input, step, await self._dialog(who), Input(text=text))
-        await self.call(who, request.choose_when, command.day)
-        await self.call(who, request.handle_input, "contact", await self._dialog(who), Input(text="13800138000"))
+        draft = (await self._dialog(who))["draft"]
+        await self.call(who, request.choose_category, draft, "emergency" if command.urgent else "repair")
+        answers = {"description": "the kitchen tap leaks", "community": "Sunny Garden", "building": "3",
+                   "detail": "501", "where": "Sunny Garden 3-501", "contact": "13800138000"}
+        while (step := await self._step(who)) != "summary":
+            await self.call(who, request.handle_input, step, await self._dialog(who), Input(text=answers[step]))
+        self.confirming[who] = (draft, "now" if command.urgent else command.day)
+
+    async def _step(self, who: str) -> str:
+        async with self.uow() as uow:
+            dialog = await uow.dialogs.get(self.user_ids[who])
+            assert dialog is not None and dialog.flow == request.FLOW
+            return dialog.step
 
     async def _dialog(self, who: str) -> dict[str, Any]:
         async with self.uow() as uow:
@@ -173,7 +182,7 @@ class World:
             return dict(dialog.data)
 
     async def confirm(self, who: str) -> None:
-        number = await self.call(who, request.confirm)
+        number = await self.call(who, request.confirm, *self.confirming[who])
         assert isinstance(number, int)
         self.orders.append(number)
 
