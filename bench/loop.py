@@ -68,7 +68,16 @@ from bot.i18n import I18n  # noqa: E402
 from bot.views.common import MENU_NEW_REQUEST, SHARE_PHONE  # noqa: E402
 from sandbox import SandboxClient, SimGroup, SimUser  # noqa: E402
 from sandbox.client import Tap  # noqa: E402
-from tests.e2e.harness import Cast, set_up_centre  # noqa: E402
+from tests.e2e.harness import (  # noqa: E402
+    BUILDING_Q,
+    COMMUNITY_Q,
+    CONFIRM_TODAY,
+    DESCRIBE,
+    DETAIL_Q,
+    Cast,
+    contact_question,
+    set_up_centre,
+)
 
 LANGUAGE = "en"
 TEAM = "维修队"  # the team set_up_centre creates (code "repair")
@@ -370,6 +379,7 @@ class Loop:
         self.v_feed = world.feeds[self.volunteer.id]
         self.c_feed = world.feeds[world.coordinators_group.id]
         self.t_feed = world.feeds[world.team_group.id]
+        self.remembered = False  # after the first request the bot offers its address and phone again
 
     # Every action: note where each feed stands, act, then wait for what the step must produce.
     async def typed(self, step: str, act: Callable[[], Any], feed: ChatFeed, expect: Callable[[str], bool]
@@ -414,25 +424,25 @@ class Loop:
         ask = await self.typed("new_request", lambda: resident.press(_(MENU_NEW_REQUEST)), r_feed,
                                contains(_("What kind of help do you need?")))
         await self.tapped("category", resident, _("Repair"), message=ask, feed=r_feed,
-                          expect=contains(_("Describe what you need, in a message or a voice note.")))
-        await self.typed("description", lambda: resident.send("Kitchen pipe leaks 厨房水管漏水"), r_feed,
-                         contains(_("Which community (residential compound) are you in?")))
-        await self.typed("community", lambda: resident.send("阳光小区 Sunshine"), r_feed,
-                         contains(_("Which building and unit?")))
-        await self.typed("building", lambda: resident.send("3栋2单元"), r_feed,
-                         contains(_("Room number and anything else the volunteer should know about the address:")))
-        ask = await self.typed("detail", lambda: resident.send("502室 ring twice"), r_feed,
-                               contains(_("When do you need it? Tap a button or type a day and time.")))
-        await self.tapped("when", resident, _("Today"), message=ask, feed=r_feed,
-                          expect=contains(_("How can the volunteer reach you? Share your phone number with the "
-                                            "button, or type a number.")))
-        summary = await self.typed("contact", lambda: resident.press(_(SHARE_PHONE)), r_feed,
-                                   contains(resident.phone_number))
-        # Confirm: the answer names the order ("Request #N sent."), the resident gets its number
-        # and the coordinators' group the order with a button per team.
+                          expect=contains(_(DESCRIBE)))
+        if self.remembered:  # the summary follows the description, with last time's address and phone
+            summary = await self.typed("description", lambda: resident.send("Kitchen pipe leaks 厨房水管漏水"), r_feed,
+                                       contains(resident.phone_number[-4:]))
+        else:
+            await self.typed("description", lambda: resident.send("Kitchen pipe leaks 厨房水管漏水"), r_feed,
+                             contains(_(COMMUNITY_Q)))
+            await self.typed("community", lambda: resident.send("阳光小区 Sunshine"), r_feed, contains(_(BUILDING_Q)))
+            await self.typed("building", lambda: resident.send("3栋2单元"), r_feed, contains(_(DETAIL_Q)))
+            await self.typed("detail", lambda: resident.send("502室 ring twice"), r_feed,
+                             contains(contact_question("en")))
+            summary = await self.typed("contact", lambda: resident.press(_(SHARE_PHONE)), r_feed,
+                                       contains(resident.phone_number[-4:]))
+        # Confirm (for today): the answer names the order ("Request #N sent."), the resident gets its
+        # number and the coordinators' group the order with a button per team.
         start_c = self.c_feed.mark()
-        confirmed = await self.tapped("confirm", resident, _("✅ Confirm"), message=summary, feed=r_feed,
+        confirmed = await self.tapped("confirm", resident, _(CONFIRM_TODAY), message=summary, feed=r_feed,
                                       expect=contains("Your request number is #"))
+        self.remembered = True
         match = re.search(r"#(\d+)", confirmed.answer.get("text") or "")
         if not match or f"#{match.group(1)}." not in (confirmed.reply["text"] or ""):
             raise StepError(f"confirm: answer {confirmed.answer.get('text')!r} does not match "

@@ -18,7 +18,7 @@ REPORTED_ERRORS = 30  # row errors listed in the reply; the count says how many 
 def check_upload(ctx: ServiceContext, file_name: str | None, size: int | None) -> None:
     """Before downloading: only a coordinator's roster file of a usable kind and size."""
     if not ctx.is_coordinator:  # to anyone else a file is just something the bot cannot read
-        raise InvalidInput(N_("I can read text messages, voice notes and shared contacts only."))
+        raise InvalidInput(N_("I can read text messages, voice notes, photos and shared contacts only."))
     if not file_name or not file_name.lower().endswith(FORMATS):
         raise InvalidInput(N_("Send the roster as a .csv or .xlsx file (see the columns in docs/roster.md)."))
     if size is not None and size > MAX_FILE_BYTES:

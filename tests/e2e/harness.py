@@ -217,15 +217,31 @@ async def pick_and_finish(user: SimUser, question: str, labels: list[str], finis
     return message
 
 
+# The request dialog's questions and the summary's first confirm button (msgids).
+DESCRIBE = ("Please tell us what you need help with. You can type it, or hold 🎤 and speak; "
+            "a photo helps too.")
+COMMUNITY_Q = "Which community do you live in? (e.g. Sunshine Community)"
+BUILDING_Q = "Which building and unit do you live in? (e.g. Building 3, Unit 2)"
+DETAIL_Q = "What is your door number? (e.g. Room 402)"
+CONTACT_Q = "Please leave a phone number so the volunteer can reach you: tap «{button}» below, or type the number."
+CONFIRM_TODAY = "✅ Today"
+
+
+def contact_question(language: str) -> str:
+    """The phone question as the resident reads it (it names the share button)."""
+    _ = tr(language)
+    return _(CONTACT_Q, button=_(SHARE_PHONE)).replace("&lt;", "<").replace("&gt;", ">")
+
+
 async def place_order(cast: Cast, language: str, *, description: str = "厨房水管漏水 kitchen pipe leaks",
                       voice: bool = False, community: str = "阳光小区 Sunshine", building: str = "3栋2单元",
                       detail: str = "502室 ring twice") -> int:
-    """The resident goes through the whole request dialog and confirms; returns the order number."""
+    """The resident goes through the whole request dialog and confirms for today; returns the order number."""
     _ = tr(language)
     resident = cast.resident
-    await fill_request(resident, language, description=description, voice=voice, community=community,
-                       building=building, detail=detail)
-    answer = await resident.tap_and_read_answer(_("✅ Confirm"))
+    summary = await fill_request(resident, language, description=description, voice=voice, community=community,
+                                 building=building, detail=detail)
+    answer = await resident.tap_and_read_answer(_(CONFIRM_TODAY), message_id=summary.message_id)
     assert answer.answered and not answer.show_alert, answer
     return await order_number(resident, language)
 
@@ -240,41 +256,61 @@ async def order_number(resident: SimUser, language: str) -> int:
     return int(match.group(1))
 
 
-async def begin_request(resident: SimUser, language: str) -> None:
-    """The resident starts the bot, opens a new request for a repair and is asked to describe it."""
+async def begin_request(resident: SimUser, language: str, *, category: str = "Repair") -> None:
+    """The resident starts the bot, opens a new request for a repair (``category``, a msgid) and is
+    asked to describe it."""
     _ = tr(language)
     await resident.start()
     await wait_text(resident, _("New request"))
+    await resident.skip_to_now()
     await resident.press(_(MENU_NEW_REQUEST))
     await wait_text(resident, _("What kind of help do you need?"))
-    await resident.tap(_("Repair"))
-    await wait_text(resident, _("Describe what you need, in a message or a voice note."))
+    await resident.tap(_(category))
+    await wait_text(resident, _(DESCRIBE))
 
 
 async def fill_request(resident: SimUser, language: str, *, description: str = "厨房水管漏水 kitchen pipe leaks",
                        voice: bool = False, community: str = "阳光小区 Sunshine", building: str = "3栋2单元",
                        detail: str = "502室 ring twice") -> MessageView:
-    """The resident answers every question of a new request; returns the summary (with Confirm)."""
+    """The resident answers every question of a new request; returns the summary (with the confirm
+    buttons). A resident who asked before gets the summary at once: with another address given
+    here, they tap "Another address" and answer the address questions."""
     _ = tr(language)
     await begin_request(resident, language)
+    await resident.skip_to_now()
     if voice:
         await resident.send_voice(b"OggS-leaking-pipe", duration=6)
     else:
         await resident.send(description)
-    await wait_text(resident, _("Which community (residential compound) are you in?"))
+    asked = await next_of(resident, _(COMMUNITY_Q), _(CONFIRM_TODAY))
+    if _(CONFIRM_TODAY) in asked.button_texts:  # remembered
+        if building in (asked.text or "") and detail in (asked.text or ""):
+            return asked
+        await resident.skip_to_now()
+        await resident.tap(_("📍 Another address"), message_id=asked.message_id)
+        await wait_text(resident, _(COMMUNITY_Q))
     await resident.send(community)
-    await wait_text(resident, _("Which building and unit?"))
+    await wait_text(resident, _(BUILDING_Q))
     await resident.send(building)
-    await wait_text(resident, _("Room number and anything else the volunteer should know about the address:"))
+    await wait_text(resident, _(DETAIL_Q))
+    await resident.skip_to_now()
     await resident.send(detail)
-    await wait_text(resident, _("When do you need it? Tap a button or type a day and time."))
-    await resident.tap(_("Today"))
-    await wait_text(resident, _("How can the volunteer reach you? Share your phone number with the button, "
-                                "or type a number."))
-    await resident.press(_(SHARE_PHONE))
-    summary = await wait_text(resident, "📞")
-    assert resident.phone_number in (summary.text or "") and building in (summary.text or "")
-    return summary
+    asked = await next_of(resident, contact_question(language), _(CONFIRM_TODAY))
+    if _(CONFIRM_TODAY) not in asked.button_texts:
+        await resident.skip_to_now()
+        await resident.press(_(SHARE_PHONE))
+        asked = await next_of(resident, _(CONFIRM_TODAY))
+    assert resident.phone_number[-4:] in (asked.text or "") and building in (asked.text or ""), asked.text
+    return asked
+
+
+async def next_of(user: SimUser, *needles: str, timeout: float = 10.0) -> MessageView:
+    """The bot's first message after the last one read (see ``skip_to_now``) that contains one of
+    ``needles`` in its text or its buttons."""
+    while True:
+        message = await user.next_message(timeout=timeout)
+        if any(n in (message.text or "") or n in message.button_texts for n in needles):
+            return message
 
 
 async def outbox_drained(application: BotApplication, timeout: float = 10.0) -> None:

@@ -24,9 +24,14 @@ import pytest
 from bot.views.common import SHARE_PHONE
 from sandbox import MessageView, SandboxClient, SandboxServer
 from tests.e2e.harness import (
+    BUILDING_Q,
+    COMMUNITY_Q,
+    CONFIRM_TODAY,
+    DETAIL_Q,
     begin_request,
     bot_running,
     cast_of,
+    contact_question,
     make_settings,
     outbox_drained,
     set_up_centre,
@@ -95,14 +100,14 @@ async def test_duplicate_and_redelivered_updates_act_once(server: SandboxServer,
         # The request dialog, with the building answer delivered twice.
         await begin_request(resident, language)
         await resident.send("kitchen pipe leaks")
-        await wait_text(resident, _("Which community (residential compound) are you in?"))
+        await wait_text(resident, _(COMMUNITY_Q))
         await resident.send("Sunshine")
-        await wait_text(resident, _("Which building and unit?"))
+        await wait_text(resident, _(BUILDING_Q))
         await sandbox.duplicate_next_updates(1)
         building = await resident.send("Building 3, unit 2")
-        detail_prompt = _("Room number and anything else the volunteer should know about the address:")
+        detail_prompt = _(DETAIL_Q)
         await wait_text(resident, detail_prompt)
-        when_prompt = _("When do you need it? Tap a button or type a day and time.")
+        when_prompt = contact_question(language)  # the question after the detail
         # Settled when the copy is recognised, or (the failure) when it advanced the dialog again.
         await first_of(recognised(caplog, building["update_id"]),
                        resident.wait_for(lambda chat: count_text(chat.bot_messages, when_prompt) > 0))
@@ -119,14 +124,11 @@ async def test_duplicate_and_redelivered_updates_act_once(server: SandboxServer,
             assert dialog.data["building"] == "Building 3, unit 2" and "detail" not in dialog.data
         await resident.send("Room 502")
         await wait_text(resident, when_prompt)
-        await resident.tap(_("Today"))
-        await wait_text(resident, _("How can the volunteer reach you? Share your phone number with the button, "
-                                    "or type a number."))
         await resident.press(_(SHARE_PHONE))
         await wait_text(resident, "📞")
 
         # Confirm, then the same Confirm tap delivered again once the order exists.
-        confirm = await resident.tap(_("✅ Confirm"))
+        confirm = await resident.tap(_(CONFIRM_TODAY))
         answer = await sandbox.callback_answer(confirm.callback_query_id)
         assert answer.answered and not answer.show_alert, answer
         received = _("Thank you! Your request number is <b>#{number}</b>. We will message you at every step."

@@ -36,6 +36,10 @@ from storage.db import create_engine, session_factory
 from storage.models import Order, ParkedUpdate
 from storage.uow import UnitOfWork
 from tests.e2e.harness import (
+    BUILDING_Q,
+    COMMUNITY_Q,
+    CONFIRM_TODAY,
+    DESCRIBE,
     begin_request,
     bot_running,
     cast_of,
@@ -107,7 +111,7 @@ async def test_unparseable_update_is_parked_and_the_bot_goes_on(server: SandboxS
     # A restarted bot is not deaf: the parked update is not delivered again, people are answered.
     async with bot_running(settings, mode) as application:
         await cast.resident.tap(_("Repair"))
-        await wait_text(cast.resident, _("Describe what you need, in a message or a voice note."))
+        await wait_text(cast.resident, _(DESCRIBE))
         assert [r.update_id for r in await parked_rows(application)] == [poison]
 
 
@@ -126,14 +130,14 @@ async def test_database_outage_in_the_middle_of_dialogs_loses_nothing(
         async with bot_running(settings, mode) as application:
             deps = application.bot_data.deps
             assert deps is not None
-            await fill_request(rita, language)  # Rita's summary shows Confirm
+            summary = await fill_request(rita, language)  # Rita's summary shows the confirm buttons
             await begin_request(sam, language)
 
             # (A send the outage interrupts between Telegram's answer and the row's "sent" mark is
             # the outbox's business — sent again once its claim runs out — not this test's.)
             await outbox_drained(application)
             await outage.cut(deps.engine)
-            tap = await rita.tap(_("✅ Confirm"))
+            tap = await rita.tap(_(CONFIRM_TODAY), message_id=summary.message_id)
             await sam.send("窗户关不上 the window will not close")
             await sam.send("阳光小区 Sunshine")  # typed ahead: the answer to the next question
             # The bot receives the tap while the database is away, and keeps failing for a while
@@ -145,12 +149,12 @@ async def test_database_outage_in_the_middle_of_dialogs_loses_nothing(
             answer = await sandbox.callback_answer(tap.callback_query_id, timeout=20)
             assert answer.answered and not answer.show_alert, answer
             number = await order_number(rita, language)
-            await wait_text(sam, _("Which building and unit?"), timeout=20)
+            await wait_text(sam, _(BUILDING_Q), timeout=20)
             await outbox_drained(application)
             rita_texts = [m.text or "" for m in (await rita.chat()).bot_messages]
             sam_texts = [m.text or "" for m in (await sam.chat()).bot_messages]
             assert sum(f"#{number}" in text for text in rita_texts) == 1, rita_texts
-            for question in ("Which community (residential compound) are you in?", "Which building and unit?"):
+            for question in (COMMUNITY_Q, BUILDING_Q):
                 assert sam_texts.count(_(question)) == 1, sam_texts
             async with deps.uow() as uow:
                 assert await uow.session.scalar(select(func.count()).select_from(Order)) == 1
@@ -214,7 +218,7 @@ async def test_handler_bug_parks_the_update_and_the_operator_replays_or_drops_it
         application.remove_handler(bug, group=-1)  # the bug is fixed
         status, out, _err = await volunteer_loop(config, "updates", "replay", str(row.id))
         assert status == 0 and "queued" in out, (out, _err)
-        await wait_text(resident, _("Which community (residential compound) are you in?"))
+        await wait_text(resident, _(COMMUNITY_Q))
         await eventually(lambda: _none_parked(application), what="the replayed update deleted")
 
         # Replaying (or redelivering) an update already handled does nothing.
@@ -232,7 +236,7 @@ async def test_handler_bug_parks_the_update_and_the_operator_replays_or_drops_it
         assert status == 0 and out.strip() == f"parked update #{row.id} deleted"
         assert await parked_rows(application) == []
         community_questions = [m for m in (await resident.chat()).bot_messages
-                               if m.text == _("Which community (residential compound) are you in?")]
+                               if m.text == _(COMMUNITY_Q)]
         assert len(community_questions) == 1
     assert PHONE not in caplog.text
 

@@ -10,10 +10,16 @@ from collections.abc import Awaitable
 
 from sandbox import MessageView, SandboxClient, SandboxServer, SimUser
 from tests.e2e.harness import (
+    BUILDING_Q,
+    COMMUNITY_Q,
+    CONFIRM_TODAY,
+    DESCRIBE,
+    DETAIL_Q,
     Cast,
     JumpClock,
     bot_running,
     cast_of,
+    contact_question,
     make_settings,
     place_order,
     set_up_centre,
@@ -127,23 +133,23 @@ async def then_wait(resident: SimUser, act: Awaitable[object], needle: str) -> M
     return next(m for m in view.bot_messages if m.message_id > newest and needle in (m.text or ""))
 
 
-async def reach_summary(resident: SimUser) -> None:
-    """The request dialog up to its summary."""
+async def reach_summary(resident: SimUser, *, remembered: bool = True) -> None:
+    """The request dialog up to its summary (``remembered``: the address and phone of the last
+    request are offered, so the summary follows the description)."""
     await then_wait(resident, resident.press(_("🆘 New request")), _("What kind of help do you need?"))
-    await then_wait(resident, resident.tap(_("Repair")), _("Describe what you need, in a message or a voice note."))
-    for answer, question in [
-        ("leak", _("Which community (residential compound) are you in?")),
-        ("Sunshine", _("Which building and unit?")),
-        ("3-2", _("Room number and anything else the volunteer should know about the address:")),
-        ("502", _("When do you need it? Tap a button or type a day and time."))]:
+    await then_wait(resident, resident.tap(_("Repair")), _(DESCRIBE))
+    if remembered:
+        await then_wait(resident, resident.send("leak"), "📞")
+        return
+    for answer, question in [("leak", _(COMMUNITY_Q)), ("Sunshine", _(BUILDING_Q)), ("3-2", _(DETAIL_Q)),
+                             ("502", contact_question(LANGUAGE))]:
         await then_wait(resident, resident.send(answer), question)
-    await then_wait(resident, resident.tap(_("Today")), _("How can the volunteer reach you?"))
     await then_wait(resident, resident.press(_("📱 Share my phone number")), "📞")
 
 
 async def confirmed(resident: SimUser) -> int:
-    """Tap Confirm on the summary; the request's number."""
-    received = await then_wait(resident, resident.tap_and_read_answer(_("✅ Confirm")), _("Thank you!"))
+    """Tap Confirm (for today) on the summary; the request's number."""
+    received = await then_wait(resident, resident.tap_and_read_answer(_(CONFIRM_TODAY)), _("Thank you!"))
     return int(re.findall(r"#(\d+)", received.text or "")[0])
 
 
@@ -158,11 +164,11 @@ async def test_a_resident_confirming_request_after_request_is_stopped_kindly(
         await cast.resident.start()
         await wait_text(cast.resident, _("New request"))
         numbers = []
-        for _placed in range(2):
-            await reach_summary(cast.resident)
+        for placed in range(2):
+            await reach_summary(cast.resident, remembered=placed > 0)
             numbers.append(await confirmed(cast.resident))
         await reach_summary(cast.resident)
-        refused = await cast.resident.tap_and_read_answer(_("✅ Confirm"))
+        refused = await cast.resident.tap_and_read_answer(_(CONFIRM_TODAY))
         assert refused.show_alert and refused.text == _(
             "You have sent several requests in a short time. Please wait {minutes} min, then tap Confirm again. "
             "This request is kept.", minutes=1), refused
@@ -172,7 +178,7 @@ async def test_a_resident_confirming_request_after_request_is_stopped_kindly(
         # Three open: a fourth is refused (the service tests show a cancel lets it through).
         clock.advance(61)
         await reach_summary(cast.resident)
-        refused = await cast.resident.tap_and_read_answer(_("✅ Confirm"))
+        refused = await cast.resident.tap_and_read_answer(_(CONFIRM_TODAY))
         assert refused.show_alert and refused.text == _(
             "You already have {count} requests in progress. Please wait until one is finished, or cancel one under "
             "My requests, then tap Confirm again. This request is kept.", count=3), refused

@@ -16,6 +16,9 @@ from openpyxl import load_workbook
 from bot.adapters.app import BotApplication
 from sandbox import MessageView, SandboxClient, SandboxServer, SimUser
 from tests.e2e.harness import (
+    CONFIRM_TODAY,
+    DESCRIBE,
+    DETAIL_Q,
     Cast,
     bot_running,
     cast_of,
@@ -174,19 +177,17 @@ async def test_building_leader_orders_for_a_neighbour_and_records_the_rating(
     await leader.send("/neighbour")
     await wait_text(leader, _("What kind of help do you need?"))
     await leader.tap(_("Repair"))
-    await wait_text(leader, _("Describe what you need, in a message or a voice note."))
+    await wait_text(leader, _(DESCRIBE))
     await leader.send("灯坏了 the light is broken")
-    await wait_text(leader, _("Room number and anything else the volunteer should know about the address:"))
+    await wait_text(leader, _(DETAIL_Q))
     await leader.send("2单元 501")
-    await wait_text(leader, _("When do you need it? Tap a button or type a day and time."))
-    await leader.tap(_("Today"))
     await wait_text(leader, _("What is your neighbour's name?"))
     await leader.send("王奶奶")
     await wait_text(leader, _("Type your neighbour's phone number (the volunteer will call it)."))
     await leader.send("139 0000 0002")
     summary = await wait_text(leader, "王奶奶")
-    assert "+8613900000002" in (summary.text or "") and "3号楼" in (summary.text or "")
-    await leader.tap(_("✅ Confirm"))
+    assert "0002" in (summary.text or "") and "3号楼" in (summary.text or "")
+    await leader.tap(_(CONFIRM_TODAY), message_id=summary.message_id)
     received = await wait_text(leader, "#")
     found = re.search(r"#(\d+)", received.text or "")
     assert found is not None
@@ -240,7 +241,7 @@ async def test_roster_file_sent_to_the_bot_and_exported(centre: Centre, sandbox:
     # Anyone else's file is not read, and they are told what the bot can read.
     await cast.resident.start()
     await cast.resident.send_document(data, file_name="roster.csv", mime_type="text/csv")
-    await wait_text(cast.resident, _("I can read text messages, voice notes and shared contacts only."))
+    await wait_text(cast.resident, _("I can read text messages, voice notes, photos and shared contacts only."))
     await cast.resident.send("/roster")
     await wait_text(cast.resident, _("Only a coordinator can do this."))
 

@@ -35,13 +35,19 @@ import pytest
 from bot.views.common import SHARE_PHONE
 from sandbox import SandboxClient, SandboxServer
 from tests.e2e.harness import (
+    BUILDING_Q,
+    COMMUNITY_Q,
+    CONFIRM_TODAY,
+    DETAIL_Q,
     Cast,
     JumpClock,
     begin_request,
     bot_running,
+    contact_question,
     finish_and_rate,
     join_team,
     make_settings,
+    next_of,
     set_up_centre,
     tr,
     wait_text,
@@ -309,21 +315,19 @@ async def place_planted_order(cast: Cast) -> int:
     resident = cast.resident
     await begin_request(resident, LANGUAGE)
     for answer, question in [
-        (PLANTED_DESCRIPTION, _("Which community (residential compound) are you in?")),
-        (PLANTED_COMMUNITY, _("Which building and unit?")),
-        ("3栋2单元", _("Room number and anything else the volunteer should know about the address:")),
-        ("502室", _("When do you need it? Tap a button or type a day and time."))]:
+        (PLANTED_DESCRIPTION, _(COMMUNITY_Q)), (PLANTED_COMMUNITY, _(BUILDING_Q)), ("3栋2单元", _(DETAIL_Q)),
+        ("502室", contact_question(LANGUAGE))]:
         await resident.send(answer)
         await wait_text(resident, question)
-    await resident.tap(_("Another day"))
-    await wait_text(resident, _("Type the day and time, for example: Saturday 9:00."))
-    await resident.send(PLANTED_WHEN)
-    await wait_text(resident, _("How can the volunteer reach you? Share your phone number with the button, "
-                                "or type a number."))
     await resident.press(_(SHARE_PHONE))
-    summary = await wait_text(resident, "📞")
+    await wait_text(resident, _(CONFIRM_TODAY))
+    await resident.tap(_("🕒 Another time"))
+    await wait_text(resident, _("When should the volunteer come? (e.g. Saturday 9:00)"))
+    await resident.skip_to_now()
+    await resident.send(PLANTED_WHEN)
+    summary = await next_of(resident, _("✅ Confirm"))
     assert readable_numbers(summary.text or "") == PLANTED[:6]  # the scan can read every planted number
-    await resident.tap(_("✅ Confirm"))
+    await resident.tap(_("✅ Confirm"), message_id=summary.message_id)
     received = await wait_text(resident, "#")
     match = re.search(r"#(\d+)", received.text or "")
     assert match, received

@@ -38,7 +38,20 @@ from sandbox import SandboxClient, SandboxServer
 from storage.db import create_engine
 from storage.models import Dialog, Order, OutboxMessage, User
 from tests.e2e.clocked_bot import clock_args
-from tests.e2e.harness import FAST_OUTBOX, Cast, JumpClock, cast_of, tr, wait_text
+from tests.e2e.harness import (
+    BUILDING_Q,
+    COMMUNITY_Q,
+    CONFIRM_TODAY,
+    DESCRIBE,
+    DETAIL_Q,
+    FAST_OUTBOX,
+    Cast,
+    JumpClock,
+    cast_of,
+    contact_question,
+    tr,
+    wait_text,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 LANGUAGE = "zh"
@@ -204,15 +217,15 @@ async def start_request(cast: Cast) -> None:
     await resident.press(_(MENU_NEW_REQUEST))
     await wait_text(resident, _("What kind of help do you need?"))
     await resident.tap(_("Repair"))
-    await wait_text(resident, _("Describe what you need, in a message or a voice note."))
+    await wait_text(resident, _(DESCRIBE))
     await resident.send("厨房水管漏水 kitchen pipe leaks")
-    await wait_text(resident, _("Which community (residential compound) are you in?"))
+    await wait_text(resident, _(COMMUNITY_Q))
 
 
 async def give_community(cast: Cast) -> int:
     """The resident answers the community question; returns the update id of that message."""
     sent = await cast.resident.send("阳光小区 Sunshine")
-    await wait_text(cast.resident, tr(LANGUAGE)("Which building and unit?"))
+    await wait_text(cast.resident, tr(LANGUAGE)(BUILDING_Q))
     return int(sent["update_id"])
 
 
@@ -221,13 +234,9 @@ async def finish_request(cast: Cast, *, timeout: float = 10.0) -> None:
     _ = tr(LANGUAGE)
     resident = cast.resident
     await resident.send("3栋2单元")
-    await wait_text(resident, _("Room number and anything else the volunteer should know about the address:"),
-                    timeout=timeout)
+    await wait_text(resident, _(DETAIL_Q), timeout=timeout)
     await resident.send("502室 ring twice")
-    await wait_text(resident, _("When do you need it? Tap a button or type a day and time."))
-    await resident.tap(_("Today"))
-    await wait_text(resident, _("How can the volunteer reach you? Share your phone number with the button, "
-                                "or type a number."))
+    await wait_text(resident, contact_question(LANGUAGE))
     await resident.press(_(SHARE_PHONE))
     summary = await wait_text(resident, "📞")
     assert "3栋2单元" in (summary.text or "") and "阳光小区 Sunshine" in (summary.text or ""), summary
@@ -384,7 +393,7 @@ async def test_kill9_in_the_middle_of_the_dialog(server: SandboxServer, sandbox:
 
         # The resident simply types the next answer; the new process takes it from there.
         await finish_request(cast, timeout=START_TIMEOUT)
-        answer = await cast.resident.tap_and_read_answer(_("✅ Confirm"))
+        answer = await cast.resident.tap_and_read_answer(_(CONFIRM_TODAY))
         assert answer.answered and not answer.show_alert, answer
         received = await wait_text(cast.resident, _("Thank you! Your request number is <b>#{number}</b>. "
                                                     "We will message you at every step.").split("<b>")[0])
@@ -397,9 +406,7 @@ async def test_kill9_in_the_middle_of_the_dialog(server: SandboxServer, sandbox:
         assert feed.after_kill is not None and (community_update in feed.after_kill) == redelivered, feed.after_kill
 
         private = await cast.resident.chat()
-        for question in ("What kind of help do you need?", "Which community (residential compound) are you in?",
-                         "Which building and unit?",
-                         "Room number and anything else the volunteer should know about the address:"):
+        for question in ("What kind of help do you need?", COMMUNITY_Q, BUILDING_Q, DETAIL_Q):
             assert count(private, _(question)) == 1, (question, [m.text for m in private.bot_messages])
         centre = await cast.coordinators_group.view()
         assert count(centre, _("🆕 New request #{number}", number=order.id)) == 1
@@ -425,7 +432,7 @@ async def test_kill9_right_after_confirm(server: SandboxServer, sandbox: Sandbox
 
         feed.arm(hold=False)
         feed.kill_at_answer = first
-        tap = await cast.resident.tap(_("✅ Confirm"))
+        tap = await cast.resident.tap(_(CONFIRM_TODAY))
         answer = await sandbox.callback_answer(tap.callback_query_id)
         assert answer.answered and not answer.show_alert, answer
         await asyncio.wait_for(first.process.wait(), STOP_TIMEOUT)
@@ -506,7 +513,7 @@ async def test_kill9_while_a_message_is_being_handled(server: SandboxServer, san
             first.kill9()
             await asyncio.wait_for(first.process.wait(), STOP_TIMEOUT)
         await bots.start()
-        await wait_text(cast.resident, _("Room number and anything else the volunteer should know about the address:"),
+        await wait_text(cast.resident, _(DETAIL_Q),
                         timeout=START_TIMEOUT)
         dialog = (await query(db, select(Dialog.step, Dialog.data)))[0]
         assert dialog.step == "detail" and dialog.data["building"] == "3栋2单元", dialog

@@ -18,6 +18,10 @@ from bot.views.common import MENU_NEW_REQUEST
 from bot.views.lists import BUILDING_USAGE, TEAM_USAGE
 from sandbox import MessageView, SandboxClient, SandboxServer, SimUser
 from tests.e2e.harness import (
+    BUILDING_Q,
+    COMMUNITY_Q,
+    DESCRIBE,
+    DETAIL_Q,
     Cast,
     approve_directly,
     bot_running,
@@ -170,22 +174,25 @@ async def test_a_rating_tapped_during_a_new_request_keeps_the_draft(server: Sand
         rating = await wait_text(resident, _("{volunteer} has finished request #{number}. How did it go?",
                                              volunteer="Vera", number=number))
 
-        # Rita starts a new request and is asked for her room when she taps one star on the old one.
+        # Rita starts a new request for another address and is asked for her room when she taps one
+        # star on the old one.
         await resident.press(_(MENU_NEW_REQUEST))
         await resident.tap(_("Repair"), message_id=(await wait_text(resident, _("What kind of help do you need?")))
                            .message_id)
-        await wait_text(resident, _("Describe what you need, in a message or a voice note."))
+        await wait_text(resident, _(DESCRIBE))
         await resident.send("灯不亮了 the light is broken")
-        await wait_text(resident, _("Which community (residential compound) are you in?"))
+        remembered = await wait_text(resident, "灯不亮了")  # the summary, with the address of last time
+        await resident.tap(_("📍 Another address"), message_id=remembered.message_id)
+        await wait_text(resident, _(COMMUNITY_Q))
         await resident.send("阳光小区")
-        await wait_text(resident, _("Which building and unit?"))
+        await wait_text(resident, _(BUILDING_Q))
         await resident.send("3栋2单元")
-        await wait_text(resident, _("Room number and anything else the volunteer should know about the address:"))
+        await wait_text(resident, _(DETAIL_Q))
         answer = await resident.tap_and_read_answer("★", message_id=rating.message_id)
         assert answer.answered and not answer.show_alert, answer
         await wait_text(resident, _("Thank you for your rating! Please go on where you left off."))
         asked = await reply_to(resident, "502室 13812345678")
-        assert asked.text == _("When do you need it? Tap a button or type a day and time."), asked.text
+        assert _("Please check your request:") in (asked.text or ""), asked.text  # the phone is remembered
 
         deps = application.bot_data.deps
         assert deps is not None
@@ -195,7 +202,7 @@ async def test_a_rating_tapped_during_a_new_request_keeps_the_draft(server: Sand
             rated = await uow.ratings.get(number, 1)
             assert rated is not None and (rated.stars, rated.comment) == (1, None)
             dialog = await uow.dialogs.get(rita.id)
-            assert dialog is not None and (dialog.flow, dialog.step) == ("request", "when")
+            assert dialog is not None and (dialog.flow, dialog.step) == ("request", "summary")
             assert dialog.data["detail"] == "502室 13812345678" and dialog.data["building"] == "3栋2单元"
         assert (await order_row(application, number))["status"] == "new"  # one star reopened it
         centre = (await cast.coordinators_group.view()).bot_messages

@@ -16,6 +16,8 @@ from sandbox import MessageView, SandboxClient, SandboxServer
 from storage.db import create_engine, session_factory
 from storage.uow import UnitOfWork
 from tests.e2e.harness import (
+    COMMUNITY_Q,
+    DESCRIBE,
     Cast,
     bot_running,
     cast_of,
@@ -46,7 +48,8 @@ class Running:
                 assert order is not None
                 events = [e.event for e in await uow.orders.events(number)]
                 return {"status": order.status, "volunteer_id": order.volunteer_id, "round": order.round,
-                        "team_id": order.team_id, "events": events, "voice": order.voice_file_id}
+                        "team_id": order.team_id, "events": events, "voice": order.voice_file_id,
+                        "photo": order.photo_file_id, "contact_phone": order.contact_phone}
         finally:
             await engine.dispose()
 
@@ -221,23 +224,22 @@ async def test_editing_the_request_before_confirming(centre: Running) -> None:
     for answer in ("Leaking tap", "Old Town", "Block 9", "Flat 1"):
         await resident.send(answer)
         await resident.next_message()
-    await resident.tap(_("Tomorrow"))
-    await wait_text(resident, _("How can the volunteer reach you? Share your phone number with the button, "
-                                "or type a number."))
     await resident.send("138 0013 8000")
     summary = await wait_text(resident, "📞")
-    assert "+8613800138000" in (summary.text or "")  # typed bare, stored in the one form
+    assert "+86" not in (summary.text or "") and "8000" in (summary.text or "")  # the last 4 digits only
     await resident.tap(_("✏️ Edit"))
     await wait_text(resident, _("What would you like to change?"))
     await resident.skip_to_now()
-    await resident.tap(_("Community"))
-    assert (await resident.next_message()).text == _("Which community (residential compound) are you in?")
+    await resident.tap(_("Your community"))
+    assert (await resident.next_message()).text == _(COMMUNITY_Q)
     await resident.send("New Town")
     summary = await resident.next_message()
     assert "New Town" in (summary.text or "") and "Old Town" not in (summary.text or "")
-    await resident.tap(_("✅ Confirm"))
+    await resident.tap(_("✅ Tomorrow"), message_id=summary.message_id)
     thanks = _("Thank you! Your request number is <b>#{number}</b>. We will message you at every step.", number=1)
     await wait_text(resident, thanks.split("<b>")[0])
+    order = await centre.order(1)
+    assert order["contact_phone"] == "+8613800138000", order  # typed bare, stored in the one form
 
 
 async def test_bad_phone_and_long_text_are_refused_clearly(centre: Running) -> None:
@@ -246,7 +248,7 @@ async def test_bad_phone_and_long_text_are_refused_clearly(centre: Running) -> N
     await resident.send("/request")
     await wait_text(resident, _("What kind of help do you need?"))
     await resident.tap(_("Other"))
-    await wait_text(resident, _("Describe what you need, in a message or a voice note."))
+    await wait_text(resident, _(DESCRIBE))
     await resident.skip_to_now()
     await resident.send("x" * 1001)
     refusal = await resident.next_message()
@@ -287,9 +289,9 @@ async def test_unusable_input_gets_an_explanation(centre: Running) -> None:
     await resident.start()
     await wait_text(resident, _("New request"))
     await resident.skip_to_now()
-    await resident.send_photo()
-    assert (await resident.next_message()).text == "⚠️ " + _("I can read text messages, voice notes and shared "
-                                                            "contacts only.")
+    await resident.send_file("sticker")
+    assert (await resident.next_message()).text == "⚠️ " + _("I can read text messages, voice notes, photos and "
+                                                            "shared contacts only.")
     await resident.send("/teleport")
     assert (await resident.next_message()).text == "⚠️ " + _("I do not know that command. Tap a button below, "
                                                             "or send /help.")

@@ -7,7 +7,15 @@ from typing import Any
 import pytest
 
 from sandbox import SandboxClient, SandboxServer, SimUser
-from tests.e2e.harness import bot_running, make_settings, tr, wait_text
+from tests.e2e.harness import (
+    COMMUNITY_Q,
+    CONFIRM_TODAY,
+    DESCRIBE,
+    bot_running,
+    fill_request,
+    make_settings,
+    tr,
+)
 from tests.fuzz.invariants import ErrorRecords
 
 
@@ -75,28 +83,23 @@ async def test_a_stale_step_button_does_not_skip_the_steps_of_a_new_request(serv
                                                                             database_url: str) -> None:
     """A "Today" button of an earlier request, tapped while a new one waits for its description,
     skipped description, community, building and address: the summary came next and its Confirm
-    raised KeyError, the tap unanswered (found by ``advance`` taps in the long fuzz run). A step's
-    buttons now work only at that step; anywhere else they are out of date and the dialog stays."""
+    raised KeyError, the tap unanswered (found by ``advance`` taps in the long fuzz run). A button
+    now carries its draft's number and works only at its step; anywhere else it is out of date and
+    the dialog stays."""
     _ = tr("en")
     rita = await sandbox.create_user("Rita", phone_number="+8613800000001")
     settings = make_settings(server, database_url, admins=[], coordinators_chat_id=None, default_language="en")
     with ErrorRecords().installed() as errors:
         async with bot_running(settings, "polling"):
-            await rita.start()
-            await rita.send("/request")
-            await wait_text(rita, _("What kind of help do you need?"))
-            await rita.tap(_("Repair"))
-            await wait_text(rita, _("Describe what you need, in a message or a voice note."))
-            for answer in ("leaking pipe", "Sunny Garden", "Building 3", "Room 5"):
-                await rita.send(answer)
-            old = await wait_text(rita, _("When do you need it? Tap a button or type a day and time."))
+            old = await fill_request(rita, "en", description="leaking pipe", community="Sunny Garden",
+                                     building="Building 3", detail="Room 5")
             await rita.skip_to_now()
             await rita.send("/request")  # start again: the earlier draft is discarded
             await rita.tap(_("Repair"), message_id=(await rita.next_message()).message_id)
-            assert (await rita.next_message()).text == _("Describe what you need, in a message or a voice note.")
-            answer = await rita.tap_and_read_answer(_("Today"), message_id=old.message_id)
+            assert (await rita.next_message()).text == _(DESCRIBE)
+            answer = await rita.tap_and_read_answer(_(CONFIRM_TODAY), message_id=old.message_id)
             assert answer.show_alert and answer.text == _("This button is out of date."), answer
             await rita.skip_to_now()
             await rita.send("a new leak")
-            assert (await rita.next_message()).text == _("Which community (residential compound) are you in?")
+            assert (await rita.next_message()).text == _(COMMUNITY_Q)  # nothing was confirmed, nothing remembered
     assert errors.take() == []

@@ -90,7 +90,7 @@ async def test_a_rating_asks_for_the_comment_when_nothing_else_is_open(uow_facto
 
 @pytest.mark.parametrize(("actor", "opens", "button"), [
     (RITA, request.begin, lambda c: registration.edit_profile(c, "community")),  # a member writing a request
-    (VERA, registration.begin_join, lambda c: request.abandon(c, 1)),  # a stale Cancel of an earlier request, during /join
+    (VERA, registration.begin_join, lambda c: request.abandon(c, 1)),  # an earlier request's Cancel, in /join
 ])
 async def test_buttons_of_another_flow_are_refused_while_a_draft_is_open(uow_factory: UowFactory, actor: int,
                                                                          opens: Service, button: Service) -> None:

@@ -38,7 +38,7 @@ def test_unknown_or_malformed_data_is_refused(bad: str | None) -> None:
     "cancel:1:5", "acc:1:1", "ok:1", "rate:1", "rate:1:5:5", "send:1",  # extra or missing parts
     "rate:1:6", "rate:1:-1", "acc:0", "acc:-1", "acc:+1", "acc:01", "acc:1.0", "acc:１２", "acc:١٢",  # not in range
     "when:yesterday", "lang:fr", "hours:1:100", "field:phone", "pick:nowhere:x", "profile:team",  # not one of ours
-    "cat:维修", "cat:1:维修", "ok", "ok:1", "ok:0:today", "ok:1:someday", "when:today", "abort", "edit",  # a draft's
+    "cat:维修", "cat:1:维修", "ok", "ok:0:today", "ok:1:someday", "when:today", "abort", "edit",  # a draft's
     "field:1:phone", "field:detail", "addr:0",  # number first, then a code of ours
     "cancel:", "cancel::", ":1", "acc: 1",
 ])

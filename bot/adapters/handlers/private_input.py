@@ -51,7 +51,7 @@ async def on_unusable(update: Update, context: BotContext) -> None:
     async def explain(ctx: ServiceContext) -> None:
         if unknown_command:
             raise InvalidInput(N_("I do not know that command. Tap a button below, or send /help."))
-        raise InvalidInput(N_("I can read text messages, voice notes and shared contacts only."))
+        raise InvalidInput(N_("I can read text messages, voice notes, photos and shared contacts only."))
 
     await run(update, context, explain)
 
