@@ -35,8 +35,8 @@ QUESTIONS = {
 }
 # The edit menu: the fields a draft may have, in the order they were asked.
 EDIT_LABELS = (("description", N_("Description")), ("community", N_("Your community")),
-               ("building", N_("Building and unit")), ("detail", N_("Door number")), ("where", N_("Where")), ("neighbour", N_("Neighbour's name")),
-               ("contact", N_("Phone")), ("category", N_("Kind of help")))
+               ("building", N_("Building and unit")), ("detail", N_("Door number")), ("where", N_("Where")),
+               ("neighbour", N_("Neighbour's name")), ("contact", N_("Phone")), ("category", N_("Kind of help")))
 
 
 class ResidentView(View):
