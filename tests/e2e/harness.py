@@ -234,13 +234,13 @@ def contact_question(language: str) -> str:
 
 
 async def place_order(cast: Cast, language: str, *, description: str = "厨房水管漏水 kitchen pipe leaks",
-                      voice: bool = False, community: str = "阳光小区 Sunshine", building: str = "3栋2单元",
-                      detail: str = "502室 ring twice") -> int:
+                      voice: bool = False, photo: bool = False, community: str = "阳光小区 Sunshine",
+                      building: str = "3栋2单元", detail: str = "502室 ring twice") -> int:
     """The resident goes through the whole request dialog and confirms for today; returns the order number."""
     _ = tr(language)
     resident = cast.resident
-    summary = await fill_request(resident, language, description=description, voice=voice, community=community,
-                                 building=building, detail=detail)
+    summary = await fill_request(resident, language, description=description, voice=voice, photo=photo,
+                                 community=community, building=building, detail=detail)
     answer = await resident.tap_and_read_answer(_(CONFIRM_TODAY), message_id=summary.message_id)
     assert answer.answered and not answer.show_alert, answer
     return await order_number(resident, language)
@@ -264,22 +264,25 @@ async def begin_request(resident: SimUser, language: str, *, category: str = "Re
     await wait_text(resident, _("New request"))
     await resident.skip_to_now()
     await resident.press(_(MENU_NEW_REQUEST))
-    await wait_text(resident, _("What kind of help do you need?"))
-    await resident.tap(_(category))
-    await wait_text(resident, _(DESCRIBE))
+    asked = await next_of(resident, _("What kind of help do you need?"))  # not an earlier request's question
+    await resident.tap(_(category), message_id=asked.message_id)
+    await next_of(resident, _(DESCRIBE))
 
 
 async def fill_request(resident: SimUser, language: str, *, description: str = "厨房水管漏水 kitchen pipe leaks",
-                       voice: bool = False, community: str = "阳光小区 Sunshine", building: str = "3栋2单元",
-                       detail: str = "502室 ring twice") -> MessageView:
-    """The resident answers every question of a new request; returns the summary (with the confirm
-    buttons). A resident who asked before gets the summary at once: with another address given
-    here, they tap "Another address" and answer the address questions."""
+                       voice: bool = False, photo: bool = False, community: str = "阳光小区 Sunshine",
+                       building: str = "3栋2单元", detail: str = "502室 ring twice") -> MessageView:
+    """The resident answers every question of a new request (the description typed, or a voice
+    note, or a photo with it as the caption); returns the summary (with the confirm buttons). A
+    resident who asked before gets the summary at once: with another address given here, they tap
+    "Another address" and answer the address questions."""
     _ = tr(language)
     await begin_request(resident, language)
     await resident.skip_to_now()
     if voice:
         await resident.send_voice(b"OggS-leaking-pipe", duration=6)
+    elif photo:
+        await resident.send_photo(b"\xff\xd8leaking-pipe", caption=description)
     else:
         await resident.send(description)
     asked = await next_of(resident, _(COMMUNITY_Q), _(CONFIRM_TODAY))

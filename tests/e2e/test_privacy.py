@@ -319,9 +319,10 @@ async def place_planted_order(cast: Cast) -> int:
         ("502室", contact_question(LANGUAGE))]:
         await resident.send(answer)
         await wait_text(resident, question)
+    await resident.skip_to_now()
     await resident.press(_(SHARE_PHONE))
-    await wait_text(resident, _(CONFIRM_TODAY))
-    await resident.tap(_("🕒 Another time"))
+    first = await next_of(resident, _(CONFIRM_TODAY))
+    await resident.tap(_("🕒 Another time"), message_id=first.message_id)
     await wait_text(resident, _("When should the volunteer come? (e.g. Saturday 9:00)"))
     await resident.skip_to_now()
     await resident.send(PLANTED_WHEN)

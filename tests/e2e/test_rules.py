@@ -27,6 +27,7 @@ from tests.e2e.harness import (
     bot_running,
     cast_of,
     make_settings,
+    next_of,
     place_order,
     reply_to,
     set_up_centre,
@@ -176,12 +177,13 @@ async def test_a_rating_tapped_during_a_new_request_keeps_the_draft(server: Sand
 
         # Rita starts a new request for another address and is asked for her room when she taps one
         # star on the old one.
+        await resident.skip_to_now()
         await resident.press(_(MENU_NEW_REQUEST))
-        await resident.tap(_("Repair"), message_id=(await wait_text(resident, _("What kind of help do you need?")))
+        await resident.tap(_("Repair"), message_id=(await next_of(resident, _("What kind of help do you need?")))
                            .message_id)
-        await wait_text(resident, _(DESCRIBE))
+        await next_of(resident, _(DESCRIBE))
         await resident.send("灯不亮了 the light is broken")
-        remembered = await wait_text(resident, "灯不亮了")  # the summary, with the address of last time
+        remembered = await next_of(resident, "灯不亮了")  # the summary, with the address of last time
         await resident.tap(_("📍 Another address"), message_id=remembered.message_id)
         await wait_text(resident, _(COMMUNITY_Q))
         await resident.send("阳光小区")

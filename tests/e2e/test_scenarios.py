@@ -211,6 +211,23 @@ async def test_voice_note_reaches_only_the_volunteer(centre: Running) -> None:
     assert voice.extra["voice"]["file_id"] == (await centre.order(number))["voice"]
 
 
+async def test_photo_reaches_only_the_volunteer(centre: Running) -> None:
+    """A photo with a caption is the description; the summary counts it, the card says so, and the
+    volunteer who accepts gets it privately, protected (as the voice note)."""
+    cast = centre.cast
+    number, card = await dispatched(cast, photo=True, description="水管裂了 the pipe cracked")
+    summary = next(m for m in (await cast.resident.chat()).bot_messages if _("📷 1 photo") in (m.text or ""))
+    assert "水管裂了 the pipe cracked" in (summary.text or "")
+    assert "水管裂了" in (card.text or "")
+    await accepted_by(cast, 0, card)
+    view = await cast.volunteers[0].wait_for(lambda chat: any(m.kind == "photo" for m in chat.bot_messages))
+    photo = next(m for m in view.bot_messages if m.kind == "photo")
+    assert photo.protect_content
+    stored = (await centre.order(number))["photo"]
+    assert stored and photo.extra["photo"][-1]["file_id"] == stored, (photo.extra, stored)
+    assert not any(m.kind == "photo" for m in (await cast.team_group.view()).bot_messages)  # not in the group
+
+
 async def test_editing_the_request_before_confirming(centre: Running) -> None:
     cast = centre.cast
     resident = cast.resident
