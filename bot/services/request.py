@@ -29,13 +29,17 @@ def steps_for(draft: dict[str, Any]) -> tuple[str, ...]:
     return NEIGHBOUR_STEPS if draft.get("on_behalf") else STEPS
 
 
-async def begin(ctx: ServiceContext, *, for_building: Building | None = None) -> None:
+async def begin(ctx: ServiceContext, *, for_building: Building | None = None, description: str | None = None,
+                voice_file_id: str | None = None) -> None:
     """Start a new request (a half-finished one is discarded); ``for_building``: a building
-    leader's request for a neighbour in that building."""
+    leader's request for a neighbour in that building; ``description`` (or ``voice_file_id``):
+    what the person already wrote (or said), so the description step is skipped."""
     draft: dict[str, Any] = {}
     if for_building is not None:
         draft = {"on_behalf": True, "building_id": for_building.id, "community": for_building.community,
                  "building": for_building.name}
+    if description or voice_file_id:
+        draft.update(description=description or "", **({"voice_file_id": voice_file_id} if voice_file_id else {}))
     await ctx.uow.dialogs.set(ctx.user.id, FLOW, "category", draft)
     await ctx.tell.resident.ask_request_step(ctx.user, "category", draft)
     await ctx.uow.commit()
@@ -56,6 +60,8 @@ async def _advance(ctx: ServiceContext, draft: dict[str, Any], done_step: str) -
     """Go to the step after ``done_step`` (or back to the summary when editing one field)."""
     steps = steps_for(draft)
     step = "summary" if draft.get("editing") or done_step == steps[-1] else steps[steps.index(done_step) + 1]
+    if step == "description" and (draft.get("description") or draft.get("voice_file_id")):
+        step = steps[steps.index(step) + 1]  # given before the dialog began (bot.services.offer)
     await ctx.uow.dialogs.set(ctx.user.id, FLOW, step, draft)
     await ctx.tell.resident.ask_request_step(ctx.user, step, draft)
     await ctx.uow.commit()
