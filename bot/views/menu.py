@@ -32,12 +32,13 @@ LABELS: dict[str, str] = {
     BUILDINGS: N_("🏘 Buildings"), BUSINESSES: N_("🏪 Businesses"), FIND: N_("🔎 Find volunteers"),
     ROSTER: N_("📒 Export the roster"), APPOINT: N_("👤 Appoint a coordinator"),
 }
-# Which command each key stands for (the README's table, and the test that every command of a
-# role's menu has its button). A coordinator's /team lists every team; /dispatch is the
-# Dispatch buttons on the cards /orders shows.
+# Which commands each key stands for (README's table; a test checks that every command of a role's
+# menu has its button). The duty button is whichever of the two applies; a coordinator's /team
+# lists every team; /dispatch is the Dispatch buttons on the cards /orders shows.
 COMMANDS: dict[str, tuple[str, ...]] = {
     REQUEST: ("request",), MY: ("my",), LANGUAGE: ("language",), HELP: ("help", "start"), JOIN: ("join",),
-    ON_DUTY: ("onduty",), OFF_DUTY: ("offduty",), QUIET: ("quiet",), PROFILE: ("profile",), TEAM: ("team",),
+    ON_DUTY: ("onduty", "offduty"), OFF_DUTY: ("onduty", "offduty"), QUIET: ("quiet",), PROFILE: ("profile",),
+    TEAM: ("team",),
     NEIGHBOUR: ("neighbour",), BUILDING_LINK: ("building",), ORDERS: ("orders", "dispatch"),
     BUILDINGS: ("building",), BUSINESSES: ("businesses",), FIND: ("find",), ROSTER: ("roster",),
     APPOINT: ("coordinator",), HOURS: (), MORE: (),
