@@ -29,7 +29,8 @@ ROLE_HELP: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     COORDINATOR: (
         (menu.ORDERS, N_("<b>{button}</b>: open requests, with buttons to send each to a team.")),
-        (menu.MORE, N_("<b>{button}</b>: teams, buildings, businesses, finding volunteers by skill, the roster.")),
+        (menu.TEAMS, N_("<b>{button}</b>: every team, its members and its join link.")),
+        (menu.MORE, N_("<b>{button}</b>: buildings, businesses, finding volunteers by skill, the roster.")),
     ),
     ADMIN: ((menu.APPOINT, N_("<b>{button}</b> (under More): how to appoint a coordinator.")),),
 }

@@ -20,14 +20,15 @@ from bot.views.port import Markup
 # Action keys (also the argument of the More menu's buttons, see callbacks.MORE_ACTIONS).
 REQUEST, MY, LANGUAGE, HELP, MORE = "request", "my", "language", "help", "more"
 JOIN, ON_DUTY, OFF_DUTY, QUIET, HOURS, PROFILE = "join", "onduty", "offduty", "quiet", "hours", "profile"
-TEAM, NEIGHBOUR, BUILDING_LINK = "team", "neighbour", "buildinglink"
+TEAM, TEAMS, NEIGHBOUR, BUILDING_LINK = "team", "teams", "neighbour", "buildinglink"
 ORDERS, BUILDINGS, BUSINESSES, FIND, ROSTER, APPOINT = "orders", "buildings", "businesses", "find", "roster", "appoint"
 
 LABELS: dict[str, str] = {
     REQUEST: MENU_NEW_REQUEST, MY: MENU_MY_ORDERS, LANGUAGE: MENU_LANGUAGE, HELP: N_("❓ Help"),
     MORE: N_("⋯ More"), JOIN: N_("🙋 Become a volunteer"), ON_DUTY: N_("✅ Take requests"),
     OFF_DUTY: N_("⏸ Pause requests"), QUIET: N_("🌙 Quiet hours"), HOURS: N_("⏱ My service hours"),
-    PROFILE: N_("🪪 My volunteer profile"), TEAM: N_("👥 My team"), NEIGHBOUR: N_("🏠 Help a neighbour"),
+    PROFILE: N_("🪪 My volunteer profile"), TEAM: N_("👥 My team"), TEAMS: N_("👥 Teams"),
+    NEIGHBOUR: N_("🏠 Help a neighbour"),
     BUILDING_LINK: N_("🏢 My building's QR code"), ORDERS: N_("📥 Requests to dispatch"),
     BUILDINGS: N_("🏘 Buildings"), BUSINESSES: N_("🏪 Businesses"), FIND: N_("🔎 Find volunteers"),
     ROSTER: N_("📒 Export the roster"), APPOINT: N_("👤 Appoint a coordinator"),
@@ -38,7 +39,7 @@ LABELS: dict[str, str] = {
 COMMANDS: dict[str, tuple[str, ...]] = {
     REQUEST: ("request",), MY: ("my",), LANGUAGE: ("language",), HELP: ("help", "start"), JOIN: ("join",),
     ON_DUTY: ("onduty", "offduty"), OFF_DUTY: ("onduty", "offduty"), QUIET: ("quiet",), PROFILE: ("profile",),
-    TEAM: ("team",),
+    TEAM: ("team",), TEAMS: ("team",),
     NEIGHBOUR: ("neighbour",), BUILDING_LINK: ("building",), ORDERS: ("orders", "dispatch"),
     BUILDINGS: ("building",), BUSINESSES: ("businesses",), FIND: ("find",), ROSTER: ("roster",),
     APPOINT: ("coordinator",), HOURS: (), MORE: (),
@@ -63,8 +64,8 @@ def role_actions(roles: frozenset[str], on_duty: bool) -> tuple[list[str], list[
     if BUILDING_LEADER in roles:
         primary.append(NEIGHBOUR)
     if COORDINATOR in roles:
-        primary.append(ORDERS)
-    if TEAM_LEADER in roles or COORDINATOR in roles:
+        primary += [ORDERS, TEAMS]  # every team, their own among them
+    elif TEAM_LEADER in roles:
         primary.append(TEAM)
     if volunteer:
         primary += [HOURS, QUIET]

@@ -46,6 +46,7 @@ ACTIONS: dict[str, Callable[[ServiceContext], Awaitable[None]]] = {
     menu.HOURS: hours.summary,
     menu.PROFILE: registration.show_profile,
     menu.TEAM: lambda ctx: teams.overview(ctx, None, _private(ctx)),
+    menu.TEAMS: lambda ctx: teams.overview(ctx, None, _private(ctx)),
     menu.NEIGHBOUR: lambda ctx: buildings.begin_for_neighbour(ctx, None),
     menu.BUILDING_LINK: lambda ctx: buildings.send_link(ctx, None),
     menu.ORDERS: lambda ctx: dispatch.list_open(ctx, _private(ctx)),
