@@ -14,12 +14,13 @@ async def summary(ctx: ServiceContext) -> None:
     today = ctx.now.astimezone(ctx.config.timezone).date()
     month = year = total = 0.0
     entries = await ctx.uow.orders.hours_recorded_by(ctx.user.id)
-    for at, hours in entries:
+    for at, hours in entries.values():
         day = at.astimezone(ctx.config.timezone).date()
         total += hours
         if day.year == today.year:
             year += hours
             if day.month == today.month:
                 month += hours
-    await ctx.tell.volunteer.hours_summary(ctx.user, month=month, year=year, total=total, requests=len(entries))
+    served = len({order_id for order_id, _round in entries})
+    await ctx.tell.volunteer.hours_summary(ctx.user, month=month, year=year, total=total, requests=served)
     await ctx.uow.commit()
