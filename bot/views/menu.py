@@ -46,7 +46,9 @@ COMMANDS: dict[str, tuple[str, ...]] = {
 }
 PER_ROW, ROLE_ROWS = 3, 2
 VOLUNTEERS = frozenset({VOLUNTEER, BUSINESS})
-# The coordinators' secondary actions, behind More. Routing rules (/routes) go here too.
+# The coordinators' secondary actions, behind More. Routing rules (/routes) go here too: a key and
+# its label in LABELS, ("routes",) in COMMANDS, the service call in bot.adapters.handlers.menu.ACTIONS
+# (tests/unit/views/test_menu.py fails while a command of a role's menu has no button).
 CENTRE_MORE = (BUILDINGS, BUSINESSES, FIND, ROSTER)
 
 
