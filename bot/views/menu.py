@@ -44,6 +44,9 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     BUILDINGS: ("building",), BUSINESSES: ("businesses",), FIND: ("find",), ROSTER: ("roster",),
     APPOINT: ("coordinator",), HOURS: (), MORE: (),
 }
+# Labels of earlier releases, still on keyboards in people's chats until their next refresh: read
+# as the action they meant (never offered as a request's text).
+RETIRED_LABELS: dict[str, tuple[str, ...]] = {MY: ("📋 我的订单",)}
 PER_ROW, ROLE_ROWS = 3, 2
 VOLUNTEERS = frozenset({VOLUNTEER, BUSINESS})
 # The coordinators' secondary actions, behind More. Routing rules (/routes) go here too: a key and

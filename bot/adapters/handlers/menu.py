@@ -19,7 +19,18 @@ from bot.adapters.handlers.handler_groups import FLOWS
 from bot.adapters.handlers.people import COORDINATOR_USAGE
 from bot.domain.errors import InvalidInput
 from bot.i18n import N_
-from bot.services import buildings, dispatch, hours, offer, people, quiet, registration, roster_chat, teams
+from bot.services import (
+    buildings,
+    dispatch,
+    hours,
+    offer,
+    people,
+    quiet,
+    registration,
+    request,
+    roster_chat,
+    teams,
+)
 from bot.services.context import ServiceContext
 from bot.views import callbacks as cb
 from bot.views import menu
@@ -58,9 +69,12 @@ ACTIONS: dict[str, Callable[[ServiceContext], Awaitable[None]]] = {
 }
 
 
-def _pressed(key: str) -> Callable[[Update, BotContext], Coroutine[Any, Any, None]]:
+def _pressed(key: str, actions: dict[str, Callable[[ServiceContext], Awaitable[None]]] | None = None,
+             ) -> Callable[[Update, BotContext], Coroutine[Any, Any, None]]:
+    action = (actions or ACTIONS)[key]
+
     async def on_press(update: Update, context: BotContext) -> None:
-        await run(update, context, ACTIONS[key])
+        await run(update, context, action)
 
     return on_press
 
@@ -108,3 +122,7 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     for key in ACTIONS:
         labels = list(i18n.all_translations(menu.LABELS[key]))
         application.add_handler(MessageHandler(private & filters.Text(labels), _pressed(key)), group=FLOWS)
+    retired = {**ACTIONS, menu.MY: request.list_mine}
+    for key, old_labels in menu.RETIRED_LABELS.items():
+        application.add_handler(MessageHandler(private & filters.Text(list(old_labels)), _pressed(key, retired)),
+                                group=FLOWS)
