@@ -458,6 +458,14 @@ class OrderRepository(_Repository):
         self.session.add(OrderEvent(order_id=order_id, actor_id=actor_id, event=event, detail=detail,
                                     created_at=self.clock()))
 
+    async def hours_recorded_by(self, actor_id: int) -> dict[tuple[int, object], tuple[dt.datetime, float]]:
+        """The hours a volunteer entered, from the audit log: (order id, round) → (when, hours),
+        the latest entry of each (an order reopened after a round keeps that round's hours)."""
+        rows = (await self.session.execute(
+            select(OrderEvent.order_id, OrderEvent.created_at, OrderEvent.detail)
+            .where(OrderEvent.actor_id == actor_id, OrderEvent.event == "hours").order_by(OrderEvent.id))).all()
+        return {(order_id, detail.get("round")): (at, float(detail.get("hours") or 0)) for order_id, at, detail in rows}
+
     async def events(self, order_id: int) -> Sequence[OrderEvent]:
         return (await self.session.scalars(
             select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id))).all()

@@ -4,7 +4,8 @@ A person has one dialog at a time, and their typed answers go to it. A button of
 never replace another flow's draft — a rating tapped while a request is half written would
 otherwise take the next answer (an address, a phone number) as its comment. Only a follow-up
 question (the optional comment after a rating, the hours after Done) may be replaced: it is one
-optional question whose buttons work without it.
+optional question whose buttons work without it; so may the offer to send typed text as a request
+(``offer``, :mod:`bot.services.offer`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from bot.domain.errors import Conflict
 from bot.i18n import N_
 from bot.services.context import ServiceContext
 
-FOLLOW_UPS = frozenset({"comment", "hours"})
+FOLLOW_UPS = frozenset({"comment", "hours", "offer"})
 BUSY = N_("Please finish what you are writing first, or send /start to cancel it.")
 
 

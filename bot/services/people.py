@@ -6,6 +6,7 @@ from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.i18n import LANGUAGES, N_
 from bot.services import privately, roles
 from bot.services.context import ServiceContext
+from bot.views import menu
 from bot.views.lists import Listing
 from storage.models import User
 
@@ -14,8 +15,26 @@ async def welcome(ctx: ServiceContext) -> None:
     """/start and /help: the greeting, and the command menu of the person's roles (an admin's role
     comes from the configuration, so /start is where a change there reaches their menu)."""
     await ctx.uow.dialogs.clear(ctx.user.id)
-    await roles.refresh_menu(ctx, ctx.user)
+    await roles.refresh_menu(ctx, ctx.user, announce=False)
     await ctx.tell.resident.welcome(ctx.user)
+    await ctx.uow.commit()
+
+
+async def show_help(ctx: ServiceContext) -> None:
+    """/help and the Help button: what this person can do, by role, with the keyboard to do it."""
+    await roles.refresh_menu(ctx, ctx.user, announce=False)
+    await ctx.tell.resident.help(ctx.user)
+    await ctx.uow.commit()
+
+
+async def more(ctx: ServiceContext) -> None:
+    """The More button: the person's secondary actions, as inline buttons."""
+    await roles.refresh_menu(ctx, ctx.user, announce=False)
+    held = await roles.roles_of(ctx.uow, ctx.config, ctx.user)
+    keys = menu.role_actions(held, ctx.user.on_duty)[1]
+    if not keys:
+        raise InvalidInput(N_("There is nothing more for you here; the buttons below are all you need."))
+    await ctx.tell.resident.more(ctx.user, keys)
     await ctx.uow.commit()
 
 
@@ -28,7 +47,7 @@ async def set_language(ctx: ServiceContext, language: str) -> None:
     if language not in LANGUAGES:
         raise InvalidInput(N_("Please choose one of the buttons."))
     ctx.user.language = language
-    await roles.refresh_menu(ctx, ctx.user)
+    await roles.refresh_menu(ctx, ctx.user, announce=False)
     await ctx.tell.resident.language_set(ctx.user)
     await ctx.uow.commit()
 
@@ -38,9 +57,10 @@ async def set_coordinator(ctx: ServiceContext, telegram_id: int, first_name: str
     ctx.require_admin()
     target = await ctx.uow.users.ensure(telegram_id, first_name)
     target.is_coordinator = appoint
-    await roles.refresh_menu(ctx, target)
-    if appoint:
-        await ctx.tell(target, N_("You are now a coordinator. Use /orders to see open requests."))
+    await roles.refresh_menu(ctx, target, announce=not appoint)
+    if appoint:  # the news carries the new keyboard
+        await ctx.tell(target, N_("You are now a coordinator. Use /orders to see open requests."),
+                       markup=ctx.tell.resident.menu_keyboard(target))
     await ctx.tell(ctx.user, N_("{name} is now a coordinator.") if appoint else
                     N_("{name} is no longer a coordinator."), name=target.first_name or str(telegram_id))
     await ctx.uow.commit()
@@ -77,9 +97,9 @@ async def decide_volunteer(ctx: ServiceContext, volunteer_id: int, approve: bool
     if person is None:
         pass  # imported from the roster, no Telegram account yet: nobody to tell
     elif approve:
-        await roles.refresh_menu(ctx, person)
+        await roles.refresh_menu(ctx, person, announce=False)  # the welcome carries the new keyboard
         await ctx.tell(person, N_("Welcome to team {team}! You can now take its requests in the team group."),
-                        team=team.name)
+                        team=team.name, markup=ctx.tell.resident.menu_keyboard(person))
     else:
         await ctx.tell(person, N_("Your request to join team {team} was not approved."), team=team.name)
     await ctx.tell.centre.message(
@@ -90,14 +110,24 @@ async def decide_volunteer(ctx: ServiceContext, volunteer_id: int, approve: bool
     return volunteer.name
 
 
+async def offer_skills(ctx: ServiceContext) -> None:
+    """The Find volunteers button: a coordinator picks the skill to find volunteers by."""
+    ctx.require_coordinator()
+    await ctx.tell.resident.skill_choice(ctx.user)
+    await ctx.uow.commit()
+
+
 # -- on duty and the talent reserve ---------------------------------------------------------------------
 async def set_duty(ctx: ServiceContext, on_duty: bool) -> None:
     """/onduty and /offduty: only volunteers have a duty to be on or off."""
     if not any(v.status == "approved" for v in await ctx.uow.volunteers.of_user(ctx.user.id)):
         raise NotAllowed(N_("Only approved volunteers can go on or off duty; send /join to register."))
     await ctx.uow.users.set_on_duty(ctx.user.id, on_duty)
+    ctx.user.on_duty = on_duty  # the keyboard below shows the other button
+    await roles.refresh_menu(ctx, ctx.user, announce=False)
     await ctx.tell(ctx.user, N_("You are on duty: you will get requests and reminders.") if on_duty else
-                    N_("You are off duty: nobody will be asked to reach you until you send /onduty."))
+                    N_("You are off duty: nobody will be asked to reach you until you send /onduty."),
+                    markup=ctx.tell.resident.menu_keyboard(ctx.user))
     await ctx.uow.commit()
 
 

@@ -30,3 +30,20 @@ async def set_quiet_hours(ctx: ServiceContext, text: str) -> None:
                                       "emergencies do not."), start=_clock(ctx.user.quiet_start),
                         end=_clock(ctx.user.quiet_end))
     await ctx.uow.commit()
+
+
+# The Quiet hours button's choices (callback QUIET_SET); any other range can still be typed.
+PRESETS = {"22-7": "22:00-07:00", "21-8": "21:00-08:00", "off": "off"}
+
+
+async def offer_choices(ctx: ServiceContext) -> None:
+    """The Quiet hours button: the person's quiet hours now, and buttons to change them."""
+    user = ctx.user
+    current = None if user.quiet_start is None or user.quiet_end is None \
+        else f"{_clock(user.quiet_start)}–{_clock(user.quiet_end)}"
+    await ctx.tell.resident.quiet_choices(user, current)
+    await ctx.uow.commit()
+
+
+async def choose(ctx: ServiceContext, choice: str) -> None:
+    await set_quiet_hours(ctx, PRESETS[choice])

@@ -265,6 +265,7 @@ async def _join_team(ctx: ServiceContext, draft: dict[str, Any], team: Team) -> 
     profile = {**draft, "registry": volunteer.registry_number or next(
         (v.registry_number for v in mine if v.registry_number), None)}
     if volunteer.status == "approved":  # a roster entry claimed, or a member already
+        await roles.refresh_menu(ctx, ctx.user, announce=False)  # the answer carries the keyboard
         await ctx.tell(ctx.user, N_("You are already a member of team {team}."), team=team.name,
                         markup=ctx.tell.resident.menu_keyboard(ctx.user))
     elif ctx.config.approval_required:
@@ -274,7 +275,7 @@ async def _join_team(ctx: ServiceContext, draft: dict[str, Any], team: Team) -> 
             await ctx.tell.centre.join_application(await ctx.centre(), volunteer.id, profile, team, approved=False)
     else:
         await ctx.uow.volunteers.decide(volunteer.id, True)
-        await roles.refresh_menu(ctx, ctx.user)
+        await roles.refresh_menu(ctx, ctx.user, announce=False)  # the welcome carries the keyboard
         await ctx.tell(ctx.user, N_("Welcome to team {team}! You can now take its requests in the team "
                                       "group."), team=team.name, markup=ctx.tell.resident.menu_keyboard(ctx.user))
         await ctx.tell.centre.join_application(await ctx.centre(), volunteer.id, profile, team, approved=True)

@@ -28,10 +28,12 @@ NOT_OPEN = N_("This request is no longer open. Tap New request to start again.")
 OUT_OF_DATE = N_("This button is out of date.")
 
 
-async def begin(ctx: ServiceContext, *, for_building: Building | None = None, description: str | None = None) -> None:
+async def begin(ctx: ServiceContext, *, for_building: Building | None = None, description: str | None = None,
+                voice_file_id: str | None = None, photo_file_id: str | None = None) -> None:
     """Start a new request (a half-finished one is discarded); ``for_building``: a building
-    leader's request for a neighbour in that building; ``description``: already given (text typed
-    outside a dialog), so that question is skipped."""
+    leader's request for a neighbour in that building; ``description`` (or ``voice_file_id``,
+    ``photo_file_id``): what the person already wrote, said or showed outside a dialog, so that
+    question is skipped."""
     draft: dict[str, Any]
     if for_building is not None:
         draft = {"on_behalf": True, "building_id": for_building.id, "community": for_building.community,
@@ -40,6 +42,8 @@ async def begin(ctx: ServiceContext, *, for_building: Building | None = None, de
         draft = await _known_to_us(ctx)
     if description:
         draft["description"] = _checked(description, "description")
+    draft.update({key: value for key, value in (("voice_file_id", voice_file_id), ("photo_file_id", photo_file_id))
+                  if value})
     ctx.user.request_drafts = (ctx.user.request_drafts or 0) + 1
     draft["draft"] = ctx.user.request_drafts
     await _ask(ctx, draft, "category")

@@ -9,14 +9,24 @@ menu (``BotCommandScopeChat``) through the outbox; ``users.menu_roles`` remember
 
 from __future__ import annotations
 
+from bot.domain.roles import (
+    ADMIN,
+    BUILDING_LEADER,
+    BUSINESS,
+    COORDINATOR,
+    RESIDENT,
+    ROLES,
+    TEAM_LEADER,
+    VOLUNTEER,
+    menu_key,
+)
 from bot.i18n import N_, Translate
 from bot.services.context import ServiceConfig, ServiceContext
 from storage.models import User
 from storage.uow import UnitOfWork
 
-ADMIN, COORDINATOR, TEAM_LEADER, BUILDING_LEADER = "admin", "coordinator", "team_leader", "building_leader"
-VOLUNTEER, BUSINESS, RESIDENT = "volunteer", "business", "resident"
-ROLES = (ADMIN, COORDINATOR, TEAM_LEADER, BUILDING_LEADER, VOLUNTEER, BUSINESS, RESIDENT)
+__all__ = ["ADMIN", "BUILDING_LEADER", "BUSINESS", "COORDINATOR", "RESIDENT", "ROLES", "TEAM_LEADER", "VOLUNTEER",
+           "menu", "menu_key", "refresh_menu", "roles_of"]
 
 # Each role's commands, in menu order; a person's menu is the union over their roles.
 MENUS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -63,12 +73,10 @@ def menu(roles: frozenset[str], translate: Translate) -> list[dict[str, str]]:
     return [{"command": c, "description": d} for c, d in commands.items()]
 
 
-def menu_key(roles: frozenset[str], language: str) -> str:
-    return language + ":" + ",".join(r for r in ROLES if r in roles)
-
-
-async def refresh_menu(ctx: ServiceContext, person: User) -> None:
-    """Give ``person``'s private chat the menu of their roles, if it is not the one set last."""
+async def refresh_menu(ctx: ServiceContext, person: User, *, announce: bool = True) -> None:
+    """Give ``person``'s private chat the menu of their roles, if it is not the one set last, and
+    (``announce``) the reply keyboard of those roles in a short message; without, the caller's own
+    next message carries the keyboard (the views draw it from ``menu_roles``)."""
     roles = await roles_of(ctx.uow, ctx.config, person)
     language = person.language or ctx.config.default_language
     key = menu_key(roles, language)
@@ -79,3 +87,5 @@ async def refresh_menu(ctx: ServiceContext, person: User) -> None:
         return
     person.menu_roles = key
     await ctx.tell.commands(person, menu(roles, ctx.tell.tr(person)))
+    if announce:
+        await ctx.tell.resident.menu_changed(person)

@@ -50,6 +50,10 @@ JOIN_TEAM, APPROVE, DENY, LANGUAGE = "team", "approve", "deny", "lang"
 JOIN_PICK, JOIN_DONE, PROFILE_EDIT = "pick", "picked", "profile"
 # Lists: show page (page) of the list message whose outbox row is (row).
 PAGE = "page"
+# The private menu: an action behind "More" (its key), a skill to find volunteers by, preset quiet
+# hours, and the offer to turn text typed outside a dialog into a request (the text stays in the
+# person's dialog row, never in the button).
+MORE, FIND_SKILL, QUIET_SET, OFFER_YES, OFFER_NO = "more", "skill", "quiet", "offer", "nooffer"
 # Codes of earlier releases, still on buttons in people's chats: read as the action they meant.
 RETIRED = {"cx": CANCEL_ORDER, "d": DISPATCH, "rj": REJECT, "rr": REJECT_REASON, "h": HOURS, "ef": EDIT_FIELD,
            "jt": JOIN_TEAM, "va": APPROVE, "vd": DENY, "jp": JOIN_PICK, "jd": JOIN_DONE, "pe": PROFILE_EDIT,
@@ -57,6 +61,7 @@ RETIRED = {"cx": CANCEL_ORDER, "d": DISPATCH, "rj": REJECT, "rr": REJECT_REASON,
 
 DRAFT = Number(1, DATABASE_ID_MAX)  # a person's request draft, counted from 1 (users.request_drafts)
 HOUR_CHOICES = ("0.5", "1", "2", "3", "4")
+QUIET_CHOICES = ("22-7", "21-8", "off")
 STARS = Number(0, 5)  # 0: "not solved"
 PAGE_NUMBER = Number(0, 9999)  # pages count from 0
 
@@ -89,6 +94,11 @@ SHAPES: dict[str, tuple[Part, ...]] = {
     JOIN_DONE: (OneOf.of(profile.STEPS),),
     PROFILE_EDIT: (OneOf.of(profile.EDITABLE),),
     PAGE: (DATABASE_ID, PAGE_NUMBER),  # the list message's outbox row, the page to show
+    MORE: (TOKEN,),  # a menu action's key; the handler checks which
+    FIND_SKILL: (TOKEN,),  # a configured category; the service checks which
+    QUIET_SET: (OneOf.of(QUIET_CHOICES),),
+    OFFER_YES: (),
+    OFFER_NO: (),
 }
 ACTIONS = frozenset(SHAPES)
 

@@ -8,12 +8,11 @@ from typing import Any
 
 from bot.domain.lifecycle import OPEN
 from bot.domain.request_steps import confirm_choices, is_emergency, steps_for
+from bot.domain.roles import roles_in_key
 from bot.i18n import N_
 from bot.views import callbacks as cb
+from bot.views import menu
 from bot.views.common import (
-    MENU_LANGUAGE,
-    MENU_MY_ORDERS,
-    MENU_NEW_REQUEST,
     SHARE_PHONE,
     STATUS_NAMES,
     View,
@@ -21,6 +20,7 @@ from bot.views.common import (
     in_rows,
     inline,
 )
+from bot.views.help import help_text
 from bot.views.port import Markup
 from storage.models import Order, User
 
@@ -38,13 +38,56 @@ EDIT_LABELS = (("description", N_("Description")), ("community", N_("Your commun
                ("building", N_("Building and unit")), ("detail", N_("Door number")), ("where", N_("Where")),
                ("neighbour", N_("Neighbour's name")), ("contact", N_("Phone")), ("category", N_("Kind of help")))
 
+OFFER_PREVIEW = 60  # characters of the typed text quoted back in the offer
+
 
 class ResidentView(View):
     def menu_keyboard(self, user: User) -> Markup:
+        """The reply keyboard of the roles the person's menu was last set for (``menu_roles``)."""
+        return menu.keyboard(roles_in_key(user.menu_roles), user.on_duty, self.tr(user))
+
+    async def menu_changed(self, user: User) -> None:
+        await self.tell(user, N_("Your buttons below have been updated. Tap {help} to see what each one does."),
+                        help=self.tr(user)(menu.LABELS[menu.HELP]), markup=self.menu_keyboard(user))
+
+    async def help(self, user: User) -> None:
+        """What this person can do, by role, naming the buttons that do it."""
+        text = help_text(roles_in_key(user.menu_roles), user.on_duty, self.tr(user))
+        await self.out.send(user.telegram_id, text, recipient=user, markup=self.menu_keyboard(user))
+
+    async def more(self, user: User, keys: Sequence[str]) -> None:
+        await self.tell(user, N_("More actions:"), markup=menu.more_menu(keys, self.tr(user)))
+
+    async def offer_request(self, user: User, text: str | None) -> None:
+        """Something typed (or a voice note) outside any dialog: offer to send it as a request."""
         _ = self.tr(user)
-        return {"keyboard": [[{"text": _(MENU_NEW_REQUEST)}],
-                             [{"text": _(MENU_MY_ORDERS)}, {"text": _(MENU_LANGUAGE)}]],
-                "resize_keyboard": True, "is_persistent": True}
+        markup = inline([[button(_("Yes, ask for help"), cb.OFFER_YES), button(_("No, thanks"), cb.OFFER_NO)]])
+        if text is None:
+            await self.tell(user, N_("I got your voice note. Shall I send it to the volunteers as a request for "
+                                     "help?"), markup=markup)
+            return
+        quoted = text if len(text) <= OFFER_PREVIEW else text[:OFFER_PREVIEW] + "…"
+        await self.tell(user, N_("You wrote: “{text}”\nShall I send this to the volunteers as a request for help?"),
+                        text=quoted, markup=markup)
+
+    async def quiet_choices(self, user: User, current: str | None) -> None:
+        _ = self.tr(user)
+        markup = inline([[button("22:00–07:00", cb.QUIET_SET, "22-7"), button("21:00–08:00", cb.QUIET_SET, "21-8")],
+                         [button(_("No quiet hours"), cb.QUIET_SET, "off")]])
+        if current is None:
+            await self.tell(user, N_("You have no quiet hours: reminders may come at any time. Choose hours of rest "
+                                     "below (emergencies still come)."), markup=markup)
+        else:
+            await self.tell(user, N_("Your quiet hours: {hours}. Change them below (emergencies still come)."),
+                            hours=current, markup=markup)
+
+    async def skill_choice(self, user: User) -> None:
+        buttons = [button(self.category_label(user, c), cb.FIND_SKILL, c) for c in self.settings.categories]
+        await self.tell(user, N_("Find volunteers with which skill?"), markup=inline(in_rows(buttons, 2)))
+
+    async def offer_declined(self, user: User) -> None:
+        await self.tell(user, N_("All right. Whenever you need help, tap {request}."),
+                        request=self.tr(user)(menu.LABELS[menu.REQUEST]), markup=self.menu_keyboard(user))
 
     async def welcome(self, user: User) -> None:
         await self.tell(user, N_("Hello {name}! This is the community volunteer service.\n"

@@ -54,3 +54,12 @@ class VolunteerView(View):
         question = N_("Thank you! How many hours did request #{number} take? Tap or type a number.") if typed else \
             N_("Thank you! How many hours did request #{number} take? Tap a number.")
         await self.tell(volunteer, question, number=order.id, markup=inline(rows))
+
+    async def hours_summary(self, volunteer: User, *, month: float, year: float, total: float, requests: int) -> None:
+        await self.tell(volunteer, N_("⏱ Your service hours\nThis month: {month} h\nThis year: {year} h\n"
+                                      "In total: {total} h, over {requests} requests. Thank you!"),
+                        month=_hours(month), year=_hours(year), total=_hours(total), requests=requests)
+
+
+def _hours(value: float) -> str:
+    return f"{round(value, 2):g}"

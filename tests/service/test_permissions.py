@@ -26,6 +26,8 @@ from bot.services import (
     buildings,
     claim,
     dispatch,
+    hours,
+    offer,
     people,
     quiet,
     rating,
@@ -117,6 +119,15 @@ CASES = [
     Case("language button", EVERYONE, lambda c: people.set_language(c, "en")),
     Case("profile edit button", MEMBERS, lambda c: registration.edit_profile(c, "community")),
     Case("abort (request) button", NOBODY, lambda c: request.abandon(c, 1)),
+    # The private keyboard's buttons that have no command of their own (bot.views.menu).
+    Case("my service hours button", MEMBERS, hours.summary),
+    Case("help button", EVERYONE, people.show_help),
+    Case("more button", COORDINATING | MEMBERS, people.more),  # others: the keyboard holds all they can do
+    Case("find volunteers button", COORDINATING, people.offer_skills),
+    Case("find by skill button", COORDINATING, lambda c: people.find_volunteers(c, "repair", None, c.user.telegram_id)),
+    Case("quiet hours button", EVERYONE, quiet.offer_choices),
+    Case("quiet hours choice button", EVERYONE, lambda c: quiet.choose(c, "22-7")),
+    Case("no-thanks (offer) button", EVERYONE, offer.decline),
     # Buttons of a dialog the actor is not in: refused for everyone, whoever they are.
     Case("category button", NOBODY, lambda c: request.choose_category(c, 1, "repair")),
     Case("another time button", NOBODY, lambda c: request.other_time(c, 1)),
@@ -128,6 +139,7 @@ CASES = [
     Case("join pick button", NOBODY, lambda c: registration.pick(c, "skills", "repair")),
     Case("join done button", NOBODY, lambda c: registration.done(c, "skills")),
     Case("join team button", NOBODY, lambda c: registration.choose_team(c, 1)),
+    Case("yes (offer) button", NOBODY, offer.accept),
 ]
 
 

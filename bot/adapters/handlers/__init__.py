@@ -19,6 +19,7 @@ from bot.adapters.handlers import (
     groups,
     guard,
     lists,
+    menu,
     people,
     private_input,
     quiet,
@@ -31,7 +32,7 @@ from bot.adapters.handlers import (
 )
 
 FLOW_MODULES = (start, request, dispatch, claim, rating, people, registration, teams, buildings, roster, quiet, groups,
-                lists)
+                lists, menu)
 
 
 def register_all(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

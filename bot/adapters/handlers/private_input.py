@@ -1,5 +1,6 @@
 """Free input in a private chat — text, a voice note, a photo or a contact — goes to the open dialog;
-with no dialog open, the person gets the greeting and menu again."""
+with no dialog open, text, voice notes and photos are offered as a request (:mod:`bot.services.offer`),
+and anything else gets the greeting and menu again."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from bot.adapters.handlers.handler_groups import FREE_INPUT
 from bot.domain.errors import InvalidInput
 from bot.domain.inputs import Input
 from bot.i18n import N_
-from bot.services import dialogs, people
+from bot.services import dialogs, offer, people
 from bot.services.context import ServiceContext
 
 
@@ -37,7 +38,11 @@ async def on_input(update: Update, context: BotContext) -> None:
     inp = read_input(update)
 
     async def route(ctx: ServiceContext) -> None:
-        if not await dialogs.handle_input(ctx, inp):
+        if await dialogs.handle_input(ctx, inp):
+            return
+        if inp.voice_file_id or inp.photo_file_id or (inp.text and inp.text.strip()):
+            await offer.offer(ctx, inp)
+        else:
             await people.welcome(ctx)
 
     await run(update, context, route)

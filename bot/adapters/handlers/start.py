@@ -1,4 +1,4 @@
-"""/start, /help and /language: greeting, menu keyboard, language switch."""
+"""/start and /language: greeting, menu keyboard, language switch (/help: handlers.menu)."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ CALLBACKS = {cb.LANGUAGE: choose_language}
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     private = filters.ChatType.PRIVATE
-    application.add_handler(CommandHandler(["start", "help"], on_start, filters=private), group=FLOWS)
+    application.add_handler(CommandHandler("start", on_start, filters=private), group=FLOWS)
     application.add_handler(CommandHandler("language", on_language, filters=private), group=FLOWS)
     i18n = application.bot_data.deps.i18n
     application.add_handler(MessageHandler(private & filters.Text(list(i18n.all_translations(MENU_LANGUAGE))),
