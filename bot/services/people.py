@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.i18n import LANGUAGES, N_
-from bot.services import privately, roles
+from bot.services import centre, privately, roles
 from bot.services.context import ServiceContext
 from bot.views.lists import Listing
 from storage.models import User
@@ -34,13 +34,17 @@ async def set_language(ctx: ServiceContext, language: str) -> None:
 
 
 async def set_coordinator(ctx: ServiceContext, telegram_id: int, first_name: str, appoint: bool) -> User:
-    """An admin appoints (or removes) a coordinator."""
+    """An admin appoints (or removes) a coordinator; a new one gets the cards of the requests waiting
+    for dispatch."""
     ctx.require_admin()
     target = await ctx.uow.users.ensure(telegram_id, first_name)
+    newly = appoint and not target.is_coordinator
     target.is_coordinator = appoint
     await roles.refresh_menu(ctx, target)
     if appoint:
         await ctx.tell(target, N_("You are now a coordinator. Use /orders to see open requests."))
+    if newly:  # requests placed while nobody read the centre must not wait unseen
+        await centre.show_waiting(ctx, target)
     await ctx.tell(ctx.user, N_("{name} is now a coordinator.") if appoint else
                     N_("{name} is no longer a coordinator."), name=target.first_name or str(telegram_id))
     await ctx.uow.commit()

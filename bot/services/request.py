@@ -16,7 +16,7 @@ from bot.domain.lifecycle import OPEN, Move, OrderStatus
 from bot.domain.phones import normalise_phone
 from bot.domain.request_steps import NEIGHBOUR_STEPS, STEPS
 from bot.i18n import N_
-from bot.services import centre, dialog_rules, orders, timetable
+from bot.services import centre, dialog_rules, orders, routing, timetable
 from bot.services.context import ServiceContext
 from storage.models import Building
 
@@ -176,6 +176,7 @@ async def confirm(ctx: ServiceContext) -> int:
     )
     await ctx.tell.resident.order_received(ctx.user, order)
     await centre.announce(ctx, order, "created")
+    await routing.route_new(ctx, order)
     await ctx.uow.commit()
     return order.id
 

@@ -45,6 +45,9 @@ RATE, SKIP_COMMENT = "rate", "skip"
 JOIN_TEAM, APPROVE, DENY, LANGUAGE = "team", "approve", "deny", "lang"
 # Registration and profile: pick (step, value), done with a step (step), edit a profile field (field).
 JOIN_PICK, JOIN_DONE, PROFILE_EDIT = "pick", "picked", "profile"
+# Routing rules: the list, add (kind of help, community's index, team), delete; a voice note to listen to.
+ROUTE_ADD, ROUTE_CATEGORY, ROUTE_COMMUNITY, ROUTE_TEAM = "radd", "rcat", "rcom", "rteam"
+ROUTE_DELETE, LISTEN = "rdel", "listen"
 # Lists: show page (page) of the list message whose outbox row is (row).
 PAGE = "page"
 # Codes of earlier releases, still on buttons in people's chats: read as the action they meant.
@@ -56,6 +59,7 @@ WHEN_CHOICES = ("today", "tomorrow", "other")
 HOUR_CHOICES = ("0.5", "1", "2", "3", "4")
 STARS = Number(0, 5)  # 0: "not solved"
 PAGE_NUMBER = Number(0, 9999)  # pages count from 0
+COMMUNITY_INDEX = Number(0, 999)  # 0: any community, else one of the known communities (from 1)
 
 # The one table of shapes: action → the kind of each part, in order.
 SHAPES: dict[str, tuple[Part, ...]] = {
@@ -85,6 +89,12 @@ SHAPES: dict[str, tuple[Part, ...]] = {
     JOIN_DONE: (OneOf.of(profile.STEPS),),
     PROFILE_EDIT: (OneOf.of(profile.EDITABLE),),
     PAGE: (DATABASE_ID, PAGE_NUMBER),  # the list message's outbox row, the page to show
+    ROUTE_ADD: (),
+    ROUTE_CATEGORY: (TOKEN,),  # a configured category; the service checks which
+    ROUTE_COMMUNITY: (TOKEN, COMMUNITY_INDEX),
+    ROUTE_TEAM: (TOKEN, COMMUNITY_INDEX, DATABASE_ID),  # category, community, team
+    ROUTE_DELETE: (DATABASE_ID,),  # a rule
+    LISTEN: (DATABASE_ID,),  # an order with a voice note
 }
 ACTIONS = frozenset(SHAPES)
 

@@ -26,12 +26,13 @@ from bot.adapters.handlers import (
     registration,
     request,
     roster,
+    routes,
     start,
     teams,
 )
 
-FLOW_MODULES = (start, request, dispatch, claim, rating, people, registration, teams, buildings, roster, quiet, groups,
-                lists)
+FLOW_MODULES = (start, request, dispatch, routes, claim, rating, people, registration, teams, buildings, roster, quiet,
+                groups, lists)
 
 
 def register_all(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
