@@ -219,12 +219,13 @@ async def pick_and_finish(user: SimUser, question: str, labels: list[str], finis
 
 async def place_order(cast: Cast, language: str, *, description: str = "厨房水管漏水 kitchen pipe leaks",
                       voice: bool = False, community: str = "阳光小区 Sunshine", building: str = "3栋2单元",
-                      detail: str = "502室 ring twice") -> int:
-    """The resident goes through the whole request dialog and confirms; returns the order number."""
+                      detail: str = "502室 ring twice", category: str = "Repair") -> int:
+    """The resident goes through the whole request dialog (``category``: a category's label msgid)
+    and confirms; returns the order number."""
     _ = tr(language)
     resident = cast.resident
     await fill_request(resident, language, description=description, voice=voice, community=community,
-                       building=building, detail=detail)
+                       building=building, detail=detail, category=category)
     answer = await resident.tap_and_read_answer(_("✅ Confirm"))
     assert answer.answered and not answer.show_alert, answer
     return await order_number(resident, language)
@@ -240,23 +241,23 @@ async def order_number(resident: SimUser, language: str) -> int:
     return int(match.group(1))
 
 
-async def begin_request(resident: SimUser, language: str) -> None:
-    """The resident starts the bot, opens a new request for a repair and is asked to describe it."""
+async def begin_request(resident: SimUser, language: str, category: str = "Repair") -> None:
+    """The resident starts the bot, opens a new request (by default for a repair) and is asked to describe it."""
     _ = tr(language)
     await resident.start()
     await wait_text(resident, _("New request"))
     await resident.press(_(MENU_NEW_REQUEST))
     await wait_text(resident, _("What kind of help do you need?"))
-    await resident.tap(_("Repair"))
+    await resident.tap(_(category))
     await wait_text(resident, _("Describe what you need, in a message or a voice note."))
 
 
 async def fill_request(resident: SimUser, language: str, *, description: str = "厨房水管漏水 kitchen pipe leaks",
                        voice: bool = False, community: str = "阳光小区 Sunshine", building: str = "3栋2单元",
-                       detail: str = "502室 ring twice") -> MessageView:
+                       detail: str = "502室 ring twice", category: str = "Repair") -> MessageView:
     """The resident answers every question of a new request; returns the summary (with Confirm)."""
     _ = tr(language)
-    await begin_request(resident, language)
+    await begin_request(resident, language, category)
     if voice:
         await resident.send_voice(b"OggS-leaking-pipe", duration=6)
     else:
