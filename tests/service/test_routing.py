@@ -16,6 +16,7 @@ from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.i18n import I18n
 from bot.services import centre, dispatch, people, routing
 from bot.services.context import ServiceConfig
+from bot.services.housekeeping import outbox_rows_in_use
 from bot.services.wiring import service_context
 from bot.settings import DEFAULT_CATEGORIES
 from bot.views import callbacks as cb
@@ -270,6 +271,8 @@ async def test_the_first_coordinator_receives_the_requests_nobody_saw(uow_factor
     await act(uow_factory, ADMIN, people.set_coordinator, COCO, "Coco", True, config=appointing)
     cards = [r for r in await rows_to(uow_factory, COCO) if callbacks(r)]
     assert [cb.pack(cb.REJECT, n) in callbacks(c) for c, n in zip(cards, (waiting, other), strict=True)] == [True] * 2
+    async with uow_factory() as uow:  # kept from pruning while the orders can move
+        assert {card.id for card in cards} <= await outbox_rows_in_use(uow)
     await act(uow_factory, COCO, dispatch.dispatch, waiting, "repair", config=lonely)
     [edit] = await rows_to(uow_factory, COCO, "edit")
     assert edit.target_id == cards[0].id and "Repair" in edit.payload["text"]
