@@ -17,6 +17,7 @@ from bot.services.schedule.sweep import system_user
 from bot.views.centre import ROUTED_BY_RULE, ROUTED_EMERGENCY
 from bot.views.common import Reader
 from bot.views.routes import ANY_COMMUNITY
+from storage.errors import AlreadyTaken
 from storage.models import Order, RouteRule, Team
 
 EMERGENCY = "emergency"  # the category that never waits for a coordinator
@@ -149,7 +150,10 @@ async def add_rule(ctx: ServiceContext, chat_id: int | None, category: str, comm
     team = await ctx.uow.teams.get(team_id)
     if team is None or not team.active or category not in team.categories:
         raise NotFound(N_("There is no team {team}."), team=team_id)
-    rule = await ctx.uow.routes.put(category, community, team.id, ctx.user.id)
+    try:
+        rule = await ctx.uow.routes.put(category, community, team.id, ctx.user.id)
+    except AlreadyTaken:  # another coordinator saved this rule at the same moment
+        raise Conflict(N_("This button is out of date.")) from None
     await _show(ctx, await _reader(ctx, chat_id))
     await ctx.uow.commit()
     return rule
