@@ -110,6 +110,21 @@ class SubTeam(Base):
     created_at: Mapped[dt.datetime]
 
 
+class RouteRule(Base):
+    """A coordinator's routing rule: new orders of ``category`` (from ``community``; "" for any
+    community) go straight to ``team``. The most specific rule wins (bot.services.routing)."""
+
+    __tablename__ = "route_rules"
+    __table_args__ = (UniqueConstraint("category", "community"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    category: Mapped[str] = mapped_column(String(32))
+    community: Mapped[str] = mapped_column(String(128), default="", server_default=text("''"))
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime]
+
+
 class Building(Base):
     """A residential building with its building leader (楼长), who relays neighbours' needs."""
 

@@ -48,6 +48,7 @@ from storage.models import (
     ParkedUpdate,
     ProcessedUpdate,
     Rating,
+    RouteRule,
     ScheduledItem,
     SubTeam,
     Team,
@@ -382,6 +383,35 @@ class VolunteerRepository(_Repository):
             select(*self.ROSTER_COLUMNS, Team.code).join(Team, Team.id == Volunteer.team_id)
             .where(Volunteer.id > after_id, Volunteer.status != "rejected")
             .order_by(Volunteer.id).limit(limit))).all()
+
+
+class RouteRepository(_Repository):
+    """Routing rules; a rule per category and community ("" for any), so adding one that exists
+    replaces its team."""
+
+    async def put(self, category: str, community: str, team_id: int, created_by: int | None) -> RouteRule:
+        rule = await self.session.scalar(
+            select(RouteRule).where(RouteRule.category == category, RouteRule.community == community))
+        if rule is None:
+            rule = RouteRule(category=category, community=community, team_id=team_id, created_by=created_by,
+                             created_at=self.clock())
+            self.session.add(rule)
+        else:
+            rule.team_id, rule.created_by = team_id, created_by
+        with taken_if_not_unique():
+            await self.session.flush()
+        return rule
+
+    async def every(self) -> Sequence[RouteRule]:
+        return (await self.session.scalars(
+            select(RouteRule).order_by(RouteRule.category, RouteRule.community, RouteRule.id))).all()
+
+    async def for_category(self, category: str) -> Sequence[RouteRule]:
+        return (await self.session.scalars(
+            select(RouteRule).where(RouteRule.category == category).order_by(RouteRule.id))).all()
+
+    async def delete(self, rule_id: int) -> bool:
+        return await self._rowcount(delete(RouteRule).where(RouteRule.id == rule_id)) > 0
 
 
 class BuildingRepository(_Repository):

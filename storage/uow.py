@@ -28,6 +28,7 @@ from storage.repositories import (
     ParkedUpdateRepository,
     ProcessedUpdateRepository,
     RatingRepository,
+    RouteRepository,
     ScheduleRepository,
     TeamRepository,
     UserRepository,
@@ -82,6 +83,7 @@ class UnitOfWork:
         self.volunteers = VolunteerRepository(self.session, self.clock)
         self.orders = OrderRepository(self.session, self.clock)
         self.ratings = RatingRepository(self.session, self.clock)
+        self.routes = RouteRepository(self.session, self.clock)
         self.dialogs = DialogRepository(self.session, self.clock)
         self.outbox = OutboxRepository(self.session, self.clock)
         self.schedule = ScheduleRepository(self.session, self.clock)

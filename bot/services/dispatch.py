@@ -30,28 +30,48 @@ async def list_open(ctx: ServiceContext, reply_chat_id: int | None = None, *, pa
 
 
 async def dispatch(ctx: ServiceContext, order_id: int, team_ref: int | str) -> Team:
-    """Send an open order to a team's group, or move it to another team while nobody has taken it.
-
-    The conditional UPDATE refuses the team that already has it, so a second tap (even at the same
-    moment as the first) posts no second card."""
+    """Send an open order to a team's group, or move it to another team while nobody has taken it."""
     ctx.require_coordinator()
     await orders.find(ctx, order_id)  # an unknown order is refused before the team is looked at
     team = (await ctx.uow.teams.get(team_ref) if isinstance(team_ref, int)
             else await ctx.uow.teams.by_code(team_ref))
     if team is None or not team.active:
         raise NotFound(N_("There is no team {team}."), team=team_ref)
+    await send_to(ctx, order_id, team)
+    await ctx.uow.commit()
+    return team
+
+
+async def send_to(ctx: ServiceContext, order_id: int, team: Team, *, routed: str | None = None) -> None:
+    """The dispatch itself, for a coordinator's tap and for a routing rule (``routed``, see
+    bot.services.routing): one move, so the team card, the timers and every message follow alike.
+
+    The conditional UPDATE refuses the team that already has it, so a second tap (even at the same
+    moment as the first) posts no second card."""
     if team.chat_id is None:
         raise Conflict(N_("Team {team} has no group yet: add me to its group and send /link {code} there."),
                        team=team.name, code=team.code)
-    if await orders.move(ctx, order_id, Move.DISPATCH, unless={"team_id": team.id}, team_id=team.id) is None:
+    if await orders.move(ctx, order_id, Move.DISPATCH, unless={"team_id": team.id}, reason=routed,
+                         team_id=team.id) is None:
         order = await orders.find(ctx, order_id)
         if order.status == OrderStatus.DISPATCHED and order.team_id == team.id:
             raise Conflict(N_("Request #{number} is already with team {team}; nothing was changed."),
                            number=order_id, team=team.name)
         raise Conflict(N_("Request #{number} cannot be dispatched now (it is {status})."),
                        number=order_id, status=order.status)
+
+
+async def listen(ctx: ServiceContext, order_id: int) -> None:
+    """A coordinator hears an order's voice note before dispatching it: privately, protected from
+    forwarding, never in a group (the Listen button may be tapped in the centre's group)."""
+    ctx.require_coordinator()
+    order = await orders.find(ctx, order_id)
+    if not order.voice_file_id:
+        raise Conflict(N_("Request #{number} has no voice note."), number=order_id)
+    if ctx.user.unreachable or not await ctx.uow.outbox.reached(ctx.user.telegram_id):
+        raise Conflict(N_("Please open a private chat with me and tap Start, then tap Listen again."))
+    await ctx.tell.centre.voice(ctx.user, order)
     await ctx.uow.commit()
-    return team
 
 
 async def ask_reject_reason(ctx: ServiceContext, order_id: int) -> None:

@@ -22,6 +22,7 @@ from bot.domain.lifecycle import GIVE_BACKS, MOVES, Move
 from bot.i18n import N_, Translate
 from bot.services import centre, timetable
 from bot.services.context import ServiceContext
+from bot.views.centre import ROUTED_BY_RULE, ROUTED_EMERGENCY
 from storage.models import Order, Team, User
 
 
@@ -34,7 +35,7 @@ class OrderMoved:
     actor: User  # who moved it (the system user for the schedule's moves: its id is None)
     resident: User  # who placed the order
     stars: int | None = None  # CLOSE, REOPEN: the rating (0: "not solved")
-    reason: str | None = None  # REJECT: why (a reason code or the typed text)
+    reason: str | None = None  # REJECT: why (a reason code or the typed text); DISPATCH: how it was routed
 
     def verdict(self, _: Translate) -> str:
         """The rating as the cards show it."""
@@ -63,6 +64,8 @@ async def audit(ctx: ServiceContext, moved: OrderMoved) -> None:
     detail: dict[str, Any] = {}
     if moved.move is Move.DISPATCH:
         detail["team"] = (await _team_of(ctx, moved.order)).code
+        if moved.reason:
+            detail["routed"] = moved.reason
     elif moved.move is Move.REJECT:
         detail["reason"] = moved.reason
     elif moved.move in (Move.CLOSE, Move.REOPEN):
@@ -108,10 +111,9 @@ async def centre_cards(ctx: ServiceContext, moved: OrderMoved) -> None:
     order, name = moved.order, moved.actor.first_name
     if moved.move is Move.DISPATCH:
         team = await _team_of(ctx, order)
-        await ctx.tell.centre.message(
-            await ctx.centre(), N_("Request #{number} → {team} (by {coordinator})."), number=order.id,
-            team=team.name, coordinator=name)
-        await centre.show_with_team(ctx, order, team)
+        notice = ROUTED_NOTICES.get(moved.reason or "", N_("Request #{number} → {team} (by {coordinator})."))
+        await ctx.tell.centre.message(await ctx.centre(), notice, number=order.id, team=team.name, coordinator=name)
+        await centre.show_with_team(ctx, order, team, routed=moved.reason)
     elif moved.move is Move.REJECT:
         await ctx.tell.centre.message(
             await ctx.centre(), N_("Request #{number} rejected by {coordinator}."), number=order.id,
@@ -124,6 +126,11 @@ async def centre_cards(ctx: ServiceContext, moved: OrderMoved) -> None:
         _ = ctx.tell.group_tr()
         await centre.announce(ctx, order, "reopened", reopened=True,
                               note=_("Rated {verdict} by the resident.", verdict=moved.verdict(_)))
+
+
+# What the centre hears of a dispatch no coordinator made (see bot.services.routing).
+ROUTED_NOTICES = {ROUTED_BY_RULE: N_("Request #{number} → {team} (routed by a rule)."),
+                  ROUTED_EMERGENCY: N_("🚨 Emergency request #{number} went straight to team {team}.")}
 
 
 async def people(ctx: ServiceContext, moved: OrderMoved) -> None:

@@ -31,7 +31,7 @@ from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 FINISHED_OUTBOX = ("sent", "failed", "superseded")  # nothing will send these rows again
-CARD_EVENTS = ("created", "reopened")  # the audit events that keep the centre's cards (bot.services.centre)
+CARD_EVENTS = ("created", "reopened", "shown")  # the audit events that keep the centre's cards (bot.services.centre)
 MOVABLE = tuple(sorted(status.value for status in OrderStatus if status not in FINAL))
 Pause = Callable[[float], Awaitable[None]]
 

@@ -38,7 +38,8 @@ async def move(ctx: ServiceContext, order_id: int, name: Move, *, where: dict[st
     ``where``, and differs from ``unless``), setting ``values`` and emptying what the move forgets;
     then tell every subscriber. Returns the re-read order, or None when another update got there
     first (nothing happened: the caller refuses with its own words). The actor is ``ctx.user``;
-    ``stars`` and ``reason`` are a rating's and a rejection's details for the follow-ups."""
+    ``stars`` and ``reason`` are a rating's and a rejection's details for the follow-ups (``reason``
+    of a dispatch: how it was routed, when no coordinator made it)."""
     rule = MOVES[name]
     forgotten = dict.fromkeys(rule.forgets)
     if not await ctx.uow.orders.transition(order_id, sorted(rule.sources), rule.target, where=where, unless=unless,

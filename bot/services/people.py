@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.i18n import LANGUAGES, N_
-from bot.services import privately, roles
+from bot.services import centre, privately, roles
 from bot.services.context import ServiceContext
 from bot.views import menu
 from bot.views.lists import Listing
@@ -53,14 +53,18 @@ async def set_language(ctx: ServiceContext, language: str) -> None:
 
 
 async def set_coordinator(ctx: ServiceContext, telegram_id: int, first_name: str, appoint: bool) -> User:
-    """An admin appoints (or removes) a coordinator."""
+    """An admin appoints (or removes) a coordinator; a new one gets the cards of the requests waiting
+    for dispatch."""
     ctx.require_admin()
     target = await ctx.uow.users.ensure(telegram_id, first_name)
+    newly = appoint and not target.is_coordinator
     target.is_coordinator = appoint
     await roles.refresh_menu(ctx, target, announce=not appoint)
     if appoint:  # the news carries the new keyboard
         await ctx.tell(target, N_("You are now a coordinator. Use /orders to see open requests."),
                        markup=ctx.tell.resident.menu_keyboard(target))
+    if newly:  # requests placed while nobody read the centre must not wait unseen
+        await centre.show_waiting(ctx, target)
     await ctx.tell(ctx.user, N_("{name} is now a coordinator.") if appoint else
                     N_("{name} is no longer a coordinator."), name=target.first_name or str(telegram_id))
     await ctx.uow.commit()

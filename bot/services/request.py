@@ -17,7 +17,7 @@ from bot.domain.inputs import Input
 from bot.domain.lifecycle import OPEN, Move, OrderStatus
 from bot.domain.phones import normalise_phone
 from bot.i18n import N_
-from bot.services import centre, dialog_rules, orders, timetable
+from bot.services import centre, dialog_rules, orders, routing, timetable
 from bot.services.context import ServiceContext
 from storage.models import Building
 
@@ -228,6 +228,7 @@ async def confirm(ctx: ServiceContext, number: int, choice: str) -> int:
         _remember(ctx, draft)
     await ctx.tell.resident.order_received(ctx.user, order)
     await centre.announce(ctx, order, "created")
+    await routing.route_new(ctx, order)
     await ctx.uow.commit()
     return order.id
 

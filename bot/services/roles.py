@@ -39,6 +39,7 @@ MENUS: dict[str, tuple[tuple[str, str], ...]] = {
     TEAM_LEADER: (("team", N_("My team: members and join link")),),
     BUILDING_LEADER: (("neighbour", N_("Request for a neighbour")), ("building", N_("My building: join link"))),
     COORDINATOR: (("orders", N_("Open requests")), ("dispatch", N_("Dispatch a request")),
+                  ("routes", N_("Routing rules")),
                   ("find", N_("Find volunteers by skill")), ("team", N_("Teams")), ("building", N_("Buildings")),
                   ("businesses", N_("Businesses and their completed requests")),
                   ("roster", N_("Export the roster (send a file to import)"))),

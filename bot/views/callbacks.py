@@ -48,6 +48,9 @@ RATE, SKIP_COMMENT = "rate", "skip"
 JOIN_TEAM, APPROVE, DENY, LANGUAGE = "team", "approve", "deny", "lang"
 # Registration and profile: pick (step, value), done with a step (step), edit a profile field (field).
 JOIN_PICK, JOIN_DONE, PROFILE_EDIT = "pick", "picked", "profile"
+# Routing rules: the list, add (kind of help, community's index, team), delete; a voice note to listen to.
+ROUTE_ADD, ROUTE_CATEGORY, ROUTE_COMMUNITY, ROUTE_TEAM = "radd", "rcat", "rcom", "rteam"
+ROUTE_DELETE, LISTEN = "rdel", "listen"
 # Lists: show page (page) of the list message whose outbox row is (row).
 PAGE = "page"
 # The private menu: an action behind "More" (its key), a skill to find volunteers by, preset quiet
@@ -64,6 +67,7 @@ HOUR_CHOICES = ("0.5", "1", "2", "3", "4")
 QUIET_CHOICES = ("22-7", "21-8", "off")
 STARS = Number(0, 5)  # 0: "not solved"
 PAGE_NUMBER = Number(0, 9999)  # pages count from 0
+COMMUNITY_INDEX = Number(0, 999)  # 0: any community, else one of the known communities (from 1)
 
 # The one table of shapes: action → the kind of each part, in order.
 SHAPES: dict[str, tuple[Part, ...]] = {
@@ -99,6 +103,12 @@ SHAPES: dict[str, tuple[Part, ...]] = {
     QUIET_SET: (OneOf.of(QUIET_CHOICES),),
     OFFER_YES: (),
     OFFER_NO: (),
+    ROUTE_ADD: (),
+    ROUTE_CATEGORY: (TOKEN,),  # a configured category; the service checks which
+    ROUTE_COMMUNITY: (TOKEN, COMMUNITY_INDEX),
+    ROUTE_TEAM: (TOKEN, COMMUNITY_INDEX, DATABASE_ID),  # category, community, team
+    ROUTE_DELETE: (DATABASE_ID,),  # a rule
+    LISTEN: (DATABASE_ID,),  # an order with a voice note
 }
 ACTIONS = frozenset(SHAPES)
 

@@ -16,6 +16,8 @@ from bot.views.registration import profile_lines
 from bot.views.team_card import shown_fields
 from storage.models import Order, Team, User
 
+# How a dispatch was made when no coordinator tapped (follow_ups passes it as the move's reason).
+ROUTED_BY_RULE, ROUTED_EMERGENCY = "rule", "emergency"
 REJECT_REASONS = {"area": N_("Outside our service area"), "duplicate": N_("Duplicate request"),
                   "scope": N_("Not a volunteer service")}
 
@@ -32,6 +34,8 @@ class CentreView(View):
         _ = self.group_tr()
         rows = [[button(_("➡️ {team}", team=t.name), cb.DISPATCH, order.id, t.id)] for t in teams]
         rows.append([button(_("Reject"), cb.REJECT, order.id)])
+        if order.voice_file_id:  # played to the tapping coordinator privately, never in a group
+            rows.append([button(_("🎤 Listen"), cb.LISTEN, order.id)])
         return inline(rows)
 
     async def new_order(self, readers: Sequence[Reader], order: Order, teams: Sequence[Team], *,
@@ -53,17 +57,30 @@ class CentreView(View):
                 for reader in readers]
 
     async def cards_with_team(self, cards: Sequence[int], order: Order, team: Team,
-                              other_teams: Sequence[Team], *, taken_by: str | None = None) -> None:
-        """The centre's cards of ``order`` while ``team`` has it: the card says so and keeps only what
-        is still possible — while nobody has taken it, moving it to another team or Reject; once
-        taken (by ``taken_by``), nothing."""
+                              other_teams: Sequence[Team], *, taken_by: str | None = None,
+                              routed: str | None = None) -> None:
+        """The centre's cards of ``order`` while ``team`` has it: the card says so (and how it got
+        there when no coordinator sent it: ``routed``) and keeps only what is still possible — while
+        nobody has taken it, moving it to another team or Reject; once taken (by ``taken_by``), nothing."""
         _ = self.group_tr()  # the language the card was written in
-        line = _("➡️ Sent to team {team}.", team=team.name)
+        if routed == ROUTED_EMERGENCY:
+            line = _("🚨 Emergency: sent straight to team {team}, no tap needed. Tap another team to move it.",
+                     team=team.name)
+        elif routed == ROUTED_BY_RULE:
+            line = _("🧭 Routed by a rule to team {team}. Tap another team to move it.", team=team.name)
+        else:
+            line = _("➡️ Sent to team {team}.", team=team.name)
         if taken_by is not None:
             line += "\n" + _("Status: ✅ taken by {volunteer}", volunteer=taken_by)
         markup = inline([]) if taken_by is not None else self.dispatch_keyboard(order, other_teams)
         for card, text in (await self.out.texts(cards)).items():
             await self.out.edit(card, text + "\n" + line, markup)
+
+    async def voice(self, coordinator: User, order: Order) -> None:
+        """The order's voice note, to a coordinator's private chat only, protected from forwarding."""
+        assert order.voice_file_id is not None
+        await self.tell(coordinator, N_("🎤 The voice note of request #{number}:"), number=order.id, protect=True)
+        await self.out.send_voice(coordinator.telegram_id, order.voice_file_id, recipient=coordinator, protect=True)
 
     def reject_reason(self, reader: User, reason: str) -> str:
         """A rejection's reason in the reader's language: a reason button's label, or the typed text."""

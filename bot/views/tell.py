@@ -3,7 +3,8 @@
 ``await ctx.tell(user, N_("…"), **params)`` says one thing to one person in their language; the
 audiences' views render the rest — ``ctx.tell.resident``, ``ctx.tell.volunteer``, ``ctx.tell.card``
 (an order's card in a team's group), ``ctx.tell.centre``, ``ctx.tell.lists``, ``ctx.tell.joining``
-(registration and profile) and ``ctx.tell.digests``. Everything is queued through one
+(registration and profile), ``ctx.tell.digests`` and ``ctx.tell.routes`` (the routing rules).
+Everything is queued through one
 :class:`~bot.views.port.Outgoing` on the unit of work's outbox, so it commits with the change that
 caused it. Views look nobody up: who the centre is comes from bot.services.audiences.
 """
@@ -19,6 +20,7 @@ from bot.views.lists import ListsView
 from bot.views.port import Markup, Outbox, Outgoing
 from bot.views.registration import RegistrationView
 from bot.views.resident import ResidentView
+from bot.views.routes import RoutesView
 from bot.views.team_card import TeamCardView
 from bot.views.volunteer import VolunteerView
 from storage.models import User
@@ -37,6 +39,7 @@ class Tell(View):
         self.lists = ListsView(out, i18n, settings)
         self.joining = RegistrationView(out, i18n, settings)
         self.digests = DigestsView(out, i18n, settings)
+        self.routes = RoutesView(out, i18n, settings)
 
     async def __call__(self, user: User, message: str, *, markup: Markup | None = None, protect: bool = False,
                        **params: object) -> int:

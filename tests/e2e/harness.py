@@ -235,12 +235,13 @@ def contact_question(language: str) -> str:
 
 async def place_order(cast: Cast, language: str, *, description: str = "厨房水管漏水 kitchen pipe leaks",
                       voice: bool = False, photo: bool = False, community: str = "阳光小区 Sunshine",
-                      building: str = "3栋2单元", detail: str = "502室 ring twice") -> int:
-    """The resident goes through the whole request dialog and confirms for today; returns the order number."""
+                      building: str = "3栋2单元", detail: str = "502室 ring twice", category: str = "Repair") -> int:
+    """The resident goes through the whole request dialog (``category``: a category's label msgid)
+    and confirms for today; returns the order number."""
     _ = tr(language)
     resident = cast.resident
     summary = await fill_request(resident, language, description=description, voice=voice, photo=photo,
-                                 community=community, building=building, detail=detail)
+                                 community=community, building=building, detail=detail, category=category)
     answer = await resident.tap_and_read_answer(_(CONFIRM_TODAY), message_id=summary.message_id)
     assert answer.answered and not answer.show_alert, answer
     return await order_number(resident, language)
@@ -271,13 +272,14 @@ async def begin_request(resident: SimUser, language: str, *, category: str = "Re
 
 async def fill_request(resident: SimUser, language: str, *, description: str = "厨房水管漏水 kitchen pipe leaks",
                        voice: bool = False, photo: bool = False, community: str = "阳光小区 Sunshine",
-                       building: str = "3栋2单元", detail: str = "502室 ring twice") -> MessageView:
+                       building: str = "3栋2单元", detail: str = "502室 ring twice",
+                       category: str = "Repair") -> MessageView:
     """The resident answers every question of a new request (the description typed, or a voice
     note, or a photo with it as the caption); returns the summary (with the confirm buttons). A
     resident who asked before gets the summary at once: with another address given here, they tap
     "Another address" and answer the address questions."""
     _ = tr(language)
-    await begin_request(resident, language)
+    await begin_request(resident, language, category=category)
     await resident.skip_to_now()
     if voice:
         await resident.send_voice(b"OggS-leaking-pipe", duration=6)

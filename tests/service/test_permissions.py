@@ -34,6 +34,7 @@ from bot.services import (
     registration,
     request,
     roster_chat,
+    routing,
     teams,
 )
 from bot.services.context import ServiceContext
@@ -101,11 +102,17 @@ CASES = [
     Case("/join", EVERYONE, registration.begin_join),
     Case("/profile", EVERYONE, registration.show_profile),
     Case("roster file", COORDINATING, lambda c: _check_upload(c, "roster.csv")),
+    Case("/routes", COORDINATING, lambda c: routing.show_rules(c, c.user.telegram_id)),
     Case("/quiet", EVERYONE, lambda c: quiet.set_quiet_hours(c, "22:00-07:00")),
     # -- buttons -----------------------------------------------------------------------------------
     Case("dispatch button", COORDINATING, lambda c: dispatch.dispatch(c, 4, 1)),
     Case("reject button", COORDINATING, lambda c: dispatch.ask_reject_reason(c, 4)),
     Case("reject reason button", COORDINATING, lambda c: dispatch.reject(c, 4, "area")),
+    Case("add rule button", COORDINATING, lambda c: routing.ask_category(c, c.user.telegram_id)),
+    Case("rule category button", COORDINATING, lambda c: routing.ask_community(c, c.user.telegram_id, "repair")),
+    Case("rule community button", COORDINATING, lambda c: routing.ask_team(c, c.user.telegram_id, "repair", 1)),
+    Case("rule team button", COORDINATING, lambda c: routing.add_rule(c, c.user.telegram_id, "repair", 1, 1)),
+    Case("delete rule button", COORDINATING, lambda c: routing.delete_rule(c, c.user.telegram_id, 1)),
     Case("approve button", COORDINATING, lambda c: people.decide_volunteer(c, 99, True)),
     Case("deny button", COORDINATING, lambda c: people.decide_volunteer(c, 99, False)),
     Case("accept button", MEMBERS, lambda c: claim.accept(c, 1, -500)),
@@ -158,7 +165,8 @@ async def _prepare(path: Path) -> None:
             users["coordinator"].is_coordinator = True
             team = await uow.teams.add("repair", "Repair", ["repair"])
             await uow.teams.bind_chat(team.id, -500)
-            await uow.teams.add("spare", "Spare", ["delivery"])
+            spare = await uow.teams.add("spare", "Spare", ["delivery"])
+            await uow.routes.put("delivery", "", spare.id, None)  # rule 1
             now = uow.now()
             for role, kind, leader in (("team_leader", "resident", True), ("volunteer", "resident", False),
                                        ("business", "business", False)):

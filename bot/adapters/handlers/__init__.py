@@ -27,12 +27,13 @@ from bot.adapters.handlers import (
     registration,
     request,
     roster,
+    routes,
     start,
     teams,
 )
 
-FLOW_MODULES = (start, request, dispatch, claim, rating, people, registration, teams, buildings, roster, quiet, groups,
-                lists, menu)
+FLOW_MODULES = (start, request, dispatch, routes, claim, rating, people, registration, teams, buildings, roster, quiet,
+                groups, lists, menu)
 
 
 def register_all(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

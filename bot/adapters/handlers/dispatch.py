@@ -1,4 +1,4 @@
-"""Coordinators: dispatch buttons, rejection with a reason, /orders and /dispatch."""
+"""Coordinators: dispatch buttons, rejection with a reason, Listen (a voice note), /orders and /dispatch."""
 
 from __future__ import annotations
 
@@ -36,7 +36,13 @@ async def reject_reason_button(ctx: ServiceContext, button: cb.Button, update: U
     return None
 
 
-CALLBACKS = {cb.DISPATCH: dispatch_button, cb.REJECT: reject_button, cb.REJECT_REASON: reject_reason_button}
+async def listen_button(ctx: ServiceContext, button: cb.Button, update: Update) -> str | None:
+    await dispatch.listen(ctx, button.int_arg(0))
+    return ctx.tell.tr(ctx.user)(N_("I sent the voice note to our private chat."))
+
+
+CALLBACKS = {cb.DISPATCH: dispatch_button, cb.REJECT: reject_button, cb.REJECT_REASON: reject_reason_button,
+             cb.LISTEN: listen_button}
 
 
 async def on_orders(update: Update, context: BotContext) -> None:

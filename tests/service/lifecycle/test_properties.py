@@ -166,7 +166,10 @@ async def _play_checked(world: World, command: Place | Act) -> list[str]:
         return [f"refused ({refused}) yet changed {changed}"] if changed else []
     if isinstance(command, Place):
         placed = await _order(world, Act("confirm", command.who, len(world.orders) - 1))
-        return [] if placed is not None and placed.status == "new" else [f"placed as {placed and placed.status}"]
+        # an emergency goes straight to the first team that takes emergencies (bot.services.routing)
+        expected = ("dispatched", world.team_ids["alpha"]) if command.urgent else ("new", None)
+        found = (placed.status, placed.team_id) if placed is not None else None
+        return [] if found == expected else [f"placed as {found}, not {expected}"]
     after = await _order(world, command)
     if before is None or after is None:
         return [f"went through on an order that does not exist ({before}, {after})"]
