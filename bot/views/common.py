@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.domain import satisfaction
 from bot.domain.lifecycle import OrderStatus
 from bot.i18n import N_, I18n, Translate
 from bot.views import callbacks as cb
@@ -31,6 +32,11 @@ CATEGORY_NAMES = {
     "delivery": N_("Delivery"), "housekeeping": N_("Housekeeping"), "consulting": N_("Consulting"),
     "repair": N_("Repair"), "training": N_("Training"), "mediation": N_("Mediation"),
     "emergency": N_("Emergency"), "other": N_("Other"),
+}
+# The answers to "how did it go?" (bot.domain.satisfaction), as buttons and wherever a rating is shown.
+SATISFACTION_NAMES = {
+    satisfaction.SATISFIED: N_("😊 Satisfied"), satisfaction.MOSTLY: N_("🙂 Mostly satisfied"),
+    satisfaction.NOT_SATISFIED: N_("😞 Not satisfied"), satisfaction.NOT_SOLVED: N_("❌ Problem not solved"),
 }
 MENU_NEW_REQUEST = N_("🆘 New request")
 MENU_MY_ORDERS = N_("📋 My requests")
@@ -93,6 +99,10 @@ class View:
 
     def category_label(self, user: User | None, category: str) -> str:
         return self.tr(user)(CATEGORY_NAMES.get(category, category))
+
+    def verdict(self, user: User | None, stars: int | None) -> str:
+        """A rating in words (old star ratings read as the nearest word)."""
+        return self.tr(user)(SATISFACTION_NAMES[satisfaction.level(stars)])
 
     async def tell(self, user: User, message: str, *, markup: Markup | None = None,
                    protect: bool = False, **params: object) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from bot.domain import satisfaction
 from bot.domain.lifecycle import OPEN
 from bot.i18n import N_
 from bot.views import callbacks as cb
@@ -13,6 +14,7 @@ from bot.views.common import (
     MENU_LANGUAGE,
     MENU_MY_ORDERS,
     MENU_NEW_REQUEST,
+    SATISFACTION_NAMES,
     STATUS_NAMES,
     View,
     button,
@@ -129,8 +131,8 @@ class ResidentView(View):
         if reminder:
             await self.tell(resident, N_("Reminder: please rate request #{number} — your answer helps the centre."),
                             number=order.id)
-        stars = [button("★" * n, cb.RATE, order.id, n) for n in range(1, 6)]
-        rows = [stars[:3], stars[3:], [button(_("Not solved"), cb.RATE, order.id, 0)]]
+        words = [button(_(SATISFACTION_NAMES[n]), cb.RATE, order.id, n) for n in satisfaction.CHOICES]
+        rows = in_rows(words, 2)
         if order.on_behalf:  # the building leader asks the neighbour and records their verdict
             await self.tell(resident, N_("{volunteer} has finished request #{number} for {neighbour}. Please ask "
                                          "them how it went and record their rating:"),

@@ -46,6 +46,11 @@ class VolunteerView(View):
                                       "in {minutes} minutes it goes back to the team's group."),
                         number=order.id, minutes=minutes, markup=inline(rows))
 
+    async def rated(self, volunteer: User, order_id: int, stars: int) -> None:
+        """The resident's verdict on a request the volunteer did, in words."""
+        await self.tell(volunteer, N_("The resident rated request #{number}: {verdict}. Thank you for your help!"),
+                        number=order_id, verdict=self.verdict(volunteer, stars))
+
     async def ask_hours(self, volunteer: User, order: Order, *, typed: bool = True) -> None:
         """``typed``: a typed number is read too (not while another dialog takes what they type)."""
         rows = [[button(h, cb.HOURS, order.id, h) for h in cb.HOUR_CHOICES]]
