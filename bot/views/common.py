@@ -7,6 +7,7 @@ Texts are sent with ``parse_mode=HTML``; every value a person typed is escaped b
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +46,12 @@ SHARE_PHONE = N_("📱 Share my phone number")
 # Said when an update of a person's was parked (a fault of ours); short enough for a tap's alert.
 COULD_NOT_HANDLE = N_("Sorry, something went wrong on our side. What you sent is kept for "
                       "our team to look into; please try again a little later.")
+
+# A moment as people say it (周六上午 9:00 / Sat morning 9:00), not as an ISO date.
+WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
+DAY_PARTS = ((5, N_("morning")), (12, N_("noon")), (14, N_("afternoon")),
+             (18, N_("evening")))  # from that hour on; before 5: still "evening"
+MOMENT = N_("{weekday} {part} {time}")
 
 Keyboard = list[list[dict[str, Any]]]
 
@@ -99,6 +106,12 @@ class View:
 
     def category_label(self, user: User | None, category: str) -> str:
         return self.tr(user)(CATEGORY_NAMES.get(category, category))
+
+    def moment(self, user: User | None, local: dt.datetime) -> str:
+        """``local`` (in the service's time zone) as a weekday, a part of the day and the time."""
+        _ = self.tr(user)
+        part = next((name for start, name in reversed(DAY_PARTS) if local.hour >= start), DAY_PARTS[-1][1])
+        return _(MOMENT, weekday=_(WEEKDAYS[local.weekday()]), part=_(part), time=f"{local.hour}:{local.minute:02d}")
 
     def verdict(self, user: User | None, stars: int | None) -> str:
         """A rating in words (old star ratings read as the nearest word)."""

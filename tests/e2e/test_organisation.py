@@ -198,14 +198,14 @@ async def test_building_leader_orders_for_a_neighbour_and_records_the_rating(
     assert "王奶奶" not in (card.text or "") and "13900000002" not in (card.text or "")
     await volunteer.tap(_("✋ Accept"), chat_id=cast.team_group.id)
     details = await wait_text(volunteer, "王奶奶")
-    assert "+8613900000002" in (details.text or "") and "3号楼" in (details.text or "")
+    assert "139 0000 0002" in (details.text or "") and "3号楼" in (details.text or "")
     await wait_text(leader, _("Good news: volunteer {volunteer} has taken request #{number} and will contact you.",
                               volunteer=volunteer.first_name, number=number))
     await volunteer.tap(_("✔️ Done"))
     await wait_text(leader, _("{volunteer} has finished request #{number} for {neighbour}. Please ask them how it went "
                               "and record their rating:", volunteer=volunteer.first_name, number=number,
                               neighbour="王奶奶"))
-    await leader.tap("★★★★★")
+    await leader.tap(_("😊 Satisfied"))
     await wait_text(leader, _("Thank you! Would you like to add a comment? Type it, or tap Skip."))
 
 
@@ -268,7 +268,7 @@ async def test_a_business_takes_orders_like_a_volunteer_and_its_completed_orders
     await shop.tap(_("✔️ Done"), message_id=details.message_id)
     await wait_text(cast.resident, _("{volunteer} has finished request #{number}. How did it go?",
                                      volunteer=shop.first_name, number=number))
-    await cast.resident.tap("★★★★★")
+    await cast.resident.tap(_("😊 Satisfied"))
     await wait_text(cast.resident, _("Thank you! Would you like to add a comment? Type it, or tap Skip."))
 
     await cast.coordinator.send("/businesses")

@@ -107,7 +107,7 @@ async def run_loop(server: SandboxServer, sandbox: SandboxClient, database_url: 
                                                 message_id=card.message_id)
         assert lost.show_alert, lost
         details = await wait_text(vera, PHONE)
-        verdict = "★★★★★" if rating == "good" else "★★"
+        verdict = _("😊 Satisfied") if rating == "good" else _("😞 Not satisfied")
         await finish_and_rate(cast, LANGUAGE, vera, details, number, verdict=verdict)
         if rating == "poor":
             await wait_text(cast.coordinator, _("♻️ Request #{number} reopened", number=number),
@@ -358,7 +358,7 @@ async def test_numbers_typed_in_any_field_never_reach_a_group(server: SandboxSer
         vera = cast.volunteers[0]
         await vera.tap(_("✋ Accept"), chat_id=cast.team_group.id, message_id=card.message_id)
         details = await wait_text(vera, PHONE)
-        await finish_and_rate(cast, LANGUAGE, vera, details, number, verdict="★★")
+        await finish_and_rate(cast, LANGUAGE, vera, details, number, verdict=_("😞 Not satisfied"))
         await wait_text(cast.resident, _("Thank you! Would you like to add a comment? Type it, or tap Skip."))
         await cast.resident.send(PLANTED_COMMENT)
         forwarded = await wait_text(cast.coordinator, _("Comment on reopened request #{number}: {comment}",
