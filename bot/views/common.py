@@ -53,6 +53,16 @@ DAY_PARTS = ((5, N_("morning")), (12, N_("noon")), (14, N_("afternoon")),
              (18, N_("evening")))  # from that hour on; before 5: still "evening"
 MOMENT = N_("{weekday} {part} {time}")
 
+
+def day_label(_: Translate, day: dt.date) -> str:
+    """A date as people write it (12月2日（周三） / Wed, 12/2), not ISO."""
+    return _("{weekday}, {month}/{day}", weekday=_(WEEKDAYS[day.weekday()]), month=day.month, day=day.day)
+
+
+def month_label(_: Translate, first: dt.date) -> str:
+    """A month (2026年11月 / 11/2026)."""
+    return _("{month}/{year}", month=first.month, year=first.year)
+
 Keyboard = list[list[dict[str, Any]]]
 
 
