@@ -103,8 +103,8 @@ async def rendered(language: str) -> tuple[list[str], list[str]]:
     await tell.volunteer.details(helper, order)
     await tell.volunteer.lease_question(helper, order, 30)
     await tell.volunteer.ask_hours(helper, order)
-    await tell.lists.talent(Listing(helper.telegram_id), helper, "repair", None,
-                            [Talent(name="小刘", team="维修队", community="阳光社区", phone=STORED_PHONE, on_duty=True)])
+    found = [Talent(name="小刘", team="维修队", community="阳光社区", phone=STORED_PHONE, on_duty=True)]
+    await tell.lists.talent(Listing(helper.telegram_id), helper, "repair", None, found)
     await tell.joining.profile(helper, {"name": "小刘", "phone": STORED_PHONE, "skills": ["repair"],
                                         "kind": "resident"}, [])
     await tell.digests.daily([Reader(helper.telegram_id, helper)], dt.date(2026, 12, 5), [], [])
@@ -131,4 +131,4 @@ async def test_residents_read_help_and_community_not_orders() -> None:
     resident_side = texts[:5] + buttons  # my requests, the rating questions, the comment question
     assert [t for t in resident_side if "订单" in t or "小区" in t or "★" in t] == []
     assert "周六上午 9:30" in texts
-    assert ["😊满意", "🙂基本满意", "😞不满意", "❌问题没解决"] == [b for b in buttons if b[0] in "😊🙂😞❌"][:4]
+    assert [b for b in buttons if b[0] in "😊🙂😞❌"][:4] == ["😊满意", "🙂基本满意", "😞不满意", "❌问题没解决"]
