@@ -16,8 +16,8 @@ from bot.views.registration import profile_lines
 from bot.views.team_card import shown_fields
 from storage.models import Order, Team, User
 
-REJECT_REASONS = {"area": N_("Outside our service area"), "duplicate": N_("Duplicate request"),
-                  "scope": N_("Not a volunteer service")}
+REJECT_REASONS = {"area": N_("Outside this community's service area"), "duplicate": N_("Duplicate request"),
+                  "scope": N_("Not a volunteer service: please contact the property management or call 12345")}
 
 
 class CentreView(View):

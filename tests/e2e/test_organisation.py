@@ -14,6 +14,7 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.adapters.app import BotApplication
+from bot.domain.phones import shown_phone
 from sandbox import MessageView, SandboxClient, SandboxServer, SimUser
 from tests.e2e.harness import (
     Cast,
@@ -219,7 +220,7 @@ async def test_roster_file_sent_to_the_bot_and_exported(centre: Centre, sandbox:
     report = await wait_text(cast.coordinator, "roster.csv")
     assert _("Roster {file}: {rows} rows — {created} new, {updated} updated, {unchanged} unchanged, {failed} with "
              "errors.", file="roster.csv", rows=3, created=2, updated=0, unchanged=0, failed=1) in (report.text or "")
-    assert "row 3, phone" in (report.text or "")
+    assert _("Row {row}, {column}:", row=3, column=_("Phone")) in (report.text or "")
     # The same file again changes nothing.
     await cast.coordinator.skip_to_now()
     await cast.coordinator.send_document(data, file_name="roster.csv", mime_type="text/csv")
@@ -264,7 +265,7 @@ async def test_a_business_takes_orders_like_a_volunteer_and_its_completed_orders
                                message_id=new_order.message_id)
     await wait_text(shop, f"#{number}", chat_id=cast.team_group.id)
     await shop.tap(_("✋ Accept"), chat_id=cast.team_group.id)
-    details = await wait_text(shop, cast.resident.phone_number or "")  # the resident's contact, privately
+    details = await wait_text(shop, shown_phone(cast.resident.phone_number or ""))  # the resident's contact, privately
     await shop.tap(_("✔️ Done"), message_id=details.message_id)
     await wait_text(cast.resident, _("{volunteer} has finished request #{number}. How did it go?",
                                      volunteer=shop.first_name, number=number))

@@ -193,7 +193,7 @@ async def test_a_rating_tapped_during_a_new_request_keeps_the_draft(server: Sand
             rita = await uow.users.by_telegram_id(resident.id)
             assert rita is not None
             rated = await uow.ratings.get(number, 1)
-            assert rated is not None and (rated.stars, rated.comment) == (1, None)
+            assert rated is not None and (rated.stars, rated.comment) == (2, None)  # 😞 Not satisfied
             dialog = await uow.dialogs.get(rita.id)
             assert dialog is not None and (dialog.flow, dialog.step) == ("request", "when")
             assert dialog.data["detail"] == "502室 13812345678" and dialog.data["building"] == "3栋2单元"

@@ -25,9 +25,10 @@ I18N = I18n()
 MESSAGES = sorted(str(m.id) for m in extract_messages() if m.id)
 CATEGORIES = tuple(CATEGORY_NAMES)
 # English that may stand in a Chinese text: what people type after a command (/team add …, /quiet off),
-# file kinds and the roster's documentation, and the language button's second name.
+# file kinds, text encodings and Excel, the roster's documentation, and the language button's second name.
 ALLOWED = {"add", "remove", "leader", "unleader", "link", "rename", "categories", "sub", "member", "archive",
-           "restore", "off", "csv", "xlsx", "docs", "roster", "USER_ID", "Language"}
+           "restore", "off", "csv", "xlsx", "docs", "roster", "USER_ID", "Language",
+           "UTF", "GBK", "Excel"}
 COMMAND = re.compile(r"/\w+")
 MARKUP = re.compile(r"<[^>]+>|&\w+;")
 ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
