@@ -500,6 +500,20 @@ class OrderRepository(_Repository):
         return (await self.session.scalars(
             select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id))).all()
 
+    async def served_hours(self, *, order_id: int | None = None, volunteer_id: int | None = None) -> float:
+        """The hours served, from the audit log's ``hours`` events: one number per order, round and
+        volunteer (the last one entered counts), summed over an order's rounds or a volunteer's
+        orders. An order reopened after a round keeps that round's hours."""
+        query = select(OrderEvent).where(OrderEvent.event == "hours").order_by(OrderEvent.id)
+        if order_id is not None:
+            query = query.where(OrderEvent.order_id == order_id)
+        if volunteer_id is not None:
+            query = query.where(OrderEvent.actor_id == volunteer_id)
+        served: dict[tuple[int, object, int | None], float] = {}
+        for event in (await self.session.scalars(query)).all():
+            served[(event.order_id, event.detail.get("round"), event.actor_id)] = float(event.detail["hours"])
+        return round(sum(served.values()), 2)
+
     # -- digests (bot.services.schedule.digests) ----------------------------------------------------------------
     async def waiting_since(self, statuses: Iterable[str], before: dt.datetime, urgent_before: dt.datetime,
                             limit: int = 500) -> Sequence[Order]:

@@ -40,3 +40,10 @@ def normalise_phone(raw: str) -> str:
 def national_form(phone: str) -> str:
     """A stored number as people in the district write it: mainland mobiles without ``+86``."""
     return phone[3:] if phone.startswith("+86") and _MAINLAND_MOBILE.match(phone[3:]) else phone
+
+
+def shown_phone(phone: str) -> str:
+    """A stored number as people read it on screen: a mainland mobile without ``+86``, in groups
+    of 3-4-4 (``138 0013 8000``); any other number as :func:`national_form` gives it."""
+    national = national_form(phone)
+    return f"{national[:3]} {national[3:7]} {national[7:]}" if _MAINLAND_MOBILE.match(national) else national

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed
 from bot.domain.inputs import Input
-from bot.domain.lifecycle import FINISHED, Move, OrderStatus
+from bot.domain.lifecycle import FINISHED, MOVES, Move, OrderStatus
 from bot.i18n import N_
 from bot.services import dialog_rules, orders, timetable
 from bot.services.context import ServiceContext
@@ -78,14 +78,30 @@ async def record_hours(ctx: ServiceContext, order_id: int, raw: str) -> None:
     if not 0 < hours <= 24:
         raise InvalidInput(N_("Please type the hours as a number, e.g. 1.5."))
     order = await orders.find(ctx, order_id)
-    if order.volunteer_id != ctx.user.id or order.status not in FINISHED:
+    served = await _served_round(ctx, order)
+    if served is None:
         raise NotAllowed(N_("Request #{number} is not yours."), number=order_id)
-    order.hours = hours
-    await ctx.uow.orders.record(order_id, ctx.user.id, "hours", hours=hours)
+    await ctx.uow.orders.record(order_id, ctx.user.id, "hours", hours=hours, round=served)
+    order.hours = await ctx.uow.orders.served_hours(order_id=order_id)  # every round's, not only this one's
     await dialog_rules.close(ctx, "hours")
     await ctx.tell(ctx.user, N_("Recorded {hours} h for request #{number}. Thank you!"),
                     hours=hours, number=order_id)
     await ctx.uow.commit()
+
+
+async def _served_round(ctx: ServiceContext, order: Order) -> int | None:
+    """The round of ``order`` the person finished (its hours are theirs to enter), even when the
+    resident has rated it poorly since and it was reopened; None if they finished none."""
+    if order.volunteer_id == ctx.user.id and order.status in FINISHED:
+        return order.round
+    rounds = [event.detail.get("round") for event in await ctx.uow.orders.events(order.id)
+              if event.event == MOVES[Move.DONE].event and event.actor_id == ctx.user.id]
+    return next((r for r in reversed(rounds) if isinstance(r, int)), None)
+
+
+async def hours_served(ctx: ServiceContext) -> float:
+    """The person's hours over every request and round they served (for "my hours")."""
+    return await ctx.uow.orders.served_hours(volunteer_id=ctx.user.id)
 
 
 async def release(ctx: ServiceContext, order_id: int) -> None:

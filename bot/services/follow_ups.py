@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.domain.lifecycle import GIVE_BACKS, MOVES, Move
-from bot.i18n import N_, Translate
+from bot.i18n import N_
 from bot.services import centre, timetable
 from bot.services.context import ServiceContext
 from bot.views.centre import ROUTED_BY_RULE, ROUTED_EMERGENCY
@@ -34,12 +34,8 @@ class OrderMoved:
     move: Move
     actor: User  # who moved it (the system user for the schedule's moves: its id is None)
     resident: User  # who placed the order
-    stars: int | None = None  # CLOSE, REOPEN: the rating (0: "not solved")
+    stars: int | None = None  # CLOSE, REOPEN: the rating (bot.domain.satisfaction; 0: "not solved")
     reason: str | None = None  # REJECT: why (a reason code or the typed text); DISPATCH: how it was routed
-
-    def verdict(self, _: Translate) -> str:
-        """The rating as the cards show it."""
-        return "★" * self.stars if self.stars else _("not solved")
 
 
 Subscriber = Callable[[ServiceContext, OrderMoved], Awaitable[None]]
@@ -70,6 +66,8 @@ async def audit(ctx: ServiceContext, moved: OrderMoved) -> None:
         detail["reason"] = moved.reason
     elif moved.move in (Move.CLOSE, Move.REOPEN):
         detail["stars"] = moved.stars
+    elif moved.move is Move.DONE:  # the round this volunteer served: their hours are kept per round
+        detail["round"] = moved.order.round
     await ctx.uow.orders.record(moved.order.id, moved.actor.id, MOVES[moved.move].event, **detail)
 
 
@@ -98,7 +96,8 @@ async def team_card(ctx: ServiceContext, moved: OrderMoved) -> None:
             await ctx.tell.card.edit(order, _("Status: waiting for a volunteer (the previous one did not confirm)"),
                                       accept_button=True)
         case Move.CLOSE | Move.REOPEN:
-            await ctx.tell.card.edit(order, _("Status: done, rated {verdict}", verdict=moved.verdict(_)))
+            await ctx.tell.card.edit(order, _("Status: done, rated {verdict}",
+                                               verdict=ctx.tell.verdict(None, moved.stars)))
         case Move.NO_RESPONSE:
             await ctx.tell.card.edit(order, _("Status: done, closed without a rating"))
         case Move.CANCEL:
@@ -125,7 +124,7 @@ async def centre_cards(ctx: ServiceContext, moved: OrderMoved) -> None:
     elif moved.move is Move.REOPEN:
         _ = ctx.tell.group_tr()
         await centre.announce(ctx, order, "reopened", reopened=True,
-                              note=_("Rated {verdict} by the resident.", verdict=moved.verdict(_)))
+                              note=_("Rated {verdict} by the resident.", verdict=ctx.tell.verdict(None, moved.stars)))
 
 
 # What the centre hears of a dispatch no coordinator made (see bot.services.routing).

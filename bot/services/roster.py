@@ -27,6 +27,7 @@ from typing import Any
 
 from bot.domain.errors import InvalidInput
 from bot.domain.phones import national_form, normalise_phone
+from bot.i18n import N_
 from storage.errors import AlreadyTaken
 from storage.uow import UnitOfWork
 
@@ -55,14 +56,34 @@ FORMATS = (".csv", ".xlsx")
 
 
 class RosterFileError(Exception):
-    """The file as a whole cannot be read (missing, wrong format, no header): nothing was imported."""
+    """The file as a whole cannot be read (missing, wrong format, no header): nothing was imported.
+    ``message`` (a msgid) and ``params`` let a chat say it in the reader's language; ``str()`` is
+    the English the command line prints."""
+
+    def __init__(self, message: str, **params: object) -> None:
+        self.message, self.params = message, params
+        super().__init__(message.format(**params))
+
+
+class RowProblem(ValueError):
+    """Why a cell is refused: a msgid and its values (``str()``: in English)."""
+
+    def __init__(self, message: str, **params: object) -> None:
+        self.message, self.params = message, params
+        super().__init__(message.format(**params))
 
 
 @dataclass(frozen=True)
 class RowError:
     row: int  # the spreadsheet row number (the header is row 1 when it is the first line)
     column: str  # one of COLUMNS, or "row" for the whole row
-    reason: str
+    message: str  # why, a msgid (English) …
+    params: tuple[tuple[str, object], ...] = ()  # … with these values
+
+    @property
+    def reason(self) -> str:
+        """Why, in English (the command line's report)."""
+        return self.message.format(**dict(self.params))
 
     def __str__(self) -> str:
         return f"row {self.row}, {self.column}: {self.reason}"
@@ -118,7 +139,7 @@ def _csv_encoding(path: Path) -> str:
             return encoding
         except UnicodeDecodeError:
             continue
-    raise RosterFileError(f"{path.name}: not UTF-8 or GBK text")
+    raise RosterFileError(N_("{file}: not UTF-8 or GBK text"), file=path.name)
 
 
 def _csv_rows(path: Path) -> Iterator[list[str]]:
@@ -133,7 +154,8 @@ def _xlsx_rows(path: Path) -> Iterator[list[str]]:
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as error:  # noqa: BLE001 - zip, XML and openpyxl errors all mean "not a workbook"
-        raise RosterFileError(f"{path.name}: not a readable XLSX workbook ({type(error).__name__})") from None
+        raise RosterFileError(N_("{file}: not a readable XLSX workbook ({error})"), file=path.name,
+                              error=type(error).__name__) from None
     try:
         sheet = workbook.worksheets[0]
         for values in sheet.iter_rows(values_only=True):
@@ -147,11 +169,12 @@ def check_path(path: str | Path, *, writing: bool) -> Path:
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
-        raise RosterFileError(f"{path.name}: unknown format {suffix or '(no extension)'!r}; use .csv or .xlsx")
+        raise RosterFileError(N_("{file}: unknown format {suffix}; use .csv or .xlsx"), file=path.name,
+                              suffix=repr(suffix or "(no extension)"))
     if writing and not path.parent.is_dir():
-        raise RosterFileError(f"{path.parent}: no such directory")
+        raise RosterFileError(N_("{file}: no such directory"), file=str(path.parent))
     if not writing and not path.is_file():
-        raise RosterFileError(f"{path}: no such file")
+        raise RosterFileError(N_("{file}: no such file"), file=str(path))
     return path
 
 
@@ -172,8 +195,8 @@ def read_rows(path: str | Path) -> Iterator[tuple[int, dict[str, str]]]:
             continue
         yield number, {column: (record[i] if i < len(record) else "") for column, i in positions.items()}
     if positions is None:
-        raise RosterFileError(f"{path.name}: no header row with the columns 姓名/name and 手机号/phone "
-                              f"in the first {HEADER_SEARCH_ROWS} rows")
+        raise RosterFileError(N_("{file}: no header row with the columns 姓名/name and 手机号/phone in the first "
+                                 "{rows} rows"), file=path.name, rows=HEADER_SEARCH_ROWS)
 
 
 def _header(record: list[str], filename: str, number: int) -> dict[str, int] | None:
@@ -184,19 +207,23 @@ def _header(record: list[str], filename: str, number: int) -> dict[str, int] | N
         if column is None:
             continue
         if column in positions:
-            raise RosterFileError(f"{filename}: row {number} has two {column} columns")
+            raise RosterFileError(N_("{file}: row {row} has two {column} columns"), file=filename, row=number,
+                                  column=column)
         positions[column] = index
     return positions if all(column in positions for column in REQUIRED) else None
 
 
 # -- checking rows -------------------------------------------------------------------------------------
+MISSING, TOO_LONG, ALREADY_IN = N_("missing"), N_("longer than {limit} characters"), N_("already in row {other}")
+
+
 def normalise_registry_number(raw: str) -> str:
     """The registry number as stored; ValueError with the reason if it is not plausible."""
     text = "".join(raw.split()).upper()
     if re.fullmatch(r"\d(\.\d+)?E\+\d+", text):
-        raise ValueError("looks like a number a spreadsheet rounded (e.g. 1.23E+17); format the column as text")
+        raise RowProblem(N_("looks like a number a spreadsheet rounded (e.g. 1.23E+17); format the column as text"))
     if not _REGISTRY_NUMBER.match(text) or sum(c.isdigit() for c in text) < 4:
-        raise ValueError("not a registry number (6–32 letters and digits, at least 4 digits)")
+        raise RowProblem(N_("not a registry number (6–32 letters and digits, at least 4 digits)"))
     return text
 
 
@@ -218,54 +245,55 @@ class _Teams:
         if key in self.by_name:
             found = self.by_name[key]
             if found is None:
-                raise ValueError(f"two teams are called {text!r}; use the team code")
+                raise RowProblem(N_("two teams are called {team}; use the team code"), team=repr(text))
             return found
-        raise ValueError(f"no team {text!r} (use a team code or name)")
+        raise RowProblem(N_("no team {team} (use a team code or name)"), team=repr(text))
 
 
 def _check(number: int, raw: dict[str, str], teams: _Teams, skills: Collection[str]) -> _Entry | list[RowError]:
     errors: list[RowError] = []
 
-    def fail(column: str, reason: str) -> None:
-        errors.append(RowError(number, column, reason))
+    def fail(column: str, message: str, **params: object) -> None:
+        errors.append(RowError(number, column, message, tuple(params.items())))
 
     name = " ".join(raw.get("name", "").split())
     if not name:
-        fail("name", "missing")
+        fail("name", MISSING)
     elif len(name) > LIMITS["name"]:
-        fail("name", f"longer than {LIMITS['name']} characters")
+        fail("name", TOO_LONG, limit=LIMITS["name"])
     phone = ""
     if not raw.get("phone"):
-        fail("phone", "missing")
+        fail("phone", MISSING)
     else:
         try:
             phone = normalise_phone(raw["phone"])
         except InvalidInput:
-            fail("phone", f"not a phone number: {raw['phone'][:40]!r}")
+            fail("phone", N_("not a phone number: {value}"), value=repr(raw["phone"][:40]))
     registry_number = None
     if raw.get("registry_number"):
         try:
             registry_number = normalise_registry_number(raw["registry_number"])
-        except ValueError as error:
-            fail("registry_number", str(error))
+        except RowProblem as error:
+            fail("registry_number", error.message, **error.params)
     community = " ".join(raw.get("community", "").split())
     if len(community) > LIMITS["community"]:
-        fail("community", f"longer than {LIMITS['community']} characters")
+        fail("community", TOO_LONG, limit=LIMITS["community"])
     team_id = 0
     if not raw.get("team"):
-        fail("team", "missing")
+        fail("team", MISSING)
     else:
         try:
             team_id = teams.find(raw["team"])
-        except ValueError as error:
-            fail("team", str(error))
+        except RowProblem as error:
+            fail("team", error.message, **error.params)
     codes: list[str] = []
     for part in SKILL_SEPARATORS.split(raw.get("skills", "")):
         code = part.strip().casefold()
         if not code or code in codes:
             continue
         if code not in skills:
-            fail("skills", f"unknown skill {part.strip()!r} (known: {', '.join(sorted(skills))})")
+            fail("skills", N_("unknown skill {skill} (known: {known})"), skill=repr(part.strip()),
+                 known=", ".join(sorted(skills)))
         codes.append(code)
     if errors:
         return errors
@@ -287,13 +315,13 @@ class _Importer:
     def _duplicate(self, entry: _Entry) -> RowError | None:
         if entry.registry_number is not None:
             if entry.registry_number in self.seen_registry:
-                return RowError(entry.row, "registry_number",
-                                f"already in row {self.seen_registry[entry.registry_number]}")
+                return RowError(entry.row, "registry_number", ALREADY_IN,
+                                (("other", self.seen_registry[entry.registry_number]),))
             if entry.phone in self.seen_phone_unregistered:
-                return RowError(entry.row, "phone", f"already in row {self.seen_phone_unregistered[entry.phone]}, "
-                                                    "which has no registry number")
+                return RowError(entry.row, "phone", N_("already in row {other}, which has no registry number"),
+                                (("other", self.seen_phone_unregistered[entry.phone]),))
         elif entry.phone in self.seen_phone:
-            return RowError(entry.row, "phone", f"already in row {self.seen_phone[entry.phone]}")
+            return RowError(entry.row, "phone", ALREADY_IN, (("other", self.seen_phone[entry.phone]),))
         return None
 
     def _remember(self, entry: _Entry) -> None:
@@ -371,7 +399,8 @@ class _Importer:
                     counts["created"] += 1
                 elif record["id"] is not None and (record["id"] in self.touched or record["id"] in touched):
                     earlier = self.touched.get(record["id"]) or touched[record["id"]]
-                    failed.append(RowError(entry.row, "row", f"the same volunteer as row {earlier}"))
+                    failed.append(RowError(entry.row, "row", N_("the same volunteer as row {other}"),
+                                           (("other", earlier),)))
                     continue
                 else:
                     if record["id"] is not None:
@@ -409,8 +438,8 @@ class _Importer:
                                     await uow.volunteers.update_many([values])
                         except AlreadyTaken:
                             counts[kind] -= 1
-                            failed.append(RowError(entry.row, "row", "conflicts with another volunteer "
-                                                                     "(a registry number or team membership)"))
+                            failed.append(RowError(entry.row, "row", N_(
+                                "conflicts with another volunteer (a registry number or team membership)")))
                 await uow.commit()
         self.touched.update(touched)
         for key, value in counts.items():

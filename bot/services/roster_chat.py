@@ -3,15 +3,16 @@
 
 from __future__ import annotations
 
-import html
-
 from bot.domain.attachments import ROSTER_FORMATS, RosterExport
 from bot.domain.errors import InvalidInput
 from bot.i18n import N_
 from bot.services.context import ServiceContext
-from bot.services.roster import FORMATS, ImportReport
+from bot.services.roster import FORMATS, ImportReport, RosterFileError
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # what a bot may download from Telegram
+# The roster's columns as the report names them (bot.services.roster.COLUMNS, and "row": the whole row).
+COLUMN_NAMES = {"name": N_("Name"), "phone": N_("Phone"), "registry_number": N_("Registry number"),
+                "community": N_("Community"), "team": N_("Team"), "skills": N_("Skills"), "row": N_("the whole row")}
 REPORTED_ERRORS = 30  # row errors listed in the reply; the count says how many more
 
 
@@ -31,15 +32,17 @@ async def imported(ctx: ServiceContext, file_name: str, report: ImportReport) ->
     lines = [_("Roster {file}: {rows} rows — {created} new, {updated} updated, {unchanged} unchanged, {failed} with "
                "errors.", file=file_name, rows=report.rows, created=report.created, updated=report.updated,
                unchanged=report.unchanged, failed=report.failed)]
-    lines += [html.escape(str(error), quote=False) for error in report.errors[:REPORTED_ERRORS]]
+    lines += [_("Row {row}, {column}:", row=error.row, column=_(COLUMN_NAMES.get(error.column, error.column)))
+              + " " + _(error.message, **dict(error.params)) for error in report.errors[:REPORTED_ERRORS]]
     if len(report.errors) > REPORTED_ERRORS:
         lines.append(_("… and {count} more rows with errors.", count=len(report.errors) - REPORTED_ERRORS))
     await ctx.tell.send(ctx.user.telegram_id, "\n".join(lines), recipient=ctx.user)
     await ctx.uow.commit()
 
 
-async def unreadable(ctx: ServiceContext, file_name: str, reason: str) -> None:
-    await ctx.tell(ctx.user, N_("Nothing was imported from {file}: {reason}"), file=file_name, reason=reason)
+async def unreadable(ctx: ServiceContext, file_name: str, error: RosterFileError) -> None:
+    await ctx.tell(ctx.user, N_("Nothing was imported from {file}: {reason}"), file=file_name,
+                    reason=ctx.tell.tr(ctx.user)(error.message, **error.params))
     await ctx.uow.commit()
 
 

@@ -45,7 +45,7 @@ async def add_team(ctx: ServiceContext, code: str, name: str, categories: list[s
     ctx.require_coordinator()
     code = code.lower()
     if not is_code(code):
-        raise InvalidInput(N_("A team code is 2–32 lowercase letters, digits or _ (e.g. repair_1)."))
+        raise InvalidInput(N_("A team code is 2–32 lowercase letters, digits or _ (e.g. fx_1)."))
     categories = _categories(ctx, categories)
     if await ctx.uow.teams.by_code(code) is not None:
         raise Conflict(N_("Team {code} already exists."), code=code)

@@ -18,8 +18,8 @@ from storage.models import Order, Team, User
 
 # How a dispatch was made when no coordinator tapped (follow_ups passes it as the move's reason).
 ROUTED_BY_RULE, ROUTED_EMERGENCY = "rule", "emergency"
-REJECT_REASONS = {"area": N_("Outside our service area"), "duplicate": N_("Duplicate request"),
-                  "scope": N_("Not a volunteer service")}
+REJECT_REASONS = {"area": N_("Outside this community's service area"), "duplicate": N_("Duplicate request"),
+                  "scope": N_("Not a volunteer service: please contact the property management or call 12345")}
 
 
 class CentreView(View):

@@ -7,10 +7,12 @@ Texts are sent with ``parse_mode=HTML``; every value a person typed is escaped b
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.domain import satisfaction
 from bot.domain.lifecycle import OrderStatus
 from bot.i18n import N_, I18n, Translate
 from bot.views import callbacks as cb
@@ -32,6 +34,11 @@ CATEGORY_NAMES = {
     "repair": N_("Repair"), "training": N_("Training"), "mediation": N_("Mediation"),
     "emergency": N_("Emergency"), "other": N_("Other"),
 }
+# The answers to "how did it go?" (bot.domain.satisfaction), as buttons and wherever a rating is shown.
+SATISFACTION_NAMES = {
+    satisfaction.SATISFIED: N_("😊 Satisfied"), satisfaction.MOSTLY: N_("🙂 Mostly satisfied"),
+    satisfaction.NOT_SATISFIED: N_("😞 Not satisfied"), satisfaction.NOT_SOLVED: N_("❌ Problem not solved"),
+}
 MENU_NEW_REQUEST = N_("🆘 New request")
 MENU_MY_ORDERS = N_("📋 My requests")
 MENU_LANGUAGE = N_("🌐 Language")
@@ -39,6 +46,22 @@ SHARE_PHONE = N_("📱 Share my phone number")
 # Said when an update of a person's was parked (a fault of ours); short enough for a tap's alert.
 COULD_NOT_HANDLE = N_("Sorry, something went wrong on our side. What you sent is kept for "
                       "our team to look into; please try again a little later.")
+
+# A moment as people say it (周六上午 9:00 / Sat morning 9:00), not as an ISO date.
+WEEKDAYS = (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun"))
+DAY_PARTS = ((5, N_("morning")), (12, N_("noon")), (14, N_("afternoon")),
+             (18, N_("evening")))  # from that hour on; before 5: still "evening"
+MOMENT = N_("{weekday} {part} {time}")
+
+
+def day_label(_: Translate, day: dt.date) -> str:
+    """A date as people write it (12月2日（周三） / Wed, 12/2), not ISO."""
+    return _("{weekday}, {month}/{day}", weekday=_(WEEKDAYS[day.weekday()]), month=day.month, day=day.day)
+
+
+def month_label(_: Translate, first: dt.date) -> str:
+    """A month (2026年11月 / 11/2026)."""
+    return _("{month}/{year}", month=first.month, year=first.year)
 
 Keyboard = list[list[dict[str, Any]]]
 
@@ -93,6 +116,16 @@ class View:
 
     def category_label(self, user: User | None, category: str) -> str:
         return self.tr(user)(CATEGORY_NAMES.get(category, category))
+
+    def moment(self, user: User | None, local: dt.datetime) -> str:
+        """``local`` (in the service's time zone) as a weekday, a part of the day and the time."""
+        _ = self.tr(user)
+        part = next((name for start, name in reversed(DAY_PARTS) if local.hour >= start), DAY_PARTS[-1][1])
+        return _(MOMENT, weekday=_(WEEKDAYS[local.weekday()]), part=_(part), time=f"{local.hour}:{local.minute:02d}")
+
+    def verdict(self, user: User | None, stars: int | None) -> str:
+        """A rating in words (old star ratings read as the nearest word)."""
+        return self.tr(user)(SATISFACTION_NAMES[satisfaction.level(stars)])
 
     async def tell(self, user: User, message: str, *, markup: Markup | None = None,
                    protect: bool = False, **params: object) -> int:

@@ -3,11 +3,12 @@ of open requests in its group, and the monthly report to team leaders and the ce
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 from bot.domain.redact import redact
 from bot.i18n import N_, Translate
-from bot.views.common import STATUS_NAMES, Reader, View
+from bot.views.common import STATUS_NAMES, Reader, View, day_label, month_label
 from storage.models import Order, Team, User
 
 DIGEST_LINES = 15  # requests listed per section of a digest; the rest are counted
@@ -67,7 +68,7 @@ def month_line(_: Translate, row: MonthRow) -> str:
 
 
 class DigestsView(View):
-    async def daily(self, readers: Sequence[Reader], day: str,
+    async def daily(self, readers: Sequence[Reader], date: dt.date,
                     waiting: Sequence[tuple[str | None, Sequence[tuple[Order, int]]]],
                     late: Sequence[tuple[str | None, Sequence[tuple[Order, int, str]]]]) -> None:
         """The centre's daily digest: by team (``None``: not dispatched), the requests nobody took in
@@ -75,6 +76,7 @@ class DigestsView(View):
         agreed time and the volunteer's first name. One "all clear" line when there are none."""
         for reader in readers:
             _ = self.reading(reader)
+            day = day_label(_, date)
             if not waiting and not late:
                 text = _("📋 Digest {day}: all clear — no request waits too long or is past its time.", day=day)
                 await self.out.send(reader.chat_id, text, recipient=reader.user)
@@ -119,16 +121,16 @@ class DigestsView(View):
             lines.append(_("… and {count} more", count=len(orders) - DIGEST_LINES * 2))
         await self.out.send(team.chat_id, fit(lines))
 
-    async def monthly_to_leader(self, leader: User, month: str, row: MonthRow) -> None:
-        """A team's month, privately to one of its leaders."""
+    async def monthly_to_leader(self, leader: User, first: dt.date, row: MonthRow) -> None:
+        """A team's month (``first``: its first day), privately to one of its leaders."""
         _ = self.tr(leader)
-        await self.out.send(leader.telegram_id, _("📊 Your team's month {month}:", month=month) + "\n"
+        await self.out.send(leader.telegram_id, _("📊 Your team's month {month}:", month=month_label(_, first)) + "\n"
                             + month_line(_, row), recipient=leader)
 
-    async def monthly_to_centre(self, readers: Sequence[Reader], month: str, rows: Sequence[MonthRow]) -> None:
+    async def monthly_to_centre(self, readers: Sequence[Reader], first: dt.date, rows: Sequence[MonthRow]) -> None:
         """Every team's month to the centre."""
         for reader in readers:
             _ = self.reading(reader)
-            lines = [_("<b>📊 Monthly report {month}</b>", month=month)]
+            lines = [_("<b>📊 Monthly report {month}</b>", month=month_label(_, first))]
             lines += [month_line(_, row) for row in rows] or [_("No teams yet.")]
             await self.out.send(reader.chat_id, fit(lines), recipient=reader.user)

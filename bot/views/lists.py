@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.domain.phones import shown_phone
 from bot.domain.redact import redact
 from bot.i18n import N_
 from bot.views import callbacks as cb
@@ -163,7 +164,7 @@ class ListsView(View):
             return
         duty = {None: "—", True: _("on duty"), False: _("off duty")}  # once, not per person: a skill names thousands
         lines = [_("{name} · {team} · {community} · {phone} · {duty}", name=v.name, team=v.team,
-                   community=v.community or "—", phone=v.phone, duty=duty[v.on_duty])
+                   community=v.community or "—", phone=shown_phone(v.phone), duty=duty[v.on_duty])
                  for v in found]
         await self.send(where, coordinator, _("Volunteers for {skill}:", skill=self.category_label(coordinator, skill)),
                         lines, query={"kind": "find", "skill": skill, "community": community}, protect=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from bot.domain.phones import shown_phone
 from bot.domain.profile import (
     AVAILABILITY,
     DONE_LABEL,
@@ -36,7 +37,7 @@ def profile_lines(view: View, reader: User | None, profile: dict[str, Any], *, p
     kind = profile.get("kind") or "resident"
     values = {
         "name": profile.get("name") or "—",
-        "phone": profile.get("phone") or "—",
+        "phone": shown_phone(profile["phone"]) if profile.get("phone") else "—",
         "community": profile.get("community") or "—",
         "skills": separator.join(view.category_label(reader, c) for c in profile.get("skills") or []) or "—",
         "occupation": names([profile["occupation"]] if profile.get("occupation") else [], OCCUPATIONS),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from bot.domain import satisfaction
 from bot.domain.lifecycle import OPEN
 from bot.domain.request_steps import confirm_choices, is_emergency, steps_for
 from bot.domain.roles import roles_in_key
@@ -13,6 +14,7 @@ from bot.i18n import N_
 from bot.views import callbacks as cb
 from bot.views import menu
 from bot.views.common import (
+    SATISFACTION_NAMES,
     SHARE_PHONE,
     STATUS_NAMES,
     View,
@@ -196,8 +198,8 @@ class ResidentView(View):
         if reminder:
             await self.tell(resident, N_("Reminder: please rate request #{number} — your answer helps the centre."),
                             number=order.id)
-        stars = [button("★" * n, cb.RATE, order.id, n) for n in range(1, 6)]
-        rows = [stars[:3], stars[3:], [button(_("Not solved"), cb.RATE, order.id, 0)]]
+        words = [button(_(SATISFACTION_NAMES[n]), cb.RATE, order.id, n) for n in satisfaction.CHOICES]
+        rows = in_rows(words, 2)
         if order.on_behalf:  # the building leader asks the neighbour and records their verdict
             await self.tell(resident, N_("{volunteer} has finished request #{number} for {neighbour}. Please ask "
                                          "them how it went and record their rating:"),

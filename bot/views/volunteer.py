@@ -4,6 +4,7 @@ forwarding), their keyboard for it, the lease question and the hours question.""
 from __future__ import annotations
 
 from bot.domain.lifecycle import OrderStatus
+from bot.domain.phones import shown_phone
 from bot.i18n import N_
 from bot.views import callbacks as cb
 from bot.views.common import View, button, inline
@@ -29,7 +30,7 @@ class VolunteerView(View):
             N_("You took request <b>#{number}</b> ({category}).\n👤 {name}\n📞 {phone}\n📍 {community}, {building}, "
                "{detail}\n🕒 {when}\n📝 {description}\nPlease keep these details private."),
             number=order.id, category=self.category_label(volunteer, order.category), name=order.contact_name,
-            phone=order.contact_phone, community=order.community, building=order.building,
+            phone=shown_phone(order.contact_phone), community=order.community, building=order.building,
             detail=order.address_detail, when=order.when_text,
             description=order.description or (_("(voice note below)") if order.voice_file_id else _("(photo below)")),
             markup=self.keyboard(volunteer, order), protect=True,
@@ -47,6 +48,11 @@ class VolunteerView(View):
         await self.tell(volunteer, N_("You took request #{number} a while ago. Are you still on it? Without an answer "
                                       "in {minutes} minutes it goes back to the team's group."),
                         number=order.id, minutes=minutes, markup=inline(rows))
+
+    async def rated(self, volunteer: User, order_id: int, stars: int) -> None:
+        """The resident's verdict on a request the volunteer did, in words."""
+        await self.tell(volunteer, N_("The resident rated request #{number}: {verdict}. Thank you for your help!"),
+                        number=order_id, verdict=self.verdict(volunteer, stars))
 
     async def ask_hours(self, volunteer: User, order: Order, *, typed: bool = True) -> None:
         """``typed``: a typed number is read too (not while another dialog takes what they type)."""

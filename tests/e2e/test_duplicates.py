@@ -159,7 +159,7 @@ async def test_duplicate_and_redelivered_updates_act_once(server: SandboxServer,
         await recognised(caplog, accept.update_id, times=2)
         taken = _("Status: ✅ taken by {volunteer}", volunteer="Vera")
         await group.wait_for(lambda chat: taken in (chat.message(card.message_id).text or ""))
-        details = await wait_text(vera, "+8613800000001")
+        details = await wait_text(vera, "138 0000 0001")
         good_news = _("Good news: volunteer {volunteer} has taken request #{number} and will contact you.",
                       volunteer="Vera", number=number)
         await wait_text(resident, good_news)
@@ -179,7 +179,7 @@ async def test_duplicate_and_redelivered_updates_act_once(server: SandboxServer,
         coordinators_messages = (await cast.coordinators_group.view()).bot_messages
         assert count_text(coordinators_messages, new_request) == 1
         vera_messages = (await vera.chat()).bot_messages
-        assert [m.message_id for m in vera_messages if "+8613800000001" in (m.text or "")] == [details.message_id]
+        assert [m.message_id for m in vera_messages if "138 0000 0001" in (m.text or "")] == [details.message_id]
         card_view = (await group.view()).message(card.message_id)
         assert len(card_view.history) == 1 and taken in (card_view.text or ""), card_view
         calls = await sandbox.calls(after=calls_before_accept)

@@ -53,18 +53,18 @@ async def test_whole_loop(server: SandboxServer, sandbox: SandboxClient, databas
             lambda chat: _("Status: ✅ taken by {volunteer}", volunteer="Vera")
             in (chat.message(card.message_id).text or ""))
         assert taken.message(card.message_id).buttons == []
-        details = await wait_text(vera, "+8613800000001")
+        details = await wait_text(vera, "138 0000 0001")
         assert details.protect_content and "502" in (details.text or "")
         await wait_text(cast.resident, _("Good news: volunteer {volunteer} has taken request #{number} and will "
                                          "contact you.", volunteer="Vera", number=number))
 
         # Progress, done and rated.
-        await finish_and_rate(cast, language, vera, details, number, verdict="★★★★★")
+        await finish_and_rate(cast, language, vera, details, number, verdict=_("😊 Satisfied"))
         await wait_text(cast.resident, _("Thank you! Would you like to add a comment? Type it, or tap Skip."))
         await cast.resident.send("非常好 very good")
         await wait_text(cast.resident, _("Thank you for your feedback!"))
         await cast.team_group.wait_for(
-            lambda chat: _("Status: done, rated {verdict}", verdict="★★★★★")
+            lambda chat: _("Status: done, rated {verdict}", verdict=_("😊 Satisfied"))
             in (chat.message(card.message_id).text or ""))
 
 

@@ -14,6 +14,7 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.adapters.app import BotApplication
+from bot.domain.phones import shown_phone
 from sandbox import MessageView, SandboxClient, SandboxServer, SimUser
 from tests.e2e.harness import (
     CONFIRM_TODAY,
@@ -199,14 +200,14 @@ async def test_building_leader_orders_for_a_neighbour_and_records_the_rating(
     assert "王奶奶" not in (card.text or "") and "13900000002" not in (card.text or "")
     await volunteer.tap(_("✋ Accept"), chat_id=cast.team_group.id)
     details = await wait_text(volunteer, "王奶奶")
-    assert "+8613900000002" in (details.text or "") and "3号楼" in (details.text or "")
+    assert "139 0000 0002" in (details.text or "") and "3号楼" in (details.text or "")
     await wait_text(leader, _("Good news: volunteer {volunteer} has taken request #{number} and will contact you.",
                               volunteer=volunteer.first_name, number=number))
     await volunteer.tap(_("✔️ Done"))
     await wait_text(leader, _("{volunteer} has finished request #{number} for {neighbour}. Please ask them how it went "
                               "and record their rating:", volunteer=volunteer.first_name, number=number,
                               neighbour="王奶奶"))
-    await leader.tap("★★★★★")
+    await leader.tap(_("😊 Satisfied"))
     await wait_text(leader, _("Thank you! Would you like to add a comment? Type it, or tap Skip."))
 
 
@@ -220,7 +221,7 @@ async def test_roster_file_sent_to_the_bot_and_exported(centre: Centre, sandbox:
     report = await wait_text(cast.coordinator, "roster.csv")
     assert _("Roster {file}: {rows} rows — {created} new, {updated} updated, {unchanged} unchanged, {failed} with "
              "errors.", file="roster.csv", rows=3, created=2, updated=0, unchanged=0, failed=1) in (report.text or "")
-    assert "row 3, phone" in (report.text or "")
+    assert _("Row {row}, {column}:", row=3, column=_("Phone")) in (report.text or "")
     # The same file again changes nothing.
     await cast.coordinator.skip_to_now()
     await cast.coordinator.send_document(data, file_name="roster.csv", mime_type="text/csv")
@@ -265,11 +266,11 @@ async def test_a_business_takes_orders_like_a_volunteer_and_its_completed_orders
                                message_id=new_order.message_id)
     await wait_text(shop, f"#{number}", chat_id=cast.team_group.id)
     await shop.tap(_("✋ Accept"), chat_id=cast.team_group.id)
-    details = await wait_text(shop, cast.resident.phone_number or "")  # the resident's contact, privately
+    details = await wait_text(shop, shown_phone(cast.resident.phone_number or ""))  # the resident's contact, privately
     await shop.tap(_("✔️ Done"), message_id=details.message_id)
     await wait_text(cast.resident, _("{volunteer} has finished request #{number}. How did it go?",
                                      volunteer=shop.first_name, number=number))
-    await cast.resident.tap("★★★★★")
+    await cast.resident.tap(_("😊 Satisfied"))
     await wait_text(cast.resident, _("Thank you! Would you like to add a comment? Type it, or tap Skip."))
 
     await cast.coordinator.send("/businesses")

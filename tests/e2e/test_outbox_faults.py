@@ -73,7 +73,7 @@ async def test_loop_completes_through_fault_storms(server: SandboxServer, sandbo
         assert won.text == _("You took request #{number}; the details are in our private chat.", number=number)
         taken = _("Status: ✅ taken by {volunteer}", volunteer="Vera")
         await group.wait_for(lambda chat: taken in (chat.message(card.message_id).text or ""), timeout=STORM_TIMEOUT)
-        details = await wait_text(vera, "+8613800000001", timeout=STORM_TIMEOUT)
+        details = await wait_text(vera, "138 0000 0001", timeout=STORM_TIMEOUT)
         assert details.protect_content and "502室" in (details.text or "")
         good_news = _("Good news: volunteer {volunteer} has taken request #{number} and will contact you.",
                       volunteer="Vera", number=number)
@@ -106,12 +106,12 @@ async def test_loop_completes_through_fault_storms(server: SandboxServer, sandbo
         await vera.tap("2")
         await wait_text(vera, _("Recorded {hours} h for request #{number}. Thank you!", hours=2.0, number=number),
                         timeout=STORM_TIMEOUT)
-        await resident.tap("★★★★★")
+        await resident.tap(_("😊 Satisfied"))
         await wait_text(resident, _("Thank you! Would you like to add a comment? Type it, or tap Skip."),
                         timeout=STORM_TIMEOUT)
         await resident.send("very good")
         await wait_text(resident, _("Thank you for your feedback!"), timeout=STORM_TIMEOUT)
-        rated = _("Status: done, rated {verdict}", verdict="★★★★★")
+        rated = _("Status: done, rated {verdict}", verdict=_("😊 Satisfied"))
         await group.wait_for(lambda chat: rated in (chat.message(card.message_id).text or ""), timeout=STORM_TIMEOUT)
         storm_seconds = time.monotonic() - storm_started
 
@@ -129,7 +129,7 @@ async def test_loop_completes_through_fault_storms(server: SandboxServer, sandbo
         for expected in (passed, good_news, on_way, ask_rating, _("Thank you for your feedback!")):
             assert resident_texts[expected] == 1, (expected, resident_texts)
         vera_texts = [m.text or "" for m in (await vera.chat()).bot_messages]
-        assert sum("+8613800000001" in t for t in vera_texts) == 1 and vera_texts.count(noted) == 1, vera_texts
+        assert sum("138 0000 0001" in t for t in vera_texts) == 1 and vera_texts.count(noted) == 1, vera_texts
         # The card went through its states in order, each shown once (no state lost to a fault).
         shown = [v["text"] for v in (await group.view()).message(card.message_id).history]
         shown.append((await group.view()).message(card.message_id).text)
@@ -171,7 +171,7 @@ async def test_a_429_on_a_callback_answer_is_respected_too(server: SandboxServer
 
         await sandbox.fail_next("429", count=1, method="answerCallbackQuery", retry_after=1)
         tap = await vera.tap(_("✋ Accept"), chat_id=group.id, message_id=card.message_id)
-        await wait_text(vera, "+8613800000001", timeout=STORM_TIMEOUT)
+        await wait_text(vera, "138 0000 0001", timeout=STORM_TIMEOUT)
         await group.wait_for(lambda chat: _("Status: ✅ taken by {volunteer}", volunteer="Vera")
                              in (chat.message(card.message_id).text or ""), timeout=STORM_TIMEOUT)
         answer = await sandbox.callback_answer(tap.callback_query_id, timeout=5)

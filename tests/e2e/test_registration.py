@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from bot.adapters.app import BotApplication
+from bot.domain.phones import shown_phone
 from bot.settings import Settings
 from bot.views.common import SHARE_PHONE
 from sandbox import MessageView, SandboxClient, SandboxServer, SimUser
@@ -266,7 +267,7 @@ async def test_without_approval_members_join_at_once_and_choose_community_button
         # The coordinator reads the centre privately here: for information, with the phone number.
         fyi = await wait_text(cast.coordinator, _("✅ {name} joined team {team} (no approval needed).",
                                                   name="Vera Li", team=TEAM))
-        assert fyi.button_texts == [] and vera.phone_number in (fyi.text or "")
+        assert fyi.button_texts == [] and shown_phone(vera.phone_number or "") in (fyi.text or "")
 
 
 async def test_profile_shows_and_edits_every_membership(centre: Centre) -> None:
@@ -294,8 +295,8 @@ async def test_profile_shows_and_edits_every_membership(centre: Centre) -> None:
     await vera.send("/profile")
     profile = await vera.next_message()
     text = profile.text or ""
-    for value in ("Vera Li", vera.phone_number, "阳光社区", _("Repair"), _("Retired"), _("Resident volunteer"),
-                  _("Weekends"), _("{team} ({status})", team=TEAM, status=_("approved")),
+    for value in ("Vera Li", shown_phone(vera.phone_number or ""), "阳光社区", _("Repair"), _("Retired"),
+                  _("Resident volunteer"), _("Weekends"), _("{team} ({status})", team=TEAM, status=_("approved")),
                   _("{team} ({status})", team=OTHER_TEAM, status=_("waiting for approval"))):
         assert value in text, (value, text)
     assert _("✏️ {field}", field=_("Business name")) not in labels(profile)

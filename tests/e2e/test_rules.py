@@ -170,7 +170,7 @@ async def test_a_rating_tapped_during_a_new_request_keeps_the_draft(server: Sand
         number = await place_order(cast, language)
         card = await dispatch_by_button(cast, language, number)
         await vera.tap(_("✋ Accept"), chat_id=cast.team_group.id, message_id=card.message_id)
-        details = await wait_text(vera, "+8613800000001")
+        details = await wait_text(vera, "138 0000 0001")
         await vera.tap(_("✔️ Done"), message_id=details.message_id)
         rating = await wait_text(resident, _("{volunteer} has finished request #{number}. How did it go?",
                                              volunteer="Vera", number=number))
@@ -190,7 +190,7 @@ async def test_a_rating_tapped_during_a_new_request_keeps_the_draft(server: Sand
         await wait_text(resident, _(BUILDING_Q))
         await resident.send("3栋2单元")
         await wait_text(resident, _(DETAIL_Q))
-        answer = await resident.tap_and_read_answer("★", message_id=rating.message_id)
+        answer = await resident.tap_and_read_answer(_("😞 Not satisfied"), message_id=rating.message_id)
         assert answer.answered and not answer.show_alert, answer
         await wait_text(resident, _("Thank you for your rating! Please go on where you left off."))
         asked = await reply_to(resident, "502室 13812345678")
@@ -202,7 +202,7 @@ async def test_a_rating_tapped_during_a_new_request_keeps_the_draft(server: Sand
             rita = await uow.users.by_telegram_id(resident.id)
             assert rita is not None
             rated = await uow.ratings.get(number, 1)
-            assert rated is not None and (rated.stars, rated.comment) == (1, None)
+            assert rated is not None and (rated.stars, rated.comment) == (2, None)  # 😞 Not satisfied
             dialog = await uow.dialogs.get(rita.id)
             assert dialog is not None and (dialog.flow, dialog.step) == ("request", "summary")
             assert dialog.data["detail"] == "502室 13812345678" and dialog.data["building"] == "3栋2单元"
@@ -269,7 +269,7 @@ async def test_dispatch_to_the_team_that_has_it_is_refused(server: SandboxServer
         taken = _("Status: ✅ taken by {volunteer}", volunteer="Vera")
         edited = await cast.coordinators_group.wait_for(lambda chat: taken in (chat.message(new.message_id).text or ""))
         assert edited.message(new.message_id).button_texts == []
-        details = await wait_text(vera, "+8613800000001")
+        details = await wait_text(vera, "138 0000 0001")
         await vera.tap(_("↩️ Release"), message_id=details.message_id)
         edited = await cast.coordinators_group.wait_for(
             lambda chat: chat.message(new.message_id).button_texts == [_("➡️ {team}", team="保洁队"), _("Reject")])

@@ -87,7 +87,7 @@ async def test_poor_rating_reopens_the_order_for_the_centre(centre: Running) -> 
     await cast.volunteers[0].tap(_("✔️ Done"), message_id=details.message_id)
     await wait_text(cast.resident, _("{volunteer} has finished request #{number}. How did it go?",
                                      volunteer="Vera", number=number))
-    await cast.resident.tap("★★")
+    await cast.resident.tap(_("😞 Not satisfied"))
     reopened = await wait_text(cast.coordinator, _("♻️ Request #{number} reopened", number=number),
                                chat_id=cast.coordinators_group.id)
     assert _("➡️ {team}", team=TEAM) in reopened.button_texts

@@ -38,8 +38,8 @@ async def on_roster_file(update: Update, context: BotContext) -> None:
         try:
             report = await import_roster(deps.uow, path, skills=deps.config.categories)
         except RosterFileError as error:
-            reason = str(error)
-            await run(update, context, lambda ctx: roster_chat.unreadable(ctx, file_name, reason))
+            refused = error
+            await run(update, context, lambda ctx: roster_chat.unreadable(ctx, file_name, refused))
             return
     await run(update, context, lambda ctx: roster_chat.imported(ctx, file_name, report))
 

@@ -130,9 +130,8 @@ async def daily_digest(ctx: ServiceContext, item: ScheduledItem) -> str:
         if order.volunteer_id is not None and order.volunteer_id not in volunteers:
             person = await ctx.uow.users.get(order.volunteer_id)
             volunteers[order.volunteer_id] = person.first_name if person else "—"
-    day = now.astimezone(ctx.config.timezone).date().isoformat()
     await ctx.tell.digests.daily(await ctx.centre(),
-        day,
+        now.astimezone(ctx.config.timezone).date(),
         _by_team(waiting, names, lambda o: (o, _minutes(o.updated_at, now))),
         _by_team(late, names, lambda o: (o, _minutes(o.appointment_at or now, now),
                                                             volunteers.get(o.volunteer_id or 0, "—"))))
@@ -193,8 +192,8 @@ async def monthly_report(ctx: ServiceContext, item: ScheduledItem) -> str:
         rows.append(row)
         if team.active:
             for leader in await ctx.uow.volunteers.leaders(team.id):
-                await ctx.tell.digests.monthly_to_leader(leader, month, row)
-    await ctx.tell.digests.monthly_to_centre(await ctx.centre(), month, rows)
+                await ctx.tell.digests.monthly_to_leader(leader, first, row)
+    await ctx.tell.digests.monthly_to_centre(await ctx.centre(), first, rows)
     return f"{month}: {sum(r[1] for r in rows)} completed"
 
 

@@ -156,7 +156,7 @@ async def appointment(ctx: ServiceContext, item: ScheduledItem) -> str:
     assert order.appointment_at is not None
     local = order.appointment_at.astimezone(ctx.config.timezone)
     await ctx.tell(volunteer, N_("Reminder: request #{number} is at {time}. Tap On my way when you set off."),
-                    number=order.id, time=local.strftime("%m-%d %H:%M"),
+                    number=order.id, time=ctx.tell.moment(volunteer, local),
                     markup=ctx.tell.volunteer.keyboard(volunteer, order))
     return "reminded"
 

@@ -44,7 +44,7 @@ ENDS_AN_ASSIGNMENT = {"released", "lease_expired", "reopened"}
 # English here); in any other status the card says none of them.
 CARD_SAYS = {"dispatched": "waiting for a volunteer", "accepted": "taken by", "on_way": "on the way",
              "done": "done by"}
-POOR = 2  # bot.services.rating.POOR_RATING: at or below it, a rating reopens the order
+POOR = 2  # bot.domain.satisfaction.POOR: at or below it, a rating reopens the order
 
 
 

@@ -141,7 +141,7 @@ async def test_two_rows_landing_on_one_stored_volunteer(uow_factory: UowFactory,
     rows = [("张三", "13800138000", "", "", "repair", ""),  # by phone
             ("张三", "13811111111", "ZJ33010612345", "", "repair", "")]  # by number: the same person
     report = await run(uow_factory, write_csv(tmp_path / "b.csv", rows))
-    assert report.errors == [RowError(3, "row", "the same volunteer as row 2")]
+    assert report.errors == [RowError(3, "row", "the same volunteer as row {other}", (("other", 2),))]
     assert counts(report) == (0, 1, 0, 1)
 
 

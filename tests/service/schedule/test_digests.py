@@ -217,7 +217,7 @@ async def test_the_daily_digest_names_requests_waiting_too_long_and_past_their_t
     [digest] = await world.texts(CENTRE)
     assert numbers(digest) == {stale, undispatched, urgent_stale, late}
     assert not numbers(digest) & {fresh, urgent_fresh, in_grace, no_time, finished, gone}
-    assert "Digest 2026-03-10" in digest
+    assert "Digest Tue, 3/10" in digest
     lines = digest.splitlines()
     assert lines.index("⏳ Not taken in time: 3") < lines.index("⏰ Past their time: 1")
     assert "<b>Fixers</b> · 1" in lines and "<b>Repair</b> · 1" in lines and "<b>Not dispatched yet</b> · 1" in lines
@@ -233,7 +233,7 @@ async def test_an_empty_day_is_all_clear(world: World) -> None:
     await world.startup()
     await world.sweep_at(utc(2026, 3, 10, 0, 5))
     assert await world.texts(CENTRE) == [
-        "📋 Digest 2026-03-10: all clear — no request waits too long or is past its time."]
+        "📋 Digest Tue, 3/10: all clear — no request waits too long or is past its time."]
 
 
 async def test_a_long_digest_lists_the_first_requests_and_counts_the_rest(world: World) -> None:
@@ -304,14 +304,14 @@ async def test_the_monthly_report_counts_completed_requests_and_averages_ratings
     await world.sweep_at(utc(2026, 2, 1, 0, 0))
     [report] = [t for t in await world.texts(CENTRE) if "Monthly report" in t]
     assert report.splitlines() == [
-        "<b>📊 Monthly report 2026-01</b>",
+        "<b>📊 Monthly report 1/2026</b>",
         "<b>Repair</b>: 4 completed · average ★4.3 (3 rated) · no response: 1",
         "<b>Fixers</b>: 1 completed · average ★3.0 (1 rated) · no response: 0",
         "<b>Quiet</b>: 0 completed · average — (0 rated) · no response: 0",
         "<b>Old</b>: 1 completed · average ★5.0 (1 rated) · no response: 0",  # archived, but it worked in January
     ]
     assert await world.texts(LEADER) == [
-        "📊 Your team's month 2026-01:\n<b>Repair</b>: 4 completed · average ★4.3 (3 rated) · no response: 1"]
+        "📊 Your team's month 1/2026:\n<b>Repair</b>: 4 completed · average ★4.3 (3 rated) · no response: 1"]
     assert await world.texts(MEMBER) == []  # not a leader
     assert [(k, state) for k, state, _due, _r in await world.items(digests.MONTHLY)] == [
         ("monthly_report:2026-02-01", "done"), ("monthly_report:2026-03-01", "pending")]
@@ -329,7 +329,7 @@ async def test_a_late_monthly_report_waits_for_the_next_morning(world: World) ->
     assert (key, state, due) == ("monthly_report:2026-02-01", "pending", utc(2026, 2, 2, 0, 0))
     await world.sweep_at(utc(2026, 2, 2, 0, 0))
     [report] = [t for t in await world.texts(CENTRE) if "Monthly report" in t]
-    assert "2026-01" in report and "<b>Repair</b>: 1 completed" in report
+    assert "1/2026" in report and "<b>Repair</b>: 1 completed" in report
     assert len(await world.texts(LEADER)) == 1
 
 
@@ -342,7 +342,7 @@ async def test_a_digest_missed_during_downtime_fires_once(world: World) -> None:
     await world.sweeper.sweep()
     await world.sweep_at(utc(2026, 3, 10, 3, 1))
     assert await world.texts(CENTRE) == [
-        "📋 Digest 2026-03-10: all clear — no request waits too long or is past its time."]
+        "📋 Digest Tue, 3/10: all clear — no request waits too long or is past its time."]
     assert [(k, state) for k, state, _due, _r in await world.items(digests.DAILY)] == [
         ("daily_digest:2026-03-10", "done"), ("daily_digest:2026-03-11", "pending")]
     await world.sweep_at(utc(2026, 3, 11, 0, 0))

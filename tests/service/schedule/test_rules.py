@@ -183,7 +183,7 @@ async def test_appointments_remind_before_and_nudge_after(world: World) -> None:
     assert not any("Reminder: request" in t for t in await world.texts(VOLUNTEER))
     await world.sweep_at(3)  # 08:01, an hour before the agreed 09:00
     reminded = [t for t in await world.texts(VOLUNTEER) if "Reminder: request" in t]
-    assert len(reminded) == 1 and "01-16 09:00" in reminded[0]
+    assert len(reminded) == 1 and "at Fri morning 9:00." in reminded[0]  # 2026-01-16, as people say it
     await world.call(VOLUNTEER, claim.on_my_way, number)
     await world.sweep_at(121)  # 10:00 + grace: the volunteer is nudged
     assert sum("is past its time" in t for t in await world.texts(VOLUNTEER)) == 1

@@ -3,6 +3,7 @@ texts and keyboards are read back."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from bot.domain.redact import MASK
@@ -90,8 +91,8 @@ async def test_a_new_request_to_the_centre_has_a_button_per_team_and_reject() ->
 
 def test_a_reject_reason_is_a_button_label_or_the_typed_text() -> None:
     tell, _outbox = views()
-    assert tell.centre.reject_reason(person(21), "area") == "Outside our service area"
-    chinese = I18N.gettext("zh", "Outside our service area")
+    assert tell.centre.reject_reason(person(21), "area") == "Outside this community's service area"
+    chinese = I18N.gettext("zh", "Outside this community's service area")
     assert tell.centre.reject_reason(person(22, language="zh"), "area") == chinese
     assert tell.centre.reject_reason(person(21), "we are closed on Sundays") == "we are closed on Sundays"
 
@@ -104,7 +105,7 @@ async def test_a_join_application_shows_the_phone_only_privately() -> None:
                                        Team(id=3, name="Fixers"), approved=False)
     group, private = outbox.rows
     assert PHONE not in group.payload["text"] and "Skills: Repair" in group.payload["text"]
-    assert f"Phone: {PHONE}" in private.payload["text"]
+    assert "Phone: 138 1234 5678" in private.payload["text"]  # shown without +86, grouped
     assert taps(private.payload["reply_markup"]) == [cb.pack(cb.APPROVE, 5), cb.pack(cb.DENY, 5)]
 
 
@@ -131,7 +132,7 @@ async def test_a_volunteer_gets_the_details_protected_and_the_voice_note_after_t
     volunteer = person(31)
     await tell.volunteer.details(volunteer, order(description=None, voice_file_id="voice-1"))
     details, voice = outbox.rows
-    assert details.payload["protect_content"] is True and PHONE in details.payload["text"]
+    assert details.payload["protect_content"] is True and "📞 138 1234 5678" in details.payload["text"]
     assert taps(details.payload["reply_markup"]) == [cb.pack(cb.ON_WAY, 7), cb.pack(cb.DONE, 7),
                                                      cb.pack(cb.RELEASE, 7)]
     assert voice.payload == {"method": "sendVoice", "voice": "voice-1", "protect_content": True}
@@ -167,13 +168,13 @@ async def test_a_short_list_has_no_page_buttons() -> None:
 async def test_the_daily_digest_groups_requests_by_team_for_each_reader() -> None:
     tell, outbox = views()
     waiting = [("Fixers", [(order(id=1, urgent=True), 45)]), (None, [(order(id=2, community=f"tel {PHONE}"), 200)])]
-    await tell.digests.daily([Reader(CENTRE_GROUP)], "2026-12-01", waiting, [])
+    await tell.digests.daily([Reader(CENTRE_GROUP)], dt.date(2026, 12, 1), waiting, [])
     (row,) = outbox.rows
-    assert row.payload["text"] == ("<b>📋 Digest 2026-12-01</b>\n⏳ Not taken in time: 2\n<b>Fixers</b> · 1\n"
+    assert row.payload["text"] == ("<b>📋 Digest Tue, 12/1</b>\n⏳ Not taken in time: 2\n<b>Fixers</b> · 1\n"
                                    "🚨 #1 Repair · Sunny Garden · waiting 45 min\n<b>Not dispatched yet</b> · 1\n"
                                    "#2 Repair · tel *** · waiting 3 h")
-    await tell.digests.daily([Reader(CENTRE_GROUP)], "2026-12-02", [], [])
-    assert outbox.rows[-1].payload["text"] == ("📋 Digest 2026-12-02: all clear — no request waits too long or is "
+    await tell.digests.daily([Reader(CENTRE_GROUP)], dt.date(2026, 12, 2), [], [])
+    assert outbox.rows[-1].payload["text"] == ("📋 Digest Wed, 12/2: all clear — no request waits too long or is "
                                                "past its time.")
 
 
