@@ -29,6 +29,7 @@ from bot.services import (
     registration,
     request,
     roster_chat,
+    routing,
     teams,
 )
 from bot.services.context import ServiceContext
@@ -66,6 +67,7 @@ ACTIONS: dict[str, Callable[[ServiceContext], Awaitable[None]]] = {
     menu.FIND: people.offer_skills,
     menu.ROSTER: lambda ctx: roster_chat.export(ctx, "xlsx"),
     menu.APPOINT: _appoint,
+    menu.ROUTES: lambda ctx: routing.show_rules(ctx, _private(ctx)),
 }
 
 
