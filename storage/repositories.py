@@ -488,31 +488,28 @@ class OrderRepository(_Repository):
         self.session.add(OrderEvent(order_id=order_id, actor_id=actor_id, event=event, detail=detail,
                                     created_at=self.clock()))
 
-    async def hours_recorded_by(self, actor_id: int) -> dict[tuple[int, object], tuple[dt.datetime, float]]:
-        """The hours a volunteer entered, from the audit log: (order id, round) → (when, hours),
-        the latest entry of each (an order reopened after a round keeps that round's hours)."""
-        rows = (await self.session.execute(
-            select(OrderEvent.order_id, OrderEvent.created_at, OrderEvent.detail)
-            .where(OrderEvent.actor_id == actor_id, OrderEvent.event == "hours").order_by(OrderEvent.id))).all()
-        return {(order_id, detail.get("round")): (at, float(detail.get("hours") or 0)) for order_id, at, detail in rows}
-
     async def events(self, order_id: int) -> Sequence[OrderEvent]:
         return (await self.session.scalars(
             select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id))).all()
 
-    async def served_hours(self, *, order_id: int | None = None, volunteer_id: int | None = None) -> float:
-        """The hours served, from the audit log's ``hours`` events: one number per order, round and
-        volunteer (the last one entered counts), summed over an order's rounds or a volunteer's
-        orders. An order reopened after a round keeps that round's hours."""
-        query = select(OrderEvent).where(OrderEvent.event == "hours").order_by(OrderEvent.id)
+    async def hours_entries(self, *, order_id: int | None = None, volunteer_id: int | None = None,
+                            ) -> dict[tuple[int, object, int | None], tuple[dt.datetime, float]]:
+        """The hours served, from the audit log's ``hours`` events: (order id, round, volunteer) →
+        (when, hours), the last entry of each counting. An order reopened after a round keeps that
+        round's hours."""
+        query = select(OrderEvent.order_id, OrderEvent.actor_id, OrderEvent.created_at, OrderEvent.detail).where(
+            OrderEvent.event == "hours").order_by(OrderEvent.id)
         if order_id is not None:
             query = query.where(OrderEvent.order_id == order_id)
         if volunteer_id is not None:
             query = query.where(OrderEvent.actor_id == volunteer_id)
-        served: dict[tuple[int, object, int | None], float] = {}
-        for event in (await self.session.scalars(query)).all():
-            served[(event.order_id, event.detail.get("round"), event.actor_id)] = float(event.detail["hours"])
-        return round(sum(served.values()), 2)
+        return {(order, detail.get("round"), actor): (at, float(detail.get("hours") or 0))
+                for order, actor, at, detail in (await self.session.execute(query)).all()}
+
+    async def served_hours(self, *, order_id: int | None = None, volunteer_id: int | None = None) -> float:
+        """The sum of :meth:`hours_entries` over an order's rounds or a volunteer's orders."""
+        entries = await self.hours_entries(order_id=order_id, volunteer_id=volunteer_id)
+        return round(sum(hours for _at, hours in entries.values()), 2)
 
     # -- digests (bot.services.schedule.digests) ----------------------------------------------------------------
     async def waiting_since(self, statuses: Iterable[str], before: dt.datetime, urgent_before: dt.datetime,

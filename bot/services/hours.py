@@ -13,7 +13,7 @@ async def summary(ctx: ServiceContext) -> None:
         raise NotAllowed(N_("Only approved volunteers have service hours; tap Become a volunteer to register."))
     today = ctx.now.astimezone(ctx.config.timezone).date()
     month = year = total = 0.0
-    entries = await ctx.uow.orders.hours_recorded_by(ctx.user.id)
+    entries = await ctx.uow.orders.hours_entries(volunteer_id=ctx.user.id)
     for at, hours in entries.values():
         day = at.astimezone(ctx.config.timezone).date()
         total += hours
@@ -21,6 +21,6 @@ async def summary(ctx: ServiceContext) -> None:
             year += hours
             if day.month == today.month:
                 month += hours
-    served = len({order_id for order_id, _round in entries})
+    served = len({order_id for order_id, _round, _volunteer in entries})
     await ctx.tell.volunteer.hours_summary(ctx.user, month=month, year=year, total=total, requests=served)
     await ctx.uow.commit()

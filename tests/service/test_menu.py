@@ -156,7 +156,11 @@ async def test_text_outside_a_dialog_becomes_the_description_after_one_tap(uow_f
         assert await dialog_rules.ask_follow_up(ctx, "comment", "comment", {"order_id": 1})
         await ctx.uow.rollback()
     await act(uow_factory, BOB, offer.accept)
-    await act(uow_factory, BOB, request.choose_category, "repair")
+    async with calling(uow_factory, BOB) as ctx:
+        draft = await ctx.uow.dialogs.get(ctx.user.id)
+        assert draft is not None and draft.step == "category"
+        number = draft.data["draft"]
+    await act(uow_factory, BOB, request.choose_category, number, "repair")
     async with calling(uow_factory, BOB) as ctx:
         dialog = await ctx.uow.dialogs.get(ctx.user.id)
         assert dialog is not None and dialog.flow == request.FLOW
