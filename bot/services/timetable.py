@@ -11,10 +11,10 @@ the timetable sits beside the schedule package, not in it (the import contracts 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from zoneinfo import ZoneInfo
 
 from bot.domain.lifecycle import ACTIVE, OrderStatus
+from bot.domain.when import parse_when
 from bot.services.context import ServiceContext
 from storage.models import Order
 
@@ -22,20 +22,15 @@ ESCALATE, LEASE, LEASE_EXPIRY, APPOINTMENT, OVERDUE, RATING = (
     "escalate", "lease", "lease_expiry", "appointment", "overdue", "rating")
 ORDER_KINDS = (ESCALATE, LEASE, LEASE_EXPIRY, APPOINTMENT, OVERDUE, RATING)
 APPOINTMENT_HOUR = 9  # a day without a time is taken to start at 09:00 local time
-_DATE_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[ T](\d{1,2}):(\d{2}))?$")
 
 
 def appointment_of(when_text: str, timezone: ZoneInfo) -> dt.datetime | None:
     """The agreed time when the request's time reads as one (``2026-11-30`` or ``2026-11-30 14:00``)."""
-    match = _DATE_TIME.match(when_text.strip())
-    if match is None:
+    parsed = parse_when(when_text)
+    if parsed is None:
         return None
-    try:
-        day = dt.date.fromisoformat(match.group(1))
-        hour, minute = (int(match.group(2)), int(match.group(3))) if match.group(2) else (APPOINTMENT_HOUR, 0)
-        return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=timezone).astimezone(dt.UTC)
-    except ValueError:
-        return None
+    day, time = parsed
+    return dt.datetime.combine(day, time or dt.time(APPOINTMENT_HOUR), tzinfo=timezone).astimezone(dt.UTC)
 
 
 async def order_moved(ctx: ServiceContext, order: Order) -> None:

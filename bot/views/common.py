@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.domain import satisfaction
 from bot.domain.lifecycle import OrderStatus
+from bot.domain.when import parse_when
 from bot.i18n import N_, I18n, Translate
 from bot.views import callbacks as cb
 from bot.views.port import Markup, Outgoing
@@ -57,6 +58,15 @@ MOMENT = N_("{weekday} {part} {time}")
 def day_label(_: Translate, day: dt.date) -> str:
     """A date as people write it (12月2日（周三） / Wed, 12/2), not ISO."""
     return _("{weekday}, {month}/{day}", weekday=_(WEEKDAYS[day.weekday()]), month=day.month, day=day.day)
+
+
+def when_label(_: Translate, when_text: str) -> str:
+    """A request's time as people say it (周四, 12月3日 14:00), or the resident's own words."""
+    parsed = parse_when(when_text)
+    if parsed is None:
+        return when_text
+    day, time = parsed
+    return day_label(_, day) + (f" {time.hour}:{time.minute:02d}" if time else "")
 
 
 def month_label(_: Translate, first: dt.date) -> str:

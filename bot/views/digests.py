@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from bot.domain.redact import redact
 from bot.i18n import N_, Translate
-from bot.views.common import STATUS_NAMES, Reader, View, day_label, month_label
+from bot.views.common import STATUS_NAMES, Reader, View, day_label, month_label, when_label
 from storage.models import Order, Team, User
 
 DIGEST_LINES = 15  # requests listed per section of a digest; the rest are counted
@@ -116,7 +116,8 @@ class DigestsView(View):
                            urgent="🚨 " if order.urgent else "", number=order.id,
                            category=self.category_label(None, order.category),
                            community=redact(order.community, DIGEST_FIELD_LIMIT),
-                           when=redact(order.when_text, DIGEST_FIELD_LIMIT), status=_(STATUS_NAMES[order.status])))
+                           when=redact(when_label(_, order.when_text), DIGEST_FIELD_LIMIT),
+                           status=_(STATUS_NAMES[order.status])))
         if len(orders) > DIGEST_LINES * 2:
             lines.append(_("… and {count} more", count=len(orders) - DIGEST_LINES * 2))
         await self.out.send(team.chat_id, fit(lines))

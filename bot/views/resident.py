@@ -21,6 +21,7 @@ from bot.views.common import (
     button,
     in_rows,
     inline,
+    when_label,
 )
 from bot.views.help import help_text
 from bot.views.port import Markup
@@ -156,7 +157,7 @@ class ResidentView(View):
         lines.append(_("📞 {name} (ending {tail})", name=draft.get("contact_name", ""),
                        tail=draft.get("contact_phone", "")[-4:]))
         if draft.get("when") and not is_emergency(draft):
-            lines.append(_("🕒 {when}", when=draft["when"]))
+            lines.append(_("🕒 {when}", when=when_label(_, draft["when"])))
         choices = confirm_choices(draft)
         labels = {"today": _("✅ Today"), "tomorrow": _("✅ Tomorrow"), "set": _("✅ Confirm"), "now": _("🚨 Send now")}
         rows = [[button(labels[c], cb.CONFIRM, number, c) for c in choices]]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from bot.domain.redact import redact
 from bot.i18n import Translate
 from bot.views import callbacks as cb
-from bot.views.common import View, button, inline
+from bot.views.common import View, button, inline, when_label
 from bot.views.port import Markup
 from storage.models import Order, Team
 
@@ -21,7 +21,8 @@ FIELD_LIMIT = 64  # characters of a community or time on a card
 
 def shown_fields(_: Translate, order: Order) -> dict[str, str]:
     """What a card shows of the order's free text (community, time, description), redacted."""
-    return {"community": redact(order.community, FIELD_LIMIT), "when": redact(order.when_text, FIELD_LIMIT),
+    return {"community": redact(order.community, FIELD_LIMIT),
+            "when": redact(when_label(_, order.when_text), FIELD_LIMIT),
             "description": redact(order.description, DESCRIPTION_LIMIT) if order.description
             else _("(photo)") if order.photo_file_id and not order.voice_file_id else _("(voice note)")}
 

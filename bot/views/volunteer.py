@@ -7,7 +7,7 @@ from bot.domain.lifecycle import OrderStatus
 from bot.domain.phones import shown_phone
 from bot.i18n import N_
 from bot.views import callbacks as cb
-from bot.views.common import View, button, inline
+from bot.views.common import View, button, inline, when_label
 from bot.views.port import Markup
 from storage.models import Order, User
 
@@ -31,7 +31,7 @@ class VolunteerView(View):
                "{detail}\n🕒 {when}\n📝 {description}\nPlease keep these details private."),
             number=order.id, category=self.category_label(volunteer, order.category), name=order.contact_name,
             phone=shown_phone(order.contact_phone), community=order.community, building=order.building,
-            detail=order.address_detail, when=order.when_text,
+            detail=order.address_detail, when=when_label(_, order.when_text),
             description=order.description or (_("(voice note below)") if order.voice_file_id else _("(photo below)")),
             markup=self.keyboard(volunteer, order), protect=True,
         )

@@ -102,6 +102,9 @@ async def rendered(language: str) -> tuple[list[str], list[str]]:
     for stars in (*satisfaction.CHOICES, 1, 3):  # 1 and 3: star buttons of earlier releases
         await tell.volunteer.rated(helper, order.id, stars)
     await tell.volunteer.details(helper, order)
+    for when in ("2026-12-05", "2026-12-05 14:30"):  # a day the confirm button gave, an emergency's moment
+        await tell.volunteer.details(helper, sample_order(when_text=when))
+        await tell.card.post(sample_order(when_text=when), Team(id=2, name="应急队", chat_id=-200))
     await tell.volunteer.lease_question(helper, order, 30)
     await tell.volunteer.ask_hours(helper, order)
     found = [Talent(name="小刘", team="维修队", community="阳光社区", phone=STORED_PHONE, on_duty=True)]
