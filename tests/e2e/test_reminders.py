@@ -4,6 +4,7 @@ chase — in both languages."""
 
 from __future__ import annotations
 
+from bot.domain.phones import shown_phone
 from sandbox import SandboxClient, SandboxServer
 from tests.e2e.harness import (
     JumpClock,
@@ -50,7 +51,7 @@ async def test_ladder_lease_and_rating_chase_on_the_bots_clock(
         # Taken, then not confirmed for two hours: the volunteer is asked and keeps it.
         vera = cast.volunteers[0]
         await vera.tap(_("✋ Accept"), chat_id=cast.team_group.id)
-        await wait_text(vera, cast.resident.phone_number or "")  # the details, privately
+        await wait_text(vera, shown_phone(cast.resident.phone_number or ""))  # the details, privately
         clock.advance(120 * 60)
         question = await wait_text(vera, _("You took request #{number} a while ago. Are you still on it? Without an "
                                            "answer in {minutes} minutes it goes back to the team's group.",
