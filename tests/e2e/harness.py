@@ -225,6 +225,7 @@ BUILDING_Q = "Which building and unit do you live in? (e.g. Building 3, Unit 2)"
 DETAIL_Q = "What is your door number? (e.g. Room 402)"
 CONTACT_Q = "Please leave a phone number so the volunteer can reach you: tap «{button}» below, or type the number."
 CONFIRM_TODAY = "✅ Today"
+WHAT_HAPPENED = "What happened? Type it, or hold 🎤 and speak."  # an emergency's description question
 
 
 def contact_question(language: str) -> str:
@@ -243,6 +244,30 @@ async def place_order(cast: Cast, language: str, *, description: str = "厨房�
     summary = await fill_request(resident, language, description=description, voice=voice, photo=photo,
                                  community=community, building=building, detail=detail, category=category)
     answer = await resident.tap_and_read_answer(_(CONFIRM_TODAY), message_id=summary.message_id)
+    assert answer.answered and not answer.show_alert, answer
+    return await order_number(resident, language)
+
+
+async def place_emergency(cast: Cast, language: str, *, description: str = "老人摔倒了 fell down",
+                          where: str = "阳光社区3号楼402室") -> int:
+    """The resident asks for emergency help: what happened, where, the phone, then "Send now" (no
+    time is asked: it is now); returns the order number."""
+    _ = tr(language)
+    resident = cast.resident
+    await begin_request(resident, language, category="Emergency")
+    await resident.skip_to_now()
+    await resident.send(description)
+    asked = await next_of(resident, _("Where are you? (e.g. Sunshine Community, Building 3, Room 402)"),
+                          _("🚨 Send now"), contact_question(language))
+    if _("🚨 Send now") not in asked.button_texts and contact_question(language) not in (asked.text or ""):
+        await resident.skip_to_now()
+        await resident.send(where)
+        asked = await next_of(resident, _("🚨 Send now"), contact_question(language))
+    if _("🚨 Send now") not in asked.button_texts:
+        await resident.skip_to_now()
+        await resident.press(_(SHARE_PHONE))
+        asked = await next_of(resident, _("🚨 Send now"))
+    answer = await resident.tap_and_read_answer(_("🚨 Send now"), message_id=asked.message_id)
     assert answer.answered and not answer.show_alert, answer
     return await order_number(resident, language)
 
@@ -267,7 +292,7 @@ async def begin_request(resident: SimUser, language: str, *, category: str = "Re
     await resident.press(_(MENU_NEW_REQUEST))
     asked = await next_of(resident, _("What kind of help do you need?"))  # not an earlier request's question
     await resident.tap(_(category), message_id=asked.message_id)
-    await next_of(resident, _(DESCRIBE))
+    await next_of(resident, _(DESCRIBE), _(WHAT_HAPPENED))
 
 
 async def fill_request(resident: SimUser, language: str, *, description: str = "厨房水管漏水 kitchen pipe leaks",

@@ -13,7 +13,17 @@ import pytest
 from bot.adapters.app import BotApplication
 from bot.views import menu
 from sandbox import MessageView, SandboxClient, SandboxServer, SimUser
-from tests.e2e.harness import Cast, bot_running, cast_of, make_settings, set_up_centre, tr, wait_text
+from tests.e2e.harness import (
+    COMMUNITY_Q,
+    DESCRIBE,
+    Cast,
+    bot_running,
+    cast_of,
+    make_settings,
+    set_up_centre,
+    tr,
+    wait_text,
+)
 from tests.support.dbfixtures import in_both_languages
 
 pytestmark = in_both_languages
@@ -126,9 +136,8 @@ async def test_text_typed_outside_a_dialog_becomes_a_request_after_one_tap(centr
     await wait_text(rita, _("What kind of help do you need?"))
     await rita.tap(_("Repair"))
     # No description question: the typed text is the description.
-    asked = await wait_text(rita, _("Which community (residential compound) are you in?"))
-    descriptions = [m for m in (await rita.chat()).bot_messages
-                    if m.text == _("Describe what you need, in a message or a voice note.")]
+    asked = await wait_text(rita, _(COMMUNITY_Q))
+    descriptions = [m for m in (await rita.chat()).bot_messages if m.text == _(DESCRIBE)]
     assert descriptions == [] and asked.text
     # A voice note outside a dialog is offered too; "no" leaves nothing open.
     await rita.skip_to_now()

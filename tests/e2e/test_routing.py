@@ -18,6 +18,7 @@ from tests.e2e.harness import (
     bot_running,
     cast_of,
     make_settings,
+    place_emergency,
     place_order,
     set_up_centre,
     tap_on,
@@ -117,7 +118,7 @@ async def test_an_emergency_goes_straight_to_the_emergency_team(server: SandboxS
     async with bot_running(settings, "polling") as application:
         await set_up_centre(cast, language)
         rescue = await second_team(cast, "rescue", "应急队", "emergency")
-        number = await place_order(cast, language, category="Emergency", description="老人摔倒了 fell down")
+        number = await place_emergency(cast, language)
         card = await wait_text(cast.volunteers[1], f"#{number}", chat_id=rescue.id)
         assert "🚨" in (card.text or "") and card.button_texts == [_("✋ Accept")]
         await wait_text(cast.coordinator, _("🚨 Emergency request #{number} went straight to team {team}.",

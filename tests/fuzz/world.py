@@ -21,6 +21,7 @@ import hypothesis
 from hypothesis.strategies import SearchStrategy
 
 from bot.adapters.app import BotApplication
+from bot.domain.phones import shown_phone
 from bot.views.common import MENU_NEW_REQUEST, SHARE_PHONE
 from sandbox import ControlError, SandboxClient, SimGroup, SimUser
 from tests.e2e.harness import (
@@ -97,7 +98,7 @@ async def set_the_stage(cast: Cast, sandbox: SandboxClient) -> Stage:
     taken = await place_order(cast, LANGUAGE)
     await dispatch(cast, taken)
     await vera.tap(_("✋ Accept"), chat_id=cast.team_group.id)
-    await wait_text(vera, "+8613800000001")
+    await wait_text(vera, shown_phone("+8613800000001"))  # the resident's phone, as the volunteer reads it
     waiting = await place_order(replace(cast, resident=neighbour), "en")
     await dispatch(cast, waiting)
     await place_order(replace(cast, resident=newcomer), LANGUAGE)
