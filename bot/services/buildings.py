@@ -55,8 +55,8 @@ async def appoint_leader(ctx: ServiceContext, code: str, telegram_id: int, appoi
     for changed in {p.id: p for p in (previous, person) if p is not None}.values():
         await roles.refresh_menu(ctx, changed)
     if appoint:
-        await ctx.tell(person, N_("You are now the leader of building {building}. Send /neighbour to place "
-                                   "a request for a neighbour, /building for its join link."),
+        await ctx.tell(person, N_("You are now the leader of building {building}. Tap 🏠 Help a neighbour to ask "
+                                  "for help for a neighbour, and 🏢 My building's QR code for its join link."),
                         building=building.name)
     await ctx.tell(ctx.user, N_("{name} now leads building {building}.") if appoint
                     else N_("{name} no longer leads building {building}."), name=person.first_name,

@@ -61,7 +61,7 @@ async def set_coordinator(ctx: ServiceContext, telegram_id: int, first_name: str
     target.is_coordinator = appoint
     await roles.refresh_menu(ctx, target, announce=not appoint)
     if appoint:  # the news carries the new keyboard
-        await ctx.tell(target, N_("You are now a coordinator. Use /orders to see open requests."),
+        await ctx.tell(target, N_("You are now a coordinator. Tap 📥 Requests to dispatch to see open requests."),
                        markup=ctx.tell.resident.menu_keyboard(target))
     if newly:  # requests placed while nobody read the centre must not wait unseen
         await centre.show_waiting(ctx, target)
@@ -125,12 +125,13 @@ async def offer_skills(ctx: ServiceContext) -> None:
 async def set_duty(ctx: ServiceContext, on_duty: bool) -> None:
     """/onduty and /offduty: only volunteers have a duty to be on or off."""
     if not any(v.status == "approved" for v in await ctx.uow.volunteers.of_user(ctx.user.id)):
-        raise NotAllowed(N_("Only approved volunteers can go on or off duty; send /join to register."))
+        raise NotAllowed(N_("Only approved volunteers can pause or take requests; tap 🙋 Become a volunteer to "
+                            "register."))
     await ctx.uow.users.set_on_duty(ctx.user.id, on_duty)
     ctx.user.on_duty = on_duty  # the keyboard below shows the other button
     await roles.refresh_menu(ctx, ctx.user, announce=False)
     await ctx.tell(ctx.user, N_("You are on duty: you will get requests and reminders.") if on_duty else
-                    N_("You are off duty: nobody will be asked to reach you until you send /onduty."),
+                    N_("You are off duty: nobody will be asked to reach you until you tap ✅ Take requests."),
                     markup=ctx.tell.resident.menu_keyboard(ctx.user))
     await ctx.uow.commit()
 

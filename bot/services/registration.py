@@ -51,7 +51,7 @@ FLOW = "join"
 PROFILE_FLOW = "profile"
 NAME_LIMIT, COMMUNITY_LIMIT, ORGANISATION_LIMIT = 64, 64, 128
 OUT_OF_STEP = N_("That button belongs to an earlier question. Please answer the last question.")
-NOT_JOINING = N_("Send /join to register as a volunteer.")
+NOT_JOINING = N_("Tap 🙋 Become a volunteer to register.")
 REGISTRY_TAKEN = N_("That registry number belongs to another volunteer on our list. If it is yours, please ask a "
                     "coordinator.")
 
@@ -325,7 +325,8 @@ async def show_profile(ctx: ServiceContext) -> None:
 async def _show_profile(ctx: ServiceContext) -> None:
     mine = await _memberships(ctx)
     if not mine:
-        await ctx.tell(ctx.user, N_("You are not registered as a volunteer yet. Send /join to register."))
+        await ctx.tell(ctx.user, N_("You are not registered as a volunteer yet. "
+                                    "Tap 🙋 Become a volunteer to register."))
         return
     teams: list[tuple[str, str]] = []
     for membership in mine:

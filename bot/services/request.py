@@ -262,8 +262,9 @@ async def _within_limits(ctx: ServiceContext, on_behalf: bool) -> None:
     now = ctx.now
     open_now = await ctx.uow.orders.count_placed(ctx.user.id, on_behalf, sorted(OPEN))
     if open_now >= most_open:
-        raise LimitReached(N_("You already have {count} requests in progress. Please wait until one is finished, "
-                              "or cancel one under My requests, then tap Confirm again. This request is kept."),
+        raise LimitReached(N_("You already have {count} requests in progress. Please wait until one is "
+                              "finished, or cancel one under My requests, then tap the same button again. This "
+                              "request is kept."),
                            count=open_now)
     placed = await ctx.uow.orders.placed_since(ctx.user.id, on_behalf, now - HOUR)
     for window, most in ((MINUTE, per_minute), (HOUR, per_hour)):
@@ -272,7 +273,7 @@ async def _within_limits(ctx: ServiceContext, on_behalf: bool) -> None:
             free_at = recent[len(recent) - most] + window  # when enough of them have left the window
             minutes = max(1, math.ceil((free_at - now).total_seconds() / 60))
             raise LimitReached(N_("You have sent several requests in a short time. Please wait {minutes} min, "
-                                  "then tap Confirm again. This request is kept."), minutes=minutes)
+                                  "then tap the same button again. This request is kept."), minutes=minutes)
 
 
 async def list_mine(ctx: ServiceContext) -> None:

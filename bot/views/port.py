@@ -83,19 +83,17 @@ class Outgoing:
         return {row.id: str(row.payload.get("text", "")) for row in (await self._outbox.by_ids(rows)).values()}
 
     async def send_voice(self, chat_id: int, file_id: str, *, recipient: User | None, protect: bool = False) -> None:
-        payload: dict[str, Any] = {"voice": file_id}
-        if protect:
-            payload["protect_content"] = True
-        await self._outbox.send(chat_id, payload, recipient_user_id=recipient.id if recipient else None,
-                                method="sendVoice")
+        """A voice note a person sent (by its Telegram file id), passed on as it is."""
+        await self._pass_on(chat_id, "voice", file_id, recipient=recipient, protect=protect)
 
     async def send_photo(self, chat_id: int, file_id: str, *, recipient: User | None, protect: bool = False) -> None:
         """A photo a person sent (by its Telegram file id), passed on as it is."""
-        payload: dict[str, Any] = {"photo": file_id}
-        if protect:
-            payload["protect_content"] = True
+        await self._pass_on(chat_id, "photo", file_id, recipient=recipient, protect=protect)
+
+    async def _pass_on(self, chat_id: int, kind: str, file_id: str, *, recipient: User | None, protect: bool) -> None:
+        payload: dict[str, Any] = {kind: file_id, **({"protect_content": True} if protect else {})}
         await self._outbox.send(chat_id, payload, recipient_user_id=recipient.id if recipient else None,
-                                method="sendPhoto")
+                                method="sendVoice" if kind == "voice" else "sendPhoto")
 
     async def send_file(self, chat_id: int, caption: str, attachment: Attachment, *,
                         recipient: User | None, protect: bool = False) -> None:

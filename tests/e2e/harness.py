@@ -108,6 +108,19 @@ async def wait_text(user: SimUser, needle: str, *, chat_id: int | None = None, t
     return next(m for m in reversed(view.bot_messages) if needle in (m.text or ""))
 
 
+@contextlib.asynccontextmanager
+async def centre_running(server: SandboxServer, sandbox: SandboxClient, database_url: str, language: str,
+                         mode: str = "polling") -> AsyncIterator[tuple[Cast, BotApplication]]:
+    """The usual cast (:func:`cast_of`) with the bot running and the centre set up
+    (:func:`set_up_centre`): the coordinators' group, team 维修队 with its group and both volunteers."""
+    cast = await cast_of(sandbox, language)
+    settings = make_settings(server, database_url, admins=[cast.admin.id],
+                             coordinators_chat_id=cast.coordinators_group.id, default_language=language)
+    async with bot_running(settings, mode) as application:
+        await set_up_centre(cast, language)
+        yield cast, application
+
+
 async def set_up_centre(cast: Cast, language: str) -> None:
     """Admin appoints the coordinator, who creates a team, links its group and approves both volunteers."""
     _ = tr(language)
@@ -115,7 +128,7 @@ async def set_up_centre(cast: Cast, language: str) -> None:
     await cast.coordinator.start()
     await cast.coordinators_group.add_bot(cast.admin)
     await cast.admin.send(f"/coordinator add {cast.coordinator.id}")
-    await wait_text(cast.coordinator, _("You are now a coordinator. Use /orders to see open requests."))
+    await wait_text(cast.coordinator, _("You are now a coordinator. Tap 📥 Requests to dispatch to see open requests."))
     await cast.coordinator.send("/team add repair 维修队 repair housekeeping")
     await wait_text(cast.coordinator, "/link repair")
     await cast.team_group.add_bot(cast.coordinator)

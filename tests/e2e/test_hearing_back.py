@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from sandbox import SandboxClient, SandboxServer
-from tests.e2e.harness import bot_running, cast_of, make_settings, place_order, set_up_centre, tr, wait_text
+from tests.e2e.harness import centre_running, place_order, tr, wait_text
 
 PHONE = "13912345678"
 
@@ -16,11 +16,7 @@ PHONE = "13912345678"
 async def test_the_volunteer_hears_the_verdict_and_keeps_the_hours(server: SandboxServer, sandbox: SandboxClient,
                                                                     database_url: str, language: str) -> None:
     _ = tr(language)
-    cast = await cast_of(sandbox, language)
-    settings = make_settings(server, database_url, admins=[cast.admin.id],
-                             coordinators_chat_id=cast.coordinators_group.id, default_language=language)
-    async with bot_running(settings, "polling"):
-        await set_up_centre(cast, language)
+    async with centre_running(server, sandbox, database_url, language) as (cast, _application):
         number = await place_order(cast, language)
         await wait_text(cast.coordinator, _("🆕 New request #{number}", number=number),
                         chat_id=cast.coordinators_group.id)

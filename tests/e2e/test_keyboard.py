@@ -17,10 +17,7 @@ from tests.e2e.harness import (
     COMMUNITY_Q,
     DESCRIBE,
     Cast,
-    bot_running,
-    cast_of,
-    make_settings,
-    set_up_centre,
+    centre_running,
     tr,
     wait_text,
 )
@@ -39,11 +36,7 @@ class Centre:
 @pytest.fixture
 async def centre(language: str, server: SandboxServer, sandbox: SandboxClient,
                  database_url: str) -> AsyncIterator[Centre]:
-    cast = await cast_of(sandbox, language)
-    settings = make_settings(server, database_url, admins=[cast.admin.id],
-                             coordinators_chat_id=cast.coordinators_group.id, default_language=language)
-    async with bot_running(settings, "polling") as app:
-        await set_up_centre(cast, language)
+    async with centre_running(server, sandbox, database_url, language) as (cast, app):
         yield Centre(cast, app, language)
 
 
@@ -74,7 +67,7 @@ async def test_volunteers_and_building_leaders_need_only_buttons(centre: Centre,
     await vera.wait_for(lambda chat: label[menu.OFF_DUTY] in shown(chat.reply_keyboard))
     assert label[menu.JOIN] not in await keyboard(vera)
     paused = await press(vera, menu.OFF_DUTY, language)
-    assert paused.text == _("You are off duty: nobody will be asked to reach you until you send /onduty.")
+    assert paused.text == _("You are off duty: nobody will be asked to reach you until you tap ✅ Take requests.")
     assert label[menu.ON_DUTY] in await keyboard(vera) and label[menu.OFF_DUTY] not in await keyboard(vera)
     resumed = await press(vera, menu.ON_DUTY, language)
     assert resumed.text == _("You are on duty: you will get requests and reminders.")

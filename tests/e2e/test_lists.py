@@ -170,8 +170,8 @@ async def test_a_resident_confirming_request_after_request_is_stopped_kindly(
         await reach_summary(cast.resident)
         refused = await cast.resident.tap_and_read_answer(_(CONFIRM_TODAY))
         assert refused.show_alert and refused.text == _(
-            "You have sent several requests in a short time. Please wait {minutes} min, then tap Confirm again. "
-            "This request is kept.", minutes=1), refused
+            "You have sent several requests in a short time. Please wait {minutes} min, then tap the same "
+            "button again. This request is kept.", minutes=1), refused
         clock.advance(61)  # a minute later the kept draft goes through
         numbers.append(await confirmed(cast.resident))
         assert len(set(numbers)) == 3
@@ -180,5 +180,5 @@ async def test_a_resident_confirming_request_after_request_is_stopped_kindly(
         await reach_summary(cast.resident)
         refused = await cast.resident.tap_and_read_answer(_(CONFIRM_TODAY))
         assert refused.show_alert and refused.text == _(
-            "You already have {count} requests in progress. Please wait until one is finished, or cancel one under "
-            "My requests, then tap Confirm again. This request is kept.", count=3), refused
+            "You already have {count} requests in progress. Please wait until one is finished, or cancel one "
+            "under My requests, then tap the same button again. This request is kept.", count=3), refused

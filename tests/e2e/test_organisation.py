@@ -21,12 +21,9 @@ from tests.e2e.harness import (
     DESCRIBE,
     DETAIL_Q,
     Cast,
-    bot_running,
-    cast_of,
-    make_settings,
+    centre_running,
     place_order,
     register_volunteer,
-    set_up_centre,
     tr,
     wait_text,
 )
@@ -64,11 +61,7 @@ pytestmark = in_both_languages
 @pytest.fixture
 async def centre(language: str, server: SandboxServer, sandbox: SandboxClient,
                  database_url: str) -> AsyncIterator[Centre]:
-    cast = await cast_of(sandbox, language)
-    settings = make_settings(server, database_url, admins=[cast.admin.id],
-                             coordinators_chat_id=cast.coordinators_group.id, default_language=language)
-    async with bot_running(settings, "polling") as app:
-        await set_up_centre(cast, language)
+    async with centre_running(server, sandbox, database_url, language) as (cast, app):
         yield Centre(cast, app, server, language)
 
 

@@ -277,7 +277,8 @@ async def test_profile_shows_and_edits_every_membership(centre: Centre) -> None:
     await wait_text(vera, _("New request"))
     await vera.skip_to_now()
     await vera.send("/profile")
-    assert (await vera.next_message()).text == _("You are not registered as a volunteer yet. Send /join to register.")
+    assert (await vera.next_message()).text == _("You are not registered as a volunteer yet. Tap 🙋 Become a "
+                                                 "volunteer to register.")
 
     await join_team(cast, vera, centre.language)
     await centre.add_team("errands", OTHER_TEAM, ["delivery"])

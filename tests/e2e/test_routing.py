@@ -17,6 +17,7 @@ from tests.e2e.harness import (
     Cast,
     bot_running,
     cast_of,
+    centre_running,
     make_settings,
     place_emergency,
     place_order,
@@ -44,11 +45,7 @@ async def second_team(cast: Cast, code: str, name: str, category: str) -> SimGro
 async def test_a_rule_routes_a_request_with_no_tap_and_the_centre_can_move_it(
         server: SandboxServer, sandbox: SandboxClient, database_url: str, language: str) -> None:
     _ = tr(language)
-    cast = await cast_of(sandbox, language)
-    settings = make_settings(server, database_url, admins=[cast.admin.id],
-                             coordinators_chat_id=cast.coordinators_group.id, default_language=language)
-    async with bot_running(settings, "polling"):
-        await set_up_centre(cast, language)
+    async with centre_running(server, sandbox, database_url, language) as (cast, _application):
         fixers = await second_team(cast, "fixers", "快修队", "repair")
         coco = cast.coordinator
 
@@ -144,7 +141,7 @@ async def test_a_request_placed_before_any_coordinator_reaches_the_first_one(
         await coco.start()
         await cast.admin.start()
         await cast.admin.send(f"/coordinator add {coco.id}")
-        await wait_text(coco, _("You are now a coordinator. Use /orders to see open requests."))
+        await wait_text(coco, _("You are now a coordinator. Tap 📥 Requests to dispatch to see open requests."))
         card = await wait_text(coco, _("🆕 New request #{number}", number=number))
         assert _("Reject") in card.button_texts
         # The new coordinator sets up a team and dispatches it; the card they were given follows.
@@ -163,11 +160,7 @@ async def test_a_request_placed_before_any_coordinator_reaches_the_first_one(
 async def test_listen_plays_the_voice_note_to_the_coordinator_privately(
         server: SandboxServer, sandbox: SandboxClient, database_url: str, language: str) -> None:
     _ = tr(language)
-    cast = await cast_of(sandbox, language)
-    settings = make_settings(server, database_url, admins=[cast.admin.id],
-                             coordinators_chat_id=cast.coordinators_group.id, default_language=language)
-    async with bot_running(settings, "polling"):
-        await set_up_centre(cast, language)
+    async with centre_running(server, sandbox, database_url, language) as (cast, _application):
         number = await place_order(cast, language, voice=True)
         card = await wait_text(cast.coordinator, _("🆕 New request #{number}", number=number),
                                chat_id=cast.coordinators_group.id)

@@ -295,7 +295,7 @@ async def test_admin_appoints_a_coordinator_by_replying(centre: Running, sandbox
     said = await newcomer.send("/help@sandbox_bot", chat_id=cast.coordinators_group.id)
     await cast.admin.send("/coordinator@sandbox_bot add", chat_id=cast.coordinators_group.id,
                           reply_to=said["message_id"])
-    await wait_text(newcomer, _("You are now a coordinator. Use /orders to see open requests."))
+    await wait_text(newcomer, _("You are now a coordinator. Tap 📥 Requests to dispatch to see open requests."))
     # Only an admin may do it.
     await cast.coordinator.send("/coordinator@sandbox_bot add", chat_id=cast.coordinators_group.id,
                                 reply_to=said["message_id"])
@@ -320,14 +320,14 @@ async def test_duty_and_the_talent_reserve(centre: Running) -> None:
     _vera, victor = cast.volunteers
     await victor.skip_to_now()
     await victor.send("/offduty")
-    assert (await victor.next_message()).text == _("You are off duty: nobody will be asked to reach you until you "
-                                                   "send /onduty.")
+    assert (await victor.next_message()).text == _("You are off duty: nobody will be asked to reach you until "
+                                                   "you tap ✅ Take requests.")
     await cast.resident.start()
     await wait_text(cast.resident, _("New request"))
     await cast.resident.skip_to_now()
     await cast.resident.send("/onduty")
     assert (await cast.resident.next_message()).text == "⚠️ " + _(
-        "Only approved volunteers can go on or off duty; send /join to register.")
+        "Only approved volunteers can pause or take requests; tap 🙋 Become a volunteer to register.")
     await cast.resident.send("/find repair")
     assert (await cast.resident.next_message()).text == "⚠️ " + _("Only a coordinator can do this.")
     await cast.coordinator.skip_to_now()

@@ -263,7 +263,8 @@ async def test_a_roster_entry_is_claimed_with_the_profile(uow_factory: UowFactor
 
 async def test_profile_without_membership_points_to_join(uow_factory: UowFactory) -> None:
     await act(uow_factory, VERA, registration.show_profile)
-    assert await texts(uow_factory, VERA) == [_("You are not registered as a volunteer yet. Send /join to register.")]
+    assert await texts(uow_factory, VERA) == [_("You are not registered as a volunteer yet. Tap 🙋 Become a "
+                                                "volunteer to register.")]
     with pytest.raises(Conflict):
         await act(uow_factory, VERA, registration.edit_profile, "name")
 

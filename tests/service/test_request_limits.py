@@ -61,8 +61,8 @@ async def test_requests_per_minute_and_per_hour_are_limited(uow_factory: UowFact
     await confirm(uow_factory, RESIDENT)
     clock.advance(5)
     error = await refused(uow_factory, RESIDENT)
-    assert text_of(error) == ("You have sent several requests in a short time. Please wait 1 min, then tap Confirm "
-                              "again. This request is kept.")
+    assert text_of(error) == ("You have sent several requests in a short time. Please wait 1 min, then tap the same "
+                              "button again. This request is kept.")
     assert "请" in text_of(error, "zh")
     clock.advance(46)  # the first left the minute window
     third = await confirm(uow_factory, RESIDENT)
