@@ -10,6 +10,7 @@ import dataclasses
 from collections.abc import Sequence
 
 from bot.domain.errors import Conflict, InvalidInput, NotFound
+from bot.domain.request_steps import EMERGENCY  # the category that never waits for a coordinator
 from bot.i18n import N_
 from bot.services import dispatch, privately
 from bot.services.context import ServiceContext
@@ -19,8 +20,6 @@ from bot.views.common import Reader
 from bot.views.routes import ANY_COMMUNITY
 from storage.errors import AlreadyTaken
 from storage.models import Order, RouteRule, Team
-
-EMERGENCY = "emergency"  # the category that never waits for a coordinator
 
 
 def _same_community(a: str, b: str) -> bool:
