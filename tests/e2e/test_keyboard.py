@@ -98,7 +98,7 @@ async def test_volunteers_and_building_leaders_need_only_buttons(centre: Centre,
     await wait_text(cast.coordinator, "dh_3")
     await cast.coordinator.send(f"/building leader dh_3 {rita.id}")
     await rita.wait_for(lambda chat: label[menu.NEIGHBOUR] in shown(chat.reply_keyboard))
-    await wait_text(rita, "/neighbour")  # the news of the appointment, after the new keyboard
+    await wait_text(rita, label[menu.NEIGHBOUR])  # the news of the appointment, after the new keyboard
     leader_help = (await press(rita, menu.HELP, language)).text or ""
     assert label[menu.NEIGHBOUR] in leader_help and label[menu.BUILDING_LINK] in leader_help
     asked = await press(rita, menu.NEIGHBOUR, language)

@@ -155,7 +155,7 @@ async def test_building_leader_orders_for_a_neighbour_and_records_the_rating(
     await coordinator.send("/building add dh_3 东湖社区 3号楼")
     await wait_text(coordinator, "dh_3")
     await coordinator.send(f"/building leader dh_3 {leader.id}")
-    await wait_text(leader, "/neighbour")
+    await wait_text(leader, _("🏠 Help a neighbour"))  # the news of the appointment names the buttons
     assert {"neighbour", "building"} <= await commands(sandbox, leader)
 
     # The building's QR code attributes residents who come through it.
