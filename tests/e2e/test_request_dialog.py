@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from bot.adapters.app import BotApplication
+from bot.settings import Settings
 from bot.views.common import MENU_NEW_REQUEST, SHARE_PHONE
 from sandbox import MessageView, SandboxClient, SandboxServer, SimUser
 from storage.models import Order
@@ -79,6 +80,16 @@ class Counted:
         return await next_of(self.person, *(_(needle) for needle in needles))
 
 
+async def resident_of(sandbox: SandboxClient, name: str, phone: str, language: str) -> SimUser:
+    """A resident with a phone number, speaking ``language``."""
+    return await sandbox.create_user(name, language_code="zh-hans" if language == "zh" else "en", phone_number=phone)
+
+
+def no_centre(server: SandboxServer, database_url: str, language: str) -> Settings:
+    """A bot with no admin and no coordinators' chat: residents alone."""
+    return make_settings(server, database_url, admins=[], coordinators_chat_id=None, default_language=language)
+
+
 async def orders_of(application: BotApplication) -> list[Order]:
     deps = application.bot_data.deps
     assert deps is not None
@@ -100,9 +111,8 @@ async def add_building(application: BotApplication) -> None:
 async def test_a_first_request_by_a_building_link_and_a_second_one_in_few_taps(
         server: SandboxServer, sandbox: SandboxClient, database_url: str, language: str) -> None:
     _ = tr(language)
-    code = "zh-hans" if language == "zh" else "en"
-    person = await sandbox.create_user("Gran", language_code=code, phone_number="+8613800004321")
-    settings = make_settings(server, database_url, admins=[], coordinators_chat_id=None, default_language=language)
+    person = await resident_of(sandbox, "Gran", "+8613800004321", language)
+    settings = no_centre(server, database_url, language)
     async with bot_running(settings, "polling") as application:
         await add_building(application)
         await person.start("b_dh_3")  # arriving through the building's link (its QR code on the door)
@@ -149,9 +159,8 @@ async def test_a_first_request_by_a_building_link_and_a_second_one_in_few_taps(
 async def test_stale_buttons_at_every_step_are_answered_and_never_jump_the_dialog(
         server: SandboxServer, sandbox: SandboxClient, database_url: str, language: str) -> None:
     _ = tr(language)
-    code = "zh-hans" if language == "zh" else "en"
-    rita = await sandbox.create_user("Rita", language_code=code, phone_number="+8613800000001")
-    settings = make_settings(server, database_url, admins=[], coordinators_chat_id=None, default_language=language)
+    rita = await resident_of(sandbox, "Rita", "+8613800000001", language)
+    settings = no_centre(server, database_url, language)
 
     async def stale(label: str, message: MessageView, refusal: str = OUT_OF_DATE) -> None:
         """A tap on an old button is answered (kindly refused) and says nothing else."""
@@ -238,9 +247,8 @@ async def test_stale_buttons_at_every_step_are_answered_and_never_jump_the_dialo
 async def test_an_emergency_asks_only_what_happened_where_and_a_phone(
         server: SandboxServer, sandbox: SandboxClient, database_url: str, language: str) -> None:
     _ = tr(language)
-    code = "zh-hans" if language == "zh" else "en"
-    person = await sandbox.create_user("Wang", language_code=code, phone_number="+8613900001234")
-    settings = make_settings(server, database_url, admins=[], coordinators_chat_id=None, default_language=language)
+    person = await resident_of(sandbox, "Wang", "+8613900001234", language)
+    settings = no_centre(server, database_url, language)
     async with bot_running(settings, "polling") as application:
         await person.start()
         await wait_text(person, _("New request"))
