@@ -235,6 +235,26 @@ class RequestLimits(BaseModel):
     neighbour_per_hour: int = Field(default=30, ge=1)
 
 
+class ActivitySettings(BaseModel):
+    """Teams' own activities (see docs/activities.md): the monthly target and the reminders."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    per_team_per_month: int = Field(default=2, ge=0)  # the quota each team's activities are held against
+    # Those signed up are reminded this many hours before the start (quiet hours respected).
+    reminder_hours: list[int] = Field(default_factory=lambda: [24, 1])
+    quota_reminder_day: int = Field(default=16, ge=1, le=28)  # from this day a team under target is reminded
+
+
+class HoursSettings(BaseModel):
+    """The hours ledger: an order's hours are its accept → done time, capped per category."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    default_cap_hours: float = Field(default=4.0, gt=0, le=24)
+    caps: dict[str, float] = Field(default_factory=dict)  # category → cap in hours, e.g. {medical = 3}
+
+
 class Settings(BaseSettings):
     """Everything the bot needs to run; build it with :func:`load_settings`."""
 
@@ -249,6 +269,8 @@ class Settings(BaseSettings):
     reminders: ReminderSettings = Field(default_factory=ReminderSettings)
     requests: RequestLimits = Field(default_factory=RequestLimits)
     housekeeping: HousekeepingSettings = Field(default_factory=HousekeepingSettings)
+    activities: ActivitySettings = Field(default_factory=ActivitySettings)
+    hours: HoursSettings = Field(default_factory=HoursSettings)
     admins: list[int] = Field(default_factory=list)
     coordinators_chat_id: int | None = None
     timezone: str = "Asia/Shanghai"

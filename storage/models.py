@@ -332,6 +332,7 @@ class ScheduledItem(Base):
     __table_args__ = (
         Index("ix_schedule_due", "state", "due_at"),
         Index("ix_schedule_order", "order_id", "state"),
+        Index("ix_schedule_activity", "activity_id", "state"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -339,6 +340,7 @@ class ScheduledItem(Base):
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    activity_id: Mapped[int | None] = mapped_column(ForeignKey("activities.id", name="fk_schedule_activity_id"))
     step: Mapped[int] = mapped_column(Integer, default=0)
     key: Mapped[str | None] = mapped_column(String(64), unique=True)
     due_at: Mapped[dt.datetime]
@@ -381,3 +383,95 @@ class ParkedUpdate(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     parked_at: Mapped[dt.datetime]
     failed_at: Mapped[dt.datetime]
+
+
+class Activity(Base):
+    """A team's own activity (a repair day, a class, a talk): announced in the team's group as a
+    live card with Sign up. ``taken`` counts the places held (status ``in``); a sign-up wins a place
+    by the conditional ``UPDATE activities SET taken = taken + 1 WHERE taken < capacity`` and its row
+    count, so concurrent taps can never overfill it. ``code`` is the short check-in code shown on
+    site (and carried by the QR code's deep link)."""
+
+    __tablename__ = "activities"
+    __table_args__ = (
+        Index("ix_activities_team_time", "team_id", "starts_at"),  # a team's activities, the monthly quota
+        Index("ix_activities_status_time", "status", "starts_at"),  # upcoming, ending (auto check-out)
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    title: Mapped[str] = mapped_column(String(128))
+    place: Mapped[str] = mapped_column(String(256))
+    starts_at: Mapped[dt.datetime]
+    ends_at: Mapped[dt.datetime]
+    capacity: Mapped[int] = mapped_column(Integer)
+    taken: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    bring: Mapped[str] = mapped_column(String(256), default="", server_default=text("''"))
+    signup_deadline: Mapped[dt.datetime]
+    skill: Mapped[str | None] = mapped_column(String(32))  # a required skill code, or None
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | cancelled | finished
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    # Other teams it was announced to as well (team ids), and the cards: team id → outbox id.
+    also_teams: Mapped[list[str]] = mapped_column(JSON, default=list)
+    cards: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+
+class ActivitySignup(Base):
+    """One person's place (``in``) or turn (``waitlist``) for an activity, or a cancelled one.
+    Waitlist order is ``id`` order (the order the database took the taps). ``attendance`` is
+    ``""`` until known, then ``present`` (checked in by code, QR or by hand) or ``no_show``."""
+
+    __tablename__ = "activity_signups"
+    __table_args__ = (
+        UniqueConstraint("activity_id", "user_id"),
+        Index("ix_activity_signups_list", "activity_id", "status", "id"),  # the places, the waitlist's head
+        Index("ix_activity_signups_user", "user_id", "status"),  # my activities
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(16))  # in | waitlist | cancelled
+    attendance: Mapped[str] = mapped_column(String(16), default="", server_default=text("''"))
+    checked_in_at: Mapped[dt.datetime | None]
+    checked_out_at: Mapped[dt.datetime | None]
+    marked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # a leader who marked them present
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+
+class HoursEntry(Base):
+    """The hours ledger: one row per served period, never updated. ``source`` is ``order`` (accept →
+    done, capped per category; ``claimed_minutes`` is the volunteer's own figure beside it, filled
+    once when they type it), ``activity`` (check-in → check-out, capped at the activity's length),
+    ``honour`` (added by a coordinator with a ``reason``; never earns points) or ``correction`` (a
+    signed adjustment of the entry ``corrects_id``, with a reason). Minutes, so sums are exact."""
+
+    __tablename__ = "hours_entries"
+    __table_args__ = (
+        # one volunteer's "my hours" answered from the index alone
+        Index("ix_hours_user_time", "user_id", "served_at", "source", "minutes"),
+        Index("ix_hours_time", "served_at"),  # the district's monthly export
+        Index("ix_hours_team_time", "team_id", "served_at"),  # a team leader's view
+        Index("ix_hours_order", "order_id"),
+        Index("ix_hours_activity", "activity_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
+    source: Mapped[str] = mapped_column(String(16))  # order | activity | honour | correction
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    round: Mapped[int | None] = mapped_column(Integer)
+    activity_id: Mapped[int | None] = mapped_column(ForeignKey("activities.id"))
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("hours_entries.id"))
+    minutes: Mapped[int] = mapped_column(Integer)
+    claimed_minutes: Mapped[int | None] = mapped_column(Integer)
+    served_at: Mapped[dt.datetime]  # when the service began (its day is the service date)
+    ended_at: Mapped[dt.datetime | None]
+    reason: Mapped[str | None] = mapped_column(String(256))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime]

@@ -640,10 +640,12 @@ class ScheduleRepository(_Repository):
     finished in the same transaction."""
 
     async def add(self, kind: str, due_at: dt.datetime, *, order_id: int | None = None, user_id: int | None = None,
-                  team_id: int | None = None, step: int = 0, key: str | None = None) -> bool:
+                  team_id: int | None = None, activity_id: int | None = None, step: int = 0,
+                  key: str | None = None) -> bool:
         """Schedule an item; with ``key``, nothing happens if an item with that key exists (False)."""
         values = {"kind": kind, "due_at": due_at, "order_id": order_id, "user_id": user_id, "team_id": team_id,
-                  "step": step, "key": key, "state": "pending", "attempts": 0, "created_at": self.clock()}
+                  "activity_id": activity_id, "step": step, "key": key, "state": "pending", "attempts": 0,
+                  "created_at": self.clock()}
         statement = self._insert(ScheduledItem).values(**values)
         if key is not None:
             statement = statement.on_conflict_do_nothing(index_elements=["key"])
@@ -652,6 +654,14 @@ class ScheduleRepository(_Repository):
     async def cancel(self, order_id: int, kinds: Iterable[str] | None = None) -> int:
         """Cancel an order's pending items (of ``kinds``, or all): the order has moved on."""
         statement = update(ScheduledItem).where(ScheduledItem.order_id == order_id, ScheduledItem.state == "pending")
+        if kinds is not None:
+            statement = statement.where(ScheduledItem.kind.in_(list(kinds)))
+        return await self._rowcount(statement.values(state="cancelled", fired_at=self.clock()))
+
+    async def cancel_activity(self, activity_id: int, kinds: Iterable[str] | None = None) -> int:
+        """Cancel an activity's pending items (of ``kinds``, or all): it was cancelled or changed."""
+        statement = update(ScheduledItem).where(ScheduledItem.activity_id == activity_id,
+                                                ScheduledItem.state == "pending")
         if kinds is not None:
             statement = statement.where(ScheduledItem.kind.in_(list(kinds)))
         return await self._rowcount(statement.values(state="cancelled", fired_at=self.clock()))

@@ -16,9 +16,12 @@ from types import TracebackType
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.activities import ActivityRepository
+from storage.attendance import AttendanceRepository
 from storage.clock import Clock, utc_now
 from storage.db import READ_ONLY, writer_turns
 from storage.errors import taken_if_not_unique
+from storage.ledger import LedgerRepository
 from storage.models import ProcessedUpdate
 from storage.repositories import (
     BuildingRepository,
@@ -88,6 +91,9 @@ class UnitOfWork:
         self.outbox = OutboxRepository(self.session, self.clock)
         self.schedule = ScheduleRepository(self.session, self.clock)
         self.parked = ParkedUpdateRepository(self.session, self.clock)
+        self.activities = ActivityRepository(self.session, self.clock)
+        self.attendance = AttendanceRepository(self.session, self.clock)
+        self.ledger = LedgerRepository(self.session, self.clock)
         self.processed_updates = ProcessedUpdateRepository(self.session, self.clock)
         if self.read_only:
             await self.session.connection(execution_options={READ_ONLY: True})

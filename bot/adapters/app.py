@@ -27,7 +27,7 @@ from bot.adapters.sender import OutboxSender
 from bot.i18n import LANGUAGES, I18n
 from bot.logsafety import protect_logs
 from bot.services import people, roles
-from bot.services.context import ReminderConfig, RequestLimitConfig, ServiceConfig
+from bot.services.context import ActivityConfig, HoursConfig, ReminderConfig, RequestLimitConfig, ServiceConfig
 from bot.services.housekeeping import Housekeeper, Retention
 from bot.services.roster import export_roster
 from bot.services.schedule import digests, rules
@@ -71,7 +71,12 @@ def service_config(settings: Settings) -> ServiceConfig:
                          default_language=settings.default_language, timezone=settings.tz,
                          approval_required=settings.volunteers.approval_required,
                          communities=tuple(settings.communities), reminders=reminder_config(settings.reminders),
-                         requests=request_limit_config(settings.requests))
+                         requests=request_limit_config(settings.requests),
+                         activities=ActivityConfig(per_team_per_month=settings.activities.per_team_per_month,
+                                                   reminder_hours=tuple(settings.activities.reminder_hours),
+                                                   quota_reminder_day=settings.activities.quota_reminder_day),
+                         hours=HoursConfig(default_cap_hours=settings.hours.default_cap_hours,
+                                           caps=tuple(sorted(settings.hours.caps.items()))))
 
 
 def build_application(settings: Settings, request: BaseRequest | None = None, *,

@@ -57,6 +57,26 @@ class RequestLimitConfig:
 
 
 @dataclass(frozen=True)
+class ActivityConfig:
+    """``[activities]``: the monthly target per team and the reminders before an activity."""
+
+    per_team_per_month: int = 2
+    reminder_hours: tuple[int, ...] = (24, 1)
+    quota_reminder_day: int = 16
+
+
+@dataclass(frozen=True)
+class HoursConfig:
+    """``[hours]``: the cap on an order's counted hours, per category (hours)."""
+
+    default_cap_hours: float = 4.0
+    caps: tuple[tuple[str, float], ...] = ()
+
+    def cap_minutes(self, category: str) -> int:
+        return round(dict(self.caps).get(category, self.default_cap_hours) * 60)
+
+
+@dataclass(frozen=True)
 class ServiceConfig:
     """The parts of the settings services need."""
 
@@ -69,6 +89,8 @@ class ServiceConfig:
     communities: tuple[str, ...] = ()  # /join offers these as buttons; empty: the community is typed
     reminders: ReminderConfig = field(default_factory=ReminderConfig)
     requests: RequestLimitConfig = field(default_factory=RequestLimitConfig)
+    activities: ActivityConfig = field(default_factory=ActivityConfig)
+    hours: HoursConfig = field(default_factory=HoursConfig)
 
     @property
     def views(self) -> ViewSettings:
