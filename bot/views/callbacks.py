@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.domain import profile, request_steps
+from bot.domain import activities, profile, request_steps
 from bot.domain.arguments import DATABASE_ID, DATABASE_ID_MAX, TOKEN, Number, OneOf, Part, Value
 from bot.i18n import LANGUAGES
 
@@ -57,6 +57,13 @@ PAGE = "page"
 # hours, and the offer to turn text typed outside a dialog into a request (the text stays in the
 # person's dialog row, never in the button).
 MORE, FIND_SKILL, QUIET_SET, OFFER_YES, OFFER_NO = "more", "skill", "quiet", "offer", "nooffer"
+# Team activities: sign up / cancel my place (activity); the creation dialog: new, the team, a choice
+# of a step (step, choice), announce to another team too (team), publish, abort; a leader's change of
+# a field (activity, field), cancel (activity) and its confirmation.
+ACT_SIGN_UP, ACT_WITHDRAW, ACT_NEW, ACT_TEAM, ACT_PICK = "asu", "awd", "anew", "ateam", "apick"
+ACT_ALSO, ACT_PUBLISH, ACT_ABORT, ACT_CHANGE, ACT_CANCEL, ACT_CANCEL_SURE = (
+    "aalso", "apub", "aabort", "achg", "acx", "acxok")
+ACT_MANAGE = "aman"
 # Codes of earlier releases, still on buttons in people's chats: read as the action they meant.
 RETIRED = {"cx": CANCEL_ORDER, "d": DISPATCH, "rj": REJECT, "rr": REJECT_REASON, "h": HOURS, "ef": EDIT_FIELD,
            "jt": JOIN_TEAM, "va": APPROVE, "vd": DENY, "jp": JOIN_PICK, "jd": JOIN_DONE, "pe": PROFILE_EDIT,
@@ -109,6 +116,18 @@ SHAPES: dict[str, tuple[Part, ...]] = {
     ROUTE_TEAM: (TOKEN, COMMUNITY_INDEX, DATABASE_ID),  # category, community, team
     ROUTE_DELETE: (DATABASE_ID,),  # a rule
     LISTEN: (DATABASE_ID,),  # an order with a voice note
+    ACT_SIGN_UP: (DATABASE_ID,),  # an activity
+    ACT_WITHDRAW: (DATABASE_ID,),
+    ACT_NEW: (),
+    ACT_TEAM: (DATABASE_ID,),
+    ACT_PICK: (OneOf.of(activities.PICKED), TOKEN),  # a step answered by buttons, its choice; the service checks
+    ACT_ALSO: (DATABASE_ID,),  # a team
+    ACT_PUBLISH: (),
+    ACT_ABORT: (),
+    ACT_CHANGE: (DATABASE_ID, OneOf.of(activities.CHANGEABLE)),
+    ACT_CANCEL: (DATABASE_ID,),
+    ACT_MANAGE: (DATABASE_ID,),
+    ACT_CANCEL_SURE: (DATABASE_ID,),
 }
 ACTIONS = frozenset(SHAPES)
 

@@ -18,6 +18,8 @@ DIGEST_FIELD_LIMIT = 30  # characters of a community or time on a digest line
 # A team's month: team name, requests completed, star ratings, their average (None without any),
 # requests closed with no response.
 MonthRow = tuple[str, int, int, float | None, int]
+# A team's activities in the month: team name, activities held, the target (``[activities] per_team_per_month``).
+ActivityRow = tuple[str, int, int]
 
 
 def fit(lines: Sequence[str]) -> str:
@@ -65,6 +67,12 @@ def month_line(_: Translate, row: MonthRow) -> str:
     return _("<b>{team}</b>: {completed} completed · average {stars} ({rated} rated) · no response: {no_response}",
              team=team, completed=completed, rated=rated, no_response=no_response,
              stars="—" if average is None else "★" + format(average, ".1f"))
+
+
+def activity_line(_: Translate, row: ActivityRow) -> str:
+    team, held, target = row
+    met = _("✅ target met") if held >= target else _("❌ below target")
+    return _("{team}: {held} of {target} activities · {met}", team=team, held=held, target=target, met=met)
 
 
 class DigestsView(View):
@@ -122,16 +130,23 @@ class DigestsView(View):
             lines.append(_("… and {count} more", count=len(orders) - DIGEST_LINES * 2))
         await self.out.send(team.chat_id, fit(lines))
 
-    async def monthly_to_leader(self, leader: User, first: dt.date, row: MonthRow) -> None:
+    async def monthly_to_leader(self, leader: User, first: dt.date, row: MonthRow,
+                                activities: ActivityRow | None = None) -> None:
         """A team's month (``first``: its first day), privately to one of its leaders."""
         _ = self.tr(leader)
-        await self.out.send(leader.telegram_id, _("📊 Your team's month {month}:", month=month_label(_, first)) + "\n"
-                            + month_line(_, row), recipient=leader)
+        lines = [_("📊 Your team's month {month}:", month=month_label(_, first)), month_line(_, row)]
+        if activities is not None:
+            lines.append(activity_line(_, activities))
+        await self.out.send(leader.telegram_id, "\n".join(lines), recipient=leader)
 
-    async def monthly_to_centre(self, readers: Sequence[Reader], first: dt.date, rows: Sequence[MonthRow]) -> None:
-        """Every team's month to the centre."""
+    async def monthly_to_centre(self, readers: Sequence[Reader], first: dt.date, rows: Sequence[MonthRow],
+                                activities: Sequence[ActivityRow] = ()) -> None:
+        """Every team's month to the centre; then each active team's activities against the target."""
         for reader in readers:
             _ = self.reading(reader)
             lines = [_("<b>📊 Monthly report {month}</b>", month=month_label(_, first))]
             lines += [month_line(_, row) for row in rows] or [_("No teams yet.")]
+            if activities:
+                lines.append(_("<b>📅 Activities held</b>"))
+                lines += [activity_line(_, row) for row in activities]
             await self.out.send(reader.chat_id, fit(lines), recipient=reader.user)

@@ -19,10 +19,13 @@ VOLUNTEER_HELP = (
     (menu.OFF_DUTY, N_("<b>{button}</b> / <b>{other}</b>: pause new requests for a while, or take them again.")),
     (menu.HOURS, N_("<b>{button}</b>: the hours you have served this month, this year and in total.")),
     (menu.QUIET, N_("<b>{button}</b>: hours of the night when no reminders come (emergencies still do).")),
+    (menu.ACTIVITIES, N_("<b>{button}</b>: the activities you signed up for; sign up with the cards in your "
+                         "team's group.")),
     (menu.PROFILE, N_("<b>{button}</b> (under More): your skills and when you can help.")),
 )
 ROLE_HELP: dict[str, tuple[tuple[str, str], ...]] = {
-    TEAM_LEADER: ((menu.TEAM, N_("<b>{button}</b>: your team's members and its join link.")),),
+    TEAM_LEADER: ((menu.TEAM, N_("<b>{button}</b>: your team's members and its join link.")),
+                  (menu.ACTIVITIES, N_("<b>{button}</b>: create an activity for your team, change or cancel it."))),
     BUILDING_LEADER: (
         (menu.NEIGHBOUR, N_("<b>{button}</b>: ask for help for a neighbour who has no Telegram.")),
         (menu.BUILDING_LINK, N_("<b>{button}</b>: the link and QR code that bring your neighbours here.")),
@@ -30,6 +33,7 @@ ROLE_HELP: dict[str, tuple[tuple[str, str], ...]] = {
     COORDINATOR: (
         (menu.ORDERS, N_("<b>{button}</b>: open requests, with buttons to send each to a team.")),
         (menu.TEAMS, N_("<b>{button}</b>: every team, its members and its join link.")),
+        (menu.ACTIVITIES, N_("<b>{button}</b>: create an activity for any team, change or cancel it.")),
         (menu.MORE, N_("<b>{button}</b>: buildings, businesses, finding volunteers by skill, the roster.")),
     ),
     ADMIN: ((menu.APPOINT, N_("<b>{button}</b> (under More): how to appoint a coordinator.")),),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from bot.domain.attachments import Attachment
 from bot.i18n import I18n
+from bot.views.activities import ActivitiesView
 from bot.views.centre import CentreView
 from bot.views.common import COULD_NOT_HANDLE, View, ViewSettings
 from bot.views.digests import DigestsView
@@ -40,6 +41,7 @@ class Tell(View):
         self.joining = RegistrationView(out, i18n, settings)
         self.digests = DigestsView(out, i18n, settings)
         self.routes = RoutesView(out, i18n, settings)
+        self.activities = ActivitiesView(out, i18n, settings)
 
     async def __call__(self, user: User, message: str, *, markup: Markup | None = None, protect: bool = False,
                        **params: object) -> int:

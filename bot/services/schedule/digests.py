@@ -171,7 +171,8 @@ def report_month(item: ScheduledItem, timezone: ZoneInfo) -> tuple[dt.date, dt.d
 
 
 async def monthly_report(ctx: ServiceContext, item: ScheduledItem) -> str:
-    """Last month's completed requests and average rating per team, to its leaders and the centre."""
+    """Last month's completed requests and average rating per team, and its activities against the
+    monthly target, to its leaders and the centre."""
     created, stale = await _stale(ctx, item)
     if stale and not created:
         raise Postpone(next_occurrence(DAILY, ctx.now, ctx.config.timezone, ctx.config.reminders)[1])
@@ -182,7 +183,9 @@ async def monthly_report(ctx: ServiceContext, item: ScheduledItem) -> str:
     closed = await ctx.uow.orders.closed_by_team(start, end, closed=OrderStatus.CLOSED)
     rated = await ctx.uow.ratings.closed_by_team(start, end, closed=OrderStatus.CLOSED)
     month = first.strftime("%Y-%m")
-    rows = []
+    held = await ctx.uow.activities.count_by_team(start, end)
+    target = ctx.config.activities.per_team_per_month
+    rows, activity_rows = [], []
     for team in await ctx.uow.teams.every():
         if not team.active and team.id not in closed:
             continue
@@ -191,9 +194,11 @@ async def monthly_report(ctx: ServiceContext, item: ScheduledItem) -> str:
         row = (team.name, completed, count, average, silent)
         rows.append(row)
         if team.active:
+            activities = (team.name, held.get(team.id, 0), target)
+            activity_rows.append(activities)
             for leader in await ctx.uow.volunteers.leaders(team.id):
-                await ctx.tell.digests.monthly_to_leader(leader, first, row)
-    await ctx.tell.digests.monthly_to_centre(await ctx.centre(), first, rows)
+                await ctx.tell.digests.monthly_to_leader(leader, first, row, activities)
+    await ctx.tell.digests.monthly_to_centre(await ctx.centre(), first, rows, activity_rows)
     return f"{month}: {sum(r[1] for r in rows)} completed"
 
 

@@ -69,8 +69,12 @@ async def _overtaken(ctx: ServiceContext, item: ScheduledItem) -> None:
 
 def _not_in_quiet_hours(ctx: ServiceContext, person: User, order: Order) -> None:
     """Non-urgent messages to a person wait until their quiet hours (or the default ones) end."""
-    if order.urgent:
-        return
+    if not order.urgent:
+        wait_for_quiet_hours(ctx, person)
+
+
+def wait_for_quiet_hours(ctx: ServiceContext, person: User) -> None:
+    """:class:`Postpone` until ``person``'s quiet hours (or the default ones) end, if they are in them."""
     window = window_of(person, parse_range(ctx.config.reminders.quiet_hours))
     until = quiet_until(window, ctx.now, ctx.config.timezone)
     if until is not None:
