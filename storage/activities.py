@@ -160,7 +160,7 @@ class ActivityRepository(_Repository):
             .where(ActivitySignup.user_id == user_id, ActivitySignup.status.in_(("in", "waitlist")),
                    Activity.status == "open", Activity.starts_at > after)
             .order_by(Activity.starts_at, Activity.id).limit(limit))
-        return [(activity, status) for activity, status in rows.tuples()]
+        return [(activity, status) for activity, status in rows.all()]
 
     async def upcoming(self, team_ids: Collection[int] | None, after: dt.datetime,
                        limit: int = 20) -> Sequence[Activity]:
@@ -176,7 +176,7 @@ class ActivityRepository(_Repository):
             select(Activity.team_id, func.count()).where(Activity.starts_at >= start, Activity.starts_at < end,
                                                          Activity.status != "cancelled")
             .group_by(Activity.team_id))
-        return {team_id: count for team_id, count in rows.tuples()}
+        return {team_id: count for team_id, count in rows.all()}
 
     async def cancel_reminders(self, activity_id: int, user_id: int, kinds: Iterable[str]) -> int:
         """Cancel one person's pending items about an activity (they gave up their place)."""

@@ -14,7 +14,8 @@ from bot.i18n import N_
 
 TITLE_MAX, PLACE_MAX, BRING_MAX = 128, 256, 256
 CAPACITY_MIN, CAPACITY_MAX = 1, 500
-LONGEST = dt.timedelta(hours=24)  # an activity is a day's work at most
+LONGEST = dt.timedelta(hours=24)
+ROLL_OVER = dt.timedelta(days=60)  # a day typed without a year this long ago means next year's  # an activity is a day's work at most
 # Statuses of an activity and of one person's sign-up (strings in the database).
 OPEN, CANCELLED, FINISHED = "open", "cancelled", "finished"
 IN, WAITLIST, WITHDRAWN = "in", "waitlist", "cancelled"
@@ -82,7 +83,7 @@ def start(text: str, now: dt.datetime, timezone: ZoneInfo) -> dt.datetime:
                              int(minute or 0), tzinfo=timezone)
     except ValueError:
         raise InvalidInput(N_("Please type the day and time like this: 12-5 9:00")) from None
-    if not year and moment < local_now:  # "1-10" typed in December means next January
+    if not year and moment < local_now - ROLL_OVER:  # "1-10" typed in December means next January
         moment = moment.replace(year=moment.year + 1)
     if moment <= local_now:
         raise InvalidInput(N_("That time has passed; please type a time in the future."))
