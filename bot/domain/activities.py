@@ -14,8 +14,8 @@ from bot.i18n import N_
 
 TITLE_MAX, PLACE_MAX, BRING_MAX = 128, 256, 256
 CAPACITY_MIN, CAPACITY_MAX = 1, 500
-LONGEST = dt.timedelta(hours=24)
-ROLL_OVER = dt.timedelta(days=60)  # a day typed without a year this long ago means next year's  # an activity is a day's work at most
+LONGEST = dt.timedelta(hours=24)  # an activity is a day's work at most
+ROLL_OVER = dt.timedelta(days=60)  # a day typed without a year this long ago means next year's
 # Statuses of an activity and of one person's sign-up (strings in the database).
 OPEN, CANCELLED, FINISHED = "open", "cancelled", "finished"
 IN, WAITLIST, WITHDRAWN = "in", "waitlist", "cancelled"
