@@ -10,6 +10,7 @@ the services, so this holds whatever a button claims.
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from bot.adapters.app import service_config
 from bot.domain.errors import DomainError
 from bot.i18n import I18n
 from bot.services import (
+    activities,
+    activity_dialog,
     buildings,
     claim,
     dispatch,
@@ -104,6 +107,7 @@ CASES = [
     Case("roster file", COORDINATING, lambda c: _check_upload(c, "roster.csv")),
     Case("/routes", COORDINATING, lambda c: routing.show_rules(c, c.user.telegram_id)),
     Case("/quiet", EVERYONE, lambda c: quiet.set_quiet_hours(c, "22:00-07:00")),
+    Case("/activities", EVERYONE, activities.overview),
     # -- buttons -----------------------------------------------------------------------------------
     Case("dispatch button", COORDINATING, lambda c: dispatch.dispatch(c, 4, 1)),
     Case("reject button", COORDINATING, lambda c: dispatch.ask_reject_reason(c, 4)),
@@ -135,6 +139,13 @@ CASES = [
     Case("quiet hours button", EVERYONE, quiet.offer_choices),
     Case("quiet hours choice button", EVERYONE, lambda c: quiet.choose(c, "22-7")),
     Case("no-thanks (offer) button", EVERYONE, offer.decline),
+    # Activities (activity 1 is team repair's): its card, and a creator's or leader's buttons.
+    Case("new activity button", COORDINATING | {"team_leader"}, activity_dialog.begin),
+    Case("sign up button", MEMBERS, lambda c: activities.sign_up(c, 1)),
+    Case("manage activity button", COORDINATING | {"team_leader"}, lambda c: activities.show_manage(c, 1)),
+    Case("change activity button", COORDINATING | {"team_leader"}, lambda c: activities.ask_change(c, 1, "place")),
+    Case("cancel activity button", COORDINATING | {"team_leader"}, lambda c: activities.ask_cancel(c, 1)),
+    Case("cancel activity for sure button", COORDINATING | {"team_leader"}, lambda c: activities.cancel(c, 1)),
     # Buttons of a dialog the actor is not in: refused for everyone, whoever they are.
     Case("category button", NOBODY, lambda c: request.choose_category(c, 1, "repair")),
     Case("another time button", NOBODY, lambda c: request.other_time(c, 1)),
@@ -147,6 +158,11 @@ CASES = [
     Case("join done button", NOBODY, lambda c: registration.done(c, "skills")),
     Case("join team button", NOBODY, lambda c: registration.choose_team(c, 1)),
     Case("yes (offer) button", NOBODY, offer.accept),
+    Case("cancel my sign-up button", NOBODY, lambda c: activities.withdraw(c, 1)),  # nobody signed up
+    Case("activity team button", NOBODY, lambda c: activity_dialog.choose_team(c, 1)),
+    Case("activity choice button", NOBODY, lambda c: activity_dialog.pick(c, "length", "2")),
+    Case("announce to another team button", NOBODY, lambda c: activity_dialog.toggle_also(c, 2)),
+    Case("publish activity button", NOBODY, activity_dialog.publish),
 ]
 
 
@@ -168,6 +184,9 @@ async def _prepare(path: Path) -> None:
             spare = await uow.teams.add("spare", "Spare", ["delivery"])
             await uow.routes.put("delivery", "", spare.id, None)  # rule 1
             now = uow.now()
+            await uow.activities.add(team_id=team.id, title="Repair day", place="Hall", code="ACDE34", capacity=5,
+                                     starts_at=now + dt.timedelta(days=5), ends_at=now + dt.timedelta(days=5, hours=2),
+                                     signup_deadline=now + dt.timedelta(days=4))  # activity 1
             for role, kind, leader in (("team_leader", "resident", True), ("volunteer", "resident", False),
                                        ("business", "business", False)):
                 uow.session.add(Volunteer(user_id=users[role].id, team_id=team.id, name=role, phone="+8613800000000",

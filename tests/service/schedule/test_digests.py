@@ -298,6 +298,18 @@ async def test_the_monthly_report_counts_completed_requests_and_averages_ratings
     await world.closed(at=utc(2026, 1, 6, 3, 0), team="old", stars=[5])
     async with world.uow_factory() as uow:
         await uow.teams.set_active(world.teams["old"], False)
+        # Activities against the target (2 a month): Repair held two in January (a third was cancelled,
+        # a fourth began on 1 February in Shanghai), Fixers one.
+        for code, team, starts_at in (("AAAAA3", "repair", utc(2026, 1, 3, 2, 0)),
+                                      ("AAAAA4", "repair", utc(2026, 1, 31, 15, 0)),
+                                      ("AAAAA6", "repair", utc(2026, 1, 20, 2, 0)),
+                                      ("AAAAA7", "repair", utc(2026, 1, 31, 16, 0)),
+                                      ("AAAAA9", "fixers", utc(2026, 1, 9, 2, 0))):
+            activity = await uow.activities.add(team_id=world.teams[team], title="Day", place="Hall", code=code,
+                                                capacity=5, starts_at=starts_at,
+                                                ends_at=starts_at + dt.timedelta(hours=1), signup_deadline=starts_at)
+            if code == "AAAAA6":
+                await uow.activities.cancel(activity.id)
         await uow.commit()
     world.clock.now = utc(2026, 1, 31, 20, 0)
     await world.startup()
@@ -309,9 +321,14 @@ async def test_the_monthly_report_counts_completed_requests_and_averages_ratings
         "<b>Fixers</b>: 1 completed · average ★3.0 (1 rated) · no response: 0",
         "<b>Quiet</b>: 0 completed · average — (0 rated) · no response: 0",
         "<b>Old</b>: 1 completed · average ★5.0 (1 rated) · no response: 0",  # archived, but it worked in January
+        "<b>📅 Activities held</b>",  # the active teams' activities against the monthly target
+        "Repair: 2 of 2 activities · ✅ target met",
+        "Fixers: 1 of 2 activities · ❌ below target",
+        "Quiet: 0 of 2 activities · ❌ below target",
     ]
     assert await world.texts(LEADER) == [
-        "📊 Your team's month 1/2026:\n<b>Repair</b>: 4 completed · average ★4.3 (3 rated) · no response: 1"]
+        "📊 Your team's month 1/2026:\n<b>Repair</b>: 4 completed · average ★4.3 (3 rated) · no response: 1\n"
+        "Repair: 2 of 2 activities · ✅ target met"]
     assert await world.texts(MEMBER) == []  # not a leader
     assert [(k, state) for k, state, _due, _r in await world.items(digests.MONTHLY)] == [
         ("monthly_report:2026-02-01", "done"), ("monthly_report:2026-03-01", "pending")]
