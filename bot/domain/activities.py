@@ -102,8 +102,10 @@ def times(starts_at: dt.datetime, ends_at: dt.datetime, deadline: dt.datetime, n
 
 
 def deadline(starts_at: dt.datetime, hours_before: int, now: dt.datetime) -> dt.datetime:
-    """Sign-up closes ``hours_before`` the start, but never before now (a short notice activity)."""
-    return max(starts_at - dt.timedelta(hours=hours_before), min(now, starts_at))
+    """Sign-up closes ``hours_before`` the start; an activity at shorter notice than that stays open
+    for sign-up until it starts (closing it at once would leave nobody able to join)."""
+    closes = starts_at - dt.timedelta(hours=hours_before)
+    return closes if closes > now else starts_at
 
 
 def may_manage(*, is_coordinator: bool, led_team_ids: Collection[int], team_id: int) -> bool:
