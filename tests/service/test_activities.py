@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain.errors import Conflict, DomainError, NotAllowed
 from bot.domain.inputs import Input
@@ -17,11 +18,11 @@ from bot.i18n import I18n
 from bot.services import activities, activity_dialog, dialogs
 from bot.services.context import ActivityConfig, ServiceConfig, ServiceContext
 from bot.services.schedule import activity_rules
-from bot.services.schedule.sweep import Sweeper, system_user
+from bot.services.schedule.sweep import Sweeper
 from bot.services.wiring import service_context
-from bot.settings import DEFAULT_CATEGORIES
-from storage.models import Activity, OutboxMessage, ScheduledItem, User
-from storage.uow import UnitOfWork
+from bot.settings import DEFAULT_CATEGORIES, Settings
+from storage.models import Activity, OutboxMessage, ScheduledItem
+from tests.support.botdeps import make_deps
 from tests.support.dbfixtures import FakeClock, UowFactory
 
 I18N = I18n()
@@ -109,22 +110,11 @@ async def user_id(uow_factory: UowFactory, telegram_id: int) -> int:
         return user.id
 
 
-class SweepDeps:
-    """What the sweep needs, over the test database and the real wiring."""
-
-    def __init__(self, uow_factory: UowFactory) -> None:
-        self.uow_factory = uow_factory
-
-    def uow(self, update_key: str | None = None) -> UnitOfWork:
-        return self.uow_factory(update_key)
-
-    def service_context(self, uow: UnitOfWork, user: User) -> ServiceContext:
-        return service_context(uow, user, i18n=I18N, config=CONFIG)
-
-
-async def sweep_at(uow_factory: UowFactory, clock: FakeClock, moment: dt.datetime) -> None:
+async def sweep_at(engine: AsyncEngine, clock: FakeClock, moment: dt.datetime) -> None:
+    """The application's sweep (its wiring, without Telegram) over the activity rules, at ``moment``."""
     clock.now = moment
-    await Sweeper(SweepDeps(uow_factory), activity_rules.HANDLERS).sweep()
+    deps = make_deps(Settings(telegram={"token": "1:x"}, activities={"per_team_per_month": 2}), engine, clock)
+    await Sweeper(deps, activity_rules.HANDLERS).sweep()
 
 
 # -- who may create and change ---------------------------------------------------------------------------
@@ -259,7 +249,7 @@ async def test_a_change_and_a_cancellation_are_told_to_everyone(uow_factory: Uow
 
 
 # -- reminders and the quota ------------------------------------------------------------------------------
-async def test_reminders_come_a_day_and_an_hour_before_after_quiet_hours(uow_factory: UowFactory,
+async def test_reminders_come_a_day_and_an_hour_before_after_quiet_hours(uow_factory: UowFactory, engine: AsyncEngine,
                                                                        clock: FakeClock) -> None:
     await world(uow_factory)
     number = await create(uow_factory)
@@ -267,20 +257,20 @@ async def test_reminders_come_a_day_and_an_hour_before_after_quiet_hours(uow_fac
     await act(uow_factory, VOLUNTEERS[1], activities.sign_up, number)
     await act(uow_factory, VOLUNTEERS[1], activities.withdraw, number)
     before = len(await texts(uow_factory, VOLUNTEERS[0]))
-    await sweep_at(uow_factory, clock, STARTS_AT - dt.timedelta(hours=24, minutes=1))
+    await sweep_at(engine, clock, STARTS_AT - dt.timedelta(hours=24, minutes=1))
     assert len(await texts(uow_factory, VOLUNTEERS[0])) == before
-    await sweep_at(uow_factory, clock, STARTS_AT - dt.timedelta(hours=24))  # 7:30 on the 16th in Shanghai
+    await sweep_at(engine, clock, STARTS_AT - dt.timedelta(hours=24))  # 7:30 on the 16th in Shanghai
     assert "starts in about 24 h" in (await texts(uow_factory, VOLUNTEERS[0]))[-1]
-    await sweep_at(uow_factory, clock, STARTS_AT - dt.timedelta(hours=1))  # 6:30: quiet hours until 7:00
+    await sweep_at(engine, clock, STARTS_AT - dt.timedelta(hours=1))  # 6:30: quiet hours until 7:00
     assert len(await texts(uow_factory, VOLUNTEERS[0])) == before + 1
-    await sweep_at(uow_factory, clock, STARTS_AT - dt.timedelta(minutes=30))
+    await sweep_at(engine, clock, STARTS_AT - dt.timedelta(minutes=30))
     assert "starts in about 1 h" in (await texts(uow_factory, VOLUNTEERS[0]))[-1]
     assert len(await texts(uow_factory, VOLUNTEERS[0])) == before + 2
     assert not any("Reminder" in t for t in await texts(uow_factory, VOLUNTEERS[1]))  # cancelled: none
 
 
-async def test_the_quota_reminder_goes_once_to_leaders_of_teams_under_target(uow_factory: UowFactory,
-                                                                            clock: FakeClock) -> None:
+async def test_the_quota_reminder_goes_once_to_leaders_of_teams_under_target(
+        uow_factory: UowFactory, engine: AsyncEngine, clock: FakeClock) -> None:
     ids = await world(uow_factory)
     await create(uow_factory)  # repair: one this month
     async with uow_factory() as uow:
@@ -292,19 +282,18 @@ async def test_the_quota_reminder_goes_once_to_leaders_of_teams_under_target(uow
         assert not await activity_rules.schedule_quota(uow, CONFIG, clock.now)  # keyed: once
         await uow.commit()
     fred_before = len(await texts(uow_factory, FRED))
-    await sweep_at(uow_factory, clock, dt.datetime(2026, 1, 15, 23, 59, tzinfo=dt.UTC))
+    await sweep_at(engine, clock, dt.datetime(2026, 1, 15, 23, 59, tzinfo=dt.UTC))
     assert not any("this month" in t for t in await texts(uow_factory, LEO))
-    await sweep_at(uow_factory, clock, dt.datetime(2026, 1, 16, 0, 0, tzinfo=dt.UTC))  # the 16th, 8:00 local
+    await sweep_at(engine, clock, dt.datetime(2026, 1, 16, 0, 0, tzinfo=dt.UTC))  # the 16th, 8:00 local
     leo = [t for t in await texts(uow_factory, LEO) if "this month" in t]
     fred = [t for t in await texts(uow_factory, FRED) if "this month" in t]
     assert leo == ["📅 Team Repair has 1 activities this month; the target is 2. Tap 📅 Activities, then New "
                    "activity, to plan one."]
     assert len(fred) == 1 and "Team Fixers has 0" in fred[0]  # rescue met its target: no reminder for it
     assert len(await texts(uow_factory, FRED)) == fred_before + 1
-    await sweep_at(uow_factory, clock, dt.datetime(2026, 1, 20, 0, 0, tzinfo=dt.UTC))
+    await sweep_at(engine, clock, dt.datetime(2026, 1, 20, 0, 0, tzinfo=dt.UTC))
     assert len([t for t in await texts(uow_factory, LEO) if "this month" in t]) == 1
     async with uow_factory() as uow:
         keys = [(i.key, i.state) for i in (await uow.session.scalars(
             select(ScheduledItem).where(ScheduledItem.kind == activities.QUOTA).order_by(ScheduledItem.id))).all()]
     assert keys == [("activity_quota:2026-01-01", "done"), ("activity_quota:2026-02-01", "pending")]
-    assert system_user().id is None
