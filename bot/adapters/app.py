@@ -26,7 +26,7 @@ from bot.adapters.ingest import describe_failure, failure_stack, record_failure
 from bot.adapters.sender import OutboxSender
 from bot.i18n import LANGUAGES, I18n
 from bot.logsafety import protect_logs
-from bot.services import people, roles
+from bot.services import attendance, people, roles
 from bot.services.context import ActivityConfig, HoursConfig, ReminderConfig, RequestLimitConfig, ServiceConfig
 from bot.services.housekeeping import Housekeeper, Retention
 from bot.services.roster import export_roster
@@ -117,7 +117,7 @@ async def _post_init(application: BotApplication) -> None:
                                concurrency=deps.settings.outbox.concurrency)
     deps.sender_task = asyncio.create_task(deps.sender.run(), name="outbox-sender")
     # APScheduler (PTB's JobQueue, in memory) only ticks: the schedule itself is rows (bot.services.schedule.sweep).
-    deps.sweeper = Sweeper(deps, {**rules.HANDLERS, **digests.HANDLERS},
+    deps.sweeper = Sweeper(deps, {**rules.HANDLERS, **digests.HANDLERS, **attendance.HANDLERS},
                            batch_size=deps.settings.reminders.batch_size)
     async with deps.uow() as uow:  # the next daily, weekly and monthly digests (keyed: once across processes)
         await digests.schedule_recurring(uow, deps.config, uow.now())

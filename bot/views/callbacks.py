@@ -57,6 +57,11 @@ PAGE = "page"
 # hours, and the offer to turn text typed outside a dialog into a request (the text stays in the
 # person's dialog row, never in the button).
 MORE, FIND_SKILL, QUIET_SET, OFFER_YES, OFFER_NO = "more", "skill", "quiet", "offer", "nooffer"
+# Attendance at an activity: a leader opens its check-in (activity), refreshes the list (activity),
+# marks someone present (their sign-up row), finishes it (activity; asked first, then confirmed); a
+# volunteer checks out (activity).
+CHECKIN_SHOW, CHECKIN_LIST, CHECKIN_MARK, CHECKIN_FINISH = "atshow", "atlist", "atmark", "atend"
+CHECKIN_FINISH_YES, CHECK_OUT = "atendok", "atout"
 # Codes of earlier releases, still on buttons in people's chats: read as the action they meant.
 RETIRED = {"cx": CANCEL_ORDER, "d": DISPATCH, "rj": REJECT, "rr": REJECT_REASON, "h": HOURS, "ef": EDIT_FIELD,
            "jt": JOIN_TEAM, "va": APPROVE, "vd": DENY, "jp": JOIN_PICK, "jd": JOIN_DONE, "pe": PROFILE_EDIT,
@@ -109,6 +114,12 @@ SHAPES: dict[str, tuple[Part, ...]] = {
     ROUTE_TEAM: (TOKEN, COMMUNITY_INDEX, DATABASE_ID),  # category, community, team
     ROUTE_DELETE: (DATABASE_ID,),  # a rule
     LISTEN: (DATABASE_ID,),  # an order with a voice note
+    CHECKIN_SHOW: (DATABASE_ID,),  # an activity
+    CHECKIN_LIST: (DATABASE_ID,),  # an activity
+    CHECKIN_MARK: (DATABASE_ID,),  # a sign-up row
+    CHECKIN_FINISH: (DATABASE_ID,),  # an activity
+    CHECKIN_FINISH_YES: (DATABASE_ID,),  # an activity
+    CHECK_OUT: (DATABASE_ID,),  # an activity
 }
 ACTIONS = frozenset(SHAPES)
 

@@ -22,7 +22,9 @@ VOLUNTEER_HELP = (
     (menu.PROFILE, N_("<b>{button}</b> (under More): your skills and when you can help.")),
 )
 ROLE_HELP: dict[str, tuple[tuple[str, str], ...]] = {
-    TEAM_LEADER: ((menu.TEAM, N_("<b>{button}</b>: your team's members and its join link.")),),
+    TEAM_LEADER: ((menu.TEAM, N_("<b>{button}</b>: your team's members and its join link.")),
+                  (menu.CHECKIN, N_("<b>{button}</b>: on the day of an activity, its check-in QR code and who "
+                                    "has come."))),
     BUILDING_LEADER: (
         (menu.NEIGHBOUR, N_("<b>{button}</b>: ask for help for a neighbour who has no Telegram.")),
         (menu.BUILDING_LINK, N_("<b>{button}</b>: the link and QR code that bring your neighbours here.")),

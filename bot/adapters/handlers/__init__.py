@@ -12,6 +12,7 @@ from typing import Any
 from telegram.ext import Application
 
 from bot.adapters.handlers import (
+    attendance,
     buildings,
     buttons,
     claim,
@@ -33,7 +34,7 @@ from bot.adapters.handlers import (
 )
 
 FLOW_MODULES = (start, request, dispatch, routes, claim, rating, people, registration, teams, buildings, roster, quiet,
-                groups, lists, menu)
+                groups, lists, attendance, menu)
 
 
 def register_all(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -20,6 +20,7 @@ from bot.adapters.handlers.people import COORDINATOR_USAGE
 from bot.domain.errors import InvalidInput
 from bot.i18n import N_
 from bot.services import (
+    attendance,
     buildings,
     dispatch,
     hours,
@@ -68,6 +69,7 @@ ACTIONS: dict[str, Callable[[ServiceContext], Awaitable[None]]] = {
     menu.ROSTER: lambda ctx: roster_chat.export(ctx, "xlsx"),
     menu.APPOINT: _appoint,
     menu.ROUTES: lambda ctx: routing.show_rules(ctx, _private(ctx)),
+    menu.CHECKIN: attendance.choose,
 }
 
 
