@@ -97,7 +97,7 @@ class AttendanceRepository(_Repository):
             select(ActivitySignup, User).join(User, User.id == ActivitySignup.user_id)
             .where(ActivitySignup.activity_id == activity_id, ActivitySignup.status.in_((IN, WAITLIST)))
             .order_by(ActivitySignup.status, ActivitySignup.id))
-        return [Attendee(signup, user) for signup, user in rows.tuples()]
+        return [Attendee(signup, user) for signup, user in rows]
 
     async def finish(self, activity_id: int) -> bool:
         """``open`` → ``finished``; True for the one caller that did it (it then closes the list)."""
