@@ -105,6 +105,12 @@ class AttendanceRepository(_Repository):
             update(Activity).where(Activity.id == activity_id, Activity.status == "open")
             .values(status="finished", updated_at=self.clock())) == 1
 
+    async def open_ending_by(self, moment: dt.datetime, limit: int = 500) -> Sequence[Activity]:
+        """Open activities ending at or before ``moment`` (also those already past their end)."""
+        return (await self.session.scalars(
+            select(Activity).where(Activity.status == "open", Activity.ends_at <= moment)
+            .order_by(Activity.ends_at, Activity.id).limit(limit))).all()
+
     async def current(self, now: dt.datetime, opens_before: dt.timedelta, *, team_ids: Sequence[int] | None = None,
                       limit: int = 10) -> Sequence[Activity]:
         """Open activities a leader may run the check-in of now: not ended, starting within a day

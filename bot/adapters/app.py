@@ -121,6 +121,7 @@ async def _post_init(application: BotApplication) -> None:
                            batch_size=deps.settings.reminders.batch_size)
     async with deps.uow() as uow:  # the next daily, weekly and monthly digests (keyed: once across processes)
         await digests.schedule_recurring(uow, deps.config, uow.now())
+        await attendance.watch_ends(uow, uow.now())  # and the hourly watch over activities' ends
         await uow.commit()
     # Pruning old update ids and outbox rows in the background (bot.services.housekeeping).
     housekeeping = deps.settings.housekeeping

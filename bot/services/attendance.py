@@ -11,10 +11,11 @@ never gives a place: someone on the waiting list is let in by the leader's ✅; 
 up is asked to sign up or see the leader.
 
 At the end the schedule item ``activity_end`` (written by :func:`schedule_end`: when the activity
-is made — the activities room calls it — and again, idempotently, when its check-in is first used)
-finishes it: whoever is still checked in is checked out at the end, every place never checked in
-is a no-show, the status becomes ``finished`` and the leaders get a summary. Finishing is one
-conditional UPDATE (``open`` → ``finished``), so the sweep and a leader's "Finish" never both do it.
+is made — the activities room calls it —, again, idempotently, when its check-in is first used, and
+by the hourly watch :func:`watch_ends` for any open activity ending within the hour) finishes it:
+whoever is still checked in is checked out at the end, every place never checked in is a no-show,
+the status becomes ``finished`` and the leaders get a summary. Finishing is one conditional UPDATE
+(``open`` → ``finished``), so the sweep and a leader's "Finish" never both do it.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ from storage.models import Activity, ActivitySignup, ScheduledItem, User
 from storage.uow import UnitOfWork
 
 ACTIVITY_END = "activity_end"
+# Every hour: every open activity ending within the next hour gets its end item (a safety net for an
+# activity whose check-in nobody opened and whose creation did not schedule its end).
+ENDS_WATCH, WATCH_EVERY = "activity_ends", dt.timedelta(hours=1)
 SOURCE = "activity"  # hours_entries.source
 # The code (or QR code) again this soon after checking in is a double scan, not a check-out.
 REPEAT_GRACE = dt.timedelta(minutes=5)
@@ -42,6 +46,17 @@ async def schedule_end(uow: UnitOfWork, activity: Activity) -> bool:
     Safe to call again; a changed end time is followed when the item fires."""
     return await uow.schedule.add(ACTIVITY_END, activity.ends_at, activity_id=activity.id, team_id=activity.team_id,
                                   key=f"{ACTIVITY_END}:{activity.id}")
+
+
+async def watch_ends(uow: UnitOfWork, now: dt.datetime) -> int:
+    """Schedule the end of every open activity ending by the next watch (and that watch, keyed by
+    its hour, so processes and restarts make one); returns how many ends this scheduled."""
+    scheduled = 0
+    for activity in await uow.attendance.open_ending_by(now + WATCH_EVERY):
+        scheduled += await schedule_end(uow, activity)
+    following = (now + WATCH_EVERY).replace(minute=0, second=0, microsecond=0)
+    await uow.schedule.add(ENDS_WATCH, following, key=f"{ENDS_WATCH}:{following:%Y-%m-%dT%H}")
+    return scheduled
 
 
 # -- the leader's side -----------------------------------------------------------------------------------
@@ -290,4 +305,9 @@ async def activity_end(ctx: ServiceContext, item: ScheduledItem) -> str:
     return "finished"
 
 
-HANDLERS = {ACTIVITY_END: activity_end}
+async def ends_watch(ctx: ServiceContext, item: ScheduledItem) -> str:
+    """The sweep's rule for the hourly ``activity_ends`` watch (after downtime: one, from now)."""
+    return f"scheduled {await watch_ends(ctx.uow, ctx.now)}"
+
+
+HANDLERS = {ACTIVITY_END: activity_end, ENDS_WATCH: ends_watch}

@@ -227,3 +227,26 @@ async def test_a_leader_finishes_early_and_lets_in_the_waiting_list(
     async with uow_factory() as uow:
         items = (await uow.session.scalars(select(ScheduledItem).where(ScheduledItem.activity_id == activity))).all()
         assert [i.state for i in items] == ["cancelled"]
+
+
+async def test_the_hourly_watch_ends_an_activity_nobody_checked_in_at(
+        uow_factory: UowFactory, clock: FakeClock, activity: int, engine: AsyncEngine) -> None:
+    sweeper = Sweeper(make_deps(Settings(database={"url": "sqlite://"}), engine, clock), attendance.HANDLERS)
+    async with uow_factory() as uow:  # at start-up (8:00): nothing ends within the hour; the next watch at 9:00
+        assert await attendance.watch_ends(uow, clock.now) == 0
+        assert await attendance.watch_ends(uow, clock.now) == 0  # a second process makes no second watch
+        await uow.commit()
+    clock.now = START + dt.timedelta(hours=1)  # the 9:00 watch, swept at 10:00: the activity ends by 11:00
+    assert (await sweeper.sweep()).done == 1
+    clock.now = START + dt.timedelta(hours=2)
+    assert (await sweeper.sweep()).done == 2  # the activity's end, and the 11:00 watch
+    async with uow_factory() as uow:
+        items = (await uow.session.scalars(select(ScheduledItem).order_by(ScheduledItem.id))).all()
+        assert [(i.kind, i.state, i.result) for i in items] == [
+            ("activity_ends", "done", "scheduled 1"), ("activity_end", "done", "finished"),
+            ("activity_ends", "done", "scheduled 0"), ("activity_ends", "pending", None)]
+        assert items[-1].due_at == START + dt.timedelta(hours=3)
+        rows = (await uow.session.scalars(select(ActivitySignup))).all()
+        assert {r.attendance for r in rows} == {"no_show"}
+    assert "Came: 0. Did not come: 4. Hours of service: 0 h." in (await outbox(uow_factory, LEADER))[-1]["text"]
+    assert await ledger(uow_factory) == []
