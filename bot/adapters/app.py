@@ -26,11 +26,11 @@ from bot.adapters.ingest import describe_failure, failure_stack, record_failure
 from bot.adapters.sender import OutboxSender
 from bot.i18n import LANGUAGES, I18n
 from bot.logsafety import protect_logs
-from bot.services import people, roles
+from bot.services import attendance, people, roles
 from bot.services.context import ActivityConfig, HoursConfig, ReminderConfig, RequestLimitConfig, ServiceConfig
 from bot.services.housekeeping import Housekeeper, Retention
 from bot.services.roster import export_roster
-from bot.services.schedule import activity_rules, digests, rules
+from bot.services.schedule import activity_rules, attendance_rules, digests, rules
 from bot.services.schedule.sweep import Sweeper
 from bot.settings import HousekeepingSettings, ReminderSettings, RequestLimits, Settings, require_token
 from storage.clock import Clock, utc_now
@@ -117,11 +117,12 @@ async def _post_init(application: BotApplication) -> None:
                                concurrency=deps.settings.outbox.concurrency)
     deps.sender_task = asyncio.create_task(deps.sender.run(), name="outbox-sender")
     # APScheduler (PTB's JobQueue, in memory) only ticks: the schedule itself is rows (bot.services.schedule.sweep).
-    deps.sweeper = Sweeper(deps, {**rules.HANDLERS, **digests.HANDLERS, **activity_rules.HANDLERS},
-                           batch_size=deps.settings.reminders.batch_size)
+    deps.sweeper = Sweeper(deps, {**rules.HANDLERS, **digests.HANDLERS, **activity_rules.HANDLERS,
+                                  **attendance_rules.HANDLERS}, batch_size=deps.settings.reminders.batch_size)
     async with deps.uow() as uow:  # the next daily, weekly and monthly digests (keyed: once across processes)
         await digests.schedule_recurring(uow, deps.config, uow.now())
         await activity_rules.schedule_quota(uow, deps.config, uow.now())
+        await attendance.watch_ends(uow, uow.now())  # and the hourly watch over activities' ends
         await uow.commit()
     # Pruning old update ids and outbox rows in the background (bot.services.housekeeping).
     housekeeping = deps.settings.housekeeping

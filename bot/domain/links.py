@@ -1,7 +1,8 @@
 """Deep links into the bot (their QR codes are made next to the sender: bot.adapters.attachments).
 
 A team's link ``https://t.me/<bot>?start=team_<code>`` opens registration with the team chosen; a
-building's ``…?start=b_<code>`` attributes the person to that building. Telegram passes the part
+building's ``…?start=b_<code>`` attributes the person to that building; an activity's
+``…?start=act_<CODE>`` (its QR code on site) checks the person in. Telegram passes the part
 after ``start=`` (1–64 of ``A-Z a-z 0-9 _ -``) to the bot as ``/start <payload>``.
 """
 
@@ -10,14 +11,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-TEAM, BUILDING = "team", "b"
+TEAM, BUILDING, ACTIVITY = "team", "b", "act"
 _CODE = r"[a-z][a-z0-9_]{1,31}"
-_PAYLOAD = re.compile(rf"^(team|b)_({_CODE})$")
+_ACTIVITY_CODE = r"[A-Z0-9]{3,16}"  # activities.code, upper case (bot.domain.attendance.CODE)
+_PAYLOAD = re.compile(rf"^(?:(team|b)_({_CODE})|(act)_({_ACTIVITY_CODE}))$")
 
 
 @dataclass(frozen=True)
 class StartTarget:
-    """What a ``/start`` payload points at: a team or a building, by code."""
+    """What a ``/start`` payload points at: a team, a building or an activity, by code."""
 
     kind: str
     code: str
@@ -42,4 +44,7 @@ def start_link(bot_username: str, kind: str, code: str) -> str:
 def parse_start(payload: str | None) -> StartTarget | None:
     """The target of a ``/start`` payload; None for a bare /start or anything we did not make."""
     match = _PAYLOAD.match(payload or "")
-    return StartTarget(match.group(1), match.group(2)) if match else None
+    if match is None:
+        return None
+    kind, code = (match.group(1), match.group(2)) if match.group(1) else (match.group(3), match.group(4))
+    return StartTarget(kind, code)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from bot.domain import activities as rules
 from bot.domain.errors import Conflict, NotAllowed, NotFound
 from bot.i18n import N_
-from bot.services import dialog_rules
+from bot.services import attendance, dialog_rules
 from bot.services.context import ServiceContext
 from bot.views.activities import Shown
 from storage.models import Activity
@@ -178,6 +178,7 @@ async def change_input(ctx: ServiceContext, field: str, data: dict[str, object],
         await ctx.uow.activities.change(activity.id, starts_at=starts_at, ends_at=ends_at, signup_deadline=deadline)
         await ctx.uow.schedule.cancel_activity(activity.id, (REMINDER,))
         activity = await activity_of(ctx, activity.id)
+        await attendance.schedule_end(ctx.uow, activity)
         for signup in await ctx.uow.activities.signups(activity.id, (rules.IN,)):
             await write_reminders(ctx, activity, signup.user_id)
     elif field == "place":

@@ -12,7 +12,7 @@ from bot.domain import activities as rules
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed
 from bot.domain.inputs import Input
 from bot.i18n import N_
-from bot.services import activities, dialog_rules
+from bot.services import activities, attendance, dialog_rules
 from bot.services.context import ServiceContext
 from bot.views.activities import Shown
 from storage.errors import AlreadyTaken
@@ -172,6 +172,7 @@ async def publish(ctx: ServiceContext) -> None:
     if not await ctx.uow.dialogs.finish(ctx.user.id, FLOW, "summary"):
         raise Conflict(OUT_OF_DATE)
     activity = await _insert(ctx, columns, draft)
+    await attendance.schedule_end(ctx.uow, activity)  # checks out whoever is still there, records no-shows
     view = await activities.shown(ctx, activity)
     cards: dict[str, int] = {}
     for team_id in [activity.team_id, *(int(t) for t in draft.get("also", []))]:

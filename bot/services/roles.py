@@ -39,14 +39,16 @@ MENUS: dict[str, tuple[tuple[str, str], ...]] = {
                ("offduty", N_("Off duty: pause requests")), ("quiet", N_("Quiet hours")),
                ("activities", N_("Activities: sign up, my activities"))),
     TEAM_LEADER: (("team", N_("My team: members and join link")),
-                  ("activities", N_("Activities: create, change, my activities"))),
+                  ("activities", N_("Activities: create, change, my activities")),
+                  ("checkin", N_("Check-in at an activity: QR code and who came"))),
     BUILDING_LEADER: (("neighbour", N_("Request for a neighbour")), ("building", N_("My building: join link"))),
     COORDINATOR: (("orders", N_("Open requests")), ("dispatch", N_("Dispatch a request")),
                   ("routes", N_("Routing rules")),
                   ("find", N_("Find volunteers by skill")), ("team", N_("Teams")), ("building", N_("Buildings")),
                   ("businesses", N_("Businesses and their completed requests")),
                   ("roster", N_("Export the roster (send a file to import)")),
-                  ("activities", N_("Activities: create, change, my activities"))),
+                  ("activities", N_("Activities: create, change, my activities")),
+                  ("checkin", N_("Check-in at an activity: QR code and who came"))),
     ADMIN: (("coordinator", N_("Appoint or remove a coordinator")),),
 }
 MENU_ORDER = (RESIDENT, VOLUNTEER, BUSINESS, TEAM_LEADER, BUILDING_LEADER, COORDINATOR, ADMIN)

@@ -64,6 +64,11 @@ ACT_SIGN_UP, ACT_WITHDRAW, ACT_NEW, ACT_TEAM, ACT_PICK = "asu", "awd", "anew", "
 ACT_ALSO, ACT_PUBLISH, ACT_ABORT, ACT_CHANGE, ACT_CANCEL, ACT_CANCEL_SURE = (
     "aalso", "apub", "aabort", "achg", "acx", "acxok")
 ACT_MANAGE = "aman"
+# Attendance at an activity: a leader opens its check-in (activity), refreshes the list (activity),
+# marks someone present (their sign-up row), finishes it (activity; asked first, then confirmed); a
+# volunteer checks out (activity).
+CHECKIN_SHOW, CHECKIN_LIST, CHECKIN_MARK, CHECKIN_FINISH = "atshow", "atlist", "atmark", "atend"
+CHECKIN_FINISH_YES, CHECK_OUT = "atendok", "atout"
 # Codes of earlier releases, still on buttons in people's chats: read as the action they meant.
 RETIRED = {"cx": CANCEL_ORDER, "d": DISPATCH, "rj": REJECT, "rr": REJECT_REASON, "h": HOURS, "ef": EDIT_FIELD,
            "jt": JOIN_TEAM, "va": APPROVE, "vd": DENY, "jp": JOIN_PICK, "jd": JOIN_DONE, "pe": PROFILE_EDIT,
@@ -128,6 +133,12 @@ SHAPES: dict[str, tuple[Part, ...]] = {
     ACT_CANCEL: (DATABASE_ID,),
     ACT_MANAGE: (DATABASE_ID,),
     ACT_CANCEL_SURE: (DATABASE_ID,),
+    CHECKIN_SHOW: (DATABASE_ID,),  # an activity
+    CHECKIN_LIST: (DATABASE_ID,),  # an activity
+    CHECKIN_MARK: (DATABASE_ID,),  # a sign-up row
+    CHECKIN_FINISH: (DATABASE_ID,),  # an activity
+    CHECKIN_FINISH_YES: (DATABASE_ID,),  # an activity
+    CHECK_OUT: (DATABASE_ID,),  # an activity
 }
 ACTIONS = frozenset(SHAPES)
 

@@ -25,7 +25,9 @@ VOLUNTEER_HELP = (
 )
 ROLE_HELP: dict[str, tuple[tuple[str, str], ...]] = {
     TEAM_LEADER: ((menu.TEAM, N_("<b>{button}</b>: your team's members and its join link.")),
-                  (menu.ACTIVITIES, N_("<b>{button}</b>: create an activity for your team, change or cancel it."))),
+                  (menu.ACTIVITIES, N_("<b>{button}</b>: create an activity for your team, change or cancel it.")),
+                  (menu.CHECKIN, N_("<b>{button}</b>: on the day of an activity, its check-in QR code and who "
+                                    "has come."))),
     BUILDING_LEADER: (
         (menu.NEIGHBOUR, N_("<b>{button}</b>: ask for help for a neighbour who has no Telegram.")),
         (menu.BUILDING_LINK, N_("<b>{button}</b>: the link and QR code that bring your neighbours here.")),

@@ -22,7 +22,7 @@ REQUEST, MY, LANGUAGE, HELP, MORE = "request", "my", "language", "help", "more"
 JOIN, ON_DUTY, OFF_DUTY, QUIET, HOURS, PROFILE = "join", "onduty", "offduty", "quiet", "hours", "profile"
 TEAM, TEAMS, NEIGHBOUR, BUILDING_LINK = "team", "teams", "neighbour", "buildinglink"
 ORDERS, BUILDINGS, BUSINESSES, FIND, ROSTER, APPOINT = "orders", "buildings", "businesses", "find", "roster", "appoint"
-ROUTES, ACTIVITIES = "routes", "activities"
+ROUTES, ACTIVITIES, CHECKIN = "routes", "activities", "checkin"
 
 LABELS: dict[str, str] = {
     REQUEST: MENU_NEW_REQUEST, MY: MENU_MY_ORDERS, LANGUAGE: MENU_LANGUAGE, HELP: N_("❓ Help"),
@@ -34,6 +34,7 @@ LABELS: dict[str, str] = {
     BUILDINGS: N_("🏘 Buildings"), BUSINESSES: N_("🏪 Businesses"), FIND: N_("🔎 Find volunteers"),
     ROSTER: N_("📒 Export the roster"), APPOINT: N_("👤 Appoint a coordinator"), ROUTES: N_("🧭 Routing rules"),
     ACTIVITIES: N_("📅 Activities"),
+    CHECKIN: N_("📍 Activity check-in"),
 }
 # Which commands each key stands for (README's table; a test checks that every command of a role's
 # menu has its button). The duty button is whichever of the two applies; a coordinator's /team
@@ -44,7 +45,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     TEAM: ("team",), TEAMS: ("team",),
     NEIGHBOUR: ("neighbour",), BUILDING_LINK: ("building",), ORDERS: ("orders", "dispatch"),
     BUILDINGS: ("building",), BUSINESSES: ("businesses",), FIND: ("find",), ROSTER: ("roster",),
-    APPOINT: ("coordinator",), ROUTES: ("routes",), ACTIVITIES: ("activities",), HOURS: (), MORE: (),
+    APPOINT: ("coordinator",), ROUTES: ("routes",), ACTIVITIES: ("activities",), CHECKIN: ("checkin",), HOURS: (),
+    MORE: (),
 }
 # Labels of earlier releases, still on keyboards in people's chats until their next refresh: read
 # as the action they meant (never offered as a request's text).
@@ -54,7 +56,7 @@ VOLUNTEERS = frozenset({VOLUNTEER, BUSINESS})
 # The coordinators' secondary actions, behind More. A new command gets a key, its label in LABELS,
 # its commands in COMMANDS and the service call in bot.adapters.handlers.menu.ACTIONS
 # (tests/unit/views/test_menu.py fails while a command of a role's menu has no button).
-CENTRE_MORE = (ROUTES, BUILDINGS, BUSINESSES, FIND, ROSTER)
+CENTRE_MORE = (CHECKIN, ROUTES, BUILDINGS, BUSINESSES, FIND, ROSTER)
 
 
 def is_volunteer(roles: frozenset[str]) -> bool:
@@ -73,7 +75,7 @@ def role_actions(roles: frozenset[str], on_duty: bool) -> tuple[list[str], list[
     if COORDINATOR in roles:
         primary += [ORDERS, TEAMS]  # every team, their own among them
     elif TEAM_LEADER in roles:
-        primary.append(TEAM)
+        primary += [TEAM, CHECKIN]
     if volunteer:
         primary += [HOURS, QUIET]
         more += [PROFILE, JOIN]  # another team

@@ -3,7 +3,8 @@
 ``await ctx.tell(user, N_("…"), **params)`` says one thing to one person in their language; the
 audiences' views render the rest — ``ctx.tell.resident``, ``ctx.tell.volunteer``, ``ctx.tell.card``
 (an order's card in a team's group), ``ctx.tell.centre``, ``ctx.tell.lists``, ``ctx.tell.joining``
-(registration and profile), ``ctx.tell.digests`` and ``ctx.tell.routes`` (the routing rules).
+(registration and profile), ``ctx.tell.digests``, ``ctx.tell.routes`` (the routing rules) and
+``ctx.tell.attendance`` (check-in at an activity).
 Everything is queued through one
 :class:`~bot.views.port.Outgoing` on the unit of work's outbox, so it commits with the change that
 caused it. Views look nobody up: who the centre is comes from bot.services.audiences.
@@ -14,6 +15,7 @@ from __future__ import annotations
 from bot.domain.attachments import Attachment
 from bot.i18n import I18n
 from bot.views.activities import ActivitiesView
+from bot.views.attendance import AttendanceView
 from bot.views.centre import CentreView
 from bot.views.common import COULD_NOT_HANDLE, View, ViewSettings
 from bot.views.digests import DigestsView
@@ -42,6 +44,7 @@ class Tell(View):
         self.digests = DigestsView(out, i18n, settings)
         self.routes = RoutesView(out, i18n, settings)
         self.activities = ActivitiesView(out, i18n, settings)
+        self.attendance = AttendanceView(out, i18n, settings)
 
     async def __call__(self, user: User, message: str, *, markup: Markup | None = None, protect: bool = False,
                        **params: object) -> int:

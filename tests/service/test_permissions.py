@@ -26,6 +26,7 @@ from bot.i18n import I18n
 from bot.services import (
     activities,
     activity_dialog,
+    attendance,
     buildings,
     claim,
     dispatch,
@@ -47,6 +48,7 @@ from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.models import Base, Building, Volunteer
 from storage.uow import UnitOfWork
+from tests.support.activities import add_activity, sign_up
 from tests.support.dbfixtures import FakeClock
 
 ROLES = ("admin", "coordinator", "team_leader", "building_leader", "volunteer", "business", "resident", "stranger")
@@ -70,7 +72,9 @@ class Case:
 
 
 # Orders of the prepared world: 1 dispatched to team repair; 2 accepted by the volunteer; 3 done by
-# the volunteer, waiting for the resident's rating; 4 new (not dispatched).
+# the volunteer, waiting for the resident's rating; 4 new (not dispatched). Activity 1 of team repair
+# (code ACDE34) is in four days, nobody signed up. Activity 2 of team repair (code K7Q2) is on now: the volunteer checked in 20 minutes ago (sign-up 1), the business has a
+# place and has not come yet (sign-up 2).
 CASES = [
     # -- commands ----------------------------------------------------------------------------------
     Case("/coordinator add", {"admin"}, lambda c: people.set_coordinator(c, 5555, "New", True)),
@@ -108,6 +112,10 @@ CASES = [
     Case("/routes", COORDINATING, lambda c: routing.show_rules(c, c.user.telegram_id)),
     Case("/quiet", EVERYONE, lambda c: quiet.set_quiet_hours(c, "22:00-07:00")),
     Case("/activities", EVERYONE, activities.overview),
+    Case("/checkin", COORDINATING | {"team_leader"}, attendance.choose),
+    Case("check-in code (typed)", {"volunteer", "business"}, lambda c: attendance.arrive_by_text(c, "K7Q2")),
+    Case("check-in QR code (/start act_K7Q2)", {"volunteer", "business"},
+         lambda c: attendance.arrive_by_link(c, "K7Q2")),
     # -- buttons -----------------------------------------------------------------------------------
     Case("dispatch button", COORDINATING, lambda c: dispatch.dispatch(c, 4, 1)),
     Case("reject button", COORDINATING, lambda c: dispatch.ask_reject_reason(c, 4)),
@@ -130,6 +138,12 @@ CASES = [
     Case("language button", EVERYONE, lambda c: people.set_language(c, "en")),
     Case("profile edit button", MEMBERS, lambda c: registration.edit_profile(c, "community")),
     Case("abort (request) button", NOBODY, lambda c: request.abandon(c, 1)),
+    Case("check-in show button", COORDINATING | {"team_leader"}, lambda c: attendance.show(c, 2)),
+    Case("check-in list button", COORDINATING | {"team_leader"}, lambda c: attendance.show_list(c, 2)),
+    Case("mark present button", COORDINATING | {"team_leader"}, lambda c: attendance.mark_present(c, 2)),
+    Case("finish activity button", COORDINATING | {"team_leader"}, lambda c: attendance.ask_finish(c, 2)),
+    Case("finish activity confirm button", COORDINATING | {"team_leader"}, lambda c: attendance.finish_now(c, 2)),
+    Case("check out button", {"volunteer"}, lambda c: attendance.check_out(c, 2)),
     # The private keyboard's buttons that have no command of their own (bot.views.menu).
     Case("my service hours button", MEMBERS, hours.summary),
     Case("help button", EVERYONE, people.show_help),
@@ -203,6 +217,10 @@ async def _prepare(path: Path) -> None:
                                      community="东湖社区", building="3号楼", address_detail="501", when_text="today",
                                      contact_name="Rita", contact_phone="+8613800000001", team_id=team_id,
                                      volunteer_id=volunteer_id)
+            activity = await add_activity(uow, team.id, starts_at=now - dt.timedelta(minutes=30))
+            await sign_up(uow, activity, volunteer)
+            await sign_up(uow, activity, users["business"].id)
+            assert await uow.attendance.check_in(activity.id, volunteer, now - dt.timedelta(minutes=20))
             await uow.commit()
     finally:
         await engine.dispose()

@@ -13,6 +13,7 @@ from telegram.ext import Application
 
 from bot.adapters.handlers import (
     activities,
+    attendance,
     buildings,
     buttons,
     claim,
@@ -34,7 +35,7 @@ from bot.adapters.handlers import (
 )
 
 FLOW_MODULES = (start, request, dispatch, routes, claim, rating, people, registration, teams, buildings, roster, quiet,
-                groups, lists, menu, activities)
+                groups, lists, attendance, menu, activities)
 
 
 def register_all(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

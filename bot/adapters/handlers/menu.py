@@ -21,6 +21,7 @@ from bot.domain.errors import InvalidInput
 from bot.i18n import N_
 from bot.services import (
     activities,
+    attendance,
     buildings,
     dispatch,
     hours,
@@ -70,6 +71,7 @@ ACTIONS: dict[str, Callable[[ServiceContext], Awaitable[None]]] = {
     menu.APPOINT: _appoint,
     menu.ROUTES: lambda ctx: routing.show_rules(ctx, _private(ctx)),
     menu.ACTIVITIES: activities.overview,
+    menu.CHECKIN: attendance.choose,
 }
 
 

@@ -1,6 +1,7 @@
 """Free input in a private chat — text, a voice note, a photo or a contact — goes to the open dialog;
-with no dialog open, text, voice notes and photos are offered as a request (:mod:`bot.services.offer`),
-and anything else gets the greeting and menu again."""
+with no dialog open, an activity's check-in code checks the person in or out
+(:mod:`bot.services.attendance`), other text, voice notes and photos are offered as a request
+(:mod:`bot.services.offer`), and anything else gets the greeting and menu again."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from bot.adapters.handlers.handler_groups import FREE_INPUT
 from bot.domain.errors import InvalidInput
 from bot.domain.inputs import Input
 from bot.i18n import N_
-from bot.services import dialogs, offer, people
+from bot.services import attendance, dialogs, offer, people
 from bot.services.context import ServiceContext
 
 
@@ -39,6 +40,8 @@ async def on_input(update: Update, context: BotContext) -> None:
 
     async def route(ctx: ServiceContext) -> None:
         if await dialogs.handle_input(ctx, inp):
+            return
+        if inp.text and await attendance.arrive_by_text(ctx, inp.text):
             return
         if inp.voice_file_id or inp.photo_file_id or (inp.text and inp.text.strip()):
             await offer.offer(ctx, inp)
