@@ -15,6 +15,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
+
 from bot.adapters.app import BotApplication, build_application
 from bot.adapters.runner import running
 from bot.cli import migrate
@@ -99,6 +101,29 @@ async def reply_to(user: SimUser, text: str, *, chat_id: int | None = None, time
     await user.skip_to_now(chat_id=chat_id)
     await user.send(text, chat_id=chat_id)
     return await user.next_message(chat_id=chat_id, timeout=timeout)
+
+
+async def download(server: SandboxServer, message: MessageView, kind: str = "photo") -> bytes:
+    """The bytes of the photo (largest size) or document the bot sent in ``message``, fetched the
+    way a Telegram client does: getFile, then the file URL."""
+    media = message.extra[kind]
+    file_id = (media[-1] if isinstance(media, list) else media)["file_id"]
+    async with httpx.AsyncClient() as client:
+        found = (await client.get(f"{server.bot_api_url}{server.token}/getFile",
+                                  params={"file_id": file_id})).json()["result"]
+        return (await client.get(f"{server.file_url}{server.token}/{found['file_path']}")).content
+
+
+async def latest_photo(user: SimUser) -> MessageView:
+    """The newest photo the bot sent ``user`` (waiting for one)."""
+    view = await user.wait_for(lambda chat: any(m.kind == "photo" for m in chat.bot_messages))
+    return [m for m in view.bot_messages if m.kind == "photo"][-1]
+
+
+def before(text: str, marker: str = "\x00") -> str:
+    """The longest stretch of ``text`` without ``marker`` (a value only known when it is sent), as
+    people read it (tags dropped)."""
+    return max(re.sub(r"<[^>]+>", "", text).split(marker), key=len)
 
 
 async def wait_text(user: SimUser, needle: str, *, chat_id: int | None = None, timeout: float = 10.0) -> MessageView:

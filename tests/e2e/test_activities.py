@@ -2,18 +2,28 @@
 creates one by tapping and typing, its card appears in the team's group, twelve volunteers tap
 Sign up for ten places (ten in, two waitlisted, and the card says so), one cancels and the first
 waitlisted is promoted and told, and the reminders a day and an hour before arrive on the bot's
-injected clock."""
+injected clock. On the day: the leader's check-in QR code (decoded as a phone camera would), one
+volunteer types the code, one scans the QR code, the leader marks a third present by hand, the
+rest never come; one checks out, the end checks out the others and records the no-shows, and the
+hours ledger then holds exactly one entry per person who came, with their own times."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import select
+
+from bot.domain.attendance import served_minutes
 from sandbox import SandboxClient, SandboxServer, SimUser
+from storage.models import ActivitySignup, HoursEntry
 from tests.e2e.harness import (
     Cast,
     JumpClock,
     approve_directly,
+    before,
     bot_running,
+    download,
+    latest_photo,
     make_settings,
     set_up_centre,
     tap_on,
@@ -22,11 +32,13 @@ from tests.e2e.harness import (
 )
 from tests.support.clocks import FIXED_START
 from tests.support.dbfixtures import in_both_languages
+from tests.support.qrcodes import decode_qr
 
 pytestmark = in_both_languages
 # The bot starts on Tuesday 10 March 2026 at 9:00 in Shanghai; the activity is on Thursday at 10:00.
 START_TEXT, STARTS_AT = "3-12 10:00", dt.datetime(2026, 3, 12, 2, 0, tzinfo=dt.UTC)
 PLACES, PEOPLE = 10, 12
+TITLE, MINUTE = "社区义务维修 Repair day", 60
 
 
 async def test_a_leader_creates_an_activity_twelve_sign_up_for_ten_and_the_waitlist_moves_up(
@@ -57,7 +69,7 @@ async def test_a_leader_creates_an_activity_twelve_sign_up_for_ten_and_the_waitl
         await tap_on(leader, _("You have not signed up for any activity yet. Look for the cards in your team's group."),
                      _("🆕 New activity"))
         await answer(leader, _("📅 What is the activity called? (e.g. Free haircuts at the community centre)"),
-                     "社区义务维修 Repair day")
+                     TITLE)
         await answer(leader, _("🕒 When does it start? Type the day and time, e.g. 12-5 9:00"), START_TEXT)
         await tap_on(leader, _("⏳ How long does it last?"), _("{hours} h", hours=2))
         await answer(leader, _("📍 Where is it? (e.g. Community centre, room 2)"), "阳光社区活动室 Hall 2")
@@ -104,6 +116,62 @@ async def test_a_leader_creates_an_activity_twelve_sign_up_for_ten_and_the_waitl
         for left_out in (volunteers[2], volunteers[PLACES + 1]):  # cancelled, still waiting: no reminder
             texts = [m.text or "" for m in (await left_out.chat()).bot_messages]
             assert not any(reminder.split("{")[0][:12] in t for t in texts)
+
+        # The day. Check-in opens half an hour before the start: the leader's button gives the QR code.
+        clock.advance(40 * MINUTE)  # 20 minutes before the start
+        await leader.press(_("📍 Activity check-in"))
+        photo = await latest_photo(leader)
+        scanned = decode_qr(await download(server, photo))
+        payload = scanned.split("start=")[1]
+        assert scanned == f"https://t.me/{app.bot.username}?start={payload}" and payload.startswith("act_")
+        typed_code = payload.removeprefix("act_")
+        assert typed_code in (photo.text or "")
+        checked_in = before(_("Welcome to <b>{title}</b>! You are checked in at {time}. Thank you for coming. When "
+                              "you leave, tap Check out (or send the code again).", title=TITLE, time="\x00"))
+        typed, scanning, by_hand = volunteers[0], volunteers[1], volunteers[3]
+        await typed.send(typed_code.lower())  # typed as it comes, in lower case
+        typed_in = await wait_text(typed, checked_in)
+        await scanning.start(payload)  # what Telegram sends when the QR code's link is opened
+        await wait_text(scanning, checked_in)
+        clock.advance(30 * MINUTE)
+        await leader.tap(_("✅ {name} is here", name=by_hand.first_name))
+        await wait_text(by_hand, before(_("The team leader marked you present at <b>{title}</b> ({time}). Thank you "
+                                          "for coming! When you leave, tap Check out.", title=TITLE, time="\x00")))
+        clock.advance(30 * MINUTE)
+        await typed.tap(_("👋 Check out"), message_id=typed_in.message_id)
+        await wait_text(typed, before(_("You are checked out of <b>{title}</b> at {time}. {hours} h of service "
+                                        "recorded. Thank you, see you next time!", title=TITLE, time="\x00",
+                                        hours="\x00")))
+        clock.advance(90 * MINUTE)  # past the end: the sweep finishes it
+        await wait_text(leader, before(_("🏁 <b>{title}</b> is finished. Came: {present}. Did not come: {absent}. "
+                                         "Hours of service: {hours} h.", title=TITLE, present=3, absent=PLACES - 3,
+                                         hours="\x00")), timeout=15)
+
+        # The ledger: one entry per person who came, from their check-in to their check-out.
+        deps = app.bot_data.deps
+        assert deps is not None
+        async with deps.uow() as uow:
+            ids = {}
+            for person in volunteers:
+                user = await uow.users.by_telegram_id(person.id)
+                assert user is not None
+                ids[person.id] = user.id
+            signups = {s.user_id: s for s in await uow.session.scalars(select(ActivitySignup))}
+            entries = (await uow.session.scalars(select(HoursEntry).order_by(HoursEntry.id))).all()
+            activity = await uow.activities.get(signups[ids[typed.id]].activity_id)
+            assert activity is not None and activity.status == "finished" and activity.starts_at == STARTS_AT
+            came = [signups[ids[p.id]] for p in (typed, scanning, by_hand)]
+            assert [(e.user_id, e.source, e.activity_id, e.team_id, e.served_at, e.ended_at, e.minutes)
+                    for e in entries] == [
+                (s.user_id, "activity", activity.id, activity.team_id, s.checked_in_at, s.checked_out_at,
+                 served_minutes(s.checked_in_at, s.checked_out_at, activity.starts_at, activity.ends_at))
+                for s in came if s.checked_in_at and s.checked_out_at]
+            typed_minutes, scanned_minutes, by_hand_minutes = (e.minutes for e in entries)  # the bot's clock flows
+            assert 59 <= typed_minutes <= 61  # in 20 minutes before the start, out 40 minutes after it
+            assert scanned_minutes == 120  # in before the start, out at the end: capped at the activity's length
+            assert 109 <= by_hand_minutes <= 111  # marked 10 minutes after the start, out at the end
+            assert sorted(s.attendance for s in signups.values() if s.status == "in") == (
+                ["no_show"] * (PLACES - 3) + ["present"] * 3)
 
 
 async def answer(person: SimUser, question: str, text: str) -> None:

@@ -7,16 +7,14 @@ the check-ins and check-outs entry by entry."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 
-import httpx
 from sqlalchemy import select
 
 from bot.adapters.app import BotApplication
 from bot.domain.attendance import served_minutes
-from sandbox import MessageView, SandboxClient, SandboxServer, SimUser
+from sandbox import SandboxClient, SandboxServer, SimUser
 from storage.models import ActivitySignup, HoursEntry
-from tests.e2e.harness import JumpClock, bot_running, make_settings, tr, wait_text
+from tests.e2e.harness import JumpClock, before, bot_running, download, latest_photo, make_settings, tr, wait_text
 from tests.support.activities import add_activity, sign_up
 from tests.support.dbfixtures import in_both_languages
 from tests.support.qrcodes import decode_qr
@@ -25,25 +23,6 @@ from tests.unit.test_attendance_rules import full_width
 pytestmark = in_both_languages
 TITLE = "Repair day"
 MINUTE = 60
-
-
-def before(text: str, marker: str = "\x00") -> str:
-    """The longest stretch of ``text`` without ``marker`` (a value only known when it is sent), as
-    people read it (tags dropped)."""
-    return max(re.sub(r"<[^>]+>", "", text).split(marker), key=len)
-
-
-async def download(server: SandboxServer, message: MessageView) -> bytes:
-    file_id = message.extra["photo"][-1]["file_id"]
-    async with httpx.AsyncClient() as client:
-        found = (await client.get(f"{server.bot_api_url}{server.token}/getFile",
-                                  params={"file_id": file_id})).json()["result"]
-        return (await client.get(f"{server.file_url}{server.token}/{found['file_path']}")).content
-
-
-async def latest_photo(user: SimUser) -> MessageView:
-    view = await user.wait_for(lambda chat: any(m.kind == "photo" for m in chat.bot_messages))
-    return [m for m in view.bot_messages if m.kind == "photo"][-1]
 
 
 async def set_up(app: BotApplication, clock: JumpClock, leader: SimUser, people: list[SimUser]) -> int:

@@ -9,7 +9,6 @@ import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-import httpx
 import pytest
 from openpyxl import load_workbook
 
@@ -22,6 +21,7 @@ from tests.e2e.harness import (
     DETAIL_Q,
     Cast,
     centre_running,
+    download,
     place_order,
     register_volunteer,
     tr,
@@ -47,12 +47,7 @@ class Centre:
         return username
 
     async def download(self, message: MessageView, kind: str) -> bytes:
-        media = message.extra[kind]
-        file_id = (media[-1] if isinstance(media, list) else media)["file_id"]
-        async with httpx.AsyncClient() as client:
-            found = (await client.get(f"{self.server.bot_api_url}{self.server.token}/getFile",
-                                      params={"file_id": file_id})).json()["result"]
-            return (await client.get(f"{self.server.file_url}{self.server.token}/{found['file_path']}")).content
+        return await download(self.server, message, kind)
 
 
 pytestmark = in_both_languages

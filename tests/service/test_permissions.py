@@ -73,8 +73,9 @@ class Case:
 
 # Orders of the prepared world: 1 dispatched to team repair; 2 accepted by the volunteer; 3 done by
 # the volunteer, waiting for the resident's rating; 4 new (not dispatched). Activity 1 of team repair
-# (code ACDE34) is in four days, nobody signed up. Activity 2 of team repair (code K7Q2) is on now: the volunteer checked in 20 minutes ago (sign-up 1), the business has a
-# place and has not come yet (sign-up 2).
+# (code ACDE34) is in four days, nobody signed up. Activity 2 of team repair (code K7Q2) is on now:
+# the volunteer checked in 20 minutes ago (sign-up 1), the business has a place and has not come
+# yet (sign-up 2).
 CASES = [
     # -- commands ----------------------------------------------------------------------------------
     Case("/coordinator add", {"admin"}, lambda c: people.set_coordinator(c, 5555, "New", True)),
