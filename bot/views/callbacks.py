@@ -57,6 +57,8 @@ PAGE = "page"
 # hours, and the offer to turn text typed outside a dialog into a request (the text stays in the
 # person's dialog row, never in the button).
 MORE, FIND_SKILL, QUIET_SET, OFFER_YES, OFFER_NO = "more", "skill", "quiet", "offer", "nooffer"
+# Service hours: a certificate of a period (the person's own), the registry export of a month.
+HOURS_CERTIFICATE, HOURS_EXPORT = "hcert", "hexp"
 # Codes of earlier releases, still on buttons in people's chats: read as the action they meant.
 RETIRED = {"cx": CANCEL_ORDER, "d": DISPATCH, "rj": REJECT, "rr": REJECT_REASON, "h": HOURS, "ef": EDIT_FIELD,
            "jt": JOIN_TEAM, "va": APPROVE, "vd": DENY, "jp": JOIN_PICK, "jd": JOIN_DONE, "pe": PROFILE_EDIT,
@@ -65,6 +67,8 @@ RETIRED = {"cx": CANCEL_ORDER, "d": DISPATCH, "rj": REJECT, "rr": REJECT_REASON,
 DRAFT = Number(1, DATABASE_ID_MAX)  # a person's request draft, counted from 1 (users.request_drafts)
 HOUR_CHOICES = ("0.5", "1", "2", "3", "4")
 QUIET_CHOICES = ("22-7", "21-8", "off")
+CERTIFICATE_PERIODS = ("month", "year", "lastyear")
+EXPORT_MONTHS = ("this", "last")
 STARS = Number(0, 5)  # 0: "not solved"
 PAGE_NUMBER = Number(0, 9999)  # pages count from 0
 COMMUNITY_INDEX = Number(0, 999)  # 0: any community, else one of the known communities (from 1)
@@ -109,6 +113,8 @@ SHAPES: dict[str, tuple[Part, ...]] = {
     ROUTE_TEAM: (TOKEN, COMMUNITY_INDEX, DATABASE_ID),  # category, community, team
     ROUTE_DELETE: (DATABASE_ID,),  # a rule
     LISTEN: (DATABASE_ID,),  # an order with a voice note
+    HOURS_CERTIFICATE: (OneOf.of(CERTIFICATE_PERIODS),),
+    HOURS_EXPORT: (OneOf.of(EXPORT_MONTHS),),
 }
 ACTIONS = frozenset(SHAPES)
 

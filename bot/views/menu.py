@@ -23,6 +23,7 @@ JOIN, ON_DUTY, OFF_DUTY, QUIET, HOURS, PROFILE = "join", "onduty", "offduty", "q
 TEAM, TEAMS, NEIGHBOUR, BUILDING_LINK = "team", "teams", "neighbour", "buildinglink"
 ORDERS, BUILDINGS, BUSINESSES, FIND, ROSTER, APPOINT = "orders", "buildings", "businesses", "find", "roster", "appoint"
 ROUTES = "routes"
+TEAM_HOURS, HOURS_EXPORT, HOURS_ADMIN = "teamhours", "hoursexport", "hoursadmin"
 
 LABELS: dict[str, str] = {
     REQUEST: MENU_NEW_REQUEST, MY: MENU_MY_ORDERS, LANGUAGE: MENU_LANGUAGE, HELP: N_("❓ Help"),
@@ -33,6 +34,8 @@ LABELS: dict[str, str] = {
     BUILDING_LINK: N_("🏢 My building's QR code"), ORDERS: N_("📥 Requests to dispatch"),
     BUILDINGS: N_("🏘 Buildings"), BUSINESSES: N_("🏪 Businesses"), FIND: N_("🔎 Find volunteers"),
     ROSTER: N_("📒 Export the roster"), APPOINT: N_("👤 Appoint a coordinator"), ROUTES: N_("🧭 Routing rules"),
+    TEAM_HOURS: N_("📊 My team's hours"), HOURS_EXPORT: N_("📤 Export service hours"),
+    HOURS_ADMIN: N_("🏅 Honour hours and corrections"),
 }
 # Which commands each key stands for (README's table; a test checks that every command of a role's
 # menu has its button). The duty button is whichever of the two applies; a coordinator's /team
@@ -44,6 +47,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     NEIGHBOUR: ("neighbour",), BUILDING_LINK: ("building",), ORDERS: ("orders", "dispatch"),
     BUILDINGS: ("building",), BUSINESSES: ("businesses",), FIND: ("find",), ROSTER: ("roster",),
     APPOINT: ("coordinator",), ROUTES: ("routes",), HOURS: (), MORE: (),
+    TEAM_HOURS: ("teamhours",), HOURS_EXPORT: ("hoursexport",),
+    HOURS_ADMIN: ("honour", "correct", "ledger", "certificate"),
 }
 # Labels of earlier releases, still on keyboards in people's chats until their next refresh: read
 # as the action they meant (never offered as a request's text).
@@ -53,7 +58,7 @@ VOLUNTEERS = frozenset({VOLUNTEER, BUSINESS})
 # The coordinators' secondary actions, behind More. A new command gets a key, its label in LABELS,
 # its commands in COMMANDS and the service call in bot.adapters.handlers.menu.ACTIONS
 # (tests/unit/views/test_menu.py fails while a command of a role's menu has no button).
-CENTRE_MORE = (ROUTES, BUILDINGS, BUSINESSES, FIND, ROSTER)
+CENTRE_MORE = (ROUTES, BUILDINGS, BUSINESSES, FIND, ROSTER, HOURS_EXPORT, HOURS_ADMIN)
 
 
 def is_volunteer(roles: frozenset[str]) -> bool:
@@ -76,6 +81,8 @@ def role_actions(roles: frozenset[str], on_duty: bool) -> tuple[list[str], list[
     if volunteer:
         primary += [HOURS, QUIET]
         more += [PROFILE, JOIN]  # another team
+    if TEAM_LEADER in roles:
+        more.append(TEAM_HOURS)
     else:
         primary.append(JOIN)
     if BUILDING_LEADER in roles:

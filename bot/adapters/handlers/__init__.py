@@ -18,6 +18,7 @@ from bot.adapters.handlers import (
     dispatch,
     groups,
     guard,
+    hours,
     lists,
     menu,
     people,
@@ -33,7 +34,7 @@ from bot.adapters.handlers import (
 )
 
 FLOW_MODULES = (start, request, dispatch, routes, claim, rating, people, registration, teams, buildings, roster, quiet,
-                groups, lists, menu)
+                hours, groups, lists, menu)
 
 
 def register_all(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

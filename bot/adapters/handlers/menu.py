@@ -68,6 +68,9 @@ ACTIONS: dict[str, Callable[[ServiceContext], Awaitable[None]]] = {
     menu.ROSTER: lambda ctx: roster_chat.export(ctx, "xlsx"),
     menu.APPOINT: _appoint,
     menu.ROUTES: lambda ctx: routing.show_rules(ctx, _private(ctx)),
+    menu.TEAM_HOURS: hours.team_view,
+    menu.HOURS_EXPORT: hours.offer_export,
+    menu.HOURS_ADMIN: hours.coordinator_help,
 }
 
 
