@@ -141,6 +141,10 @@ async def certificate_data(uow: UnitOfWork, user_id: int, first: dt.date, last: 
     return CertificateData(name, number or "", tuple(dict.fromkeys(teams)), tuple(services), served, honour)
 
 
+def _day(day: dt.date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
 def render_certificate(path: str | Path, data: CertificateData, first: dt.date, last: dt.date, issued: dt.date,
                        centre: str) -> None:
     """The certificate as a PDF (A4, reportlab; Chinese in its built-in CID font)."""
@@ -161,7 +165,7 @@ def render_certificate(path: str | Path, data: CertificateData, first: dt.date, 
              Paragraph(f"姓名：{escape(data.name)}", body),
              Paragraph(f"志愿者编号：{escape(data.registry_number or '（未登记）')}", body),
              Paragraph(f"所在队伍：{escape('、'.join(data.teams) or '—')}", body),
-             Paragraph(f"服务期间：{first.isoformat()} 至 {last.isoformat()}", body),
+             Paragraph(f"服务期间：{_day(first)}至{_day(last)}", body),
              Paragraph(f"服务时长合计：{total} 小时（共 {len(data.services)} 次服务）", body), Spacer(1, 5 * mm)]
     rows = [("服务日期", "服务项目", "时长(小时)"), *data.services, ("合计", "", total)]
     table = Table([[Paragraph(escape(str(cell)), body) for cell in row] for row in rows],
@@ -171,7 +175,7 @@ def render_certificate(path: str | Path, data: CertificateData, first: dt.date, 
     story.append(table)
     if data.honour_minutes:
         story.append(Paragraph(f"另有表彰时长 {hours(data.honour_minutes)} 小时（不计入服务时长）。", body))
-    story += [Spacer(1, 10 * mm), Paragraph("特此证明。", body), Paragraph(f"开具日期：{issued.isoformat()}", body),
+    story += [Spacer(1, 10 * mm), Paragraph("特此证明。", body), Paragraph(f"开具日期：{_day(issued)}", body),
               Paragraph(escape(f"Volunteer Loop — {centre}" if centre else "Volunteer Loop"), body)]
     SimpleDocTemplate(str(path), pagesize=A4, title="志愿服务记录证明", author="Volunteer Loop").build(story)
 

@@ -23,7 +23,7 @@ HONOUR_USAGE = N_("Usage: /honour REGISTRY_NUMBER HOURS REASON, e.g. /honour 310
 CORRECT_USAGE = N_("Usage: /correct ENTRY +/-HOURS REASON, e.g. /correct 815 -0.5 left early "
                    "(/ledger REGISTRY_NUMBER lists the entries)")
 LEDGER_USAGE = N_("Usage: /ledger REGISTRY_NUMBER")
-CERTIFICATE_USAGE = N_("Usage: /certificate REGISTRY_NUMBER [month|year|lastyear]")
+CERTIFICATE_USAGE = N_("Usage: /certificate REGISTRY_NUMBER (this year's certificate of that volunteer)")
 TEAM_ROWS = 60  # a message stays readable; the export has everything
 
 

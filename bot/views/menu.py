@@ -81,10 +81,10 @@ def role_actions(roles: frozenset[str], on_duty: bool) -> tuple[list[str], list[
     if volunteer:
         primary += [HOURS, QUIET]
         more += [PROFILE, JOIN]  # another team
-    if TEAM_LEADER in roles:
-        more.append(TEAM_HOURS)
     else:
         primary.append(JOIN)
+    if TEAM_LEADER in roles:
+        more.append(TEAM_HOURS)
     if BUILDING_LEADER in roles:
         primary.append(BUILDING_LINK)
     if COORDINATOR in roles:
