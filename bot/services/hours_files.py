@@ -53,6 +53,8 @@ def project(row: ExportRow, _: Translate) -> str:
     """服务项目: the activity's title, or the request's number and kind."""
     if row.activity_title is not None:
         return row.activity_title
+    if row.order_id is None:
+        return "求助"
     return f"求助 #{row.order_id} {_(CATEGORY_NAMES.get(row.category or '', row.category or ''))}".strip()
 
 
@@ -83,7 +85,7 @@ async def export_month(uow_factory: Callable[[], UnitOfWork], path: str | Path, 
                 writer = csv.writer(handle)
                 writer.writerow(EXPORT_HEADER)
                 async for batch in uow.ledger.export_rows(period, SERVED):
-                    writer.writerows(_values(r, tz, _) for r in batch)
+                    writer.writerows((*values[:4], f"{values[4]:g}") for values in (_values(r, tz, _) for r in batch))
                     rows, minutes = rows + len(batch), minutes + sum(r.minutes for r in batch)
             return ExportReport(rows, minutes, honour)
         from openpyxl import Workbook

@@ -15,7 +15,6 @@ from sqlalchemy import select
 
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed
 from bot.domain.inputs import Input
-from bot.domain.lifecycle import OrderStatus
 from bot.i18n import I18n
 from bot.services import buildings, dialog_rules, dialogs, hours, offer, people, request
 from bot.services.context import ServiceConfig, ServiceContext
