@@ -35,17 +35,17 @@ from sqlalchemy import func, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.district import engine_for  # noqa: E402
-from bot.i18n import I18n  # noqa: E402
-from bot.services import hours  # noqa: E402
-from bot.services.context import ServiceConfig  # noqa: E402
-from bot.services.hours_files import export_month  # noqa: E402
-from bot.services.wiring import service_context  # noqa: E402
-from bot.settings import DEFAULT_CATEGORIES  # noqa: E402
-from storage.db import session_factory  # noqa: E402
-from storage.migrate import upgrade  # noqa: E402
-from storage.models import HoursEntry, User  # noqa: E402
-from storage.uow import UnitOfWork  # noqa: E402
+from bench.district import engine_for
+from bot.i18n import I18n
+from bot.services import hours
+from bot.services.context import ServiceConfig
+from bot.services.hours_files import export_month
+from bot.services.wiring import service_context
+from bot.settings import DEFAULT_CATEGORIES
+from storage.db import session_factory
+from storage.migrate import upgrade
+from storage.models import HoursEntry, User
+from storage.uow import UnitOfWork
 
 TZ = ZoneInfo("Asia/Shanghai")
 YEAR = 2026
