@@ -10,11 +10,11 @@ into them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Collection, Sequence
-from typing import NamedTuple
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, and_, case, func, select, tuple_, update
-from sqlalchemy.orm import InstrumentedAttribute, aliased
+from sqlalchemy.orm import aliased
 
 from storage.models import Activity, HoursEntry, Order, Volunteer
 from storage.repositories import _Repository
@@ -150,59 +150,61 @@ class LedgerRepository(_Repository):
         return [(e, folded[e.id]) for e in entries if e.id in folded]
 
     # -- the monthly export ------------------------------------------------------------------------------------
-    async def export_rows(self, period: Period, sources: Collection[str] = SERVED, *,
-                          batch: int = EXPORT_BATCH) -> AsyncIterator[list[ExportRow]]:
-        """The entries of ``sources`` served in ``period``, in time order, in batches: corrections
-        folded into their entry, entries that come to zero left out. Keyset pages (time, id) on the
-        time index, so a district's month streams at flat memory."""
+    async def export_rows(self, period: Period, *, batch: int = EXPORT_BATCH) -> AsyncIterator[list[ExportRow]]:
+        """Every entry served in ``period`` (corrections folded into their entry, entries that come
+        to zero left out), in time order, in batches, with the person's name and registry number,
+        the order's category and the activity's title. One pass of keyset pages (time, id) over the
+        time index, so a district's month streams at flat memory: a correction shares its entry's
+        time and comes after it, so the rows at a page's last instant wait for the next page."""
         start, end = period
-        corrections: dict[int, int] = {
-            int(entry): int(minutes) for entry, minutes in (await self.session.execute(
-                select(HoursEntry.corrects_id, func.sum(HoursEntry.minutes))
-                .where(HoursEntry.source == CORRECTION, HoursEntry.served_at >= start, HoursEntry.served_at < end)
-                .group_by(HoursEntry.corrects_id))).all() if entry is not None}
         people: dict[int, dict[int | None, tuple[str, str]]] = {}
+        query = (select(HoursEntry.id, HoursEntry.user_id, HoursEntry.team_id, HoursEntry.source,
+                        HoursEntry.order_id, HoursEntry.corrects_id, HoursEntry.served_at, HoursEntry.minutes,
+                        Order.category, Activity.title)
+                 .outerjoin(Order, Order.id == HoursEntry.order_id)
+                 .outerjoin(Activity, Activity.id == HoursEntry.activity_id)
+                 .where(HoursEntry.served_at >= start, HoursEntry.served_at < end)
+                 .order_by(HoursEntry.served_at, HoursEntry.id).limit(batch))
+        waiting: list[Any] = []
         after: tuple[dt.datetime, int] | None = None
-        columns = (HoursEntry.id, HoursEntry.user_id, HoursEntry.team_id, HoursEntry.source, HoursEntry.order_id,
-                   HoursEntry.activity_id, HoursEntry.served_at, HoursEntry.minutes)
         while True:
-            query = select(*columns).where(HoursEntry.served_at >= start, HoursEntry.served_at < end,
-                                           HoursEntry.source.in_(list(sources)))
-            if after is not None:
-                query = query.where(tuple_(HoursEntry.served_at, HoursEntry.id) > tuple_(*after))
-            page = (await self.session.execute(
-                query.order_by(HoursEntry.served_at, HoursEntry.id).limit(batch))).all()
-            if not page:
-                return
-            after = (page[-1].served_at, page[-1].id)
-            await self._people(people, {row.user_id for row in page})
-            categories = await self._names(Order.id, Order.category, {r.order_id for r in page})
-            titles = await self._names(Activity.id, Activity.title, {r.activity_id for r in page})
-            rows = []
-            for r in page:
-                minutes = r.minutes + corrections.get(r.id, 0)
+            page = list((await self.session.execute(
+                query if after is None else query.where(tuple_(HoursEntry.served_at, HoursEntry.id) > tuple_(*after))
+            )).all())
+            last = len(page) < batch
+            if page:
+                after = (page[-1].served_at, page[-1].id)
+            rows = waiting + page
+            waiting = [] if last else [r for r in rows if r.served_at == after[0]]  # type: ignore[index]
+            ready = rows[:len(rows) - len(waiting)]
+            folded = {r.id: r.minutes for r in ready if r.source != CORRECTION}
+            for r in ready:
+                if r.source == CORRECTION and r.corrects_id in folded:
+                    folded[r.corrects_id] += r.minutes
+            await self._people(people, {r.user_id for r in ready})
+            out = []
+            for r in ready:
+                minutes = folded.get(r.id, 0)
                 if minutes <= 0:
                     continue
                 known = people.get(r.user_id, {})
                 name, number = known.get(r.team_id) or next(iter(known.values()), ("", ""))
-                rows.append(ExportRow(r.id, r.source, name, number, r.order_id, categories.get(r.order_id),
-                                      titles.get(r.activity_id), r.served_at, minutes))
-            yield rows
+                out.append(ExportRow(r.id, r.source, name, number, r.order_id, r.category, r.title, r.served_at,
+                                     minutes))
+            if out:
+                yield out
+            if last:
+                return
 
     async def _people(self, people: dict[int, dict[int | None, tuple[str, str]]], user_ids: set[int]) -> None:
         """Name and registry number of each person, per team (their entries may name a team or not)."""
         missing = [u for u in user_ids if u not in people]
         if not missing:
             return
+        for user_id in missing:  # someone with no roster row is not asked for again
+            people[user_id] = {}
         rows = await self.session.execute(
             select(Volunteer.user_id, Volunteer.team_id, Volunteer.name, Volunteer.registry_number)
             .where(Volunteer.user_id.in_(missing)).order_by(Volunteer.id))
-        for user_id, team_id, name, number in rows.all():
-            people.setdefault(user_id or 0, {}).setdefault(team_id, (name, number or ""))
-
-    async def _names(self, key: InstrumentedAttribute[int], value: InstrumentedAttribute[str], ids: set[int | None]
-                     ) -> dict[int | None, str]:
-        wanted = [i for i in ids if i is not None]
-        if not wanted:
-            return {}
-        return {k: v for k, v in (await self.session.execute(select(key, value).where(key.in_(wanted)))).all()}
+        for person, team_id, name, number in rows.all():
+            people.setdefault(person or 0, {}).setdefault(team_id, (name, number or ""))

@@ -42,7 +42,9 @@ async def test_hours_export_writes_the_month(tmp_path: Path) -> None:
     done = run_cli("--config", str(config), "hours", "export", "--month", "2026-12", str(out), cwd=tmp_path)
     assert (done.returncode, done.stdout) == (
         0, f"exported 1 service records, 2.50 hours, of 2026-12 to {out} (honour hours not exported: 1.00)\n")
-    rows = list(load_workbook(out, read_only=True)["服务记录"].iter_rows(values_only=True))
+    book = load_workbook(out, read_only=True)
+    rows = list(book["服务记录"].iter_rows(values_only=True))
+    book.close()
     assert rows == [("姓名", "志愿者编号", "服务项目", "服务日期", "服务时长(小时)"),
                     ("张三", "ZJ3301", "求助", "2026-12-01", 2.5)]
     november = run_cli("--config", str(config), "hours", "export", "--month", "2026-11", str(tmp_path / "n.csv"),

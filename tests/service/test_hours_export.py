@@ -79,14 +79,15 @@ async def test_the_registry_export_as_xlsx(uow_factory: UowFactory, tmp_path: Pa
     people = await district(uow_factory)
     path = tmp_path / "2026-11.xlsx"
     report = await export_month(uow_factory, path, 2026, 11, SHANGHAI)
-    sheet = load_workbook(path, read_only=True)["服务记录"]
-    rows = [tuple(row) for row in sheet.iter_rows(values_only=True)]
+    book = load_workbook(path, read_only=True)
+    rows = [tuple(row) for row in book["服务记录"].iter_rows(values_only=True)]
+    check = dict(book["核对"].iter_rows(values_only=True))
+    book.close()
     assert rows[0] == EXPORT_HEADER == ("姓名", "志愿者编号", "服务项目", "服务日期", "服务时长(小时)")
     assert rows[1:] == EXPECTED
     assert (report.rows, report.minutes, report.honour_minutes) == (3, 120 + 180 + 170, 120)
     assert report.minutes == await ledger_minutes(uow_factory, people)
     assert round(sum(row[4] for row in rows[1:]), 1) == round(report.minutes / 60, 1)
-    check = dict(load_workbook(path, read_only=True)["核对"].iter_rows(values_only=True))
     assert check == {"月份": "2026-11", "记录数": 3, "合计时长(小时)": 7.83, "未导出的表彰时长(小时)": 2}
 
 
