@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import datetime as dt
 import json
+import os
 import random
 import sqlite3
 import statistics
@@ -259,20 +260,22 @@ async def measure(args: argparse.Namespace, url: str, schema: str | None) -> dic
         async with uow() as work:  # the "my hours" messages are no part of the build
             await work.session.execute(text("DELETE FROM outbox"))
             await work.commit()
-        began = time.perf_counter()
-        async with uow() as work:
-            fetched = len((await work.session.execute(
-                select(HoursEntry.id, HoursEntry.user_id, HoursEntry.source, HoursEntry.served_at,
-                       HoursEntry.minutes).where(HoursEntry.served_at >= month[0],
-                                                 HoursEntry.served_at < month[1]))).all())
-        bare_month = time.perf_counter() - began
+        bare_month = bare_cpu = 0.0
+        for _warm_then_timed in range(2):  # the first pass reads the month's pages into the cache
+            began, cpu = time.perf_counter(), time.process_time()
+            async with uow() as work:
+                fetched = len((await work.session.execute(
+                    select(HoursEntry.id, HoursEntry.user_id, HoursEntry.source, HoursEntry.served_at,
+                           HoursEntry.minutes).where(HoursEntry.served_at >= month[0],
+                                                     HoursEntry.served_at < month[1]))).all())
+            bare_month, bare_cpu = time.perf_counter() - began, time.process_time() - cpu
         exports = {}
         with tempfile.TemporaryDirectory() as folder:
             for suffix in ("xlsx", "csv"):
-                began = time.perf_counter()
+                began, cpu = time.perf_counter(), time.process_time()
                 report = await export_month(uow, Path(folder) / f"export.{suffix}", YEAR, MONTH, TZ)
-                seconds = time.perf_counter() - began
-                exports[suffix] = {"seconds": round(seconds, 2), "rows": report.rows,
+                seconds, cpu = time.perf_counter() - began, time.process_time() - cpu
+                exports[suffix] = {"seconds": round(seconds, 2), "cpu_s": round(cpu, 2), "rows": report.rows,
                                    "ratio_to_bare_select": round(seconds / bare_month, 1),
                                    "pass": seconds <= GOALS["export_s"]}
     finally:
@@ -283,7 +286,8 @@ async def measure(args: argparse.Namespace, url: str, schema: str | None) -> dic
                                                                            1),
                          "pass": my_hours["p95_ms"] <= GOALS["my_hours_p95_ms"]},
             "pk_lookup": baseline,
-            "bare_month_select": {"seconds": round(bare_month, 2), "rows": fetched},
+            "bare_month_select": {"seconds": round(bare_month, 2), "cpu_s": round(bare_cpu, 2), "rows": fetched},
+            "load_average": round(os.getloadavg()[0], 1),
             "export": exports}
 
 

@@ -21,7 +21,7 @@ from storage.repositories import _Repository
 
 ORDER, ACTIVITY, HONOUR, CORRECTION = "order", "activity", "honour", "correction"
 SERVED = (ORDER, ACTIVITY)  # hours of service (honour hours are recognition, kept apart)
-EXPORT_BATCH = 2000
+EXPORT_BATCH = 5000
 
 Period = tuple[dt.datetime, dt.datetime]  # UTC [start, end)
 
