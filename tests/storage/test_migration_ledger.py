@@ -27,7 +27,8 @@ async def test_hours_events_become_ledger_entries(bare_engine: AsyncEngine) -> N
         (1, 1, "accepted", {}, 0), (1, 1, "done", {"round": 1}, 40),
         (1, 1, "hours", {"hours": 1.5, "round": 1}, 41), (1, 1, "hours", {"hours": 2, "round": 1}, 42),
         (1, 2, "accepted", {}, 100), (1, 2, "done", {"round": 2}, 130),
-        (1, 2, "hours", {"hours": 0.5, "round": 2}, 131), (2, 1, "accepted", {}, 200), (2, 1, "done", {"round": 1}, 210)]
+        (1, 2, "hours", {"hours": 0.5, "round": 2}, 131),
+        (2, 1, "accepted", {}, 200), (2, 1, "done", {"round": 1}, 210)]
     async with bare_engine.begin() as connection:
         for user, name in ((1, "Vera"), (2, "Victor"), (3, "Rita")):
             await connection.execute(text("INSERT INTO users (id, telegram_id, first_name, is_coordinator, "
