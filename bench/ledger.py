@@ -195,15 +195,15 @@ async def build(args: argparse.Namespace) -> tuple[str, str | None, float]:
         async with engine.begin() as connection:
             exists = await connection.scalar(text("SELECT count(*) FROM information_schema.tables "
                                                   f"WHERE table_schema = '{SCHEMA}' AND table_name = 'hours_entries'"))
-            if exists and not args.rebuild:
-                count = await connection.scalar(text(f"SELECT count(*) FROM {SCHEMA}.hours_entries"))
-                if count == expected:
-                    await engine.dispose()
-                    await _upgrade(url, schema)  # a build of an older schema gets the newer migrations
-                    return url, schema, 0.0
-            await connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-            await connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-        await engine.dispose()
+            count = await connection.scalar(text(f"SELECT count(*) FROM {SCHEMA}.hours_entries")) if exists else -1
+            reuse = count == expected and not args.rebuild
+            if not reuse:
+                await connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+                await connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
+        await engine.dispose()  # before migrating: this connection's locks would block it
+        if reuse:
+            await _upgrade(url, schema)  # a build of an older schema gets the newer migrations
+            return url, schema, 0.0
         engine = engine_for(url, schema)
         await upgrade(engine)
         await engine.dispose()
