@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.domain.inputs import Input
-from bot.services import claim, dispatch, rating, registration, request
+from bot.services import claim, dispatch, hours, rating, registration, request
 from bot.services.context import ServiceContext
 
 StepHandler = Callable[[ServiceContext, str, dict[str, Any], Input], Awaitable[None]]
@@ -31,6 +31,7 @@ FLOWS: dict[str, StepHandler] = {
     "reject": _reject,
     "hours": _hours,
     "comment": _comment,
+    hours.HONOUR_FLOW: hours.input_for_honour,
 }
 
 

@@ -10,12 +10,15 @@ on their own line, never in the served totals nor in the registry export.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain.attachments import MONTH, Certificate, HoursExport
-from bot.domain.errors import InvalidInput, NotAllowed, NotFound
+from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.domain.inputs import Input
 from bot.domain.lifecycle import MOVES, Move
 from bot.i18n import N_
+from bot.services import dialog_rules
 from bot.services.context import ServiceContext
 from bot.views.hours import HourTotals
 from storage.ledger import ACTIVITY, HONOUR, ORDER, Period, Sums
@@ -23,6 +26,7 @@ from storage.models import Order, User
 
 MAX_HONOUR_HOURS = 100  # one entry; more is surely a typo
 MAX_REASON = 200
+HONOUR_FLOW = "honour"  # the dialog of honour hours by short answers
 LISTED_ENTRIES = 30  # the newest; the export has them all
 
 
@@ -199,8 +203,39 @@ async def export(ctx: ServiceContext, which: str) -> None:
 
 
 async def coordinator_help(ctx: ServiceContext) -> None:
+    """The 🏅 button: what the commands do, and honour hours by short answers — the registry number
+    typed, the hours a button, the reason typed (the dialog row holds them, never a button)."""
     ctx.require_coordinator()
+    await dialog_rules.begin_from_button(ctx, HONOUR_FLOW, "number", {})
     await ctx.tell.hours.coordinator_help(ctx.user)
+    await ctx.uow.commit()
+
+
+async def input_for_honour(ctx: ServiceContext, step: str, data: dict[str, Any], inp: Input) -> None:
+    """The honour dialog's typed answers: the registry number, then (after the hours button) the reason."""
+    ctx.require_coordinator()
+    text = (inp.text or "").strip()
+    if step == "number":
+        person = await _volunteer_by_number(ctx, text)
+        await ctx.uow.dialogs.set(ctx.user.id, HONOUR_FLOW, "hours", {"number": text})
+        await ctx.tell.hours.ask_honour_hours(ctx.user, person)
+    elif step == "reason":
+        await dialog_rules.close(ctx, HONOUR_FLOW)
+        await honour(ctx, str(data["number"]), str(data["hours"]), text)
+        return
+    else:
+        raise InvalidInput(N_("Please choose one of the buttons."))
+    await ctx.uow.commit()
+
+
+async def honour_hours_chosen(ctx: ServiceContext, hours_text: str) -> None:
+    """The honour dialog's hours button; the reason is asked next."""
+    ctx.require_coordinator()
+    dialog = await ctx.uow.dialogs.get(ctx.user.id)
+    if dialog is None or dialog.flow != HONOUR_FLOW or dialog.step != "hours":
+        raise Conflict(N_("This card is out of date."))
+    await ctx.uow.dialogs.set(ctx.user.id, HONOUR_FLOW, "reason", {**dialog.data, "hours": hours_text})
+    await ctx.tell(ctx.user, N_("Why? Type the reason in a few words (e.g. flood relief)."))
     await ctx.uow.commit()
 
 

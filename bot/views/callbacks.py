@@ -58,7 +58,7 @@ PAGE = "page"
 # person's dialog row, never in the button).
 MORE, FIND_SKILL, QUIET_SET, OFFER_YES, OFFER_NO = "more", "skill", "quiet", "offer", "nooffer"
 # Service hours: a certificate of a period (the person's own), the registry export of a month.
-HOURS_CERTIFICATE, HOURS_EXPORT = "hcert", "hexp"
+HOURS_CERTIFICATE, HOURS_EXPORT, HONOUR_HOURS = "hcert", "hexp", "hhon"
 # Codes of earlier releases, still on buttons in people's chats: read as the action they meant.
 RETIRED = {"cx": CANCEL_ORDER, "d": DISPATCH, "rj": REJECT, "rr": REJECT_REASON, "h": HOURS, "ef": EDIT_FIELD,
            "jt": JOIN_TEAM, "va": APPROVE, "vd": DENY, "jp": JOIN_PICK, "jd": JOIN_DONE, "pe": PROFILE_EDIT,
@@ -69,6 +69,7 @@ HOUR_CHOICES = ("0.5", "1", "2", "3", "4")
 QUIET_CHOICES = ("22-7", "21-8", "off")
 CERTIFICATE_PERIODS = ("month", "year", "lastyear")
 EXPORT_MONTHS = ("this", "last")
+HONOUR_CHOICES = ("1", "2", "4", "8")
 STARS = Number(0, 5)  # 0: "not solved"
 PAGE_NUMBER = Number(0, 9999)  # pages count from 0
 COMMUNITY_INDEX = Number(0, 999)  # 0: any community, else one of the known communities (from 1)
@@ -115,6 +116,7 @@ SHAPES: dict[str, tuple[Part, ...]] = {
     LISTEN: (DATABASE_ID,),  # an order with a voice note
     HOURS_CERTIFICATE: (OneOf.of(CERTIFICATE_PERIODS),),
     HOURS_EXPORT: (OneOf.of(EXPORT_MONTHS),),
+    HONOUR_HOURS: (OneOf.of(HONOUR_CHOICES),),  # the person and the reason are in the dialog row
 }
 ACTIONS = frozenset(SHAPES)
 

@@ -108,4 +108,11 @@ class HoursView(View):
         """What a coordinator can do with hours (the commands take a registry number or entry)."""
         _ = self.tr(coordinator)
         usages = (HONOUR_USAGE, CORRECT_USAGE, LEDGER_USAGE, CERTIFICATE_USAGE)
-        await self.out.send(coordinator.telegram_id, "\n".join(_(u) for u in usages), recipient=coordinator)
+        await self.out.send(coordinator.telegram_id, "\n".join(
+            [*(_(u) for u in usages), "", _("To add honour hours now, type the volunteer's registry number.")]),
+            recipient=coordinator)
+
+    async def ask_honour_hours(self, coordinator: User, volunteer: User) -> None:
+        rows = [[button(h, cb.HONOUR_HOURS, h) for h in cb.HONOUR_CHOICES]]
+        await self.tell(coordinator, N_("How many honour hours for {name}? Tap a number, or type /honour for another "
+                                        "amount."), name=volunteer.first_name, markup=inline(rows))

@@ -13,9 +13,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.domain import satisfaction
-from bot.domain.errors import InvalidInput, NotAllowed, NotFound
+from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from bot.domain.inputs import Input
 from bot.i18n import I18n
-from bot.services import claim, dispatch, hours, rating
+from bot.services import claim, dialogs, dispatch, hours, rating
 from bot.services.context import HoursConfig, ServiceConfig
 from bot.services.wiring import service_context
 from bot.settings import DEFAULT_CATEGORIES
@@ -238,3 +239,32 @@ async def test_the_export_and_certificate_are_sent_as_documents_to_those_allowed
                 "field": "document"}),
         (COCO, {"kind": "certificate", "user": victor_id, "start": "2026-01-01", "end": "2026-01-15",
                 "field": "document"})]
+
+
+async def test_honour_hours_by_short_answers(uow_factory: UowFactory) -> None:
+    await world(uow_factory)
+    await act(uow_factory, COCO, hours.coordinator_help)
+    assert (await last_text(uow_factory, COCO)).endswith(
+        "To add honour hours now, type the volunteer's registry number.")
+    with pytest.raises(NotFound):  # a number nobody has: asked again
+        await act(uow_factory, COCO, dialogs.handle_input, Input(text="R-404"))
+    assert await act(uow_factory, COCO, dialogs.handle_input, Input(text="R-2"))
+    async with uow_factory() as uow:
+        row = await uow.session.scalar(select(OutboxMessage).where(OutboxMessage.chat_id == COCO)
+                                       .order_by(OutboxMessage.id.desc()).limit(1))
+        assert row is not None
+        buttons = [b["callback_data"] for b in row.payload["reply_markup"]["inline_keyboard"][0]]
+    assert buttons == ["hhon:1", "hhon:2", "hhon:4", "hhon:8"]  # the person stays in the dialog row
+    with pytest.raises(NotAllowed):
+        await act(uow_factory, VERA, hours.honour_hours_chosen, "8")
+    await act(uow_factory, COCO, hours.honour_hours_chosen, "4")
+    with pytest.raises(InvalidInput):
+        await act(uow_factory, COCO, dialogs.handle_input, Input(text="   "))
+    await act(uow_factory, COCO, dialogs.handle_input, Input(text="防汛值守"))
+    assert "防汛值守" in await last_text(uow_factory, VICTOR)
+    with pytest.raises(Conflict):  # the dialog is over: an old button does nothing
+        await act(uow_factory, COCO, hours.honour_hours_chosen, "4")
+    async with uow_factory() as uow:
+        honour = (await uow.session.scalars(select(HoursEntry).where(HoursEntry.source == "honour"))).one()
+        assert (honour.minutes, honour.reason) == (240, "防汛值守")
+        assert await uow.dialogs.get(honour.created_by or 0) is None

@@ -84,7 +84,12 @@ async def export_button(ctx: ServiceContext, button: cb.Button, update: Update) 
     return None
 
 
-CALLBACKS = {cb.HOURS_CERTIFICATE: certificate_button, cb.HOURS_EXPORT: export_button}
+async def honour_button(ctx: ServiceContext, button: cb.Button, update: Update) -> str | None:
+    await hours.honour_hours_chosen(ctx, button.str_arg(0))
+    return None
+
+
+CALLBACKS = {cb.HOURS_CERTIFICATE: certificate_button, cb.HOURS_EXPORT: export_button, cb.HONOUR_HOURS: honour_button}
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
