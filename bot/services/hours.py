@@ -20,7 +20,7 @@ from bot.domain.lifecycle import MOVES, Move
 from bot.i18n import N_
 from bot.services import dialog_rules
 from bot.services.context import ServiceContext
-from bot.views.hours import HourTotals
+from bot.views.hours import CERTIFICATE_USAGE, HourTotals
 from storage.ledger import ACTIVITY, HONOUR, ORDER, Period, Sums
 from storage.models import Order, User
 
@@ -254,6 +254,14 @@ def certificate_days(ctx: ServiceContext, period: str) -> tuple[dt.date, dt.date
     if period == "lastyear":
         return dt.date(today.year - 1, 1, 1), dt.date(today.year - 1, 12, 31)
     raise InvalidInput(N_("Please choose one of the buttons."))
+
+
+async def ask_certificate(ctx: ServiceContext) -> None:
+    """``/certificate`` alone: a volunteer gets their hours with the certificate buttons; a
+    coordinator who serves in no team hears how to issue one."""
+    if ctx.is_coordinator and not any(v.status == "approved" for v in await ctx.uow.volunteers.of_user(ctx.user.id)):
+        raise InvalidInput(CERTIFICATE_USAGE)
+    await summary(ctx)
 
 
 async def certificate(ctx: ServiceContext, period: str, registry_number: str | None = None) -> None:

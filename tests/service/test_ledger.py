@@ -45,6 +45,14 @@ async def last_text(uow_factory: UowFactory, telegram_id: int) -> str:
         return str(row.payload.get("text") or row.payload.get("caption"))
 
 
+async def last_markup(uow_factory: UowFactory, telegram_id: int) -> object:
+    async with uow_factory() as uow:
+        row = await uow.session.scalar(select(OutboxMessage).where(OutboxMessage.chat_id == telegram_id)
+                                       .order_by(OutboxMessage.id.desc()).limit(1))
+        assert row is not None
+        return row.payload.get("reply_markup")
+
+
 async def entries(uow_factory: UowFactory) -> list[tuple[Any, ...]]:
     """Every ledger row, every column, in id order."""
     async with uow_factory() as uow:
@@ -224,6 +232,10 @@ async def test_the_export_and_certificate_are_sent_as_documents_to_those_allowed
         await act(uow_factory, VERA, hours.export, "this")
     with pytest.raises(NotAllowed):  # a volunteer asks only for their own certificate
         await act(uow_factory, VERA, hours.certificate, "year", "R-2")
+    with pytest.raises(InvalidInput):  # /certificate alone, by a coordinator in no team: how to issue one
+        await act(uow_factory, COCO, hours.ask_certificate)
+    await act(uow_factory, VERA, hours.ask_certificate)  # a volunteer: her hours and the buttons
+    assert "hcert:year" in str(await last_markup(uow_factory, VERA))
     await act(uow_factory, COCO, hours.export, "last")
     await act(uow_factory, VERA, hours.certificate, "lastyear")
     await act(uow_factory, COCO, hours.certificate, "month", "R-2")

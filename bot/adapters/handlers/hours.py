@@ -60,7 +60,7 @@ async def on_certificate(update: Update, context: BotContext) -> None:
     """``/certificate``: one's own certificate buttons; a coordinator's ``/certificate NUMBER [period]``."""
     words = context.args or []
     if not words:
-        await run(update, context, hours.summary)
+        await run(update, context, hours.ask_certificate)
         return
     period = words[1] if len(words) > 1 else "year"
     await run(update, context, lambda ctx: hours.certificate(ctx, period, words[0]))
