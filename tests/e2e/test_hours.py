@@ -1,7 +1,7 @@
 """Service hours end to end, through the sandbox: the request's hours counted from Accept to Done
 (the bot's clock skipped 45 minutes), the volunteer's figure recorded beside them, "my hours" by
 button, the certificate PDF and the coordinator's registry export arriving as documents, made by
-the outbox when the messages go out."""
+the outbox when the messages go out; honour hours added by short answers and shown apart."""
 
 from __future__ import annotations
 
@@ -68,3 +68,26 @@ async def test_hours_from_accept_to_done_my_hours_certificate_and_export(
         rows = [tuple(row) for row in sheet.iter_rows(values_only=True)]
         assert rows[0] == ("姓名", "志愿者编号", "服务项目", "服务日期", "服务时长(小时)")
         assert [(row[2], row[4]) for row in rows[1:]] == [(f"求助 #{number} 维修", 0.75)]
+
+        # Honour hours by short answers: More → 🏅, the registry number typed, 4 h by button, the reason typed.
+        async with application.bot_data.deps.uow() as uow:
+            user = await uow.users.by_telegram_id(vera.id)
+            assert user is not None
+            for membership in await uow.volunteers.of_user(user.id):
+                membership.registry_number = "ZJ3301"
+            await uow.commit()
+        await cast.coordinator.skip_to_now()
+        await cast.coordinator.press(_("⋯ More"))
+        more = await cast.coordinator.next_message()
+        await cast.coordinator.tap(_("🏅 Honour hours and corrections"), message_id=more.message_id)
+        await wait_text(cast.coordinator, _("To add honour hours now, type the volunteer's registry number."))
+        await cast.coordinator.send("ZJ3301")
+        asked = await wait_text(cast.coordinator, _("How many honour hours for {name}? Tap a number, or type /honour "
+                                                    "for another amount.", name="Vera"))
+        await cast.coordinator.tap("4", message_id=asked.message_id)
+        await wait_text(cast.coordinator, _("Why? Type the reason in a few words (e.g. flood relief)."))
+        await cast.coordinator.send("防汛值守")
+        await wait_text(vera, _("The centre thanks you with {hours} honour hours: {reason}", hours="4",
+                                reason="防汛值守"))
+        await vera.send(_("⏱ My service hours"))
+        await wait_text(vera, _("Honour hours from the centre (counted apart): {hours} h", hours="4"))
