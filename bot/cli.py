@@ -1,5 +1,7 @@
 """The ``volunteer-loop`` command: ``run`` the bot, ``db upgrade`` the schema and ``db prune`` old rows,
-``volunteers import`` and ``volunteers export`` the roster (CSV or XLSX, see docs/roster.md), and
+``volunteers import`` and ``volunteers export`` the roster (CSV or XLSX, see docs/roster.md),
+``hours export --month YYYY-MM FILE`` the month's service records for the national registry
+(docs/hours.md), and
 ``updates parked|replay|drop`` for updates the bot could not handle (see docs/reliability.md).
 
 A configuration or database problem ends the command with one line on stderr and exit status 2,
@@ -49,6 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
     imports.add_argument("--dry-run", action="store_true", help="check and report, write nothing")
     exports = roster.add_parser("export", help="write the roster to FILE (.csv or .xlsx)")
     exports.add_argument("file", metavar="FILE", help="the .csv or .xlsx file to write")
+    hours = commands.add_parser("hours", help="service hours (docs/hours.md)")
+    hours_actions = hours.add_subparsers(dest="action", required=True)
+    hours_export = hours_actions.add_parser("export", help="write a month's service records for the national "
+                                                           "volunteer registry to FILE (.csv or .xlsx)")
+    hours_export.add_argument("--month", required=True, metavar="YYYY-MM", help="the month, in the centre's time zone")
+    hours_export.add_argument("file", metavar="FILE", help="the .csv or .xlsx file to write")
     updates = commands.add_parser("updates", help="inbound updates the bot could not handle (docs/reliability.md)")
     parked = updates.add_subparsers(dest="action", required=True)
     parked.add_parser("parked", help="list parked updates: ids, kinds and errors, never their contents")
@@ -120,6 +128,38 @@ async def roster_command(settings: Settings, args: argparse.Namespace) -> int:
     for row_error in report.errors:
         print(row_error)
     return 1 if report.failed else 0
+
+
+async def hours_command(settings: Settings, args: argparse.Namespace) -> int:
+    """``hours export --month YYYY-MM FILE``: the total check goes to stdout."""
+    from pathlib import Path
+
+    from bot.domain.attachments import MONTH
+    from bot.services.hours_files import FORMATS, export_month
+    from storage.db import create_engine, session_factory
+    from storage.uow import UnitOfWork
+
+    match = MONTH.match(args.month)
+    if match is None:
+        raise CliError(f"--month must be YYYY-MM, e.g. 2026-11 (got {args.month!r})")
+    path = Path(args.file)
+    if path.suffix.lower() not in FORMATS:
+        raise CliError(f"{args.file}: the export is written as .csv or .xlsx")
+    if not path.parent.is_dir():
+        raise CliError(f"{args.file}: no such folder {path.parent}")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # stdout is the report; no migration chatter
+    await migrate(settings)
+    engine = create_engine(settings.database.url, echo=settings.database.echo)
+    try:
+        report = await export_month(lambda: UnitOfWork(session_factory(engine)), path, int(match.group(1)),
+                                    int(match.group(2)), settings.tz)
+    except OSError as error:
+        raise CliError(f"{args.file}: {error.strerror or error}") from None
+    finally:
+        await engine.dispose()
+    print(f"exported {report.rows} service records, {report.minutes / 60:.2f} hours, of {args.month} to {args.file} "
+          f"(honour hours not exported: {report.honour_minutes / 60:.2f})")
+    return 0
 
 
 async def prune_command(settings: Settings) -> int:
@@ -251,6 +291,8 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
             return asyncio.run(roster_command(settings, args))
         if args.command == "updates":
             return asyncio.run(updates_command(settings, args))
+        if args.command == "hours":
+            return asyncio.run(hours_command(settings, args))
         require_token(settings)
         webhook = webhook_settings(settings, args) if args.webhook else None
         asyncio.run(run_bot(settings, webhook, clock or utc_now))

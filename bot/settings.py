@@ -253,6 +253,7 @@ class HoursSettings(BaseModel):
 
     default_cap_hours: float = Field(default=4.0, gt=0, le=24)
     caps: dict[str, float] = Field(default_factory=dict)  # category → cap in hours, e.g. {medical = 3}
+    centre_name: str = Field(default="", max_length=64)  # printed on service-record certificates
 
 
 class Settings(BaseSettings):

@@ -492,25 +492,6 @@ class OrderRepository(_Repository):
         return (await self.session.scalars(
             select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id))).all()
 
-    async def hours_entries(self, *, order_id: int | None = None, volunteer_id: int | None = None,
-                            ) -> dict[tuple[int, object, int | None], tuple[dt.datetime, float]]:
-        """The hours served, from the audit log's ``hours`` events: (order id, round, volunteer) →
-        (when, hours), the last entry of each counting. An order reopened after a round keeps that
-        round's hours."""
-        query = select(OrderEvent.order_id, OrderEvent.actor_id, OrderEvent.created_at, OrderEvent.detail).where(
-            OrderEvent.event == "hours").order_by(OrderEvent.id)
-        if order_id is not None:
-            query = query.where(OrderEvent.order_id == order_id)
-        if volunteer_id is not None:
-            query = query.where(OrderEvent.actor_id == volunteer_id)
-        return {(order, detail.get("round"), actor): (at, float(detail.get("hours") or 0))
-                for order, actor, at, detail in (await self.session.execute(query)).all()}
-
-    async def served_hours(self, *, order_id: int | None = None, volunteer_id: int | None = None) -> float:
-        """The sum of :meth:`hours_entries` over an order's rounds or a volunteer's orders."""
-        entries = await self.hours_entries(order_id=order_id, volunteer_id=volunteer_id)
-        return round(sum(hours for _at, hours in entries.values()), 2)
-
     # -- digests (bot.services.schedule.digests) ----------------------------------------------------------------
     async def waiting_since(self, statuses: Iterable[str], before: dt.datetime, urgent_before: dt.datetime,
                             limit: int = 500) -> Sequence[Order]:

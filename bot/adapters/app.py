@@ -24,9 +24,10 @@ from bot.adapters.failures import log_failure
 from bot.adapters.handlers import register_all
 from bot.adapters.ingest import describe_failure, failure_stack, record_failure
 from bot.adapters.sender import OutboxSender
+from bot.domain.attachments import Certificate, HoursExport
 from bot.i18n import LANGUAGES, I18n
 from bot.logsafety import protect_logs
-from bot.services import attendance, people, roles
+from bot.services import attendance, hours_files, people, roles
 from bot.services.context import ActivityConfig, HoursConfig, ReminderConfig, RequestLimitConfig, ServiceConfig
 from bot.services.housekeeping import Housekeeper, Retention
 from bot.services.roster import export_roster
@@ -76,7 +77,8 @@ def service_config(settings: Settings) -> ServiceConfig:
                                                    reminder_hours=tuple(settings.activities.reminder_hours),
                                                    quota_reminder_day=settings.activities.quota_reminder_day),
                          hours=HoursConfig(default_cap_hours=settings.hours.default_cap_hours,
-                                           caps=tuple(sorted(settings.hours.caps.items()))))
+                                           caps=tuple(sorted(settings.hours.caps.items())),
+                                           centre_name=settings.hours.centre_name))
 
 
 def build_application(settings: Settings, request: BaseRequest | None = None, *,
@@ -112,8 +114,12 @@ async def _post_init(application: BotApplication) -> None:
     async def write_roster(path: Path) -> int:
         return await export_roster(deps.uow, path)
 
+    async def write_ledger(attachment: HoursExport | Certificate, path: Path) -> None:
+        await hours_files.write(deps.uow, attachment, path, deps.config, deps.clock())
+
     deps.sender = OutboxSender(application.bot, deps.uow, deps.settings.outbox, clock=deps.clock,
-                               on_unreachable=on_unreachable, attachments=AttachmentRenderer(write_roster),
+                               on_unreachable=on_unreachable,
+                               attachments=AttachmentRenderer(write_roster, write_ledger),
                                concurrency=deps.settings.outbox.concurrency)
     deps.sender_task = asyncio.create_task(deps.sender.run(), name="outbox-sender")
     # APScheduler (PTB's JobQueue, in memory) only ticks: the schedule itself is rows (bot.services.schedule.sweep).

@@ -1,6 +1,7 @@
 """Files the outbox uploads, made at send time from the plain description a service queued
 (:mod:`bot.domain.attachments`): a QR code becomes a PNG (segno), the roster export a CSV or XLSX
-file written by the roster writer the composition root hands in (so the sender imports no service).
+file written by the roster writer the composition root hands in (so the sender imports no service),
+the hours export and the certificate likewise by the ledger writer.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from typing import Any
 
 from telegram import InputFile
 
-from bot.domain.attachments import QrCode, RosterExport, from_payload
+from bot.domain.attachments import Certificate, HoursExport, QrCode, RosterExport, from_payload
 
 RosterWriter = Callable[[Path], Awaitable[int]]  # writes the roster to a .csv or .xlsx path
+LedgerWriter = Callable[[HoursExport | Certificate, Path], Awaitable[None]]  # the ledger's files
 
 
 def qr_png(text: str) -> bytes:
@@ -31,15 +33,18 @@ class AttachmentRenderer:
     """Makes the file for an outbox row's attachment; without a roster writer, a roster export
     fails like any file that cannot be made (a failed attempt)."""
 
-    def __init__(self, write_roster: RosterWriter | None = None) -> None:
+    def __init__(self, write_roster: RosterWriter | None = None, write_ledger: LedgerWriter | None = None) -> None:
         self.write_roster = write_roster
+        self.write_ledger = write_ledger
 
     async def render(self, payload: dict[str, Any]) -> tuple[str, InputFile]:
         """The request field and the file for an attachment description."""
         attachment = from_payload(payload)
         if isinstance(attachment, QrCode):
             return attachment.field, InputFile(qr_png(attachment.text), filename=attachment.filename)
-        return attachment.field, await self._roster(attachment)
+        if isinstance(attachment, RosterExport):
+            return attachment.field, await self._roster(attachment)
+        return attachment.field, await self._ledger(attachment)
 
     async def _roster(self, export: RosterExport) -> InputFile:
         if self.write_roster is None:
@@ -47,4 +52,14 @@ class AttachmentRenderer:
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / f"roster.{export.file_format}"
             await self.write_roster(path)
+            return InputFile(path.read_bytes(), filename=path.name)
+
+    async def _ledger(self, attachment: HoursExport | Certificate) -> InputFile:
+        if self.write_ledger is None:
+            raise ValueError("no ledger writer: this sender cannot make hours files")
+        name = (f"service-hours-{attachment.month}.{attachment.file_format}" if isinstance(attachment, HoursExport)
+                else f"certificate-{attachment.start:%Y%m%d}-{attachment.end:%Y%m%d}.pdf")
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / name
+            await self.write_ledger(attachment, path)
             return InputFile(path.read_bytes(), filename=path.name)

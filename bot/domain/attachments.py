@@ -1,17 +1,23 @@
 """Files a message carries, described as plain data: services say *what* to attach ("the QR code
-of this link", "the roster as CSV"); the file itself is made when the message goes out, next to the
-sender (:mod:`bot.adapters.attachments`), so an outbox row stays small JSON with nothing personal.
+of this link", "the roster as CSV", "the hours of November", "Vera's certificate for 2026"); the
+file itself is made when the message goes out, next to the sender (:mod:`bot.adapters.attachments`),
+so an outbox row stays small JSON with nothing personal (ids and dates only).
 
-The JSON is ``{"kind": "qr", "text": link, "filename": "team-x.png", "field": "photo"}`` or
-``{"kind": "roster", "format": "xlsx", "field": "document"}``; rows already queued keep working.
+The JSON is ``{"kind": "qr", "text": link, "filename": "team-x.png", "field": "photo"}``,
+``{"kind": "roster", "format": "xlsx", "field": "document"}``, ``{"kind": "hours", "month":
+"2026-11", "format": "xlsx", ...}`` or ``{"kind": "certificate", "user": 7, "start": "2026-01-01",
+"end": "2026-12-31", ...}``; rows already queued keep working.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
 ROSTER_FORMATS = ("csv", "xlsx")
+MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
 @dataclass(frozen=True)
@@ -35,13 +41,43 @@ class RosterExport:
             raise ValueError(f"roster format must be one of {ROSTER_FORMATS}")
 
 
-Attachment = QrCode | RosterExport
+@dataclass(frozen=True)
+class HoursExport:
+    """A document: the service records of ``month`` (YYYY-MM) for the national registry."""
+
+    month: str
+    file_format: str = "xlsx"
+    field = "document"
+
+    def __post_init__(self) -> None:
+        if not MONTH.match(self.month) or self.file_format not in ROSTER_FORMATS:
+            raise ValueError("hours export needs a YYYY-MM month and csv or xlsx")
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """A document: the service-record certificate (PDF) of person ``user_id`` for the days
+    ``start`` to ``end`` (inclusive, in the centre's time zone)."""
+
+    user_id: int
+    start: dt.date
+    end: dt.date
+    field = "document"
+
+
+Attachment = QrCode | RosterExport | HoursExport | Certificate
 
 
 def to_payload(attachment: Attachment) -> dict[str, Any]:
     """The JSON an outbox row keeps for ``attachment``."""
     if isinstance(attachment, QrCode):
         return {"kind": "qr", "text": attachment.text, "filename": attachment.filename, "field": attachment.field}
+    if isinstance(attachment, HoursExport):
+        return {"kind": "hours", "month": attachment.month, "format": attachment.file_format,
+                "field": attachment.field}
+    if isinstance(attachment, Certificate):
+        return {"kind": "certificate", "user": attachment.user_id, "start": attachment.start.isoformat(),
+                "end": attachment.end.isoformat(), "field": attachment.field}
     return {"kind": "roster", "format": attachment.file_format, "field": attachment.field}
 
 
@@ -52,4 +88,9 @@ def from_payload(payload: dict[str, Any]) -> Attachment:
         return QrCode(payload["text"], str(payload.get("filename") or "qr.png"))
     if kind == "roster":
         return RosterExport(str(payload.get("format")))
+    if kind == "hours":
+        return HoursExport(str(payload.get("month")), str(payload.get("format")))
+    if kind == "certificate" and isinstance(payload.get("user"), int):
+        return Certificate(payload["user"], dt.date.fromisoformat(str(payload.get("start"))),
+                           dt.date.fromisoformat(str(payload.get("end"))))
     raise ValueError(f"unknown attachment {kind!r}")

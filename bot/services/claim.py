@@ -6,7 +6,7 @@ from bot.domain.errors import Conflict, InvalidInput, NotAllowed
 from bot.domain.inputs import Input
 from bot.domain.lifecycle import FINISHED, MOVES, Move, OrderStatus
 from bot.i18n import N_
-from bot.services import dialog_rules, orders, timetable
+from bot.services import dialog_rules, hours, orders, timetable
 from bot.services.context import ServiceContext
 from storage.models import Order, Team
 
@@ -71,21 +71,26 @@ async def done(ctx: ServiceContext, order_id: int) -> None:
 
 
 async def record_hours(ctx: ServiceContext, order_id: int, raw: str) -> None:
+    """The volunteer's own figure for the round they served, recorded once beside the ledger's entry
+    (whose counted minutes, accept → done, it never changes); the audit log keeps it as history."""
     try:
-        hours = round(float(raw.strip().replace(",", ".")), 2)
+        hours_given = round(float(raw.strip().replace(",", ".")), 2)
     except ValueError:
         raise InvalidInput(N_("Please type the hours as a number, e.g. 1.5.")) from None
-    if not 0 < hours <= 24:
+    if not 0 < hours_given <= 24:
         raise InvalidInput(N_("Please type the hours as a number, e.g. 1.5."))
     order = await orders.find(ctx, order_id)
     served = await _served_round(ctx, order)
     if served is None:
         raise NotAllowed(N_("Request #{number} is not yours."), number=order_id)
-    await ctx.uow.orders.record(order_id, ctx.user.id, "hours", hours=hours, round=served)
-    order.hours = await ctx.uow.orders.served_hours(order_id=order_id)  # every round's, not only this one's
     await dialog_rules.close(ctx, "hours")
-    await ctx.tell(ctx.user, N_("Recorded {hours} h for request #{number}. Thank you!"),
-                    hours=hours, number=order_id)
+    if await hours.claim(ctx, order_id, served, hours_given):
+        await ctx.uow.orders.record(order_id, ctx.user.id, "hours", hours=hours_given, round=served)
+        await ctx.tell(ctx.user, N_("Recorded {hours} h for request #{number}. Thank you!"),
+                        hours=hours_given, number=order_id)
+    else:  # the first figure stands (a coordinator can correct the counted hours)
+        await ctx.tell(ctx.user, N_("Your hours for request #{number} are already recorded. Thank you!"),
+                        number=order_id)
     await ctx.uow.commit()
 
 
@@ -97,11 +102,6 @@ async def _served_round(ctx: ServiceContext, order: Order) -> int | None:
     rounds = [event.detail.get("round") for event in await ctx.uow.orders.events(order.id)
               if event.event == MOVES[Move.DONE].event and event.actor_id == ctx.user.id]
     return next((r for r in reversed(rounds) if isinstance(r, int)), None)
-
-
-async def hours_served(ctx: ServiceContext) -> float:
-    """The person's hours over every request and round they served (for "my hours")."""
-    return await ctx.uow.orders.served_hours(volunteer_id=ctx.user.id)
 
 
 async def release(ctx: ServiceContext, order_id: int) -> None:

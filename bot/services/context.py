@@ -71,6 +71,7 @@ class HoursConfig:
 
     default_cap_hours: float = 4.0
     caps: tuple[tuple[str, float], ...] = ()
+    centre_name: str = ""  # printed on service-record certificates
 
     def cap_minutes(self, category: str) -> int:
         return round(dict(self.caps).get(category, self.default_cap_hours) * 60)

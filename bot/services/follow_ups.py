@@ -4,6 +4,7 @@ runs them in this order).
 
 1. the schedule: cancel what the move made pointless, schedule what the new status calls for;
 2. the audit log: the move's event (``order_events``);
+   the hours ledger: a move to done writes the volunteer's entry for the round (accept → done);
 3. the team card: its status line (a dispatch posts the card in the team's group);
 4. the centre: its message and cards;
 5. the people: the resident's status line, the volunteer of a cancelled order.
@@ -20,7 +21,7 @@ from typing import Any
 
 from bot.domain.lifecycle import GIVE_BACKS, MOVES, Move
 from bot.i18n import N_
-from bot.services import centre, timetable
+from bot.services import centre, hours, timetable
 from bot.services.context import ServiceContext
 from bot.views.centre import ROUTED_BY_RULE, ROUTED_EMERGENCY
 from storage.models import Order, Team, User
@@ -69,6 +70,12 @@ async def audit(ctx: ServiceContext, moved: OrderMoved) -> None:
     elif moved.move is Move.DONE:  # the round this volunteer served: their hours are kept per round
         detail["round"] = moved.order.round
     await ctx.uow.orders.record(moved.order.id, moved.actor.id, MOVES[moved.move].event, **detail)
+
+
+async def ledger(ctx: ServiceContext, moved: OrderMoved) -> None:
+    """Done: the round's hours go into the ledger (after the audit event, whose times they read)."""
+    if moved.move is Move.DONE:
+        await hours.order_done(ctx, moved.order)
 
 
 async def team_card(ctx: ServiceContext, moved: OrderMoved) -> None:
@@ -161,4 +168,4 @@ async def people(ctx: ServiceContext, moved: OrderMoved) -> None:
                                           "Thank you all the same!"), number=order.id)
 
 
-SUBSCRIBERS: tuple[Subscriber, ...] = (schedule, audit, team_card, centre_cards, people)
+SUBSCRIBERS: tuple[Subscriber, ...] = (schedule, audit, ledger, team_card, centre_cards, people)

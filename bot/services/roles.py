@@ -38,7 +38,7 @@ MENUS: dict[str, tuple[tuple[str, str], ...]] = {
     BUSINESS: (("profile", N_("My volunteer profile")), ("onduty", N_("On duty: receive requests")),
                ("offduty", N_("Off duty: pause requests")), ("quiet", N_("Quiet hours")),
                ("activities", N_("Activities: sign up, my activities"))),
-    TEAM_LEADER: (("team", N_("My team: members and join link")),
+    TEAM_LEADER: (("team", N_("My team: members and join link")), ("teamhours", N_("My team's service hours")),
                   ("activities", N_("Activities: create, change, my activities")),
                   ("checkin", N_("Check-in at an activity: QR code and who came"))),
     BUILDING_LEADER: (("neighbour", N_("Request for a neighbour")), ("building", N_("My building: join link"))),
@@ -48,7 +48,11 @@ MENUS: dict[str, tuple[tuple[str, str], ...]] = {
                   ("businesses", N_("Businesses and their completed requests")),
                   ("roster", N_("Export the roster (send a file to import)")),
                   ("activities", N_("Activities: create, change, my activities")),
-                  ("checkin", N_("Check-in at an activity: QR code and who came"))),
+                  ("checkin", N_("Check-in at an activity: QR code and who came")),
+                  ("hoursexport", N_("Export service hours for the registry")),
+                  ("honour", N_("Add honour hours to a volunteer")), ("correct", N_("Correct an hours entry")),
+                  ("ledger", N_("A volunteer's hours entries")),
+                  ("certificate", N_("Issue a service-record certificate"))),
     ADMIN: (("coordinator", N_("Appoint or remove a coordinator")),),
 }
 MENU_ORDER = (RESIDENT, VOLUNTEER, BUSINESS, TEAM_LEADER, BUILDING_LEADER, COORDINATOR, ADMIN)

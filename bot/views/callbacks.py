@@ -69,6 +69,8 @@ ACT_MANAGE = "aman"
 # volunteer checks out (activity).
 CHECKIN_SHOW, CHECKIN_LIST, CHECKIN_MARK, CHECKIN_FINISH = "atshow", "atlist", "atmark", "atend"
 CHECKIN_FINISH_YES, CHECK_OUT = "atendok", "atout"
+# Service hours: a certificate of a period (the person's own), the registry export of a month.
+HOURS_CERTIFICATE, HOURS_EXPORT, HONOUR_HOURS = "hcert", "hexp", "hhon"
 # Codes of earlier releases, still on buttons in people's chats: read as the action they meant.
 RETIRED = {"cx": CANCEL_ORDER, "d": DISPATCH, "rj": REJECT, "rr": REJECT_REASON, "h": HOURS, "ef": EDIT_FIELD,
            "jt": JOIN_TEAM, "va": APPROVE, "vd": DENY, "jp": JOIN_PICK, "jd": JOIN_DONE, "pe": PROFILE_EDIT,
@@ -77,6 +79,9 @@ RETIRED = {"cx": CANCEL_ORDER, "d": DISPATCH, "rj": REJECT, "rr": REJECT_REASON,
 DRAFT = Number(1, DATABASE_ID_MAX)  # a person's request draft, counted from 1 (users.request_drafts)
 HOUR_CHOICES = ("0.5", "1", "2", "3", "4")
 QUIET_CHOICES = ("22-7", "21-8", "off")
+CERTIFICATE_PERIODS = ("month", "year", "lastyear")
+EXPORT_MONTHS = ("this", "last")
+HONOUR_CHOICES = ("1", "2", "4", "8")
 STARS = Number(0, 5)  # 0: "not solved"
 PAGE_NUMBER = Number(0, 9999)  # pages count from 0
 COMMUNITY_INDEX = Number(0, 999)  # 0: any community, else one of the known communities (from 1)
@@ -139,6 +144,9 @@ SHAPES: dict[str, tuple[Part, ...]] = {
     CHECKIN_FINISH: (DATABASE_ID,),  # an activity
     CHECKIN_FINISH_YES: (DATABASE_ID,),  # an activity
     CHECK_OUT: (DATABASE_ID,),  # an activity
+    HOURS_CERTIFICATE: (OneOf.of(CERTIFICATE_PERIODS),),
+    HOURS_EXPORT: (OneOf.of(EXPORT_MONTHS),),
+    HONOUR_HOURS: (OneOf.of(HONOUR_CHOICES),),  # the person and the reason are in the dialog row
 }
 ACTIONS = frozenset(SHAPES)
 

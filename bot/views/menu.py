@@ -23,6 +23,7 @@ JOIN, ON_DUTY, OFF_DUTY, QUIET, HOURS, PROFILE = "join", "onduty", "offduty", "q
 TEAM, TEAMS, NEIGHBOUR, BUILDING_LINK = "team", "teams", "neighbour", "buildinglink"
 ORDERS, BUILDINGS, BUSINESSES, FIND, ROSTER, APPOINT = "orders", "buildings", "businesses", "find", "roster", "appoint"
 ROUTES, ACTIVITIES, CHECKIN = "routes", "activities", "checkin"
+TEAM_HOURS, HOURS_EXPORT, HOURS_ADMIN = "teamhours", "hoursexport", "hoursadmin"
 
 LABELS: dict[str, str] = {
     REQUEST: MENU_NEW_REQUEST, MY: MENU_MY_ORDERS, LANGUAGE: MENU_LANGUAGE, HELP: N_("❓ Help"),
@@ -35,6 +36,8 @@ LABELS: dict[str, str] = {
     ROSTER: N_("📒 Export the roster"), APPOINT: N_("👤 Appoint a coordinator"), ROUTES: N_("🧭 Routing rules"),
     ACTIVITIES: N_("📅 Activities"),
     CHECKIN: N_("📍 Activity check-in"),
+    TEAM_HOURS: N_("📊 My team's hours"), HOURS_EXPORT: N_("📤 Export service hours"),
+    HOURS_ADMIN: N_("🏅 Honour hours and corrections"),
 }
 # Which commands each key stands for (README's table; a test checks that every command of a role's
 # menu has its button). The duty button is whichever of the two applies; a coordinator's /team
@@ -46,7 +49,8 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     NEIGHBOUR: ("neighbour",), BUILDING_LINK: ("building",), ORDERS: ("orders", "dispatch"),
     BUILDINGS: ("building",), BUSINESSES: ("businesses",), FIND: ("find",), ROSTER: ("roster",),
     APPOINT: ("coordinator",), ROUTES: ("routes",), ACTIVITIES: ("activities",), CHECKIN: ("checkin",), HOURS: (),
-    MORE: (),
+    MORE: (), TEAM_HOURS: ("teamhours",), HOURS_EXPORT: ("hoursexport",),
+    HOURS_ADMIN: ("honour", "correct", "ledger", "certificate"),
 }
 # Labels of earlier releases, still on keyboards in people's chats until their next refresh: read
 # as the action they meant (never offered as a request's text).
@@ -56,7 +60,7 @@ VOLUNTEERS = frozenset({VOLUNTEER, BUSINESS})
 # The coordinators' secondary actions, behind More. A new command gets a key, its label in LABELS,
 # its commands in COMMANDS and the service call in bot.adapters.handlers.menu.ACTIONS
 # (tests/unit/views/test_menu.py fails while a command of a role's menu has no button).
-CENTRE_MORE = (CHECKIN, ROUTES, BUILDINGS, BUSINESSES, FIND, ROSTER)
+CENTRE_MORE = (CHECKIN, ROUTES, BUILDINGS, BUSINESSES, FIND, ROSTER, HOURS_EXPORT, HOURS_ADMIN)
 
 
 def is_volunteer(roles: frozenset[str]) -> bool:
@@ -83,6 +87,8 @@ def role_actions(roles: frozenset[str], on_duty: bool) -> tuple[list[str], list[
         primary.append(JOIN)
     if volunteer or COORDINATOR in roles:
         primary.append(ACTIVITIES)
+    if TEAM_LEADER in roles:
+        more.append(TEAM_HOURS)
     if BUILDING_LEADER in roles:
         primary.append(BUILDING_LINK)
     if COORDINATOR in roles:

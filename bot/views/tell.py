@@ -3,9 +3,9 @@
 ``await ctx.tell(user, N_("…"), **params)`` says one thing to one person in their language; the
 audiences' views render the rest — ``ctx.tell.resident``, ``ctx.tell.volunteer``, ``ctx.tell.card``
 (an order's card in a team's group), ``ctx.tell.centre``, ``ctx.tell.lists``, ``ctx.tell.joining``
-(registration and profile), ``ctx.tell.digests``, ``ctx.tell.routes`` (the routing rules) and
-``ctx.tell.attendance`` (check-in at an activity).
-Everything is queued through one
+(registration and profile), ``ctx.tell.digests``, ``ctx.tell.routes`` (the routing rules),
+``ctx.tell.activities`` (activity cards), ``ctx.tell.attendance`` (check-in at an activity) and
+``ctx.tell.hours`` (service hours). Everything is queued through one
 :class:`~bot.views.port.Outgoing` on the unit of work's outbox, so it commits with the change that
 caused it. Views look nobody up: who the centre is comes from bot.services.audiences.
 """
@@ -19,6 +19,7 @@ from bot.views.attendance import AttendanceView
 from bot.views.centre import CentreView
 from bot.views.common import COULD_NOT_HANDLE, View, ViewSettings
 from bot.views.digests import DigestsView
+from bot.views.hours import HoursView
 from bot.views.lists import ListsView
 from bot.views.port import Markup, Outbox, Outgoing
 from bot.views.registration import RegistrationView
@@ -45,6 +46,7 @@ class Tell(View):
         self.routes = RoutesView(out, i18n, settings)
         self.activities = ActivitiesView(out, i18n, settings)
         self.attendance = AttendanceView(out, i18n, settings)
+        self.hours = HoursView(out, i18n, settings)
 
     async def __call__(self, user: User, message: str, *, markup: Markup | None = None, protect: bool = False,
                        **params: object) -> int:

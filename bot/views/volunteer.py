@@ -1,5 +1,6 @@
 """What a volunteer is told privately: the details of a request they took (protected from
-forwarding), their keyboard for it, the lease question and the hours question."""
+forwarding), their keyboard for it, the lease question and the hours question (what they see of
+their hours is :mod:`bot.views.hours`)."""
 
 from __future__ import annotations
 
@@ -60,12 +61,3 @@ class VolunteerView(View):
         question = N_("Thank you! How many hours did request #{number} take? Tap or type a number.") if typed else \
             N_("Thank you! How many hours did request #{number} take? Tap a number.")
         await self.tell(volunteer, question, number=order.id, markup=inline(rows))
-
-    async def hours_summary(self, volunteer: User, *, month: float, year: float, total: float, requests: int) -> None:
-        await self.tell(volunteer, N_("⏱ Your service hours\nThis month: {month} h\nThis year: {year} h\n"
-                                      "In total: {total} h, over {requests} requests. Thank you!"),
-                        month=_hours(month), year=_hours(year), total=_hours(total), requests=requests)
-
-
-def _hours(value: float) -> str:
-    return f"{round(value, 2):g}"

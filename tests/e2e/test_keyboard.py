@@ -76,9 +76,13 @@ async def test_volunteers_and_building_leaders_need_only_buttons(centre: Centre,
     await wait_text(vera, _("Quiet hours set: {start}–{end}. Reminders wait until they end; emergencies do not.",
                             start="22:00", end="07:00"))
     served = await press(vera, menu.HOURS, language)
-    assert _("⏱ Your service hours\nThis month: {month} h\nThis year: {year} h\n"
-             "In total: {total} h, over {requests} requests. Thank you!",
-             month="0", year="0", total="0", requests=0) == served.text
+    by_source = "This month: {hours} h (requests {orders} h, activities {activities} h)"
+    assert served.text == "\n".join((
+        _("⏱ Your service hours"), _(by_source, hours="0", orders="0", activities="0"),
+        _(by_source.replace("This month", "This year"), hours="0", orders="0", activities="0"),
+        _(by_source.replace("This month", "In total"), hours="0", orders="0", activities="0"),
+        _("Thank you! Tap below for a service-record certificate.")))
+    assert served.button_texts == [_("This month"), _("This year"), _("Last year")]
     more = await press(vera, menu.MORE, language)
     await vera.tap(label[menu.PROFILE], message_id=more.message_id)
     await wait_text(vera, "Vera Li")

@@ -117,6 +117,12 @@ CASES = [
     Case("check-in code (typed)", {"volunteer", "business"}, lambda c: attendance.arrive_by_text(c, "K7Q2")),
     Case("check-in QR code (/start act_K7Q2)", {"volunteer", "business"},
          lambda c: attendance.arrive_by_link(c, "K7Q2")),
+    Case("/teamhours", {"team_leader"}, hours.team_view),
+    Case("/hoursexport", COORDINATING, hours.offer_export),
+    Case("/honour", COORDINATING, lambda c: hours.honour(c, "R-100", "2", "flood relief")),
+    Case("/correct", COORDINATING, lambda c: hours.correct(c, 1, "-0.5", "left early")),
+    Case("/ledger", COORDINATING, lambda c: hours.list_entries(c, "R-100")),
+    Case("/certificate NUMBER", COORDINATING, lambda c: hours.certificate(c, "year", "R-100")),
     # -- buttons -----------------------------------------------------------------------------------
     Case("dispatch button", COORDINATING, lambda c: dispatch.dispatch(c, 4, 1)),
     Case("reject button", COORDINATING, lambda c: dispatch.ask_reject_reason(c, 4)),
@@ -147,6 +153,9 @@ CASES = [
     Case("check out button", {"volunteer"}, lambda c: attendance.check_out(c, 2)),
     # The private keyboard's buttons that have no command of their own (bot.views.menu).
     Case("my service hours button", MEMBERS, hours.summary),
+    Case("certificate button", MEMBERS, lambda c: hours.certificate(c, "lastyear")),
+    Case("hours export button", COORDINATING, lambda c: hours.export(c, "last")),
+    Case("honour hours and corrections button", COORDINATING, hours.coordinator_help),
     Case("help button", EVERYONE, people.show_help),
     Case("more button", COORDINATING | MEMBERS, people.more),  # others: the keyboard holds all they can do
     Case("find volunteers button", COORDINATING, people.offer_skills),
@@ -206,7 +215,8 @@ async def _prepare(path: Path) -> None:
                                        ("business", "business", False)):
                 uow.session.add(Volunteer(user_id=users[role].id, team_id=team.id, name=role, phone="+8613800000000",
                                           status="approved", kind=kind, is_leader=leader, skills=["repair"],
-                                          organisation="Shop" if kind == "business" else "", created_at=now))
+                                          organisation="Shop" if kind == "business" else "", created_at=now,
+                                          registry_number="R-100" if role == "volunteer" else None))
             uow.session.add(Volunteer(id=99, user_id=None, team_id=team.id, name="Applicant", phone="+8613900000000",
                                       status="pending", created_at=now))
             uow.session.add(Building(code="dh_3", community="东湖社区", name="3号楼",
@@ -222,6 +232,7 @@ async def _prepare(path: Path) -> None:
             await sign_up(uow, activity, volunteer)
             await sign_up(uow, activity, users["business"].id)
             assert await uow.attendance.check_in(activity.id, volunteer, now - dt.timedelta(minutes=20))
+            await uow.ledger.add(volunteer, "order", 60, now, team_id=team.id, order_id=3, round=1)  # entry 1
             await uow.commit()
     finally:
         await engine.dispose()

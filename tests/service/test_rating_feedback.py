@@ -1,7 +1,7 @@
 """Volunteers hear back, and their hours stay theirs (sqlite, and postgresql with TEST_DATABASE_URL):
 the volunteer who did a request is told the resident's verdict in words and their comment (phones
-redacted); hours entered for a round that was rated poorly and reopened are kept, next to the next
-round's, in the order's total and in the volunteer's."""
+redacted); the ledger entry of a round that was rated poorly and reopened is kept, next to the
+next round's, with the hours each volunteer typed beside it (once)."""
 
 from __future__ import annotations
 
@@ -40,13 +40,13 @@ async def texts(uow_factory: UowFactory, chat_id: int) -> list[str]:
         return [str(r.payload.get("text", "")) for r in rows]
 
 
-async def hours(uow_factory: UowFactory, number: int) -> tuple[float | None, float, float, float]:
-    """The order's total, its served hours from the log, and Vera's and Victor's."""
+async def hours(uow_factory: UowFactory, number: int) -> list[tuple[int, int | None, float | None]]:
+    """The order's ledger entries: (round, who served it, the hours they typed beside it)."""
     async with uow_factory() as uow:
-        order = await uow.session.get(Order, number)
-        assert order is not None
-        total, served = order.hours, await uow.orders.served_hours(order_id=number)
-    return total, served, *[await act(uow_factory, who, claim.hours_served) for who in (VERA, VICTOR)]
+        people = {u.id: u.telegram_id for t in (VERA, VICTOR) if (u := await uow.users.by_telegram_id(t))}
+        return [(e.round or 0, people.get(e.user_id),
+                 None if e.claimed_minutes is None else e.claimed_minutes / 60)
+                for e in await uow.ledger.of_order(number)]
 
 
 async def taken_by_vera(uow_factory: UowFactory) -> int:
@@ -101,12 +101,14 @@ async def test_hours_of_a_reopened_round_are_kept(uow_factory: UowFactory) -> No
     await act(uow_factory, VERA, claim.done, number)
     await act(uow_factory, RITA, rating.rate, number, satisfaction.NOT_SOLVED)  # reopened before Vera said
     await act(uow_factory, VERA, claim.record_hours, number, "2")  # ... her hours: still hers to enter
-    assert await hours(uow_factory, number) == (2.0, 2.0, 2.0, 0.0)
+    assert await hours(uow_factory, number) == [(1, VERA, 2.0)]
     await act(uow_factory, COCO, dispatch.dispatch, number, "repair")
     await act(uow_factory, VICTOR, claim.accept, number, TEAM_CHAT)
     await act(uow_factory, VICTOR, claim.done, number)
     await act(uow_factory, VICTOR, claim.record_hours, number, "1.5")
-    await act(uow_factory, VERA, claim.record_hours, number, "2.5")  # Vera corrects her round: it replaces
-    assert await hours(uow_factory, number) == (4.0, 4.0, 2.5, 1.5)
+    await act(uow_factory, VERA, claim.record_hours, number, "2.5")  # her first figure stands
+    assert (await texts(uow_factory, VERA))[-1] == (f"Your hours for request #{number} are already recorded. "
+                                                    "Thank you!")
+    assert await hours(uow_factory, number) == [(1, VERA, 2.0), (2, VICTOR, 1.5)]
     await act(uow_factory, RITA, rating.rate, number, satisfaction.SATISFIED)
-    assert await hours(uow_factory, number) == (4.0, 4.0, 2.5, 1.5)
+    assert await hours(uow_factory, number) == [(1, VERA, 2.0), (2, VICTOR, 1.5)]

@@ -20,6 +20,7 @@ from bot.adapters.handlers import (
     dispatch,
     groups,
     guard,
+    hours,
     lists,
     menu,
     people,
@@ -35,7 +36,7 @@ from bot.adapters.handlers import (
 )
 
 FLOW_MODULES = (start, request, dispatch, routes, claim, rating, people, registration, teams, buildings, roster, quiet,
-                groups, lists, attendance, menu, activities)
+                hours, groups, lists, attendance, menu, activities)
 
 
 def register_all(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -72,6 +72,9 @@ ACTIONS: dict[str, Callable[[ServiceContext], Awaitable[None]]] = {
     menu.ROUTES: lambda ctx: routing.show_rules(ctx, _private(ctx)),
     menu.ACTIVITIES: activities.overview,
     menu.CHECKIN: attendance.choose,
+    menu.TEAM_HOURS: hours.team_view,
+    menu.HOURS_EXPORT: hours.offer_export,
+    menu.HOURS_ADMIN: hours.coordinator_help,
 }
 
 
