@@ -4,24 +4,44 @@ Every database test runs on SQLite (a fresh file per test) and, when ``TEST_DATA
 PostgreSQL database, on PostgreSQL too: the ``backend`` parameter list is built from the
 environment, so without the variable the ``postgresql`` case does not exist (it is never skipped).
 On PostgreSQL each test gets a clean ``public`` schema. The schema always comes from the real
-migrations (:func:`storage.migrate.upgrade`), never from ``metadata.create_all``.
+migrations (:func:`storage.migrate.upgrade`), never from ``metadata.create_all``: on SQLite the
+``engine`` fixture copies a file migrated once per test process (the same bytes the migrations
+would write, in a hundredth of the time); ``bare_engine`` stays empty for the migration tests.
+
+Under pytest-xdist every worker process has a PostgreSQL database of its own, named after
+``TEST_DATABASE_URL``'s with the worker's id appended (``test_gw0``, ``test_gw1``; created on first
+use): two workers resetting one ``public`` schema under each other's tests would break both.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.db import create_engine, session_factory
 from storage.migrate import upgrade
 from storage.uow import UnitOfWork
 
-POSTGRES_URL = os.environ.get("TEST_DATABASE_URL") or None
+
+def _worker_url(url: str | None, worker: str | None) -> str | None:
+    """``url`` with the xdist worker's id appended to the database name (``url`` itself when serial)."""
+    if not url or not worker:
+        return url
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(hide_password=False)
+
+
+POSTGRES_URL = _worker_url(os.environ.get("TEST_DATABASE_URL") or None, os.environ.get("PYTEST_XDIST_WORKER"))
+_created: set[str] = set()  # the PostgreSQL databases this process has made sure of
+_sqlite_head: list[Path] = []  # the SQLite file this process migrated to the head, once made
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
 # End-to-end flows proven in both languages run each language once, Chinese on SQLite and English
 # on the other backend (PostgreSQL when configured): every flow meets both languages and both
@@ -74,6 +94,9 @@ async def database_url(backend: str, tmp_path: Path) -> str:
     if backend == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path}/test.sqlite3"
     assert POSTGRES_URL is not None
+    if POSTGRES_URL not in _created:
+        await _create_if_missing(POSTGRES_URL)
+        _created.add(POSTGRES_URL)
     engine = create_engine(POSTGRES_URL)
     try:
         async with engine.begin() as connection:
@@ -82,6 +105,23 @@ async def database_url(backend: str, tmp_path: Path) -> str:
     finally:
         await engine.dispose()
     return POSTGRES_URL
+
+
+async def _create_if_missing(url: str) -> None:
+    """Create ``url``'s database unless it exists, from the server's ``postgres`` database (trust auth)."""
+    parsed = make_url(url)
+    name = parsed.database
+    assert name, url
+    server = create_engine(parsed.set(database="postgres").render_as_string(hide_password=False))
+    try:
+        async with server.connect() as connection:
+            connection = await connection.execution_options(isolation_level="AUTOCOMMIT")
+            found = await connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name})
+            if found.first() is None:
+                quoted = name.replace('"', '""')
+                await connection.exec_driver_sql(f'CREATE DATABASE "{quoted}"')
+    finally:
+        await server.dispose()
 
 
 @pytest.fixture
@@ -95,10 +135,31 @@ async def bare_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-async def engine(bare_engine: AsyncEngine) -> AsyncEngine:
+async def engine(bare_engine: AsyncEngine, tmp_path_factory: pytest.TempPathFactory) -> AsyncEngine:
     """The engine with the schema at the head migration."""
+    if bare_engine.dialect.name == "sqlite":
+        target = Path(bare_engine.url.database or "")
+        if not target.exists():  # nothing has opened the test's file yet: the migrated copy becomes it
+            shutil.copyfile(await _sqlite_at_head(tmp_path_factory), target)
+            return bare_engine
     await upgrade(bare_engine)
     return bare_engine
+
+
+async def _sqlite_at_head(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated by :func:`storage.migrate.upgrade`, made on first use in this process."""
+    if not _sqlite_head:
+        path = tmp_path_factory.mktemp("sqlite-head") / "head.sqlite3"
+        engine = create_engine(f"sqlite+aiosqlite:///{path}")
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+        # The last connection's close checkpoints the write-ahead log into the file and removes it:
+        # the file alone is the whole database.
+        assert not path.with_name(path.name + "-wal").exists(), "the migrated SQLite file kept its -wal"
+        _sqlite_head.append(path)
+    return _sqlite_head[0]
 
 
 @pytest.fixture
