@@ -24,6 +24,7 @@ from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from bot.domain.attachments import Certificate, HoursExport
+from bot.domain.spreadsheets import csv_text
 from bot.i18n import I18n, Translate
 from bot.services.context import ServiceConfig
 from bot.services.hours import days_period, month_period
@@ -103,7 +104,8 @@ async def export_month(uow_factory: Callable[[], UnitOfWork], path: str | Path, 
                 writer.writerow(EXPORT_HEADER)
                 async for batch in uow.ledger.export_rows(period):
                     served = [r for r in batch if r.source in SERVED]
-                    writer.writerows((*v[:4], f"{v[4]:g}") for v in (_values(r, day, _) for r in served))
+                    writer.writerows((csv_text(v[0]), csv_text(v[1]), csv_text(v[2]), v[3], f"{v[4]:g}")
+                                     for v in (_values(r, day, _) for r in served))
                     rows, minutes = rows + len(served), minutes + sum(r.minutes for r in served)
                     honour += sum(r.minutes for r in batch if r.source == HONOUR)
             return ExportReport(rows, minutes, honour)

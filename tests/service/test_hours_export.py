@@ -116,3 +116,27 @@ async def test_the_certificate_holds_the_name_number_team_services_and_total(uow
                      "开具日期：2026年12月2日", "VolunteerLoop—东湖社区志愿服务站"):
         assert expected in flat, (expected, text)
     assert "求助" not in flat  # the zeroed request is no service of hers
+
+
+async def test_typed_text_is_never_a_formula_in_either_file(uow_factory: UowFactory, tmp_path: Path) -> None:
+    """An activity title a leader typed as a formula reaches the coordinator's spreadsheet as text."""
+    async with uow_factory() as uow:
+        team = await uow.teams.add("repair", "维修队", ["repair"])
+        user = await uow.users.ensure(11, "张三", "zh")
+        uow.session.add(Volunteer(user_id=user.id, team_id=team.id, name="@张三", phone="+8613800000000",
+                                  status="approved", registry_number="ZJ3301", created_at=uow.now()))
+        activity = Activity(team_id=team.id, title='=HYPERLINK("http://x.example","点我")', place="社区活动室",
+                            starts_at=local(11, 8), ends_at=local(11, 8, 12), capacity=9,
+                            signup_deadline=local(11, 7), code="A1", created_at=uow.now(), updated_at=uow.now())
+        uow.session.add(activity)
+        await uow.session.flush()
+        await uow.ledger.add(user.id, ACTIVITY, 60, local(11, 8), team_id=team.id, activity_id=activity.id)
+        await uow.commit()
+    await export_month(uow_factory, tmp_path / "m.csv", 2026, 11, SHANGHAI)
+    with (tmp_path / "m.csv").open(encoding="utf-8-sig", newline="") as handle:
+        assert list(csv.reader(handle))[1][:3] == ["'@张三", "ZJ3301", "'=HYPERLINK(\"http://x.example\",\"点我\")"]
+    await export_month(uow_factory, tmp_path / "m.xlsx", 2026, 11, SHANGHAI)
+    book = load_workbook(tmp_path / "m.xlsx")
+    cell = book["服务记录"]["C2"]
+    assert (cell.data_type, cell.value) == ("s", '=HYPERLINK("http://x.example","点我")')
+    book.close()
