@@ -17,7 +17,8 @@ import datetime as dt
 import json
 import random
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -176,15 +177,26 @@ def district(scale: float, categories: Sequence[str], kinds: Kinds, *, people: f
         yield "schedule", items
 
 
-def _sqlite_value(value: Any, column: str) -> Any:
-    if column in JSON_COLUMNS:
+@dataclass(frozen=True)
+class Layout:
+    """The tables a bulk load writes: each table's columns in row order, and which columns hold JSON."""
+
+    columns: Mapping[str, tuple[str, ...]]
+    json_columns: frozenset[str]
+
+
+DISTRICT = Layout(COLUMNS, frozenset(JSON_COLUMNS))
+
+
+def _sqlite_value(value: Any, column: str, layout: Layout) -> Any:
+    if column in layout.json_columns:
         return json.dumps(value)
     if isinstance(value, dt.datetime):
         return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")  # SQLAlchemy's SQLite format
     return value
 
 
-def write_sqlite(path: Path, tables: Rows) -> None:
+def write_sqlite(path: Path, tables: Rows, layout: Layout = DISTRICT) -> None:
     """Plain executemany on one connection (the bot's engine would add nothing but overhead here)."""
     connection = sqlite3.connect(path)
     try:
@@ -192,17 +204,17 @@ def write_sqlite(path: Path, tables: Rows) -> None:
         connection.execute("PRAGMA foreign_keys=OFF")
         connection.execute("PRAGMA cache_size=-200000")
         for table, rows in tables:
-            columns = COLUMNS[table]
+            columns = layout.columns[table]
             connection.executemany(
                 f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                ([_sqlite_value(v, c) for v, c in zip(row, columns, strict=True)] for row in rows))
+                ([_sqlite_value(v, c, layout) for v, c in zip(row, columns, strict=True)] for row in rows))
         connection.commit()
         connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         connection.close()
 
 
-async def write_postgresql(url: str, schema: str, tables: Rows) -> None:
+async def write_postgresql(url: str, schema: str, tables: Rows, layout: Layout = DISTRICT) -> None:
     """COPY, chunk by chunk; then the id sequences past the ids written, and VACUUM ANALYZE (what autovacuum
     would do after such a load)."""
     import asyncpg  # only the PostgreSQL build needs the driver itself
@@ -211,11 +223,11 @@ async def write_postgresql(url: str, schema: str, tables: Rows) -> None:
                                        server_settings={"search_path": schema})
     try:
         for table, rows in tables:
-            columns = COLUMNS[table]
-            records = [tuple(json.dumps(v) if c in JSON_COLUMNS else v for v, c in zip(row, columns, strict=True))
-                       for row in rows]
+            columns = layout.columns[table]
+            records = [tuple(json.dumps(v) if c in layout.json_columns else v
+                             for v, c in zip(row, columns, strict=True)) for row in rows]
             await connection.copy_records_to_table(table, records=records, columns=columns, schema_name=schema)
-        for table in ("users", "teams", "volunteers", "orders", "order_events", "ratings", "schedule", "outbox"):
+        for table in layout.columns:  # every table loaded has an id sequence
             await connection.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                      f"coalesce((SELECT max(id) FROM {table}), 0) + 1, false)")
         await connection.execute("VACUUM ANALYZE")

@@ -37,6 +37,7 @@ from sqlalchemy import func, select, text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.district import engine_for
+from bench.district_data import Layout, write_postgresql, write_sqlite
 from bot.i18n import I18n
 from bot.services import hours
 from bot.services.context import ServiceConfig
@@ -71,7 +72,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "hours_entries": ("id", "user_id", "team_id", "source", "order_id", "round", "activity_id", "corrects_id",
                       "minutes", "claimed_minutes", "served_at", "ended_at", "reason", "created_at"),
 }
-JSON_COLUMNS = {"categories", "skills", "also_teams", "cards"}
+LEDGER = Layout(COLUMNS, frozenset({"categories", "skills", "also_teams", "cards"}))
 
 
 def rows(volunteers: int, per_volunteer: float, seed: int = 13) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
@@ -132,51 +133,6 @@ def rows(volunteers: int, per_volunteer: float, seed: int = 13) -> Iterator[tupl
     yield "hours_entries", entries
 
 
-def _sqlite_value(value: Any, column: str) -> Any:
-    if column in JSON_COLUMNS:
-        return json.dumps(value)
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")  # SQLAlchemy's SQLite format
-    return value
-
-
-def write_sqlite(path: Path, tables: Iterator[tuple[str, list[tuple[Any, ...]]]]) -> None:
-    connection = sqlite3.connect(path)
-    try:
-        connection.execute("PRAGMA synchronous=OFF")
-        connection.execute("PRAGMA foreign_keys=OFF")
-        connection.execute("PRAGMA cache_size=-200000")
-        for table, chunk in tables:
-            columns = COLUMNS[table]
-            connection.executemany(
-                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                ([_sqlite_value(v, c) for v, c in zip(row, columns, strict=True)] for row in chunk))
-        connection.commit()
-        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    finally:
-        connection.close()
-
-
-async def write_postgresql(url: str, tables: Iterator[tuple[str, list[tuple[Any, ...]]]]) -> None:
-    import asyncpg
-    from sqlalchemy.engine import make_url
-
-    connection = await asyncpg.connect(make_url(url).set(drivername="postgresql").render_as_string(False),
-                                       server_settings={"search_path": SCHEMA})
-    try:
-        for table, chunk in tables:
-            columns = COLUMNS[table]
-            records = [tuple(json.dumps(v) if c in JSON_COLUMNS else v for v, c in zip(row, columns, strict=True))
-                       for row in chunk]
-            await connection.copy_records_to_table(table, records=records, columns=columns, schema_name=SCHEMA)
-        for table in ("users", "teams", "volunteers", "orders", "activities", "hours_entries"):
-            await connection.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                     f"coalesce((SELECT max(id) FROM {table}), 0) + 1, false)")
-        await connection.execute("VACUUM ANALYZE")
-    finally:
-        await connection.close()
-
-
 async def _upgrade(url: str, schema: str | None) -> None:
     engine = engine_for(url, schema)
     try:
@@ -207,7 +163,7 @@ async def build(args: argparse.Namespace) -> tuple[str, str | None, float]:
         engine = engine_for(url, schema)
         await upgrade(engine)
         await engine.dispose()
-        await write_postgresql(url, rows(args.volunteers, args.per_volunteer))
+        await write_postgresql(url, SCHEMA, rows(args.volunteers, args.per_volunteer), LEDGER)
         return url, schema, time.perf_counter() - began
     path: Path = args.path
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -225,7 +181,7 @@ async def build(args: argparse.Namespace) -> tuple[str, str | None, float]:
     engine = engine_for(url, None)
     await upgrade(engine)
     await engine.dispose()
-    write_sqlite(path, rows(args.volunteers, args.per_volunteer))
+    write_sqlite(path, rows(args.volunteers, args.per_volunteer), LEDGER)
     return url, None, time.perf_counter() - began
 
 
