@@ -477,3 +477,24 @@ class HoursEntry(Base):
     reason: Mapped[str | None] = mapped_column(String(256))
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime]
+
+
+class AuditEvent(Base):
+    """The audit trail of everything that is not an order's own move (those are ``order_events``):
+    approvals, role changes, honour hours and corrections, point redemptions. ``subject`` names what
+    it is about (``volunteer``, ``user``, ``team``, ``hours``, ``redemption``, …) and ``subject_id``
+    its row; ``detail`` holds ids and codes, never phone numbers or free text a person typed."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_subject", "subject", "subject_id", "id"),  # one thing's history
+        Index("ix_audit_time", "created_at"),  # a period's events, pruning
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the bot itself
+    subject: Mapped[str] = mapped_column(String(16))
+    subject_id: Mapped[int] = mapped_column(Integer)
+    event: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime]

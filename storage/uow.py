@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.activities import ActivityRepository
 from storage.attendance import AttendanceRepository
+from storage.audit import AuditRepository
 from storage.clock import Clock, utc_now
 from storage.db import READ_ONLY, writer_turns
 from storage.errors import taken_if_not_unique
@@ -94,6 +95,7 @@ class UnitOfWork:
         self.activities = ActivityRepository(self.session, self.clock)
         self.attendance = AttendanceRepository(self.session, self.clock)
         self.ledger = LedgerRepository(self.session, self.clock)
+        self.audit = AuditRepository(self.session, self.clock)
         self.processed_updates = ProcessedUpdateRepository(self.session, self.clock)
         if self.read_only:
             await self.session.connection(execution_options={READ_ONLY: True})
