@@ -8,6 +8,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.i18n import N_
+
 ScopeKind = Literal["district", "community", "building", "team"]
 
 
@@ -20,6 +22,18 @@ class Rate:
     def value(self) -> float | None:
         """The share (0..1), or None when there is nothing to divide by."""
         return self.numerator / self.denominator if self.denominator else None
+
+
+# The five rates' names: the keys of every mapping of rates (reports, charts), in the order they are shown.
+AWARENESS = "awareness"  # 知晓率
+PARTICIPATION = "participation"  # 参与率
+SATISFACTION = "satisfaction"  # 满意率
+RESPONSE = "response"  # 响应率
+RESOLUTION = "resolution"  # 解决率
+RATE_KEYS = (AWARENESS, PARTICIPATION, SATISFACTION, RESPONSE, RESOLUTION)
+RATE_NAMES = {AWARENESS: N_("Awareness rate"), PARTICIPATION: N_("Participation rate"),
+              SATISFACTION: N_("Satisfaction rate"), RESPONSE: N_("Response rate"),
+              RESOLUTION: N_("Resolution rate")}
 
 
 @dataclass(frozen=True)
