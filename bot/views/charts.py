@@ -77,8 +77,10 @@ def rates_by_month(series: Sequence[tuple[str, Mapping[str, Rate]]], translate: 
         for key, values in points.items():
             axes.plot(positions, [math.nan if v is None else v for v in values], marker="o", linewidth=2,
                       color=_colour(key), label=translate(RATE_NAMES[key]))
-        axes.set_xticks(positions, [_typed(label) for label, _ in series])
-        _percent_axis(axes, translate, bool(points) and bool(series))
+        turned = len(series) > 8
+        axes.set_xticks(positions, [_typed(label) for label, _ in series], rotation=30 if turned else 0,
+                        ha="right" if turned else "center")
+        _percent_axis(axes, translate, points)
         axes.set_title(translate(RATES_TITLE), fontsize=15, pad=12)
         return _png(figure)
 
@@ -104,7 +106,7 @@ def teams_side_by_side(rows: Sequence[tuple[str, Mapping[str, Rate]]], translate
         turned = len(rows) > 5
         axes.set_xticks(list(range(len(rows))), [_typed(team) for team, _ in rows],
                         rotation=30 if turned else 0, ha="right" if turned else "center")
-        _percent_axis(axes, translate, bool(points) and bool(rows))
+        _percent_axis(axes, translate, points)
         axes.set_title(translate(TEAMS_TITLE), fontsize=15, pad=12)
         return _png(figure)
 
@@ -155,17 +157,19 @@ def _colour(key: str) -> str:
     return COLOURS[RATE_KEYS.index(key) % len(COLOURS)]
 
 
-def _percent_axis(axes: Axes, translate: Translate, anything: bool) -> None:
-    """0–100 % on y, a light grid, the legend and the gaps' note; "nothing yet" when empty."""
+def _percent_axis(axes: Axes, translate: Translate, points: Mapping[str, Sequence[float | None]]) -> None:
+    """0–100 % on y (higher if a rate is), a light grid, the legend and the gaps' note; "nothing
+    yet" when there is no rate at all."""
     from matplotlib.ticker import PercentFormatter
 
-    axes.set_ylim(0, 108)
+    values = [v for series in points.values() for v in series if v is not None]
+    axes.set_ylim(0, max([100.0, *values]) + 8)
     axes.yaxis.set_major_formatter(PercentFormatter(xmax=100, decimals=0))
     axes.grid(axis="y", color="#DDDDDD")
     axes.set_axisbelow(True)
     for side in ("top", "right"):
         axes.spines[side].set_visible(False)
-    if not anything:
+    if not any(points.values()):
         axes.text(0.5, 0.5, translate(NOTHING_YET), transform=axes.transAxes, ha="center", va="center",
                   fontsize=14, color="#888888")
         return

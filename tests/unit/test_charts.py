@@ -210,3 +210,10 @@ def test_matplotlib_is_imported_only_when_a_chart_is_drawn() -> None:
     names = {alias.name for node in top if isinstance(node, ast.Import) for alias in node.names}
     names |= {node.module or "" for node in top if isinstance(node, ast.ImportFrom)}
     assert names and not {n for n in names if n.split(".")[0] in {"matplotlib", "PIL", "fontTools", "numpy"}}
+
+
+def test_a_year_of_months_and_a_rate_above_100_percent_still_draw(drawn: list[Drawn]) -> None:
+    _ = I18N.translator("zh")
+    series = [(month_label(_, dt.date(2026, n, 1)), {m.RESPONSE: Rate(n, 10)}) for n in range(1, 13)]
+    assert_not_blank(decoded(charts.rates_by_month(series, _)))
+    assert {"2026年1月", "2026年12月", "120%"} <= {d.text for d in drawn}  # every month labelled, y reaches 120 %
