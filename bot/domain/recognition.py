@@ -124,10 +124,15 @@ def team_figures(team_id: int, members: int, people: Sequence[Figures]) -> Figur
                    members=members)
 
 
+def points(ranked: Ranked) -> float:
+    """The score as shown and stored: on a 100 scale, one decimal."""
+    return round(float(ranked.score) * 100, 1)
+
+
 def to_json(ranked: Ranked) -> dict[str, object]:
     """The figures behind a nomination, as stored (plain numbers)."""
     f = ranked.figures
     return {"orders": f.orders, "activities": f.activities, "satisfied": f.satisfied, "rated": f.rated,
             "unrated": f.unrated, "median_response": f.median_response, "minutes": f.minutes,
-            "members": f.members, "score": round(float(ranked.score) * 100, 1),
+            "members": f.members, "score": points(ranked),
             "parts": {k: round(float(v), 4) for k, v in ranked.parts.items()}}

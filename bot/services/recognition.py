@@ -118,8 +118,8 @@ async def nominate(ctx: ServiceContext, first: dt.date) -> list[Nomination]:
 
 async def _propose(ctx: ServiceContext, month: str, kind: str, team_id: int, user_id: int | None,
                    ranked: scoring.Ranked) -> list[Nomination]:
-    figures = scoring.to_json(ranked)
-    row = await ctx.uow.recognition.propose(month, kind, team_id, user_id, float(str(figures["score"])), figures)
+    row = await ctx.uow.recognition.propose(month, kind, team_id, user_id, scoring.points(ranked),
+                                            scoring.to_json(ranked))
     return [row] if row is not None else []
 
 

@@ -48,7 +48,8 @@ def certificate_texts(_: Translate, star: StarCertificate) -> tuple[str, str]:
 
 
 def _response(_: Translate, minutes: object) -> str:
-    return "—" if minutes is None else _("{minutes} min", minutes=round(float(str(minutes))))
+    """The median response, or "—" when no round was offered and accepted."""
+    return _("{minutes} min", minutes=round(minutes)) if isinstance(minutes, int | float) else "—"
 
 
 def figures_line(_: Translate, shown: Shown) -> str:

@@ -180,7 +180,7 @@ async def test_a_known_month_proposes_the_right_stars_and_team_and_posts_nothing
 
 
 async def test_the_monthly_item_runs_once(world: World) -> None:
-    await world.sweep()
+    await asyncio.gather(world.sweep(), world.sweep())  # two processes sweeping at once
     await world.sweep()
     world.clock.advance(3600)
     await world.sweep()
