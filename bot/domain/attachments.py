@@ -1,7 +1,8 @@
 """Files a message carries, described as plain data: services say *what* to attach ("the QR code
 of this link", "the roster as CSV", "the hours of November", "Vera's certificate for 2026"); the
 file itself is made when the message goes out, next to the sender (:mod:`bot.adapters.attachments`),
-so an outbox row stays small JSON with nothing personal (ids and dates only).
+so an outbox row stays small JSON with nothing personal (ids and dates only) — but for a star's
+certificate image, which carries the star's own name and month, in a row only to the star.
 
 The JSON is ``{"kind": "qr", "text": link, "filename": "team-x.png", "field": "photo"}``,
 ``{"kind": "roster", "format": "xlsx", "field": "document"}``, ``{"kind": "hours", "month":
