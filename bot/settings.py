@@ -256,6 +256,26 @@ class HoursSettings(BaseModel):
     centre_name: str = Field(default="", max_length=64)  # printed on service-record certificates
 
 
+class RecognitionSettings(BaseModel):
+    """典型推介 (docs/recognition.md): the weights of a month's 志愿之星 and 五星服务队 score (only their
+    ratios matter) and when the nominations are computed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    orders: float = Field(default=0.4, ge=0)  # completed orders (per member for a team)
+    activities: float = Field(default=0.2, ge=0)  # activities attended
+    satisfaction: float = Field(default=0.25, ge=0)  # ratings of 4 or more among those given
+    response: float = Field(default=0.15, ge=0)  # the median minutes from dispatch to accept, lower is better
+    response_reference_minutes: int = Field(default=60, ge=1)  # a median this fast scores half the response part
+    after_report_minutes: int = Field(default=60, ge=0, le=720)  # on the 1st, this long after the monthly report
+
+    @model_validator(mode="after")
+    def _some_weight(self) -> RecognitionSettings:
+        if not any((self.orders, self.activities, self.satisfaction, self.response)):
+            raise ValueError("at least one recognition weight must be above 0")
+        return self
+
+
 class Settings(BaseSettings):
     """Everything the bot needs to run; build it with :func:`load_settings`."""
 
@@ -272,6 +292,7 @@ class Settings(BaseSettings):
     housekeeping: HousekeepingSettings = Field(default_factory=HousekeepingSettings)
     activities: ActivitySettings = Field(default_factory=ActivitySettings)
     hours: HoursSettings = Field(default_factory=HoursSettings)
+    recognition: RecognitionSettings = Field(default_factory=RecognitionSettings)
     admins: list[int] = Field(default_factory=list)
     coordinators_chat_id: int | None = None
     timezone: str = "Asia/Shanghai"

@@ -498,3 +498,31 @@ class AuditEvent(Base):
     event: Mapped[str] = mapped_column(String(32))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime]
+
+
+class Nomination(Base):
+    """A month's recognition (docs/recognition.md): a team's 志愿之星 (``kind`` ``star``, the
+    volunteer ``user_id``) or the district's 五星服务队 (``kind`` ``team``), with the score and the
+    figures behind it. Nothing is posted until a coordinator approves: ``status`` goes ``proposed``
+    → ``approved`` (or ``rejected``) by a conditional UPDATE whose row count settles a double tap,
+    then → ``posted`` when the announcement and the star's note are queued in the same transaction.
+    ``cards`` are the outbox rows of the coordinators' cards, edited once it is decided."""
+
+    __tablename__ = "nominations"
+    __table_args__ = (
+        UniqueConstraint("month", "kind", "team_id"),
+        Index("ix_nominations_status", "status", "month"),  # what still waits for a decision
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM, the centre's time zone
+    kind: Mapped[str] = mapped_column(String(8))  # star | team
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # the star; None for a team
+    score: Mapped[float]
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="proposed")  # proposed|approved|rejected|posted
+    cards: Mapped[list[str]] = mapped_column(JSON, default=list)  # outbox row ids of the coordinators' cards
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime]

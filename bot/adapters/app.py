@@ -25,10 +25,18 @@ from bot.adapters.handlers import register_all
 from bot.adapters.ingest import describe_failure, failure_stack, record_failure
 from bot.adapters.sender import OutboxSender
 from bot.domain.attachments import Certificate, HoursExport
+from bot.domain.recognition import Weights
 from bot.i18n import LANGUAGES, I18n
 from bot.logsafety import protect_logs
-from bot.services import attendance, hours_files, people, roles
-from bot.services.context import ActivityConfig, HoursConfig, ReminderConfig, RequestLimitConfig, ServiceConfig
+from bot.services import attendance, hours_files, people, recognition, roles
+from bot.services.context import (
+    ActivityConfig,
+    HoursConfig,
+    RecognitionConfig,
+    ReminderConfig,
+    RequestLimitConfig,
+    ServiceConfig,
+)
 from bot.services.housekeeping import Housekeeper, Retention
 from bot.services.roster import export_roster
 from bot.services.schedule import activity_rules, attendance_rules, digests, rules
@@ -78,7 +86,15 @@ def service_config(settings: Settings) -> ServiceConfig:
                                                    quota_reminder_day=settings.activities.quota_reminder_day),
                          hours=HoursConfig(default_cap_hours=settings.hours.default_cap_hours,
                                            caps=tuple(sorted(settings.hours.caps.items())),
-                                           centre_name=settings.hours.centre_name))
+                                           centre_name=settings.hours.centre_name),
+                         recognition=recognition_config(settings))
+
+
+def recognition_config(settings: Settings) -> RecognitionConfig:
+    """``[recognition]`` as the plain values services read."""
+    values = settings.recognition
+    return RecognitionConfig(Weights(values.orders, values.activities, values.satisfaction, values.response,
+                                     values.response_reference_minutes), values.after_report_minutes)
 
 
 def build_application(settings: Settings, request: BaseRequest | None = None, *,
@@ -119,15 +135,17 @@ async def _post_init(application: BotApplication) -> None:
 
     deps.sender = OutboxSender(application.bot, deps.uow, deps.settings.outbox, clock=deps.clock,
                                on_unreachable=on_unreachable,
-                               attachments=AttachmentRenderer(write_roster, write_ledger),
+                               attachments=AttachmentRenderer(write_roster, write_ledger, deps.i18n.translator),
                                concurrency=deps.settings.outbox.concurrency)
     deps.sender_task = asyncio.create_task(deps.sender.run(), name="outbox-sender")
     # APScheduler (PTB's JobQueue, in memory) only ticks: the schedule itself is rows (bot.services.schedule.sweep).
     deps.sweeper = Sweeper(deps, {**rules.HANDLERS, **digests.HANDLERS, **activity_rules.HANDLERS,
-                                  **attendance_rules.HANDLERS}, batch_size=deps.settings.reminders.batch_size)
+                                  **attendance_rules.HANDLERS, **recognition.HANDLERS},
+                           batch_size=deps.settings.reminders.batch_size)
     async with deps.uow() as uow:  # the next daily, weekly and monthly digests (keyed: once across processes)
         await digests.schedule_recurring(uow, deps.config, uow.now())
         await activity_rules.schedule_quota(uow, deps.config, uow.now())
+        await recognition.schedule_next(uow, deps.config, uow.now())  # the month's nominations
         await attendance.watch_ends(uow, uow.now())  # and the hourly watch over activities' ends
         await uow.commit()
     # Pruning old update ids and outbox rows in the background (bot.services.housekeeping).

@@ -1,23 +1,45 @@
 """Files the outbox uploads, made at send time from the plain description a service queued
 (:mod:`bot.domain.attachments`): a QR code becomes a PNG (segno), the roster export a CSV or XLSX
 file written by the roster writer the composition root hands in (so the sender imports no service),
-the hours export and the certificate likewise by the ledger writer.
+the hours export and the certificate likewise by the ledger writer; a 志愿之星's certificate image
+from the figures the row carries.
 """
 
 from __future__ import annotations
 
 import io
+import struct
 import tempfile
+import zlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from telegram import InputFile
 
-from bot.domain.attachments import Certificate, HoursExport, QrCode, RosterExport, from_payload
+from bot.domain.attachments import Certificate, HoursExport, QrCode, RosterExport, StarCertificate, from_payload
+from bot.i18n import Translate
 
 RosterWriter = Callable[[Path], Awaitable[int]]  # writes the roster to a .csv or .xlsx path
 LedgerWriter = Callable[[HoursExport | Certificate, Path], Awaitable[None]]  # the ledger's files
+Translators = Callable[[str | None], Translate]  # a language's translator (I18n.translator)
+
+
+def placeholder_star_png(star: StarCertificate, translate: Translate | None) -> bytes:
+    """A plain 600×400 warm-red card as a valid PNG, made without an image library.
+
+    # integrator: replace with charts.star_certificate(name, team, month_label, hours, services,
+    # rating_text, translate) — the month label and the rating text are bot.views.recognition's
+    # ``certificate_texts(translate, star)``. Only this function changes; the row's data stays."""
+    width, height = 600, 400
+    row = b"\x00" + bytes((0xB7, 0x1C, 0x1C)) * width
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(row * height))
+            + chunk(b"IEND", b""))
 
 
 def qr_png(text: str) -> bytes:
@@ -33,9 +55,11 @@ class AttachmentRenderer:
     """Makes the file for an outbox row's attachment; without a roster writer, a roster export
     fails like any file that cannot be made (a failed attempt)."""
 
-    def __init__(self, write_roster: RosterWriter | None = None, write_ledger: LedgerWriter | None = None) -> None:
+    def __init__(self, write_roster: RosterWriter | None = None, write_ledger: LedgerWriter | None = None,
+                 translators: Translators | None = None) -> None:
         self.write_roster = write_roster
         self.write_ledger = write_ledger
+        self.translators = translators
 
     async def render(self, payload: dict[str, Any]) -> tuple[str, InputFile]:
         """The request field and the file for an attachment description."""
@@ -44,6 +68,10 @@ class AttachmentRenderer:
             return attachment.field, InputFile(qr_png(attachment.text), filename=attachment.filename)
         if isinstance(attachment, RosterExport):
             return attachment.field, await self._roster(attachment)
+        if isinstance(attachment, StarCertificate):
+            translate = self.translators(attachment.language) if self.translators is not None else None
+            return attachment.field, InputFile(placeholder_star_png(attachment, translate),
+                                               filename=f"star-{attachment.month}.png")
         return attachment.field, await self._ledger(attachment)
 
     async def _roster(self, export: RosterExport) -> InputFile:

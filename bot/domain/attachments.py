@@ -1,12 +1,15 @@
 """Files a message carries, described as plain data: services say *what* to attach ("the QR code
 of this link", "the roster as CSV", "the hours of November", "Vera's certificate for 2026"); the
 file itself is made when the message goes out, next to the sender (:mod:`bot.adapters.attachments`),
-so an outbox row stays small JSON with nothing personal (ids and dates only).
+so an outbox row stays small JSON with nothing personal (ids and dates only) — but for a star's
+certificate image, which carries the star's own name and month, in a row only to the star.
 
 The JSON is ``{"kind": "qr", "text": link, "filename": "team-x.png", "field": "photo"}``,
 ``{"kind": "roster", "format": "xlsx", "field": "document"}``, ``{"kind": "hours", "month":
 "2026-11", "format": "xlsx", ...}`` or ``{"kind": "certificate", "user": 7, "start": "2026-01-01",
-"end": "2026-12-31", ...}``; rows already queued keep working.
+"end": "2026-12-31", ...}`` or ``{"kind": "star", "name": …, "team": …, "month": "2026-11", "hours": 12.5,
+"services": 9, "satisfied": 4, "rated": 5, "language": "zh"}`` (a 志愿之星's certificate image: the
+figures of their month, sent only to the star's own private chat); rows already queued keep working.
 """
 
 from __future__ import annotations
@@ -65,7 +68,29 @@ class Certificate:
     field = "document"
 
 
-Attachment = QrCode | RosterExport | HoursExport | Certificate
+@dataclass(frozen=True)
+class StarCertificate:
+    """A photo: the 志愿之星 certificate image of a volunteer's month — their name in their team,
+    hours served, services (completed orders and attended activities) and ratings (``satisfied``
+    of ``rated``), labelled in ``language``. The figures travel as data because they are the
+    month's as approved (a later correction does not change a certificate already announced)."""
+
+    name: str
+    team: str
+    month: str  # YYYY-MM
+    hours: float
+    services: int
+    satisfied: int
+    rated: int
+    language: str = "zh"
+    field = "photo"
+
+    def __post_init__(self) -> None:
+        if not MONTH.match(self.month):
+            raise ValueError("a star certificate needs a YYYY-MM month")
+
+
+Attachment = QrCode | RosterExport | HoursExport | Certificate | StarCertificate
 
 
 def to_payload(attachment: Attachment) -> dict[str, Any]:
@@ -78,6 +103,10 @@ def to_payload(attachment: Attachment) -> dict[str, Any]:
     if isinstance(attachment, Certificate):
         return {"kind": "certificate", "user": attachment.user_id, "start": attachment.start.isoformat(),
                 "end": attachment.end.isoformat(), "field": attachment.field}
+    if isinstance(attachment, StarCertificate):
+        return {"kind": "star", "name": attachment.name, "team": attachment.team, "month": attachment.month,
+                "hours": attachment.hours, "services": attachment.services, "satisfied": attachment.satisfied,
+                "rated": attachment.rated, "language": attachment.language, "field": attachment.field}
     return {"kind": "roster", "format": attachment.file_format, "field": attachment.field}
 
 
@@ -93,4 +122,9 @@ def from_payload(payload: dict[str, Any]) -> Attachment:
     if kind == "certificate" and isinstance(payload.get("user"), int):
         return Certificate(payload["user"], dt.date.fromisoformat(str(payload.get("start"))),
                            dt.date.fromisoformat(str(payload.get("end"))))
+    if kind == "star":
+        return StarCertificate(str(payload.get("name", "")), str(payload.get("team", "")), str(payload.get("month")),
+                               float(payload.get("hours", 0)), int(payload.get("services", 0)),
+                               int(payload.get("satisfied", 0)), int(payload.get("rated", 0)),
+                               str(payload.get("language") or "zh"))
     raise ValueError(f"unknown attachment {kind!r}")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from bot.domain.errors import NotAllowed
+from bot.domain.recognition import Weights
 from bot.i18n import N_
 from bot.services import audiences
 from bot.views.common import Reader, ViewSettings
@@ -78,6 +79,14 @@ class HoursConfig:
 
 
 @dataclass(frozen=True)
+class RecognitionConfig:
+    """``[recognition]``: the score's weights and when the month's nominations are computed."""
+
+    weights: Weights = field(default_factory=Weights)
+    after_report_minutes: int = 60
+
+
+@dataclass(frozen=True)
 class ServiceConfig:
     """The parts of the settings services need."""
 
@@ -92,6 +101,7 @@ class ServiceConfig:
     requests: RequestLimitConfig = field(default_factory=RequestLimitConfig)
     activities: ActivityConfig = field(default_factory=ActivityConfig)
     hours: HoursConfig = field(default_factory=HoursConfig)
+    recognition: RecognitionConfig = field(default_factory=RecognitionConfig)
 
     @property
     def views(self) -> ViewSettings:

@@ -52,7 +52,8 @@ MENUS: dict[str, tuple[tuple[str, str], ...]] = {
                   ("hoursexport", N_("Export service hours for the registry")),
                   ("honour", N_("Add honour hours to a volunteer")), ("correct", N_("Correct an hours entry")),
                   ("ledger", N_("A volunteer's hours entries")),
-                  ("certificate", N_("Issue a service-record certificate"))),
+                  ("certificate", N_("Issue a service-record certificate")),
+                  ("stars", N_("Volunteer stars and the five-star team: approve"))),
     ADMIN: (("coordinator", N_("Appoint or remove a coordinator")),),
 }
 MENU_ORDER = (RESIDENT, VOLUNTEER, BUSINESS, TEAM_LEADER, BUILDING_LEADER, COORDINATOR, ADMIN)

@@ -71,6 +71,8 @@ CHECKIN_SHOW, CHECKIN_LIST, CHECKIN_MARK, CHECKIN_FINISH = "atshow", "atlist", "
 CHECKIN_FINISH_YES, CHECK_OUT = "atendok", "atout"
 # Service hours: a certificate of a period (the person's own), the registry export of a month.
 HOURS_CERTIFICATE, HOURS_EXPORT, HONOUR_HOURS = "hcert", "hexp", "hhon"
+# Recognition (典型推介): a coordinator approves or skips a nomination (its row).
+NOMINATION_APPROVE, NOMINATION_SKIP = "nmok", "nmno"
 # Codes of earlier releases, still on buttons in people's chats: read as the action they meant.
 RETIRED = {"cx": CANCEL_ORDER, "d": DISPATCH, "rj": REJECT, "rr": REJECT_REASON, "h": HOURS, "ef": EDIT_FIELD,
            "jt": JOIN_TEAM, "va": APPROVE, "vd": DENY, "jp": JOIN_PICK, "jd": JOIN_DONE, "pe": PROFILE_EDIT,
@@ -147,6 +149,8 @@ SHAPES: dict[str, tuple[Part, ...]] = {
     HOURS_CERTIFICATE: (OneOf.of(CERTIFICATE_PERIODS),),
     HOURS_EXPORT: (OneOf.of(EXPORT_MONTHS),),
     HONOUR_HOURS: (OneOf.of(HONOUR_CHOICES),),  # the person and the reason are in the dialog row
+    NOMINATION_APPROVE: (DATABASE_ID,),  # a nomination
+    NOMINATION_SKIP: (DATABASE_ID,),
 }
 ACTIONS = frozenset(SHAPES)
 

@@ -4,9 +4,9 @@
 audiences' views render the rest — ``ctx.tell.resident``, ``ctx.tell.volunteer``, ``ctx.tell.card``
 (an order's card in a team's group), ``ctx.tell.centre``, ``ctx.tell.lists``, ``ctx.tell.joining``
 (registration and profile), ``ctx.tell.digests``, ``ctx.tell.routes`` (the routing rules),
-``ctx.tell.activities`` (activity cards), ``ctx.tell.attendance`` (check-in at an activity) and
-``ctx.tell.hours`` (service hours). Everything is queued through one
-:class:`~bot.views.port.Outgoing` on the unit of work's outbox, so it commits with the change that
+``ctx.tell.activities`` (activity cards), ``ctx.tell.attendance`` (check-in at an activity),
+``ctx.tell.hours`` (service hours) and ``ctx.tell.recognition`` (典型推介). Everything is queued
+through one :class:`~bot.views.port.Outgoing` on the unit of work's outbox, so it commits with the change that
 caused it. Views look nobody up: who the centre is comes from bot.services.audiences.
 """
 
@@ -22,6 +22,7 @@ from bot.views.digests import DigestsView
 from bot.views.hours import HoursView
 from bot.views.lists import ListsView
 from bot.views.port import Markup, Outbox, Outgoing
+from bot.views.recognition import RecognitionView
 from bot.views.registration import RegistrationView
 from bot.views.resident import ResidentView
 from bot.views.routes import RoutesView
@@ -47,6 +48,7 @@ class Tell(View):
         self.activities = ActivitiesView(out, i18n, settings)
         self.attendance = AttendanceView(out, i18n, settings)
         self.hours = HoursView(out, i18n, settings)
+        self.recognition = RecognitionView(out, i18n, settings)
 
     async def __call__(self, user: User, message: str, *, markup: Markup | None = None, protect: bool = False,
                        **params: object) -> int:

@@ -35,6 +35,7 @@ from bot.services import (
     people,
     quiet,
     rating,
+    recognition,
     registration,
     request,
     roster_chat,
@@ -156,6 +157,9 @@ CASES = [
     Case("certificate button", MEMBERS, lambda c: hours.certificate(c, "lastyear")),
     Case("hours export button", COORDINATING, lambda c: hours.export(c, "last")),
     Case("honour hours and corrections button", COORDINATING, hours.coordinator_help),
+    Case("volunteer stars button", COORDINATING, recognition.show),
+    Case("approve nomination button", COORDINATING, lambda c: recognition.approve(c, 1)),
+    Case("skip nomination button", COORDINATING, lambda c: recognition.skip(c, 1)),
     Case("help button", EVERYONE, people.show_help),
     Case("more button", COORDINATING | MEMBERS, people.more),  # others: the keyboard holds all they can do
     Case("find volunteers button", COORDINATING, people.offer_skills),
@@ -233,6 +237,9 @@ async def _prepare(path: Path) -> None:
             await sign_up(uow, activity, users["business"].id)
             assert await uow.attendance.check_in(activity.id, volunteer, now - dt.timedelta(minutes=20))
             await uow.ledger.add(volunteer, "order", 60, now, team_id=team.id, order_id=3, round=1)  # entry 1
+            figures = {"orders": 1, "activities": 0, "satisfied": 0, "rated": 0, "unrated": 1, "minutes": 60,
+                       "median_response": None, "members": 1, "score": 50.0}
+            assert await uow.recognition.propose("2025-12", "star", team.id, volunteer, 50.0, figures)  # nomination 1
             await uow.commit()
     finally:
         await engine.dispose()

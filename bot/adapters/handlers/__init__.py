@@ -27,6 +27,7 @@ from bot.adapters.handlers import (
     private_input,
     quiet,
     rating,
+    recognition,
     registration,
     request,
     roster,
@@ -36,7 +37,7 @@ from bot.adapters.handlers import (
 )
 
 FLOW_MODULES = (start, request, dispatch, routes, claim, rating, people, registration, teams, buildings, roster, quiet,
-                hours, groups, lists, attendance, menu, activities)
+                hours, groups, lists, attendance, menu, activities, recognition)
 
 
 def register_all(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

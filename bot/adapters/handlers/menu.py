@@ -28,6 +28,7 @@ from bot.services import (
     offer,
     people,
     quiet,
+    recognition,
     registration,
     request,
     roster_chat,
@@ -75,6 +76,7 @@ ACTIONS: dict[str, Callable[[ServiceContext], Awaitable[None]]] = {
     menu.TEAM_HOURS: hours.team_view,
     menu.HOURS_EXPORT: hours.offer_export,
     menu.HOURS_ADMIN: hours.coordinator_help,
+    menu.STARS: recognition.show,
 }
 
 
