@@ -24,6 +24,7 @@ from storage.db import READ_ONLY, writer_turns
 from storage.errors import taken_if_not_unique
 from storage.ledger import LedgerRepository
 from storage.models import ProcessedUpdate
+from storage.points import PointsRepository
 from storage.repositories import (
     BuildingRepository,
     DialogRepository,
@@ -96,6 +97,7 @@ class UnitOfWork:
         self.attendance = AttendanceRepository(self.session, self.clock)
         self.ledger = LedgerRepository(self.session, self.clock)
         self.audit = AuditRepository(self.session, self.clock)
+        self.points = PointsRepository(self.session, self.clock)
         self.processed_updates = ProcessedUpdateRepository(self.session, self.clock)
         if self.read_only:
             await self.session.connection(execution_options={READ_ONLY: True})
