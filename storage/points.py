@@ -30,7 +30,7 @@ class BusinessTotal(NamedTuple):
 
     business_id: int
     organisation: str
-    count: int
+    times: int
     points: int
 
 

@@ -28,7 +28,14 @@ from bot.domain.attachments import Certificate, HoursExport
 from bot.i18n import LANGUAGES, I18n
 from bot.logsafety import protect_logs
 from bot.services import attendance, hours_files, people, roles
-from bot.services.context import ActivityConfig, HoursConfig, ReminderConfig, RequestLimitConfig, ServiceConfig
+from bot.services.context import (
+    ActivityConfig,
+    HoursConfig,
+    PointsConfig,
+    ReminderConfig,
+    RequestLimitConfig,
+    ServiceConfig,
+)
 from bot.services.housekeeping import Housekeeper, Retention
 from bot.services.roster import export_roster
 from bot.services.schedule import activity_rules, attendance_rules, digests, rules
@@ -78,7 +85,9 @@ def service_config(settings: Settings) -> ServiceConfig:
                                                    quota_reminder_day=settings.activities.quota_reminder_day),
                          hours=HoursConfig(default_cap_hours=settings.hours.default_cap_hours,
                                            caps=tuple(sorted(settings.hours.caps.items())),
-                                           centre_name=settings.hours.centre_name))
+                                           centre_name=settings.hours.centre_name),
+                         points=PointsConfig(per_hour=settings.points.per_hour, expires_on=settings.points.expires_on,
+                                             code_minutes=settings.points.code_minutes))
 
 
 def build_application(settings: Settings, request: BaseRequest | None = None, *,

@@ -5,7 +5,7 @@ audiences' views render the rest — ``ctx.tell.resident``, ``ctx.tell.volunteer
 (an order's card in a team's group), ``ctx.tell.centre``, ``ctx.tell.lists``, ``ctx.tell.joining``
 (registration and profile), ``ctx.tell.digests``, ``ctx.tell.routes`` (the routing rules),
 ``ctx.tell.activities`` (activity cards), ``ctx.tell.attendance`` (check-in at an activity) and
-``ctx.tell.hours`` (service hours). Everything is queued through one
+``ctx.tell.hours`` (service hours), ``ctx.tell.points`` (points and redemptions). Everything is queued through one
 :class:`~bot.views.port.Outgoing` on the unit of work's outbox, so it commits with the change that
 caused it. Views look nobody up: who the centre is comes from bot.services.audiences.
 """
@@ -19,8 +19,10 @@ from bot.views.attendance import AttendanceView
 from bot.views.centre import CentreView
 from bot.views.common import COULD_NOT_HANDLE, View, ViewSettings
 from bot.views.digests import DigestsView
+from bot.views.history import HistoryView
 from bot.views.hours import HoursView
 from bot.views.lists import ListsView
+from bot.views.points import PointsView
 from bot.views.port import Markup, Outbox, Outgoing
 from bot.views.registration import RegistrationView
 from bot.views.resident import ResidentView
@@ -47,6 +49,8 @@ class Tell(View):
         self.activities = ActivitiesView(out, i18n, settings)
         self.attendance = AttendanceView(out, i18n, settings)
         self.hours = HoursView(out, i18n, settings)
+        self.points = PointsView(out, i18n, settings)
+        self.history = HistoryView(out, i18n, settings)
 
     async def __call__(self, user: User, message: str, *, markup: Markup | None = None, protect: bool = False,
                        **params: object) -> int:

@@ -24,9 +24,11 @@ from bot.services import (
     attendance,
     buildings,
     dispatch,
+    history,
     hours,
     offer,
     people,
+    points,
     quiet,
     registration,
     request,
@@ -75,6 +77,9 @@ ACTIONS: dict[str, Callable[[ServiceContext], Awaitable[None]]] = {
     menu.TEAM_HOURS: hours.team_view,
     menu.HOURS_EXPORT: hours.offer_export,
     menu.HOURS_ADMIN: hours.coordinator_help,
+    menu.POINTS: points.show,
+    menu.REDEMPTIONS: lambda ctx: points.per_business(ctx, None, _private(ctx)),
+    menu.HISTORY: history.explain,
 }
 
 
