@@ -120,6 +120,8 @@ async def arrive_by_link(ctx: ServiceContext, typed: str) -> None:
 
 
 async def _take(ctx: ServiceContext, found: PointCode | None) -> None:
+    if found is not None and found.user_id == ctx.user.id:  # a volunteer trying out their own code
+        raise Conflict(N_("This is your own points code: show it to the business."))
     business = await _business(ctx)
     code = _usable(ctx, found)
     await dialog_rules.begin_from_button(ctx, FLOW, "amount", {"code": code.id})

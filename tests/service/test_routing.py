@@ -148,7 +148,8 @@ async def test_a_routed_request_is_followed_up_as_a_coordinators_dispatch(uow_fa
     [edit] = await rows_to(uow_factory, CENTRE, "edit")
     assert edit.payload["text"].endswith(I18N.gettext(
         "zh", "🧭 Routed by a rule to team {team}. Tap another team to move it.", team="Repair"))
-    assert callbacks(edit) == [cb.pack(cb.DISPATCH, number, ids["fixers"]), cb.pack(cb.REJECT, number)]
+    assert callbacks(edit) == [cb.pack(cb.DISPATCH, number, ids["fixers"]), cb.pack(cb.REJECT, number),
+                               cb.pack(cb.HISTORY, number)]
     # re-dispatch from the card works as ever: the first team's card says it moved on
     await act(uow_factory, COCO, dispatch.dispatch, number, ids["fixers"])
     assert await order_of(uow_factory, number) == ("dispatched", ids["fixers"])
