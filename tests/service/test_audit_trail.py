@@ -1,7 +1,7 @@
 """The audit trail, viewable (sqlite, and postgresql with TEST_DATABASE_URL): an approval, a
 coordinator appointed and removed, a team leader set and unset, honour hours, a correction and a
 redemption each leave one audit event naming the actor; ``/history N`` shows a request's events
-oldest first in the centre's time, with first names and no phone numbers, in a private chat; nobody but a coordinator sees it."""
+oldest first in the centre's time, with first names and no phone numbers; nobody but a coordinator sees it."""
 
 from __future__ import annotations
 

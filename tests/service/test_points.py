@@ -45,8 +45,9 @@ async def world(uow_factory: UowFactory) -> dict[str, int]:
     async with uow_factory() as uow:
         team = await uow.teams.add("alliance", "Alliance", ["repair"])
         ids = {}
-        for telegram_id, name, kind, number in ((VERA, "Vera", "volunteer", "P-1"), (VICTOR, "Victor", "volunteer", "P-2"),
-                                                (SHOP, "Shop", "business", None)):
+        people = ((VERA, "Vera", "volunteer", "P-1"), (VICTOR, "Victor", "volunteer", "P-2"),
+                  (SHOP, "Shop", "business", None))
+        for telegram_id, name, kind, number in people:
             person = await uow.users.ensure(telegram_id, name, "en")
             member = Volunteer(user_id=person.id, team_id=team.id, name=name, phone="+8613800000000",
                                status="approved", registry_number=number, kind=kind,
