@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
+import unicodedata
 from collections.abc import Callable
 
 from bot.domain.attendance import normalise_code
@@ -42,7 +43,7 @@ def live_years(today: dt.date, last_day: Callable[[int], dt.date]) -> list[int]:
 
 def parse_amount(text: str | None) -> int | None:
     """A typed whole number of points (full-width digits forgiven), 1..:data:`MAX_AMOUNT`; else None."""
-    plain = normalise_code(text or "")
+    plain = unicodedata.normalize("NFKC", text or "").strip()  # a minus sign stays: "-3" is no amount
     if not _AMOUNT.fullmatch(plain):
         return None
     amount = int(plain)

@@ -286,7 +286,7 @@ async def test_listen_sends_the_voice_note_privately_and_protected(uow_factory: 
     await teams(uow_factory)
     number = await place(uow_factory, voice="voice-1")
     [card] = await rows_to(uow_factory, CENTRE)
-    assert callbacks(card)[-1] == cb.pack(cb.LISTEN, number)
+    assert callbacks(card)[-2:] == [cb.pack(cb.LISTEN, number), cb.pack(cb.HISTORY, number)]
     with pytest.raises(Conflict):  # Coco never opened a private chat with the bot: nothing can reach her
         await act(uow_factory, COCO, dispatch.listen, number)
     async with uow_factory() as uow:
