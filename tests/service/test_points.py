@@ -6,6 +6,7 @@ per business."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any, NamedTuple
 
@@ -26,7 +27,8 @@ I18N = I18n()
 CONFIG = ServiceConfig(coordinators_chat_id=-100, points=PointsConfig(per_hour=10, expires_on="03-31",
                                                                       code_minutes=10))
 VERA, VICTOR, SHOP, COCO, RITA = 8201, 8202, 8203, 8204, 8205
-NAMES = {VERA: "Vera", VICTOR: "Victor", SHOP: "Shop", COCO: "Coco", RITA: "Rita"}
+OTHER_SHOP = 8206
+NAMES = {VERA: "Vera", VICTOR: "Victor", SHOP: "Shop", COCO: "Coco", RITA: "Rita", OTHER_SHOP: "Other"}
 JAN = dt.datetime(2026, 1, 10, 2, 0, tzinfo=dt.UTC)
 
 
@@ -256,3 +258,27 @@ async def test_redemptions_per_business_for_coordinators_only(uow_factory: UowFa
     for who in (VERA, SHOP):
         with pytest.raises(NotAllowed):
             await act(uow_factory, who, points.per_business, None, None)
+
+
+async def test_two_businesses_confirming_the_same_code_at_once_redeem_once(uow_factory: UowFactory) -> None:
+    ids = await world(uow_factory)
+    async with uow_factory() as uow:
+        team_id = (await uow.volunteers.of_user(ids["Shop"]))[0].team_id
+        other = await uow.users.ensure(OTHER_SHOP, "Other", "en")
+        uow.session.add(Volunteer(user_id=other.id, team_id=team_id, name="Other", phone="+8613800000002",
+                                  status="approved", kind="business", organisation="Tea House", created_at=uow.now()))
+        await uow.commit()
+    await act(uow_factory, VERA, points.show)
+    code = await live_code(uow_factory, ids["Vera"])
+
+    async def redeem(who: int) -> str:
+        try:
+            await act(uow_factory, who, points.confirm, code.id, 15)
+        except Conflict as refused:
+            return refused.message
+        return "redeemed"
+
+    outcomes = sorted(await asyncio.gather(redeem(SHOP), redeem(OTHER_SHOP)))
+    assert outcomes == ["This points code was used already. The volunteer can get a new one.", "redeemed"]
+    assert await count(uow_factory, Redemption) == 1
+    assert await total(uow_factory, ids["Vera"]) == 5
