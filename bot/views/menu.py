@@ -84,12 +84,14 @@ def role_actions(roles: frozenset[str], on_duty: bool) -> tuple[list[str], list[
     elif TEAM_LEADER in roles:
         primary += [TEAM, CHECKIN]
     if volunteer:
-        primary += [HOURS, QUIET, POINTS]
+        primary += [HOURS, QUIET]
         more += [PROFILE, JOIN]  # another team
     else:
         primary.append(JOIN)
     if volunteer or COORDINATOR in roles:
         primary.append(ACTIVITIES)
+    if volunteer:
+        primary.append(POINTS)  # on a full keyboard (a team leader's) it waits behind More
     if TEAM_LEADER in roles:
         more.append(TEAM_HOURS)
     if BUILDING_LEADER in roles:
