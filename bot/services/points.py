@@ -130,8 +130,12 @@ async def _take(ctx: ServiceContext, found: PointCode | None) -> None:
 
 
 async def input_for_points(ctx: ServiceContext, step: str, data: dict[str, Any], inp: Input) -> None:
-    """The business typed the amount for the code in its dialog row."""
+    """The business typed the amount for the code in its dialog row (or another code)."""
     amount = rules.parse_amount(inp.text)
+    typed = rules.as_code(inp.text) if amount is None else None
+    if typed is not None:  # the next customer's code: that one now
+        await _take(ctx, await ctx.uow.points.by_code(typed))
+        return
     if amount is None:
         raise InvalidInput(N_("Please type the points as a whole number, e.g. 20, or tap a button."))
     await choose_amount(ctx, int(data["code"]), amount)

@@ -168,6 +168,12 @@ async def test_a_volunteer_gets_a_code_a_business_types_it_confirms_and_both_get
         shop = await uow.users.get(ids["Shop"])
         assert shop is not None
         ctx = service_context(uow, shop, i18n=I18N, config=CONFIG)
+        assert await dialogs.handle_input(ctx, Input(text=code.code))  # a code in the amount dialog: taken anew
+    assert text_of((await outbox(uow_factory, SHOP))[-1]) == text_of(asked)
+    async with uow_factory() as uow:
+        shop = await uow.users.get(ids["Shop"])
+        assert shop is not None
+        ctx = service_context(uow, shop, i18n=I18N, config=CONFIG)
         assert await dialogs.handle_input(ctx, Input(text="１２"))  # full-width digits
     confirm = (await outbox(uow_factory, SHOP))[-1]
     assert "Take <b>12</b> points" in text_of(confirm)
@@ -222,6 +228,11 @@ async def test_every_refusal(uow_factory: UowFactory, clock: FakeClock) -> None:
     with pytest.raises(Conflict, match="Not enough points"):
         await act(uow_factory, SHOP, points.confirm, first.id, 21)
     await act(uow_factory, SHOP, points.arrive_by_text, first.code)  # refused for too few: the code still works
+    async with uow_factory() as uow:  # in the amount dialog, a word is no amount
+        shop = await uow.users.get(ids["Shop"])
+        assert shop is not None
+        with pytest.raises(InvalidInput, match="whole number"):
+            await dialogs.handle_input(service_context(uow, shop, i18n=I18N, config=CONFIG), Input(text="lots"))
 
     await act(uow_factory, VERA, points.show)  # a new code: the first is void
     second = await live_code(uow_factory, ids["Vera"])
