@@ -6,6 +6,7 @@ Every key is documented in ``config.example.toml``.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 from contextvars import ContextVar
@@ -276,6 +277,26 @@ class RecognitionSettings(BaseModel):
         return self
 
 
+class PointsSettings(BaseModel):
+    """Points for hours served (docs/points.md), spent at the service alliance's businesses."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    per_hour: int = Field(default=10, ge=0, le=1000)  # points per hour served (orders, activities; not honour)
+    # A year's points can be spent until the end of this day (MM-DD) of the following year.
+    expires_on: str = "03-31"
+    code_minutes: int = Field(default=10, ge=1, le=60)  # a one-time code is good for this long
+
+    @field_validator("expires_on")
+    @classmethod
+    def _month_day(cls, value: str) -> str:
+        try:
+            dt.date.fromisoformat(f"2001-{value}")  # not a leap year: 02-29 would vanish three years in four
+        except ValueError:
+            raise ValueError("expires_on is MM-DD, e.g. 03-31") from None
+        return value
+
+
 class Settings(BaseSettings):
     """Everything the bot needs to run; build it with :func:`load_settings`."""
 
@@ -293,6 +314,7 @@ class Settings(BaseSettings):
     activities: ActivitySettings = Field(default_factory=ActivitySettings)
     hours: HoursSettings = Field(default_factory=HoursSettings)
     recognition: RecognitionSettings = Field(default_factory=RecognitionSettings)
+    points: PointsSettings = Field(default_factory=PointsSettings)
     admins: list[int] = Field(default_factory=list)
     coordinators_chat_id: int | None = None
     timezone: str = "Asia/Shanghai"

@@ -525,4 +525,53 @@ class Nomination(Base):
     cards: Mapped[list[str]] = mapped_column(JSON, default=list)  # outbox row ids of the coordinators' cards
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[dt.datetime | None]
+
+
+class PointAccount(Base):
+    """What one person spent of the points they earned in one (local) year. Points are earned from
+    the hours ledger (hours served for orders and activities, never honour hours) and not stored:
+    spending is one conditional UPDATE of ``spent`` guarded by "earned − spent ≥ amount", so the
+    balance can never go below zero, however many businesses redeem at once."""
+
+    __tablename__ = "point_accounts"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    spent: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PointCode(Base):
+    """A one-time code a volunteer shows a business: ``issued`` until used once (``used``), replaced
+    by the person's next code (``void``) or past ``expires_at``. Random, short-lived, one live per
+    person, so it is stored as it is typed."""
+
+    __tablename__ = "point_codes"
+    __table_args__ = (
+        Index("ix_point_codes_code", "code", "status"),  # a typed code, among the live ones
+        Index("ix_point_codes_user", "user_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    code: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(8), default="issued")  # issued | used | void
+    created_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]
+
+
+class Redemption(Base):
+    """Points spent at a partner business (商居服务联盟): added once per code, never changed.
+    ``business_id`` is the business's membership row (its name, ``organisation``); ``cashier_id``
+    the person who confirmed it."""
+
+    __tablename__ = "point_redemptions"
+    __table_args__ = (Index("ix_point_redemptions_business", "business_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code_id: Mapped[int] = mapped_column(ForeignKey("point_codes.id"), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    business_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"))
+    cashier_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    amount: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[dt.datetime]

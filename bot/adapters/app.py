@@ -32,6 +32,7 @@ from bot.services import attendance, hours_files, people, recognition, roles
 from bot.services.context import (
     ActivityConfig,
     HoursConfig,
+    PointsConfig,
     RecognitionConfig,
     ReminderConfig,
     RequestLimitConfig,
@@ -87,7 +88,9 @@ def service_config(settings: Settings) -> ServiceConfig:
                          hours=HoursConfig(default_cap_hours=settings.hours.default_cap_hours,
                                            caps=tuple(sorted(settings.hours.caps.items())),
                                            centre_name=settings.hours.centre_name),
-                         recognition=recognition_config(settings))
+                         recognition=recognition_config(settings),
+                         points=PointsConfig(per_hour=settings.points.per_hour, expires_on=settings.points.expires_on,
+                                             code_minutes=settings.points.code_minutes))
 
 
 def recognition_config(settings: Settings) -> RecognitionConfig:
@@ -135,7 +138,8 @@ async def _post_init(application: BotApplication) -> None:
 
     deps.sender = OutboxSender(application.bot, deps.uow, deps.settings.outbox, clock=deps.clock,
                                on_unreachable=on_unreachable,
-                               attachments=AttachmentRenderer(write_roster, write_ledger, deps.i18n.translator),
+                               attachments=AttachmentRenderer(write_roster, write_ledger, deps.i18n.translator,
+                                                              deps.config.hours.centre_name),
                                concurrency=deps.settings.outbox.concurrency)
     deps.sender_task = asyncio.create_task(deps.sender.run(), name="outbox-sender")
     # APScheduler (PTB's JobQueue, in memory) only ticks: the schedule itself is rows (bot.services.schedule.sweep).

@@ -7,10 +7,9 @@ from the figures the row carries.
 
 from __future__ import annotations
 
+import asyncio
 import io
-import struct
 import tempfile
-import zlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -18,28 +17,20 @@ from typing import Any
 from telegram import InputFile
 
 from bot.domain.attachments import Certificate, HoursExport, QrCode, RosterExport, StarCertificate, from_payload
-from bot.i18n import Translate
+from bot.i18n import I18n, Translate
+from bot.views import charts
+from bot.views.recognition import certificate_texts
 
 RosterWriter = Callable[[Path], Awaitable[int]]  # writes the roster to a .csv or .xlsx path
 LedgerWriter = Callable[[HoursExport | Certificate, Path], Awaitable[None]]  # the ledger's files
 Translators = Callable[[str | None], Translate]  # a language's translator (I18n.translator)
 
 
-def placeholder_star_png(star: StarCertificate, translate: Translate | None) -> bytes:
-    """A plain 600×400 warm-red card as a valid PNG, made without an image library.
-
-    # integrator: replace with charts.star_certificate(name, team, month_label, hours, services,
-    # rating_text, translate) — the month label and the rating text are bot.views.recognition's
-    # ``certificate_texts(translate, star)``. Only this function changes; the row's data stays."""
-    width, height = 600, 400
-    row = b"\x00" + bytes((0xB7, 0x1C, 0x1C)) * width
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(row * height))
-            + chunk(b"IEND", b""))
+def star_png(star: StarCertificate, translate: Translate, issuer: str = "") -> bytes:
+    """The 志愿之星 certificate card (bot.views.charts), worded in the star's language."""
+    month, rating = certificate_texts(translate, star)
+    return charts.star_certificate(star.name, star.team, month, star.hours, star.services, rating, translate,
+                                   issuer=issuer)
 
 
 def qr_png(text: str) -> bytes:
@@ -56,10 +47,11 @@ class AttachmentRenderer:
     fails like any file that cannot be made (a failed attempt)."""
 
     def __init__(self, write_roster: RosterWriter | None = None, write_ledger: LedgerWriter | None = None,
-                 translators: Translators | None = None) -> None:
+                 translators: Translators | None = None, issuer: str = "") -> None:
         self.write_roster = write_roster
         self.write_ledger = write_ledger
-        self.translators = translators
+        self.translators = translators or I18n().translator
+        self.issuer = issuer  # the centre's name, signing the certificates
 
     async def render(self, payload: dict[str, Any]) -> tuple[str, InputFile]:
         """The request field and the file for an attachment description."""
@@ -69,9 +61,10 @@ class AttachmentRenderer:
         if isinstance(attachment, RosterExport):
             return attachment.field, await self._roster(attachment)
         if isinstance(attachment, StarCertificate):
-            translate = self.translators(attachment.language) if self.translators is not None else None
-            return attachment.field, InputFile(placeholder_star_png(attachment, translate),
-                                               filename=f"star-{attachment.month}.png")
+            # drawing takes a few tenths of a second of CPU: off the event loop
+            image = await asyncio.to_thread(star_png, attachment, self.translators(attachment.language),
+                                            self.issuer)
+            return attachment.field, InputFile(image, filename=f"star-{attachment.month}.png")
         return attachment.field, await self._ledger(attachment)
 
     async def _roster(self, export: RosterExport) -> InputFile:

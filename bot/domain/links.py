@@ -2,7 +2,8 @@
 
 A team's link ``https://t.me/<bot>?start=team_<code>`` opens registration with the team chosen; a
 building's ``…?start=b_<code>`` attributes the person to that building; an activity's
-``…?start=act_<CODE>`` (its QR code on site) checks the person in. Telegram passes the part
+``…?start=act_<CODE>`` (its QR code on site) checks the person in; a volunteer's points code
+``…?start=pay_<CODE>``, scanned by a business, opens the redemption. Telegram passes the part
 after ``start=`` (1–64 of ``A-Z a-z 0-9 _ -``) to the bot as ``/start <payload>``.
 """
 
@@ -11,10 +12,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-TEAM, BUILDING, ACTIVITY = "team", "b", "act"
+TEAM, BUILDING, ACTIVITY, PAY = "team", "b", "act", "pay"
 _CODE = r"[a-z][a-z0-9_]{1,31}"
 _ACTIVITY_CODE = r"[A-Z0-9]{3,16}"  # activities.code, upper case (bot.domain.attendance.CODE)
-_PAYLOAD = re.compile(rf"^(?:(team|b)_({_CODE})|(act)_({_ACTIVITY_CODE}))$")
+_PAYLOAD = re.compile(rf"^(?:(team|b)_({_CODE})|(act|pay)_({_ACTIVITY_CODE}))$")  # pay: bot.domain.points.CODE
 
 
 @dataclass(frozen=True)

@@ -87,6 +87,21 @@ class RecognitionConfig:
 
 
 @dataclass(frozen=True)
+class PointsConfig:
+    """``[points]``: points per hour served, the day (MM-DD) of the following year a year's points
+    lapse after, how long a one-time code is good for. The defaults are the settings' defaults."""
+
+    per_hour: int = 10
+    expires_on: str = "03-31"
+    code_minutes: int = 10
+
+    def expiry(self, year: int) -> dt.date:
+        """The last day the points earned in ``year`` can be spent."""
+        month, day = (int(part) for part in self.expires_on.split("-"))
+        return dt.date(year + 1, month, day)
+
+
+@dataclass(frozen=True)
 class ServiceConfig:
     """The parts of the settings services need."""
 
@@ -102,6 +117,7 @@ class ServiceConfig:
     activities: ActivityConfig = field(default_factory=ActivityConfig)
     hours: HoursConfig = field(default_factory=HoursConfig)
     recognition: RecognitionConfig = field(default_factory=RecognitionConfig)
+    points: PointsConfig = field(default_factory=PointsConfig)
 
     @property
     def views(self) -> ViewSettings:

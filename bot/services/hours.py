@@ -167,6 +167,7 @@ async def honour(ctx: ServiceContext, registry_number: str, raw_hours: str, reas
     teams = [v.team_id for v in await ctx.uow.volunteers.of_user(person.id) if v.status == "approved"]
     entry = await ctx.uow.ledger.add(person.id, HONOUR, minutes, ctx.now, team_id=teams[0] if teams else None,
                                      reason=why, created_by=ctx.user.id)
+    await ctx.uow.audit.record(ctx.user.id, "hours", entry.id, "honour", user=person.id, minutes=minutes)
     await ctx.tell.hours.honoured(ctx.user, person, entry.id, minutes, why)
     await ctx.uow.commit()
 
@@ -183,6 +184,7 @@ async def correct(ctx: ServiceContext, entry_id: int, raw_hours: str, reason: st
         raise InvalidInput(N_("Entry #{number} cannot go below zero hours."), number=entry_id)
     correction = await ctx.uow.ledger.correct(entry_id, minutes, why, ctx.user.id)
     assert correction is not None
+    await ctx.uow.audit.record(ctx.user.id, "hours", correction.id, "correction", corrects=entry_id, minutes=minutes)
     await ctx.tell.hours.corrected(ctx.user, entry_id, minutes, await ctx.uow.ledger.net_minutes(entry_id))
     await ctx.uow.commit()
 

@@ -10,7 +10,7 @@ from bot.domain.arguments import DATABASE_ID_MAX
 from bot.domain.chats import is_group
 from bot.domain.errors import Conflict
 from bot.i18n import N_
-from bot.services import buildings, dispatch, people, teams
+from bot.services import buildings, dispatch, history, people, points, teams
 from bot.services.context import ServiceContext
 
 OUT_OF_DATE = N_("This list is out of date; send the command again.")
@@ -38,6 +38,10 @@ async def turn_page(ctx: ServiceContext, row_id: int, page: int, chat_id: int) -
         await teams.overview(ctx, str(query.get("code")), page=page, row=row_id)
     elif kind == "businesses":
         await teams.list_businesses(ctx, page=page, row=row_id)
+    elif kind == "redemptions":
+        await points.per_business(ctx, str(query.get("month")), page=page, row=row_id)
+    elif kind == "history" and isinstance(query.get("order"), int):
+        await history.show(ctx, query["order"], page=page, row=row_id)
     elif kind == "buildings":
         ctx.require_coordinator()
         await buildings.overview(ctx, page=page, row=row_id)

@@ -59,6 +59,7 @@ async def set_coordinator(ctx: ServiceContext, telegram_id: int, first_name: str
     target = await ctx.uow.users.ensure(telegram_id, first_name)
     newly = appoint and not target.is_coordinator
     target.is_coordinator = appoint
+    await ctx.uow.audit.record(ctx.user.id, "user", target.id, "coordinator_" + ("appointed" if appoint else "removed"))
     await roles.refresh_menu(ctx, target, announce=not appoint)
     if appoint:  # the news carries the new keyboard
         await ctx.tell(target, N_("You are now a coordinator. Tap 📥 Requests to dispatch to see open requests."),
@@ -95,6 +96,7 @@ async def decide_volunteer(ctx: ServiceContext, volunteer_id: int, approve: bool
         raise NotFound(N_("That registration was not found."))
     if not await ctx.uow.volunteers.decide(volunteer_id, approve):
         raise Conflict(N_("That registration was already decided."))
+    await ctx.uow.audit.record(ctx.user.id, "volunteer", volunteer_id, "approved" if approve else "denied")
     team = await ctx.uow.teams.get(volunteer.team_id)
     person = await ctx.uow.users.get(volunteer.user_id) if volunteer.user_id is not None else None
     assert team is not None

@@ -275,6 +275,7 @@ async def _join_team(ctx: ServiceContext, draft: dict[str, Any], team: Team) -> 
             await ctx.tell.centre.join_application(await ctx.centre(), volunteer.id, profile, team, approved=False)
     else:
         await ctx.uow.volunteers.decide(volunteer.id, True)
+        await ctx.uow.audit.record(None, "volunteer", volunteer.id, "approved", automatic=True)  # no approval needed
         await roles.refresh_menu(ctx, ctx.user, announce=False)  # the welcome carries the keyboard
         await ctx.tell(ctx.user, N_("Welcome to team {team}! You can now take its requests in the team "
                                       "group."), team=team.name, markup=ctx.tell.resident.menu_keyboard(ctx.user))

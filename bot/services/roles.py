@@ -34,7 +34,7 @@ MENUS: dict[str, tuple[tuple[str, str], ...]] = {
                ("language", N_("Language / 语言")), ("help", N_("Help"))),
     VOLUNTEER: (("profile", N_("My volunteer profile")), ("onduty", N_("On duty: receive requests")),
                 ("offduty", N_("Off duty: pause requests")), ("quiet", N_("Quiet hours")),
-                ("activities", N_("Activities: sign up, my activities"))),
+                ("activities", N_("Activities: sign up, my activities")), ("points", N_("Use my points"))),
     BUSINESS: (("profile", N_("My volunteer profile")), ("onduty", N_("On duty: receive requests")),
                ("offduty", N_("Off duty: pause requests")), ("quiet", N_("Quiet hours")),
                ("activities", N_("Activities: sign up, my activities"))),
@@ -53,7 +53,9 @@ MENUS: dict[str, tuple[tuple[str, str], ...]] = {
                   ("honour", N_("Add honour hours to a volunteer")), ("correct", N_("Correct an hours entry")),
                   ("ledger", N_("A volunteer's hours entries")),
                   ("certificate", N_("Issue a service-record certificate")),
-                  ("stars", N_("Volunteer stars and the five-star team: approve"))),
+                  ("stars", N_("Volunteer stars and the five-star team: approve")),
+                  ("redemptions", N_("Points used at businesses, per business")),
+                  ("history", N_("A request's history"))),
     ADMIN: (("coordinator", N_("Appoint or remove a coordinator")),),
 }
 MENU_ORDER = (RESIDENT, VOLUNTEER, BUSINESS, TEAM_LEADER, BUILDING_LEADER, COORDINATOR, ADMIN)

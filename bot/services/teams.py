@@ -161,6 +161,8 @@ async def appoint_leader(ctx: ServiceContext, code: str, telegram_id: int, appoi
     if not await ctx.uow.volunteers.set_leader(person.id, team.id, appoint):
         raise Conflict(N_("{name} already leads team {team}.") if appoint else N_("{name} does not lead team {team}."),
                        name=person.first_name, team=team.name)
+    await ctx.uow.audit.record(ctx.user.id, "team", team.id, "leader_set" if appoint else "leader_unset",
+                               user=person.id)
     await roles.refresh_menu(ctx, person)
     if appoint:
         await ctx.tell(person, N_("You are now a leader of team {team}. Send /team to see its members "

@@ -73,6 +73,10 @@ CHECKIN_FINISH_YES, CHECK_OUT = "atendok", "atout"
 HOURS_CERTIFICATE, HOURS_EXPORT, HONOUR_HOURS = "hcert", "hexp", "hhon"
 # Recognition (典型推介): a coordinator approves or skips a nomination (its row).
 NOMINATION_APPROVE, NOMINATION_SKIP = "nmok", "nmno"
+# Points: a business's amount for a code (code row, points), its confirmation (code row, points), cancel.
+PAY_AMOUNT, PAY_OK, PAY_NO = "pamt", "pok", "pno"
+# An order's history for a coordinator (order).
+HISTORY = "hist"
 # Codes of earlier releases, still on buttons in people's chats: read as the action they meant.
 RETIRED = {"cx": CANCEL_ORDER, "d": DISPATCH, "rj": REJECT, "rr": REJECT_REASON, "h": HOURS, "ef": EDIT_FIELD,
            "jt": JOIN_TEAM, "va": APPROVE, "vd": DENY, "jp": JOIN_PICK, "jd": JOIN_DONE, "pe": PROFILE_EDIT,
@@ -86,6 +90,7 @@ EXPORT_MONTHS = ("this", "last")
 HONOUR_CHOICES = ("1", "2", "4", "8")
 STARS = Number(0, 5)  # 0: "not solved"
 PAGE_NUMBER = Number(0, 9999)  # pages count from 0
+POINTS = Number(1, 100_000)  # bot.domain.points.MAX_AMOUNT; the service checks the balance
 COMMUNITY_INDEX = Number(0, 999)  # 0: any community, else one of the known communities (from 1)
 
 # The one table of shapes: action → the kind of each part, in order.
@@ -151,6 +156,10 @@ SHAPES: dict[str, tuple[Part, ...]] = {
     HONOUR_HOURS: (OneOf.of(HONOUR_CHOICES),),  # the person and the reason are in the dialog row
     NOMINATION_APPROVE: (DATABASE_ID,),  # a nomination
     NOMINATION_SKIP: (DATABASE_ID,),
+    PAY_AMOUNT: (DATABASE_ID, POINTS),  # a points code row, the points
+    PAY_OK: (DATABASE_ID, POINTS),
+    PAY_NO: (DATABASE_ID,),
+    HISTORY: (DATABASE_ID,),  # an order
 }
 ACTIONS = frozenset(SHAPES)
 

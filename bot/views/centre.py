@@ -36,6 +36,7 @@ class CentreView(View):
         rows.append([button(_("Reject"), cb.REJECT, order.id)])
         if order.voice_file_id:  # played to the tapping coordinator privately, never in a group
             rows.append([button(_("🎤 Listen"), cb.LISTEN, order.id)])
+        rows.append([button(_("📜 History"), cb.HISTORY, order.id)])  # sent privately to the tapping coordinator
         return inline(rows)
 
     async def new_order(self, readers: Sequence[Reader], order: Order, teams: Sequence[Team], *,

@@ -19,6 +19,8 @@ VOLUNTEER_HELP = (
     (menu.OFF_DUTY, N_("<b>{button}</b> / <b>{other}</b>: pause new requests for a while, or take them again.")),
     (menu.HOURS, N_("<b>{button}</b>: the hours you have served this month, this year and in total.")),
     (menu.QUIET, N_("<b>{button}</b>: hours of the night when no reminders come (emergencies still do).")),
+    (menu.POINTS, N_("<b>{button}</b>: your points for hours served, and a one-time code to use them at a "
+                     "partner business.")),
     (menu.ACTIVITIES, N_("<b>{button}</b>: the activities you signed up for; sign up with the cards in your "
                          "team's group.")),
     (menu.PROFILE, N_("<b>{button}</b> (under More): your skills and when you can help.")),

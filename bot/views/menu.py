@@ -25,6 +25,7 @@ ORDERS, BUILDINGS, BUSINESSES, FIND, ROSTER, APPOINT = "orders", "buildings", "b
 ROUTES, ACTIVITIES, CHECKIN = "routes", "activities", "checkin"
 TEAM_HOURS, HOURS_EXPORT, HOURS_ADMIN = "teamhours", "hoursexport", "hoursadmin"
 STARS = "stars"
+POINTS, REDEMPTIONS, HISTORY = "points", "redemptions", "history"
 
 LABELS: dict[str, str] = {
     REQUEST: MENU_NEW_REQUEST, MY: MENU_MY_ORDERS, LANGUAGE: MENU_LANGUAGE, HELP: N_("❓ Help"),
@@ -40,6 +41,7 @@ LABELS: dict[str, str] = {
     TEAM_HOURS: N_("📊 My team's hours"), HOURS_EXPORT: N_("📤 Export service hours"),
     HOURS_ADMIN: N_("🏅 Honour hours and corrections"),
     STARS: N_("🌟 Volunteer stars"),
+    POINTS: N_("🎁 Use my points"), REDEMPTIONS: N_("🎁 Points at businesses"), HISTORY: N_("📜 Request history"),
 }
 # Which commands each key stands for (README's table; a test checks that every command of a role's
 # menu has its button). The duty button is whichever of the two applies; a coordinator's /team
@@ -53,6 +55,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     APPOINT: ("coordinator",), ROUTES: ("routes",), ACTIVITIES: ("activities",), CHECKIN: ("checkin",), HOURS: (),
     MORE: (), TEAM_HOURS: ("teamhours",), HOURS_EXPORT: ("hoursexport",),
     HOURS_ADMIN: ("honour", "correct", "ledger", "certificate"), STARS: ("stars",),
+    POINTS: ("points",), REDEMPTIONS: ("redemptions",), HISTORY: ("history",),
 }
 # Labels of earlier releases, still on keyboards in people's chats until their next refresh: read
 # as the action they meant (never offered as a request's text).
@@ -62,7 +65,8 @@ VOLUNTEERS = frozenset({VOLUNTEER, BUSINESS})
 # The coordinators' secondary actions, behind More. A new command gets a key, its label in LABELS,
 # its commands in COMMANDS and the service call in bot.adapters.handlers.menu.ACTIONS
 # (tests/unit/views/test_menu.py fails while a command of a role's menu has no button).
-CENTRE_MORE = (CHECKIN, ROUTES, BUILDINGS, BUSINESSES, FIND, ROSTER, HOURS_EXPORT, HOURS_ADMIN, STARS)
+CENTRE_MORE = (CHECKIN, ROUTES, BUILDINGS, BUSINESSES, FIND, ROSTER, HOURS_EXPORT, HOURS_ADMIN, STARS, REDEMPTIONS,
+               HISTORY)
 
 
 def is_volunteer(roles: frozenset[str]) -> bool:
@@ -89,6 +93,8 @@ def role_actions(roles: frozenset[str], on_duty: bool) -> tuple[list[str], list[
         primary.append(JOIN)
     if volunteer or COORDINATOR in roles:
         primary.append(ACTIVITIES)
+    if volunteer:
+        primary.append(POINTS)  # on a full keyboard (a team leader's) it waits behind More
     if TEAM_LEADER in roles:
         more.append(TEAM_HOURS)
     if BUILDING_LEADER in roles:

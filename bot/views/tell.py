@@ -5,8 +5,9 @@ audiences' views render the rest — ``ctx.tell.resident``, ``ctx.tell.volunteer
 (an order's card in a team's group), ``ctx.tell.centre``, ``ctx.tell.lists``, ``ctx.tell.joining``
 (registration and profile), ``ctx.tell.digests``, ``ctx.tell.routes`` (the routing rules),
 ``ctx.tell.activities`` (activity cards), ``ctx.tell.attendance`` (check-in at an activity),
-``ctx.tell.hours`` (service hours) and ``ctx.tell.recognition`` (典型推介). Everything is queued
-through one :class:`~bot.views.port.Outgoing` on the unit of work's outbox, so it commits with the change that
+``ctx.tell.hours`` (service hours), ``ctx.tell.recognition`` (典型推介), ``ctx.tell.points`` (points
+and redemptions) and ``ctx.tell.history``. Everything is queued through one
+:class:`~bot.views.port.Outgoing` on the unit of work's outbox, so it commits with the change that
 caused it. Views look nobody up: who the centre is comes from bot.services.audiences.
 """
 
@@ -19,8 +20,10 @@ from bot.views.attendance import AttendanceView
 from bot.views.centre import CentreView
 from bot.views.common import COULD_NOT_HANDLE, View, ViewSettings
 from bot.views.digests import DigestsView
+from bot.views.history import HistoryView
 from bot.views.hours import HoursView
 from bot.views.lists import ListsView
+from bot.views.points import PointsView
 from bot.views.port import Markup, Outbox, Outgoing
 from bot.views.recognition import RecognitionView
 from bot.views.registration import RegistrationView
@@ -49,6 +52,8 @@ class Tell(View):
         self.attendance = AttendanceView(out, i18n, settings)
         self.hours = HoursView(out, i18n, settings)
         self.recognition = RecognitionView(out, i18n, settings)
+        self.points = PointsView(out, i18n, settings)
+        self.history = HistoryView(out, i18n, settings)
 
     async def __call__(self, user: User, message: str, *, markup: Markup | None = None, protect: bool = False,
                        **params: object) -> int:

@@ -77,7 +77,7 @@ async def test_a_rule_routes_a_request_with_no_tap_and_the_centre_can_move_it(
                         chat_id=cast.coordinators_group.id)
         routed = await wait_text(coco, _("🧭 Routed by a rule to team {team}. Tap another team to move it.",
                                          team="快修队"), chat_id=cast.coordinators_group.id)
-        assert routed.button_texts == [_("➡️ {team}", team="维修队"), _("Reject")]
+        assert routed.button_texts == [_("➡️ {team}", team="维修队"), _("Reject"), _("📜 History")]
 
         # Re-dispatch from the card, as ever.
         moved = await coco.tap_and_read_answer(_("➡️ {team}", team="维修队"), chat_id=cast.coordinators_group.id,

@@ -227,7 +227,8 @@ async def test_dispatch_to_the_team_that_has_it_is_refused(server: SandboxServer
         number = await place_order(cast, language)
         new = await wait_text(coordinator, _("🆕 New request #{number}", number=number),
                               chat_id=cast.coordinators_group.id)
-        assert new.button_texts == [_("➡️ {team}", team="维修队"), _("➡️ {team}", team="保洁队"), _("Reject")]
+        assert new.button_texts == [_("➡️ {team}", team="维修队"), _("➡️ {team}", team="保洁队"), _("Reject"),
+                                    _("📜 History")]
 
         # Two taps on the same button at the same moment: one dispatch, one kind refusal.
         to_repair = _("➡️ {team}", team="维修队")
@@ -249,7 +250,8 @@ async def test_dispatch_to_the_team_that_has_it_is_refused(server: SandboxServer
         # The centre's card now says where it went and offers only moving it elsewhere, or Reject.
         sent = _("➡️ Sent to team {team}.", team="维修队")
         edited = await cast.coordinators_group.wait_for(lambda chat: sent in (chat.message(new.message_id).text or ""))
-        assert edited.message(new.message_id).button_texts == [_("➡️ {team}", team="保洁队"), _("Reject")]
+        assert edited.message(new.message_id).button_texts == [_("➡️ {team}", team="保洁队"), _("Reject"),
+                                                               _("📜 History")]
 
         row = await order_row(application, number)
         events = row["events"]
@@ -272,5 +274,6 @@ async def test_dispatch_to_the_team_that_has_it_is_refused(server: SandboxServer
         details = await wait_text(vera, "138 0000 0001")
         await vera.tap(_("↩️ Release"), message_id=details.message_id)
         edited = await cast.coordinators_group.wait_for(
-            lambda chat: chat.message(new.message_id).button_texts == [_("➡️ {team}", team="保洁队"), _("Reject")])
+            lambda chat: chat.message(new.message_id).button_texts == [_("➡️ {team}", team="保洁队"), _("Reject"),
+                                                                       _("📜 History")])
         assert taken not in (edited.message(new.message_id).text or "")

@@ -148,7 +148,8 @@ async def test_a_routed_request_is_followed_up_as_a_coordinators_dispatch(uow_fa
     [edit] = await rows_to(uow_factory, CENTRE, "edit")
     assert edit.payload["text"].endswith(I18N.gettext(
         "zh", "🧭 Routed by a rule to team {team}. Tap another team to move it.", team="Repair"))
-    assert callbacks(edit) == [cb.pack(cb.DISPATCH, number, ids["fixers"]), cb.pack(cb.REJECT, number)]
+    assert callbacks(edit) == [cb.pack(cb.DISPATCH, number, ids["fixers"]), cb.pack(cb.REJECT, number),
+                               cb.pack(cb.HISTORY, number)]
     # re-dispatch from the card works as ever: the first team's card says it moved on
     await act(uow_factory, COCO, dispatch.dispatch, number, ids["fixers"])
     assert await order_of(uow_factory, number) == ("dispatched", ids["fixers"])
@@ -285,7 +286,7 @@ async def test_listen_sends_the_voice_note_privately_and_protected(uow_factory: 
     await teams(uow_factory)
     number = await place(uow_factory, voice="voice-1")
     [card] = await rows_to(uow_factory, CENTRE)
-    assert callbacks(card)[-1] == cb.pack(cb.LISTEN, number)
+    assert callbacks(card)[-2:] == [cb.pack(cb.LISTEN, number), cb.pack(cb.HISTORY, number)]
     with pytest.raises(Conflict):  # Coco never opened a private chat with the bot: nothing can reach her
         await act(uow_factory, COCO, dispatch.listen, number)
     async with uow_factory() as uow:

@@ -18,9 +18,9 @@ from importlinter.contracts.forbidden import ForbiddenContract
 from importlinter.contracts.layers import LayersContract
 from importlinter.domain.contract import Contract
 
-from bot.adapters.app import reminder_config, request_limit_config
-from bot.services.context import ReminderConfig, RequestLimitConfig
-from bot.settings import ReminderSettings, RequestLimits
+from bot.adapters.app import reminder_config, request_limit_config, service_config
+from bot.services.context import PointsConfig, ReminderConfig, RequestLimitConfig
+from bot.settings import ReminderSettings, RequestLimits, Settings
 
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 CONTRACT_TYPES: dict[str, type[Contract]] = {
@@ -78,3 +78,4 @@ def test_services_read_the_settings_defaults_as_plain_values() -> None:
     """The frozen values services get (no pydantic models) default to what the settings do."""
     assert reminder_config(ReminderSettings()) == ReminderConfig()
     assert request_limit_config(RequestLimits()) == RequestLimitConfig()
+    assert service_config(Settings()).points == PointsConfig()

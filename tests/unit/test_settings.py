@@ -212,6 +212,10 @@ def config_error(text: str, tmp_path: Path) -> str:
     ('[reminders]\nquiet_hours = "22-7"\n', "reminders.quiet_hours"),
     ('[reminders]\ndigest_time = "24:00"\n', "reminders.digest_time"),
     ("[reminders]\nweekly_digest_weekday = 7\n", "reminders.weekly_digest_weekday"),
+    ('[points]\nexpires_on = "02-29"\n', "points.expires_on"),
+    ('[points]\nexpires_on = "31-03"\n', "points.expires_on"),
+    ("[points]\nper_hour = -1\n", "points.per_hour"),
+    ("[points]\ncode_minutes = 0\n", "points.code_minutes"),
 ])
 def test_bad_values(text: str, key: str, tmp_path: Path) -> None:
     assert key in config_error(text, tmp_path)

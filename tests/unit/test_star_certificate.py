@@ -34,7 +34,9 @@ async def test_the_renderer_makes_a_png_photo() -> None:
     assert field == "photo" and upload.filename == "star-2026-11.png"
     assert upload.input_file_content is not None
     image = Image.open(io.BytesIO(upload.input_file_content))
-    assert image.format == "PNG" and image.size == (600, 400)
+    assert image.format == "PNG" and image.size == (1200, 840)  # bot.views.charts' certificate card
+    low, high = image.convert("L").getextrema()
+    assert high - low > 100  # drawn, not a blank card
 
 
 def test_the_certificate_words_in_both_languages() -> None:

@@ -24,6 +24,7 @@ from bot.adapters.handlers import (
     lists,
     menu,
     people,
+    points,
     private_input,
     quiet,
     rating,
@@ -37,7 +38,7 @@ from bot.adapters.handlers import (
 )
 
 FLOW_MODULES = (start, request, dispatch, routes, claim, rating, people, registration, teams, buildings, roster, quiet,
-                hours, groups, lists, attendance, menu, activities, recognition)
+                hours, groups, lists, attendance, menu, activities, recognition, points)
 
 
 def register_all(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

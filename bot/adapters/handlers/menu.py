@@ -24,9 +24,11 @@ from bot.services import (
     attendance,
     buildings,
     dispatch,
+    history,
     hours,
     offer,
     people,
+    points,
     quiet,
     recognition,
     registration,
@@ -77,6 +79,9 @@ ACTIONS: dict[str, Callable[[ServiceContext], Awaitable[None]]] = {
     menu.HOURS_EXPORT: hours.offer_export,
     menu.HOURS_ADMIN: hours.coordinator_help,
     menu.STARS: recognition.show,
+    menu.POINTS: points.show,
+    menu.REDEMPTIONS: lambda ctx: points.per_business(ctx, None, _private(ctx)),
+    menu.HISTORY: history.explain,
 }
 
 

@@ -16,7 +16,7 @@ from bot.adapters.handlers.handler_groups import FREE_INPUT
 from bot.domain.errors import InvalidInput
 from bot.domain.inputs import Input
 from bot.i18n import N_
-from bot.services import attendance, dialogs, offer, people
+from bot.services import attendance, dialogs, offer, people, points
 from bot.services.context import ServiceContext
 
 
@@ -40,6 +40,8 @@ async def on_input(update: Update, context: BotContext) -> None:
 
     async def route(ctx: ServiceContext) -> None:
         if await dialogs.handle_input(ctx, inp):
+            return
+        if inp.text and await points.arrive_by_text(ctx, inp.text):
             return
         if inp.text and await attendance.arrive_by_text(ctx, inp.text):
             return

@@ -10,8 +10,8 @@ from telegram.ext import Application, CommandHandler, MessageHandler, filters
 from bot.adapters.context import BotContext
 from bot.adapters.handlers.common import run
 from bot.adapters.handlers.handler_groups import FLOWS
-from bot.domain.links import ACTIVITY, BUILDING, parse_start
-from bot.services import attendance, buildings, people, teams
+from bot.domain.links import ACTIVITY, BUILDING, PAY, parse_start
+from bot.services import attendance, buildings, people, points, teams
 from bot.services.context import ServiceContext
 from bot.views import callbacks as cb
 from bot.views.common import MENU_LANGUAGE
@@ -25,6 +25,8 @@ async def on_start(update: Update, context: BotContext) -> None:
         await run(update, context, people.welcome)
     elif target.kind == ACTIVITY:
         await run(update, context, lambda ctx: attendance.arrive_by_link(ctx, target.code))
+    elif target.kind == PAY:
+        await run(update, context, lambda ctx: points.arrive_by_link(ctx, target.code))
     elif target.kind == BUILDING:
         await run(update, context, lambda ctx: buildings.arrived_through(ctx, target.code))
     else:

@@ -81,7 +81,7 @@ async def test_a_new_request_to_the_centre_has_a_button_per_team_and_reject() ->
     assert card.payload["text"] == ("🆕 New request #7\nRepair · URGENT · Sunny Garden · today 15:00\n"
                                     "📝 the kitchen tap leaks")
     assert taps(card.payload["reply_markup"]) == [cb.pack(cb.DISPATCH, 7, 3), cb.pack(cb.DISPATCH, 7, 4),
-                                                  cb.pack(cb.REJECT, 7)]
+                                                  cb.pack(cb.REJECT, 7), cb.pack(cb.HISTORY, 7)]
     await tell.centre.cards_with_team(rows, order(), teams[0], [], taken_by="Zhang")
     edit = outbox.rows[-1]
     assert edit.target_id == card.id
