@@ -525,6 +525,7 @@ class Nomination(Base):
     cards: Mapped[list[str]] = mapped_column(JSON, default=list)  # outbox row ids of the coordinators' cards
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime]
 
 
 class PointAccount(Base):
