@@ -256,6 +256,15 @@ class HoursSettings(BaseModel):
     centre_name: str = Field(default="", max_length=64)  # printed on service-record certificates
 
 
+class MeasureSettings(BaseModel):
+    """The measures (docs/measures.md): 响应率 counts an order accepted within this many minutes of
+    being placed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    response_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+
+
 class Settings(BaseSettings):
     """Everything the bot needs to run; build it with :func:`load_settings`."""
 
@@ -272,6 +281,7 @@ class Settings(BaseSettings):
     housekeeping: HousekeepingSettings = Field(default_factory=HousekeepingSettings)
     activities: ActivitySettings = Field(default_factory=ActivitySettings)
     hours: HoursSettings = Field(default_factory=HoursSettings)
+    measures: MeasureSettings = Field(default_factory=MeasureSettings)
     admins: list[int] = Field(default_factory=list)
     coordinators_chat_id: int | None = None
     timezone: str = "Asia/Shanghai"

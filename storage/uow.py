@@ -23,6 +23,7 @@ from storage.clock import Clock, utc_now
 from storage.db import READ_ONLY, writer_turns
 from storage.errors import taken_if_not_unique
 from storage.ledger import LedgerRepository
+from storage.measures import MeasuresRepository
 from storage.models import ProcessedUpdate
 from storage.repositories import (
     BuildingRepository,
@@ -96,6 +97,7 @@ class UnitOfWork:
         self.attendance = AttendanceRepository(self.session, self.clock)
         self.ledger = LedgerRepository(self.session, self.clock)
         self.audit = AuditRepository(self.session, self.clock)
+        self.measures = MeasuresRepository(self.session, self.clock)
         self.processed_updates = ProcessedUpdateRepository(self.session, self.clock)
         if self.read_only:
             await self.session.connection(execution_options={READ_ONLY: True})

@@ -24,11 +24,18 @@ from bot.adapters.failures import log_failure
 from bot.adapters.handlers import register_all
 from bot.adapters.ingest import describe_failure, failure_stack, record_failure
 from bot.adapters.sender import OutboxSender
-from bot.domain.attachments import Certificate, HoursExport
+from bot.domain.attachments import Certificate, HoursExport, ReportFile
 from bot.i18n import LANGUAGES, I18n
 from bot.logsafety import protect_logs
-from bot.services import attendance, hours_files, people, roles
-from bot.services.context import ActivityConfig, HoursConfig, ReminderConfig, RequestLimitConfig, ServiceConfig
+from bot.services import attendance, hours_files, people, report_files, roles
+from bot.services.context import (
+    ActivityConfig,
+    HoursConfig,
+    MeasureConfig,
+    ReminderConfig,
+    RequestLimitConfig,
+    ServiceConfig,
+)
 from bot.services.housekeeping import Housekeeper, Retention
 from bot.services.roster import export_roster
 from bot.services.schedule import activity_rules, attendance_rules, digests, rules
@@ -78,7 +85,8 @@ def service_config(settings: Settings) -> ServiceConfig:
                                                    quota_reminder_day=settings.activities.quota_reminder_day),
                          hours=HoursConfig(default_cap_hours=settings.hours.default_cap_hours,
                                            caps=tuple(sorted(settings.hours.caps.items())),
-                                           centre_name=settings.hours.centre_name))
+                                           centre_name=settings.hours.centre_name),
+                         measures=MeasureConfig(response_minutes=settings.measures.response_minutes))
 
 
 def build_application(settings: Settings, request: BaseRequest | None = None, *,
@@ -117,9 +125,12 @@ async def _post_init(application: BotApplication) -> None:
     async def write_ledger(attachment: HoursExport | Certificate, path: Path) -> None:
         await hours_files.write(deps.uow, attachment, path, deps.config, deps.clock())
 
+    async def write_report(attachment: ReportFile, path: Path) -> None:
+        await report_files.write(deps.uow, attachment, path, deps.config)
+
     deps.sender = OutboxSender(application.bot, deps.uow, deps.settings.outbox, clock=deps.clock,
                                on_unreachable=on_unreachable,
-                               attachments=AttachmentRenderer(write_roster, write_ledger),
+                               attachments=AttachmentRenderer(write_roster, write_ledger, write_report),
                                concurrency=deps.settings.outbox.concurrency)
     deps.sender_task = asyncio.create_task(deps.sender.run(), name="outbox-sender")
     # APScheduler (PTB's JobQueue, in memory) only ticks: the schedule itself is rows (bot.services.schedule.sweep).

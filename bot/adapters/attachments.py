@@ -14,10 +14,11 @@ from typing import Any
 
 from telegram import InputFile
 
-from bot.domain.attachments import Certificate, HoursExport, QrCode, RosterExport, from_payload
+from bot.domain.attachments import Certificate, HoursExport, QrCode, ReportFile, RosterExport, from_payload
 
 RosterWriter = Callable[[Path], Awaitable[int]]  # writes the roster to a .csv or .xlsx path
 LedgerWriter = Callable[[HoursExport | Certificate, Path], Awaitable[None]]  # the ledger's files
+ReportWriter = Callable[[ReportFile, Path], Awaitable[None]]  # a report's workbook
 
 
 def qr_png(text: str) -> bytes:
@@ -33,9 +34,11 @@ class AttachmentRenderer:
     """Makes the file for an outbox row's attachment; without a roster writer, a roster export
     fails like any file that cannot be made (a failed attempt)."""
 
-    def __init__(self, write_roster: RosterWriter | None = None, write_ledger: LedgerWriter | None = None) -> None:
+    def __init__(self, write_roster: RosterWriter | None = None, write_ledger: LedgerWriter | None = None,
+                 write_report: ReportWriter | None = None) -> None:
         self.write_roster = write_roster
         self.write_ledger = write_ledger
+        self.write_report = write_report
 
     async def render(self, payload: dict[str, Any]) -> tuple[str, InputFile]:
         """The request field and the file for an attachment description."""
@@ -44,7 +47,17 @@ class AttachmentRenderer:
             return attachment.field, InputFile(qr_png(attachment.text), filename=attachment.filename)
         if isinstance(attachment, RosterExport):
             return attachment.field, await self._roster(attachment)
+        if isinstance(attachment, ReportFile):
+            return attachment.field, await self._report(attachment)
         return attachment.field, await self._ledger(attachment)
+
+    async def _report(self, report: ReportFile) -> InputFile:
+        if self.write_report is None:
+            raise ValueError("no report writer: this sender cannot make reports")
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / f"report-{report.start:%Y%m%d}-{report.end:%Y%m%d}.xlsx"
+            await self.write_report(report, path)
+            return InputFile(path.read_bytes(), filename=path.name)
 
     async def _roster(self, export: RosterExport) -> InputFile:
         if self.write_roster is None:

@@ -65,7 +65,20 @@ class Certificate:
     field = "document"
 
 
-Attachment = QrCode | RosterExport | HoursExport | Certificate
+@dataclass(frozen=True)
+class ReportFile:
+    """A document: the report (XLSX, docs/measures.md) of the local days ``start`` to ``end``
+    (exclusive) for a place: ``scope`` district | community | building | team and its ``key`` (a
+    community's name or a code; nothing personal)."""
+
+    start: dt.date
+    end: dt.date
+    scope: str = "district"
+    key: str = ""
+    field = "document"
+
+
+Attachment = QrCode | RosterExport | HoursExport | Certificate | ReportFile
 
 
 def to_payload(attachment: Attachment) -> dict[str, Any]:
@@ -75,6 +88,9 @@ def to_payload(attachment: Attachment) -> dict[str, Any]:
     if isinstance(attachment, HoursExport):
         return {"kind": "hours", "month": attachment.month, "format": attachment.file_format,
                 "field": attachment.field}
+    if isinstance(attachment, ReportFile):
+        return {"kind": "report", "start": attachment.start.isoformat(), "end": attachment.end.isoformat(),
+                "scope": attachment.scope, "key": attachment.key, "field": attachment.field}
     if isinstance(attachment, Certificate):
         return {"kind": "certificate", "user": attachment.user_id, "start": attachment.start.isoformat(),
                 "end": attachment.end.isoformat(), "field": attachment.field}
@@ -93,4 +109,7 @@ def from_payload(payload: dict[str, Any]) -> Attachment:
     if kind == "certificate" and isinstance(payload.get("user"), int):
         return Certificate(payload["user"], dt.date.fromisoformat(str(payload.get("start"))),
                            dt.date.fromisoformat(str(payload.get("end"))))
+    if kind == "report" and payload.get("scope") in ("district", "community", "building", "team"):
+        return ReportFile(dt.date.fromisoformat(str(payload.get("start"))), dt.date.fromisoformat(
+            str(payload.get("end"))), str(payload["scope"]), str(payload.get("key") or ""))
     raise ValueError(f"unknown attachment {kind!r}")

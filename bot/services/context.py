@@ -78,6 +78,13 @@ class HoursConfig:
 
 
 @dataclass(frozen=True)
+class MeasureConfig:
+    """``[measures]``: 响应率 counts an order accepted within ``response_minutes`` of being placed."""
+
+    response_minutes: int = 60
+
+
+@dataclass(frozen=True)
 class ServiceConfig:
     """The parts of the settings services need."""
 
@@ -92,6 +99,7 @@ class ServiceConfig:
     requests: RequestLimitConfig = field(default_factory=RequestLimitConfig)
     activities: ActivityConfig = field(default_factory=ActivityConfig)
     hours: HoursConfig = field(default_factory=HoursConfig)
+    measures: MeasureConfig = field(default_factory=MeasureConfig)
 
     @property
     def views(self) -> ViewSettings:

@@ -40,7 +40,8 @@ MENUS: dict[str, tuple[tuple[str, str], ...]] = {
                ("activities", N_("Activities: sign up, my activities"))),
     TEAM_LEADER: (("team", N_("My team: members and join link")), ("teamhours", N_("My team's service hours")),
                   ("activities", N_("Activities: create, change, my activities")),
-                  ("checkin", N_("Check-in at an activity: QR code and who came"))),
+                  ("checkin", N_("Check-in at an activity: QR code and who came")),
+                  ("report", N_("Reports: the rates of my team"))),
     BUILDING_LEADER: (("neighbour", N_("Request for a neighbour")), ("building", N_("My building: join link"))),
     COORDINATOR: (("orders", N_("Open requests")), ("dispatch", N_("Dispatch a request")),
                   ("routes", N_("Routing rules")),
@@ -52,7 +53,9 @@ MENUS: dict[str, tuple[tuple[str, str], ...]] = {
                   ("hoursexport", N_("Export service hours for the registry")),
                   ("honour", N_("Add honour hours to a volunteer")), ("correct", N_("Correct an hours entry")),
                   ("ledger", N_("A volunteer's hours entries")),
-                  ("certificate", N_("Issue a service-record certificate"))),
+                  ("certificate", N_("Issue a service-record certificate")),
+                  ("report", N_("Reports: the rates by team, community and month")),
+                  ("households", N_("Households of a building or community"))),
     ADMIN: (("coordinator", N_("Appoint or remove a coordinator")),),
 }
 MENU_ORDER = (RESIDENT, VOLUNTEER, BUSINESS, TEAM_LEADER, BUILDING_LEADER, COORDINATOR, ADMIN)

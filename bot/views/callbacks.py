@@ -71,6 +71,8 @@ CHECKIN_SHOW, CHECKIN_LIST, CHECKIN_MARK, CHECKIN_FINISH = "atshow", "atlist", "
 CHECKIN_FINISH_YES, CHECK_OUT = "atendok", "atout"
 # Service hours: a certificate of a period (the person's own), the registry export of a month.
 HOURS_CERTIFICATE, HOURS_EXPORT, HONOUR_HOURS = "hcert", "hexp", "hhon"
+# Reports: a period, then a place (period, kind d|c|t, 0 | a community's index | a team id).
+REPORT_PERIOD, REPORT_PLACE = "rep", "repat"
 # Codes of earlier releases, still on buttons in people's chats: read as the action they meant.
 RETIRED = {"cx": CANCEL_ORDER, "d": DISPATCH, "rj": REJECT, "rr": REJECT_REASON, "h": HOURS, "ef": EDIT_FIELD,
            "jt": JOIN_TEAM, "va": APPROVE, "vd": DENY, "jp": JOIN_PICK, "jd": JOIN_DONE, "pe": PROFILE_EDIT,
@@ -82,9 +84,12 @@ QUIET_CHOICES = ("22-7", "21-8", "off")
 CERTIFICATE_PERIODS = ("month", "year", "lastyear")
 EXPORT_MONTHS = ("this", "last")
 HONOUR_CHOICES = ("1", "2", "4", "8")
+REPORT_PERIODS = ("this", "last", "year")
+REPORT_PLACES = ("d", "c", "t")  # the district, a community (its index), a team (its id)
 STARS = Number(0, 5)  # 0: "not solved"
 PAGE_NUMBER = Number(0, 9999)  # pages count from 0
 COMMUNITY_INDEX = Number(0, 999)  # 0: any community, else one of the known communities (from 1)
+PLACE_ID = Number(0, DATABASE_ID_MAX)  # 0 (the district, the first community) or a team id
 
 # The one table of shapes: action → the kind of each part, in order.
 SHAPES: dict[str, tuple[Part, ...]] = {
@@ -147,6 +152,8 @@ SHAPES: dict[str, tuple[Part, ...]] = {
     HOURS_CERTIFICATE: (OneOf.of(CERTIFICATE_PERIODS),),
     HOURS_EXPORT: (OneOf.of(EXPORT_MONTHS),),
     HONOUR_HOURS: (OneOf.of(HONOUR_CHOICES),),  # the person and the reason are in the dialog row
+    REPORT_PERIOD: (OneOf.of(REPORT_PERIODS),),
+    REPORT_PLACE: (OneOf.of(REPORT_PERIODS), OneOf.of(REPORT_PLACES), PLACE_ID),  # the service checks all
 }
 ACTIONS = frozenset(SHAPES)
 

@@ -24,6 +24,7 @@ TEAM, TEAMS, NEIGHBOUR, BUILDING_LINK = "team", "teams", "neighbour", "buildingl
 ORDERS, BUILDINGS, BUSINESSES, FIND, ROSTER, APPOINT = "orders", "buildings", "businesses", "find", "roster", "appoint"
 ROUTES, ACTIVITIES, CHECKIN = "routes", "activities", "checkin"
 TEAM_HOURS, HOURS_EXPORT, HOURS_ADMIN = "teamhours", "hoursexport", "hoursadmin"
+REPORT, HOUSEHOLDS = "report", "households"
 
 LABELS: dict[str, str] = {
     REQUEST: MENU_NEW_REQUEST, MY: MENU_MY_ORDERS, LANGUAGE: MENU_LANGUAGE, HELP: N_("❓ Help"),
@@ -38,6 +39,7 @@ LABELS: dict[str, str] = {
     CHECKIN: N_("📍 Activity check-in"),
     TEAM_HOURS: N_("📊 My team's hours"), HOURS_EXPORT: N_("📤 Export service hours"),
     HOURS_ADMIN: N_("🏅 Honour hours and corrections"),
+    REPORT: N_("📈 Reports"), HOUSEHOLDS: N_("🏠 Households"),
 }
 # Which commands each key stands for (README's table; a test checks that every command of a role's
 # menu has its button). The duty button is whichever of the two applies; a coordinator's /team
@@ -51,6 +53,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     APPOINT: ("coordinator",), ROUTES: ("routes",), ACTIVITIES: ("activities",), CHECKIN: ("checkin",), HOURS: (),
     MORE: (), TEAM_HOURS: ("teamhours",), HOURS_EXPORT: ("hoursexport",),
     HOURS_ADMIN: ("honour", "correct", "ledger", "certificate"),
+    REPORT: ("report",), HOUSEHOLDS: ("households",),
 }
 # Labels of earlier releases, still on keyboards in people's chats until their next refresh: read
 # as the action they meant (never offered as a request's text).
@@ -60,7 +63,7 @@ VOLUNTEERS = frozenset({VOLUNTEER, BUSINESS})
 # The coordinators' secondary actions, behind More. A new command gets a key, its label in LABELS,
 # its commands in COMMANDS and the service call in bot.adapters.handlers.menu.ACTIONS
 # (tests/unit/views/test_menu.py fails while a command of a role's menu has no button).
-CENTRE_MORE = (CHECKIN, ROUTES, BUILDINGS, BUSINESSES, FIND, ROSTER, HOURS_EXPORT, HOURS_ADMIN)
+CENTRE_MORE = (REPORT, CHECKIN, ROUTES, BUILDINGS, BUSINESSES, FIND, ROSTER, HOURS_EXPORT, HOURS_ADMIN, HOUSEHOLDS)
 
 
 def is_volunteer(roles: frozenset[str]) -> bool:
@@ -89,6 +92,8 @@ def role_actions(roles: frozenset[str], on_duty: bool) -> tuple[list[str], list[
         primary.append(ACTIVITIES)
     if TEAM_LEADER in roles:
         more.append(TEAM_HOURS)
+        if COORDINATOR not in roles:
+            more.append(REPORT)
     if BUILDING_LEADER in roles:
         primary.append(BUILDING_LINK)
     if COORDINATOR in roles:

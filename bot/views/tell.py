@@ -23,6 +23,7 @@ from bot.views.hours import HoursView
 from bot.views.lists import ListsView
 from bot.views.port import Markup, Outbox, Outgoing
 from bot.views.registration import RegistrationView
+from bot.views.report import ReportView
 from bot.views.resident import ResidentView
 from bot.views.routes import RoutesView
 from bot.views.team_card import TeamCardView
@@ -47,6 +48,7 @@ class Tell(View):
         self.activities = ActivitiesView(out, i18n, settings)
         self.attendance = AttendanceView(out, i18n, settings)
         self.hours = HoursView(out, i18n, settings)
+        self.report = ReportView(out, i18n, settings)
 
     async def __call__(self, user: User, message: str, *, markup: Markup | None = None, protect: bool = False,
                        **params: object) -> int:

@@ -28,6 +28,7 @@ from bot.adapters.handlers import (
     quiet,
     rating,
     registration,
+    report,
     request,
     roster,
     routes,
@@ -36,7 +37,7 @@ from bot.adapters.handlers import (
 )
 
 FLOW_MODULES = (start, request, dispatch, routes, claim, rating, people, registration, teams, buildings, roster, quiet,
-                hours, groups, lists, attendance, menu, activities)
+                hours, report, groups, lists, attendance, menu, activities)
 
 
 def register_all(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -29,6 +29,7 @@ from bot.services import (
     people,
     quiet,
     registration,
+    report,
     request,
     roster_chat,
     routing,
@@ -75,6 +76,8 @@ ACTIONS: dict[str, Callable[[ServiceContext], Awaitable[None]]] = {
     menu.TEAM_HOURS: hours.team_view,
     menu.HOURS_EXPORT: hours.offer_export,
     menu.HOURS_ADMIN: hours.coordinator_help,
+    menu.REPORT: report.offer,
+    menu.HOUSEHOLDS: report.households_help,
 }
 
 

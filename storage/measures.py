@@ -1,0 +1,234 @@
+"""The counts behind the measures (docs/measures.md), for one period and one place: the service
+(``bot.services.measures``) turns them into rates. Each query reads one covering index over the
+period's rows (``ix_orders_measures``, ``ix_ratings_time``, ``ix_hours_time``,
+``ix_orders_status_time``), so a district's month never scans every order.
+
+A place (:class:`Where`) is the whole district, one community (compared ignoring case), one
+building (its id, and its community for what has no building) or one team (its id). Statuses come
+from the caller: storage never imports ``bot``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from sqlalchemy import ColumnElement, and_, String, cast, distinct, exists, func, literal, select, update
+
+from storage.models import Building, HoursEntry, HouseholdCount, Order, Rating, Team, User, Volunteer
+from storage.repositories import _Repository
+
+Period = tuple[dt.datetime, dt.datetime]  # UTC [start, end)
+ROWS_BATCH = 5000
+
+
+@dataclass(frozen=True)
+class Where:
+    """One place to count in; every field empty: the whole district."""
+
+    community: str | None = None  # lower case
+    building_id: int | None = None
+    team_id: int | None = None
+
+
+class OrderTimes(NamedTuple):
+    """One order placed in the period: what the rates of orders read."""
+
+    status: str
+    round: int
+    created_at: dt.datetime
+    accepted_at: dt.datetime | None
+    done_at: dt.datetime | None
+    resident_id: int
+    on_behalf: bool
+
+
+class OrderRow(NamedTuple):
+    """One order behind a report (no personal data: no names, phones or addresses)."""
+
+    id: int
+    created_at: dt.datetime
+    community: str
+    building: str
+    team: str
+    category: str
+    status: str
+    round: int
+    accepted_at: dt.datetime | None
+    done_at: dt.datetime | None
+    stars: int | None
+    no_response: bool
+
+
+class MeasuresRepository(_Repository):
+    # -- households -------------------------------------------------------------------------------------------
+    async def set_households(self, community: str, building_id: int | None, households: int,
+                             updated_by: int | None) -> None:
+        """A building's (or, with no building, a community's own) number of households: replaces
+        the one set before."""
+        row = await self.session.scalar(select(HouseholdCount).where(
+            func.lower(HouseholdCount.community) == community.lower(),
+            HouseholdCount.building_id.is_(None) if building_id is None else HouseholdCount.building_id == building_id))
+        if row is None:
+            self.session.add(HouseholdCount(community=community, building_id=building_id, households=households,
+                                            updated_by=updated_by, updated_at=self.clock()))
+        else:
+            row.households, row.updated_by, row.updated_at = households, updated_by, self.clock()
+        await self.session.flush()
+
+    async def households(self, where: Where) -> int:
+        """Households in the place: a building's figure; a community's own figure, else the sum of
+        its buildings'; the district's, every community so; a team has none."""
+        if where.team_id is not None:
+            return 0
+        if where.building_id is not None:
+            return int(await self.session.scalar(select(HouseholdCount.households).where(
+                HouseholdCount.building_id == where.building_id)) or 0)
+        rows = (await self.session.execute(select(HouseholdCount.community, HouseholdCount.building_id,
+                                                  HouseholdCount.households))).all()
+        own: dict[str, int] = {}
+        buildings: dict[str, int] = {}
+        for community, building_id, households in rows:
+            key = community.lower()
+            if where.community is not None and key != where.community:
+                continue
+            if building_id is None:
+                own[key] = households
+            else:
+                buildings[key] = buildings.get(key, 0) + households
+        return sum(own.get(key, buildings.get(key, 0)) for key in own.keys() | buildings.keys())
+
+    async def reached(self, where: Where, end: dt.datetime) -> int:
+        """Households reached by ``end``: each address a request was placed for (by its resident or
+        by a building leader for a neighbour), and each person who came by a building's link and
+        has placed no request yet (one household each)."""
+        if where.team_id is not None:
+            return 0
+        address = func.lower(Order.community) + "|" + func.lower(Order.building) + "|" + func.lower(
+            Order.address_detail)
+        orders = select(address.label("key")).where(Order.created_at < end, *self._place(where, Order))
+        people = (select((literal("u") + cast(User.id, String)).label("key"))
+                  .join(Building, Building.id == User.building_id)
+                  .where(User.created_at < end, User.home_detail.is_(None)))
+        if where.building_id is not None:
+            people = people.where(Building.id == where.building_id)
+        elif where.community is not None:
+            people = people.where(func.lower(Building.community) == where.community)
+        keys = orders.union(people).subquery()
+        return int(await self.session.scalar(select(func.count()).select_from(keys)) or 0)
+
+    # -- orders -----------------------------------------------------------------------------------------------
+    @staticmethod
+    def _place(where: Where, order: Any) -> list[ColumnElement[bool]]:
+        if where.team_id is not None:
+            return [order.team_id == where.team_id]
+        if where.building_id is not None:
+            return [order.building_id == where.building_id]
+        if where.community is not None:
+            return [func.lower(order.community) == where.community]
+        return []
+
+    async def placed(self, where: Where, period: Period) -> Sequence[OrderTimes]:
+        """Every order placed in the period, with its first accept and last done."""
+        start, end = period
+        rows = await self.session.execute(
+            select(Order.status, Order.round, Order.created_at, Order.accepted_at, Order.done_at, Order.resident_id,
+                   Order.on_behalf)
+            .where(Order.created_at >= start, Order.created_at < end, *self._place(where, Order)))
+        return [OrderTimes(*row) for row in rows.all()]
+
+    async def ratings(self, where: Where, period: Period, served_by: str) -> list[int | None]:
+        """The stars of every rating given in the period (None or 0: "not solved"). A team's are
+        those of the rounds it served (its ledger entries of source ``served_by``)."""
+        start, end = period
+        query = select(Rating.stars).where(Rating.created_at >= start, Rating.created_at < end)
+        place = self._place(where, Order)
+        if where.team_id is not None:  # the team that served the rated round (a reopening empties the order's)
+            query = query.join(HoursEntry, and_(HoursEntry.order_id == Rating.order_id,
+                                                HoursEntry.round == Rating.round, HoursEntry.source == served_by)
+                               ).where(HoursEntry.team_id == where.team_id)
+        elif place:
+            query = query.join(Order, Order.id == Rating.order_id).where(*place)
+        return list((await self.session.scalars(query)).all())
+
+    async def unrated(self, where: Where, period: Period, closed: str) -> int:
+        """Orders closed in the period because the resident never rated them."""
+        start, end = period
+        return int(await self.session.scalar(
+            select(func.count()).select_from(Order)
+            .where(Order.status == closed, Order.updated_at >= start, Order.updated_at < end,
+                   Order.no_response.is_(True), *self._place(where, Order))) or 0)
+
+    # -- volunteers -------------------------------------------------------------------------------------------
+    def _members(self, where: Where, community: str | None) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = [Volunteer.status == "approved"]
+        if where.team_id is not None:
+            conditions.append(Volunteer.team_id == where.team_id)
+        elif community is not None:
+            conditions.append(func.lower(Volunteer.community) == community)
+        return conditions
+
+    async def volunteers(self, where: Where, community: str | None) -> int:
+        """Approved volunteers of the place (a person in two teams once; roster rows without an
+        account each once). ``community``: the place's community (a building's, for a building)."""
+        members = self._members(where, community)
+        with_account = await self.session.scalar(select(func.count(distinct(Volunteer.user_id))).where(*members))
+        without = await self.session.scalar(select(func.count()).select_from(Volunteer)
+                                            .where(*members, Volunteer.user_id.is_(None)))
+        return int(with_account or 0) + int(without or 0)
+
+    async def served(self, where: Where, community: str | None, period: Period, sources: Sequence[str]) -> int:
+        """Approved volunteers of the place with a ledger entry of ``sources`` served in the period
+        (for a team: served for that team)."""
+        start, end = period
+        member = exists().where(Volunteer.user_id == HoursEntry.user_id, *self._members(where, community))
+        query = select(func.count(distinct(HoursEntry.user_id))).where(
+            HoursEntry.served_at >= start, HoursEntry.served_at < end, HoursEntry.source.in_(list(sources)), member)
+        if where.team_id is not None:
+            query = query.where(HoursEntry.team_id == where.team_id)
+        return int(await self.session.scalar(query) or 0)
+
+    # -- what reports name ------------------------------------------------------------------------------------
+    async def communities(self) -> list[str]:
+        """Every community the district knows: of buildings, household figures and volunteers."""
+        names: dict[str, str] = {}
+        for query in (select(Building.community), select(HouseholdCount.community),
+                      select(Volunteer.community).where(Volunteer.status == "approved", Volunteer.community != "")):
+            for name in (await self.session.scalars(query.distinct())).all():
+                names.setdefault(name.lower(), name)
+        return sorted(names.values())
+
+    async def order_rows(self, where: Where, period: Period, *, batch: int = ROWS_BATCH
+                         ) -> AsyncIterator[list[OrderRow]]:
+        """The orders placed in the period, in id order, in keyset pages, with their last rating."""
+        start, end = period
+        stars = (select(Rating.stars).where(Rating.order_id == Order.id).order_by(Rating.round.desc()).limit(1)
+                 .scalar_subquery())
+        query = (select(Order.id, Order.created_at, Order.community, Order.building,
+                        func.coalesce(Team.code, ""), Order.category, Order.status, Order.round, Order.accepted_at,
+                        Order.done_at, stars, Order.no_response)
+                 .outerjoin(Team, Team.id == Order.team_id)
+                 .where(Order.created_at >= start, Order.created_at < end, *self._place(where, Order))
+                 .order_by(Order.id).limit(batch))
+        after = 0
+        while True:
+            page = (await self.session.execute(query.where(Order.id > after))).all()
+            if not page:
+                return
+            after = page[-1][0]
+            yield [OrderRow._make(row) for row in page]
+            if len(page) < batch:
+                return
+
+    async def mark(self, order_id: int, *, accepted: bool) -> None:
+        """Record an order's first accept (kept) or its latest done (overwritten)."""
+        now = self.clock()
+        if accepted:
+            await self.session.execute(update(Order).where(Order.id == order_id, Order.accepted_at.is_(None))
+                                       .values(accepted_at=now).execution_options(synchronize_session=False))
+        else:
+            await self.session.execute(update(Order).where(Order.id == order_id).values(done_at=now)
+                                       .execution_options(synchronize_session=False))
+
