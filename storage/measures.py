@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, and_, String, cast, distinct, exists, func, literal, select, update
+from sqlalchemy import ColumnElement, String, and_, cast, distinct, exists, func, literal, select, update
 
 from storage.models import Building, HoursEntry, HouseholdCount, Order, Rating, Team, User, Volunteer
 from storage.repositories import _Repository

@@ -14,11 +14,11 @@ from bot.views.common import View, button, in_rows, inline
 from storage.models import Team, User
 
 RATE_NAMES = {
-    "awareness": N_("Awareness 知晓率 (households reached / households)"),
+    "awareness": N_("Awareness (households reached / households)"),
     "volunteers_served": N_("Volunteers who served / approved volunteers"),
     "residents_ordered": N_("Households that asked for help / households reached"),
     "satisfaction": N_("Satisfied ratings / ratings given"),
-    "unrated": N_("Closed without a rating / finished requests"),
+    "unrated": N_("Not rated / ratings given plus not rated"),
     "response": N_("Accepted in time / requests"),
     "resolution": N_("Solved, not reopened / requests"),
 }
