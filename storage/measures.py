@@ -15,9 +15,9 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, String, and_, cast, distinct, exists, func, literal, select, update
+from sqlalchemy import ColumnElement, and_, distinct, exists, func, select, update
 
-from storage.models import Building, HoursEntry, HouseholdCount, Order, Rating, Team, User, Volunteer
+from storage.models import Building, HoursEntry, HouseholdCount, Order, Rating, ReachedHousehold, Team, Volunteer
 from storage.repositories import _Repository
 
 Period = tuple[dt.datetime, dt.datetime]  # UTC [start, end)
@@ -34,13 +34,12 @@ class Where:
 
 
 class OrderTimes(NamedTuple):
-    """One order placed in the period: what the rates of orders read."""
+    """One order placed in the period: what the rates of orders read (minutes from placing)."""
 
     status: str
     round: int
-    created_at: dt.datetime
-    accepted_at: dt.datetime | None
-    done_at: dt.datetime | None
+    to_accept: float | None
+    to_done: float | None
     resident_id: int
     on_behalf: bool
 
@@ -101,23 +100,27 @@ class MeasuresRepository(_Repository):
         return sum(own.get(key, buildings.get(key, 0)) for key in own.keys() | buildings.keys())
 
     async def reached(self, where: Where, end: dt.datetime) -> int:
-        """Households reached by ``end``: each address a request was placed for (by its resident or
-        by a building leader for a neighbour), and each person who came by a building's link and
-        has placed no request yet (one household each)."""
+        """Households reached by ``end`` (``reached_households``, kept in step by its writers): each
+        address a request was placed for, by its resident or by a building leader for a neighbour,
+        and each person who came by a building's link and has placed no request yet."""
         if where.team_id is not None:
             return 0
-        address = func.lower(Order.community) + "|" + func.lower(Order.building) + "|" + func.lower(
-            Order.address_detail)
-        orders = select(address.label("key")).where(Order.created_at < end, *self._place(where, Order))
-        people = (select((literal("u") + cast(User.id, String)).label("key"))
-                  .join(Building, Building.id == User.building_id)
-                  .where(User.created_at < end, User.home_detail.is_(None)))
+        query = select(func.count()).select_from(ReachedHousehold).where(ReachedHousehold.reached_at < end)
         if where.building_id is not None:
-            people = people.where(Building.id == where.building_id)
+            query = query.where(ReachedHousehold.building_id == where.building_id)
         elif where.community is not None:
-            people = people.where(func.lower(Building.community) == where.community)
-        keys = orders.union(people).subquery()
-        return int(await self.session.scalar(select(func.count()).select_from(keys)) or 0)
+            query = query.where(ReachedHousehold.community == where.community)
+        return int(await self.session.scalar(query) or 0)
+
+    async def reach_person(self, user_id: int, building: Building) -> None:
+        """Someone came by ``building``'s link: a household of its own until they ask for help
+        (their request's address then takes its place), unless they already have."""
+        if await self.session.scalar(select(Order.id).where(Order.resident_id == user_id,
+                                                            Order.on_behalf.is_(False)).limit(1)) is not None:
+            return
+        await self.session.execute(self._insert(ReachedHousehold).values(
+            key=f"u{user_id}", community=building.community.strip().lower(), building_id=building.id,
+            reached_at=self.clock()).on_conflict_do_nothing(index_elements=["key"]))
 
     # -- orders -----------------------------------------------------------------------------------------------
     @staticmethod
@@ -130,14 +133,20 @@ class MeasuresRepository(_Repository):
             return [func.lower(order.community) == where.community]
         return []
 
+    def _minutes(self, start: Any, end: Any) -> ColumnElement[Any]:
+        """Minutes from ``start`` to ``end`` worked out by the database (no datetimes to parse)."""
+        if self._postgresql():
+            return func.extract("epoch", end - start) / 60
+        return (func.julianday(end) - func.julianday(start)) * 1440
+
     async def placed(self, where: Where, period: Period) -> Sequence[OrderTimes]:
-        """Every order placed in the period, with its first accept and last done."""
+        """Every order placed in the period, with the minutes to its first accept and last done."""
         start, end = period
         rows = await self.session.execute(
-            select(Order.status, Order.round, Order.created_at, Order.accepted_at, Order.done_at, Order.resident_id,
-                   Order.on_behalf)
+            select(Order.status, Order.round, self._minutes(Order.created_at, Order.accepted_at),
+                   self._minutes(Order.created_at, Order.done_at), Order.resident_id, Order.on_behalf)
             .where(Order.created_at >= start, Order.created_at < end, *self._place(where, Order)))
-        return [OrderTimes(*row) for row in rows.all()]
+        return [OrderTimes._make(row) for row in rows.all()]
 
     async def ratings(self, where: Where, period: Period, served_by: str) -> list[int | None]:
         """The stars of every rating given in the period (None or 0: "not solved"). A team's are

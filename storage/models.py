@@ -524,3 +524,21 @@ class HouseholdCount(Base):
     households: Mapped[int] = mapped_column(Integer)
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[dt.datetime]
+
+
+class ReachedHousehold(Base):
+    """A household the service has reached (知晓率's numerator, docs/measures.md): an address a
+    request was placed for (``key`` community|building|flat, lower case), or a person who came by
+    a building's link and has asked for nothing yet (``key`` ``u<user id>``, replaced by their
+    address when they do). Kept in step by the writers themselves — a new order
+    (``OrderRepository.add``) and a building link (``MeasuresRepository.reach_person``) — so a
+    report counts an index range, never every order ever placed."""
+
+    __tablename__ = "reached_households"
+    __table_args__ = (Index("ix_reached_time", "reached_at", "community", "building_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(420), unique=True)
+    community: Mapped[str] = mapped_column(String(128))  # lower case
+    building_id: Mapped[int | None] = mapped_column(Integer)
+    reached_at: Mapped[dt.datetime]

@@ -20,7 +20,7 @@ from bot.services import report, report_files
 from bot.views import callbacks as cb
 from storage.models import OutboxMessage, Volunteer
 from tests.support.dbfixtures import FakeClock, UowFactory
-from tests.support.known_month import CONFIG, COCO, RITA, VERA, act, known_month
+from tests.support.known_month import COCO, CONFIG, RITA, VERA, act, known_month
 
 
 async def sent(uow_factory: UowFactory, telegram_id: int) -> list[dict[str, Any]]:

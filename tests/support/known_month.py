@@ -13,7 +13,7 @@ from bot.domain import satisfaction
 from bot.domain.lifecycle import Move
 from bot.domain.measures import Period
 from bot.i18n import I18n
-from bot.services import claim, dispatch, orders, rating, report, request
+from bot.services import buildings, claim, dispatch, orders, rating, report, request
 from bot.services.context import MeasureConfig, ServiceConfig
 from bot.services.wiring import service_context
 from bot.settings import DEFAULT_CATEGORIES
@@ -92,10 +92,8 @@ async def known_month(uow_factory: UowFactory, clock: FakeClock) -> None:
         await act(uow_factory, COCO, report.households, target, number)
 
     clock.now = dt.datetime(2026, 1, 5, 2, 0, tzinfo=dt.UTC)
-    async with uow_factory() as uow:  # came by B1's link, has asked for nothing yet
-        bea = await uow.users.ensure(BEA, "Bea", "en")
-        bea.building_id = (await uow.buildings.by_code("B1")).id  # type: ignore[union-attr]
-        await uow.commit()
+    await act(uow_factory, BEA, buildings.arrived_through, "B1")  # came by B1's link, has asked for nothing yet
+    await act(uow_factory, RON, buildings.arrived_through, "A1")  # the same, but his request's address replaces it
     o1 = await place(uow_factory, RITA, EAST, "A1", "501")
     await serve(uow_factory, clock, o1, "repair", VERA, REPAIR_CHAT, 30, 40)
     await act(uow_factory, RITA, rating.rate, o1, satisfaction.SATISFIED)
