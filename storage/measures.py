@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, and_, distinct, exists, func, select, update
+from sqlalchemy import ColumnElement, Float, and_, cast, distinct, exists, func, select, update
 
 from storage.models import Building, HoursEntry, HouseholdCount, Order, Rating, ReachedHousehold, Team, Volunteer
 from storage.repositories import _Repository
@@ -136,7 +136,7 @@ class MeasuresRepository(_Repository):
     def _minutes(self, start: Any, end: Any) -> ColumnElement[Any]:
         """Minutes from ``start`` to ``end`` worked out by the database (no datetimes to parse)."""
         if self._postgresql():
-            return func.extract("epoch", end - start) / 60
+            return cast(func.extract("epoch", end - start), Float) / 60
         return (func.julianday(end) - func.julianday(start)) * 1440
 
     async def placed(self, where: Where, period: Period) -> Sequence[OrderTimes]:
