@@ -38,6 +38,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.district_data import COLUMNS, NOW, Kinds, cast, chain, district, write_postgresql, write_sqlite
+from storage.measures import Where
 from storage.models import Order
 from storage.uow import UnitOfWork
 from tests.support.dbfixtures import UowFactory
@@ -60,6 +61,15 @@ QUERIES: dict[str, Query] = {
     "ratings.closed_by_team": lambda uow: uow.ratings.closed_by_team(*OCTOBER, closed="closed"),
     "volunteers.leaders": lambda uow: uow.volunteers.leaders(TEAM),
     "users.coordinators": lambda uow: uow.users.coordinators(),
+    # the measures (docs/measures.md): a month's orders, ratings and closures, of the district and of a place
+    "measures.placed": lambda uow: uow.measures.placed(Where(), OCTOBER),
+    "measures.placed (team)": lambda uow: uow.measures.placed(Where(team_id=TEAM), OCTOBER),
+    "measures.placed (community)": lambda uow: uow.measures.placed(Where(community="community 07"), OCTOBER),
+    "measures.ratings": lambda uow: uow.measures.ratings(Where(), OCTOBER, "order"),
+    "measures.ratings (team)": lambda uow: uow.measures.ratings(Where(team_id=TEAM), OCTOBER, "order"),
+    "measures.unrated": lambda uow: uow.measures.unrated(Where(), OCTOBER, "closed"),
+    "measures.unrated (team)": lambda uow: uow.measures.unrated(Where(team_id=TEAM), OCTOBER, "closed"),
+    "measures.volunteers (team)": lambda uow: uow.measures.volunteers(Where(team_id=TEAM), None),
     # the digests and the sweep
     "orders.waiting_since": lambda uow: uow.orders.waiting_since(
         DISPATCHABLE, NOW - dt.timedelta(hours=4), NOW - dt.timedelta(hours=1)),
