@@ -180,8 +180,10 @@ async def measure(args: argparse.Namespace, url: str, schema: str | None) -> dic
     times: dict[str, list[float]] = {"pk_lookup": [], "month": [], "report": []}
     try:
         async with uow() as work:
+            start, end = measures.utc(MONTH, TZ)
             counts = {"orders": await work.session.scalar(select(func.count()).select_from(Order)),
-                      "month_orders": len(await work.measures.placed(measures.Where(), measures.utc(MONTH, TZ)))}
+                      "month_orders": await work.session.scalar(select(func.count()).select_from(Order).where(
+                          Order.created_at >= start, Order.created_at < end))}
         rng = random.Random(3)
         for round_ in range(args.repeat + 1):  # the first round warms the caches and is not counted
             for _ in range(20):

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Float, and_, cast, distinct, exists, func, select, update
+from sqlalchemy import ColumnElement, Float, and_, case, cast, distinct, exists, func, select, update
 
 from storage.models import Building, HoursEntry, HouseholdCount, Order, Rating, ReachedHousehold, Team, Volunteer
 from storage.repositories import _Repository
@@ -33,15 +33,15 @@ class Where:
     team_id: int | None = None
 
 
-class OrderTimes(NamedTuple):
-    """One order placed in the period: what the rates of orders read (minutes from placing)."""
+class OrderFigures(NamedTuple):
+    """What the rates of orders need of the orders placed in a period (see ``order_figures``)."""
 
-    status: str
-    round: int
-    to_accept: float | None
-    to_done: float | None
-    resident_id: int
-    on_behalf: bool
+    counted: int
+    responded: int
+    resolved: int
+    households_ordered: int
+    median_accept_minutes: float | None
+    median_done_minutes: float | None
 
 
 class OrderRow(NamedTuple):
@@ -139,28 +139,59 @@ class MeasuresRepository(_Repository):
             return cast(func.extract("epoch", end - start), Float) / 60
         return (func.julianday(end) - func.julianday(start)) * 1440
 
-    async def placed(self, where: Where, period: Period) -> Sequence[OrderTimes]:
-        """Every order placed in the period, with the minutes to its first accept and last done."""
+    async def order_figures(self, where: Where, period: Period, *, refused: Sequence[str], withdrawn: str,
+                            finished: Sequence[str], response_minutes: float) -> OrderFigures:
+        """The orders placed in the period, counted by the database in one pass over the index
+        (docs/measures.md): those counted (not ``refused``, nor ``withdrawn`` before any accept),
+        accepted within ``response_minutes``, ``finished`` in their first round; the households
+        that asked; and the medians to the first accept and the last done."""
         start, end = period
-        rows = await self.session.execute(
-            select(Order.status, Order.round, self._minutes(Order.created_at, Order.accepted_at),
-                   self._minutes(Order.created_at, Order.done_at), Order.resident_id, Order.on_behalf)
-            .where(Order.created_at >= start, Order.created_at < end, *self._place(where, Order)))
-        return [OrderTimes._make(row) for row in rows.all()]
+        in_period = [Order.created_at >= start, Order.created_at < end, *self._place(where, Order)]
+        counted = and_(Order.status.not_in(list(refused)),
+                       ~and_(Order.status == withdrawn, Order.accepted_at.is_(None)))
+        to_accept, to_done = self._minutes(Order.created_at, Order.accepted_at), self._minutes(Order.created_at,
+                                                                                              Order.done_at)
+        accepted = and_(counted, Order.accepted_at.is_not(None))
+        done = and_(counted, Order.done_at.is_not(None), Order.status.in_(list(finished)))
 
-    async def ratings(self, where: Where, period: Period, served_by: str) -> list[int | None]:
-        """The stars of every rating given in the period (None or 0: "not solved"). A team's are
-        those of the rounds it served (its ledger entries of source ``served_by``)."""
+        def number(condition: ColumnElement[bool]) -> ColumnElement[int]:
+            return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+        row = (await self.session.execute(select(
+            number(counted), number(and_(accepted, to_accept <= response_minutes)),
+            number(and_(counted, Order.status.in_(list(finished)), Order.round == 1)),
+            func.count(distinct(case((Order.on_behalf.is_(False), Order.resident_id)))),
+            number(Order.on_behalf.is_(True)),
+            number(accepted), number(done)).where(*in_period))).one()
+        return OrderFigures(int(row[0]), int(row[1]), int(row[2]), int(row[3]) + int(row[4]),
+                            await self._median(to_accept, accepted, in_period, int(row[5])),
+                            await self._median(to_done, done, in_period, int(row[6])))
+
+    async def _median(self, value: ColumnElement[Any], condition: ColumnElement[bool],
+                      in_period: list[ColumnElement[bool]], count: int) -> float | None:
+        """The middle ``value`` of the ``count`` rows matching (the mean of the two middle ones)."""
+        if not count:
+            return None
+        middle = (await self.session.scalars(select(value).where(*in_period, condition).order_by(value)
+                                             .offset((count - 1) // 2).limit(2 - count % 2))).all()
+        return round(sum(float(v) for v in middle) / len(middle), 2)
+
+    async def ratings(self, where: Where, period: Period, served_by: str, satisfied_from: int) -> tuple[int, int]:
+        """Ratings given in the period, and those at ``satisfied_from`` stars or more ("not solved"
+        has none). A team's are those of the rounds it served (its ledger entries of source
+        ``served_by``: a reopening takes the order from the team, not the rating)."""
         start, end = period
-        query = select(Rating.stars).where(Rating.created_at >= start, Rating.created_at < end)
+        query = select(func.count(), func.coalesce(func.sum(case((Rating.stars >= satisfied_from, 1), else_=0)), 0)
+                       ).select_from(Rating).where(Rating.created_at >= start, Rating.created_at < end)
         place = self._place(where, Order)
-        if where.team_id is not None:  # the team that served the rated round (a reopening empties the order's)
+        if where.team_id is not None:
             query = query.join(HoursEntry, and_(HoursEntry.order_id == Rating.order_id,
                                                 HoursEntry.round == Rating.round, HoursEntry.source == served_by)
                                ).where(HoursEntry.team_id == where.team_id)
         elif place:
             query = query.join(Order, Order.id == Rating.order_id).where(*place)
-        return list((await self.session.scalars(query)).all())
+        given, satisfied = (await self.session.execute(query)).one()
+        return int(given), int(satisfied)
 
     async def unrated(self, where: Where, period: Period, closed: str) -> int:
         """Orders closed in the period because the resident never rated them."""
@@ -190,7 +221,8 @@ class MeasuresRepository(_Repository):
 
     async def served(self, where: Where, community: str | None, period: Period, sources: Sequence[str]) -> int:
         """Approved volunteers of the place with a ledger entry of ``sources`` served in the period
-        (for a team: served for that team)."""
+        (for a team: served for that team). Each entry's person is looked up in
+        ``ix_volunteers_measures`` alone."""
         start, end = period
         member = exists().where(Volunteer.user_id == HoursEntry.user_id, *self._members(where, community))
         query = select(func.count(distinct(HoursEntry.user_id))).where(

@@ -155,6 +155,8 @@ class Volunteer(Base):
         # members, leaders, and /find's "in a team that serves the skill" answered from the index alone
         Index("ix_volunteers_team", "team_id", "status", "is_leader", "community", "id"),
         Index("ix_volunteers_kind", "kind", "status"),  # the businesses' list
+        # the measures: "is this person an approved volunteer of the place?" from the index alone (0013)
+        Index("ix_volunteers_measures", "user_id", "status", "team_id", "community"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

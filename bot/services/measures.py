@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -19,12 +19,12 @@ from zoneinfo import ZoneInfo
 from bot.domain import satisfaction
 from bot.domain.errors import InvalidInput, NotFound
 from bot.domain.lifecycle import FINISHED, OrderStatus
-from bot.domain.measures import Measures, Period, Rate, Scope, median
+from bot.domain.measures import Measures, Period, Rate, Scope
 from bot.i18n import N_
 from bot.services.context import MeasureConfig
 from bot.services.hours import days_period
 from storage.ledger import ORDER, SERVED
-from storage.measures import OrderRow, OrderTimes, Where
+from storage.measures import OrderRow, Where
 from storage.uow import UnitOfWork
 
 MAX_HOUSEHOLDS = 100_000  # one building or community; more is surely a typo
@@ -77,55 +77,29 @@ def months_to(period: Period) -> list[Period]:
 
 
 # -- the rates ----------------------------------------------------------------------------------------------------
-_REFUSED = frozenset({OrderStatus.REJECTED})
-
-
-def _counted(order: OrderTimes) -> bool:
-    """An order the loop had to answer: not rejected by the centre, nor withdrawn before anyone took it."""
-    return order.status not in _REFUSED and not (order.status == OrderStatus.CANCELLED and order.to_accept is None)
-
-
-def order_rates(placed: Sequence[OrderTimes], response_minutes: int) -> tuple[Rate, Rate, float | None,
-                                                                             float | None]:
-    """响应率, 解决率 and the medians to accept and to done, of the orders placed in a period."""
-    counted = [o for o in placed if _counted(o)]
-    # a hundredth of a second's slack: the database's arithmetic on times is in floating point
-    within = response_minutes + 1 / 6000
-    responded = sum(1 for o in counted if o.to_accept is not None and o.to_accept <= within)
-    resolved = sum(1 for o in counted if o.status in FINISHED and o.round == 1)
-    to_accept = [round(o.to_accept, 2) for o in counted if o.to_accept is not None]
-    to_done = [round(o.to_done, 2) for o in counted if o.to_done is not None and o.status in FINISHED]
-    return (Rate(responded, len(counted)), Rate(resolved, len(counted)), median(to_accept), median(to_done))
-
-
-def households_ordered(placed: Sequence[OrderTimes]) -> int:
-    """Residents who ordered, one per household: each resident once; a building leader's requests
-    for neighbours one household each."""
-    own = {o.resident_id for o in placed if not o.on_behalf}
-    return len(own) + sum(1 for o in placed if o.on_behalf)
-
-
-def satisfied(stars: Sequence[int | None]) -> int:
-    return sum(1 for s in stars if s is not None and s >= SATISFIED_FROM)
+_REFUSED = (OrderStatus.REJECTED,)  # refused by the centre: not an order the loop had to answer
 
 
 async def measure(uow: UnitOfWork, config: MeasureConfig, where: Place, period: Period, tz: ZoneInfo) -> Measures:
     """Every rate of ``where`` in ``period``."""
     bounds = utc(period, tz)
-    placed = await uow.measures.placed(where.where, bounds)
-    stars = await uow.measures.ratings(where.where, bounds, ORDER)
+    # a hundredth of a second's slack: the database works out minutes in floating point
+    orders = await uow.measures.order_figures(
+        where.where, bounds, refused=_REFUSED, withdrawn=OrderStatus.CANCELLED, finished=sorted(FINISHED),
+        response_minutes=config.response_minutes + 1 / 6000)
+    given, satisfied = await uow.measures.ratings(where.where, bounds, ORDER, SATISFIED_FROM)
     unrated = await uow.measures.unrated(where.where, bounds, OrderStatus.CLOSED)
     reached = await uow.measures.reached(where.where, bounds[1])
-    response, resolution, to_accept, to_done = order_rates(placed, config.response_minutes)
     return Measures(
         awareness=Rate(reached, await uow.measures.households(where.where)),
         volunteers_served=Rate(await uow.measures.served(where.where, where.community, bounds, SERVED),
                                await uow.measures.volunteers(where.where, where.community)),
         # a team has no households of its own: both household rates are "—" for it
-        residents_ordered=Rate(0, 0) if where.scope.kind == "team" else Rate(households_ordered(placed), reached),
-        satisfaction=Rate(satisfied(stars), len(stars)),
-        unrated=Rate(unrated, len(stars) + unrated),
-        response=response, resolution=resolution, median_accept_minutes=to_accept, median_done_minutes=to_done)
+        residents_ordered=Rate(0, 0) if where.scope.kind == "team" else Rate(orders.households_ordered, reached),
+        satisfaction=Rate(satisfied, given),
+        unrated=Rate(unrated, given + unrated),
+        response=Rate(orders.responded, orders.counted), resolution=Rate(orders.resolved, orders.counted),
+        median_accept_minutes=orders.median_accept_minutes, median_done_minutes=orders.median_done_minutes)
 
 
 # -- the report ---------------------------------------------------------------------------------------------------

@@ -62,11 +62,11 @@ QUERIES: dict[str, Query] = {
     "volunteers.leaders": lambda uow: uow.volunteers.leaders(TEAM),
     "users.coordinators": lambda uow: uow.users.coordinators(),
     # the measures (docs/measures.md): a month's orders, ratings and closures, of the district and of a place
-    "measures.placed": lambda uow: uow.measures.placed(Where(), OCTOBER),
-    "measures.placed (team)": lambda uow: uow.measures.placed(Where(team_id=TEAM), OCTOBER),
-    "measures.placed (community)": lambda uow: uow.measures.placed(Where(community="community 07"), OCTOBER),
-    "measures.ratings": lambda uow: uow.measures.ratings(Where(), OCTOBER, "order"),
-    "measures.ratings (team)": lambda uow: uow.measures.ratings(Where(team_id=TEAM), OCTOBER, "order"),
+    "measures.order_figures": lambda uow: _order_figures(uow, Where()),
+    "measures.order_figures (team)": lambda uow: _order_figures(uow, Where(team_id=TEAM)),
+    "measures.order_figures (community)": lambda uow: _order_figures(uow, Where(community="community 07")),
+    "measures.ratings": lambda uow: uow.measures.ratings(Where(), OCTOBER, "order", 4),
+    "measures.ratings (team)": lambda uow: uow.measures.ratings(Where(team_id=TEAM), OCTOBER, "order", 4),
     "measures.unrated": lambda uow: uow.measures.unrated(Where(), OCTOBER, "closed"),
     "measures.unrated (team)": lambda uow: uow.measures.unrated(Where(team_id=TEAM), OCTOBER, "closed"),
     "measures.volunteers (team)": lambda uow: uow.measures.volunteers(Where(team_id=TEAM), None),
@@ -90,6 +90,11 @@ QUERIES: dict[str, Query] = {
     "orders.count_placed": lambda uow: uow.orders.count_placed(RESIDENT, False, OPEN),
     "orders.placed_since": lambda uow: uow.orders.placed_since(RESIDENT, False, NOW - dt.timedelta(hours=1)),
 }
+
+
+async def _order_figures(uow: UnitOfWork, where: Where) -> Any:
+    return await uow.measures.order_figures(where, OCTOBER, refused=["rejected"], withdrawn="cancelled",
+                                            finished=["closed", "done"], response_minutes=60)
 
 
 async def _load_sample(engine: AsyncEngine, database_url: str, scale: float, people: float) -> None:

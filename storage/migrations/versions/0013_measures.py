@@ -58,6 +58,7 @@ def upgrade() -> None:
                                                      'building_id', 'resident_id', 'no_response', 'accepted_at',
                                                      'done_at'])
     op.create_index('ix_ratings_time', 'ratings', ['created_at', 'order_id', 'stars'])
+    op.create_index('ix_volunteers_measures', 'volunteers', ['user_id', 'status', 'team_id', 'community'])
     op.create_table(
         'reached_households',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -85,6 +86,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('reached_households')
+    op.drop_index('ix_volunteers_measures', 'volunteers')
     op.drop_index('ix_ratings_time', 'ratings')
     op.drop_index('ix_orders_measures', 'orders')
     with op.batch_alter_table('orders') as batch:
