@@ -11,7 +11,7 @@ from bot.domain.attachments import ReportFile
 from bot.domain.errors import InvalidInput, NotAllowed, NotFound
 from bot.domain.measures import Period, Scope
 from bot.i18n import N_
-from bot.services import measures, report_files
+from bot.services import measures
 from bot.services.context import ServiceContext
 from bot.services.hours import local_day
 from storage.models import Team
@@ -79,8 +79,11 @@ async def place_chosen(ctx: ServiceContext, which: str, kind: str, ident: int) -
         raise NotAllowed(NOT_ALLOWED)
     period = period_of(ctx, which)
     scope = await _scope(ctx, kind, ident)
-    data = await report_files.build(ctx.uow, ctx.config, scope, period)
-    await ctx.tell.report.report(ctx.user, data.place.name, period, data.measures, data.by_team)
+    # The text is the place's own rates (one pass over the period); the workbook, with every team,
+    # community and month, is made by the outbox sender as the message goes out.
+    where = await measures.place(ctx.uow, scope)
+    figures = await measures.measure(ctx.uow, ctx.config.measures, where, period, ctx.config.timezone)
+    await ctx.tell.report.report(ctx.user, where.name, period, figures, [])
     await ctx.tell.send_file(ctx.user.telegram_id, ctx.user, N_("The report as a spreadsheet."),
                              ReportFile(period.start, period.end, scope.kind, scope.key))
     await ctx.uow.commit()
