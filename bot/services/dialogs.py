@@ -6,7 +6,17 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.domain.inputs import Input
-from bot.services import activities, activity_dialog, claim, dispatch, hours, rating, registration, request
+from bot.services import (
+    activities,
+    activity_dialog,
+    claim,
+    dispatch,
+    hours,
+    rating,
+    registration,
+    report,
+    request,
+)
 from bot.services.context import ServiceContext
 
 StepHandler = Callable[[ServiceContext, str, dict[str, Any], Input], Awaitable[None]]
@@ -34,6 +44,7 @@ FLOWS: dict[str, StepHandler] = {
     activity_dialog.FLOW: activity_dialog.handle_input,
     activities.CHANGE_FLOW: activity_dialog.change_input,
     hours.HONOUR_FLOW: hours.input_for_honour,
+    report.HOUSEHOLDS_FLOW: report.input_for_households,
 }
 
 

@@ -6,12 +6,14 @@ Every button is checked again here: a leader's tap on another team's id is refus
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from bot.domain.attachments import ReportFile
 from bot.domain.errors import InvalidInput, NotAllowed, NotFound
+from bot.domain.inputs import Input
 from bot.domain.measures import Period, Scope
 from bot.i18n import N_
-from bot.services import measures
+from bot.services import dialog_rules, measures
 from bot.services.context import ServiceContext
 from bot.services.hours import local_day
 from storage.models import Team
@@ -93,11 +95,27 @@ HOUSEHOLDS_USAGE = N_("Usage: /households BUILDING_CODE-or-COMMUNITY NUMBER, e.g
                       "(a building) or /households 幸福社区 2400 (a whole community).")
 
 
+HOUSEHOLDS_FLOW = "households"  # the 🏠 button's short answer: "A3 120"
+
+
 async def households_help(ctx: ServiceContext) -> None:
-    """The 🏠 button: how to set households, for 知晓率 (docs/measures.md)."""
+    """The 🏠 button: a short answer sets households, for 知晓率 (docs/measures.md)."""
     ctx.require_coordinator()
-    await ctx.tell(ctx.user, HOUSEHOLDS_USAGE)
+    await dialog_rules.begin_from_button(ctx, HOUSEHOLDS_FLOW, "set", {})
+    await ctx.tell(ctx.user, N_("🏠 Type a building's code or a community's name and its number of households, "
+                                "e.g. A3 120."))
     await ctx.uow.commit()
+
+
+async def input_for_households(ctx: ServiceContext, step: str, data: dict[str, Any], inp: Input) -> None:
+    """The 🏠 dialog's answer: the place and the number on one line. A bad answer keeps the
+    dialog open to try again."""
+    ctx.require_coordinator()
+    words = (inp.text or "").split()
+    if len(words) < 2:
+        raise InvalidInput(HOUSEHOLDS_USAGE)
+    await dialog_rules.close(ctx, HOUSEHOLDS_FLOW)
+    await households(ctx, " ".join(words[:-1]), words[-1])
 
 
 async def households(ctx: ServiceContext, target: str, number: str) -> None:

@@ -14,9 +14,10 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from bot.domain.attachments import ReportFile, from_payload
-from bot.domain.errors import NotAllowed
+from bot.domain.errors import InvalidInput, NotAllowed
+from bot.domain.inputs import Input
 from bot.domain.measures import Period, Scope
-from bot.services import report, report_files
+from bot.services import dialogs, measures, report, report_files
 from bot.views import callbacks as cb
 from storage.models import OutboxMessage, Volunteer
 from tests.support.dbfixtures import FakeClock, UowFactory
@@ -92,3 +93,16 @@ async def test_a_resident_is_refused_and_a_leader_sees_only_their_team(uow_facto
             await act(uow_factory, VERA, report.place_chosen, "this", *forged)
     await act(uow_factory, VERA, report.place_chosen, "this", "t", repair.id)
     assert (await sent(uow_factory, VERA))[-1]["attachment"]["scope"] == "team"
+
+
+async def test_households_by_the_button_and_a_short_answer(uow_factory: UowFactory, clock: FakeClock) -> None:
+    await known_month(uow_factory, clock)
+    await act(uow_factory, COCO, report.households_help)
+    with pytest.raises(InvalidInput):  # the place alone: asked again, the dialog stays open
+        await act(uow_factory, COCO, dialogs.handle_input, Input(text="A1"))
+    assert await act(uow_factory, COCO, dialogs.handle_input, Input(text="A1 300")) is True
+    assert (await sent(uow_factory, COCO))[-1]["text"] == "东湖社区 1号楼: 300 households."
+    assert await act(uow_factory, COCO, dialogs.handle_input, Input(text="A1 400")) is False  # the dialog is over
+    async with uow_factory() as uow:
+        found = await measures.place(uow, Scope("building", "A1"))
+        assert await uow.measures.households(found.where) == 300
