@@ -25,6 +25,7 @@ RATE_NAMES = {
 PERIOD_CHOICES = {"this": N_("This month"), "last": N_("Last month"), "year": N_("This year")}
 REPORT_TITLE = N_("📈 Report: {place}, {start} to {end}")
 DISTRICT = N_("the whole district")
+FIGURE = N_("{name}: {share}")  # a rate's line (Chinese takes a full-width colon)
 
 
 def share(rate: Rate) -> str:
@@ -38,7 +39,7 @@ def minutes(value: float | None) -> str:
 
 
 def lines(measures: Measures, _: Translate) -> list[str]:
-    out = [f"{_(RATE_NAMES[name])}: {share(rate)}" for name, rate in measures.rates().items()]
+    out = [_(FIGURE, name=_(RATE_NAMES[name]), share=share(rate)) for name, rate in measures.rates().items()]
     out.append(_("Median minutes to accept: {accept}; to done: {done}",
                  accept=minutes(measures.median_accept_minutes), done=minutes(measures.median_done_minutes)))
     return out

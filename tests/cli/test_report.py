@@ -70,7 +70,7 @@ async def test_the_reports_json_xlsx_and_text_agree(tmp_path: Path) -> None:
     assert figures(json.loads(team.stdout)["measures"])["satisfaction"] == (2, 3)
     text = run_cli("--config", str(config), "report", "--month", "2026-01", "--community", "东湖社区", cwd=tmp_path)
     assert text.returncode == 0
-    assert "知晓率（已覆盖户数 / 总户数）: 2 / 100 (2.0%)" in text.stdout.splitlines()
+    assert "知晓率（已覆盖户数 / 总户数）：2 / 100 (2.0%)" in text.stdout.splitlines()
 
 
 async def test_households_import_sets_and_reports_bad_rows(tmp_path: Path) -> None:

@@ -45,7 +45,7 @@ async def test_the_coordinator_taps_report_and_gets_text_and_workbook(
         places = await wait_text(cast.coordinator, _("📈 A report of which place?"))
         await cast.coordinator.tap(_("the whole district"), message_id=places.message_id)
         text = await wait_text(cast.coordinator, "📈 报表：全区")
-        assert "响应率（按时接单 / 求助数）: 1 / 1 (100.0%)" in (text.text or "").splitlines()
+        assert "响应率（按时接单 / 求助数）：1 / 1 (100.0%)" in (text.text or "").splitlines()
         document = await latest_document(cast.coordinator)
         book = load_workbook(io.BytesIO(await download(server, document)), read_only=True)
         summary = list(book["总览"].iter_rows(values_only=True))[1]
