@@ -1,7 +1,8 @@
 """The ``volunteer-loop`` command: ``run`` the bot, ``db upgrade`` the schema and ``db prune`` old rows,
 ``volunteers import`` and ``volunteers export`` the roster (CSV or XLSX, see docs/roster.md),
 ``hours export --month YYYY-MM FILE`` the month's service records for the national registry
-(docs/hours.md), and
+(docs/hours.md), ``report --month YYYY-MM`` the rates and ``households import FILE`` the households
+they divide by (docs/measures.md), and
 ``updates parked|replay|drop`` for updates the bot could not handle (see docs/reliability.md).
 
 A configuration or database problem ends the command with one line on stderr and exit status 2,
@@ -22,6 +23,9 @@ from bot.domain.arguments import database_id
 if TYPE_CHECKING:  # the rest is imported where a command uses it: `import bot.cli` stays cheap
     from bot.settings import Settings, WebhookSettings
     from storage.clock import Clock
+
+
+REPORT_FORMATS = ("text", "json", "xlsx", "png")
 
 
 class CliError(Exception):
@@ -57,6 +61,19 @@ def build_parser() -> argparse.ArgumentParser:
                                                            "volunteer registry to FILE (.csv or .xlsx)")
     hours_export.add_argument("--month", required=True, metavar="YYYY-MM", help="the month, in the centre's time zone")
     hours_export.add_argument("file", metavar="FILE", help="the .csv or .xlsx file to write")
+    report = commands.add_parser("report", help="the rates of a month (docs/measures.md)")
+    report.add_argument("--month", required=True, metavar="YYYY-MM", help="the month, in the centre's time zone")
+    where = report.add_mutually_exclusive_group()
+    where.add_argument("--community", metavar="NAME", help="one community (default: the whole district)")
+    where.add_argument("--team", metavar="CODE", help="one team")
+    where.add_argument("--building", metavar="CODE", help="one building")
+    report.add_argument("--format", choices=REPORT_FORMATS, default="text", help="text (default), json, xlsx or png")
+    report.add_argument("--output", metavar="FILE", help="write to FILE (needed for xlsx; default: stdout)")
+    households = commands.add_parser("households", help="households per building or community (docs/measures.md)")
+    households_actions = households.add_subparsers(dest="action", required=True)
+    households_import = households_actions.add_parser("import", help="set households from a CSV with columns "
+                                                                     "building, community, households")
+    households_import.add_argument("file", metavar="FILE", help="the .csv file")
     updates = commands.add_parser("updates", help="inbound updates the bot could not handle (docs/reliability.md)")
     parked = updates.add_subparsers(dest="action", required=True)
     parked.add_parser("parked", help="list parked updates: ids, kinds and errors, never their contents")
@@ -160,6 +177,97 @@ async def hours_command(settings: Settings, args: argparse.Namespace) -> int:
     print(f"exported {report.rows} service records, {report.minutes / 60:.2f} hours, of {args.month} to {args.file} "
           f"(honour hours not exported: {report.honour_minutes / 60:.2f})")
     return 0
+
+
+async def report_command(settings: Settings, args: argparse.Namespace) -> int:
+    """``report --month YYYY-MM [--community|--team|--building] --format F [--output FILE]``."""
+    import json
+    from pathlib import Path
+
+    from bot.domain.attachments import MONTH
+    from bot.domain.errors import DomainError
+    from bot.domain.measures import Period, Scope
+    from bot.i18n import I18n
+    from bot.services import measures, report_files
+    from bot.services.context import MeasureConfig
+    from bot.views.report import report_text
+    from storage.db import create_engine, session_factory
+    from storage.uow import UnitOfWork
+
+    match = MONTH.match(args.month)
+    if match is None:
+        raise CliError(f"--month must be YYYY-MM, e.g. 2026-11 (got {args.month!r})")
+    output = Path(args.output) if args.output else None
+    if args.format in ("xlsx", "png") and output is None:
+        raise CliError(f"--format {args.format} needs --output FILE")
+    if output is not None and not output.parent.is_dir():
+        raise CliError(f"{args.output}: no such folder {output.parent}")
+    scope = (Scope("community", args.community) if args.community else Scope("team", args.team) if args.team
+             else Scope("building", args.building) if args.building else Scope())
+    config = MeasureConfig(response_minutes=settings.measures.response_minutes)
+    translate = I18n(settings.default_language).translator(settings.default_language)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    await migrate(settings)
+    engine = create_engine(settings.database.url, echo=settings.database.echo)
+    try:
+        async with UnitOfWork(session_factory(engine), read_only=True) as uow:
+            try:
+                data = await measures.report_data(uow, config, scope, Period.month(int(match.group(1)),
+                                                                                  int(match.group(2))), settings.tz)
+            except DomainError as error:
+                raise CliError(translate(error.message, **error.params)) from None
+            if args.format == "xlsx":
+                assert output is not None
+                await report_files.write_xlsx(uow, data, output, settings.tz)
+                print(f"wrote the report of {args.month} to {output}")
+                return 0
+            if args.format == "png":  # the rates month by month in FILE; the teams side by side beside it
+                assert output is not None
+                charts = {output: "months"}
+                if data.by_team:
+                    charts[output.with_name(f"{output.stem}-teams{output.suffix or '.png'}")] = "teams"
+                for path, chart in charts.items():
+                    path.write_bytes(await report_files.chart_png(uow, data, chart, translate))
+                    print(f"wrote the {chart} chart of {args.month} to {path}")
+                return 0
+    except OSError as error:
+        raise CliError(f"{args.output}: {error.strerror or error}") from None
+    finally:
+        await engine.dispose()
+    text = (json.dumps(report_files.report_json(data, config), ensure_ascii=False, indent=2)
+            if args.format == "json" else report_text(data.place.name, data.period, data.measures, data.by_team,
+                                                      translate))
+    if output is None:
+        print(text)
+    else:
+        output.write_text(text + "\n", encoding="utf-8")
+    return 0
+
+
+async def households_command(settings: Settings, args: argparse.Namespace) -> int:
+    """``households import FILE``: the count goes to stdout, a line per bad row; exit 1 if any."""
+    from pathlib import Path
+
+    from bot.services.measures import import_households
+    from storage.db import create_engine, session_factory
+    from storage.uow import UnitOfWork
+
+    path = Path(args.file)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    await migrate(settings)
+    engine = create_engine(settings.database.url, echo=settings.database.echo)
+    try:
+        report = await import_households(lambda: UnitOfWork(session_factory(engine)), path)
+    except OSError as error:
+        raise CliError(f"{args.file}: {error.strerror or error}") from None
+    except UnicodeDecodeError:
+        raise CliError(f"{args.file}: not UTF-8 text") from None
+    finally:
+        await engine.dispose()
+    print(f"set households of {report.rows} buildings or communities")
+    for line in report.errors:
+        print(line)
+    return 1 if report.errors else 0
 
 
 async def prune_command(settings: Settings) -> int:
@@ -293,6 +401,10 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
             return asyncio.run(updates_command(settings, args))
         if args.command == "hours":
             return asyncio.run(hours_command(settings, args))
+        if args.command == "report":
+            return asyncio.run(report_command(settings, args))
+        if args.command == "households":
+            return asyncio.run(households_command(settings, args))
         require_token(settings)
         webhook = webhook_settings(settings, args) if args.webhook else None
         asyncio.run(run_bot(settings, webhook, clock or utc_now))

@@ -297,6 +297,15 @@ class PointsSettings(BaseModel):
         return value
 
 
+class MeasureSettings(BaseModel):
+    """The measures (docs/measures.md): 响应率 counts an order accepted within this many minutes of
+    being placed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    response_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+
+
 class Settings(BaseSettings):
     """Everything the bot needs to run; build it with :func:`load_settings`."""
 
@@ -315,6 +324,7 @@ class Settings(BaseSettings):
     hours: HoursSettings = Field(default_factory=HoursSettings)
     recognition: RecognitionSettings = Field(default_factory=RecognitionSettings)
     points: PointsSettings = Field(default_factory=PointsSettings)
+    measures: MeasureSettings = Field(default_factory=MeasureSettings)
     admins: list[int] = Field(default_factory=list)
     coordinators_chat_id: int | None = None
     timezone: str = "Asia/Shanghai"

@@ -155,6 +155,8 @@ class Volunteer(Base):
         # members, leaders, and /find's "in a team that serves the skill" answered from the index alone
         Index("ix_volunteers_team", "team_id", "status", "is_leader", "community", "id"),
         Index("ix_volunteers_kind", "kind", "status"),  # the businesses' list
+        # the measures: "is this person an approved volunteer of the place?" from the index alone (0013)
+        Index("ix_volunteers_measures", "user_id", "status", "team_id", "community"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -210,6 +212,9 @@ class Order(Base):
         Index("ix_orders_team", "team_id", "status"),  # of_team, archiving a team
         Index("ix_orders_resident", "resident_id", "on_behalf", "created_at"),  # of_resident, the request limits
         Index("ix_orders_volunteer", "volunteer_id", "status"),  # the businesses' completed orders
+        # the measures of a period (docs/measures.md), answered from the index alone (migration 0013)
+        Index("ix_orders_measures", "created_at", "status", "round", "team_id", "community", "building_id",
+              "resident_id", "no_response", "accepted_at", "done_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -241,6 +246,10 @@ class Order(Base):
     # The resident never rated it: closed as "no response", counted apart from ratings.
     no_response: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id", name="fk_orders_building_id"))
+    # For the measures: the first accept in the order's life and its last done (migration 0013),
+    # written by the move that makes them (bot.services.follow_ups.measures).
+    accepted_at: Mapped[dt.datetime | None]
+    done_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
 
@@ -262,7 +271,10 @@ class Rating(Base):
     """A resident's verdict on a finished order: stars, or "not solved", and a comment."""
 
     __tablename__ = "ratings"
-    __table_args__ = (UniqueConstraint("order_id", "round"),)
+    __table_args__ = (
+        UniqueConstraint("order_id", "round"),
+        Index("ix_ratings_time", "created_at", "order_id", "stars"),  # a period's 满意率 (migration 0013)
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
@@ -576,3 +588,37 @@ class Redemption(Base):
     cashier_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     amount: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[dt.datetime]
+
+
+class HouseholdCount(Base):
+    """How many households a building (``building_id``) or a whole community (``building_id``
+    empty) has, as a coordinator set it or the households file gave it: 知晓率's denominator
+    (docs/measures.md). A community's own figure wins over the sum of its buildings'."""
+
+    __tablename__ = "household_counts"
+    __table_args__ = (UniqueConstraint("community", "building_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    community: Mapped[str] = mapped_column(String(128))
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id"))
+    households: Mapped[int] = mapped_column(Integer)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[dt.datetime]
+
+
+class ReachedHousehold(Base):
+    """A household the service has reached (知晓率's numerator, docs/measures.md): an address a
+    request was placed for (``key`` community|building|flat, lower case), or a person who came by
+    a building's link and has asked for nothing yet (``key`` ``u<user id>``, replaced by their
+    address when they do). Kept in step by the writers themselves — a new order
+    (``OrderRepository.add``) and a building link (``MeasuresRepository.reach_person``) — so a
+    report counts an index range, never every order ever placed."""
+
+    __tablename__ = "reached_households"
+    __table_args__ = (Index("ix_reached_time", "reached_at", "community", "building_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(420), unique=True)
+    community: Mapped[str] = mapped_column(String(128))  # lower case
+    building_id: Mapped[int | None] = mapped_column(Integer)
+    reached_at: Mapped[dt.datetime]

@@ -48,6 +48,7 @@ from storage.models import (
     ParkedUpdate,
     ProcessedUpdate,
     Rating,
+    ReachedHousehold,
     RouteRule,
     ScheduledItem,
     SubTeam,
@@ -435,12 +436,25 @@ class BuildingRepository(_Repository):
         return (await self.session.scalars(select(Building).order_by(Building.community, Building.code))).all()
 
 
+def household_key(community: str, building: str, flat: str) -> str:
+    """The address a household is known by (docs/measures.md), in lower case."""
+    return f"{community.strip().lower()}|{building.strip().lower()}|{flat.strip().lower()}"[:420]
+
+
 class OrderRepository(_Repository):
     async def add(self, **fields: Any) -> Order:
+        """A new order; its address becomes a reached household (once), replacing the resident's
+        own "came by a building link" household when it is their own request."""
         now = self.clock()
         order = Order(created_at=now, updated_at=now, **fields)
         self.session.add(order)
         await self.session.flush()
+        if not order.on_behalf:
+            await self.session.execute(delete(ReachedHousehold).where(ReachedHousehold.key == f"u{order.resident_id}"))
+        await self.session.execute(self._insert(ReachedHousehold).values(
+            key=household_key(order.community, order.building, order.address_detail),
+            community=order.community.strip().lower(), building_id=order.building_id, reached_at=now,
+        ).on_conflict_do_nothing(index_elements=["key"]))
         return order
 
     async def get(self, order_id: int) -> Order | None:

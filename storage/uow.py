@@ -23,6 +23,7 @@ from storage.clock import Clock, utc_now
 from storage.db import READ_ONLY, writer_turns
 from storage.errors import taken_if_not_unique
 from storage.ledger import LedgerRepository
+from storage.measures import MeasuresRepository
 from storage.models import ProcessedUpdate
 from storage.points import PointsRepository
 from storage.recognition import RecognitionRepository
@@ -100,6 +101,7 @@ class UnitOfWork:
         self.audit = AuditRepository(self.session, self.clock)
         self.recognition = RecognitionRepository(self.session, self.clock)
         self.points = PointsRepository(self.session, self.clock)
+        self.measures = MeasuresRepository(self.session, self.clock)
         self.processed_updates = ProcessedUpdateRepository(self.session, self.clock)
         if self.read_only:
             await self.session.connection(execution_options={READ_ONLY: True})

@@ -24,14 +24,15 @@ from bot.adapters.failures import log_failure
 from bot.adapters.handlers import register_all
 from bot.adapters.ingest import describe_failure, failure_stack, record_failure
 from bot.adapters.sender import OutboxSender
-from bot.domain.attachments import Certificate, HoursExport
+from bot.domain.attachments import Certificate, HoursExport, ReportChart, ReportFile
 from bot.domain.recognition import Weights
 from bot.i18n import LANGUAGES, I18n
 from bot.logsafety import protect_logs
-from bot.services import attendance, hours_files, people, recognition, roles
+from bot.services import attendance, hours_files, people, recognition, report_files, roles
 from bot.services.context import (
     ActivityConfig,
     HoursConfig,
+    MeasureConfig,
     PointsConfig,
     RecognitionConfig,
     ReminderConfig,
@@ -90,7 +91,8 @@ def service_config(settings: Settings) -> ServiceConfig:
                                            centre_name=settings.hours.centre_name),
                          recognition=recognition_config(settings),
                          points=PointsConfig(per_hour=settings.points.per_hour, expires_on=settings.points.expires_on,
-                                             code_minutes=settings.points.code_minutes))
+                                             code_minutes=settings.points.code_minutes),
+                         measures=MeasureConfig(response_minutes=settings.measures.response_minutes))
 
 
 def recognition_config(settings: Settings) -> RecognitionConfig:
@@ -136,10 +138,13 @@ async def _post_init(application: BotApplication) -> None:
     async def write_ledger(attachment: HoursExport | Certificate, path: Path) -> None:
         await hours_files.write(deps.uow, attachment, path, deps.config, deps.clock())
 
+    async def write_report(attachment: ReportFile | ReportChart, path: Path) -> None:
+        await report_files.write(deps.uow, attachment, path, deps.config)
+
     deps.sender = OutboxSender(application.bot, deps.uow, deps.settings.outbox, clock=deps.clock,
                                on_unreachable=on_unreachable,
-                               attachments=AttachmentRenderer(write_roster, write_ledger, deps.i18n.translator,
-                                                              deps.config.hours.centre_name),
+                               attachments=AttachmentRenderer(write_roster, write_ledger, write_report,
+                                                              deps.i18n.translator, deps.config.hours.centre_name),
                                concurrency=deps.settings.outbox.concurrency)
     deps.sender_task = asyncio.create_task(deps.sender.run(), name="outbox-sender")
     # APScheduler (PTB's JobQueue, in memory) only ticks: the schedule itself is rows (bot.services.schedule.sweep).

@@ -16,13 +16,23 @@ from typing import Any
 
 from telegram import InputFile
 
-from bot.domain.attachments import Certificate, HoursExport, QrCode, RosterExport, StarCertificate, from_payload
+from bot.domain.attachments import (
+    Certificate,
+    HoursExport,
+    QrCode,
+    ReportChart,
+    ReportFile,
+    RosterExport,
+    StarCertificate,
+    from_payload,
+)
 from bot.i18n import I18n, Translate
 from bot.views import charts
 from bot.views.recognition import certificate_texts
 
 RosterWriter = Callable[[Path], Awaitable[int]]  # writes the roster to a .csv or .xlsx path
 LedgerWriter = Callable[[HoursExport | Certificate, Path], Awaitable[None]]  # the ledger's files
+ReportWriter = Callable[[ReportFile | ReportChart, Path], Awaitable[None]]  # a report's workbook or chart
 Translators = Callable[[str | None], Translate]  # a language's translator (I18n.translator)
 
 
@@ -47,9 +57,11 @@ class AttachmentRenderer:
     fails like any file that cannot be made (a failed attempt)."""
 
     def __init__(self, write_roster: RosterWriter | None = None, write_ledger: LedgerWriter | None = None,
-                 translators: Translators | None = None, issuer: str = "") -> None:
+                 write_report: ReportWriter | None = None, translators: Translators | None = None,
+                 issuer: str = "") -> None:
         self.write_roster = write_roster
         self.write_ledger = write_ledger
+        self.write_report = write_report
         self.translators = translators or I18n().translator
         self.issuer = issuer  # the centre's name, signing the certificates
 
@@ -65,7 +77,19 @@ class AttachmentRenderer:
             image = await asyncio.to_thread(star_png, attachment, self.translators(attachment.language),
                                             self.issuer)
             return attachment.field, InputFile(image, filename=f"star-{attachment.month}.png")
+        if isinstance(attachment, ReportFile | ReportChart):
+            return attachment.field, await self._report(attachment)
         return attachment.field, await self._ledger(attachment)
+
+    async def _report(self, report: ReportFile | ReportChart) -> InputFile:
+        if self.write_report is None:
+            raise ValueError("no report writer: this sender cannot make reports")
+        name = (f"report-{report.start:%Y%m%d}-{report.end:%Y%m%d}"
+                + (f"-{report.chart}.png" if isinstance(report, ReportChart) else ".xlsx"))
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / name
+            await self.write_report(report, path)
+            return InputFile(path.read_bytes(), filename=path.name)
 
     async def _roster(self, export: RosterExport) -> InputFile:
         if self.write_roster is None:

@@ -90,7 +90,41 @@ class StarCertificate:
             raise ValueError("a star certificate needs a YYYY-MM month")
 
 
-Attachment = QrCode | RosterExport | HoursExport | Certificate | StarCertificate
+@dataclass(frozen=True)
+class ReportFile:
+    """A document: the report (XLSX, docs/measures.md) of the local days ``start`` to ``end``
+    (exclusive) for a place: ``scope`` district | community | building | team and its ``key`` (a
+    community's name or a code; nothing personal)."""
+
+    start: dt.date
+    end: dt.date
+    scope: str = "district"
+    key: str = ""
+    field = "document"
+
+
+CHARTS = ("months", "teams")  # the report's charts: the rates month by month, the teams side by side
+
+
+@dataclass(frozen=True)
+class ReportChart:
+    """A photo: a chart of the report of ``start`` to ``end`` for a place (as :class:`ReportFile`),
+    ``chart`` one of :data:`CHARTS`, labelled in ``language`` (docs/charts.md)."""
+
+    start: dt.date
+    end: dt.date
+    scope: str = "district"
+    key: str = ""
+    chart: str = "months"
+    language: str = "zh"
+    field = "photo"
+
+    def __post_init__(self) -> None:
+        if self.chart not in CHARTS:
+            raise ValueError(f"unknown chart {self.chart!r}")
+
+
+Attachment = QrCode | RosterExport | HoursExport | Certificate | StarCertificate | ReportFile | ReportChart
 
 
 def to_payload(attachment: Attachment) -> dict[str, Any]:
@@ -100,6 +134,13 @@ def to_payload(attachment: Attachment) -> dict[str, Any]:
     if isinstance(attachment, HoursExport):
         return {"kind": "hours", "month": attachment.month, "format": attachment.file_format,
                 "field": attachment.field}
+    if isinstance(attachment, ReportFile):
+        return {"kind": "report", "start": attachment.start.isoformat(), "end": attachment.end.isoformat(),
+                "scope": attachment.scope, "key": attachment.key, "field": attachment.field}
+    if isinstance(attachment, ReportChart):
+        return {"kind": "chart", "start": attachment.start.isoformat(), "end": attachment.end.isoformat(),
+                "scope": attachment.scope, "key": attachment.key, "chart": attachment.chart,
+                "language": attachment.language, "field": attachment.field}
     if isinstance(attachment, Certificate):
         return {"kind": "certificate", "user": attachment.user_id, "start": attachment.start.isoformat(),
                 "end": attachment.end.isoformat(), "field": attachment.field}
@@ -127,4 +168,11 @@ def from_payload(payload: dict[str, Any]) -> Attachment:
                                float(payload.get("hours", 0)), int(payload.get("services", 0)),
                                int(payload.get("satisfied", 0)), int(payload.get("rated", 0)),
                                str(payload.get("language") or "zh"))
+    if kind == "report" and payload.get("scope") in ("district", "community", "building", "team"):
+        return ReportFile(dt.date.fromisoformat(str(payload.get("start"))), dt.date.fromisoformat(
+            str(payload.get("end"))), str(payload["scope"]), str(payload.get("key") or ""))
+    if kind == "chart" and payload.get("scope") in ("district", "community", "building", "team"):
+        return ReportChart(dt.date.fromisoformat(str(payload.get("start"))), dt.date.fromisoformat(
+            str(payload.get("end"))), str(payload["scope"]), str(payload.get("key") or ""),
+            str(payload.get("chart")), str(payload.get("language") or "zh"))
     raise ValueError(f"unknown attachment {kind!r}")

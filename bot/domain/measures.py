@@ -55,3 +55,40 @@ class Period:
     def month(cls, year: int, month: int) -> Period:
         following = dt.date(year + month // 12, month % 12 + 1, 1)
         return cls(dt.date(year, month, 1), following)
+
+
+@dataclass(frozen=True)
+class Measures:
+    """Every rate of one scope and period (docs/measures.md), each with its numerator and
+    denominator, and the medians (minutes; None when no order got that far)."""
+
+    awareness: Rate  # 知晓率: households reached / households in the scope
+    volunteers_served: Rate  # 参与率: approved volunteers who served / approved volunteers
+    residents_ordered: Rate  # 参与率: residents who ordered / households reached
+    satisfaction: Rate  # 满意率: satisfied ratings / ratings given ("not solved" is not satisfied)
+    unrated: Rate  # orders closed with no rating / (ratings given + those): shown beside, never dropped
+    response: Rate  # 响应率: accepted within the configured minutes / placed and not refused
+    resolution: Rate  # 解决率: done and never reopened / placed and not refused
+    median_accept_minutes: float | None
+    median_done_minutes: float | None
+
+    def chart_rates(self) -> dict[str, Rate]:
+        """The five rates the charts draw (:data:`RATE_KEYS`); 参与率 is the volunteers' (those who
+        served among the approved), the residents' share stays in the tables."""
+        return {AWARENESS: self.awareness, PARTICIPATION: self.volunteers_served, SATISFACTION: self.satisfaction,
+                RESPONSE: self.response, RESOLUTION: self.resolution}
+
+    def rates(self) -> dict[str, Rate]:
+        """The rates by name, in the order reports show them."""
+        return {"awareness": self.awareness, "volunteers_served": self.volunteers_served,
+                "residents_ordered": self.residents_ordered, "satisfaction": self.satisfaction,
+                "unrated": self.unrated, "response": self.response, "resolution": self.resolution}
+
+
+def median(values: list[float]) -> float | None:
+    """The middle value (the mean of the two middle ones for an even count), None for none."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2

@@ -110,6 +110,7 @@ async def arrived_through(ctx: ServiceContext, code: str) -> None:
     if building is None:
         raise NotFound(N_("This link is not valid any more. Tap New request when you need help."))
     ctx.user.building_id = building.id
+    await ctx.uow.measures.reach_person(ctx.user.id, building)  # a household reached (docs/measures.md)
     await ctx.uow.dialogs.clear(ctx.user.id)
     await ctx.tell(ctx.user, N_("Welcome, neighbour of {building} ({community})!"), building=building.name,
                     community=building.community)

@@ -102,6 +102,13 @@ class PointsConfig:
 
 
 @dataclass(frozen=True)
+class MeasureConfig:
+    """``[measures]``: 响应率 counts an order accepted within ``response_minutes`` of being placed."""
+
+    response_minutes: int = 60
+
+
+@dataclass(frozen=True)
 class ServiceConfig:
     """The parts of the settings services need."""
 
@@ -118,6 +125,7 @@ class ServiceConfig:
     hours: HoursConfig = field(default_factory=HoursConfig)
     recognition: RecognitionConfig = field(default_factory=RecognitionConfig)
     points: PointsConfig = field(default_factory=PointsConfig)
+    measures: MeasureConfig = field(default_factory=MeasureConfig)
 
     @property
     def views(self) -> ViewSettings:

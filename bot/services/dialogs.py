@@ -6,7 +6,18 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.domain.inputs import Input
-from bot.services import activities, activity_dialog, claim, dispatch, hours, points, rating, registration, request
+from bot.services import (
+    activities,
+    activity_dialog,
+    claim,
+    dispatch,
+    hours,
+    points,
+    rating,
+    registration,
+    report,
+    request,
+)
 from bot.services.context import ServiceContext
 
 StepHandler = Callable[[ServiceContext, str, dict[str, Any], Input], Awaitable[None]]
@@ -35,6 +46,7 @@ FLOWS: dict[str, StepHandler] = {
     activities.CHANGE_FLOW: activity_dialog.change_input,
     hours.HONOUR_FLOW: hours.input_for_honour,
     points.FLOW: points.input_for_points,
+    report.HOUSEHOLDS_FLOW: report.input_for_households,
 }
 
 

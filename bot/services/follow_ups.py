@@ -168,4 +168,10 @@ async def people(ctx: ServiceContext, moved: OrderMoved) -> None:
                                           "Thank you all the same!"), number=order.id)
 
 
-SUBSCRIBERS: tuple[Subscriber, ...] = (schedule, audit, ledger, team_card, centre_cards, people)
+async def measures(ctx: ServiceContext, moved: OrderMoved) -> None:
+    """The order's first accept and last done, which the measures read (docs/measures.md)."""
+    if moved.move in (Move.ACCEPT, Move.DONE):
+        await ctx.uow.measures.mark(moved.order.id, accepted=moved.move is Move.ACCEPT)
+
+
+SUBSCRIBERS: tuple[Subscriber, ...] = (schedule, audit, ledger, measures, team_card, centre_cards, people)

@@ -77,6 +77,8 @@ NOMINATION_APPROVE, NOMINATION_SKIP = "nmok", "nmno"
 PAY_AMOUNT, PAY_OK, PAY_NO = "pamt", "pok", "pno"
 # An order's history for a coordinator (order).
 HISTORY = "hist"
+# Reports: a period, then a place (period, kind d|c|t, 0 | a community's index | a team id).
+REPORT_PERIOD, REPORT_PLACE = "rep", "repat"
 # Codes of earlier releases, still on buttons in people's chats: read as the action they meant.
 RETIRED = {"cx": CANCEL_ORDER, "d": DISPATCH, "rj": REJECT, "rr": REJECT_REASON, "h": HOURS, "ef": EDIT_FIELD,
            "jt": JOIN_TEAM, "va": APPROVE, "vd": DENY, "jp": JOIN_PICK, "jd": JOIN_DONE, "pe": PROFILE_EDIT,
@@ -88,10 +90,13 @@ QUIET_CHOICES = ("22-7", "21-8", "off")
 CERTIFICATE_PERIODS = ("month", "year", "lastyear")
 EXPORT_MONTHS = ("this", "last")
 HONOUR_CHOICES = ("1", "2", "4", "8")
+REPORT_PERIODS = ("this", "last", "year")
+REPORT_PLACES = ("d", "c", "t")  # the district, a community (its index), a team (its id)
 STARS = Number(0, 5)  # 0: "not solved"
 PAGE_NUMBER = Number(0, 9999)  # pages count from 0
 POINTS = Number(1, 100_000)  # bot.domain.points.MAX_AMOUNT; the service checks the balance
 COMMUNITY_INDEX = Number(0, 999)  # 0: any community, else one of the known communities (from 1)
+PLACE_ID = Number(0, DATABASE_ID_MAX)  # 0 (the district, the first community) or a team id
 
 # The one table of shapes: action → the kind of each part, in order.
 SHAPES: dict[str, tuple[Part, ...]] = {
@@ -160,6 +165,8 @@ SHAPES: dict[str, tuple[Part, ...]] = {
     PAY_OK: (DATABASE_ID, POINTS),
     PAY_NO: (DATABASE_ID,),
     HISTORY: (DATABASE_ID,),  # an order
+    REPORT_PERIOD: (OneOf.of(REPORT_PERIODS),),
+    REPORT_PLACE: (OneOf.of(REPORT_PERIODS), OneOf.of(REPORT_PLACES), PLACE_ID),  # the service checks all
 }
 ACTIONS = frozenset(SHAPES)
 

@@ -26,6 +26,7 @@ ROUTES, ACTIVITIES, CHECKIN = "routes", "activities", "checkin"
 TEAM_HOURS, HOURS_EXPORT, HOURS_ADMIN = "teamhours", "hoursexport", "hoursadmin"
 STARS = "stars"
 POINTS, REDEMPTIONS, HISTORY = "points", "redemptions", "history"
+REPORT, HOUSEHOLDS = "report", "households"
 
 LABELS: dict[str, str] = {
     REQUEST: MENU_NEW_REQUEST, MY: MENU_MY_ORDERS, LANGUAGE: MENU_LANGUAGE, HELP: N_("❓ Help"),
@@ -42,6 +43,7 @@ LABELS: dict[str, str] = {
     HOURS_ADMIN: N_("🏅 Honour hours and corrections"),
     STARS: N_("🌟 Volunteer stars"),
     POINTS: N_("🎁 Use my points"), REDEMPTIONS: N_("🎁 Points at businesses"), HISTORY: N_("📜 Request history"),
+    REPORT: N_("📈 Reports"), HOUSEHOLDS: N_("🏠 Households"),
 }
 # Which commands each key stands for (README's table; a test checks that every command of a role's
 # menu has its button). The duty button is whichever of the two applies; a coordinator's /team
@@ -56,6 +58,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     MORE: (), TEAM_HOURS: ("teamhours",), HOURS_EXPORT: ("hoursexport",),
     HOURS_ADMIN: ("honour", "correct", "ledger", "certificate"), STARS: ("stars",),
     POINTS: ("points",), REDEMPTIONS: ("redemptions",), HISTORY: ("history",),
+    REPORT: ("report",), HOUSEHOLDS: ("households",),
 }
 # Labels of earlier releases, still on keyboards in people's chats until their next refresh: read
 # as the action they meant (never offered as a request's text).
@@ -65,8 +68,8 @@ VOLUNTEERS = frozenset({VOLUNTEER, BUSINESS})
 # The coordinators' secondary actions, behind More. A new command gets a key, its label in LABELS,
 # its commands in COMMANDS and the service call in bot.adapters.handlers.menu.ACTIONS
 # (tests/unit/views/test_menu.py fails while a command of a role's menu has no button).
-CENTRE_MORE = (CHECKIN, ROUTES, BUILDINGS, BUSINESSES, FIND, ROSTER, HOURS_EXPORT, HOURS_ADMIN, STARS, REDEMPTIONS,
-               HISTORY)
+CENTRE_MORE = (REPORT, CHECKIN, ROUTES, BUILDINGS, BUSINESSES, FIND, ROSTER, HOURS_EXPORT, HOURS_ADMIN, HOUSEHOLDS,
+               STARS, REDEMPTIONS, HISTORY)
 
 
 def is_volunteer(roles: frozenset[str]) -> bool:
@@ -97,6 +100,8 @@ def role_actions(roles: frozenset[str], on_duty: bool) -> tuple[list[str], list[
         primary.append(POINTS)  # on a full keyboard (a team leader's) it waits behind More
     if TEAM_LEADER in roles:
         more.append(TEAM_HOURS)
+        if COORDINATOR not in roles:
+            more.append(REPORT)
     if BUILDING_LEADER in roles:
         primary.append(BUILDING_LINK)
     if COORDINATOR in roles:

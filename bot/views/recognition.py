@@ -127,7 +127,8 @@ class RecognitionView(View):
     async def star_note(self, star: User, shown: Shown, certificate: StarCertificate) -> None:
         """The star's private note, with the certificate image of their month."""
         _ = self.tr(star)
+        hours = format(certificate.hours, "g")
         caption = _("🌟 Congratulations, {name}! You are team {team}'s Volunteer Star of {month}: {hours} h, "
                     "{services} services. Thank you!", name=shown.name, team=shown.team,
-                    month=month_label(_, shown.first), hours=f"{certificate.hours:g}", services=certificate.services)
+                    month=month_label(_, shown.first), hours=hours, services=certificate.services)
         await self.out.send_file(star.telegram_id, caption, certificate, recipient=star)

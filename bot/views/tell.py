@@ -27,6 +27,7 @@ from bot.views.points import PointsView
 from bot.views.port import Markup, Outbox, Outgoing
 from bot.views.recognition import RecognitionView
 from bot.views.registration import RegistrationView
+from bot.views.report import ReportView
 from bot.views.resident import ResidentView
 from bot.views.routes import RoutesView
 from bot.views.team_card import TeamCardView
@@ -54,6 +55,7 @@ class Tell(View):
         self.recognition = RecognitionView(out, i18n, settings)
         self.points = PointsView(out, i18n, settings)
         self.history = HistoryView(out, i18n, settings)
+        self.report = ReportView(out, i18n, settings)
 
     async def __call__(self, user: User, message: str, *, markup: Markup | None = None, protect: bool = False,
                        **params: object) -> int:

@@ -114,10 +114,20 @@ async def download(server: SandboxServer, message: MessageView, kind: str = "pho
         return (await client.get(f"{server.file_url}{server.token}/{found['file_path']}")).content
 
 
-async def latest_photo(user: SimUser) -> MessageView:
-    """The newest photo the bot sent ``user`` (waiting for one)."""
-    view = await user.wait_for(lambda chat: any(m.kind == "photo" for m in chat.bot_messages))
-    return [m for m in view.bot_messages if m.kind == "photo"][-1]
+async def latest_photo(user: SimUser, *, at_least: int = 1, timeout: float = 10.0) -> MessageView:
+    """The newest photo the bot sent ``user`` (waiting until it has sent ``at_least``)."""
+    return await latest_of(user, "photo", at_least=at_least, timeout=timeout)
+
+
+async def latest_document(user: SimUser, *, timeout: float = 20.0) -> MessageView:
+    """The newest document the bot sent ``user`` (waiting for one; files are made as they go out)."""
+    return await latest_of(user, "document", timeout=timeout)
+
+
+async def latest_of(user: SimUser, kind: str, *, at_least: int = 1, timeout: float = 10.0) -> MessageView:
+    view = await user.wait_for(lambda chat: sum(m.kind == kind for m in chat.bot_messages) >= at_least,
+                               timeout=timeout)
+    return [m for m in view.bot_messages if m.kind == kind][-1]
 
 
 def before(text: str, marker: str = "\x00") -> str:

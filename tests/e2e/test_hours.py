@@ -7,26 +7,12 @@ from __future__ import annotations
 
 import io
 
-import httpx
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from sandbox import MessageView, SandboxClient, SandboxServer, SimUser
-from tests.e2e.harness import centre_running, place_order, tr, wait_text
-
-
-async def latest_document(user: SimUser) -> MessageView:
-    view = await user.wait_for(lambda chat: any(m.kind == "document" for m in chat.bot_messages), timeout=20)
-    return [m for m in view.bot_messages if m.kind == "document"][-1]
-
-
-async def download(server: SandboxServer, message: MessageView) -> bytes:
-    file_id = message.extra["document"]["file_id"]
-    async with httpx.AsyncClient() as client:
-        found = (await client.get(f"{server.bot_api_url}{server.token}/getFile",
-                                  params={"file_id": file_id})).json()["result"]
-        return (await client.get(f"{server.file_url}{server.token}/{found['file_path']}")).content
+from sandbox import SandboxClient, SandboxServer
+from tests.e2e.harness import centre_running, download, latest_document, place_order, tr, wait_text
 
 
 @pytest.mark.parametrize("language", ["zh"])
@@ -56,7 +42,7 @@ async def test_hours_from_accept_to_done_my_hours_certificate_and_export(
         await vera.tap(_("This year"), message_id=summary.message_id)
         certificate = await latest_document(vera)
         flat = "".join("".join(page.extract_text() for page in PdfReader(
-            io.BytesIO(await download(server, certificate))).pages).split())
+            io.BytesIO(await download(server, certificate, "document"))).pages).split())
         assert "志愿服务记录证明" in flat and "服务时长合计：0.75小时" in flat and f"求助#{number}维修" in flat
 
         await cast.coordinator.send("/hoursexport")
@@ -64,7 +50,7 @@ async def test_hours_from_accept_to_done_my_hours_certificate_and_export(
                                                      "volunteer registry?"))
         await cast.coordinator.tap(_("This month"), message_id=choice.message_id)
         export = await latest_document(cast.coordinator)
-        sheet = load_workbook(io.BytesIO(await download(server, export)), read_only=True)["服务记录"]
+        sheet = load_workbook(io.BytesIO(await download(server, export, "document")), read_only=True)["服务记录"]
         rows = [tuple(row) for row in sheet.iter_rows(values_only=True)]
         assert rows[0] == ("姓名", "志愿者编号", "服务项目", "服务日期", "服务时长(小时)")
         assert [(row[2], row[4]) for row in rows[1:]] == [(f"求助 #{number} 维修", 0.75)]

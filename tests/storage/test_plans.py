@@ -38,6 +38,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.district_data import COLUMNS, NOW, Kinds, cast, chain, district, write_postgresql, write_sqlite
+from storage.measures import Where
 from storage.models import Order
 from storage.uow import UnitOfWork
 from tests.support.dbfixtures import UowFactory
@@ -60,6 +61,15 @@ QUERIES: dict[str, Query] = {
     "ratings.closed_by_team": lambda uow: uow.ratings.closed_by_team(*OCTOBER, closed="closed"),
     "volunteers.leaders": lambda uow: uow.volunteers.leaders(TEAM),
     "users.coordinators": lambda uow: uow.users.coordinators(),
+    # the measures (docs/measures.md): a month's orders, ratings and closures, of the district and of a place
+    "measures.order_figures": lambda uow: _order_figures(uow, Where()),
+    "measures.order_figures (team)": lambda uow: _order_figures(uow, Where(team_id=TEAM)),
+    "measures.order_figures (community)": lambda uow: _order_figures(uow, Where(community="community 07")),
+    "measures.ratings": lambda uow: uow.measures.ratings(Where(), OCTOBER, "order", 4),
+    "measures.ratings (team)": lambda uow: uow.measures.ratings(Where(team_id=TEAM), OCTOBER, "order", 4),
+    "measures.unrated": lambda uow: uow.measures.unrated(Where(), OCTOBER, "closed"),
+    "measures.unrated (team)": lambda uow: uow.measures.unrated(Where(team_id=TEAM), OCTOBER, "closed"),
+    "measures.volunteers (team)": lambda uow: uow.measures.volunteers(Where(team_id=TEAM), None),
     # the digests and the sweep
     "orders.waiting_since": lambda uow: uow.orders.waiting_since(
         DISPATCHABLE, NOW - dt.timedelta(hours=4), NOW - dt.timedelta(hours=1)),
@@ -80,6 +90,11 @@ QUERIES: dict[str, Query] = {
     "orders.count_placed": lambda uow: uow.orders.count_placed(RESIDENT, False, OPEN),
     "orders.placed_since": lambda uow: uow.orders.placed_since(RESIDENT, False, NOW - dt.timedelta(hours=1)),
 }
+
+
+async def _order_figures(uow: UnitOfWork, where: Where) -> Any:
+    return await uow.measures.order_figures(where, OCTOBER, refused=["rejected"], withdrawn="cancelled",
+                                            finished=["closed", "done"], response_minutes=60)
 
 
 async def _load_sample(engine: AsyncEngine, database_url: str, scale: float, people: float) -> None:

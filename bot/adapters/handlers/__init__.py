@@ -30,6 +30,7 @@ from bot.adapters.handlers import (
     rating,
     recognition,
     registration,
+    report,
     request,
     roster,
     routes,
@@ -38,7 +39,7 @@ from bot.adapters.handlers import (
 )
 
 FLOW_MODULES = (start, request, dispatch, routes, claim, rating, people, registration, teams, buildings, roster, quiet,
-                hours, groups, lists, attendance, menu, activities, recognition, points)
+                hours, report, groups, lists, attendance, menu, activities, recognition, points)
 
 
 def register_all(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -32,6 +32,7 @@ from bot.services import (
     quiet,
     recognition,
     registration,
+    report,
     request,
     roster_chat,
     routing,
@@ -82,6 +83,8 @@ ACTIONS: dict[str, Callable[[ServiceContext], Awaitable[None]]] = {
     menu.POINTS: points.show,
     menu.REDEMPTIONS: lambda ctx: points.per_business(ctx, None, _private(ctx)),
     menu.HISTORY: history.explain,
+    menu.REPORT: report.offer,
+    menu.HOUSEHOLDS: report.households_help,
 }
 
 

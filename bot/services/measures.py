@@ -1,0 +1,214 @@
+"""The rates (docs/measures.md), defined once: 知晓率, 参与率, 满意率, 响应率, 解决率 and the medians,
+for any period and place, each a numerator and a denominator; the report's data (the place's
+figures, month by month for the year to date, by team and by community); and the households that
+知晓率 divides by, set by coordinators or imported.
+
+Periods are local days in the centre's time zone, turned into UTC bounds by the ledger's own
+helper (:func:`bot.services.hours.days_period`), so a report's month is the hours' month.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot.domain import satisfaction
+from bot.domain.errors import InvalidInput, NotFound
+from bot.domain.lifecycle import FINISHED, OrderStatus
+from bot.domain.measures import Measures, Period, Rate, Scope
+from bot.i18n import N_
+from bot.services.context import MeasureConfig
+from bot.services.hours import days_period
+from storage.ledger import ORDER, SERVED
+from storage.measures import OrderRow, Where
+from storage.uow import UnitOfWork
+
+MAX_HOUSEHOLDS = 100_000  # one building or community; more is surely a typo
+SATISFIED_FROM = satisfaction.MOSTLY  # 满意/基本满意: 4 and above on the scale
+
+
+# -- places and periods -------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Place:
+    """A scope found in the database: what to count (``where``), the community its volunteers are
+    counted in (a building's), and its name for people."""
+
+    scope: Scope
+    where: Where
+    community: str | None
+    name: str
+
+
+async def place(uow: UnitOfWork, scope: Scope) -> Place:
+    """The scope as the database knows it; NotFound for an unknown team, building or community."""
+    if scope.kind == "team":
+        team = await uow.teams.by_code(scope.key)
+        if team is None:
+            raise NotFound(N_("There is no team {code}."), code=scope.key)
+        return Place(Scope("team", team.code), Where(team_id=team.id), None, team.name)
+    if scope.kind == "building":
+        building = await uow.buildings.by_code(scope.key)
+        if building is None:
+            raise NotFound(N_("There is no building {code}."), code=scope.key)
+        community = building.community.lower()
+        return Place(Scope("building", building.code), Where(building_id=building.id, community=community),
+                     community, f"{building.community} {building.name}")
+    if scope.kind == "community":
+        known = {name.lower(): name for name in await uow.measures.communities()}
+        name = known.get(scope.key.strip().lower())
+        if name is None:
+            raise NotFound(N_("There is no community {name}."), name=scope.key)
+        return Place(Scope("community", name), Where(community=name.lower()), name.lower(), name)
+    return Place(Scope(), Where(), None, "")
+
+
+def utc(period: Period, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
+    return days_period(tz, period.start, period.end - dt.timedelta(days=1))
+
+
+def months_to(period: Period) -> list[Period]:
+    """The months of the year of the period's last day, up to that day's month: the year to date."""
+    last = period.end - dt.timedelta(days=1)
+    return [Period.month(last.year, m) for m in range(1, last.month + 1)]
+
+
+# -- the rates ----------------------------------------------------------------------------------------------------
+_REFUSED = (OrderStatus.REJECTED,)  # refused by the centre: not an order the loop had to answer
+
+
+async def measure(uow: UnitOfWork, config: MeasureConfig, where: Place, period: Period, tz: ZoneInfo) -> Measures:
+    """Every rate of ``where`` in ``period``."""
+    bounds = utc(period, tz)
+    # a hundredth of a second's slack: the database works out minutes in floating point
+    orders = await uow.measures.order_figures(
+        where.where, bounds, refused=_REFUSED, withdrawn=OrderStatus.CANCELLED, finished=sorted(FINISHED),
+        response_minutes=config.response_minutes + 1 / 6000)
+    given, satisfied = await uow.measures.ratings(where.where, bounds, ORDER, SATISFIED_FROM)
+    unrated = await uow.measures.unrated(where.where, bounds, OrderStatus.CLOSED)
+    reached = await uow.measures.reached(where.where, bounds[1])
+    return Measures(
+        awareness=Rate(reached, await uow.measures.households(where.where)),
+        volunteers_served=Rate(await uow.measures.served(where.where, where.community, bounds, SERVED),
+                               await uow.measures.volunteers(where.where, where.community)),
+        # a team has no households of its own: both household rates are "—" for it
+        residents_ordered=Rate(0, 0) if where.scope.kind == "team" else Rate(orders.households_ordered, reached),
+        satisfaction=Rate(satisfied, given),
+        unrated=Rate(unrated, given + unrated),
+        response=Rate(orders.responded, orders.counted), resolution=Rate(orders.resolved, orders.counted),
+        median_accept_minutes=orders.median_accept_minutes, median_done_minutes=orders.median_done_minutes)
+
+
+# -- the report ---------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReportData:
+    """A report: the place's figures for the period, the year to date month by month, the teams
+    side by side and the communities (within the place: a team's report has only its team)."""
+
+    place: Place
+    period: Period
+    measures: Measures
+    by_month: list[tuple[Period, Measures]]
+    by_team: list[tuple[str, Measures]]
+    by_community: list[tuple[str, Measures]]
+
+
+async def report_data(uow: UnitOfWork, config: MeasureConfig, scope: Scope, period: Period,
+                      tz: ZoneInfo) -> ReportData:
+    where = await place(uow, scope)
+    by_month = [(month, await measure(uow, config, where, month, tz)) for month in months_to(period)]
+    if where.scope.kind == "team":
+        teams = [(where.scope.key, where)]
+    elif where.scope.kind == "district":
+        teams = [(t.code, Place(Scope("team", t.code), Where(team_id=t.id), None, t.name))
+                 for t in await uow.teams.every()]
+    else:
+        teams = []
+    if where.scope.kind == "district":
+        names = await uow.measures.communities()
+    elif where.scope.kind == "community":
+        names = [where.scope.key]
+    else:
+        names = []
+    by_team = [(code, await measure(uow, config, team, period, tz)) for code, team in teams]
+    by_community = [(name, await measure(uow, config, Place(Scope("community", name), Where(community=name.lower()),
+                                                             name.lower(), name), period, tz)) for name in names]
+    return ReportData(where, period, await measure(uow, config, where, period, tz), by_month, by_team,
+                      by_community)
+
+
+async def orders_behind(uow: UnitOfWork, data: ReportData, tz: ZoneInfo) -> AsyncIterator[list[OrderRow]]:
+    """The orders placed in the report's place and period, in pages."""
+    async for page in uow.measures.order_rows(data.place.where, utc(data.period, tz)):
+        yield page
+
+
+# -- households ---------------------------------------------------------------------------------------------------
+def households_number(text: str) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise InvalidInput(N_("Please type the number of households as a whole number, e.g. 120.")) from None
+    if not 0 <= value <= MAX_HOUSEHOLDS:
+        raise InvalidInput(N_("Please type the number of households as a whole number, e.g. 120."))
+    return value
+
+
+async def set_households(uow: UnitOfWork, target: str, text: str, actor_id: int | None) -> tuple[str, int]:
+    """Households of a building (by code) or a community (by name): (its name, the number). The
+    audit trail keeps the change."""
+    value = households_number(text)
+    building = await uow.buildings.by_code(target.strip())
+    if building is not None:
+        await uow.measures.set_households(building.community, building.id, value, actor_id)
+        await uow.audit.record(actor_id, "building", building.id, "households", households=value)
+        return f"{building.community} {building.name}", value
+    known = {name.lower(): name for name in await uow.measures.communities()}
+    name = known.get(target.strip().lower())
+    if name is None:
+        raise NotFound(N_("There is no building or community {name}."), name=target)
+    await uow.measures.set_households(name, None, value, actor_id)
+    await uow.audit.record(actor_id, "community", 0, "households", community=name, households=value)
+    return name, value
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    rows: int
+    errors: list[str]
+
+
+async def import_households(uow_factory: Callable[[], UnitOfWork], path: Path) -> ImportReport:
+    """A CSV of ``building`` (a building's code, or empty) and ``community`` and ``households``: a
+    building's households when the code is given, else the community's own figure. Bad rows are
+    reported by line and skipped; the rest is written in one transaction."""
+    errors: list[str] = []
+    rows = 0
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        lines = list(csv.DictReader(handle))
+    async with uow_factory() as uow:
+        for number, line in enumerate(lines, start=2):
+            building = (line.get("building") or "").strip()
+            community = (line.get("community") or "").strip()
+            try:
+                value = households_number(line.get("households") or "")
+            except InvalidInput:
+                errors.append(f"line {number}: households must be a whole number from 0 to {MAX_HOUSEHOLDS}")
+                continue
+            if building:
+                found = await uow.buildings.by_code(building)
+                if found is None:
+                    errors.append(f"line {number}: no building {building!r}")
+                    continue
+                await uow.measures.set_households(found.community, found.id, value, None)
+            elif community:
+                await uow.measures.set_households(community, None, value, None)
+            else:
+                errors.append(f"line {number}: give a building code or a community")
+                continue
+            rows += 1
+        await uow.commit()
+    return ImportReport(rows, errors)
