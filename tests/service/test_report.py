@@ -13,7 +13,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from bot.domain.attachments import ReportFile, from_payload
+from bot.domain.attachments import ReportChart, ReportFile, from_payload
 from bot.domain.errors import InvalidInput, NotAllowed
 from bot.domain.inputs import Input
 from bot.domain.measures import Period, Scope
@@ -47,7 +47,15 @@ async def test_a_coordinator_chooses_period_and_place_and_gets_text_and_workbook
     places = taps((await sent(uow_factory, COCO))[-1])
     assert [b.args[1] for b in places] == ["d", "c", "c", "t", "t"]
     await act(uow_factory, COCO, report.place_chosen, *places[0].args)
-    text, document = (await sent(uow_factory, COCO))[-2:]
+    text, months_chart, teams_chart, document = (await sent(uow_factory, COCO))[-4:]
+    assert [from_payload(chart["attachment"]) for chart in (months_chart, teams_chart)] == [
+        ReportChart(dt.date(2026, 1, 1), dt.date(2026, 2, 1), "district", "", chart, "en")
+        for chart in ("months", "teams")]
+    for chart in (months_chart, teams_chart):  # drawn as the message goes out
+        drawn = from_payload(chart["attachment"])
+        assert isinstance(drawn, ReportChart)
+        await report_files.write(uow_factory, drawn, tmp_path / f"{drawn.chart}.png", CONFIG)
+        assert (tmp_path / f"{drawn.chart}.png").read_bytes().startswith(b"\x89PNG\r\n")
     assert "Satisfied ratings / ratings given: 2 / 4 (50.0%)" in text["text"].splitlines()
     assert "Awareness (households reached / households): 6 / 180 (3.3%)" in text["text"].splitlines()
     attachment = from_payload(document["attachment"])
