@@ -11,6 +11,7 @@ from the caller: storage never imports ``bot``.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
@@ -158,16 +159,22 @@ class MeasuresRepository(_Repository):
         return int(await self.session.scalar(query) or 0)
 
     async def reached_by(self, where: Where, ends: Sequence[dt.datetime]) -> list[int]:
-        """Households of the place reached by each of ``ends``, in one pass (a report's months)."""
+        """Households of the place reached by each of ``ends`` (ascending; a report's months): those
+        before the first, then each interval's added, every count a range of ``ix_reached_time``
+        (one pass of ten ``CASE`` sums over every row was slower)."""
         if where.team_id is not None or not ends:
             return [0] * len(ends)
-        query = select(*(func.coalesce(func.sum(case((ReachedHousehold.reached_at < end, 1), else_=0)), 0)
-                         for end in ends)).where(ReachedHousehold.reached_at < max(ends))
+        place: list[ColumnElement[bool]] = []
         if where.building_id is not None:
-            query = query.where(ReachedHousehold.building_id == where.building_id)
+            place.append(ReachedHousehold.building_id == where.building_id)
         elif where.community is not None:
-            query = query.where(ReachedHousehold.community == where.community)
-        return [int(n) for n in (await self.session.execute(query)).one()]
+            place.append(ReachedHousehold.community == where.community)
+        counts = [await self.session.scalar(select(func.count()).select_from(ReachedHousehold).where(
+            *place, ReachedHousehold.reached_at < ends[0]))]
+        for start, end in itertools.pairwise(ends):
+            counts.append(await self.session.scalar(select(func.count()).select_from(ReachedHousehold).where(
+                *place, ReachedHousehold.reached_at >= start, ReachedHousehold.reached_at < end)))
+        return list(itertools.accumulate(int(n or 0) for n in counts))
 
     async def reached_by_community(self, end: dt.datetime) -> dict[str, int]:
         """Households reached by ``end`` in each community (lower case), in one pass."""
@@ -351,7 +358,9 @@ class MeasuresRepository(_Repository):
         if groups is None:
             with_account, without = (await self.session.execute(query)).one()
             return {None: int(with_account or 0) + int(without or 0)}
-        key = groups.key(Volunteer.team_id, Volunteer.community, None)
+        # "+ 0": SQLite would otherwise go through ix_volunteers_team and read every row, not
+        # ix_volunteers_measures alone (0.47 s against 0.07 s at district scale)
+        key = groups.key(Volunteer.team_id + 0, Volunteer.community, None)
         rows = await self._grouped(query, key)
         return {group: int(with_account or 0) + int(without or 0) for with_account, without, group in rows}
 
