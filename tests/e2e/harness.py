@@ -406,6 +406,19 @@ async def outbox_drained(application: BotApplication, timeout: float = 10.0) -> 
         await asyncio.sleep(0.05)
 
 
+async def accepted_order(cast: Cast, language: str) -> tuple[int, SimUser, MessageView]:
+    """A request placed by the resident, dispatched to 维修队 by the coordinator and accepted by the
+    first volunteer: its number, the volunteer, and the private message with the resident's details."""
+    _ = tr(language)
+    number = await place_order(cast, language)
+    await wait_text(cast.coordinator, _("🆕 New request #{number}", number=number), chat_id=cast.coordinators_group.id)
+    await cast.coordinator.tap_and_read_answer(_("➡️ {team}", team="维修队"), chat_id=cast.coordinators_group.id)
+    card = await wait_text(cast.volunteers[0], f"#{number}", chat_id=cast.team_group.id)
+    volunteer = cast.volunteers[0]
+    await volunteer.tap_and_read_answer(_("✋ Accept"), chat_id=cast.team_group.id, message_id=card.message_id)
+    return number, volunteer, await wait_text(volunteer, "138 0000 0001")  # the resident's phone, without +86
+
+
 async def finish_and_rate(cast: Cast, language: str, volunteer: SimUser, details: MessageView, number: int, *,
                           verdict: str) -> None:
     """The assigned volunteer goes on the way, finishes (2 hours), and the resident taps ``verdict``."""

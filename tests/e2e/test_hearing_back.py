@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from sandbox import SandboxClient, SandboxServer
-from tests.e2e.harness import centre_running, place_order, tr, wait_text
+from tests.e2e.harness import accepted_order, centre_running, tr, wait_text
 
 PHONE = "13912345678"
 
@@ -17,14 +17,7 @@ async def test_the_volunteer_hears_the_verdict_and_keeps_the_hours(server: Sandb
                                                                     database_url: str, language: str) -> None:
     _ = tr(language)
     async with centre_running(server, sandbox, database_url, language) as (cast, _application):
-        number = await place_order(cast, language)
-        await wait_text(cast.coordinator, _("🆕 New request #{number}", number=number),
-                        chat_id=cast.coordinators_group.id)
-        await cast.coordinator.tap_and_read_answer(_("➡️ {team}", team="维修队"), chat_id=cast.coordinators_group.id)
-        card = await wait_text(cast.volunteers[0], f"#{number}", chat_id=cast.team_group.id)
-        vera = cast.volunteers[0]
-        await vera.tap_and_read_answer(_("✋ Accept"), chat_id=cast.team_group.id, message_id=card.message_id)
-        details = await wait_text(vera, "138 0000 0001")  # the resident's phone, without +86
+        number, vera, details = await accepted_order(cast, language)
         assert "+86" not in (details.text or "")
         await vera.tap(_("✔️ Done"), message_id=details.message_id)
         await wait_text(vera, _("Thank you! How many hours did request #{number} take? Tap or type a number.",

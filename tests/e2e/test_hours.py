@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from sandbox import SandboxClient, SandboxServer
-from tests.e2e.harness import centre_running, download, latest_document, place_order, tr, wait_text
+from tests.e2e.harness import accepted_order, centre_running, download, latest_document, tr, wait_text
 
 
 @pytest.mark.parametrize("language", ["zh"])
@@ -20,14 +20,7 @@ async def test_hours_from_accept_to_done_my_hours_certificate_and_export(
         server: SandboxServer, sandbox: SandboxClient, database_url: str, language: str) -> None:
     _ = tr(language)
     async with centre_running(server, sandbox, database_url, language) as (cast, application):
-        number = await place_order(cast, language)
-        await wait_text(cast.coordinator, _("🆕 New request #{number}", number=number),
-                        chat_id=cast.coordinators_group.id)
-        await cast.coordinator.tap_and_read_answer(_("➡️ {team}", team="维修队"), chat_id=cast.coordinators_group.id)
-        card = await wait_text(cast.volunteers[0], f"#{number}", chat_id=cast.team_group.id)
-        vera = cast.volunteers[0]
-        await vera.tap_and_read_answer(_("✋ Accept"), chat_id=cast.team_group.id, message_id=card.message_id)
-        details = await wait_text(vera, "138 0000 0001")
+        number, vera, details = await accepted_order(cast, language)
         application.bot_data.deps.clock.advance(45 * 60)  # she was there three quarters of an hour
         await vera.tap(_("✔️ Done"), message_id=details.message_id)
         await wait_text(vera, _("Thank you! How many hours did request #{number} take? Tap or type a number.",
