@@ -22,7 +22,6 @@ import datetime as dt
 import json
 import os
 import random
-import sqlite3
 import statistics
 import sys
 import tempfile
@@ -37,7 +36,8 @@ from sqlalchemy import func, select, text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.district import engine_for
-from bench.district_data import Layout, write_postgresql, write_sqlite
+from bench.district_data import Layout
+from bench.kept import kept_build
 from bot.i18n import I18n
 from bot.services import hours
 from bot.services.context import ServiceConfig
@@ -45,7 +45,6 @@ from bot.services.hours_files import export_month
 from bot.services.wiring import service_context
 from bot.settings import DEFAULT_CATEGORIES
 from storage.db import session_factory
-from storage.migrate import upgrade
 from storage.models import HoursEntry, User
 from storage.uow import UnitOfWork
 
@@ -133,56 +132,11 @@ def rows(volunteers: int, per_volunteer: float, seed: int = 13) -> Iterator[tupl
     yield "hours_entries", entries
 
 
-async def _upgrade(url: str, schema: str | None) -> None:
-    engine = engine_for(url, schema)
-    try:
-        await upgrade(engine)
-    finally:
-        await engine.dispose()
-
-
 async def build(args: argparse.Namespace) -> tuple[str, str | None, float]:
     """The database to measure (reused when it holds the expected rows); its URL, schema and build seconds."""
-    expected = int(args.volunteers * args.per_volunteer)
-    began = time.perf_counter()
-    if args.database_url:
-        url, schema = args.database_url, SCHEMA
-        engine = engine_for(url, None)
-        async with engine.begin() as connection:
-            exists = await connection.scalar(text("SELECT count(*) FROM information_schema.tables "
-                                                  f"WHERE table_schema = '{SCHEMA}' AND table_name = 'hours_entries'"))
-            count = await connection.scalar(text(f"SELECT count(*) FROM {SCHEMA}.hours_entries")) if exists else -1
-            reuse = count == expected and not args.rebuild
-            if not reuse:
-                await connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-                await connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-        await engine.dispose()  # before migrating: this connection's locks would block it
-        if reuse:
-            await _upgrade(url, schema)  # a build of an older schema gets the newer migrations
-            return url, schema, 0.0
-        engine = engine_for(url, schema)
-        await upgrade(engine)
-        await engine.dispose()
-        await write_postgresql(url, SCHEMA, rows(args.volunteers, args.per_volunteer), LEDGER)
-        return url, schema, time.perf_counter() - began
-    path: Path = args.path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    url = f"sqlite+aiosqlite:///{path}"
-    if path.exists() and not args.rebuild:
-        with sqlite3.connect(path) as connection:
-            try:
-                (count,) = connection.execute("SELECT count(*) FROM hours_entries").fetchone()
-            except sqlite3.Error:
-                count = -1
-        if count == expected:
-            await _upgrade(url, None)
-            return url, None, 0.0
-    path.unlink(missing_ok=True)
-    engine = engine_for(url, None)
-    await upgrade(engine)
-    await engine.dispose()
-    write_sqlite(path, rows(args.volunteers, args.per_volunteer), LEDGER)
-    return url, None, time.perf_counter() - began
+    return await kept_build(database_url=args.database_url, path=args.path, schema=SCHEMA, table="hours_entries",
+                            expected=int(args.volunteers * args.per_volunteer), rebuild=args.rebuild,
+                            rows=lambda: rows(args.volunteers, args.per_volunteer), layout=LEDGER)
 
 
 def summary(samples: list[float]) -> dict[str, float]:

@@ -28,7 +28,6 @@ import datetime as dt
 import json
 import os
 import random
-import sqlite3
 import statistics
 import sys
 import time
@@ -37,7 +36,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -54,16 +53,14 @@ from bench.district_data import (
     cast,
     chain,
     district,
-    write_postgresql,
-    write_sqlite,
 )
+from bench.kept import kept_build
 from bot.domain.measures import Period, Scope
 from bot.services import measures
 from bot.services.context import MeasureConfig
 from bot.settings import DEFAULT_CATEGORIES
 from storage.db import session_factory
 from storage.measures import Groups
-from storage.migrate import upgrade
 from storage.models import Order, User
 from storage.repositories import household_key
 from storage.uow import UnitOfWork
@@ -131,46 +128,10 @@ def all_rows(scale: float, count: int) -> Rows:
 
 
 async def build(args: argparse.Namespace) -> tuple[str, str | None, float]:
-    expected = round(ORDERS * args.scale)
-    began = time.perf_counter()
-    if args.database_url:
-        url, schema = args.database_url, SCHEMA
-        engine = engine_for(url, None)
-        async with engine.begin() as connection:
-            exists = await connection.scalar(text("SELECT count(*) FROM information_schema.tables "
-                                                  f"WHERE table_schema = '{SCHEMA}' AND table_name = 'orders'"))
-            count = await connection.scalar(text(f"SELECT count(*) FROM {SCHEMA}.orders")) if exists else -1
-            reuse = count == expected and not args.rebuild
-            if not reuse:
-                await connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-                await connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-        await engine.dispose()
-        engine = engine_for(url, schema)
-        await upgrade(engine)
-        await engine.dispose()
-        if reuse:
-            return url, schema, 0.0
-        await write_postgresql(url, SCHEMA, all_rows(args.scale, args.entries), LAYOUT)
-        return url, schema, time.perf_counter() - began
-    path: Path = args.path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    url = f"sqlite+aiosqlite:///{path}"
-    if path.exists() and not args.rebuild:
-        with sqlite3.connect(path) as connection:
-            try:
-                (count,) = connection.execute("SELECT count(*) FROM orders").fetchone()
-            except sqlite3.Error:
-                count = -1
-        if count == expected:
-            return url, None, 0.0
-    path.unlink(missing_ok=True)
-    engine = engine_for(url, None)
-    await upgrade(engine)
-    await engine.dispose()
-    write_sqlite(path, all_rows(args.scale, args.entries), LAYOUT)
-    with sqlite3.connect(path) as connection:
-        connection.execute("ANALYZE")
-    return url, None, time.perf_counter() - began
+    """The database to measure (reused when it holds the expected orders); its URL, schema and build seconds."""
+    return await kept_build(database_url=args.database_url, path=args.path, schema=SCHEMA, table="orders",
+                            expected=round(ORDERS * args.scale), rebuild=args.rebuild,
+                            rows=lambda: all_rows(args.scale, args.entries), layout=LAYOUT, analyze=True)
 
 
 async def measure(args: argparse.Namespace, url: str, schema: str | None) -> dict[str, Any]:
