@@ -284,7 +284,8 @@ async def prune_command(settings: Settings) -> int:
     engine = create_engine(settings.database.url, echo=settings.database.echo)
     sessions = session_factory(engine)
     try:
-        report = await Housekeeper(lambda: UnitOfWork(sessions), retention(settings.housekeeping)).prune()
+        report = await Housekeeper(lambda: UnitOfWork(sessions),
+                                   retention(settings.housekeeping, settings.privacy)).prune()
     except (OSError, TimeoutError, OperationalError, DBAPIError) as error:
         reason = str(getattr(error, "orig", None) or error).splitlines()[0]
         raise CliError(f"cannot reach the database {_safe_url(settings.database.url)}: {reason}") from None
@@ -292,6 +293,9 @@ async def prune_command(settings: Settings) -> int:
         await engine.dispose()
     print(f"pruned {report.processed_updates} update id(s) older than {settings.housekeeping.processed_updates_days} "
           f"days and {report.outbox} outbox row(s) older than {settings.housekeeping.outbox_days} days")
+    if report.contacts:
+        print(f"erased the contact of {report.contacts} request(s) finished more than "
+              f"{settings.privacy.contact_retention_days} days ago")
     return 0
 
 

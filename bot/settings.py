@@ -306,6 +306,16 @@ class MeasureSettings(BaseModel):
     response_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
 
 
+class PrivacySettings(BaseModel):
+    """How long a resident's personal data stays with a finished order (docs/retention.md): the
+    contact's name, phone and address, the voice note and the photo are erased this many days after
+    the order closed (closed, cancelled or rejected), by the housekeeping pass."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    contact_retention_days: int = Field(default=30, ge=1, le=3650)
+
+
 class Settings(BaseSettings):
     """Everything the bot needs to run; build it with :func:`load_settings`."""
 
@@ -325,6 +335,7 @@ class Settings(BaseSettings):
     recognition: RecognitionSettings = Field(default_factory=RecognitionSettings)
     points: PointsSettings = Field(default_factory=PointsSettings)
     measures: MeasureSettings = Field(default_factory=MeasureSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     admins: list[int] = Field(default_factory=list)
     coordinators_chat_id: int | None = None
     timezone: str = "Asia/Shanghai"

@@ -215,6 +215,8 @@ class Order(Base):
         # the measures of a period (docs/measures.md), answered from the index alone (migration 0013)
         Index("ix_orders_measures", "created_at", "status", "round", "team_id", "community", "building_id",
               "resident_id", "no_response", "accepted_at", "done_at"),
+        # finished orders whose contact is still kept (bot.services.retention; migration 0018)
+        Index("ix_orders_retention", "contact_erased_at", "status", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -251,7 +253,14 @@ class Order(Base):
     accepted_at: Mapped[dt.datetime | None]
     done_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime]
-    updated_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]  # of a finished order: when it finished (nothing moves it again)
+    # The private messages the volunteer holding it got with the resident's contact (bot.services.
+    # retention): {"volunteer": user id, "details": outbox id, "voice": …, "photo": …}; redacted and
+    # emptied when the order finishes or leaves them.
+    volunteer_messages: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # When the contact, address, voice note and photo were erased, [privacy] contact_retention_days
+    # after the order finished (migration 0018).
+    contact_erased_at: Mapped[dt.datetime | None]
 
 
 class OrderEvent(Base):

@@ -562,6 +562,35 @@ class OrderRepository(_Repository):
             .where(Order.status.in_(list(statuses)), OrderEvent.event.in_(list(events))))).all()
 
 
+    # -- retention (bot.services.retention) ---------------------------------------------------------------
+    async def contacts_kept(self, statuses: Iterable[str], finished_before: dt.datetime,
+                            limit: int) -> Sequence[tuple[int, str]]:
+        """Orders in ``statuses`` (finished) since before ``finished_before`` whose contact is still
+        kept, oldest first, as (id, description) (``ix_orders_retention``). On PostgreSQL the rows are
+        locked and those another pass holds are skipped."""
+        statement = (select(Order.id, Order.description)
+                     .where(Order.contact_erased_at.is_(None), Order.status.in_(list(statuses)),
+                            Order.updated_at <= finished_before)
+                     .order_by(Order.updated_at, Order.id).limit(limit))
+        if self._postgresql():
+            statement = statement.with_for_update(skip_locked=True)
+        return [(order_id, description) for order_id, description in await self.session.execute(statement)]
+
+    async def erase_contacts(self, descriptions: dict[int, str], statuses: Iterable[str],
+                             finished_before: dt.datetime) -> int:
+        """Erase the contact's name, phone and address, the voice note and the photo of these orders
+        (each given the description it keeps), if still finished and not erased yet; returns how many."""
+        erased = 0
+        for order_id, description in descriptions.items():
+            erased += await self._rowcount(
+                update(Order).where(Order.id == order_id, Order.contact_erased_at.is_(None),
+                                    Order.status.in_(list(statuses)), Order.updated_at <= finished_before)
+                .values(contact_name="", contact_phone="", address_detail="", voice_file_id=None,
+                        photo_file_id=None, description=description, contact_erased_at=self.clock())
+                .execution_options(synchronize_session=False))
+        return erased
+
+
 class RatingRepository(_Repository):
     async def add(self, order_id: int, round_: int, resident_id: int, *, stars: int | None,
                   solved: bool) -> bool:
@@ -822,6 +851,20 @@ class OutboxRepository(_Repository):
             update(OutboxMessage).where(OutboxMessage.chat_id == old_chat_id,
                                         OutboxMessage.status.in_(["pending", "sending"]))
             .values(chat_id=new_chat_id))
+
+    async def withdraw(self, row_id: int) -> bool:
+        """A queued message no longer wanted: superseded if no sender took it yet (True); False
+        once it is being sent or finished (decided by the conditional UPDATE, across processes)."""
+        return await self._rowcount(
+            update(OutboxMessage).where(OutboxMessage.id == row_id, OutboxMessage.status == "pending")
+            .values(status="superseded")) > 0
+
+    async def keep_only(self, row_id: int, payload: dict[str, Any]) -> None:
+        """Replace what a finished row sent (it is not sent again) by ``payload``; a row still
+        pending or being sent keeps its own."""
+        await self.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == row_id, OutboxMessage.status.in_(["sent", "failed"]))
+            .values(payload=payload).execution_options(synchronize_session=False))
 
     async def postpone(self, row_id: int, not_before: dt.datetime, error: str | None = None) -> None:
         """Put a claimed row back without counting the claim as an attempt (flood wait, migration)."""

@@ -43,7 +43,14 @@ from bot.services.housekeeping import Housekeeper, Retention
 from bot.services.roster import export_roster
 from bot.services.schedule import activity_rules, attendance_rules, digests, rules
 from bot.services.schedule.sweep import Sweeper
-from bot.settings import HousekeepingSettings, ReminderSettings, RequestLimits, Settings, require_token
+from bot.settings import (
+    HousekeepingSettings,
+    PrivacySettings,
+    ReminderSettings,
+    RequestLimits,
+    Settings,
+    require_token,
+)
 from storage.clock import Clock, utc_now
 from storage.db import create_engine, session_factory
 from storage.uow import UnitOfWork
@@ -68,11 +75,12 @@ def request_limit_config(limits: RequestLimits) -> RequestLimitConfig:
     return RequestLimitConfig(**limits.model_dump())
 
 
-def retention(housekeeping: HousekeepingSettings) -> Retention:
-    """The ``[housekeeping]`` settings as the plain values the housekeeper reads."""
+def retention(housekeeping: HousekeepingSettings, privacy: PrivacySettings) -> Retention:
+    """The ``[housekeeping]`` and ``[privacy]`` settings as the plain values the housekeeper reads."""
     return Retention(processed_updates=dt.timedelta(days=housekeeping.processed_updates_days),
                      outbox=dt.timedelta(days=housekeeping.outbox_days), batch_size=housekeeping.batch_size,
-                     batch_pause_seconds=housekeeping.batch_pause_seconds)
+                     batch_pause_seconds=housekeeping.batch_pause_seconds,
+                     contacts=dt.timedelta(days=privacy.contact_retention_days))
 
 
 def service_config(settings: Settings) -> ServiceConfig:
@@ -159,7 +167,7 @@ async def _post_init(application: BotApplication) -> None:
         await uow.commit()
     # Pruning old update ids and outbox rows in the background (bot.services.housekeeping).
     housekeeping = deps.settings.housekeeping
-    deps.housekeeper = Housekeeper(deps.uow, retention(housekeeping))
+    deps.housekeeper = Housekeeper(deps.uow, retention(housekeeping, deps.settings.privacy))
     deps.housekeeping_task = asyncio.create_task(
         deps.housekeeper.run(60 * housekeeping.interval_minutes, start_delay_seconds=housekeeping.start_delay_seconds),
         name="housekeeping")

@@ -28,7 +28,7 @@ async def accept(ctx: ServiceContext, order_id: int, chat_id: int) -> None:
                               volunteer_id=ctx.user.id, team_id=team.id)
     if taken is None:
         raise Conflict(N_("Sorry, someone else has already taken this request."))
-    await ctx.tell.volunteer.details(ctx.user, taken)
+    taken.volunteer_messages = await ctx.tell.volunteer.details(ctx.user, taken)  # redacted when it ends
     await ctx.uow.commit()
 
 

@@ -7,7 +7,8 @@ runs them in this order).
    the hours ledger: a move to done writes the volunteer's entry for the round (accept → done);
 3. the team card: its status line (a dispatch posts the card in the team's group);
 4. the centre: its message and cards;
-5. the people: the resident's status line, the volunteer of a cancelled order.
+5. the people: the resident's status line, the volunteer of a cancelled order;
+6. the volunteer's chat: the contact taken back once the order finishes or leaves them (retention).
 
 What only one command does (asking for the hours after Done, the reject-reason dialog, the
 volunteer's own confirmation) stays in that command.
@@ -21,7 +22,7 @@ from typing import Any
 
 from bot.domain.lifecycle import GIVE_BACKS, MOVES, Move
 from bot.i18n import N_
-from bot.services import centre, hours, timetable
+from bot.services import centre, hours, retention, timetable
 from bot.services.context import ServiceContext
 from bot.views.centre import ROUTED_BY_RULE, ROUTED_EMERGENCY
 from storage.models import Order, Team, User
@@ -174,4 +175,10 @@ async def measures(ctx: ServiceContext, moved: OrderMoved) -> None:
         await ctx.uow.measures.mark(moved.order.id, accepted=moved.move is Move.ACCEPT)
 
 
-SUBSCRIBERS: tuple[Subscriber, ...] = (schedule, audit, ledger, measures, team_card, centre_cards, people)
+async def volunteer_chat(ctx: ServiceContext, moved: OrderMoved) -> None:
+    """The volunteer's private copy of the contact is redacted once they no longer need it."""
+    await retention.volunteer_chat(ctx, moved.order, moved.move)
+
+
+SUBSCRIBERS: tuple[Subscriber, ...] = (schedule, audit, ledger, measures, team_card, centre_cards, people,
+                                       volunteer_chat)

@@ -9,6 +9,8 @@
   and the centre's cards of every order that can still move, the question a dialog edits in place,
   any row a remaining edit targets — and each chat's latest delivered message, which tells
   :func:`~bot.services.privately.list_target` that a person started the bot.
+- **Residents' contacts** on finished orders after ``contacts`` (``[privacy]
+  contact_retention_days``): erased by :func:`bot.services.retention.erase_expired`.
 
 Work goes in batches of ``batch_size``, each its own short transaction, with a pause between them,
 so handlers (of this process and others; on SQLite, for its one write lock) get the database in
@@ -27,6 +29,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.domain.lifecycle import FINAL, OrderStatus
+from bot.services import retention
 from storage.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -44,6 +47,7 @@ class Retention:
     outbox: dt.timedelta
     batch_size: int
     batch_pause_seconds: float
+    contacts: dt.timedelta = dt.timedelta(days=30)  # a finished order's contact ([privacy])
 
 
 @dataclass
@@ -51,6 +55,7 @@ class PruneReport:
     processed_updates: int = 0
     outbox: int = 0
     batches: int = 0
+    contacts: int = 0  # orders whose contact was erased
 
 
 async def outbox_rows_in_use(uow: UnitOfWork) -> set[int]:
@@ -110,9 +115,14 @@ class Housekeeper:
         await self._prune_processed_updates(now - self._retention.processed_updates, report)
         for status in FINISHED_OUTBOX:
             await self._prune_outbox(status, now - self._retention.outbox, in_use, report)
-        if report.processed_updates or report.outbox:
-            log.info("housekeeping: %d update id(s) and %d outbox row(s) pruned in %d batch(es)",
-                     report.processed_updates, report.outbox, report.batches)
+        erased, batches = await retention.erase_expired(
+            self._uow, self._retention.contacts, self._retention.batch_size,
+            pause=lambda: self._pause(self._retention.batch_pause_seconds), stopping=lambda: self.stopping)
+        report.contacts += erased
+        report.batches += batches
+        if report.processed_updates or report.outbox or report.contacts:
+            log.info("housekeeping: %d update id(s) and %d outbox row(s) pruned, %d order contact(s) erased "
+                     "in %d batch(es)", report.processed_updates, report.outbox, report.contacts, report.batches)
         return report
 
     async def _prune_processed_updates(self, seen_before: dt.datetime, report: PruneReport) -> None:

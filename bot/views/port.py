@@ -31,6 +31,10 @@ class Outbox(Protocol):
 
     async def by_ids(self, row_ids: Iterable[int]) -> dict[int, OutboxMessage]: ...
 
+    async def withdraw(self, row_id: int) -> bool: ...
+
+    async def keep_only(self, row_id: int, payload: dict[str, Any]) -> None: ...
+
 
 class Outgoing:
     """Queues messages, edits, voice notes, files and command menus as outbox rows."""
@@ -82,18 +86,19 @@ class Outgoing:
         """The texts of messages queued earlier, by row (to edit them with a line added)."""
         return {row.id: str(row.payload.get("text", "")) for row in (await self._outbox.by_ids(rows)).values()}
 
-    async def send_voice(self, chat_id: int, file_id: str, *, recipient: User | None, protect: bool = False) -> None:
-        """A voice note a person sent (by its Telegram file id), passed on as it is."""
-        await self._pass_on(chat_id, "voice", file_id, recipient=recipient, protect=protect)
+    async def send_voice(self, chat_id: int, file_id: str, *, recipient: User | None, protect: bool = False) -> int:
+        """A voice note a person sent (by its Telegram file id), passed on as it is; returns the row id."""
+        return await self._pass_on(chat_id, "voice", file_id, recipient=recipient, protect=protect)
 
-    async def send_photo(self, chat_id: int, file_id: str, *, recipient: User | None, protect: bool = False) -> None:
-        """A photo a person sent (by its Telegram file id), passed on as it is."""
-        await self._pass_on(chat_id, "photo", file_id, recipient=recipient, protect=protect)
+    async def send_photo(self, chat_id: int, file_id: str, *, recipient: User | None, protect: bool = False) -> int:
+        """A photo a person sent (by its Telegram file id), passed on as it is; returns the row id."""
+        return await self._pass_on(chat_id, "photo", file_id, recipient=recipient, protect=protect)
 
-    async def _pass_on(self, chat_id: int, kind: str, file_id: str, *, recipient: User | None, protect: bool) -> None:
+    async def _pass_on(self, chat_id: int, kind: str, file_id: str, *, recipient: User | None, protect: bool) -> int:
         payload: dict[str, Any] = {kind: file_id, **({"protect_content": True} if protect else {})}
-        await self._outbox.send(chat_id, payload, recipient_user_id=recipient.id if recipient else None,
-                                method="sendVoice" if kind == "voice" else "sendPhoto")
+        row = await self._outbox.send(chat_id, payload, recipient_user_id=recipient.id if recipient else None,
+                                      method="sendVoice" if kind == "voice" else "sendPhoto")
+        return row.id
 
     async def send_file(self, chat_id: int, caption: str, attachment: Attachment, *,
                         recipient: User | None, protect: bool = False) -> None:
@@ -105,6 +110,20 @@ class Outgoing:
             payload["protect_content"] = True
         await self._outbox.send(chat_id, payload, recipient_user_id=recipient.id if recipient else None,
                                 method=method)
+
+    async def unsend(self, row: int) -> bool:
+        """Take back the message ``row`` if no sender has taken it yet (True: it never goes out)."""
+        return await self._outbox.withdraw(row)
+
+    async def delete(self, row: int) -> None:
+        """Queue the deletion of the message ``row`` sent (Telegram deletes a bot's message only
+        within 48 hours of sending; see :mod:`bot.services.retention`)."""
+        await self._outbox.edit(row, {"method": "deleteMessage"})
+
+    async def keep_only(self, row: int, payload: dict[str, Any]) -> None:
+        """The row of a message already out keeps ``payload`` instead of what it sent (a redacted
+        text, no file id): the database holds no more than the chat shows."""
+        await self._outbox.keep_only(row, payload)
 
     async def set_commands(self, person: User, commands: list[dict[str, str]]) -> None:
         """Give ``person``'s private chat this command menu."""
