@@ -18,6 +18,7 @@ from telegram import InputFile
 
 from bot.domain.attachments import (
     Certificate,
+    DataFile,
     HoursExport,
     QrCode,
     ReportChart,
@@ -72,6 +73,8 @@ class AttachmentRenderer:
             return attachment.field, InputFile(qr_png(attachment.text), filename=attachment.filename)
         if isinstance(attachment, RosterExport):
             return attachment.field, await self._roster(attachment)
+        if isinstance(attachment, DataFile):
+            return attachment.field, InputFile(attachment.content.encode(), filename=attachment.filename)
         if isinstance(attachment, StarCertificate):
             # drawing takes a few tenths of a second of CPU: off the event loop
             image = await asyncio.to_thread(star_png, attachment, self.translators(attachment.language),

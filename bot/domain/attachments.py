@@ -124,7 +124,17 @@ class ReportChart:
             raise ValueError(f"unknown chart {self.chart!r}")
 
 
-Attachment = QrCode | RosterExport | HoursExport | Certificate | StarCertificate | ReportFile | ReportChart
+@dataclass(frozen=True)
+class DataFile:
+    """A document whose content travels in the row itself: small plain text with nothing personal in
+    it (an order's history as exported for coordinators, bot.services.history)."""
+
+    filename: str
+    content: str
+    field = "document"
+
+
+Attachment = QrCode | RosterExport | HoursExport | Certificate | StarCertificate | ReportFile | ReportChart | DataFile
 
 
 def to_payload(attachment: Attachment) -> dict[str, Any]:
@@ -144,6 +154,9 @@ def to_payload(attachment: Attachment) -> dict[str, Any]:
     if isinstance(attachment, Certificate):
         return {"kind": "certificate", "user": attachment.user_id, "start": attachment.start.isoformat(),
                 "end": attachment.end.isoformat(), "field": attachment.field}
+    if isinstance(attachment, DataFile):
+        return {"kind": "data", "filename": attachment.filename, "content": attachment.content,
+                "field": attachment.field}
     if isinstance(attachment, StarCertificate):
         return {"kind": "star", "name": attachment.name, "team": attachment.team, "month": attachment.month,
                 "hours": attachment.hours, "services": attachment.services, "satisfied": attachment.satisfied,
@@ -163,6 +176,8 @@ def from_payload(payload: dict[str, Any]) -> Attachment:
     if kind == "certificate" and isinstance(payload.get("user"), int):
         return Certificate(payload["user"], dt.date.fromisoformat(str(payload.get("start"))),
                            dt.date.fromisoformat(str(payload.get("end"))))
+    if kind == "data" and isinstance(payload.get("filename"), str) and isinstance(payload.get("content"), str):
+        return DataFile(payload["filename"], payload["content"])
     if kind == "star":
         return StarCertificate(str(payload.get("name", "")), str(payload.get("team", "")), str(payload.get("month")),
                                float(payload.get("hours", 0)), int(payload.get("services", 0)),

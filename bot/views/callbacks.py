@@ -75,8 +75,9 @@ HOURS_CERTIFICATE, HOURS_EXPORT, HONOUR_HOURS = "hcert", "hexp", "hhon"
 NOMINATION_APPROVE, NOMINATION_SKIP = "nmok", "nmno"
 # Points: a business's amount for a code (code row, points), its confirmation (code row, points), cancel.
 PAY_AMOUNT, PAY_OK, PAY_NO = "pamt", "pok", "pno"
-# An order's history for a coordinator (order).
+# An order's history for a coordinator (order); its export without personal data (order).
 HISTORY = "hist"
+HISTORY_EXPORT = "histx"
 # Reports: a period, then a place (period, kind d|c|t, 0 | a community's index | a team id).
 REPORT_PERIOD, REPORT_PLACE = "rep", "repat"
 # Codes of earlier releases, still on buttons in people's chats: read as the action they meant.
@@ -165,6 +166,7 @@ SHAPES: dict[str, tuple[Part, ...]] = {
     PAY_OK: (DATABASE_ID, POINTS),
     PAY_NO: (DATABASE_ID,),
     HISTORY: (DATABASE_ID,),  # an order
+    HISTORY_EXPORT: (DATABASE_ID,),  # an order
     REPORT_PERIOD: (OneOf.of(REPORT_PERIODS),),
     REPORT_PLACE: (OneOf.of(REPORT_PERIODS), OneOf.of(REPORT_PLACES), PLACE_ID),  # the service checks all
 }

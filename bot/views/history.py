@@ -9,7 +9,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from bot.domain.attachments import DataFile
 from bot.i18n import N_
+from bot.views import callbacks as cb
+from bot.views.common import button
 from bot.views.lists import Listing, ListsView
 from storage.models import User
 
@@ -40,4 +43,14 @@ class HistoryView(ListsView):
                    event=_(EVENT_NAMES[h.event]) if h.event in EVENT_NAMES else h.event,
                    who=(h.actor or "—") if h.actor is not None else _("the bot")) for h in happenings]
         await self.send(where, reader, _("📜 History of request #{number}:", number=order_id),
-                        lines or [_("Nothing recorded yet.")], query={"kind": "history", "order": order_id})
+                        lines or [_("Nothing recorded yet.")], query={"kind": "history", "order": order_id},
+                        actions=[button(_("📤 Export without personal data"), cb.HISTORY_EXPORT, order_id)])
+
+    async def export(self, chat_id: int, reader: User, order_id: int, content: str) -> None:
+        """The history as a JSON document (bot.services.history.anonymous): events, times, statuses,
+        team codes and roles, no names, phones or addresses."""
+        _ = self.tr(reader)
+        await self.out.send_file(chat_id, _("📤 The history of request #{number}, without personal data.",
+                                            number=order_id),
+                                 DataFile(f"request-{order_id}-history.json", content),
+                                 recipient=reader if chat_id == reader.telegram_id else None)

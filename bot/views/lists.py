@@ -63,10 +63,19 @@ def page_buttons(row: int, page: int, count: int) -> Markup:
     return inline([buttons] if buttons else [])
 
 
+def with_actions(markup: Markup | None, actions: list[dict[str, Any]]) -> Markup | None:
+    """``markup`` (page buttons, or None) with a row of ``actions`` under it (if any)."""
+    if not actions:
+        return markup
+    return inline([*(markup or {}).get("inline_keyboard", []), actions])
+
+
 class ListsView(View):
     async def send(self, where: Listing, reader: User, title: str, lines: Sequence[str], *,
-                   query: dict[str, Any], footer: str = "", protect: bool = False) -> None:
-        """A list as one message a page long, with ◀ ▶ buttons when it has more pages. The message's
+                   query: dict[str, Any], footer: str = "", protect: bool = False,
+                   actions: list[dict[str, Any]] | None = None) -> None:
+        """A list as one message a page long, with ◀ ▶ buttons when it has more pages (and a row of
+        ``actions`` under them). The message's
         outbox row keeps ``query`` (what the list shows, never personal data) so a page button
         (``page:<row>:<page>``) can rebuild the list, re-checking who asks, and edit it in place."""
         _ = self.tr(reader)
@@ -79,11 +88,12 @@ class ListsView(View):
             parts.append(footer)
         text = "\n".join(parts)
         if where.row is not None:
-            await self.out.edit(where.row, text, page_buttons(where.row, page, len(cut)))
+            await self.out.edit(where.row, text, with_actions(page_buttons(where.row, page, len(cut)), actions or []))
             return
         await self.out.send_list(where.chat_id, text, recipient=reader if where.chat_id == reader.telegram_id else None,
                                  query=query, protect=protect,
-                                 markup_for=lambda row: page_buttons(row, page, len(cut)) if len(cut) > 1 else None)
+                                 markup_for=lambda row: with_actions(
+                                     page_buttons(row, page, len(cut)) if len(cut) > 1 else None, actions or []))
 
     async def sent_privately(self, chat_id: int, reader: User) -> None:
         """In a group where someone asked for a list: where it went (nothing of it is shown here)."""

@@ -65,7 +65,14 @@ async def show_history(ctx: ServiceContext, button: cb.Button, update: Update) -
     return None
 
 
-CALLBACKS = {cb.PAY_AMOUNT: amount, cb.PAY_OK: confirm, cb.PAY_NO: cancel, cb.HISTORY: show_history}
+async def export_history(ctx: ServiceContext, button: cb.Button, update: Update) -> str | None:
+    chat = update.effective_chat.id if update.effective_chat else None
+    await history.export(ctx, button.int_arg(0), chat)
+    return None
+
+
+CALLBACKS = {cb.PAY_AMOUNT: amount, cb.PAY_OK: confirm, cb.PAY_NO: cancel, cb.HISTORY: show_history,
+             cb.HISTORY_EXPORT: export_history}
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
