@@ -1,11 +1,11 @@
-"""Files made at send time: a QR code photo, a menu set for one chat, and an attachment that
+"""Files made at send time: a QR code photo, a data file (an order's exported history), a menu set for one chat, and an attachment that
 cannot be made (a failed attempt like any other; the chat moves on)."""
 
 from __future__ import annotations
 
 import httpx
 
-from bot.domain.attachments import QrCode, to_payload
+from bot.domain.attachments import DataFile, QrCode, to_payload
 from sandbox import SandboxClient, SandboxServer
 from tests.outbox.conftest import MakeSender, Outbox, bot_texts, started_user
 from tests.support.qrcodes import decode_qr
@@ -29,6 +29,21 @@ async def test_a_qr_attachment_arrives_as_a_photo_of_the_link(
     photo = (await sandbox.chat(alice)).bot_messages[-1]
     assert photo.kind == "photo" and photo.text == "Join"
     assert decode_qr(await _photo_bytes(server, photo.extra["photo"][-1]["file_id"])) == link
+
+
+async def test_a_data_file_arrives_as_the_document_its_row_holds(
+        server: SandboxServer, sandbox: SandboxClient, outbox: Outbox, make_sender: MakeSender) -> None:
+    alice = started_user(server, "Alice")
+    content = '{"request": 7, "events": [{"event": "created", "by": "resident"}]}'
+    row = await outbox.send(alice, method="sendDocument", caption="History",
+                            attachment=to_payload(DataFile("request-7-history.json", content)))
+
+    await outbox.drain(make_sender())
+
+    assert (await outbox.row(row)).status == "sent"
+    document = (await sandbox.chat(alice)).bot_messages[-1]
+    assert document.kind == "document" and document.extra["document"]["file_name"] == "request-7-history.json"
+    assert await _photo_bytes(server, document.extra["document"]["file_id"]) == content.encode()
 
 
 async def test_a_chat_menu_is_set_without_a_chat_id_parameter(

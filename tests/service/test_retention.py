@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from bot.domain.errors import NotAllowed, NotFound
 from bot.domain.lifecycle import Move
 from bot.i18n import I18n
-from bot.services import centre, claim, dispatch, orders, rating, request
+from bot.services import centre, claim, dispatch, history, orders, rating, request
 from bot.services.context import ServiceConfig
 from bot.services.housekeeping import Housekeeper, Retention
 from bot.services.wiring import service_context
@@ -310,3 +312,57 @@ async def test_details_not_sent_yet_are_never_sent(uow_factory: UowFactory, cloc
     assert {rows[row].status for row in sent.values()} == {"superseded"}
     assert [row for row in rows.values() if row.kind == "edit" and row.target_id in sent.values()] == []
     assert not any(_(WHY_FINISHED, number=number) in str(row.payload) for row in to_vera(list(rows.values())))
+
+
+# -- the history export --------------------------------------------------------------------------------
+async def test_the_history_export_holds_no_personal_data(uow_factory: UowFactory, clock: FakeClock) -> None:
+    await team(uow_factory)
+    number = await place(uow_factory)
+    async with uow_factory() as uow:  # the people's own names are distinctive too
+        for telegram_id, name in ((RITA, "Ritaqz Resident"), (VERA, "Veraqz Volunteer"), (COCO, "Cocoqz Centre")):
+            person = await uow.users.ensure(telegram_id, name, "en")
+            person.first_name = name
+        await uow.commit()
+    await act(uow_factory, COCO, dispatch.dispatch, number, "repair")
+    await act(uow_factory, VERA, claim.accept, number, TEAM_CHAT)
+    await act(uow_factory, VERA, claim.release, number)
+    await act(uow_factory, VERA, claim.accept, number, TEAM_CHAT)
+    await act(uow_factory, VERA, claim.done, number)
+    await act(uow_factory, VERA, claim.record_hours, number, "1.5")
+    await act(uow_factory, RITA, rating.rate, number, 0)  # not solved: reopened, a typed comment next
+    await act(uow_factory, RITA, rating.comment, number, 1, f"still leaking, call {PHONE} at {ROOM}")
+    await act(uow_factory, COCO, dispatch.reject, number, f"ask {NAME} to phone {PHONE}")  # a typed reason
+    before = max(row.id for row in await outbox(uow_factory))
+
+    await act(uow_factory, COCO, history.show, number, None)
+    listing = [row for row in await outbox(uow_factory) if row.id > before][-1]
+    export = listing.payload["reply_markup"]["inline_keyboard"][-1][0]
+    assert export["callback_data"] == f"histx:{number}"
+    await act(uow_factory, COCO, history.export, number, None)
+
+    document = [row for row in await outbox(uow_factory) if row.id > before][-1]
+    assert document.chat_id == COCO and document.payload["method"] == "sendDocument"
+    attachment = document.payload["attachment"]
+    assert attachment["filename"] == f"request-{number}-history.json"
+    content = attachment["content"]
+    exported = json.loads(content)
+    assert [(e["event"], e["by"]) for e in exported["events"]] == [
+        ("created", "resident"), ("dispatched", "coordinator"), ("accepted", "volunteer"), ("released", "volunteer"),
+        ("accepted", "volunteer"), ("done", "volunteer"), ("hours", "volunteer"), ("rated", "resident"),
+        ("reopened", "bot"), ("rejected", "coordinator")]
+    assert exported["events"][1]["team"] == "repair" and exported["events"][7]["stars"] == 0
+    assert (exported["request"], exported["status"], exported["category"], exported["round"]) == \
+        (number, "rejected", "repair", 2)
+    for needle in (NAME, PHONE, PHONE[-8:], "13912345678", ROOM, "1704", VOICE, PHOTO, "Ritaqz", "Veraqz", "Cocoqz",
+                   "东湖社区", "3号楼", "leak"):
+        assert needle not in content and needle not in str(document.payload), needle
+
+
+async def test_only_coordinators_export_a_history(uow_factory: UowFactory, clock: FakeClock) -> None:
+    await team(uow_factory)
+    number = await place(uow_factory)
+    for outsider in (VERA, RITA):
+        with pytest.raises(NotAllowed):
+            await act(uow_factory, outsider, history.export, number, None)
+    with pytest.raises(NotFound):
+        await act(uow_factory, COCO, history.export, number + 100, None)
