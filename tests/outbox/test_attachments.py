@@ -1,5 +1,6 @@
-"""Files made at send time: a QR code photo, a data file (an order's exported history), a menu set for one chat, and an attachment that
-cannot be made (a failed attempt like any other; the chat moves on)."""
+"""Files made at send time: a QR code photo, a data file (an order's exported history), a menu set
+for one chat, and an attachment that cannot be made (a failed attempt like any other; the chat
+moves on)."""
 
 from __future__ import annotations
 
