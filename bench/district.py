@@ -158,7 +158,7 @@ def cached_district(args: argparse.Namespace) -> tuple[str, str | None, float | 
         if asyncio.run(_schema_state(url, schema)) == "built":
             return url, schema, None
     else:
-        args.cache_dir.mkdir(parents=True, exist_ok=True)
+        args.cache_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         path = args.cache_dir / f"district-{key}.sqlite3"
         url, schema = f"sqlite+aiosqlite:///{path}", None
         if path.exists():

@@ -46,7 +46,7 @@ async def kept_build(*, database_url: str | None, path: Path, schema: str, table
             return database_url, schema, 0.0
         await write_postgresql(database_url, schema, rows(), layout)
         return database_url, schema, time.perf_counter() - began
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     url = f"sqlite+aiosqlite:///{path}"
     if path.exists() and not rebuild:
         with sqlite3.connect(path) as connection:

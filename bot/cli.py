@@ -391,6 +391,9 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the bot token in URLs
+    from bot.logsafety import protect_logs
+
+    protect_logs()  # no phone, name or address in any line, at any level (bot.logsafety)
     try:
         settings = load_settings(args.config)
         if args.command == "db" and args.action == "prune":

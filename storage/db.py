@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import stat
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -63,6 +65,7 @@ def _sqlite_opener(database: str) -> Callable[[], Awaitable[aiosqlite.Connection
     traceback on stderr after our one-line error (omnilib/aiosqlite#241, #389)."""
 
     async def open_connection() -> aiosqlite.Connection:
+        make_private(database)
         connection = aiosqlite.connect(database, timeout=30)
         worker = connection._thread  # the only handle on the worker
         worker.daemon = True  # as SQLAlchemy sets it: an unclosed connection never blocks exit
@@ -73,6 +76,45 @@ def _sqlite_opener(database: str) -> Callable[[], Awaitable[aiosqlite.Connection
             raise
 
     return open_connection
+
+
+PRIVATE_FILE = 0o600
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+SIDE_FILES = ("-wal", "-shm", "-journal")
+"""SQLite's files beside the database: the write-ahead log, its index and a rollback journal."""
+
+
+def make_private(database: str) -> None:
+    """Create the SQLite database file readable and writable by its owner only (0600), whatever the
+    process umask, before SQLite opens it, and take the group's and others' access away from a
+    file (and its WAL, SHM and journal) that an earlier release created readable by them. SQLite
+    gives the files it creates beside a database the database's own mode, so a private database
+    keeps its WAL and SHM private. ``:memory:``, an empty name (a temporary database) and ``file:``
+    URIs are left to SQLite; so is a file that cannot be created (its directory missing): SQLite's
+    own open reports that."""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return
+    try:
+        descriptor = os.open(database, os.O_RDONLY | os.O_CREAT | os.O_EXCL | _CLOEXEC, PRIVATE_FILE)
+    except FileExistsError:
+        pass
+    except OSError:
+        return
+    else:
+        try:
+            os.fchmod(descriptor, PRIVATE_FILE)  # the umask may have taken the owner's own bits
+        finally:
+            os.close(descriptor)
+    for path in (database, *(database + suffix for suffix in SIDE_FILES)):
+        _keep_to_owner(path)
+
+
+def _keep_to_owner(path: str) -> None:
+    """Take the group's and others' bits off a file of ours (absent, or someone else's: left alone)."""
+    with contextlib.suppress(OSError):
+        status = os.stat(path)
+        if stat.S_IMODE(status.st_mode) & 0o077 and status.st_uid == os.geteuid():
+            os.chmod(path, stat.S_IMODE(status.st_mode) & 0o700)
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:

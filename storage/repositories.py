@@ -711,10 +711,30 @@ class ScheduleRepository(_Repository):
                 ScheduledItem.state.in_(("pending", "done", "skipped"))))
 
 
+KEPT_PAYLOAD_KEYS = frozenset({"method", "parse_mode", "protect_content", "list", "reread"})
+"""What a finished outbox row (sent, failed or superseded) keeps of its payload: how it was sent and
+a list's query (its page buttons rebuild the list). The rest — text, caption, buttons, a voice
+note's or photo's file id, an attachment's description — may name a person and goes in the
+statement that finishes the row; later edits bring their own text, and the sender needs only the
+target's chat and message ids."""
+REREAD = "reread"
+"""Payload key of a message whose text later edits extend (the centre's card of an order,
+``bot.views.centre``): its text is kept. Such a text is made of redacted fields only."""
+
+
+def finished_payload(payload: dict[str, Any]) -> dict[str, Any]:
+    """``payload`` as a finished row keeps it (see :data:`KEPT_PAYLOAD_KEYS`)."""
+    kept = {key: value for key, value in payload.items() if key in KEPT_PAYLOAD_KEYS}
+    if payload.get(REREAD) and "text" in payload:
+        kept["text"] = payload["text"]
+    return kept
+
+
 class OutboxRepository(_Repository):
     """The outbox: rows queued by the work that causes them, claimed and settled by the sender
     (``bot.adapters.sender``). ``queued`` collects the ids of the rows this unit of work wrote, for
-    the sender's fast path (``UnitOfWork(after_commit=...)``)."""
+    the sender's fast path (``UnitOfWork(after_commit=...)``). A row that finishes keeps only
+    :func:`finished_payload` of its payload."""
 
     def __init__(self, session: AsyncSession, clock: Clock) -> None:
         super().__init__(session, clock)
@@ -735,7 +755,7 @@ class OutboxRepository(_Repository):
         """Queue an edit of the message a queued send created; older unsent edits are superseded."""
         target = await self.session.get(OutboxMessage, target_id)
         assert target is not None
-        await self.session.execute(
+        await self._finish(
             update(OutboxMessage).where(OutboxMessage.target_id == target_id, OutboxMessage.status == "pending")
             .values(status="superseded"))
         row = OutboxMessage(kind="edit", chat_id=target.chat_id, target_id=target_id,
@@ -810,14 +830,37 @@ class OutboxRepository(_Repository):
     async def mark_sent_many(self, outcomes: Iterable[tuple[int, int, int | None, dt.datetime]]) -> None:
         """Several rows sent: (row id, chat id, message id, when), in one executemany. A row that is
         gone meanwhile (pruned) is no error: nothing is left to record."""
-        rows = [{"b_id": row_id, "b_chat": chat_id, "b_message": message_id, "b_at": sent_at}
+        outcomes = list(outcomes)
+        if not outcomes:
+            return
+        payloads = await self._finished_payloads(row_id for row_id, *_ in outcomes)
+        rows = [{"b_id": row_id, "b_chat": chat_id, "b_message": message_id, "b_at": sent_at,
+                 "b_payload": payloads.get(row_id, {})}
                 for row_id, chat_id, message_id, sent_at in outcomes]
-        if rows:
-            table = OutboxMessage.metadata.tables[OutboxMessage.__tablename__]  # a Core executemany
-            await self.session.execute(
-                update(table).where(table.c.id == bindparam("b_id"))
-                .values(status="sent", sent_chat_id=bindparam("b_chat"), message_id=bindparam("b_message"),
-                        sent_at=bindparam("b_at"), error=None), rows)
+        table = OutboxMessage.metadata.tables[OutboxMessage.__tablename__]  # a Core executemany
+        await self.session.execute(
+            update(table).where(table.c.id == bindparam("b_id"))
+            .values(status="sent", sent_chat_id=bindparam("b_chat"), message_id=bindparam("b_message"),
+                    sent_at=bindparam("b_at"), error=None, payload=bindparam("b_payload")), rows)
+
+    async def _finished_payloads(self, row_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+        """What these rows keep of their payloads once finished, by id (rows gone are left out)."""
+        rows = await self.session.execute(select(OutboxMessage.id, OutboxMessage.payload)
+                                          .where(OutboxMessage.id.in_(list(row_ids))))
+        return {row_id: finished_payload(payload or {}) for row_id, payload in rows}
+
+    async def _finish(self, statement: Any) -> int:
+        """Run an UPDATE that finishes rows (failed, superseded) and strip their payloads in the same
+        transaction; how many rows it finished."""
+        row_ids = (await self.session.scalars(statement.returning(OutboxMessage.id),
+                                              execution_options={"synchronize_session": False})).all()
+        payloads = await self._finished_payloads(row_ids)
+        if payloads:
+            table = OutboxMessage.metadata.tables[OutboxMessage.__tablename__]
+            await self.session.execute(update(table).where(table.c.id == bindparam("b_id"))
+                                       .values(payload=bindparam("b_payload")),
+                                       [{"b_id": row_id, "b_payload": payload} for row_id, payload in payloads.items()])
+        return len(row_ids)
 
     async def get(self, row_id: int) -> OutboxMessage | None:
         return await self.session.get(OutboxMessage, row_id, populate_existing=True)
@@ -831,9 +874,7 @@ class OutboxRepository(_Repository):
         return {row.id: row for row in rows}
 
     async def mark_sent(self, row_id: int, chat_id: int, message_id: int | None) -> None:
-        await self.session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == row_id)
-            .values(status="sent", sent_chat_id=chat_id, message_id=message_id, sent_at=self.clock(), error=None))
+        await self.mark_sent_many([(row_id, chat_id, message_id, self.clock())])
 
     async def retry_later(self, row_id: int, not_before: dt.datetime, error: str) -> None:
         await self.session.execute(
@@ -841,7 +882,7 @@ class OutboxRepository(_Repository):
             .values(status="pending", not_before=not_before, claimed_until=None, error=error[:256]))
 
     async def fail(self, row_id: int, error: str) -> None:
-        await self.session.execute(
+        await self._finish(
             update(OutboxMessage).where(OutboxMessage.id == row_id)
             .values(status="failed", claimed_until=None, error=error[:256]))
 
@@ -875,7 +916,7 @@ class OutboxRepository(_Repository):
 
     async def fail_pending(self, chat_id: int, error: str) -> int:
         """Fail every row still waiting for this chat (the bot was blocked or removed); how many."""
-        return await self._rowcount(
+        return await self._finish(
             update(OutboxMessage).where(OutboxMessage.chat_id == chat_id, OutboxMessage.status == "pending")
             .values(status="failed", claimed_until=None, error=error[:256]))
 

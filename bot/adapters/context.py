@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from telegram import Bot
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.adapters.taps import AnsweredTaps
 from bot.i18n import I18n
 from bot.services import wiring
 from bot.services.context import ServiceConfig, ServiceContext
@@ -67,10 +68,12 @@ class Deps:
 
 
 class BotData:
-    """``application.bot_data``: only the dependencies (PTB requires a no-argument constructor)."""
+    """``application.bot_data``: the dependencies and the taps answered (PTB requires a no-argument
+    constructor)."""
 
     def __init__(self) -> None:
         self.deps: Deps | None = None
+        self.answered = AnsweredTaps()  # the taps answered, so none is answered twice (bot.adapters.taps)
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

@@ -201,7 +201,9 @@ class Intake:
                 await uow.commit()
         except Exception as failure:  # noqa: BLE001 - parking needs the database: try again later
             return Taken(Verdict.RETRY, f"parking failed: {type(failure).__name__}")
-        if alert is not None:  # a tap must be answered, or the person's button keeps spinning
+        # A tap must be answered, or the person's button keeps spinning; but only once (its handler
+        # may have answered it before failing).
+        if alert is not None and self.application.bot_data.answered.claim(alert[0]):
             query_id, text = alert
             with contextlib.suppress(TelegramError):
                 await self.application.bot.answer_callback_query(query_id, text=text, show_alert=True)

@@ -110,8 +110,8 @@ log = logging.getLogger(__name__)
 # Methods whose row names a chat only for pacing: the chat is inside their parameters (a menu's scope).
 CHATLESS_METHODS = frozenset({"setmycommands", "deletemycommands"})
 # Payload keys for us, not Telegram: the method, an attachment made at send time, a list's query
-# (bot.views.lists.ListsView.send).
-INTERNAL_KEYS = frozenset({"method", "attachment", "list"})
+# (bot.views.lists.ListsView.send), a text kept after sending (storage.repositories.REREAD).
+INTERNAL_KEYS = frozenset({"method", "attachment", "list", "reread"})
 
 RETRY_MARGIN = 0.5
 """Seconds added to a 429's retry_after, against clock skew and Telegram's rounding."""

@@ -240,7 +240,7 @@ def _when(ctx: ServiceContext, draft: dict[str, Any], choice: str) -> tuple[str,
         return local_now.strftime("%Y-%m-%d %H:%M"), None
     when = draft["when"] if choice == "set" else \
         (local_now.date() + dt.timedelta(days=request_steps.DAYS[choice])).isoformat()
-    return when, timetable.appointment_of(when, ctx.config.timezone)
+    return when, timetable.appointment_of(when, ctx.config.timezone, ctx.now)
 
 
 def _remember(ctx: ServiceContext, draft: dict[str, Any]) -> None:

@@ -119,11 +119,18 @@ class _Entry:
 
 
 # -- reading files -----------------------------------------------------------------------------------
+SPREADSHEET_DIGITS = 15
+"""Significant digits a spreadsheet keeps of a number: a longer whole number lost its last digits."""
+
+
 def _cell(value: Any) -> str:
+    """A cell as text. A whole number held as a float (``13800138000.0``) is written as digits if a
+    spreadsheet kept all of them, else as the spreadsheet shows it (``1.23456789012345E+17``): its
+    last digits are gone, and the column's check refuses it as it refuses the same text in a CSV."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
-        value = int(value)
+        value = int(value) if abs(value) < 10 ** SPREADSHEET_DIGITS else f"{value:.{SPREADSHEET_DIGITS}G}"
     return str(value).strip()
 
 

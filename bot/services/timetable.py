@@ -22,15 +22,27 @@ ESCALATE, LEASE, LEASE_EXPIRY, APPOINTMENT, OVERDUE, RATING = (
     "escalate", "lease", "lease_expiry", "appointment", "overdue", "rating")
 ORDER_KINDS = (ESCALATE, LEASE, LEASE_EXPIRY, APPOINTMENT, OVERDUE, RATING)
 APPOINTMENT_HOUR = 9  # a day without a time is taken to start at 09:00 local time
+DAY_MARGIN = dt.timedelta(hours=3)  # ... or, placed later than that, this long after it was placed
+END_OF_DAY = dt.time(23, 59)  # ... but still that day
 
 
-def appointment_of(when_text: str, timezone: ZoneInfo) -> dt.datetime | None:
-    """The agreed time when the request's time reads as one (``2026-11-30`` or ``2026-11-30 14:00``)."""
+def appointment_of(when_text: str, timezone: ZoneInfo, placed_at: dt.datetime) -> dt.datetime | None:
+    """The agreed time when the request's time reads as one (``2026-11-30`` or ``2026-11-30 14:00``).
+
+    A day without an hour (the *Today* and *Tomorrow* buttons, a typed date) means some time that
+    day: 09:00, or — for a request placed less than :data:`DAY_MARGIN` before that, say "today" in
+    the afternoon — :data:`DAY_MARGIN` after ``placed_at``, though not past the day's end (23:59).
+    So a request is never past its time the moment it is placed, and "On my way" brings no overdue
+    nudge. A time the resident gave is taken as given."""
     parsed = parse_when(when_text)
     if parsed is None:
         return None
     day, time = parsed
-    return dt.datetime.combine(day, time or dt.time(APPOINTMENT_HOUR), tzinfo=timezone).astimezone(dt.UTC)
+    if time is not None:
+        return dt.datetime.combine(day, time, tzinfo=timezone).astimezone(dt.UTC)
+    start = dt.datetime.combine(day, dt.time(APPOINTMENT_HOUR), tzinfo=timezone).astimezone(dt.UTC)
+    end = dt.datetime.combine(day, END_OF_DAY, tzinfo=timezone).astimezone(dt.UTC)
+    return max(start, min(placed_at.astimezone(dt.UTC) + DAY_MARGIN, end))
 
 
 async def order_moved(ctx: ServiceContext, order: Order) -> None:

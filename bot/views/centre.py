@@ -54,7 +54,8 @@ class CentreView(View):
         if not teams:
             body += "\n" + _("No team takes this kind of request yet: create one with /team add.")
         markup = self.dispatch_keyboard(order, teams)
-        return [await self.out.send(reader.chat_id, headline + "\n" + body, recipient=reader.user, markup=markup)
+        return [await self.out.send(reader.chat_id, headline + "\n" + body, recipient=reader.user, markup=markup,
+                                    reread=True)  # cards_with_team extends it; redacted fields only
                 for reader in readers]
 
     async def cards_with_team(self, cards: Sequence[int], order: Order, team: Team,

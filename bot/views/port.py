@@ -17,6 +17,7 @@ from bot.domain.attachments import Attachment, to_payload
 from bot.domain.chats import is_group
 from bot.domain.redact import mask_phones
 from storage.models import OutboxMessage, User
+from storage.repositories import REREAD
 
 Markup = dict[str, Any]
 
@@ -50,9 +51,13 @@ class Outgoing:
         return mask_phones(text) if is_group(chat_id) and chat_id != self._coordinators_chat_id else text
 
     async def send(self, chat_id: int, text: str, *, recipient: User | None = None,
-                   markup: Markup | None = None, protect: bool = False) -> int:
-        """Queue a message; returns the outbox row id (what later edits refer to)."""
+                   markup: Markup | None = None, protect: bool = False, reread: bool = False) -> int:
+        """Queue a message; returns the outbox row id (what later edits refer to). Once sent, the
+        row forgets the text (it may name a person) unless ``reread``: :meth:`texts` reads it back
+        for edits that extend it, so it must be made of redacted fields only."""
         payload: dict[str, Any] = {"text": self.safe_for(chat_id, text), "parse_mode": "HTML"}
+        if reread:
+            payload[REREAD] = True
         if markup is not None:
             payload["reply_markup"] = markup
         if protect:
@@ -83,7 +88,7 @@ class Outgoing:
             edit.payload = {**edit.payload, "text": safe}
 
     async def texts(self, rows: Iterable[int]) -> dict[int, str]:
-        """The texts of messages queued earlier, by row (to edit them with a line added)."""
+        """The texts of messages queued earlier with ``reread``, by row (to edit them with a line added)."""
         return {row.id: str(row.payload.get("text", "")) for row in (await self._outbox.by_ids(rows)).values()}
 
     async def send_voice(self, chat_id: int, file_id: str, *, recipient: User | None, protect: bool = False) -> int:

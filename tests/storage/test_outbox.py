@@ -277,3 +277,48 @@ async def test_a_read_only_unit_of_work_does_not_hold_up_a_writer(
         row_id = await _queue_send(uow_factory, PERSON)  # a writer, while the reader is still open
         assert len(await reader.outbox.unfinished()) in (1, 2)
     assert await _status(uow_factory, row_id) == ["pending"]
+
+
+PERSONAL = {"text": "张三 13800000001 阳光小区3栋502", "parse_mode": "HTML", "protect_content": True,
+            "reply_markup": {"inline_keyboard": [[{"text": "张三", "callback_data": "x:1"}]]}}
+
+
+async def _payloads(uow_factory: UowFactory, *row_ids: int) -> list[dict[str, object]]:
+    async with uow_factory() as uow:
+        rows = [await uow.outbox.get(row_id) for row_id in row_ids]
+        return [row.payload if row is not None else {} for row in rows]
+
+
+async def test_a_finished_row_keeps_only_how_it_was_sent(uow_factory: UowFactory, clock: FakeClock) -> None:
+    """Sent (one by one or many at once), failed (after its last attempt, or its chat gone) and
+    superseded rows lose their text, caption, buttons, file ids and attachments in the statement
+    that finishes them; a list's query and a text queued to be read back (``reread``) stay."""
+    async with uow_factory() as uow:
+        one = await uow.outbox.send(GROUP, dict(PERSONAL))
+        many = await uow.outbox.send(GROUP, {**PERSONAL, "list": {"kind": "orders"}})
+        voice = await uow.outbox.send(GROUP, {"voice": "voice-file-id", "caption": "张三"}, method="sendVoice")
+        card = await uow.outbox.send(GROUP, {**PERSONAL, "text": "#1 repair", "reread": True})
+        failed = await uow.outbox.send(NEW_GROUP, {"attachment": {"kind": "star", "name": "张三"}, "caption": "x"},
+                                       method="sendPhoto")
+        gone = await uow.outbox.send(NEW_GROUP, dict(PERSONAL))
+        await uow.commit()
+    async with uow_factory() as uow:
+        superseded = await uow.outbox.edit(card.id, dict(PERSONAL))
+        await uow.outbox.edit(card.id, {"text": "#1 repair: taken"})
+        await uow.outbox.mark_sent(one.id, GROUP, 1)
+        await uow.outbox.mark_sent_many([(many.id, GROUP, 2, clock()), (voice.id, GROUP, 3, clock()),
+                                         (card.id, GROUP, 4, clock())])
+        await uow.outbox.fail(failed.id, "400: Bad Request")
+        assert await uow.outbox.fail_pending(NEW_GROUP, "403: blocked") == 1
+        await uow.commit()
+    assert await _status(uow_factory, one.id, many.id, voice.id, card.id, failed.id, gone.id, superseded.id) == [
+        "sent", "sent", "sent", "sent", "failed", "failed", "superseded"]
+    assert await _payloads(uow_factory, one.id, many.id, voice.id, card.id, failed.id, gone.id, superseded.id) == [
+        {"method": "sendMessage", "parse_mode": "HTML", "protect_content": True},
+        {"method": "sendMessage", "parse_mode": "HTML", "protect_content": True, "list": {"kind": "orders"}},
+        {"method": "sendVoice"},
+        {"method": "sendMessage", "parse_mode": "HTML", "protect_content": True, "reread": True,
+         "text": "#1 repair"},
+        {"method": "sendPhoto"},
+        {"method": "sendMessage", "parse_mode": "HTML", "protect_content": True},
+        {"method": "editMessageText", "parse_mode": "HTML", "protect_content": True}]

@@ -46,6 +46,8 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], actions: di
                                     refuse_in_chat=False)
             except (ValueError, IndexError):  # arguments that are not the ids they claim to be
                 outcome = None
+            if outcome is not None and outcome.duplicate:
+                return  # a copy of a tap handled before: it was answered then (bot.adapters.taps)
             if outcome is None:
                 await _answer(context, query, _out_of_date(context, query), alert=True)
             elif outcome.refusal:
@@ -64,7 +66,10 @@ def _out_of_date(context: BotContext, query: Any) -> str:
 
 async def _answer(context: BotContext, query: Any, text: str | None, *, alert: bool) -> None:
     """Answer the tap. A 429 holds the outbox for the window too, and the answer is tried once
-    more if the tap is still young enough for Telegram to take it."""
+    more if the tap is still young enough for Telegram to take it. A tap answered already is not
+    answered again (Telegram would refuse it)."""
+    if not context.bot_data.answered.claim(query.id):
+        return
     for attempt in (1, 2):
         try:
             await query.answer(text[:200] if text else None, show_alert=alert)

@@ -43,7 +43,8 @@ async def set_aside(update: Update, context: BotContext) -> None:
     query = update.callback_query
     log.warning("update %s has no sender, ids Telegram never gives or nothing to act on; ignored",
                 update.update_id)
-    if query is not None and update.effective_user is not None and _telegram_id(update.effective_user.id):
+    if query is not None and update.effective_user is not None and _telegram_id(update.effective_user.id) \
+            and context.bot_data.answered.claim(query.id):
         with contextlib.suppress(TelegramError):  # a tap is answered, or the button spins
             await query.answer()
     raise ApplicationHandlerStop

@@ -135,6 +135,21 @@ async def test_each_bad_row_is_reported_and_the_rest_imported(uow_factory: UowFa
     assert sorted(v.name for v in await volunteers(uow_factory)) == ["张三", "李四"]
 
 
+async def test_a_rounded_xlsx_number_is_refused_like_the_same_csv_text(uow_factory: UowFactory,
+                                                                        teams: dict[str, int],
+                                                                        tmp_path: Path) -> None:
+    """The registry number 123456789012345678 in a number cell of a workbook is 1.23456789012345E+17:
+    the row is refused with the CSV's reason, and no volunteer gets the wrong digits."""
+    rounded = [("C", 13800138003, 123456789012345678.0, "", "repair", "")]
+    from_xlsx = await run(uow_factory, write_xlsx(tmp_path / "r.xlsx", rounded))
+    from_csv = await run(uow_factory, write_csv(tmp_path / "r.csv", [("C", "13800138003", "1.23456789012345E+17",
+                                                                        "", "repair", "")]))
+    assert counts(from_xlsx) == counts(from_csv) == (0, 0, 0, 1)
+    assert from_xlsx.errors == from_csv.errors and from_xlsx.errors[0].column == "registry_number"
+    assert "rounded" in from_xlsx.errors[0].reason
+    assert await volunteers(uow_factory) == []
+
+
 async def test_two_rows_landing_on_one_stored_volunteer(uow_factory: UowFactory, teams: dict[str, int],
                                                         tmp_path: Path) -> None:
     await run(uow_factory, write_csv(tmp_path / "a.csv", [ROWS[0]]))

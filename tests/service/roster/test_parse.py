@@ -30,6 +30,18 @@ def test_xlsx_with_a_title_row_numbers_and_blank_rows(tmp_path: Path) -> None:
     ]
 
 
+def test_an_xlsx_number_a_spreadsheet_rounded_is_read_as_the_spreadsheet_shows_it(tmp_path: Path) -> None:
+    """An 18-digit registry number typed into a number cell keeps 15 digits: 1.23456789012345E+17.
+    It is read as that text (which the registry number's check refuses, as in a CSV), never as the
+    wrong digits 123456789012345000; whole numbers a spreadsheet keeps exactly stay digits."""
+    rows = [("张三", 13800138000.0, 1.23456789012345e17, None, "repair", None),
+            ("李四", 8613900139000, 999999999999999.0, None, "repair", None)]
+    read = [(r["phone"], r["registry_number"]) for _, r in read_rows(write_xlsx(tmp_path / "r.xlsx", rows))]
+    assert read == [("13800138000", "1.23456789012345E+17"), ("8613900139000", "999999999999999")]
+    with pytest.raises(ValueError, match="rounded"):
+        normalise_registry_number(read[0][1])
+
+
 def test_english_aliases_any_order_extra_columns_ignored(tmp_path: Path) -> None:
     header = ("Skills", "Team", "Remarks", "Phone", "Registry Number", "Name", "community")
     path = write_csv(tmp_path / "r.csv", [("repair", "repair", "x", "13800138000", "", "Ann", "")], header=header)

@@ -46,7 +46,7 @@ class World:
                 resident_id=resident.id, status="new", category="emergency" if urgent else "repair", urgent=urgent,
                 description="leak", community="东湖", building="3", address_detail="501", when_text=when,
                 contact_name="Rita", contact_phone="+8613800000001",
-                appointment_at=timetable.appointment_of(when, self.config.timezone))
+                appointment_at=timetable.appointment_of(when, self.config.timezone, self.clock()))
             await uow.commit()
             return order.id
 
@@ -193,6 +193,21 @@ async def test_appointments_remind_before_and_nudge_after(world: World) -> None:
     assert any("has not marked it done" in t for t in await world.texts(CENTRE))
 
 
+async def test_today_in_the_afternoon_is_not_past_due_on_my_way(world: World) -> None:
+    """Placed for "today" at 17:30 Shanghai (the clock's start): the agreed time is 20:30, not this
+    morning's 09:00, so "On my way" brings no overdue nudge; one is due an hour after 20:30."""
+    number = await world.accepted(when="2026-01-15")  # today, as the Today button writes it
+    order = await world.status(number)
+    assert order.appointment_at == dt.datetime(2026, 1, 15, 12, 30, tzinfo=dt.UTC)  # 20:30 Shanghai
+    await world.call(VOLUNTEER, claim.on_my_way, number)
+    await world.sweep_at(1)
+    assert not any("is past its time" in t for t in await world.texts(VOLUNTEER))
+    async with world.uow_factory() as uow:
+        due = await uow.session.scalars(select(ScheduledItem.due_at).where(
+            ScheduledItem.order_id == number, ScheduledItem.kind == "overdue", ScheduledItem.state == "pending"))
+        assert list(due) == [dt.datetime(2026, 1, 15, 13, 30, tzinfo=dt.UTC)]
+
+
 async def test_after_an_outage_one_nudge_not_one_per_missed_interval(world: World) -> None:
     number = await world.accepted(when="2026-01-15 18:00")  # 10:00 UTC; overdue from 11:00 UTC
     await world.call(VOLUNTEER, claim.on_my_way, number)
@@ -262,7 +277,29 @@ def test_an_agreed_time_is_read_from_the_request_time() -> None:
     from zoneinfo import ZoneInfo
 
     shanghai = ZoneInfo("Asia/Shanghai")
-    assert timetable.appointment_of("2026-11-30", shanghai) == dt.datetime(2026, 11, 30, 1, 0, tzinfo=dt.UTC)
-    assert timetable.appointment_of("2026-11-30 14:30", shanghai) == dt.datetime(2026, 11, 30, 6, 30, tzinfo=dt.UTC)
-    assert timetable.appointment_of("Saturday 9:00", shanghai) is None
-    assert timetable.appointment_of("2026-13-40", shanghai) is None
+    early = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)  # 20:00 the evening before, in Shanghai
+    assert timetable.appointment_of("2026-11-30", shanghai, early) == dt.datetime(2026, 11, 30, 1, 0, tzinfo=dt.UTC)
+    assert timetable.appointment_of("2026-11-30 14:30", shanghai, early) == \
+        dt.datetime(2026, 11, 30, 6, 30, tzinfo=dt.UTC)
+    assert timetable.appointment_of("Saturday 9:00", shanghai, early) is None
+    assert timetable.appointment_of("2026-13-40", shanghai, early) is None
+
+
+@pytest.mark.parametrize(("placed", "expected"), [
+    ("05:00", "09:00"),  # placed early: the day starts at 09:00
+    ("06:00", "09:00"),
+    ("07:30", "10:30"),  # three hours from placing, not 09:00 already close
+    ("14:30", "17:30"),  # "today" in the afternoon: not past due at once
+    ("22:00", "23:59"),  # late: still that day
+])
+def test_a_day_without_an_hour_is_never_past_due_when_placed(placed: str, expected: str) -> None:
+    from zoneinfo import ZoneInfo
+
+    shanghai = ZoneInfo("Asia/Shanghai")
+    placed_at = dt.datetime.combine(dt.date(2026, 11, 30), dt.time.fromisoformat(placed), tzinfo=shanghai)
+    appointment = timetable.appointment_of("2026-11-30", shanghai, placed_at)
+    assert appointment is not None and appointment > placed_at
+    assert appointment.astimezone(shanghai).strftime("%H:%M") == expected
+    # A day later still means that day's 09:00.
+    assert timetable.appointment_of("2026-12-01", shanghai, placed_at) == \
+        dt.datetime(2026, 12, 1, 9, 0, tzinfo=shanghai).astimezone(dt.UTC)
