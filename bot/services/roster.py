@@ -27,7 +27,7 @@ from typing import Any
 
 from bot.domain.errors import InvalidInput
 from bot.domain.phones import national_form, normalise_phone
-from bot.i18n import N_
+from bot.i18n import N_, P_
 from storage.errors import AlreadyTaken
 from storage.uow import UnitOfWork
 
@@ -195,8 +195,9 @@ def read_rows(path: str | Path) -> Iterator[tuple[int, dict[str, str]]]:
             continue
         yield number, {column: (record[i] if i < len(record) else "") for column, i in positions.items()}
     if positions is None:
-        raise RosterFileError(N_("{file}: no header row with the columns 姓名/name and 手机号/phone in the first "
-                                 "{rows} rows"), file=path.name, rows=HEADER_SEARCH_ROWS)
+        raise RosterFileError(P_("{file}: no header row with the columns 姓名/name and 手机号/phone in the first "
+                                 "{rows} row", "{file}: no header row with the columns 姓名/name and 手机号/phone "
+                                 "in the first {rows} rows", "rows"), file=path.name, rows=HEADER_SEARCH_ROWS)
 
 
 def _header(record: list[str], filename: str, number: int) -> dict[str, int] | None:
