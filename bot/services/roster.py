@@ -73,6 +73,16 @@ class RowProblem(ValueError):
         super().__init__(message.format(**params))
 
 
+class Skills(tuple[str, ...]):
+    """Skill codes as a reason's value: the codes in English (the command line's report), each
+    skill's name in the reader's language in a chat (bot.services.roster_chat)."""
+
+    def __str__(self) -> str:
+        return ", ".join(self)
+
+    __format__ = object.__format__
+
+
 @dataclass(frozen=True)
 class RowError:
     row: int  # the spreadsheet row number (the header is row 1 when it is the first line)
@@ -294,7 +304,7 @@ def _check(number: int, raw: dict[str, str], teams: _Teams, skills: Collection[s
             continue
         if code not in skills:
             fail("skills", N_("unknown skill {skill} (known: {known})"), skill=repr(part.strip()),
-                 known=", ".join(sorted(skills)))
+                 known=Skills(sorted(skills)))
         codes.append(code)
     if errors:
         return errors
