@@ -81,6 +81,7 @@ import datetime as dt
 import logging
 import math
 import re
+import uuid
 from bisect import insort
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -265,7 +266,8 @@ class OutboxSender:
 
     def __init__(self, bot: telegram.Bot, uow_factory: Callable[[], UnitOfWork], settings: OutboxSettings,
                  *, clock: Clock = utc_now, on_unreachable: OnUnreachable | None = None,
-                 lease: float = 60.0, concurrency: int = 8, attachments: AttachmentRenderer | None = None) -> None:
+                 lease: float = 60.0, concurrency: int = 8, attachments: AttachmentRenderer | None = None,
+                 instance: str | None = None) -> None:
         self.bot = bot
         self.uow_factory = uow_factory
         self.settings = settings
@@ -273,6 +275,9 @@ class OutboxSender:
         self.on_unreachable = on_unreachable
         self.attachments = attachments or AttachmentRenderer()
         self.lease = dt.timedelta(seconds=lease)
+        # This boot of this instance: written into every claim, so the next boot knows its rows.
+        self.instance = instance
+        self.claimant = f"{instance}#{uuid.uuid4().hex[:12]}" if instance is not None else None
         self.call_timeout = min(lease / 2, 30.0)
         self.concurrency = max(1, concurrency)
         self._semaphore = asyncio.Semaphore(self.concurrency)
@@ -327,6 +332,8 @@ class OutboxSender:
             raise RuntimeError("this OutboxSender is already running")
         self._running = True
         self._stopped.clear()
+        with contextlib.suppress(Exception):  # the database may be away: then the leases run out
+            await self.reclaim_earlier_boots()
         failures = 0
         try:
             while not self._stopping:
@@ -394,6 +401,19 @@ class OutboxSender:
             hold.rows.update(row_ids)
         self._hints.update(row_ids)
         self._wake.set()
+
+    async def reclaim_earlier_boots(self) -> int:
+        """Take back at once the rows an earlier boot of this instance was sending when it died
+        (killed between claim and record), instead of leaving the people waiting for the lease."""
+        if self.instance is None or self.claimant is None:
+            return 0
+        async with self.uow_factory() as uow:
+            taken = await uow.outbox.reclaim_earlier_boots(self.instance, self.claimant, self.clock())
+            await uow.commit()
+        if taken:
+            log.warning("outbox: %d rows an earlier run was sending are sent again (at-least-once)", taken)
+            self.kick()
+        return taken
 
     def kick(self) -> None:
         """Something was committed that :meth:`notify` did not hear of: read the whole outbox now."""
@@ -564,7 +584,8 @@ class OutboxSender:
             async with self.uow_factory() as uow:
                 await uow.outbox.mark_sent_many(sent)
                 rows = await uow.outbox.claim_heads(row_ids, self._at(now), self.lease,
-                                                    exclude_chats=waiting if announced else ())
+                                                    exclude_chats=waiting if announced else (),
+                                                    claimant=self.claimant)
                 claimed = {row.id for row in rows}
                 placed = await uow.outbox.unfinished(row_ids=[r for r in announced if r not in claimed]) \
                     if len(claimed) < len(row_ids) and announced else []
