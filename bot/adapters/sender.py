@@ -22,12 +22,17 @@ Finding rows: the fast path and the look at the whole outbox
 Claims, leases, at-least-once, transactions
     Rows are taken with one conditional ``UPDATE … RETURNING`` for many rows. When two senders (two
     bot processes on one PostgreSQL) go for the same row, only one wins. The claim is a lease
-    (``lease`` seconds, 60 by default). Sent rows are recorded together, in the transaction of the
+    (``lease`` seconds, ``[outbox] lease_seconds``, 60 by default). Sent rows are recorded together, in the transaction of the
     next claim or at the end of the round in one executemany (in :meth:`OutboxSender.run`, whose
     calls run side by side and each wake the next claim: once the burst's calls are done, or after
     :data:`RECORD_DELAY`), so a burst costs well under one transaction per message and a lone
     reply two. A sender killed between the claim and the record
-    of the outcome leaves the row claimed. When the lease runs out, another sender sends it again.
+    of the outcome leaves the row claimed. When the lease runs out, another sender sends it again;
+    sooner when the same instance starts again: each claim records ``"<instance>#<boot>"``
+    (``[outbox] instance``, the host's name by default) and a new boot first puts its earlier
+    boots' rows back to pending (:meth:`OutboxSender.reclaim_earlier_boots`), so a resident whose
+    confirmation was being sent at the crash gets it as soon as the bot is back. The lease is
+    ``[outbox] lease_seconds``.
     The Bot API has no idempotency key, so delivery is **at-least-once**. A message can arrive
     twice when a sender dies after Telegram accepted it, or when the connection drops or times out
     after Telegram acted on the call (that call is retried). A message is never silently lost while
