@@ -22,11 +22,11 @@ Finding rows: the fast path and the look at the whole outbox
 Claims, leases, at-least-once, transactions
     Rows are taken with one conditional ``UPDATE … RETURNING`` for many rows. When two senders (two
     bot processes on one PostgreSQL) go for the same row, only one wins. The claim is a lease
-    (``lease`` seconds, ``[outbox] lease_seconds``, 60 by default). Sent rows are recorded together, in the transaction of the
-    next claim or at the end of the round in one executemany (in :meth:`OutboxSender.run`, whose
-    calls run side by side and each wake the next claim: once the burst's calls are done, or after
-    :data:`RECORD_DELAY`), so a burst costs well under one transaction per message and a lone
-    reply two. A sender killed between the claim and the record
+    (``lease`` seconds, ``[outbox] lease_seconds``, 60 by default). Sent rows are recorded
+    together, in the transaction of the next claim or at the end of the round in one executemany
+    (in :meth:`OutboxSender.run`, whose calls run side by side and each wake the next claim: once
+    the burst's calls are done, or after :data:`RECORD_DELAY`), so a burst costs well under one
+    transaction per message and a lone reply two. A sender killed between the claim and the record
     of the outcome leaves the row claimed. When the lease runs out, another sender sends it again;
     sooner when the same instance starts again: each claim records ``"<instance>#<boot>"``
     (``[outbox] instance``, the host's name by default) and a new boot first puts its earlier
