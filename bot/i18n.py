@@ -1,14 +1,19 @@
 """Translations: gettext catalogs (Babel ``.po`` files) in Chinese (zh_Hans) and English.
 
 Source strings are English and marked with ``_("...")`` (translated at once) or ``N_("...")``
-(marked now, translated later). ``python -m bot.i18n`` re-extracts the marked strings and merges
-them into both catalogs; a test fails while any string lacks a translation in either.
+(marked now, translated later). A message where a number precedes a noun is marked with
+``P_("{count} minute", "{count} minutes", "count")``: a :class:`Plural` (still a ``str``, so it goes
+wherever a message goes) whose form is chosen, when it is translated, by the number in its
+``count`` parameter and the catalog's ``Plural-Forms`` (Chinese has one form, English two).
+``python -m bot.i18n`` re-extracts the marked strings (``P_``'s two forms too) and merges them
+into both catalogs; a test fails while any string lacks a translation in either.
 Placeholders use ``str.format`` names; their values are HTML-escaped, the catalog text is not
 (it may hold ``<b>`` tags).
 """
 
 from __future__ import annotations
 
+import gettext
 import html
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +25,7 @@ LANGUAGES = ("zh", "en")
 LOCALES = {"zh": "zh_Hans", "en": "en"}
 LOCALE_DIR = Path(__file__).with_name("locales")
 DOMAIN = "messages"
-KEYWORDS = {"_": None, "N_": None}
+KEYWORDS: dict[str, tuple[int, ...] | None] = {"_": None, "N_": None, "P_": (1, 2)}  # P_: singular, plural
 
 Translate = Callable[..., str]
 
@@ -28,6 +33,31 @@ Translate = Callable[..., str]
 def N_(message: str) -> str:
     """Mark a string for extraction without translating it yet."""
     return message
+
+
+class Plural(str):
+    """A message with a plural form: the singular as a ``str`` (the catalog's key), the plural,
+    and the name of the parameter whose number chooses between them."""
+
+    plural: str
+    number_param: str
+
+    def __new__(cls, singular: str, plural: str, count: str = "count") -> Plural:
+        message = super().__new__(cls, singular)
+        message.plural, message.number_param = plural, count
+        return message
+
+
+def P_(singular: str, plural: str, count: str = "count") -> Plural:
+    """Mark a message whose noun follows the number in ``count`` (``python -m bot.i18n`` extracts
+    both forms); translate it later with ``_``/``tell`` like any message."""
+    return Plural(singular, plural, count)
+
+
+def plural_index(rule: Callable[[int], int], number: object) -> int:
+    """Which form ``number`` takes under a catalog's rule; a fraction (1.5 hours) takes the form of 2."""
+    value = float(str(number))
+    return rule(int(value) if value.is_integer() else 2)
 
 
 def language_of(telegram_code: str | None, default: str = "zh") -> str:
@@ -52,19 +82,33 @@ class I18n:
     def __init__(self, default_language: str = "zh") -> None:
         self.default_language = default_language
         self._messages: dict[str, dict[str, str]] = {}
+        self._plurals: dict[str, dict[str, tuple[str, ...]]] = {}
+        self._rules: dict[str, Callable[[int], int]] = {}
         for language in LANGUAGES:
             catalog = read_catalog(language)
-            self._messages[language] = {
-                str(m.id): str(m.string) for m in catalog if m.id and m.string and not m.fuzzy
-            }
+            done = [m for m in catalog if m.id and m.string and not m.fuzzy]
+            self._messages[language] = {str(m.id): str(m.string) for m in done if not m.pluralizable}
+            self._plurals[language] = {str(m.id[0]): tuple(m.string) for m in done
+                                       if m.pluralizable and isinstance(m.string, tuple | list) and all(m.string)}
+            self._rules[language] = gettext.c2py(catalog.plural_expr)
 
     def gettext(self, language: str | None, message: str, **params: object) -> str:
-        """``message`` in ``language`` with escaped ``params`` filled in."""
-        table = self._messages.get(language or self.default_language) or self._messages[self.default_language]
-        text = table.get(message, message)
+        """``message`` in ``language`` with escaped ``params`` filled in (a :class:`Plural` in the
+        form its count calls for)."""
+        language = language if language in self._messages else self.default_language
+        if isinstance(message, Plural):
+            text = self._plural_form(language, message, params[message.number_param])
+        else:
+            text = self._messages[language].get(message, message)
         if not params:
             return text
         return text.format(**{k: html.escape(str(v), quote=False) for k, v in params.items()})
+
+    def _plural_form(self, language: str, message: Plural, number: object) -> str:
+        forms = self._plurals[language].get(message)
+        if forms is None:  # not translated yet: the English source, by the English rule
+            return message if plural_index(lambda n: int(n != 1), number) == 0 else message.plural
+        return forms[min(plural_index(self._rules[language], number), len(forms) - 1)]
 
     def translator(self, language: str | None) -> Translate:
         """A ``_`` bound to one language."""

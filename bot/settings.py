@@ -144,6 +144,12 @@ class OutboxSettings(BaseModel):
     max_attempts: int = 12
     batch_size: int = 50
     concurrency: int = Field(default=8, ge=1, le=256)
+    # A row being sent is claimed for this long; a sender that dies leaves it claimed until then,
+    # unless the same instance starts again (it takes back its earlier boot's rows at once).
+    lease_seconds: float = Field(default=60.0, ge=2.0, le=3600.0)
+    # Who this process is, across restarts ("" = the host's name). Give each bot process sharing
+    # one database on one host a name of its own, or one's restart takes the other's rows.
+    instance: str = Field(default="", max_length=100)
 
 
 _CLOCK = r"([01]\d|2[0-3]):[0-5]\d"  # a time of day, HH:MM

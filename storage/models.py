@@ -337,6 +337,7 @@ class OutboxMessage(Base):
     error: Mapped[str | None] = mapped_column(String(256))
     created_at: Mapped[dt.datetime]
     sent_at: Mapped[dt.datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(160))  # "<instance>#<boot>" of the claiming sender
 
 
 class ScheduledItem(Base):

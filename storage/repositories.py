@@ -779,15 +779,27 @@ class OutboxRepository(_Repository):
         """Rows ready to send (and rows whose sender's claim expired), oldest first."""
         return (await self.session.scalars(self._due(now).limit(limit))).all()
 
-    async def claim(self, row_id: int, now: dt.datetime, lease: dt.timedelta) -> bool:
+    async def claim(self, row_id: int, now: dt.datetime, lease: dt.timedelta, *, claimant: str | None = None) -> bool:
         """Take a row for sending; False if another sender took it first."""
         return await self._rowcount(
             update(OutboxMessage).where(OutboxMessage.id == row_id, self._claimable(now))
-            .values(status="sending", claimed_until=now + lease, attempts=OutboxMessage.attempts + 1)
+            .values(status="sending", claimed_until=now + lease, attempts=OutboxMessage.attempts + 1,
+                    claimed_by=claimant)
         ) > 0
 
+    async def reclaim_earlier_boots(self, instance: str, claimant: str, now: dt.datetime) -> int:
+        """Rows an earlier boot of ``instance`` was sending when it died go back to pending now,
+        not when their lease runs out (``claimant`` is this boot: "<instance>#<boot>"); returns how
+        many. The dead claim keeps its attempt: a row that kills its sender is not retried for ever."""
+        return await self._rowcount(
+            update(OutboxMessage).where(OutboxMessage.status == "sending",
+                                        OutboxMessage.claimed_by.startswith(f"{instance}#", autoescape=True),
+                                        OutboxMessage.claimed_by != claimant)
+            .values(status="pending", not_before=now, claimed_until=None, claimed_by=None))
+
     async def claim_heads(self, row_ids: Collection[int], now: dt.datetime, lease: dt.timedelta, *,
-                          exclude_chats: Collection[int] = ()) -> Sequence[OutboxMessage]:
+                          exclude_chats: Collection[int] = (), claimant: str | None = None,
+                          ) -> Sequence[OutboxMessage]:
         """Take, in one statement, those of ``row_ids`` that are due and first in line for their
         chat (no older row of the chat pending or being sent), except rows to ``exclude_chats``;
         returns the rows taken, with their attempt counts. A row another sender took, or one
@@ -804,7 +816,7 @@ class OutboxRepository(_Repository):
         if exclude_chats:
             statement = statement.where(OutboxMessage.chat_id.not_in(list(exclude_chats)))
         statement = statement.values(status="sending", claimed_until=now + lease,
-                                     attempts=OutboxMessage.attempts + 1)
+                                     attempts=OutboxMessage.attempts + 1, claimed_by=claimant)
         claimed = await self.session.scalars(statement.returning(OutboxMessage),
                                              execution_options={"synchronize_session": False})
         return sorted(claimed.all(), key=lambda row: row.id)

@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import logging
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -153,7 +154,9 @@ async def _post_init(application: BotApplication) -> None:
                                on_unreachable=on_unreachable,
                                attachments=AttachmentRenderer(write_roster, write_ledger, write_report,
                                                               deps.i18n.translator, deps.config.hours.centre_name),
-                               concurrency=deps.settings.outbox.concurrency)
+                               concurrency=deps.settings.outbox.concurrency,
+                               lease=deps.settings.outbox.lease_seconds,
+                               instance=deps.settings.outbox.instance or socket.gethostname())
     deps.sender_task = asyncio.create_task(deps.sender.run(), name="outbox-sender")
     # APScheduler (PTB's JobQueue, in memory) only ticks: the schedule itself is rows (bot.services.schedule.sweep).
     deps.sweeper = Sweeper(deps, {**rules.HANDLERS, **digests.HANDLERS, **activity_rules.HANDLERS,

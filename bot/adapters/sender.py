@@ -22,12 +22,17 @@ Finding rows: the fast path and the look at the whole outbox
 Claims, leases, at-least-once, transactions
     Rows are taken with one conditional ``UPDATE … RETURNING`` for many rows. When two senders (two
     bot processes on one PostgreSQL) go for the same row, only one wins. The claim is a lease
-    (``lease`` seconds, 60 by default). Sent rows are recorded together, in the transaction of the
-    next claim or at the end of the round in one executemany (in :meth:`OutboxSender.run`, whose
-    calls run side by side and each wake the next claim: once the burst's calls are done, or after
-    :data:`RECORD_DELAY`), so a burst costs well under one transaction per message and a lone
-    reply two. A sender killed between the claim and the record
-    of the outcome leaves the row claimed. When the lease runs out, another sender sends it again.
+    (``lease`` seconds, ``[outbox] lease_seconds``, 60 by default). Sent rows are recorded
+    together, in the transaction of the next claim or at the end of the round in one executemany
+    (in :meth:`OutboxSender.run`, whose calls run side by side and each wake the next claim: once
+    the burst's calls are done, or after :data:`RECORD_DELAY`), so a burst costs well under one
+    transaction per message and a lone reply two. A sender killed between the claim and the record
+    of the outcome leaves the row claimed. When the lease runs out, another sender sends it again;
+    sooner when the same instance starts again: each claim records ``"<instance>#<boot>"``
+    (``[outbox] instance``, the host's name by default) and a new boot first puts its earlier
+    boots' rows back to pending (:meth:`OutboxSender.reclaim_earlier_boots`), so a resident whose
+    confirmation was being sent at the crash gets it as soon as the bot is back. The lease is
+    ``[outbox] lease_seconds``.
     The Bot API has no idempotency key, so delivery is **at-least-once**. A message can arrive
     twice when a sender dies after Telegram accepted it, or when the connection drops or times out
     after Telegram acted on the call (that call is retried). A message is never silently lost while
@@ -81,6 +86,7 @@ import datetime as dt
 import logging
 import math
 import re
+import uuid
 from bisect import insort
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -265,7 +271,8 @@ class OutboxSender:
 
     def __init__(self, bot: telegram.Bot, uow_factory: Callable[[], UnitOfWork], settings: OutboxSettings,
                  *, clock: Clock = utc_now, on_unreachable: OnUnreachable | None = None,
-                 lease: float = 60.0, concurrency: int = 8, attachments: AttachmentRenderer | None = None) -> None:
+                 lease: float = 60.0, concurrency: int = 8, attachments: AttachmentRenderer | None = None,
+                 instance: str | None = None) -> None:
         self.bot = bot
         self.uow_factory = uow_factory
         self.settings = settings
@@ -273,6 +280,9 @@ class OutboxSender:
         self.on_unreachable = on_unreachable
         self.attachments = attachments or AttachmentRenderer()
         self.lease = dt.timedelta(seconds=lease)
+        # This boot of this instance: written into every claim, so the next boot knows its rows.
+        self.instance = instance
+        self.claimant = f"{instance}#{uuid.uuid4().hex[:12]}" if instance is not None else None
         self.call_timeout = min(lease / 2, 30.0)
         self.concurrency = max(1, concurrency)
         self._semaphore = asyncio.Semaphore(self.concurrency)
@@ -327,6 +337,8 @@ class OutboxSender:
             raise RuntimeError("this OutboxSender is already running")
         self._running = True
         self._stopped.clear()
+        with contextlib.suppress(Exception):  # the database may be away: then the leases run out
+            await self.reclaim_earlier_boots()
         failures = 0
         try:
             while not self._stopping:
@@ -394,6 +406,19 @@ class OutboxSender:
             hold.rows.update(row_ids)
         self._hints.update(row_ids)
         self._wake.set()
+
+    async def reclaim_earlier_boots(self) -> int:
+        """Take back at once the rows an earlier boot of this instance was sending when it died
+        (killed between claim and record), instead of leaving the people waiting for the lease."""
+        if self.instance is None or self.claimant is None:
+            return 0
+        async with self.uow_factory() as uow:
+            taken = await uow.outbox.reclaim_earlier_boots(self.instance, self.claimant, self.clock())
+            await uow.commit()
+        if taken:
+            log.warning("outbox: %d rows an earlier run was sending are sent again (at-least-once)", taken)
+            self.kick()
+        return taken
 
     def kick(self) -> None:
         """Something was committed that :meth:`notify` did not hear of: read the whole outbox now."""
@@ -564,7 +589,8 @@ class OutboxSender:
             async with self.uow_factory() as uow:
                 await uow.outbox.mark_sent_many(sent)
                 rows = await uow.outbox.claim_heads(row_ids, self._at(now), self.lease,
-                                                    exclude_chats=waiting if announced else ())
+                                                    exclude_chats=waiting if announced else (),
+                                                    claimant=self.claimant)
                 claimed = {row.id for row in rows}
                 placed = await uow.outbox.unfinished(row_ids=[r for r in announced if r not in claimed]) \
                     if len(claimed) < len(row_ids) and announced else []

@@ -42,6 +42,11 @@ def start_link(bot_username: str, kind: str, code: str) -> str:
     return f"https://t.me/{bot_username}?start={start_payload(kind, code)}"
 
 
+def chat_link(bot_username: str) -> str:
+    """The bot's private chat (Telegram opens it with a Start button for someone who never used it)."""
+    return f"https://t.me/{bot_username}"
+
+
 def parse_start(payload: str | None) -> StartTarget | None:
     """The target of a ``/start`` payload; None for a bare /start or anything we did not make."""
     match = _PAYLOAD.match(payload or "")

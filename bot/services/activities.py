@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from bot.domain import activities as rules
 from bot.domain.errors import Conflict, NotAllowed, NotFound
-from bot.i18n import N_
+from bot.i18n import N_, P_
 from bot.services import attendance, dialog_rules
 from bot.services.context import ServiceContext
 from bot.views.activities import Shown
@@ -186,7 +186,8 @@ async def change_input(ctx: ServiceContext, field: str, data: dict[str, object],
     else:
         places = rules.capacity(text)
         if not await ctx.uow.activities.set_capacity(activity.id, places):
-            raise Conflict(N_("{taken} volunteers already have a place, so there cannot be fewer places."),
+            raise Conflict(P_("{taken} volunteer already has a place, so there cannot be fewer places.",
+                              "{taken} volunteers already have a place, so there cannot be fewer places.", "taken"),
                            taken=activity.taken)
         activity = await activity_of(ctx, activity.id)
         await _promote(ctx, activity)

@@ -143,9 +143,10 @@ async def find_volunteers(ctx: ServiceContext, skill: str, community: str | None
     """/find SKILL [COMMUNITY]: approved volunteers with that skill, on duty first (privately:
     the answer holds phone numbers), a page at a time."""
     ctx.require_coordinator()
-    skill = skill.lower()
-    if skill not in ctx.config.categories:
-        raise InvalidInput(N_("Skills are: {known}."), known=", ".join(ctx.config.categories))
+    code = ctx.tell.skill_of(skill, ctx.config.categories)  # a code, or a skill's name in either language
+    if code is None:
+        raise InvalidInput(N_("Skills are: {known}."), known=ctx.tell.skill_names(ctx.user, ctx.config.categories))
+    skill = code
     where = await privately.list_target(ctx, reply_chat_id) if row is None \
         else Listing(ctx.user.telegram_id, page, row)
     if where is not None:

@@ -12,6 +12,13 @@ from bot.services.context import ServiceContext
 from bot.views.lists import Listing
 
 
+async def only_in_private(ctx: ServiceContext, chat_id: int, command: str) -> None:
+    """A command sent in a group that works only in a private chat is not ignored: the group hears
+    where it works (nothing personal, so anyone may read it), with a button to the bot."""
+    await ctx.tell.lists.private_only(chat_id, command, ctx.bot_username)
+    await ctx.uow.commit()
+
+
 async def list_target(ctx: ServiceContext, chat_id: int | None, *, centre_may_read: bool = False) -> Listing | None:
     """Where a list asked for in ``chat_id`` goes (None: the person's private chat). In a group it
     goes to the private chat and the group is told so, without any of it; None when the person

@@ -12,7 +12,7 @@ from bot.domain.attachments import ReportChart, ReportFile
 from bot.domain.errors import InvalidInput, NotAllowed, NotFound
 from bot.domain.inputs import Input
 from bot.domain.measures import Period, Scope
-from bot.i18n import N_
+from bot.i18n import N_, P_
 from bot.services import dialog_rules, measures
 from bot.services.context import ServiceContext
 from bot.services.hours import local_day
@@ -128,5 +128,6 @@ async def households(ctx: ServiceContext, target: str, number: str) -> None:
     """A coordinator sets the households of a building or a community."""
     ctx.require_coordinator()
     name, value = await measures.set_households(ctx.uow, target, number, ctx.user.id)
-    await ctx.tell(ctx.user, N_("{place}: {number} households."), place=name, number=value)
+    await ctx.tell(ctx.user, P_("{place}: {number} household.", "{place}: {number} households.", "number"),
+                   place=name, number=value)
     await ctx.uow.commit()

@@ -16,7 +16,7 @@ from bot.domain.errors import Conflict, InvalidInput, LimitReached, NotFound
 from bot.domain.inputs import Input
 from bot.domain.lifecycle import OPEN, Move, OrderStatus
 from bot.domain.phones import normalise_phone
-from bot.i18n import N_
+from bot.i18n import N_, P_
 from bot.services import centre, dialog_rules, orders, routing, timetable
 from bot.services.context import ServiceContext
 from storage.models import Building
@@ -262,7 +262,10 @@ async def _within_limits(ctx: ServiceContext, on_behalf: bool) -> None:
     now = ctx.now
     open_now = await ctx.uow.orders.count_placed(ctx.user.id, on_behalf, sorted(OPEN))
     if open_now >= most_open:
-        raise LimitReached(N_("You already have {count} requests in progress. Please wait until one is "
+        raise LimitReached(P_("You already have {count} request in progress. Please wait until it is "
+                              "finished, or cancel it under My requests, then tap the same button again. This "
+                              "request is kept.",
+                              "You already have {count} requests in progress. Please wait until one is "
                               "finished, or cancel one under My requests, then tap the same button again. This "
                               "request is kept."),
                            count=open_now)

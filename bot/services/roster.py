@@ -27,7 +27,7 @@ from typing import Any
 
 from bot.domain.errors import InvalidInput
 from bot.domain.phones import national_form, normalise_phone
-from bot.i18n import N_
+from bot.i18n import N_, P_
 from storage.errors import AlreadyTaken
 from storage.uow import UnitOfWork
 
@@ -71,6 +71,16 @@ class RowProblem(ValueError):
     def __init__(self, message: str, **params: object) -> None:
         self.message, self.params = message, params
         super().__init__(message.format(**params))
+
+
+class Skills(tuple[str, ...]):
+    """Skill codes as a reason's value: the codes in English (the command line's report), each
+    skill's name in the reader's language in a chat (bot.services.roster_chat)."""
+
+    def __str__(self) -> str:
+        return ", ".join(self)
+
+    __format__ = object.__format__
 
 
 @dataclass(frozen=True)
@@ -202,8 +212,9 @@ def read_rows(path: str | Path) -> Iterator[tuple[int, dict[str, str]]]:
             continue
         yield number, {column: (record[i] if i < len(record) else "") for column, i in positions.items()}
     if positions is None:
-        raise RosterFileError(N_("{file}: no header row with the columns 姓名/name and 手机号/phone in the first "
-                                 "{rows} rows"), file=path.name, rows=HEADER_SEARCH_ROWS)
+        raise RosterFileError(P_("{file}: no header row with the columns 姓名/name and 手机号/phone in the first "
+                                 "{rows} row", "{file}: no header row with the columns 姓名/name and 手机号/phone "
+                                 "in the first {rows} rows", "rows"), file=path.name, rows=HEADER_SEARCH_ROWS)
 
 
 def _header(record: list[str], filename: str, number: int) -> dict[str, int] | None:
@@ -300,7 +311,7 @@ def _check(number: int, raw: dict[str, str], teams: _Teams, skills: Collection[s
             continue
         if code not in skills:
             fail("skills", N_("unknown skill {skill} (known: {known})"), skill=repr(part.strip()),
-                 known=", ".join(sorted(skills)))
+                 known=Skills(sorted(skills)))
         codes.append(code)
     if errors:
         return errors

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from bot.domain.attachments import ROSTER_FORMATS, RosterExport
 from bot.domain.errors import InvalidInput
-from bot.i18n import N_
+from bot.i18n import N_, P_
 from bot.services.context import ServiceContext
-from bot.services.roster import FORMATS, ImportReport, RosterFileError
+from bot.services.roster import FORMATS, ImportReport, RosterFileError, RowError, Skills
 
 MAX_FILE_BYTES = 20 * 1024 * 1024  # what a bot may download from Telegram
 # The roster's columns as the report names them (bot.services.roster.COLUMNS, and "row": the whole row).
@@ -29,15 +29,24 @@ def check_upload(ctx: ServiceContext, file_name: str | None, size: int | None) -
 async def imported(ctx: ServiceContext, file_name: str, report: ImportReport) -> None:
     """Tell the coordinator what the import did, row errors included."""
     _ = ctx.tell.tr(ctx.user)
-    lines = [_("Roster {file}: {rows} rows — {created} new, {updated} updated, {unchanged} unchanged, {failed} with "
-               "errors.", file=file_name, rows=report.rows, created=report.created, updated=report.updated,
-               unchanged=report.unchanged, failed=report.failed)]
+    lines = [_(P_("Roster {file}: {rows} row — {created} new, {updated} updated, {unchanged} unchanged, {failed} "
+                  "with errors.", "Roster {file}: {rows} rows — {created} new, {updated} updated, {unchanged} "
+                  "unchanged, {failed} with errors.", "rows"), file=file_name, rows=report.rows, created=report.created,
+               updated=report.updated, unchanged=report.unchanged, failed=report.failed)]
     lines += [_("Row {row}, {column}:", row=error.row, column=_(COLUMN_NAMES.get(error.column, error.column)))
-              + " " + _(error.message, **dict(error.params)) for error in report.errors[:REPORTED_ERRORS]]
+              + " " + reason(ctx, error) for error in report.errors[:REPORTED_ERRORS]]
     if len(report.errors) > REPORTED_ERRORS:
-        lines.append(_("… and {count} more rows with errors.", count=len(report.errors) - REPORTED_ERRORS))
+        lines.append(_(P_("… and {count} more row with errors.", "… and {count} more rows with errors."),
+                       count=len(report.errors) - REPORTED_ERRORS))
     await ctx.tell.send(ctx.user.telegram_id, "\n".join(lines), recipient=ctx.user)
     await ctx.uow.commit()
+
+
+def reason(ctx: ServiceContext, error: RowError) -> str:
+    """Why a row was refused, all in the reader's language (skills by their names, not codes)."""
+    params = {name: ctx.tell.skill_names(ctx.user, value) if isinstance(value, Skills) else value
+              for name, value in error.params}
+    return ctx.tell.tr(ctx.user)(error.message, **params)
 
 
 async def unreadable(ctx: ServiceContext, file_name: str, error: RosterFileError) -> None:

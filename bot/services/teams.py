@@ -11,7 +11,7 @@ from bot.domain.attachments import QrCode
 from bot.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from bot.domain.lifecycle import WITH_TEAM, OrderStatus
 from bot.domain.links import TEAM, is_code, start_link
-from bot.i18n import N_
+from bot.i18n import N_, P_
 from bot.services import privately, registration, roles
 from bot.services.context import ServiceContext
 from bot.views.lists import Listing
@@ -145,7 +145,8 @@ async def add_subteam(ctx: ServiceContext, code: str, skill: str, name: str) -> 
         raise InvalidInput(N_("Usage: /team sub CODE SKILL NAME"))
     await ctx.uow.teams.add_subteam(team.id, skill, name)
     members = [v for v in await ctx.uow.volunteers.members(team.id) if skill in v.skills]
-    await ctx.tell(ctx.user, N_("Sub-team {name} of team {team}: {count} members with the skill {skill}."),
+    await ctx.tell(ctx.user, P_("Sub-team {name} of team {team}: {count} member with the skill {skill}.",
+                                "Sub-team {name} of team {team}: {count} members with the skill {skill}."),
                     name=name, team=team.name, count=len(members),
                     skill=ctx.tell.category_label(ctx.user, skill))
     await ctx.uow.commit()

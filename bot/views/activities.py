@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.domain import activities as rules
-from bot.i18n import N_, Translate
+from bot.i18n import N_, P_, Translate
 from bot.views import callbacks as cb
 from bot.views.common import CATEGORY_NAMES, View, button, day_label, in_rows, inline
 from bot.views.port import Markup
@@ -147,7 +147,8 @@ class ActivitiesView(View):
 
     async def published(self, user: User, shown: Shown, groups: int) -> None:
         _ = self.tr(user)
-        text = _("📣 Published in {count} team groups. Check-in code: <b>{code}</b>", count=groups,
+        text = _(P_("📣 Published in {count} team group. Check-in code: <b>{code}</b>",
+                    "📣 Published in {count} team groups. Check-in code: <b>{code}</b>"), count=groups,
                  code=shown.activity.code) + "\n\n" + "\n".join(self.details(_, shown))
         await self.out.send(user.telegram_id, text, recipient=user, markup=self.manage_markup(user, shown.activity))
 
@@ -205,6 +206,8 @@ class ActivitiesView(View):
         await self.out.send(user.telegram_id, "\n".join(lines), recipient=user, markup=inline(rows) if rows else None)
 
     async def quota(self, leader: User, team: Team, held: int, target: int) -> None:
-        await self.tell(leader, N_("📅 Team {team} has {held} activities this month; the target is {target}. "
-                                   "Tap 📅 Activities, then New activity, to plan one."),
+        await self.tell(leader, P_("📅 Team {team} has {held} activity this month; the target is {target}. "
+                                   "Tap 📅 Activities, then New activity, to plan one.",
+                                   "📅 Team {team} has {held} activities this month; the target is {target}. "
+                                   "Tap 📅 Activities, then New activity, to plan one.", "held"),
                         team=team.name, held=held, target=target)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import pylopdf_fonts_zh_cn
 
 from bot.domain.measures import RATE_KEYS, RATE_NAMES, Rate
-from bot.i18n import N_, Translate
+from bot.i18n import N_, P_, Translate
 from bot.views.hours import hours as hours_text
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ STAR_TEXT_NO_TEAM = N_("Chosen as a Volunteer Star of {month} for outstanding se
 HOURS_LABEL = N_("Hours served")
 HOURS_VALUE = N_("{hours} h")
 SERVICES_LABEL = N_("Services")
-SERVICES_VALUE = N_("{count} times")
+SERVICES_VALUE = P_("{count} time", "{count} times")
 RATING_LABEL = N_("Residents' rating")
 
 # Okabe-Ito: told apart by colour-blind readers too; one colour per rate, in RATE_KEYS' order.
@@ -138,7 +138,7 @@ def star_certificate(name: str, team: str, month_label: str, hours: float, servi
         figure.text(0.5, 0.465, _wrapped(text), ha="center", va="center", fontsize=15, color=INK,
                     linespacing=1.6)
         figures = ((HOURS_LABEL, translate(HOURS_VALUE).format(hours=hours_text(round(hours * 60)))),
-                   (SERVICES_LABEL, translate(SERVICES_VALUE).format(count=services)),
+                   (SERVICES_LABEL, translate(SERVICES_VALUE, count=services)),
                    (RATING_LABEL, _typed(rating_text) or "—"))
         for x, (label, value) in zip((0.25, 0.5, 0.75), figures, strict=True):
             figure.text(x, 0.335, translate(label), ha="center", va="center", fontsize=13, color=RED)

@@ -8,12 +8,13 @@ Texts are sent with ``parse_mode=HTML``; every value a person typed is escaped b
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bot.domain import satisfaction
 from bot.domain.lifecycle import OrderStatus
+from bot.domain.profile import LIST_SEPARATOR
 from bot.domain.when import parse_when
 from bot.i18n import N_, I18n, Translate
 from bot.views import callbacks as cb
@@ -35,6 +36,35 @@ CATEGORY_NAMES = {
     "repair": N_("Repair"), "training": N_("Training"), "mediation": N_("Mediation"),
     "emergency": N_("Emergency"), "other": N_("Other"),
 }
+# Other words people type for a skill, in either language, beside its code and its names above.
+SKILL_SYNONYMS = {
+    "修理": "repair", "修": "repair", "维修": "repair", "fix": "repair", "repairs": "repair",
+    "配送": "delivery", "送货": "delivery", "代购": "delivery", "跑腿": "delivery", "shopping": "delivery",
+    "家政": "housekeeping", "保洁": "housekeeping", "照料": "housekeeping", "cleaning": "housekeeping",
+    "咨询": "consulting", "advice": "consulting", "培训": "training", "调解": "mediation",
+    "紧急": "emergency", "应急": "emergency", "急救": "emergency", "urgent": "emergency", "其它": "other",
+}
+
+
+def _bare(text: str) -> str:
+    """What matching a typed skill looks at: letters and digits, case ignored (not 🚨 or spaces)."""
+    return "".join(c for c in text if c.isalnum()).casefold()
+
+
+def skill_code(i18n: I18n, typed: str, known: Iterable[str]) -> str | None:
+    """The skill a person typed — its code, its name in Chinese or English, or a common synonym —
+    among ``known`` codes; None when it is none of them."""
+    key, known = _bare(typed), tuple(known)
+    if not key:
+        return None
+    for code in known:
+        names = i18n.all_translations(CATEGORY_NAMES[code]) if code in CATEGORY_NAMES else set()
+        if key in {_bare(name) for name in (code, *names)}:
+            return code
+    synonym = SKILL_SYNONYMS.get(key)
+    return synonym if synonym in known else None
+
+
 # The answers to "how did it go?" (bot.domain.satisfaction), as buttons and wherever a rating is shown.
 SATISFACTION_NAMES = {
     satisfaction.SATISFIED: N_("😊 Satisfied"), satisfaction.MOSTLY: N_("🙂 Mostly satisfied"),
@@ -126,6 +156,15 @@ class View:
 
     def category_label(self, user: User | None, category: str) -> str:
         return self.tr(user)(CATEGORY_NAMES.get(category, category))
+
+    def skill_names(self, user: User | None, codes: Iterable[str]) -> str:
+        """Skills by their names in ``user``'s language (what /find and the roster accept)."""
+        _ = self.tr(user)
+        return _(LIST_SEPARATOR).join(self.category_label(user, code) for code in codes)
+
+    def skill_of(self, typed: str, known: Iterable[str]) -> str | None:
+        """See :func:`skill_code`."""
+        return skill_code(self.i18n, typed, known)
 
     def moment(self, user: User | None, local: dt.datetime) -> str:
         """``local`` (in the service's time zone) as a weekday, a part of the day and the time."""

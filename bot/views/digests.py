@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from bot.domain.redact import redact
-from bot.i18n import N_, Translate
+from bot.i18n import N_, P_, Translate
 from bot.views.common import STATUS_NAMES, Reader, View, day_label, month_label, when_label
 from storage.models import Order, Team, User
 
@@ -72,7 +72,8 @@ def month_line(_: Translate, row: MonthRow) -> str:
 def activity_line(_: Translate, row: ActivityRow) -> str:
     team, held, target = row
     met = _("✅ target met") if held >= target else _("❌ below target")
-    return _("{team}: {held} of {target} activities · {met}", team=team, held=held, target=target, met=met)
+    return _(P_("{team}: {held} of {target} activity · {met}", "{team}: {held} of {target} activities · {met}",
+                "target"), team=team, held=held, target=target, met=met)
 
 
 class DigestsView(View):

@@ -9,7 +9,7 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.i18n import N_
+from bot.i18n import N_, P_
 from bot.views import callbacks as cb
 from bot.views.common import View, button, inline
 from storage.ledger import Sums
@@ -77,9 +77,11 @@ class HoursView(View):
         await self.out.send(leader.telegram_id, "\n".join(lines), recipient=leader)
 
     async def honoured(self, coordinator: User, volunteer: User, entry_id: int, minutes: int, reason: str) -> None:
-        await self.tell(coordinator, N_("Added {hours} honour hours (entry #{number}): {reason}"),
+        await self.tell(coordinator, P_("Added {hours} honour hour (entry #{number}): {reason}",
+                                        "Added {hours} honour hours (entry #{number}): {reason}", "hours"),
                         hours=hours(minutes), number=entry_id, reason=reason)
-        await self.tell(volunteer, N_("The centre thanks you with {hours} honour hours: {reason}"),
+        await self.tell(volunteer, P_("The centre thanks you with {hours} honour hour: {reason}",
+                                      "The centre thanks you with {hours} honour hours: {reason}", "hours"),
                         hours=hours(minutes), reason=reason)
 
     async def corrected(self, coordinator: User, entry_id: int, minutes: int, net: int) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.domain.links import chat_link
 from bot.domain.phones import shown_phone
 from bot.domain.redact import redact
 from bot.i18n import N_
@@ -104,6 +105,15 @@ class ListsView(View):
         _ = self.group_tr()
         await self.out.send(chat_id, _("{name}, lists are only sent in a private chat. Please open a chat with me, "
                                        "tap Start, then send the command there.", name=reader.first_name))
+
+    async def private_only(self, chat_id: int, command: str, bot_username: str) -> None:
+        """A command that works only in a private chat, sent in a group: said in the group's
+        language, with nobody's name, and a button that opens the bot's private chat."""
+        _ = self.group_tr()
+        markup = inline([[{"text": _("💬 Open a private chat with me"), "url": chat_link(bot_username)}]]) \
+            if bot_username else None
+        await self.out.send(chat_id, _("/{command} works only in a private chat with me. Open a chat with me "
+                                       "and send it there.", command=command), markup=markup)
 
     async def open_orders(self, where: Listing, reader: User, orders: Sequence[Order], teams: dict[int, str]) -> None:
         """``/orders``: open requests with the community (redacted: the centre's chat may be a group)."""

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from bot.domain.attachments import QrCode
-from bot.i18n import N_
+from bot.i18n import N_, P_
 from bot.views import callbacks as cb
 from bot.views.common import button, inline
 from bot.views.lists import Listing, ListsView
@@ -23,16 +23,24 @@ def _time(moment: dt.datetime, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
+# Counted nouns, each in the form its number calls for, to put into a line with more than one number.
+TIMES = P_("{count} time", "{count} times")
+POINTS = P_("{count} point", "{count} points")
+
+
 class PointsView(ListsView):
     async def empty(self, person: User, per_hour: int) -> None:
-        await self.tell(person, N_("🎁 You have no points to use yet. Every hour you serve (requests and activities) "
-                                   "earns {per_hour} points."), per_hour=per_hour)
+        await self.tell(person, P_("🎁 You have no points to use yet. Every hour you serve (requests and activities) "
+                                   "earns {per_hour} point.", "🎁 You have no points to use yet. Every hour you "
+                                   "serve (requests and activities) earns {per_hour} points.", "per_hour"),
+                        per_hour=per_hour)
 
     async def code(self, person: User, years: Sequence[tuple[int, int, dt.date]], code: str, link: str,
                    expires: dt.datetime, zone: ZoneInfo) -> None:
         """The balance per live year, and the code with its QR code for the business."""
         _ = self.tr(person)
-        lines = [_("{points} points earned in {year}, usable until {last}", points=left, year=year,
+        lines = [_(P_("{points} point earned in {year}, usable until {last}",
+                     "{points} points earned in {year}, usable until {last}", "points"), points=left, year=year,
                    last=last.isoformat()) for year, left, last in years if left]
         await self.out.send_file(
             person.telegram_id,
@@ -61,16 +69,18 @@ class PointsView(ListsView):
         await self.tell(volunteer, N_("🧾 Receipt #{number}: you used <b>{amount}</b> points at {business} "
                                       "({time}). Points left: {left}."), number=number, amount=amount,
                         business=name, time=_time(when, zone), left=left)
-        await self.tell(cashier, N_("🧾 Receipt #{number}: {amount} points taken for {business} ({time}), from "
-                                    "volunteer {name}."), number=number, amount=amount, business=name,
-                        time=_time(when, zone), name=volunteer.first_name or "—")
+        await self.tell(cashier, P_("🧾 Receipt #{number}: {amount} point taken for {business} ({time}), from "
+                                    "volunteer {name}.", "🧾 Receipt #{number}: {amount} points taken for "
+                                    "{business} ({time}), from volunteer {name}.", "amount"),
+                        number=number, amount=amount, business=name, time=_time(when, zone),
+                        name=volunteer.first_name or "—")
 
     async def per_business(self, where: Listing, reader: User, month: str, rows: Sequence[BusinessTotal]) -> None:
         _ = self.tr(reader)
         if not rows:
             await self.tell(reader, N_("No points were used at a business in {month}."), month=month)
             return
-        lines = [_("{business}: {count} times, {points} points", business=r.organisation or "—", count=r.times,
-                   points=r.points) for r in rows]
+        lines = [_("{business}: {times}, {points}", business=r.organisation or "—",
+                   times=_(TIMES, count=r.times), points=_(POINTS, count=r.points)) for r in rows]
         await self.send(where, reader, _("🎁 Points used per business, {month}:", month=month), lines,
                         query={"kind": "redemptions", "month": month})

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.domain.attachments import StarCertificate
-from bot.i18n import N_, Translate
+from bot.i18n import N_, P_, Translate
 from bot.views import callbacks as cb
 from bot.views.common import Reader, View, button, inline, month_label
 from bot.views.hours import hours
@@ -40,6 +40,13 @@ class Shown:
         return dt.date.fromisoformat(self.month + "-01")
 
 
+# Counted nouns, each in the form its number calls for, to put into a line with more than one number.
+REQUESTS_COMPLETED = P_("{count} request completed", "{count} requests completed")
+ACTIVITIES = P_("{count} activity", "{count} activities")
+ACTIVITY_PLACES = P_("{count} activity place attended", "{count} activity places attended")
+SERVICES = P_("{count} service", "{count} services")
+
+
 def certificate_texts(_: Translate, star: StarCertificate) -> tuple[str, str]:
     """The certificate's month label and rating text, in the star's language (the image's words)."""
     rating = (_("{satisfied} of {rated} ratings satisfied", satisfied=star.satisfied, rated=star.rated)
@@ -54,12 +61,14 @@ def _response(_: Translate, minutes: object) -> str:
 
 def figures_line(_: Translate, shown: Shown) -> str:
     f = shown.figures
-    line = _("{orders} requests completed · {activities} activities · satisfied {satisfied} of {rated} rated "
+    line = _("{orders} · {activities} · satisfied {satisfied} of {rated} rated "
              "({unrated} not rated) · median response {response} · {hours} h",
-             orders=f["orders"], activities=f["activities"], satisfied=f["satisfied"], rated=f["rated"],
-             unrated=f["unrated"], response=_response(_, f.get("median_response")), hours=hours(int(f["minutes"])))
+             orders=_(REQUESTS_COMPLETED, count=f["orders"]), activities=_(ACTIVITIES, count=f["activities"]),
+             satisfied=f["satisfied"], rated=f["rated"], unrated=f["unrated"],
+             response=_response(_, f.get("median_response")), hours=hours(int(f["minutes"])))
     if shown.kind == TEAM:
-        line += "\n" + _("{members} members (counted per member)", members=f["members"])
+        line += "\n" + _(P_("{members} member (counted per member)", "{members} members (counted per member)",
+                            "members"), members=f["members"])
     return line + "\n" + _("Score {score}", score=f["score"])
 
 
@@ -115,13 +124,15 @@ class RecognitionView(View):
         _ = self.group_tr()
         month, f = month_label(_, shown.first), shown.figures
         if shown.kind == STAR:
-            text = _("🌟 <b>{name}</b> is team {team}'s Volunteer Star of {month}: {orders} requests completed "
-                     "and {activities} activities. Thank you for your care!", name=shown.name, team=shown.team,
-                     month=month, orders=f["orders"], activities=f["activities"])
+            text = _("🌟 <b>{name}</b> is team {team}'s Volunteer Star of {month}: {orders} "
+                     "and {activities}. Thank you for your care!", name=shown.name, team=shown.team,
+                     month=month, orders=_(REQUESTS_COMPLETED, count=f["orders"]),
+                     activities=_(ACTIVITIES, count=f["activities"]))
         else:
-            text = _("🏆 Team <b>{team}</b> is the Five-Star Team of {month}! {orders} requests completed and "
-                     "{activities} activity places attended. Thank you, everyone!", team=shown.team, month=month,
-                     orders=f["orders"], activities=f["activities"])
+            text = _("🏆 Team <b>{team}</b> is the Five-Star Team of {month}! {orders} and "
+                     "{activities}. Thank you, everyone!", team=shown.team, month=month,
+                     orders=_(REQUESTS_COMPLETED, count=f["orders"]),
+                     activities=_(ACTIVITY_PLACES, count=f["activities"]))
         await self.out.send(team.chat_id, text)
 
     async def star_note(self, star: User, shown: Shown, certificate: StarCertificate) -> None:
@@ -129,6 +140,6 @@ class RecognitionView(View):
         _ = self.tr(star)
         hours = format(certificate.hours, "g")
         caption = _("🌟 Congratulations, {name}! You are team {team}'s Volunteer Star of {month}: {hours} h, "
-                    "{services} services. Thank you!", name=shown.name, team=shown.team,
-                    month=month_label(_, shown.first), hours=hours, services=certificate.services)
+                    "{services}. Thank you!", name=shown.name, team=shown.team,
+                    month=month_label(_, shown.first), hours=hours, services=_(SERVICES, count=certificate.services))
         await self.out.send_file(star.telegram_id, caption, certificate, recipient=star)

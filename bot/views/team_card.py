@@ -45,18 +45,26 @@ class TeamCardView(View):
         escalation ladder offers to another team); returns the outbox row id."""
         _ = self.group_tr()
         assert team.chat_id is not None
-        status = _("Status: offered to your team too · waiting for a volunteer") if offered else \
-            _("Status: waiting for a volunteer")
+        status = _("Status: waiting for a volunteer")
+        if offered:
+            status = self.offered_line(status)
         return await self.out.send(team.chat_id, self.text(order, status), markup=self.accept_keyboard(order))
 
     async def edit(self, order: Order, status_line: str, *, accept_button: bool = False) -> None:
         """Edit the order's cards in place — its team's, and any offered to other teams (each edit
-        is queued after its card)."""
-        text = self.text(order, status_line)
+        is queued after its card). An offered card keeps saying it was offered, whatever the status:
+        its group should still know why a request of another team is in its chat."""
         markup = self.accept_keyboard(order) if accept_button else inline([])
-        for card in [order.card_outbox_id, *(order.offer_cards or {}).values()]:
+        offered = {int(card) for card in (order.offer_cards or {}).values()}
+        for card in [order.card_outbox_id, *sorted(offered)]:
             if card is not None:
-                await self.out.edit(int(card), text, markup)
+                line = self.offered_line(status_line) if card in offered else status_line
+                await self.out.edit(int(card), self.text(order, line), markup)
+
+    def offered_line(self, status_line: str) -> str:
+        """A status line of a card the escalation ladder offered to another team, with the label."""
+        _ = self.group_tr()
+        return _("↪️ Offered to your team too") + "\n" + status_line
 
     async def bump(self, order: Order, team: Team) -> None:
         """Escalation step 1: the card again at the bottom of the team's group, as a reply to it."""

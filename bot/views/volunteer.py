@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from bot.domain.lifecycle import OrderStatus
 from bot.domain.phones import shown_phone
-from bot.i18n import N_
+from bot.i18n import N_, P_
 from bot.views import callbacks as cb
 from bot.views.common import View, button, inline, when_label
 from bot.views.port import Markup
@@ -82,8 +82,10 @@ class VolunteerView(View):
         _ = self.tr(volunteer)
         rows = [[button(_("🚶 On my way"), cb.ON_WAY, order.id), button(_("⏳ Still mine"), cb.KEEP, order.id)],
                 [button(_("↩️ Release"), cb.RELEASE, order.id)]]
-        await self.tell(volunteer, N_("You took request #{number} a while ago. Are you still on it? Without an answer "
-                                      "in {minutes} minutes it goes back to the team's group."),
+        await self.tell(volunteer, P_("You took request #{number} a while ago. Are you still on it? Without an answer "
+                                      "in {minutes} minute it goes back to the team's group.",
+                                      "You took request #{number} a while ago. Are you still on it? Without an answer "
+                                      "in {minutes} minutes it goes back to the team's group.", "minutes"),
                         number=order.id, minutes=minutes, markup=inline(rows))
 
     async def rated(self, volunteer: User, order_id: int, stars: int) -> None:

@@ -14,6 +14,7 @@ import datetime as dt
 from sqlalchemy import select
 
 from bot.domain.attendance import served_minutes
+from bot.i18n import P_
 from sandbox import SandboxClient, SandboxServer, SimUser
 from storage.models import ActivitySignup, HoursEntry
 from tests.e2e.harness import (
@@ -78,7 +79,8 @@ async def test_a_leader_creates_an_activity_twelve_sign_up_for_ten_and_the_waitl
         await tap_on(leader, _("⏰ When does sign-up close?"), _("3 hours before"))
         await tap_on(leader, _("🛠 Does it need a particular skill?"), _("No, anyone can help"))
         await tap_on(leader, _("Please check the activity, then tap Publish:"), _("📣 Publish"))
-        await wait_text(leader, _("📣 Published in {count} team groups. Check-in code: <b>{code}</b>",
+        await wait_text(leader, _(P_("📣 Published in {count} team group. Check-in code: <b>{code}</b>",
+                                     "📣 Published in {count} team groups. Check-in code: <b>{code}</b>"),
                                   count=1, code="").split("<b>")[0])
 
         # The card in the team's group; twelve tap Sign up, one after another.

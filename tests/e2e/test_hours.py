@@ -11,6 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from bot.i18n import P_
 from sandbox import SandboxClient, SandboxServer
 from tests.e2e.harness import accepted_order, centre_running, download, latest_document, tr, wait_text
 
@@ -66,7 +67,8 @@ async def test_hours_from_accept_to_done_my_hours_certificate_and_export(
         await cast.coordinator.tap("4", message_id=asked.message_id)
         await wait_text(cast.coordinator, _("Why? Type the reason in a few words (e.g. flood relief)."))
         await cast.coordinator.send("防汛值守")
-        await wait_text(vera, _("The centre thanks you with {hours} honour hours: {reason}", hours="4",
+        await wait_text(vera, _(P_("The centre thanks you with {hours} honour hour: {reason}",
+                                   "The centre thanks you with {hours} honour hours: {reason}", "hours"), hours="4",
                                 reason="防汛值守"))
         await vera.send(_("⏱ My service hours"))
         await wait_text(vera, _("Honour hours from the centre (counted apart): {hours} h", hours="4"))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable
 
+from bot.i18n import P_
 from sandbox import MessageView, SandboxClient, SandboxServer, SimUser
 from tests.e2e.harness import (
     BUILDING_Q,
@@ -179,6 +180,8 @@ async def test_a_resident_confirming_request_after_request_is_stopped_kindly(
         clock.advance(61)
         await reach_summary(cast.resident)
         refused = await cast.resident.tap_and_read_answer(_(CONFIRM_TODAY))
-        assert refused.show_alert and refused.text == _(
+        assert refused.show_alert and refused.text == _(P_(
+            "You already have {count} request in progress. Please wait until it is finished, or cancel it under "
+            "My requests, then tap the same button again. This request is kept.",
             "You already have {count} requests in progress. Please wait until one is finished, or cancel one "
-            "under My requests, then tap the same button again. This request is kept.", count=3), refused
+            "under My requests, then tap the same button again. This request is kept."), count=3), refused

@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 
 from bot.adapters.app import BotApplication
 from bot.domain.phones import shown_phone
+from bot.i18n import P_
 from sandbox import MessageView, SandboxClient, SandboxServer, SimUser
 from tests.e2e.harness import (
     CONFIRM_TODAY,
@@ -199,6 +200,11 @@ async def test_building_leader_orders_for_a_neighbour_and_records_the_rating(
     await wait_text(leader, _("Thank you! Would you like to add a comment? Type it, or tap Skip."))
 
 
+ROSTER_SUMMARY = P_("Roster {file}: {rows} row — {created} new, {updated} updated, {unchanged} unchanged, {failed} "
+                    "with errors.", "Roster {file}: {rows} rows — {created} new, {updated} updated, {unchanged} "
+                    "unchanged, {failed} with errors.", "rows")
+
+
 async def test_roster_file_sent_to_the_bot_and_exported(centre: Centre, sandbox: SandboxClient) -> None:
     cast, _ = centre.cast, tr(centre.language)
     rows = ["姓名,手机号,志愿者编号,社区,服务队,技能", "张三,13800138000,ZJ33010612345,东湖社区,repair,repair",
@@ -207,8 +213,8 @@ async def test_roster_file_sent_to_the_bot_and_exported(centre: Centre, sandbox:
     await cast.coordinator.skip_to_now()
     await cast.coordinator.send_document(data, file_name="roster.csv", mime_type="text/csv")
     report = await wait_text(cast.coordinator, "roster.csv")
-    assert _("Roster {file}: {rows} rows — {created} new, {updated} updated, {unchanged} unchanged, {failed} with "
-             "errors.", file="roster.csv", rows=3, created=2, updated=0, unchanged=0, failed=1) in (report.text or "")
+    assert _(ROSTER_SUMMARY, file="roster.csv", rows=3, created=2, updated=0, unchanged=0,
+             failed=1) in (report.text or "")
     assert _("Row {row}, {column}:", row=3, column=_("Phone")) in (report.text or "")
     # The same file again changes nothing.
     await cast.coordinator.skip_to_now()
@@ -216,8 +222,8 @@ async def test_roster_file_sent_to_the_bot_and_exported(centre: Centre, sandbox:
     view = await cast.coordinator.wait_for(
         lambda chat: sum("roster.csv" in (m.text or "") for m in chat.bot_messages) == 2)
     again = [m for m in view.bot_messages if "roster.csv" in (m.text or "")][-1]
-    assert _("Roster {file}: {rows} rows — {created} new, {updated} updated, {unchanged} unchanged, {failed} with "
-             "errors.", file="roster.csv", rows=3, created=0, updated=0, unchanged=2, failed=1) in (again.text or "")
+    assert _(ROSTER_SUMMARY, file="roster.csv", rows=3, created=0, updated=0, unchanged=2,
+             failed=1) in (again.text or "")
 
     await cast.coordinator.send("/roster xlsx")
     document = await latest(cast.coordinator, "document")

@@ -10,6 +10,7 @@ import datetime as dt
 import pytest
 
 from bot.services import recognition
+from bot.views.recognition import ACTIVITIES, REQUESTS_COMPLETED, SERVICES
 from sandbox import SandboxClient, SandboxServer
 from tests.e2e.harness import bot_running, cast_of, download, latest_photo, make_settings, set_up_centre, tr, wait_text
 from tests.support.clocks import FIXED_START, JumpClock
@@ -56,14 +57,15 @@ async def test_a_coordinator_approves_the_star_and_the_team_and_the_star_hear_it
         answer = await cast.coordinator.tap_and_read_answer(_("✅ Approve"), chat_id=cast.coordinators_group.id,
                                                             message_id=card.message_id)
         assert answer.text == _("Approved: posted to the team.")
-        announced = _("🌟 <b>{name}</b> is team {team}'s Volunteer Star of {month}: {orders} requests completed "
-                      "and {activities} activities. Thank you for your care!", name=f"{vera.first_name} Li",
-                      team="维修队", month=month, orders=1, activities=0).replace("<b>", "").replace("</b>", "")
+        announced = _("🌟 <b>{name}</b> is team {team}'s Volunteer Star of {month}: {orders} "
+                      "and {activities}. Thank you for your care!", name=f"{vera.first_name} Li",
+                      team="维修队", month=month, orders=_(REQUESTS_COMPLETED, count=1),
+                      activities=_(ACTIVITIES, count=0)).replace("<b>", "").replace("</b>", "")
         await wait_text(vera, announced, chat_id=cast.team_group.id)
         photo = await latest_photo(vera)
         assert _("🌟 Congratulations, {name}! You are team {team}'s Volunteer Star of {month}: {hours} h, "
-                 "{services} services. Thank you!", name=f"{vera.first_name} Li", team="维修队", month=month,
-                 hours="0.83", services=1) == photo.text
+                 "{services}. Thank you!", name=f"{vera.first_name} Li", team="维修队", month=month,
+                 hours="0.83", services=_(SERVICES, count=1)) == photo.text
         assert (await download(server, photo)).startswith(b"\x89PNG")
         await wait_text(cast.coordinator, _("✅ Approved by {name}", name=cast.coordinator.first_name),
                         chat_id=cast.coordinators_group.id)

@@ -5,6 +5,7 @@ chase — in both languages."""
 from __future__ import annotations
 
 from bot.domain.phones import shown_phone
+from bot.i18n import P_
 from sandbox import SandboxClient, SandboxServer
 from tests.e2e.harness import (
     JumpClock,
@@ -53,8 +54,11 @@ async def test_ladder_lease_and_rating_chase_on_the_bots_clock(
         await vera.tap(_("✋ Accept"), chat_id=cast.team_group.id)
         await wait_text(vera, shown_phone(cast.resident.phone_number or ""))  # the details, privately
         clock.advance(120 * 60)
-        question = await wait_text(vera, _("You took request #{number} a while ago. Are you still on it? Without an "
-                                           "answer in {minutes} minutes it goes back to the team's group.",
+        question = await wait_text(vera, _(P_("You took request #{number} a while ago. Are you still on it? "
+                                              "Without an answer in {minutes} minute it goes back to the team's group.",
+                                              "You took request #{number} a while ago. Are you still on it? "
+                                              "Without an answer in {minutes} minutes it goes back to the team's "
+                                              "group.", "minutes"),
                                            number=number, minutes=30))
         await vera.tap(_("⏳ Still mine"), message_id=question.message_id)
         await wait_text(vera, _("Thank you! Request #{number} stays yours.", number=number))

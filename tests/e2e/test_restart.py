@@ -294,6 +294,7 @@ class Feed:
         self.newest_before: int | None = None
         self.hold = False
         self.kill_at_answer: BotProcess | None = None
+        self.kill_at_send: tuple[BotProcess, str] | None = None  # the bot, and a text its sendMessage holds
         self.answered_query: str | None = None
         self.after_kill: list[int] | None = None
         self._original = server.api.method
@@ -330,6 +331,8 @@ class Feed:
             return functools.partial(self._get_updates, implementation)
         if name.lower() == "answercallbackquery":
             return functools.partial(self._answer, implementation)
+        if name.lower() == "sendmessage":
+            return functools.partial(self._send, implementation)
         return implementation
 
     async def _get_updates(self, implementation: Any, params: Any) -> Any:
@@ -339,6 +342,16 @@ class Feed:
         if self.after_kill is not None:
             self.after_kill.extend(update["update_id"] for update in result)
         return result
+
+    async def _send(self, implementation: Any, params: Any) -> Any:
+        """With :attr:`kill_at_send`: SIGKILL the bot when it sends that text, before it is delivered
+        (the row stays claimed by the dead process, as after a crash in the middle of a send)."""
+        if self.kill_at_send is not None and self.kill_at_send[1] in str(params.values.get("text", "")):
+            bot, self.kill_at_send = self.kill_at_send[0], None
+            bot.kill9()
+            self.killed()
+            await asyncio.Event().wait()  # never delivered: the connection dies with the bot
+        return await implementation(params)
 
     async def _answer(self, implementation: Any, params: Any) -> Any:
         result = await implementation(params)
@@ -360,6 +373,8 @@ async def feed_hook(server: SandboxServer) -> AsyncIterator[Feed]:
     finally:
         feed.restore()
 
+
+LEASE_SECONDS = 60.0  # [outbox] lease_seconds's default, what a crashed sender's rows waited before
 
 REDELIVERY = pytest.mark.parametrize("redelivered", [False, True], ids=["confirmed", "redelivered"])
 
@@ -517,3 +532,41 @@ async def test_kill9_while_a_message_is_being_handled(server: SandboxServer, san
                         timeout=START_TIMEOUT)
         dialog = (await query(db, select(Dialog.step, Dialog.data)))[0]
         assert dialog.step == "detail" and dialog.data["building"] == "3栋2单元", dialog
+
+
+async def test_kill9_while_sending_the_confirmation_does_not_wait_for_the_lease(
+        server: SandboxServer, sandbox: SandboxClient, database_url: str, tmp_path: Path) -> None:
+    """Killed while sending the resident's "thank you": the restarted process (same instance) takes
+    back the row its earlier boot had claimed and sends it at once, well within the 60 s lease;
+    the resident never sees the summary again, and gets the thanks once."""
+    _ = tr(LANGUAGE)
+    cast = await cast_of(sandbox, LANGUAGE)
+    config = write_config(tmp_path / "config.toml", server, database_url, cast)
+    thanks = _("Thank you! Your request number is <b>#{number}</b>. We will message you at every step.").split("<b>")[0]
+    async with reader(database_url) as db, bot_processes(config, tmp_path) as bots, feed_hook(server) as feed:
+        first = await bots.start()
+        await coordinators_centre(cast)
+        await start_request(cast)
+        await give_community(cast)
+        await finish_request(cast)
+        await outbox_settled(db)
+        summaries = len((await cast.resident.chat()).bot_messages)
+
+        feed.kill_at_send = (first, thanks)
+        await cast.resident.tap(_(CONFIRM_TODAY))
+        await asyncio.wait_for(first.process.wait(), STOP_TIMEOUT)
+        assert first.process.returncode == -signal.SIGKILL, first.process.returncode
+        claimed = [row for row in await outbox_rows(db) if row.status == "sending"]
+        assert claimed, await outbox_rows(db)  # the thanks was claimed by the dead process: its lease runs 60 s
+
+        second = await bots.start()
+        received = await wait_text(cast.resident, thanks, timeout=LEASE_SECONDS / 3)  # not after the lease
+        order = await the_order(db, cast)
+        assert f"#{order.id}" in (received.text or "")
+        await outbox_settled(db)
+        assert count(await cast.resident.chat(), thanks) == 1
+        assert (await query(db, select(func.count()).select_from(Order)))[0][0] == 1
+        # Nothing new but the thanks and the steps after it: the summary was not sent again.
+        after = (await cast.resident.chat()).bot_messages[summaries:]
+        assert not [m for m in after if _(CONFIRM_TODAY) in m.button_texts], [m.text for m in after]
+        assert await second.stop() == 0, bots.logs()

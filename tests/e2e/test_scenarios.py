@@ -342,6 +342,8 @@ async def test_duty_and_the_talent_reserve(centre: Running) -> None:
     assert lines[1].startswith("Vera Li") and lines[1].endswith(_("on duty"))
     assert lines[2].startswith("Victor Li") and lines[2].endswith(_("off duty"))
     assert found.protect_content  # phone numbers inside
+    await cast.coordinator.send(f"/find {_('Repair')}")  # the skill's name as the coordinator reads it (维修)
+    assert ((await cast.coordinator.next_message()).text or "").splitlines() == lines
     await cast.coordinator.send("/find gardening")
     assert "⚠️" in ((await cast.coordinator.next_message()).text or "")
     await cast.coordinator.send("/find delivery")

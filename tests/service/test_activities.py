@@ -287,7 +287,7 @@ async def test_the_quota_reminder_goes_once_to_leaders_of_teams_under_target(
     await sweep_at(engine, clock, dt.datetime(2026, 1, 16, 0, 0, tzinfo=dt.UTC))  # the 16th, 8:00 local
     leo = [t for t in await texts(uow_factory, LEO) if "this month" in t]
     fred = [t for t in await texts(uow_factory, FRED) if "this month" in t]
-    assert leo == ["📅 Team Repair has 1 activities this month; the target is 2. Tap 📅 Activities, then New "
+    assert leo == ["📅 Team Repair has 1 activity this month; the target is 2. Tap 📅 Activities, then New "
                    "activity, to plan one."]
     assert len(fred) == 1 and "Team Fixers has 0" in fred[0]  # rescue met its target: no reminder for it
     assert len(await texts(uow_factory, FRED)) == fred_before + 1

@@ -322,3 +322,29 @@ async def test_a_finished_row_keeps_only_how_it_was_sent(uow_factory: UowFactory
         {"method": "sendPhoto"},
         {"method": "sendMessage", "parse_mode": "HTML", "protect_content": True},
         {"method": "editMessageText", "parse_mode": "HTML", "protect_content": True}]
+
+
+async def test_a_restarted_instance_takes_back_its_earlier_boots_rows_at_once(uow_factory: UowFactory,
+                                                                              clock: FakeClock) -> None:
+    """A sender killed between claim and record: the same instance, started again, need not wait
+    for the lease; another instance's rows (alive, maybe sending right now) and its own stay."""
+    mine, other, current, mine_done = [await _queue_send(uow_factory, chat_id=chat) for chat in (1, 2, 3, 4)]
+    async with uow_factory() as uow:
+        assert await uow.outbox.claim_heads([mine], clock(), LEASE, claimant="host_a#boot1")
+        assert await uow.outbox.claim_heads([other], clock(), LEASE, claimant="host%b#boot1")
+        assert await uow.outbox.claim_heads([current], clock(), LEASE, claimant="host_a#boot2")
+        assert await uow.outbox.claim(mine_done, clock(), LEASE, claimant="host_a#boot1")
+        await uow.commit()
+    clock.advance(5)  # well within the lease
+    async with uow_factory() as uow:
+        # "host_" must not match "host%" as a pattern would: the instance is compared as text.
+        assert await uow.outbox.reclaim_earlier_boots("host_a", "host_a#boot2", clock()) == 2
+        assert await uow.outbox.reclaim_earlier_boots("host", "host#boot9", clock()) == 0
+        await uow.commit()
+    async with uow_factory() as uow:
+        rows = {row.chat_id: (row.status, row.attempts, row.claimed_by)
+                for row in [await uow.outbox.get(i) for i in (mine, other, current, mine_done)] if row is not None}
+        due = [row.chat_id for row in await uow.outbox.due(clock(), 10)]
+    assert rows == {1: ("pending", 1, None), 2: ("sending", 1, "host%b#boot1"), 3: ("sending", 1, "host_a#boot2"),
+                    4: ("pending", 1, None)}
+    assert due == [1, 4]  # taken back now, not when the lease runs out

@@ -8,10 +8,12 @@ import string
 
 import pytest
 
-from bot.i18n import LANGUAGES, I18n, extract_messages, language_of, read_catalog
+from bot.i18n import LANGUAGES, I18n, Plural, extract_messages, language_of, read_catalog
 from sandbox.markup import parse_html
 
-MESSAGES = sorted(str(m.id) for m in extract_messages() if m.id)
+EXTRACTED = [m for m in extract_messages() if m.id]
+MESSAGES = sorted(str(m.id) for m in EXTRACTED if not m.pluralizable)
+PLURALS = sorted((str(m.id[0]), str(m.id[1])) for m in EXTRACTED if m.pluralizable)
 
 
 def placeholders(text: str) -> set[str]:
@@ -33,6 +35,21 @@ def test_every_message_is_translated(language: str) -> None:
     assert mismatched == []
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_plural_message_has_all_its_forms(language: str) -> None:
+    """A plural entry has as many forms as the language's Plural-Forms (Chinese one, English two),
+    each with the placeholders of the source."""
+    catalog = read_catalog(language)
+    assert catalog.num_plurals == {"zh": 1, "en": 2}[language]
+    forms = {str(m.id[0]): m.string for m in catalog if m.pluralizable and not m.fuzzy}
+    assert len(PLURALS) > 10
+    for singular, plural in PLURALS:
+        assert singular in forms, singular
+        assert len(forms[singular]) == catalog.num_plurals and all(forms[singular]), singular
+        assert all(placeholders(form) == placeholders(plural) == placeholders(singular)
+                   for form in forms[singular]), singular
+
+
 def test_chinese_is_really_chinese() -> None:
     i18n = I18n()
     untranslated = [m for m in MESSAGES
@@ -47,6 +64,11 @@ def test_translations_are_valid_telegram_html(language: str) -> None:
     for message in MESSAGES:
         filled = i18n.gettext(language, message, **dict.fromkeys(placeholders(message), "<x> & y"))
         parse_html(filled)  # raises on anything Telegram would refuse
+    for singular, plural in PLURALS:
+        for count in (1, 2):
+            message = Plural(singular, plural, "n")
+            params = {**dict.fromkeys(placeholders(singular), "<x> & y"), "n": count}
+            parse_html(i18n.gettext(language, message, **params))
 
 
 def test_placeholder_values_are_escaped() -> None:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from bot.domain import satisfaction
-from bot.i18n import LANGUAGES, I18n, extract_messages
+from bot.i18n import LANGUAGES, I18n, Plural, extract_messages
 from bot.views.common import CATEGORY_NAMES, STATUS_NAMES, Reader, ViewSettings
 from bot.views.lists import Listing
 from bot.views.tell import Tell
@@ -22,7 +22,10 @@ from storage.repositories import Talent
 from tests.unit.views.outbox import ListOutbox
 
 I18N = I18n()
-MESSAGES = sorted(str(m.id) for m in extract_messages() if m.id)
+EXTRACTED = [m for m in extract_messages() if m.id]
+# Plural entries as Plural messages whose number comes in ``_n`` (each is rendered with 1 and with 2).
+MESSAGES = sorted([str(m.id) for m in EXTRACTED if not m.pluralizable]
+                  + [Plural(str(m.id[0]), str(m.id[1]), "_n") for m in EXTRACTED if m.pluralizable])
 CATEGORIES = tuple(CATEGORY_NAMES)
 # English that may stand in a Chinese text: what people type after a command (/team add …, /quiet off),
 # file kinds, text encodings and Excel, the roster's documentation, and the language button's second name.
@@ -57,10 +60,11 @@ def test_every_message_renders_with_no_code_words(language: str) -> None:
     sample = "甲" if language == "zh" else "Li"
     bad = {}
     for message in MESSAGES:
-        text = I18N.gettext(language, message, **dict.fromkeys(placeholders(message), sample))
-        assert "{" not in text.replace("{}", ""), message  # every placeholder filled
-        if words := code_words(text, language=language):
-            bad[message] = words
+        for number in (1, 2):
+            text = I18N.gettext(language, message, **dict.fromkeys(placeholders(message), sample), _n=number)
+            assert "{" not in text.replace("{}", ""), message  # every placeholder filled
+            if words := code_words(text, language=language):
+                bad[message] = words
     assert bad == {}
 
 

@@ -26,6 +26,7 @@ from bot.adapters.handlers import (
     people,
     points,
     private_input,
+    private_only,
     quiet,
     rating,
     recognition,
@@ -48,5 +49,6 @@ def register_all(application: Application[Any, Any, Any, Any, Any, Any]) -> None
     for module in FLOW_MODULES:
         module.register(application)
         callbacks.update(module.CALLBACKS)
+    private_only.register(application)  # after the flows: the commands they take only privately
     buttons.register(application, callbacks)
     private_input.register(application)  # last: free text that no command or menu button took

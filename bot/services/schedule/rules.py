@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable, Collection
 
 from bot.domain.lifecycle import ACTIVE, MOVES, Move, OrderStatus
 from bot.domain.quiet_hours import parse_range, quiet_until, window_of
-from bot.i18n import N_
+from bot.i18n import N_, P_
 from bot.services import orders
 from bot.services.context import ServiceContext
 from bot.services.timetable import (
@@ -115,12 +115,16 @@ async def escalate(ctx: ServiceContext, item: ScheduledItem) -> str:
     else:
         waited = int((ctx.now - order.updated_at).total_seconds() // 60)
         for leader in await ctx.uow.volunteers.leaders(team.id):
-            await ctx.tell(leader, N_("Request #{number} has waited {minutes} minutes in team {team}'s group "
-                                       "and nobody has taken it. Can you find someone?"),
+            await ctx.tell(leader, P_("Request #{number} has waited {minutes} minute in team {team}'s group and "
+                                       "nobody has taken it. Can you find someone?",
+                                       "Request #{number} has waited {minutes} minutes in team {team}'s group and "
+                                       "nobody has taken it. Can you find someone?", "minutes"),
                             number=order.id, minutes=waited, team=team.name)
         await ctx.tell.centre.message(
-            await ctx.centre(), N_("⚠️ Request #{number} ({team}) has waited {minutes} minutes and nobody "
-                                    "has taken it."), number=order.id, team=team.name, minutes=waited)
+            await ctx.centre(), P_("⚠️ Request #{number} ({team}) has waited {minutes} minute and nobody "
+                                    "has taken it.", "⚠️ Request #{number} ({team}) has waited {minutes} minutes "
+                                    "and nobody has taken it.", "minutes"),
+            number=order.id, team=team.name, minutes=waited)
         result = "alerted"
     await ctx.uow.orders.record(order.id, None, "escalated", step=item.step)
     return result

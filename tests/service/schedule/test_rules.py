@@ -140,6 +140,32 @@ async def test_a_member_of_a_team_the_order_was_offered_to_takes_it(world: World
     assert ("lease", 0, "pending") in [(k, s, state) for k, s, state, _ in await world.items(number)]
 
 
+async def test_a_card_offered_to_another_team_keeps_saying_so_on_every_later_edit(world: World) -> None:
+    number = await world.dispatched()
+    await world.sweep_at(90)  # step 2: the card is offered to the other team
+    offered = (await world.status(number)).offer_cards or {}
+    assert len(offered) == 1
+    card = int(next(iter(offered.values())))
+    await world.sweep_at(90)  # step 3 edits the cards
+    await world.call(OTHER_MEMBER, claim.accept, number, OTHER_CHAT)
+    await world.call(OTHER_MEMBER, claim.on_my_way, number)
+    await world.call(OTHER_MEMBER, claim.release, number)
+    await world.call(OTHER_MEMBER, claim.accept, number, OTHER_CHAT)
+    await world.call(OTHER_MEMBER, claim.done, number)
+    own_card = (await world.status(number)).card_outbox_id
+    async with world.uow_factory() as uow:
+        rows = [(r.id, r.kind, r.target_id, str(r.payload.get("text", "")))
+                for r in await uow.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
+    posted = next(text for row, _, _, text in rows if row == card)
+    edits = [text for _, kind, target, text in rows if kind == "edit" and target == card]
+    own = [text for _, kind, target, text in rows if kind == "edit" and target == own_card]
+    assert "Offered to your team too" in posted
+    assert len(edits) == 6  # reminder 3/3, taken, on the way, released, taken again, done
+    assert all("Offered to your team too" in text for text in edits), edits
+    assert [t.split("\n")[-1] for t in edits][-1].startswith("Status: ✔️ done by")
+    assert own and not any("Offered to your team too" in text for text in own)  # the team's own card: not offered
+
+
 async def test_accepting_stops_the_ladder(world: World) -> None:
     number = await world.accepted()
     await world.sweep_at(500)
