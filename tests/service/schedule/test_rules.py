@@ -146,19 +146,27 @@ async def test_a_card_offered_to_another_team_keeps_saying_so_on_every_later_edi
     offered = (await world.status(number)).offer_cards or {}
     assert len(offered) == 1
     card = int(next(iter(offered.values())))
+    edits: list[str] = []  # each edit read as it is queued: a newer one supersedes it (and a superseded row keeps no text)
+
+    async def newest_edit() -> None:
+        async with world.uow_factory() as uow:
+            row = await uow.session.scalar(select(OutboxMessage).where(
+                OutboxMessage.kind == "edit", OutboxMessage.target_id == card).order_by(OutboxMessage.id.desc()))
+            assert row is not None
+            edits.append(str(row.payload.get("text", "")))
+
     await world.sweep_at(90)  # step 3 edits the cards
-    await world.call(OTHER_MEMBER, claim.accept, number, OTHER_CHAT)
-    await world.call(OTHER_MEMBER, claim.on_my_way, number)
-    await world.call(OTHER_MEMBER, claim.release, number)
-    await world.call(OTHER_MEMBER, claim.accept, number, OTHER_CHAT)
-    await world.call(OTHER_MEMBER, claim.done, number)
+    await newest_edit()
+    for step, args in ((claim.accept, (OTHER_CHAT,)), (claim.on_my_way, ()), (claim.release, ()),
+                       (claim.accept, (OTHER_CHAT,)), (claim.done, ())):
+        await world.call(OTHER_MEMBER, step, number, *args)
+        await newest_edit()
     own_card = (await world.status(number)).card_outbox_id
     async with world.uow_factory() as uow:
         rows = [(r.id, r.kind, r.target_id, str(r.payload.get("text", "")))
                 for r in await uow.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
     posted = next(text for row, _, _, text in rows if row == card)
-    edits = [text for _, kind, target, text in rows if kind == "edit" and target == card]
-    own = [text for _, kind, target, text in rows if kind == "edit" and target == own_card]
+    own = [text for _, kind, target, text in rows if kind == "edit" and target == own_card and text]
     assert "Offered to your team too" in posted
     assert len(edits) == 6  # reminder 3/3, taken, on the way, released, taken again, done
     assert all("Offered to your team too" in text for text in edits), edits
