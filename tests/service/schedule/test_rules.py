@@ -146,7 +146,7 @@ async def test_a_card_offered_to_another_team_keeps_saying_so_on_every_later_edi
     offered = (await world.status(number)).offer_cards or {}
     assert len(offered) == 1
     card = int(next(iter(offered.values())))
-    edits: list[str] = []  # each edit read as it is queued: a newer one supersedes it (and a superseded row keeps no text)
+    edits: list[str] = []  # each edit read as queued: a newer one supersedes it (a superseded row keeps no text)
 
     async def newest_edit() -> None:
         async with world.uow_factory() as uow:
