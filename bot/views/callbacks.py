@@ -79,6 +79,8 @@ PAY_AMOUNT, PAY_OK, PAY_NO = "pamt", "pok", "pno"
 HISTORY = "hist"
 # Reports: a period, then a place (period, kind d|c|t, 0 | a community's index | a team id).
 REPORT_PERIOD, REPORT_PLACE = "rep", "repat"
+# /forget's answer: the question's own outbox row (checked: sent to the person who taps), 1 yes / 0 no.
+FORGET = "fgt"
 # Codes of earlier releases, still on buttons in people's chats: read as the action they meant.
 RETIRED = {"cx": CANCEL_ORDER, "d": DISPATCH, "rj": REJECT, "rr": REJECT_REASON, "h": HOURS, "ef": EDIT_FIELD,
            "jt": JOIN_TEAM, "va": APPROVE, "vd": DENY, "jp": JOIN_PICK, "jd": JOIN_DONE, "pe": PROFILE_EDIT,
@@ -167,6 +169,7 @@ SHAPES: dict[str, tuple[Part, ...]] = {
     HISTORY: (DATABASE_ID,),  # an order
     REPORT_PERIOD: (OneOf.of(REPORT_PERIODS),),
     REPORT_PLACE: (OneOf.of(REPORT_PERIODS), OneOf.of(REPORT_PLACES), PLACE_ID),  # the service checks all
+    FORGET: (DATABASE_ID, OneOf.of(("0", "1"))),  # the question's row, the answer
 }
 ACTIONS = frozenset(SHAPES)
 
