@@ -46,10 +46,13 @@ FORGOTTEN_BELOW = -(2 ** 62)
 REDACTED = "***"
 MIN_NEEDLE = 3  # shorter identifiers (a two-letter name) are cut out only if they are not plain ASCII
 
-# Columns of free text (or JSON holding free text) that may quote a person: (model, column).
+# Columns of free text (or JSON holding free text) that may quote a person: (model, column). Other
+# people's requests and dialogs stay theirs (a description naming a neighbour is the neighbour's
+# business); what the bot itself wrote (messages, events) and comments about a volunteer lose the
+# person's identifiers.
 QUOTING: tuple[tuple[type[Base], str], ...] = (
     (OutboxMessage, "payload"), (OrderEvent, "detail"), (AuditEvent, "detail"), (Rating, "comment"),
-    (Order, "description"), (Dialog, "data"), (Nomination, "figures"),
+    (Nomination, "figures"),
 )
 
 
@@ -238,7 +241,7 @@ class PrivacyRepository(_Repository):
             stored = json.dumps(needle)[1:-1]  # how the JSON columns store it (ASCII-escaped)
             for model, name in QUOTING:
                 column = getattr(model, name)
-                is_json = name != "comment" and name != "description"
+                is_json = name != "comment"
                 text = cast(column, Text) if is_json else column
                 pattern = stored if is_json else needle
                 primary = next(iter(model.__mapper__.primary_key))
