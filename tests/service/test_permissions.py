@@ -35,6 +35,7 @@ from bot.services import (
     offer,
     people,
     points,
+    privacy,
     quiet,
     rating,
     recognition,
@@ -184,6 +185,9 @@ CASES = [
     Case("quiet hours button", EVERYONE, quiet.offer_choices),
     Case("quiet hours choice button", EVERYONE, lambda c: quiet.choose(c, "22-7")),
     Case("no-thanks (offer) button", EVERYONE, offer.decline),
+    Case("/mydata", EVERYONE, privacy.show),
+    Case("/forget (the question)", EVERYONE, privacy.ask_to_forget),
+    Case("forget answer button (no question asked)", NOBODY, lambda c: privacy.answer(c, 1, True)),
     # Activities (activity 1 is team repair's): its card, and a creator's or leader's buttons.
     Case("new activity button", COORDINATING | {"team_leader"}, activity_dialog.begin),
     Case("sign up button", MEMBERS, lambda c: activities.sign_up(c, 1)),
