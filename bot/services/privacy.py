@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 from bot.domain.attachments import MyData
 from bot.domain.errors import Conflict
 from bot.domain.lifecycle import ACTIVE, OPEN, Move, OrderStatus
+from bot.domain.phones import national_form, shown_phone
 from bot.domain.roles import RESIDENT
 from bot.i18n import N_, I18n
 from bot.services import activities, orders, roles
@@ -30,6 +32,7 @@ from bot.views.privacy import FORGET_OFFER, Summary
 from storage.models import User
 from storage.uow import UnitOfWork
 
+PHONE = re.compile(r"\+\d{6,15}")  # a phone number as stored (E.164)
 ABOUT = N_("Everything Volunteer Loop stores about you, as of {moment} (UTC). Times are in UTC; ids link the "
            "tables. Requests you served show what you did, not the resident's contact.")
 
@@ -97,7 +100,7 @@ async def forget(ctx: ServiceContext) -> None:
         await orders.move(ctx, number, Move.RELEASE, where={"volunteer_id": person.id})
     for activity, _status in await ctx.uow.activities.of_user(person.id, ctx.now, limit=1000):
         await activities.give_up(ctx, activity)
-    needles = await ctx.uow.privacy.identifiers(person.id)
+    needles = with_phone_forms(await ctx.uow.privacy.identifiers(person.id))
     await ctx.uow.privacy.forget(person.id, needles)
     await ctx.uow.audit.record(None, "user", person.id, "forgotten")
     # The chat is told once more (nothing personal), with the keyboard and menu of a new person.
@@ -105,3 +108,13 @@ async def forget(ctx: ServiceContext) -> None:
     translate = ctx.tell.tr(newcomer)
     await ctx.tell.send(chat, farewell, markup=menu.keyboard(frozenset({RESIDENT}), True, translate))
     await ctx.tell.commands(newcomer, roles.menu(frozenset({RESIDENT}), translate))
+
+
+def with_phone_forms(needles: list[str]) -> list[str]:
+    """``needles`` and, for each stored phone number among them, the forms messages show it in
+    (``13912345678``, ``139 1234 5678``), longest first."""
+    forms = set(needles)
+    for needle in needles:
+        if PHONE.fullmatch(needle):
+            forms |= {national_form(needle), shown_phone(needle)}
+    return sorted(forms, key=len, reverse=True)

@@ -1,10 +1,11 @@
 """Where a person's identifiers are still stored: every column of every table of the schema (the
 models' metadata, so a table added later is scanned too), JSON as its text, case ignored (reached
-households are keyed in lower case)."""
+households are keyed in lower case), separators too (a phone is shown grouped)."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -12,6 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import Base
+
+SEPARATORS = re.compile(r"[\s\-.()/]")
 
 
 def _text(value: Any) -> str:
@@ -28,9 +31,8 @@ async def stored_mentions(connection: AsyncConnection, needles: Iterable[str]) -
         for row in (await connection.execute(select(table))).mappings():
             for column, value in row.items():
                 text = _text(value).lower()
-                found.update((table.name, column, needle) for needle in wanted if needle in text)
+                squeezed = SEPARATORS.sub("", text)  # a phone shown as "139 1234 5678" is still that phone
+                found.update((table.name, column, needle) for needle in wanted
+                             if needle in text or needle in squeezed)
     return sorted(found)
 
-
-def tables_scanned() -> list[str]:
-    return [table.name for table in Base.metadata.sorted_tables]
