@@ -179,7 +179,7 @@ CASES = [
     Case("approve nomination button", COORDINATING, lambda c: recognition.approve(c, 1)),
     Case("skip nomination button", COORDINATING, lambda c: recognition.skip(c, 1)),
     Case("help button", EVERYONE, people.show_help),
-    Case("more button", COORDINATING | MEMBERS, people.more),  # others: the keyboard holds all they can do
+    Case("more button", EVERYONE, people.more),  # everyone's own data (🔒, 🗑) waits behind More
     Case("find volunteers button", COORDINATING, people.offer_skills),
     Case("find by skill button", COORDINATING, lambda c: people.find_volunteers(c, "repair", None, c.user.telegram_id)),
     Case("quiet hours button", EVERYONE, quiet.offer_choices),
