@@ -42,8 +42,8 @@ async def show(ctx: ServiceContext) -> None:
     held = await ctx.uow.privacy.holdings(ctx.user.id)
     user = held["profile"]
     home = ", ".join(part for part in (user["home_community"], user["home_building"], user["home_detail"]) if part)
-    name = " / ".join(part for part in (user["first_name"], user["home_name"], user["home_phone"]) if part)
-    facts = Summary(name=name, home=home, orders_placed=len(held["orders_placed"]),
+    name = " / ".join(dict.fromkeys(part for part in (user["first_name"], user["home_name"]) if part))
+    facts = Summary(name=name, phone=user["home_phone"] or "", home=home, orders_placed=len(held["orders_placed"]),
                     orders_served=len(held["orders_served"]), ratings=len(held["ratings_given"]),
                     hours_minutes=sum(int(entry["minutes"]) for entry in held["hours"]),
                     memberships=len(held["memberships"]), buildings=len(held["buildings_led"]),

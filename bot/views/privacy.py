@@ -20,6 +20,7 @@ class Summary:
     """The counts the ``/mydata`` message shows; the file has the rows themselves."""
 
     name: str
+    phone: str
     home: str
     orders_placed: int
     orders_served: int
@@ -35,12 +36,13 @@ class Summary:
 class PrivacyView(View):
     async def summary(self, person: User, facts: Summary) -> None:
         _ = self.tr(person)
-        text = _(N_("🔒 <b>What we keep about you</b>\nName: {name}\nHome: {home}\nRequests you placed: {placed}\n"
-                    "Requests you served: {served}\nRatings you gave: {ratings}\nService hours: {hours}\n"
+        text = _(N_("🔒 <b>What we keep about you</b>\nName: {name}\nPhone: {phone}\nHome: {home}\n"
+                    "Requests you placed: {placed}\nRequests you served: {served}\nRatings you gave: {ratings}\n"
+                    "Service hours: {hours}\n"
                     "Team memberships: {teams}\nBuildings you lead: {buildings}\nActivity sign-ups: {signups}\n"
                     "Recognitions: {nominations}\nRecords that name you: {audit}\n\n"
                     "Everything is in the file below. To erase it, use /forget."),
-                 name=facts.name or "—", home=facts.home or "—", placed=facts.orders_placed,
+                 name=facts.name or "—", phone=facts.phone or "—", home=facts.home or "—", placed=facts.orders_placed,
                  served=facts.orders_served, ratings=facts.ratings, hours=f"{facts.hours_minutes / 60:.1f}",
                  teams=facts.memberships, buildings=facts.buildings, signups=facts.signups,
                  nominations=facts.nominations, audit=facts.audit)
