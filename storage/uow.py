@@ -26,6 +26,7 @@ from storage.ledger import LedgerRepository
 from storage.measures import MeasuresRepository
 from storage.models import ProcessedUpdate
 from storage.points import PointsRepository
+from storage.privacy import PrivacyRepository
 from storage.recognition import RecognitionRepository
 from storage.repositories import (
     BuildingRepository,
@@ -103,6 +104,7 @@ class UnitOfWork:
         self.points = PointsRepository(self.session, self.clock)
         self.measures = MeasuresRepository(self.session, self.clock)
         self.processed_updates = ProcessedUpdateRepository(self.session, self.clock)
+        self.privacy = PrivacyRepository(self.session, self.clock)
         if self.read_only:
             await self.session.connection(execution_options={READ_ONLY: True})
         if self.update_key is not None:

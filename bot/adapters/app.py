@@ -25,11 +25,11 @@ from bot.adapters.failures import log_failure
 from bot.adapters.handlers import register_all
 from bot.adapters.ingest import describe_failure, failure_stack, record_failure
 from bot.adapters.sender import OutboxSender
-from bot.domain.attachments import Certificate, HoursExport, ReportChart, ReportFile
+from bot.domain.attachments import Certificate, HoursExport, MyData, ReportChart, ReportFile
 from bot.domain.recognition import Weights
 from bot.i18n import LANGUAGES, I18n
 from bot.logsafety import protect_logs
-from bot.services import attendance, hours_files, people, recognition, report_files, roles
+from bot.services import attendance, hours_files, people, privacy, recognition, report_files, roles
 from bot.services.context import (
     ActivityConfig,
     HoursConfig,
@@ -150,10 +150,14 @@ async def _post_init(application: BotApplication) -> None:
     async def write_report(attachment: ReportFile | ReportChart, path: Path) -> None:
         await report_files.write(deps.uow, attachment, path, deps.config)
 
+    async def write_mydata(attachment: MyData, path: Path) -> None:
+        await privacy.write(deps.uow, attachment, path, deps.i18n)
+
     deps.sender = OutboxSender(application.bot, deps.uow, deps.settings.outbox, clock=deps.clock,
                                on_unreachable=on_unreachable,
                                attachments=AttachmentRenderer(write_roster, write_ledger, write_report,
-                                                              deps.i18n.translator, deps.config.hours.centre_name),
+                                                              deps.i18n.translator, deps.config.hours.centre_name,
+                                                              write_mydata),
                                concurrency=deps.settings.outbox.concurrency,
                                lease=deps.settings.outbox.lease_seconds,
                                instance=deps.settings.outbox.instance or socket.gethostname())

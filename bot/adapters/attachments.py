@@ -1,7 +1,8 @@
 """Files the outbox uploads, made at send time from the plain description a service queued
 (:mod:`bot.domain.attachments`): a QR code becomes a PNG (segno), the roster export a CSV or XLSX
 file written by the roster writer the composition root hands in (so the sender imports no service),
-the hours export and the certificate likewise by the ledger writer; a 志愿之星's certificate image
+the hours export and the certificate likewise by the ledger writer, a person's ``/mydata`` JSON by
+the data writer (read from the database now, so no row ever holds it); a 志愿之星's certificate image
 from the figures the row carries.
 """
 
@@ -20,6 +21,7 @@ from bot.domain.attachments import (
     Certificate,
     DataFile,
     HoursExport,
+    MyData,
     QrCode,
     ReportChart,
     ReportFile,
@@ -34,6 +36,7 @@ from bot.views.recognition import certificate_texts
 RosterWriter = Callable[[Path], Awaitable[int]]  # writes the roster to a .csv or .xlsx path
 LedgerWriter = Callable[[HoursExport | Certificate, Path], Awaitable[None]]  # the ledger's files
 ReportWriter = Callable[[ReportFile | ReportChart, Path], Awaitable[None]]  # a report's workbook or chart
+MyDataWriter = Callable[[MyData, Path], Awaitable[None]]  # a person's own data (JSON), read as it goes out
 Translators = Callable[[str | None], Translate]  # a language's translator (I18n.translator)
 
 
@@ -59,12 +62,13 @@ class AttachmentRenderer:
 
     def __init__(self, write_roster: RosterWriter | None = None, write_ledger: LedgerWriter | None = None,
                  write_report: ReportWriter | None = None, translators: Translators | None = None,
-                 issuer: str = "") -> None:
+                 issuer: str = "", write_mydata: MyDataWriter | None = None) -> None:
         self.write_roster = write_roster
         self.write_ledger = write_ledger
         self.write_report = write_report
         self.translators = translators or I18n().translator
         self.issuer = issuer  # the centre's name, signing the certificates
+        self.write_mydata = write_mydata
 
     async def render(self, payload: dict[str, Any]) -> tuple[str, InputFile]:
         """The request field and the file for an attachment description."""
@@ -82,6 +86,8 @@ class AttachmentRenderer:
             return attachment.field, InputFile(image, filename=f"star-{attachment.month}.png")
         if isinstance(attachment, ReportFile | ReportChart):
             return attachment.field, await self._report(attachment)
+        if isinstance(attachment, MyData):
+            return attachment.field, await self._mydata(attachment)
         return attachment.field, await self._ledger(attachment)
 
     async def _report(self, report: ReportFile | ReportChart) -> InputFile:
@@ -92,6 +98,14 @@ class AttachmentRenderer:
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / name
             await self.write_report(report, path)
+            return InputFile(path.read_bytes(), filename=path.name)
+
+    async def _mydata(self, attachment: MyData) -> InputFile:
+        if self.write_mydata is None:
+            raise ValueError("no data writer: this sender cannot make /mydata files")
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "mydata.json"
+            await self.write_mydata(attachment, path)
             return InputFile(path.read_bytes(), filename=path.name)
 
     async def _roster(self, export: RosterExport) -> InputFile:

@@ -7,7 +7,9 @@ certificate image, which carries the star's own name and month, in a row only to
 The JSON is ``{"kind": "qr", "text": link, "filename": "team-x.png", "field": "photo"}``,
 ``{"kind": "roster", "format": "xlsx", "field": "document"}``, ``{"kind": "hours", "month":
 "2026-11", "format": "xlsx", ...}`` or ``{"kind": "certificate", "user": 7, "start": "2026-01-01",
-"end": "2026-12-31", ...}`` or ``{"kind": "star", "name": …, "team": …, "month": "2026-11", "hours": 12.5,
+"end": "2026-12-31", ...}`` or ``{"kind": "mydata", "user": 7, "language": "en"}`` (a person's
+own data, made from the database as it goes out) or
+``{"kind": "star", "name": …, "team": …, "month": "2026-11", "hours": 12.5,
 "services": 9, "satisfied": 4, "rated": 5, "language": "zh"}`` (a 志愿之星's certificate image: the
 figures of their month, sent only to the star's own private chat); rows already queued keep working.
 """
@@ -134,7 +136,19 @@ class DataFile:
     field = "document"
 
 
-Attachment = QrCode | RosterExport | HoursExport | Certificate | StarCertificate | ReportFile | ReportChart | DataFile
+@dataclass(frozen=True)
+class MyData:
+    """A document: everything stored about person ``user_id`` (``/mydata``), as JSON, read from the
+    database when the message goes out (so the row holds an id, never the data), labelled in
+    ``language``."""
+
+    user_id: int
+    language: str = "zh"
+    field = "document"
+
+
+Attachment = (MyData | QrCode | RosterExport | HoursExport | Certificate | StarCertificate | ReportFile
+              | ReportChart | DataFile)
 
 
 def to_payload(attachment: Attachment) -> dict[str, Any]:
@@ -157,6 +171,9 @@ def to_payload(attachment: Attachment) -> dict[str, Any]:
     if isinstance(attachment, DataFile):
         return {"kind": "data", "filename": attachment.filename, "content": attachment.content,
                 "field": attachment.field}
+    if isinstance(attachment, MyData):
+        return {"kind": "mydata", "user": attachment.user_id, "language": attachment.language,
+                "field": attachment.field}
     if isinstance(attachment, StarCertificate):
         return {"kind": "star", "name": attachment.name, "team": attachment.team, "month": attachment.month,
                 "hours": attachment.hours, "services": attachment.services, "satisfied": attachment.satisfied,
@@ -178,6 +195,8 @@ def from_payload(payload: dict[str, Any]) -> Attachment:
                            dt.date.fromisoformat(str(payload.get("end"))))
     if kind == "data" and isinstance(payload.get("filename"), str) and isinstance(payload.get("content"), str):
         return DataFile(payload["filename"], payload["content"])
+    if kind == "mydata" and isinstance(payload.get("user"), int):
+        return MyData(payload["user"], str(payload.get("language") or "zh"))
     if kind == "star":
         return StarCertificate(str(payload.get("name", "")), str(payload.get("team", "")), str(payload.get("month")),
                                float(payload.get("hours", 0)), int(payload.get("services", 0)),

@@ -125,16 +125,22 @@ async def withdraw(ctx: ServiceContext, activity_id: int) -> str:
     """The volunteer gives up their place (or turn), until the sign-up deadline."""
     activity = await activity_of(ctx, activity_id)
     rules.require_may_withdraw(status=activity.status, deadline_at=activity.signup_deadline, now=ctx.now)
-    freed = await ctx.uow.activities.withdraw(activity.id, ctx.user.id)
+    freed, view = await give_up(ctx, activity)
     if freed == "none":
         raise Conflict(N_("You are not signed up for this activity."))
-    if freed == rules.IN:
-        await ctx.uow.activities.cancel_reminders(activity.id, ctx.user.id, (REMINDER,))
-        await _promote(ctx, activity)
-    view = await refresh_cards(ctx, activity)
     await ctx.tell.activities.about(ctx.user, view, N_("↩️ Your sign-up is cancelled. Thank you for letting us know."))
     await ctx.uow.commit()
     return ctx.tell.tr(ctx.user)("↩️ Your sign-up is cancelled. Thank you for letting us know.")
+
+
+async def give_up(ctx: ServiceContext, activity: Activity) -> tuple[str, Shown]:
+    """The actor's sign-up is cancelled (no commit): which it was (``none``: nothing to cancel), a
+    freed place given to the waitlist's head, the cards refreshed. Also ``/forget``'s."""
+    freed = await ctx.uow.activities.withdraw(activity.id, ctx.user.id)
+    if freed == rules.IN:
+        await ctx.uow.activities.cancel_reminders(activity.id, ctx.user.id, (REMINDER,))
+        await _promote(ctx, activity)
+    return freed, await refresh_cards(ctx, activity)
 
 
 async def overview(ctx: ServiceContext) -> None:

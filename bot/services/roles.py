@@ -31,7 +31,8 @@ __all__ = ["ADMIN", "BUILDING_LEADER", "BUSINESS", "COORDINATOR", "RESIDENT", "R
 # Each role's commands, in menu order; a person's menu is the union over their roles.
 MENUS: dict[str, tuple[tuple[str, str], ...]] = {
     RESIDENT: (("request", N_("New request")), ("my", N_("My requests")), ("join", N_("Register as a volunteer")),
-               ("language", N_("Language / 语言")), ("help", N_("Help"))),
+               ("language", N_("Language / 语言")), ("help", N_("Help")),
+               ("mydata", N_("My data: what the bot keeps about me")), ("forget", N_("Erase my data"))),
     VOLUNTEER: (("profile", N_("My volunteer profile")), ("onduty", N_("On duty: receive requests")),
                 ("offduty", N_("Off duty: pause requests")), ("quiet", N_("Quiet hours")),
                 ("activities", N_("Activities: sign up, my activities")), ("points", N_("Use my points"))),

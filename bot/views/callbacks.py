@@ -80,6 +80,8 @@ HISTORY = "hist"
 HISTORY_EXPORT = "histx"
 # Reports: a period, then a place (period, kind d|c|t, 0 | a community's index | a team id).
 REPORT_PERIOD, REPORT_PLACE = "rep", "repat"
+# /forget's answer: the question's own outbox row (checked: sent to the person who taps), 1 yes / 0 no.
+FORGET = "fgt"
 # Codes of earlier releases, still on buttons in people's chats: read as the action they meant.
 RETIRED = {"cx": CANCEL_ORDER, "d": DISPATCH, "rj": REJECT, "rr": REJECT_REASON, "h": HOURS, "ef": EDIT_FIELD,
            "jt": JOIN_TEAM, "va": APPROVE, "vd": DENY, "jp": JOIN_PICK, "jd": JOIN_DONE, "pe": PROFILE_EDIT,
@@ -169,6 +171,7 @@ SHAPES: dict[str, tuple[Part, ...]] = {
     HISTORY_EXPORT: (DATABASE_ID,),  # an order
     REPORT_PERIOD: (OneOf.of(REPORT_PERIODS),),
     REPORT_PLACE: (OneOf.of(REPORT_PERIODS), OneOf.of(REPORT_PLACES), PLACE_ID),  # the service checks all
+    FORGET: (DATABASE_ID, OneOf.of(("0", "1"))),  # the question's row, the answer
 }
 ACTIONS = frozenset(SHAPES)
 

@@ -13,6 +13,8 @@ RESIDENT_HELP = (
                       "to help.")),
     (menu.MY, N_("<b>{button}</b>: see how your requests are going, or cancel one.")),
     (menu.LANGUAGE, N_("<b>{button}</b>: 中文 or English.")),
+    (menu.MY_DATA, N_("<b>{button}</b> (under More): everything the bot keeps about you; <b>🗑</b> there erases "
+                      "it.")),
 )
 JOIN_HELP = (menu.JOIN, N_("<b>{button}</b>: sign up to help your neighbours."))
 VOLUNTEER_HELP = (

@@ -27,6 +27,7 @@ TEAM_HOURS, HOURS_EXPORT, HOURS_ADMIN = "teamhours", "hoursexport", "hoursadmin"
 STARS = "stars"
 POINTS, REDEMPTIONS, HISTORY = "points", "redemptions", "history"
 REPORT, HOUSEHOLDS = "report", "households"
+MY_DATA, FORGET = "mydata", "forget"
 
 LABELS: dict[str, str] = {
     REQUEST: MENU_NEW_REQUEST, MY: MENU_MY_ORDERS, LANGUAGE: MENU_LANGUAGE, HELP: N_("❓ Help"),
@@ -44,6 +45,7 @@ LABELS: dict[str, str] = {
     STARS: N_("🌟 Volunteer stars"),
     POINTS: N_("🎁 Use my points"), REDEMPTIONS: N_("🎁 Points at businesses"), HISTORY: N_("📜 Request history"),
     REPORT: N_("📈 Reports"), HOUSEHOLDS: N_("🏠 Households"),
+    MY_DATA: N_("🔒 My data"), FORGET: N_("🗑 Erase my data"),
 }
 # Which commands each key stands for (README's table; a test checks that every command of a role's
 # menu has its button). The duty button is whichever of the two applies; a coordinator's /team
@@ -59,6 +61,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     HOURS_ADMIN: ("honour", "correct", "ledger", "certificate"), STARS: ("stars",),
     POINTS: ("points",), REDEMPTIONS: ("redemptions",), HISTORY: ("history",),
     REPORT: ("report",), HOUSEHOLDS: ("households",),
+    MY_DATA: ("mydata",), FORGET: ("forget",),
 }
 # Labels of earlier releases, still on keyboards in people's chats until their next refresh: read
 # as the action they meant (never offered as a request's text).
@@ -108,6 +111,7 @@ def role_actions(roles: frozenset[str], on_duty: bool) -> tuple[list[str], list[
         more += CENTRE_MORE
     if ADMIN in roles:
         more.append(APPOINT)
+    more += [MY_DATA, FORGET]  # everyone's own data (docs/privacy.md)
     room = PER_ROW * ROLE_ROWS
     return primary[:room], primary[room:] + more
 

@@ -18,6 +18,7 @@ from bot.domain.chats import is_group
 from bot.domain.redact import mask_phones
 from storage.models import OutboxMessage, User
 from storage.repositories import REREAD
+from storage.privacy import is_forgotten_chat
 
 Markup = dict[str, Any]
 
@@ -52,9 +53,12 @@ class Outgoing:
 
     async def send(self, chat_id: int, text: str, *, recipient: User | None = None,
                    markup: Markup | None = None, protect: bool = False, reread: bool = False) -> int:
-        """Queue a message; returns the outbox row id (what later edits refer to). Once sent, the
+        """Queue a message; returns the outbox row id (what later edits refer to), or 0 when
+        ``chat_id`` is a forgotten person's (nothing is queued: see storage.privacy). Once sent, the
         row forgets the text (it may name a person) unless ``reread``: :meth:`texts` reads it back
         for edits that extend it, so it must be made of redacted fields only."""
+        if is_forgotten_chat(chat_id):
+            return 0
         payload: dict[str, Any] = {"text": self.safe_for(chat_id, text), "parse_mode": "HTML"}
         if reread:
             payload[REREAD] = True
@@ -70,9 +74,24 @@ class Outgoing:
         """Queue a list's message. Its row keeps ``query`` (what the list shows, never personal data)
         so a page button can rebuild it; the keyboard (``markup_for`` the row's own id, for the page
         buttons that refer to it) is added once the row has its id."""
+        if is_forgotten_chat(chat_id):
+            return 0
         payload: dict[str, Any] = {"text": self.safe_for(chat_id, text), "parse_mode": "HTML", "list": query}
         if protect:
             payload["protect_content"] = True
+        row = await self._outbox.send(chat_id, payload, recipient_user_id=recipient.id if recipient else None)
+        markup = markup_for(row.id)
+        if markup is not None:
+            row.payload = {**row.payload, "reply_markup": markup}
+        return row.id
+
+    async def send_marked(self, chat_id: int, text: str, *, recipient: User | None, mark: str,
+                          markup_for: Callable[[int], Markup | None]) -> int:
+        """Queue a private message whose buttons name its own row (``markup_for`` the row's id), the
+        row marked ``mark`` so a tap can be checked against what the message was."""
+        if is_forgotten_chat(chat_id):
+            return 0
+        payload: dict[str, Any] = {"text": text, "parse_mode": "HTML", mark: True}
         row = await self._outbox.send(chat_id, payload, recipient_user_id=recipient.id if recipient else None)
         markup = markup_for(row.id)
         if markup is not None:
@@ -100,6 +119,8 @@ class Outgoing:
         return await self._pass_on(chat_id, "photo", file_id, recipient=recipient, protect=protect)
 
     async def _pass_on(self, chat_id: int, kind: str, file_id: str, *, recipient: User | None, protect: bool) -> int:
+        if is_forgotten_chat(chat_id):
+            return 0
         payload: dict[str, Any] = {kind: file_id, **({"protect_content": True} if protect else {})}
         row = await self._outbox.send(chat_id, payload, recipient_user_id=recipient.id if recipient else None,
                                       method="sendVoice" if kind == "voice" else "sendPhoto")
@@ -108,6 +129,8 @@ class Outgoing:
     async def send_file(self, chat_id: int, caption: str, attachment: Attachment, *,
                         recipient: User | None, protect: bool = False) -> None:
         """A photo or document made when the message goes out (see :mod:`bot.adapters.attachments`)."""
+        if is_forgotten_chat(chat_id):
+            return
         method = {"photo": "sendPhoto", "document": "sendDocument"}[attachment.field]
         payload: dict[str, Any] = {"caption": self.safe_for(chat_id, caption), "parse_mode": "HTML",
                                    "attachment": to_payload(attachment)}
@@ -132,5 +155,7 @@ class Outgoing:
 
     async def set_commands(self, person: User, commands: list[dict[str, str]]) -> None:
         """Give ``person``'s private chat this command menu."""
+        if is_forgotten_chat(person.telegram_id):
+            return
         payload: dict[str, Any] = {"commands": commands, "scope": {"type": "chat", "chat_id": person.telegram_id}}
         await self._outbox.send(person.telegram_id, payload, recipient_user_id=person.id, method="setMyCommands")

@@ -6,7 +6,7 @@ audiences' views render the rest — ``ctx.tell.resident``, ``ctx.tell.volunteer
 (registration and profile), ``ctx.tell.digests``, ``ctx.tell.routes`` (the routing rules),
 ``ctx.tell.activities`` (activity cards), ``ctx.tell.attendance`` (check-in at an activity),
 ``ctx.tell.hours`` (service hours), ``ctx.tell.recognition`` (典型推介), ``ctx.tell.points`` (points
-and redemptions) and ``ctx.tell.history``. Everything is queued through one
+and redemptions), ``ctx.tell.history`` and ``ctx.tell.privacy`` (/mydata, /forget). Everything is queued through one
 :class:`~bot.views.port.Outgoing` on the unit of work's outbox, so it commits with the change that
 caused it. Views look nobody up: who the centre is comes from bot.services.audiences.
 """
@@ -25,6 +25,7 @@ from bot.views.hours import HoursView
 from bot.views.lists import ListsView
 from bot.views.points import PointsView
 from bot.views.port import Markup, Outbox, Outgoing
+from bot.views.privacy import PrivacyView
 from bot.views.recognition import RecognitionView
 from bot.views.registration import RegistrationView
 from bot.views.report import ReportView
@@ -56,6 +57,7 @@ class Tell(View):
         self.points = PointsView(out, i18n, settings)
         self.history = HistoryView(out, i18n, settings)
         self.report = ReportView(out, i18n, settings)
+        self.privacy = PrivacyView(out, i18n, settings)
 
     async def __call__(self, user: User, message: str, *, markup: Markup | None = None, protect: bool = False,
                        **params: object) -> int:

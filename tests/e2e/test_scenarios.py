@@ -288,7 +288,7 @@ async def test_orders_command_and_language_switch(centre: Running) -> None:
     await cast.resident.tap("中文")
     await wait_text(cast.resident, "语言已设置为中文。")
     assert (await cast.resident.reply_keyboard()) == [["🆘 我要求助", "📋 我的求助"], ["🙋 加入志愿者"],
-                                                      ["❓ 帮助", "🌐 语言"]]
+                                                      ["❓ 帮助", "🌐 语言", "⋯ 更多"]]  # 🔒 / 🗑 behind More
 
 
 async def test_admin_appoints_a_coordinator_by_replying(centre: Running, sandbox: SandboxClient) -> None:

@@ -51,7 +51,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "building": ("add b1 阳光社区 1栋", "leader b1 {user}", "leader b1 {huge}", "list", "qr b1"),
     "neighbour": (), "quiet": ("22:00 07:00", "25:99 x", "off", "{huge}"),
     "find": ("repair", "repair 阳光社区", "<i>", "{huge}"),
-    "unknown": (), "start@other_bot": (),
+    "unknown": (), "start@other_bot": (), "mydata": (), "forget": (),
 }
 ANY_ARGS = ("", "{huge}", "<b>", "a b c d e f", "{order}")
 #: Raw updates a broken or hostile network may deliver (placeholders filled in when played).
@@ -128,7 +128,8 @@ def callback_data() -> st.SearchStrategy[str]:
         st.builds(lambda a, n: f"{a}:{'9' * n}", action, st.integers(min_value=20, max_value=120)),
         st.sampled_from(("", ":", "::::", "acc", "acc:", "acc:{order}:5", "cancel:{order}:5", "rate:{order}",
                          "rate:{order}:9", "rate:{order}:-1", "hours:{order}:1e308", "lang:xx", "send:{order}:{order}",
-                         "nosuch:{order}", "ACC:{order}")),
+                         "nosuch:{order}", "ACC:{order}", "fgt:{question}:1", "fgt:{question}:0", "fgt:{order}:1",
+                         "fgt:{question}:2", "fgt:{question}")),
         st.text(max_size=80),
     )
 
@@ -199,6 +200,13 @@ def tour() -> list[list[Input]]:
     forged += [Input("mallory", "forge", "team", data, 0) for data in (
         "acc:{order}", "acc:{order}:5", "cancel:{order}:5", "rate:{order}:9", "acc:" + "9" * 80, "rate:2147483648:1",
         "way:9223372036854775808", "nosuch:1", "")]
+    # /forget's question, answered by everyone but the person asked (and /mydata asked by several).
+    forged += [Input("resident", "command", "private", "/forget"), Input("vera", "command", "private", "/mydata")]
+    forged += [Input(actor, "forge", "private", data, 0) for actor in ("mallory", "vera", "coordinator", "admin")
+               for data in ("fgt:{question}:1", "fgt:{question}:0")]
+    forged += [Input("coordinator", "forge", "centre", "fgt:{question}:1", 0),
+               Input("resident", "command", "private", "/mydata"), Input("mallory", "command", "team", "/mydata"),
+               Input("resident", "forge", "private", "fgt:{question}:1", 0)]  # the resident's own ✅: allowed
     kinds = [Input("newcomer", "media", chat, kind, 0, True) for kind in MEDIA for chat in ("private", "team")]
     kinds += [Input("resident", "contact", "private", who, 1) for who in ("own", "other", "+1 (555) 010-9999")]
     kinds += [Input("vera", "location", "team"), Input("vera", "forward", "private", "<b>call me</b>", 2, True),

@@ -6,6 +6,10 @@
   only through admins; a dialog only through its owner). Changes the bot makes on its own (the
   escalation ladder: order events without an actor) are allowed.
 - ``own_request``: someone was assigned their own request.
+- ``foreign_data``: one person's data read or erased through another: a ``/mydata`` file queued to
+  any chat but the actor's own or about anyone but the actor, or someone other than the actor
+  forgotten (their Telegram id detached, their name or phone erased, the contact of a request they
+  placed or their membership's name or phone emptied) — by anyone, coordinators included.
 - ``replay_changed_state``: an update delivered again changed anything.
 - ``unhandled_exception``: a log record at ERROR or above while handling.
 - ``unanswered_callback``: a tap still unanswered once the bot acknowledged its update.
@@ -26,13 +30,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 
 from bot.adapters.app import BotApplication
+from bot.views.privacy import FORGET_OFFER
 from storage import models
+from storage.privacy import REDACTED, is_forgotten_chat
 from tests.fuzz.inputs import Input
 
-INVARIANTS = ("unauthorised_change", "own_request", "replay_changed_state", "unhandled_exception",
+INVARIANTS = ("unauthorised_change", "own_request", "foreign_data", "replay_changed_state", "unhandled_exception",
               "unanswered_callback", "unacknowledged", "broken_html", "refused_send", "silent")
 
 
@@ -118,10 +124,10 @@ class ErrorRecords(logging.Handler):
 TRACKED: dict[str, tuple[type[Any], tuple[str, ...]]] = {
     "orders": (models.Order, ("resident_id", "status", "team_id", "volunteer_id", "category", "description",
                               "community", "building", "address_detail", "when_text", "contact_phone", "round",
-                              "hours", "offer_cards")),
+                              "hours", "offer_cards", "contact_name")),
     "ratings": (models.Rating, ("order_id", "round", "resident_id", "stars", "solved", "comment")),
     "users": (models.User, ("telegram_id", "is_coordinator", "language", "on_duty", "quiet_start", "quiet_end",
-                            "building_id")),
+                            "building_id", "first_name", "home_phone")),
     "teams": (models.Team, ("code", "name", "categories", "chat_id", "active")),
     "subteams": (models.SubTeam, ("team_id", "skill", "name")),
     "buildings": (models.Building, ("code", "community", "name", "leader_id")),
@@ -137,6 +143,9 @@ class Snapshot:
 
     tables: dict[str, dict[Any, dict[str, Any]]]
     last_event: int
+    # /mydata files queued: outbox row → (chat, the person the file is about); /forget's questions.
+    mydata: dict[int, tuple[int, int]] = field(default_factory=dict)
+    questions: tuple[int, ...] = ()
 
     def row(self, table: str, key: Any) -> dict[str, Any] | None:
         return self.tables[table].get(key)
@@ -168,7 +177,14 @@ async def snapshot(application: BotApplication) -> Snapshot:
             tables[name] = {row[0]: dict(zip(columns, row[1:], strict=True)) for row in rows}
         last = (await session.execute(select(models.OrderEvent.id).order_by(models.OrderEvent.id.desc())
                                       .limit(1))).scalar()
-    return Snapshot(tables, int(last or 0))
+        payload = cast(models.OutboxMessage.payload, Text)
+        marked = (await session.execute(select(models.OutboxMessage.id, models.OutboxMessage.chat_id,
+                                               models.OutboxMessage.payload)
+                                        .where(payload.contains('"mydata"') | payload.contains(FORGET_OFFER)))).all()
+    mydata = {row_id: (chat, int(body["attachment"]["user"])) for row_id, chat, body in marked
+              if isinstance(body.get("attachment"), dict) and body["attachment"].get("kind") == "mydata"}
+    questions = tuple(sorted(row_id for row_id, _chat, body in marked if body.get(FORGET_OFFER)))
+    return Snapshot(tables, int(last or 0), mydata, questions)
 
 
 async def system_orders(application: BotApplication, after_event: int) -> set[int]:
@@ -226,17 +242,23 @@ def unauthorised(before: Snapshot, after: Snapshot, actor_uid: int | None, admin
             refuse("orders", key, old, new)  # nobody assigns an order to someone else
     for key, old, new in changed(before, after, "ratings"):
         order = before.row("orders", (new or old or {}).get("order_id"))
-        if order is None or order["resident_id"] != actor_uid:
+        cut = (old is not None and new is not None and {**old, "comment": None} == {**new, "comment": None}
+               and REDACTED in (new["comment"] or ""))  # a forgotten person's name cut out of a comment
+        if (order is None or order["resident_id"] != actor_uid) and not cut:
             refuse("ratings", key, old, new)
     for key, old, new in changed(before, after, "users"):
         if old is None:
             continue  # anyone may be recorded (a command may name them)
         appointed = old["is_coordinator"] != (new or {}).get("is_coordinator")
+        if appointed and key == actor_uid and new is not None and not new["is_coordinator"]:
+            appointed = False  # giving up one's own role (/forget)
         if (appointed and actor_uid not in admin_uids) or (key != actor_uid and not privileged):
             refuse("users", key, old, new)
     for table in ("teams", "subteams", "buildings"):
         for key, old, new in changed(before, after, table):
-            if not privileged:
+            stepped_down = (table == "buildings" and old is not None and new is not None
+                            and old["leader_id"] == actor_uid and {**old, "leader_id": None} == new)  # /forget
+            if not privileged and not stepped_down:
                 refuse(table, key, old, new)
     for key, old, new in changed(before, after, "volunteers"):
         row = new or old or {}
@@ -250,4 +272,31 @@ def unauthorised(before: Snapshot, after: Snapshot, actor_uid: int | None, admin
     for key, old, new in changed(before, after, "dialogs"):
         if key != actor_uid:
             refuse("dialogs", key, old, new)
+    return problems
+
+
+def foreign_data(before: Snapshot, after: Snapshot, actor_uid: int | None) -> list[str]:
+    """One person's data read or erased through another (see ``foreign_data`` above), whatever the
+    actor's roles."""
+    problems: list[str] = []
+    people = {**after.tables["users"], **before.tables["users"]}  # the actor's Telegram id before a forget
+    actor_chat = people[actor_uid]["telegram_id"] if actor_uid in people else None
+    for row, (chat, about) in sorted(after.mydata.items()):
+        if row not in before.mydata and (chat != actor_chat or about != actor_uid):
+            problems.append(f"/mydata of user {about} queued to chat {chat} by user {actor_uid}")
+    for key, old, new in changed(before, after, "users"):
+        if old is None or new is None or key == actor_uid:
+            continue
+        if is_forgotten_chat(new["telegram_id"]) or (old.get("first_name") and not new.get("first_name")) or (
+                old.get("home_phone") and not new.get("home_phone")):
+            problems.append(f"user {key} forgotten by user {actor_uid}")
+    for key, old, new in changed(before, after, "orders"):
+        if old is not None and new is not None and old["resident_id"] != actor_uid and (
+                (old["contact_phone"] and not new["contact_phone"])
+                or (old.get("contact_name") and not new.get("contact_name"))):
+            problems.append(f"order {key}'s contact erased by user {actor_uid}")
+    for key, old, new in changed(before, after, "volunteers"):
+        if old is not None and new is not None and old["user_id"] != actor_uid and (
+                (old["phone"] and not new["phone"]) or (old["name"] and not new["name"])):
+            problems.append(f"membership {key} erased by user {actor_uid}")
     return problems

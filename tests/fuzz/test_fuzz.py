@@ -38,3 +38,6 @@ async def test_hostile_inputs_break_no_invariant(server: SandboxServer, sandbox:
     print(json.dumps(summary, ensure_ascii=False))
     assert not tally.violations, "\n\n".join([json.dumps(summary, ensure_ascii=False), *tally.reports])
     assert tally.inputs >= 250, summary
+    # /mydata and /forget were played for real, so "foreign_data" (nobody reads or erases another
+    # person's data) was checked against real files and a real erasure.
+    assert tally.changes["mydata"] >= 2 and tally.changes["forgotten"] >= 1, summary

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from tests.fuzz.invariants import Snapshot, unauthorised
+from storage.privacy import forgotten_telegram_id
+from tests.fuzz.invariants import Snapshot, foreign_data, unauthorised
 
 RESIDENT, VERA, VICTOR, OUTSIDER, COORDINATOR, ADMIN, STRANGER = 1, 2, 3, 4, 5, 6, 7
 REPAIR, GARDEN = 10, 11
@@ -16,7 +17,8 @@ REPAIR, GARDEN = 10, 11
 
 def user(telegram_id: int, *, coordinator: bool = False) -> dict[str, Any]:
     return {"telegram_id": telegram_id, "is_coordinator": coordinator, "language": "zh", "on_duty": True,
-            "quiet_start": None, "quiet_end": None, "building_id": None}
+            "quiet_start": None, "quiet_end": None, "building_id": None, "first_name": f"P{telegram_id}",
+            "home_phone": "+8613800000001"}
 
 
 def member(user_id: int, team_id: int, status: str = "approved") -> dict[str, Any]:
@@ -27,7 +29,8 @@ def member(user_id: int, team_id: int, status: str = "approved") -> dict[str, An
 def world() -> Snapshot:
     order = {"resident_id": RESIDENT, "status": "dispatched", "team_id": REPAIR, "volunteer_id": None,
              "category": "repair", "description": "d", "community": "c", "building": "b", "address_detail": "a",
-             "when_text": "today", "contact_phone": "138", "round": 1, "hours": None, "offer_cards": None}
+             "when_text": "today", "contact_phone": "138", "round": 1, "hours": None, "offer_cards": None,
+             "contact_name": "Rita"}
     return Snapshot({
         "orders": {100: order},
         "ratings": {},
@@ -137,3 +140,55 @@ def test_a_dialog_changes_only_through_its_owner() -> None:
     assert check(step, RESIDENT) == []
     assert check(step, VERA) != [] and check(step, COORDINATOR) != []
     assert check(lambda t: t["users"][RESIDENT].update(language="en"), STRANGER) != []
+
+
+def forgotten(uid: int) -> Any:
+    """What /forget does to person ``uid``'s rows that the fuzzer tracks."""
+    def edit(t: dict[str, Any]) -> None:
+        t["users"][uid].update(telegram_id=forgotten_telegram_id(uid), first_name="", home_phone=None,
+                               is_coordinator=False)
+        for order in t["orders"].values():
+            if order["resident_id"] == uid:
+                order.update(status="cancelled", contact_phone="", contact_name="", address_detail="", description="")
+        for membership in t["volunteers"].values():
+            if membership["user_id"] == uid:
+                membership.update(name="", phone="", skills=[])
+    return edit
+
+
+@pytest.mark.parametrize("actor", [RESIDENT, VERA, COORDINATOR])
+def test_a_forget_of_ones_own_data_is_allowed_and_anyone_elses_is_not(actor: int) -> None:
+    assert check(forgotten(actor), actor) == []
+    assert foreign_data(world(), changed(forgotten(actor)), actor) == []
+    for other in {RESIDENT, VERA, COORDINATOR} - {actor}:
+        assert foreign_data(world(), changed(forgotten(other)), actor) != []
+        assert foreign_data(world(), changed(forgotten(other)), ADMIN) != []  # whatever the role
+
+
+def test_mydata_goes_only_to_the_actors_own_chat_about_the_actor() -> None:
+    def queued(chat: int, about: int) -> Snapshot:
+        return Snapshot(world().tables, 0, {7: (chat, about)})
+
+    assert foreign_data(world(), queued(VERA * 1000, VERA), VERA) == []
+    assert foreign_data(world(), queued(VERA * 1000, RESIDENT), VERA) != []  # someone else's data
+    assert foreign_data(world(), queued(RESIDENT * 1000, VERA), VERA) != []  # to someone else's chat
+    assert foreign_data(world(), queued(-1, VERA), VERA) != []  # to a group
+
+
+def test_a_building_leader_may_step_down_and_a_comment_may_lose_a_forgotten_name() -> None:
+    def building(t: dict[str, Any]) -> None:
+        t["buildings"][1] = {"code": "b1", "community": "c", "name": "1", "leader_id": VERA}
+
+    def rated(t: dict[str, Any]) -> None:
+        t["ratings"][1] = {"order_id": 100, "round": 1, "resident_id": RESIDENT, "stars": 5, "solved": True,
+                           "comment": "thanks Vera"}
+
+    before, after = changed(building), changed(building)
+    after.tables["buildings"][1]["leader_id"] = None
+    assert unauthorised(before, after, VERA, {ADMIN}, set()) == []
+    assert unauthorised(before, after, VICTOR, {ADMIN}, set()) != []
+    before, after = changed(rated), changed(rated)
+    after.tables["ratings"][1]["comment"] = "thanks ***"
+    assert unauthorised(before, after, VERA, {ADMIN}, set()) == []
+    after.tables["ratings"][1]["comment"] = "rewritten"
+    assert unauthorised(before, after, VERA, {ADMIN}, set()) != []

@@ -24,6 +24,7 @@ from bot.adapters.app import BotApplication
 from bot.domain.phones import shown_phone
 from bot.views.common import MENU_NEW_REQUEST, SHARE_PHONE
 from sandbox import ControlError, SandboxClient, SimGroup, SimUser
+from storage.privacy import is_forgotten_chat
 from tests.e2e.harness import (
     Cast,
     cast_of,
@@ -42,6 +43,7 @@ from tests.fuzz.invariants import (
     Violation,
     changed,
     difference,
+    foreign_data,
     snapshot,
     system_orders,
     unauthorised,
@@ -198,6 +200,11 @@ class Fuzzer:
         for table in TRACKED:
             if before.tables[table] != after.tables[table]:
                 self.tally.changes[table] += 1
+        if any(old is not None and new is not None and is_forgotten_chat(new["telegram_id"])
+               and not is_forgotten_chat(old["telegram_id"]) for _k, old, new in changed(before, after, "users")):
+            self.tally.changes["forgotten"] += 1  # someone erased their data (/forget ✅)
+        if set(after.mydata) - set(before.mydata):
+            self.tally.changes["mydata"] += 1  # someone asked for their data
         if played.replay:
             if after.tables != before.tables:
                 diffs = [f"{t} {k} {difference(o, n)}" for t in TRACKED for k, o, n in changed(before, after, t)]
@@ -205,12 +212,15 @@ class Fuzzer:
         else:
             # A malformed update acts for the person it names as its sender (their own dialog, say).
             sender = actor.id if actor else played.sender
-            actor_uid = after.user_of(sender if sender is not None else
-                                      ANONYMOUS_ADMIN_ID if inp.kind == "anonymous" else None)
-            admins = {u for u in (after.user_of(t) for t in self.stage.admin_ids) if u is not None}
+            telegram_id = sender if sender is not None else ANONYMOUS_ADMIN_ID if inp.kind == "anonymous" else None
+            # the row the person had before, if any: a /forget detaches it from their Telegram id
+            actor_uid = before.user_of(telegram_id) or after.user_of(telegram_id)
+            admins = {u for u in (before.user_of(t) or after.user_of(t) for t in self.stage.admin_ids)
+                      if u is not None}
             system = await system_orders(self.application, before.last_event)
             problems += [Violation("unauthorised_change", p, inp)
                          for p in unauthorised(before, after, actor_uid, admins, system)]
+            problems += [Violation("foreign_data", p, inp) for p in foreign_data(before, after, actor_uid)]
         problems += [Violation("own_request", f"order {k} assigned to its own resident", inp)
                      for k, old, new in changed(before, after, "orders")
                      if new is not None and new["volunteer_id"] is not None
@@ -259,10 +269,12 @@ class Fuzzer:
         teams = sorted(snap.tables["teams"])
         replacements = {
             "{order}": nth(orders), "{team}": nth(teams),
-            "{user}": nth(sorted(u["telegram_id"] for u in snap.tables["users"].values())),
+            "{user}": nth(sorted(u["telegram_id"] for u in snap.tables["users"].values()
+                                 if not is_forgotten_chat(u["telegram_id"]))),  # nobody's chat any more
             "{code}": nth(sorted(t["code"] for t in snap.tables["teams"].values())),
             "{huge}": HUGE[pick % len(HUGE)],
             "{team_chat}": str(self.stage.cast.team_group.id),
+            "{question}": nth(list(snap.questions)),  # a /forget question's row, anyone's
         }
         for placeholder, value in replacements.items():
             text = text.replace(placeholder, value)

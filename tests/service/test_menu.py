@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.domain.errors import Conflict, InvalidInput, NotAllowed
+from bot.domain.errors import Conflict, NotAllowed
 from bot.domain.inputs import Input
 from bot.i18n import I18n
 from bot.services import buildings, dialog_rules, dialogs, hours, offer, people, request
@@ -100,8 +100,9 @@ async def test_help_and_more_follow_the_roles(uow_factory: UowFactory) -> None:
     membership = await set_up(uow_factory)
     await act(uow_factory, VERA, people.show_help)
     resident_help = (await last_message(uow_factory, VERA))["text"]
-    with pytest.raises(InvalidInput):  # a resident's keyboard holds all they can do
-        await act(uow_factory, VERA, people.more)
+    await act(uow_factory, VERA, people.more)  # a resident's More holds only their own data's buttons
+    assert [b["callback_data"] for row in (await last_message(uow_factory, VERA))["reply_markup"]["inline_keyboard"]
+            for b in row] == ["more:mydata", "more:forget"]
     await act(uow_factory, COCO, people.decide_volunteer, membership, True)
     await act(uow_factory, VERA, people.show_help)
     volunteer_help = (await last_message(uow_factory, VERA))["text"]
@@ -110,7 +111,7 @@ async def test_help_and_more_follow_the_roles(uow_factory: UowFactory) -> None:
     await act(uow_factory, VERA, people.more)
     more = await last_message(uow_factory, VERA)
     assert [b["callback_data"] for row in more["reply_markup"]["inline_keyboard"] for b in row] == [
-        "more:profile", "more:join"]
+        "more:profile", "more:join", "more:mydata", "more:forget"]
     await act(uow_factory, COCO, people.more)
     centre = await last_message(uow_factory, COCO)
     assert "more:find" in [b["callback_data"] for row in centre["reply_markup"]["inline_keyboard"] for b in row]

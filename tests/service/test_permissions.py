@@ -35,6 +35,7 @@ from bot.services import (
     offer,
     people,
     points,
+    privacy,
     quiet,
     rating,
     recognition,
@@ -178,12 +179,15 @@ CASES = [
     Case("approve nomination button", COORDINATING, lambda c: recognition.approve(c, 1)),
     Case("skip nomination button", COORDINATING, lambda c: recognition.skip(c, 1)),
     Case("help button", EVERYONE, people.show_help),
-    Case("more button", COORDINATING | MEMBERS, people.more),  # others: the keyboard holds all they can do
+    Case("more button", EVERYONE, people.more),  # everyone's own data (🔒, 🗑) waits behind More
     Case("find volunteers button", COORDINATING, people.offer_skills),
     Case("find by skill button", COORDINATING, lambda c: people.find_volunteers(c, "repair", None, c.user.telegram_id)),
     Case("quiet hours button", EVERYONE, quiet.offer_choices),
     Case("quiet hours choice button", EVERYONE, lambda c: quiet.choose(c, "22-7")),
     Case("no-thanks (offer) button", EVERYONE, offer.decline),
+    Case("/mydata", EVERYONE, privacy.show),
+    Case("/forget (the question)", EVERYONE, privacy.ask_to_forget),
+    Case("forget answer button (no question asked)", NOBODY, lambda c: privacy.answer(c, 1, True)),
     # Activities (activity 1 is team repair's): its card, and a creator's or leader's buttons.
     Case("new activity button", COORDINATING | {"team_leader"}, activity_dialog.begin),
     Case("sign up button", MEMBERS, lambda c: activities.sign_up(c, 1)),

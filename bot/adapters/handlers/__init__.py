@@ -25,6 +25,7 @@ from bot.adapters.handlers import (
     menu,
     people,
     points,
+    privacy,
     private_input,
     private_only,
     quiet,
@@ -40,7 +41,8 @@ from bot.adapters.handlers import (
 )
 
 FLOW_MODULES = (start, request, dispatch, routes, claim, rating, people, registration, teams, buildings, roster, quiet,
-                hours, report, groups, lists, attendance, menu, activities, recognition, points)
+                hours, report, groups, lists, attendance, menu, activities, recognition, points,
+                privacy)
 
 
 def register_all(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

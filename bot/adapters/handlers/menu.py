@@ -29,6 +29,7 @@ from bot.services import (
     offer,
     people,
     points,
+    privacy,
     quiet,
     recognition,
     registration,
@@ -85,6 +86,8 @@ ACTIONS: dict[str, Callable[[ServiceContext], Awaitable[None]]] = {
     menu.HISTORY: history.explain,
     menu.REPORT: report.offer,
     menu.HOUSEHOLDS: report.households_help,
+    menu.MY_DATA: privacy.show,
+    menu.FORGET: privacy.ask_to_forget,
 }
 
 

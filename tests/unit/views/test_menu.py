@@ -61,7 +61,9 @@ def test_the_keyboard_stays_short_and_reaches_every_command(roles: frozenset[str
 
 
 def test_a_resident_sees_the_plain_four_and_join() -> None:
-    assert labels(frozenset({RESIDENT})) == [["🆘 我要求助", "📋 我的求助"], ["🙋 加入志愿者"], ["❓ 帮助", "🌐 语言"]]
+    assert labels(frozenset({RESIDENT})) == [["🆘 我要求助", "📋 我的求助"], ["🙋 加入志愿者"],
+                                             ["❓ 帮助", "🌐 语言", "⋯ 更多"]]
+    assert menu.role_actions(frozenset({RESIDENT}), True)[1] == [menu.MY_DATA, menu.FORGET]  # everyone's own data
 
 
 def test_a_volunteer_sees_the_duty_button_that_applies_and_no_join() -> None:
@@ -70,7 +72,8 @@ def test_a_volunteer_sees_the_duty_button_that_applies_and_no_join() -> None:
     assert on[1] == ["⏸ 暂停接单", "⏱ 我的服务时长", "🌙 免打扰时段"]
     assert off[1] == ["✅ 可接单", "⏱ 我的服务时长", "🌙 免打扰时段"]
     assert on[-1] == ["❓ 帮助", "🌐 语言", "⋯ 更多"]  # the profile and another team's /join
-    assert menu.role_actions(frozenset({RESIDENT, VOLUNTEER}), True)[1] == [menu.PROFILE, menu.JOIN]
+    assert menu.role_actions(frozenset({RESIDENT, VOLUNTEER}), True)[1] == [menu.PROFILE, menu.JOIN, menu.MY_DATA,
+                                                                             menu.FORGET]
 
 
 def test_a_building_leader_gets_the_neighbour_request_and_the_building_code() -> None:
@@ -83,7 +86,7 @@ def test_a_building_leader_gets_the_neighbour_request_and_the_building_code() ->
 def test_a_coordinator_gets_the_open_requests_and_the_centre_behind_more() -> None:
     roles = frozenset({RESIDENT, COORDINATOR})
     assert "📥 待派单" in flat(labels(roles))
-    assert menu.role_actions(roles, True)[1] == list(menu.CENTRE_MORE)
+    assert menu.role_actions(roles, True)[1] == [*menu.CENTRE_MORE, menu.MY_DATA, menu.FORGET]
 
 
 def test_every_role_at_once_still_fits() -> None:
