@@ -17,8 +17,8 @@ from bot.domain.attachments import Attachment, to_payload
 from bot.domain.chats import is_group
 from bot.domain.redact import mask_phones
 from storage.models import OutboxMessage, User
-from storage.repositories import REREAD
 from storage.privacy import is_forgotten_chat
+from storage.repositories import REREAD
 
 Markup = dict[str, Any]
 
