@@ -25,7 +25,8 @@ COUNTED = ("minutes", "hours", "days", "weeks", "months", "years", "requests", "
 # Placeholders that hold a name, never a number ("{team} team", "{building} can place").
 NAMES = {"team", "name", "building", "business", "title", "place", "file", "skill", "category", "community",
          "month", "volunteer", "coordinator", "reason", "code", "time", "when", "column", "verdict", "status"}
-NUMBER_THEN_NOUN = re.compile(r"\{(\w+)\}\s+(?:(?:\w+|more|honour|team)\s+)?(" + "|".join(COUNTED) + r")\b")
+# a number and its noun stand on one line ("{home}\nRequests you placed" is two facts, not a count)
+NUMBER_THEN_NOUN = re.compile(r"\{(\w+)\}[ \t]+(?:(?:\w+|more|honour|team)[ \t]+)?(" + "|".join(COUNTED) + r")\b")
 
 
 def fill(message: str, count_name: str, count: int) -> dict[str, object]:
