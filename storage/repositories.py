@@ -711,13 +711,15 @@ class ScheduleRepository(_Repository):
                 ScheduledItem.state.in_(("pending", "done", "skipped"))))
 
 
-KEPT_PAYLOAD_KEYS = frozenset({"method", "parse_mode", "protect_content", "list", "reread"})
-"""What a finished outbox row (sent, failed or superseded) keeps of its payload: how it was sent and
-a list's query (its page buttons rebuild the list). The rest — text, caption, buttons, a voice
+KEPT_PAYLOAD_KEYS = frozenset({"method", "parse_mode", "protect_content", "list", "reread", "forget_offer"})
+"""What a finished outbox row (sent, failed or superseded) keeps of its payload: how it was sent, a
+list's query (its page buttons rebuild the list) and the mark of a /forget question (its buttons
+are honoured only on the question's own row: ``bot.services.privacy``). The rest — text, caption, buttons, a voice
 note's or photo's file id, an attachment's description — may name a person and goes in the
 statement that finishes the row; later edits bring their own text, and the sender needs only the
 target's chat and message ids."""
 REREAD = "reread"
+FORGET_OFFER = "forget_offer"
 """Payload key of a message whose text later edits extend (the centre's card of an order,
 ``bot.views.centre``): its text is kept. Such a text is made of redacted fields only."""
 

@@ -28,8 +28,9 @@ from bot.i18n import N_, I18n
 from bot.services import activities, orders, roles
 from bot.services.context import ServiceContext
 from bot.views import menu
-from bot.views.privacy import FORGET_OFFER, Summary
+from bot.views.privacy import Summary
 from storage.models import User
+from storage.repositories import FORGET_OFFER
 from storage.uow import UnitOfWork
 
 PHONE = re.compile(r"\+\d{6,15}")  # a phone number as stored (E.164)

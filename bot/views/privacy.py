@@ -11,8 +11,7 @@ from bot.i18n import N_
 from bot.views import callbacks as cb
 from bot.views.common import View, button, inline
 from storage.models import User
-
-FORGET_OFFER = "forget_offer"  # the mark on the question's outbox row, checked when a button is tapped
+from storage.repositories import FORGET_OFFER  # the mark on the question's outbox row, checked when a button is tapped
 
 
 @dataclass(frozen=True)

@@ -134,8 +134,10 @@ async def test_mydata_then_forget_leaves_nothing_behind(server: SandboxServer, s
         assert any(call["method"].lower() == "sendmessage" for call in calls)
         assert [(c["method"], found_in(normalised(c["params"]))) for c in calls
                 if found_in(normalised(c["params"]))] == []
-        # ... while the scans could see them: in Vera's earlier details message, and before the ✅.
-        assert found_in(" ".join(m.text or "" for m in (await sandbox.chat(vera.id)).bot_messages))
+        # ... while the scans could see them: in Vera's earlier details message (its first version: it
+        # is redacted when the request ends), and before the ✅.
+        assert found_in(" ".join(text or "" for m in (await sandbox.chat(vera.id)).bot_messages
+                                 for text in [m.text, *(v["text"] for v in m.history)]))
 
         # Writing again, the resident is a new, empty person.
         await resident.skip_to_now()

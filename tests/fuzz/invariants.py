@@ -33,9 +33,9 @@ from typing import Any
 from sqlalchemy import Text, cast, select
 
 from bot.adapters.app import BotApplication
-from bot.views.privacy import FORGET_OFFER
 from storage import models
 from storage.privacy import REDACTED, is_forgotten_chat
+from storage.repositories import FORGET_OFFER
 from tests.fuzz.inputs import Input
 
 INVARIANTS = ("unauthorised_change", "own_request", "foreign_data", "replay_changed_state", "unhandled_exception",

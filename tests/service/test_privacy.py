@@ -22,9 +22,9 @@ from bot.i18n import I18n
 from bot.services import claim, dispatch, measures, privacy, rating
 from bot.services.context import ServiceConfig
 from bot.services.wiring import service_context
-from bot.views.privacy import FORGET_OFFER
 from storage.models import ActivitySignup, Building, Order, OutboxMessage, PointCode, User, Volunteer
 from storage.privacy import is_forgotten_chat
+from storage.repositories import FORGET_OFFER
 from tests.support import known_month as km
 from tests.support.activities import add_activity, sign_up
 from tests.support.dbfixtures import FakeClock, UowFactory
