@@ -83,7 +83,8 @@ async def test_team_management_leaders_links_and_menus(centre: Centre, sandbox: 
     await wait_text(coordinator, _("Team {team} now takes: {categories}.", team="维修服务队",
                                    categories="repair, delivery"))
     await coordinator.send("/team sub repair repair 水电组")
-    await wait_text(coordinator, _("Sub-team {name} of team {team}: {count} members with the skill {skill}.",
+    await wait_text(coordinator, _(P_("Sub-team {name} of team {team}: {count} member with the skill {skill}.",
+                                      "Sub-team {name} of team {team}: {count} members with the skill {skill}."),
                                    name="水电组", team="维修服务队", count=2, skill=_("Repair")))
 
     await coordinator.send(f"/team leader repair {leader.id}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.adapters.app import BotApplication
+from bot.i18n import P_
 from sandbox import SandboxClient, SandboxServer, SimUser
 from storage.ledger import ORDER
 from tests.e2e.harness import JumpClock, before, bot_running, download, latest_photo, make_settings, tr, wait_text
@@ -60,9 +61,12 @@ async def test_a_volunteer_gets_a_code_a_business_scans_it_and_both_get_receipts
                  number=1, amount=20, business="福满楼", time="\x00", left=10)
         receipt = await wait_text(vera, before(told))
         assert told.split("\x00")[1] in (receipt.text or "")  # what is left: 10
-        shop_receipt = await wait_text(sam, before(_("🧾 Receipt #{number}: {amount} points taken for {business} "
-                                                     "({time}), from volunteer {name}.", number=1, amount=20,
-                                                     business="福满楼", time="\x00", name="Vera")))
+        shop_receipt = await wait_text(sam, before(_(P_("🧾 Receipt #{number}: {amount} point taken for {business} "
+                                                        "({time}), from volunteer {name}.",
+                                                        "🧾 Receipt #{number}: {amount} points taken for {business} "
+                                                        "({time}), from volunteer {name}.", "amount"),
+                                                     number=1, amount=20, business="福满楼", time="\x00",
+                                                     name="Vera")))
         assert "+86" not in (receipt.text or "") + (shop_receipt.text or "")
 
         await sam.send(code)  # the same code again: used
