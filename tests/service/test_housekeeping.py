@@ -11,18 +11,15 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.domain.errors import Conflict
-from bot.i18n import I18n
 from bot.services import centre, claim, dispatch, lists
-from bot.services.context import ServiceConfig
 from bot.services.housekeeping import Housekeeper, Retention
 from bot.services.wiring import service_context
-from bot.settings import DEFAULT_CATEGORIES
 from storage.models import OutboxMessage, ProcessedUpdate, Volunteer
 from storage.uow import DuplicateUpdate
+from tests.support import services
 from tests.support.dbfixtures import FakeClock, UowFactory
+from tests.support.services import CONFIG, I18N, deliver_everything
 
-I18N = I18n()
-CONFIG = ServiceConfig(categories=tuple(DEFAULT_CATEGORIES), coordinators_chat_id=-100)
 RITA, VERA, COCO, OSCAR = 7001, 7002, 7003, 7004
 TEAM_CHAT = -500
 DAY = 86_400.0
@@ -31,19 +28,7 @@ RETENTION = Retention(processed_updates=dt.timedelta(days=7), outbox=dt.timedelt
 
 
 async def act(uow_factory: UowFactory, telegram_id: int, service: Any, *args: Any) -> Any:
-    """One update: ``service(ctx, *args)`` in its own unit of work (services commit themselves)."""
-    async with uow_factory() as uow:
-        user = await uow.users.ensure(telegram_id, f"user{telegram_id}", "en")
-        user.is_coordinator = telegram_id == COCO
-        return await service(service_context(uow, user, i18n=I18N, config=CONFIG), *args)
-
-
-async def deliver_everything(uow_factory: UowFactory) -> None:
-    """What the sender does, without Telegram: every waiting row sent, its message id its row id."""
-    async with uow_factory() as uow:
-        for row in await uow.outbox.due(uow.now(), 10_000):
-            await uow.outbox.mark_sent(row.id, row.chat_id, row.id)
-        await uow.commit()
+    return await services.act(uow_factory, telegram_id, service, *args, coordinator=COCO)
 
 
 async def rows(uow_factory: UowFactory) -> dict[int, OutboxMessage]:

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from bot.logsafety import ScrubPersonalData, protect_logs
+from tests.support.logs import scrubbed_stream
 
 NAME, PHONE, BUILDING, ROOM = "Ximenaqwv", "+8613912345678", "紫荆苑QX7731栋", "ZK5529室"
 NEEDLES = (NAME, "13912345678", "QX7731", "ZK5529")
@@ -28,21 +28,8 @@ BAD_ORDER = text("INSERT INTO orders (status, category, community, building, add
 
 @pytest.fixture
 def log_stream() -> Iterator[io.StringIO]:
-    factory = logging.getLogRecordFactory()
-    protect_logs()
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    logger = logging.getLogger("tests.scrubbing")
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
+    with scrubbed_stream("tests.scrubbing") as stream:
         yield stream
-    finally:
-        logger.removeHandler(handler)
-        logging.setLogRecordFactory(factory)
-        for root_handler in logging.getLogger().handlers:
-            for log_filter in [f for f in root_handler.filters if isinstance(f, ScrubPersonalData)]:
-                root_handler.removeFilter(log_filter)
 
 
 async def _refused(engine: AsyncEngine) -> IntegrityError:

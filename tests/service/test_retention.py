@@ -15,19 +15,16 @@ from sqlalchemy import select
 
 from bot.domain.errors import NotAllowed, NotFound
 from bot.domain.lifecycle import Move
-from bot.i18n import I18n
 from bot.services import centre, claim, dispatch, history, orders, rating, request
-from bot.services.context import ServiceConfig
 from bot.services.housekeeping import Housekeeper, Retention
 from bot.services.wiring import service_context
-from bot.settings import DEFAULT_CATEGORIES
 from bot.views.volunteer import DELETE_IT_YOURSELF, REDACTED_DETAILS, WHY_FINISHED, WHY_LEFT
 from storage.models import Order, OutboxMessage, Volunteer
+from tests.support import services
 from tests.support.dbfixtures import FakeClock, UowFactory
+from tests.support.services import CONFIG, I18N, deliver_everything
 
-I18N = I18n()
 _ = I18N.translator("en")
-CONFIG = ServiceConfig(categories=tuple(DEFAULT_CATEGORIES), coordinators_chat_id=-100)
 RITA, VERA, COCO = 8001, 8002, 8003
 TEAM_CHAT = -600
 DAY = 86_400.0
@@ -41,19 +38,7 @@ VOICE, PHOTO = "VOICE-FILE-RQZ", "PHOTO-FILE-RQZ"
 
 
 async def act(uow_factory: UowFactory, telegram_id: int, service: Any, *args: Any) -> Any:
-    """One update: ``service(ctx, *args)`` in its own unit of work (services commit themselves)."""
-    async with uow_factory() as uow:
-        user = await uow.users.ensure(telegram_id, f"user{telegram_id}", "en")
-        user.is_coordinator = telegram_id == COCO
-        return await service(service_context(uow, user, i18n=I18N, config=CONFIG), *args)
-
-
-async def deliver_everything(uow_factory: UowFactory) -> None:
-    """What the sender does, without Telegram: every waiting row sent, its message id its row id."""
-    async with uow_factory() as uow:
-        for row in await uow.outbox.due(uow.now(), 10_000):
-            await uow.outbox.mark_sent(row.id, row.chat_id, row.id)
-        await uow.commit()
+    return await services.act(uow_factory, telegram_id, service, *args, coordinator=COCO)
 
 
 async def team(uow_factory: UowFactory) -> None:

@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.logsafety import HIDDEN, ScrubPersonalData, protect_logs, scrub_record, scrub_text
+from bot.logsafety import HIDDEN, scrub_record, scrub_text
+from tests.support.logs import scrubbed_stream
 
 PHONE = "+86 138 0013 8000"
 DIGITS = "13800138000"
@@ -24,22 +25,8 @@ LEVELS = [logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR, logging.C
 def protected() -> Iterator[io.StringIO]:
     """protect_logs() installed, and a stream handler on a fresh logger added afterwards (as a
     test's capture or an operator's file handler would be); the record factory restored after."""
-    factory = logging.getLogRecordFactory()
-    protect_logs()
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    logger = logging.getLogger("tests.logsafety")
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
+    with scrubbed_stream("tests.logsafety", logging.Formatter("%(levelname)s %(name)s: %(message)s")) as stream:
         yield stream
-    finally:
-        logger.removeHandler(handler)
-        logging.setLogRecordFactory(factory)
-        for root_handler in logging.getLogger().handlers:
-            for log_filter in [f for f in root_handler.filters if isinstance(f, ScrubPersonalData)]:
-                root_handler.removeFilter(log_filter)
 
 
 def _raise_chained() -> None:
