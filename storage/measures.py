@@ -19,12 +19,14 @@ from typing import Any, Literal, NamedTuple
 from sqlalchemy import (
     ColumnElement,
     Float,
+    Integer,
     and_,
     case,
     cast,
     distinct,
     exists,
     func,
+    literal,
     literal_column,
     select,
     update,
@@ -32,6 +34,7 @@ from sqlalchemy import (
 
 from storage.models import Building, HoursEntry, HouseholdCount, Order, Rating, ReachedHousehold, Team, Volunteer
 from storage.repositories import _Repository
+from storage.summaries import SLACK
 
 Period = tuple[dt.datetime, dt.datetime]  # UTC [start, end)
 Key = int | str | None  # a group's key: a team's id, a community (lower case) or a period's index
@@ -205,17 +208,21 @@ class MeasuresRepository(_Repository):
         return []
 
     def _minutes(self, start: Any, end: Any) -> ColumnElement[Any]:
-        """Minutes from ``start`` to ``end`` worked out by the database (no datetimes to parse)."""
+        """Whole minutes from ``start`` to ``end`` worked out by the database (no datetimes to
+        parse): started minutes, less :data:`storage.summaries.SLACK` for floating point — the same
+        arithmetic as the summaries' triggers (``storage.summaries.Sql.minutes``), so both agree."""
+        slack = literal(SLACK, Float)
         if self._postgresql():
-            return cast(func.extract("epoch", end - start), Float) / 60
-        return (func.julianday(end) - func.julianday(start)) * 1440
+            return cast(func.ceil(cast(func.extract("epoch", end - start), Float) / 60 - slack), Integer)
+        value = (func.julianday(end) - func.julianday(start)) * 1440 - slack
+        return cast(value, Integer) + case((value > cast(value, Integer), 1), else_=0)
 
     async def _grouped(self, query: Any, key: ColumnElement[Any]) -> Sequence[Any]:
         """``query``'s rows for each group, its key last."""
         return (await self.session.execute(query.add_columns(key.label(GROUP)).group_by(_GROUPED))).all()
 
     async def order_figures(self, where: Where, period: Period, *, refused: Sequence[str], withdrawn: str,
-                            finished: Sequence[str], response_minutes: float) -> OrderFigures:
+                            finished: Sequence[str], response_minutes: int) -> OrderFigures:
         """The orders placed in the period, counted by the database in one pass over the index
         (docs/measures.md): those counted (not ``refused``, nor ``withdrawn`` before any accept),
         accepted within ``response_minutes``, ``finished`` in their first round; the households
@@ -225,7 +232,7 @@ class MeasuresRepository(_Repository):
         return figures.get(None, NO_ORDERS)
 
     async def order_figures_by(self, where: Where, period: Period, groups: Groups | None, *, refused: Sequence[str],
-                               withdrawn: str, finished: Sequence[str], response_minutes: float
+                               withdrawn: str, finished: Sequence[str], response_minutes: int
                                ) -> dict[Key, OrderFigures]:
         """``order_figures`` of each group that has orders (all in one pass, the medians in one
         more each); with no ``groups``, the place's under the key None."""
