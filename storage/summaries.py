@@ -42,6 +42,7 @@ RATED_SOURCE = "order"
 # parameter give the same double.
 SLACK = 2.0 ** -13
 DISTRICT, TEAM, COMMUNITY = "d", "t", "c"
+DEFAULT_OFFSET_MINUTES = 480  # UTC+8, Asia/Shanghai: the settings' default zone
 BUCKET = 64  # a median is found in a 64-minute bucket first, then among that bucket's minutes
 
 _COUNTS_KEY = "month, kind, axis, key"
@@ -366,7 +367,7 @@ def install(connection: Connection) -> None:
         connection.exec_driver_sql(statement)
 
 
-def rebuild(connection: Connection, offset_minutes: int) -> None:
+def rebuild(connection: Connection, offset_minutes: int = DEFAULT_OFFSET_MINUTES) -> None:
     """Every summary from the raw rows (the migration's backfill; ``db rebuild-measures``)."""
     for statement in Sql(connection.dialect.name == "postgresql").rebuild(offset_minutes):
         connection.exec_driver_sql(statement)
@@ -377,6 +378,10 @@ Cell = tuple[int, str]  # (month, key)
 
 class SummaryRepository(_Repository):
     """Reads the summaries: counts, responses within a number of minutes, and exact medians."""
+
+    async def rebuild(self, offset_minutes: int = DEFAULT_OFFSET_MINUTES) -> None:
+        """Every summary from the raw rows, in this unit of work (see :func:`rebuild`)."""
+        await self.session.run_sync(lambda session: rebuild(session.connection(), offset_minutes))
 
     async def offset(self) -> int | None:
         return await self.session.scalar(select(MeasureClock.offset_minutes).where(MeasureClock.id == 1))

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from storage.summaries import Sql
+from storage.summaries import DEFAULT_OFFSET_MINUTES, Sql
 
 revision: str = '0016'
 down_revision: str | None = '0015'
@@ -20,7 +20,7 @@ depends_on: str | Sequence[str] | None = None
 
 # The months are cut at UTC+8 (Asia/Shanghai, the settings' default zone); a centre elsewhere runs
 # `volunteer-loop db rebuild-measures`, and until then its reports read the raw rows.
-OFFSET_MINUTES = 480
+OFFSET_MINUTES = DEFAULT_OFFSET_MINUTES
 
 
 def upgrade() -> None:
