@@ -312,6 +312,16 @@ async def _report_from_summaries(uow: UnitOfWork, config: MeasureConfig, where: 
     return ReportData(where, period, figures, by_month, by_team, by_community)
 
 
+async def rebuild_summaries(uow: UnitOfWork, tz: ZoneInfo, now: dt.datetime) -> int:
+    """Every summary recomputed from the raw rows, months cut at ``tz``'s offset now (minutes east
+    of UTC; a zone with summer time is served for the months its offset is this one, the others
+    read the raw rows): after a change of ``[measures]``' zone, or to check them."""
+    offset = now.astimezone(tz).utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+    await uow.summaries.rebuild(minutes)
+    return minutes
+
+
 async def orders_behind(uow: UnitOfWork, data: ReportData, tz: ZoneInfo) -> AsyncIterator[list[OrderRow]]:
     """The orders placed in the report's place and period, in pages."""
     async for page in uow.measures.order_rows(data.place.where, utc(data.period, tz)):
