@@ -21,8 +21,9 @@ not whole months under it reads the raw rows instead (``bot.services.measures``)
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.engine import Connection
 
 from storage.models import MeasureClock, MeasureCount, MeasureMinutes
@@ -178,9 +179,24 @@ class Sql:
                                  f"{self.served(f'{person} AND s.team_id <> {team}', people, -1)}")
         return new, insert, change
 
+    @staticmethod
+    def members(people: str, sign: int) -> str:
+        """Approved volunteers (month 0: the roster has no month) of the rows matching ``people``:
+        each person once in the district, once in each community and team they are in; a roster
+        row without an account each once."""
+        count = f"{sign} * (count(DISTINCT user_id) + sum(CASE WHEN user_id IS NULL THEN 1 ELSE 0 END))"
+        rows = f"FROM volunteers WHERE status = 'approved' AND ({people})"
+        return (f"SELECT 0 AS month, 'members' AS kind, '{DISTRICT}' AS axis, '' AS key, {count} AS n {rows} "
+                f"UNION ALL SELECT 0, 'members', '{COMMUNITY}', lower(community), {count} {rows} "
+                f"GROUP BY lower(community) UNION ALL SELECT 0, 'members', '{TEAM}', CAST(team_id AS TEXT), {count} "
+                f"{rows} AND team_id IS NOT NULL GROUP BY team_id")
+
     def person(self, x: str, sign: int) -> str:
-        """A person's served counts in every month (their roster rows are about to change, or just did)."""
-        return self.add_counts(self.served(f"s.user_id = {x}.user_id", f"user_id = {x}.user_id", sign))
+        """A person's counts — served in every month, and on the roster — as their roster rows are
+        before a change or after it (a row without an account: that row's alone)."""
+        people = f"user_id = {x}.user_id"
+        return self.add_counts(f"{self.served(f's.user_id = {x}.user_id', people, sign)} UNION ALL "
+                               f"{self.members(f'{people} OR (id = {x}.id AND user_id IS NULL)', sign)}")
 
     # -- ratings ---------------------------------------------------------------------------------------------------
     def ratings(self, where: str, entry: str = "true", axes: Sequence[str] = (DISTRICT, COMMUNITY, TEAM)) -> str:
@@ -258,10 +274,16 @@ class Sql:
                     [self.add_counts(self.reached("OLD", -1))]),
         ]
 
+    def _new_person(self, sign: int) -> str:
+        """The new person of a roster row given to someone else (PostgreSQL: only then called)."""
+        return self.add_counts(f"{self.served('s.user_id = NEW.user_id', 'user_id = NEW.user_id', sign)} "
+                               f"UNION ALL {self.members('user_id = NEW.user_id', sign)}")
+
     def _other_person(self, sign: int) -> str:
         """The new person of a roster row given to someone else (nothing when it stays theirs)."""
-        return self.add_counts(self.served("s.user_id = NEW.user_id AND NEW.user_id IS NOT OLD.user_id",
-                                           "user_id = NEW.user_id", sign))
+        other = "NEW.user_id IS NOT OLD.user_id"
+        return self.add_counts(f"{self.served(f's.user_id = NEW.user_id AND {other}', 'user_id = NEW.user_id', sign)}"
+                               f" UNION ALL {self.members(f'user_id = NEW.user_id AND {other}', sign)}")
 
     def _postgresql(self) -> list[str]:
         def function(name: str, body: str, returns: str = "NULL") -> str:
@@ -295,11 +317,13 @@ class Sql:
             f"IF NEW.source = '{RATED_SOURCE}' AND NEW.team_id IS NOT NULL THEN "
             f"{self.add_counts(self.ratings('r.order_id = NEW.order_id', 'e.id = NEW.id', (TEAM,)))}; END IF;")
         roster_before = (f"IF TG_OP IN ('UPDATE', 'DELETE') THEN {self.person('OLD', -1)}; END IF; "
-                         f"IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND NEW.user_id IS DISTINCT FROM OLD.user_id) "
-                         f"THEN {self.person('NEW', -1)}; END IF;")
+                         f"IF TG_OP = 'INSERT' THEN {self.person('NEW', -1)}; END IF; "
+                         f"IF TG_OP = 'UPDATE' AND NEW.user_id IS DISTINCT FROM OLD.user_id "
+                         f"THEN {self._new_person(-1)}; END IF;")
         roster_after = (f"IF TG_OP IN ('UPDATE', 'DELETE') THEN {self.person('OLD', 1)}; END IF; "
-                        f"IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND NEW.user_id IS DISTINCT FROM OLD.user_id) "
-                        f"THEN {self.person('NEW', 1)}; END IF;")
+                        f"IF TG_OP = 'INSERT' THEN {self.person('NEW', 1)}; END IF; "
+                        f"IF TG_OP = 'UPDATE' AND NEW.user_id IS DISTINCT FROM OLD.user_id "
+                        f"THEN {self._new_person(1)}; END IF;")
         reached = (f"IF TG_OP IN ('INSERT', 'UPDATE') THEN {self.add_counts(self.reached('NEW', 1))}; END IF; "
                    f"IF TG_OP IN ('UPDATE', 'DELETE') THEN {self.add_counts(self.reached('OLD', -1))}; END IF;")
         roster_events = "INSERT OR UPDATE OF status, team_id, community, user_id OR DELETE"
@@ -340,6 +364,7 @@ class Sql:
             f"INSERT INTO measure_served (month, user_id, team_id) SELECT DISTINCT {self.month('e.served_at')}, "
             f"e.user_id, coalesce(e.team_id, 0) FROM hours_entries e WHERE e.source IN ({_quote(SERVED_SOURCES)})",
             self.add_counts(self.served("true", "true", 1)),
+            self.add_counts(self.members("true", 1)),
             self.add_counts(self.ratings("true")),
             self.add_counts(self.reached("o", 1, "FROM reached_households o")),
         ]
@@ -397,6 +422,14 @@ class SummaryRepository(_Repository):
             result.setdefault((month, found), {})[kind] = int(n)
         return result
 
+    async def members(self, axis: str, key: str | None = None) -> dict[str, int]:
+        """Approved volunteers of each key of ``axis`` (or of one key)."""
+        query = select(MeasureCount.key, MeasureCount.n).where(
+            MeasureCount.month == 0, MeasureCount.kind == "members", MeasureCount.axis == axis)
+        if key is not None:
+            query = query.where(MeasureCount.key == key)
+        return {found: int(n) for found, n in (await self.session.execute(query)).all()}
+
     async def reached(self, last: int, axis: str, key: str | None = None) -> dict[Cell, int]:
         """Households reached by each month's end, up to ``last``, (month, key) → count (months with
         households added only: the caller carries the total forward)."""
@@ -415,7 +448,7 @@ class SummaryRepository(_Repository):
         base = [m.kind == kind, m.axis == axis, m.month.in_(list(months))]
         if key is not None:
             base.append(m.key == key)
-        bucket = m.minutes // BUCKET
+        bucket = m.minutes - m.minutes % BUCKET  # the bucket's first minute (truncated toward zero, as SQL does)
         rows = (await self.session.execute(
             select(m.month, m.key, bucket, func.sum(m.n), func.sum(case((m.minutes <= within, m.n), else_=0)))
             .where(*base).group_by(m.month, m.key, bucket).order_by(m.month, m.key, bucket))).all()
@@ -438,7 +471,8 @@ class SummaryRepository(_Repository):
                     seen += n
         values: dict[Cell, list[int]] = {}
         if wanted:
-            chosen = or_(*(and_(m.month == month, m.key == found, bucket == b) for month, found, b in wanted))
+            chosen = or_(*(and_(m.month == month, m.kind == kind, m.axis == axis, m.key == found,
+                                *_bucket_range(m.minutes, b)) for month, found, b in wanted))
             fine: dict[tuple[int, str, int], list[tuple[int, int]]] = {}
             for month, found, b, minutes, n in (await self.session.execute(
                     select(m.month, m.key, bucket, m.minutes, m.n).where(*base, chosen)
@@ -455,6 +489,16 @@ class SummaryRepository(_Repository):
         return {cell: (totals[cell], within_counts[cell],
                        round(sum(values[cell]) / len(values[cell]), 2) if totals[cell] and values.get(cell) else None)
                 for cell in buckets}
+
+
+def _bucket_range(minutes: Any, first: int) -> list[ColumnElement[bool]]:
+    """The minutes of the bucket whose first minute is ``first`` (``minutes - minutes % BUCKET``, the
+    remainder taking the sign of the minutes), as a range of the index."""
+    if first > 0:
+        return [minutes >= first, minutes < first + BUCKET]
+    if first < 0:
+        return [minutes > first - BUCKET, minutes <= first]
+    return [minutes > -BUCKET, minutes < BUCKET]
 
 
 def _middle_ranks(total: int) -> list[int]:

@@ -281,7 +281,7 @@ async def _report_from_summaries(uow: UnitOfWork, config: MeasureConfig, where: 
     numerators = await _numerators(uow, config, axis, numbers, key)
     reached = await _reached(uow, numbers, axis, key) if not team else {}
     households = await uow.measures.households(where.where)
-    volunteers = await uow.measures.volunteers(where.where, where.community)
+    volunteers = (await uow.summaries.members(axis, key)).get(key, 0)
     by_month = [(month, _from(team, numerators.get((n, key), _NOTHING), Rate(reached.get((n, key), 0), households),
                               volunteers)) for month, n in zip(months, numbers, strict=True)]
     whole_month = months[-1] == period
@@ -292,14 +292,14 @@ async def _report_from_summaries(uow: UnitOfWork, config: MeasureConfig, where: 
         last = numbers[-1:]
         teams = await uow.teams.every()
         of_teams = await _numerators(uow, config, TEAM, last, None)
-        members = await uow.measures.volunteers_by(where.where, where.community, Groups("team"))
-        by_team = [(t.code, _from(True, of_teams.get((last[0], str(t.id)), _NOTHING), Rate(0, 0), members.get(t.id, 0)))
-                   for t in teams]
+        members = await uow.summaries.members(TEAM)
+        by_team = [(t.code, _from(True, of_teams.get((last[0], str(t.id)), _NOTHING), Rate(0, 0),
+                                  members.get(str(t.id), 0))) for t in teams]
         names = await uow.measures.communities()
         of_communities = await _numerators(uow, config, COMMUNITY, last, None)
         reached_by = await _reached(uow, last, COMMUNITY, None)
         homes = await uow.measures.households_by_community()
-        members = await uow.measures.volunteers_by(where.where, where.community, Groups("community"))
+        members = await uow.summaries.members(COMMUNITY)
         by_community = [(name, _from(False, of_communities.get((last[0], name.lower()), _NOTHING),
                                      Rate(reached_by.get((last[0], name.lower()), 0), homes.get(name.lower(), 0)),
                                      members.get(name.lower(), 0))) for name in names]

@@ -38,7 +38,7 @@ SUMMARY_TABLES = {"measure_counts": "month, kind, axis, key, n",
 @dataclass(frozen=True)
 class Roster:
     """A change to ``who``'s roster row: its status, team and community (``second``: a new row in
-    another team, a person in two teams)."""
+    another team, a person in two teams; ``nobody``: a roster row without an account)."""
 
     who: str
     status: str
@@ -59,8 +59,9 @@ class Ledger:
 
 Step = Command | Roster | Ledger
 PEOPLE_NAMES = tuple(PEOPLE)
-ROSTER = st.builds(Roster, st.sampled_from(PEOPLE_NAMES), st.sampled_from(("approved", "approved", "pending")),
-                   st.sampled_from(tuple(TEAM_CHATS)), st.sampled_from(COMMUNITIES), st.booleans())
+ROSTER = st.builds(Roster, st.sampled_from((*PEOPLE_NAMES, "nobody")),
+                   st.sampled_from(("approved", "approved", "pending")), st.sampled_from(tuple(TEAM_CHATS)),
+                   st.sampled_from(COMMUNITIES), st.booleans())
 LEDGER = st.builds(Ledger, st.sampled_from(PEOPLE_NAMES),
                    st.sampled_from(("order", "activity", "honour", "correction")), st.integers(-30, 120))
 NEXT_MONTH = Wait(20 * 24 * 60)  # from mid-January into February: moves of January's orders in February
@@ -74,7 +75,9 @@ MIXED_TOURS: list[list[Step]] = [
     [*TOURS[1][:5], Ledger("alma", "order", 40), Roster("alma", "pending", "alpha", "East Lake"), *TOURS[1][5:],
      Ledger("ben", "correction", -10), Roster("alma", "approved", "bravo", "Sunny Garden", second=True), NEXT_MONTH,
      Ledger("ben", "activity", 60)],
-    [*TOURS[0], NEXT_MONTH, Roster("amos", "approved", "bravo", "East Lake"), Ledger("amos", "order", 30)],
+    [*TOURS[0], NEXT_MONTH, Roster("amos", "approved", "bravo", "East Lake"), Ledger("amos", "order", 30),
+     Roster("nobody", "approved", "alpha", "East Lake"), Roster("nobody", "approved", "bravo", "East Lake", True),
+     Roster("nobody", "pending", "alpha", "Sunny Garden")],
 ]
 
 
@@ -110,11 +113,11 @@ async def _step(world: World, step: Step) -> None:
 
 async def _roster(world: World, change: Roster) -> None:
     async with world.uow() as uow:
-        user_id = world.user_ids[change.who]
+        user_id = world.user_ids.get(change.who)  # "nobody": a roster row without an account
         team_id = world.team_ids[change.team]
-        in_team = await uow.session.scalar(select(Volunteer).where(Volunteer.user_id == user_id,
-                                                                   Volunteer.team_id == team_id))
-        row = in_team or await uow.session.scalar(select(Volunteer).where(Volunteer.user_id == user_id).limit(1))
+        person = Volunteer.user_id.is_(None) if user_id is None else Volunteer.user_id == user_id
+        in_team = await uow.session.scalar(select(Volunteer).where(person, Volunteer.team_id == team_id).limit(1))
+        row = in_team or await uow.session.scalar(select(Volunteer).where(person).limit(1))
         if row is None or (change.second and in_team is None):
             uow.session.add(Volunteer(user_id=user_id, team_id=world.team_ids[change.team], name=change.who,
                                       phone="+8613900000000", status=change.status, community=change.community,
