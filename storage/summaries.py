@@ -125,6 +125,15 @@ class Sql:
             f"{sign} AS n {source} WHERE {condition} AND {present}"
             for kind, minutes, condition in kinds for axis, key, present in self._axes(x))
 
+    @staticmethod
+    def counted_change(differs: str) -> str:
+        """Whether an update of an order changes what it counts for (not a card's id, a description):
+        a column the counts read, or the time of an unrated closure."""
+        columns = ("status", "team_id", "community", "created_at", "accepted_at", "done_at", "round", "no_response",
+                   "on_behalf")
+        changed = " OR ".join(f"OLD.{c} {differs} NEW.{c}" for c in columns)
+        return f"({changed} OR (OLD.updated_at {differs} NEW.updated_at AND (OLD.no_response OR NEW.no_response)))"
+
     # -- households that ordered ---------------------------------------------------------------------------------
     @staticmethod
     def homes(where: str, alive: str, sign: int) -> str:
@@ -246,7 +255,8 @@ class Sql:
                      *self.resident_change("NEW", 1)]),
             trigger("measure_orders_update", "AFTER UPDATE ON orders",
                     [self.add_counts(f"{self.order_counts('NEW', 1)} UNION ALL {self.order_counts('OLD', -1)}"),
-                     self.add_minutes(f"{self.order_minutes('NEW', 1)} UNION ALL {self.order_minutes('OLD', -1)}")]),
+                     self.add_minutes(f"{self.order_minutes('NEW', 1)} UNION ALL {self.order_minutes('OLD', -1)}")],
+                    self.counted_change("IS NOT")),
             trigger("measure_orders_moved", "AFTER UPDATE OF resident_id, community, created_at, on_behalf ON orders",
                     [*self.resident_change("OLD", -1), *self.resident_change("NEW", 1)], identity),
             trigger("measure_orders_delete", "AFTER DELETE ON orders",
@@ -304,7 +314,8 @@ class Sql:
             "IF TG_OP = 'INSERT' THEN "
             + run([self.add_counts(self.order_counts("NEW", 1)), self.add_minutes(self.order_minutes("NEW", 1)),
                    *self.resident_change("NEW", 1)])
-            + f" ELSIF TG_OP = 'UPDATE' THEN {run([update_counts, update_minutes])} IF {identity} THEN {moved} END IF;"
+            + f" ELSIF TG_OP = 'UPDATE' THEN IF {self.counted_change('IS DISTINCT FROM')} THEN "
+            + f"{run([update_counts, update_minutes])} END IF; IF {identity} THEN {moved} END IF;"
             + " ELSE " + run([self.add_counts(self.order_counts("OLD", -1)),
                               self.add_minutes(self.order_minutes("OLD", -1)), *self.resident_change("OLD", -1)])
             + " END IF;")
