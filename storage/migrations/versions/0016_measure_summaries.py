@@ -1,5 +1,6 @@
 """measure summaries: per local month, the counts behind the report's rates, kept by triggers
-(storage/summaries.py) and filled here from the raw rows; reached households by community
+(storage/summaries.py) and filled here from the raw rows; reached households by community, the
+volunteers' communities
 
 Revision ID: 0016
 Revises: 0015
@@ -25,6 +26,7 @@ OFFSET_MINUTES = DEFAULT_OFFSET_MINUTES
 
 def upgrade() -> None:
     op.create_index('ix_reached_community', 'reached_households', ['community', 'reached_at'], unique=False)
+    op.create_index('ix_volunteers_community', 'volunteers', ['status', 'community'], unique=False)
     op.create_table(
         'measure_clock',
         sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
@@ -82,4 +84,5 @@ def downgrade() -> None:
     op.drop_table('measure_minutes')
     op.drop_table('measure_counts')
     op.drop_table('measure_clock')
+    op.drop_index('ix_volunteers_community', table_name='volunteers')
     op.drop_index('ix_reached_community', table_name='reached_households')
