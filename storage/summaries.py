@@ -21,9 +21,8 @@ not whole months under it reads the raw rows instead (``bot.services.measures``)
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.engine import Connection
 
 from storage.models import MeasureClock, MeasureCount, MeasureMinutes
@@ -116,10 +115,14 @@ class Sql:
     def order_minutes(self, x: str, sign: int, source: str = "") -> str:
         counted = self._counted(x)
         month = self.month(f"{x}.created_at")
-        kinds = [("a", self.minutes(f"{x}.created_at", f"{x}.accepted_at"),
-                  f"{counted} AND {x}.accepted_at IS NOT NULL"),
-                 ("d", self.minutes(f"{x}.created_at", f"{x}.done_at"),
-                  f"{counted} AND {x}.done_at IS NOT NULL AND {x}.status IN ({_quote(FINISHED)})")]
+        accepted = self.minutes(f"{x}.created_at", f"{x}.accepted_at")
+        done = self.minutes(f"{x}.created_at", f"{x}.done_at")
+        was_accepted = f"{counted} AND {x}.accepted_at IS NOT NULL"
+        was_done = f"{counted} AND {x}.done_at IS NOT NULL AND {x}.status IN ({_quote(FINISHED)})"
+        # a: each whole minute; A: each bucket of BUCKET minutes (its first minute, truncated toward
+        # zero as SQL's % does), so a median's bucket is found among a few dozen rows
+        kinds = [("a", accepted, was_accepted), ("A", f"({accepted} - {accepted} % {BUCKET})", was_accepted),
+                 ("d", done, was_done), ("D", f"({done} - {done} % {BUCKET})", was_done)]
         return " UNION ALL ".join(
             f"SELECT {month} AS month, '{kind}' AS kind, '{axis}' AS axis, {key} AS key, {minutes} AS minutes, "
             f"{sign} AS n {source} WHERE {condition} AND {present}"
@@ -453,63 +456,70 @@ class SummaryRepository(_Repository):
     async def minutes(self, kind: str, months: Sequence[int], axis: str, key: str | None, within: int
                       ) -> dict[Cell, tuple[int, int, float | None]]:
         """Orders of ``kind`` (a: accepted, d: done) per (month, key): how many, how many within
-        ``within`` whole minutes, and the median of their whole minutes. The median's bucket of
-        :data:`BUCKET` minutes first (one grouped pass), then that bucket's minutes alone."""
+        ``within`` whole minutes, and the median of their whole minutes. The buckets of
+        :data:`BUCKET` minutes first (kind A or D: a few dozen rows a key), then the minutes of
+        the buckets that hold a median or ``within`` alone, each a range of the index."""
         m = MeasureMinutes
-        base = [m.kind == kind, m.axis == axis, m.month.in_(list(months))]
+        where = [m.axis == axis, m.month.in_(list(months))]
         if key is not None:
-            base.append(m.key == key)
-        bucket = m.minutes - m.minutes % BUCKET  # the bucket's first minute (truncated toward zero, as SQL does)
-        rows = (await self.session.execute(
-            select(m.month, m.key, bucket, func.sum(m.n), func.sum(case((m.minutes <= within, m.n), else_=0)))
-            .where(*base).group_by(m.month, m.key, bucket).order_by(m.month, m.key, bucket))).all()
+            where.append(m.key == key)
         buckets: dict[Cell, list[tuple[int, int]]] = {}
-        within_counts: dict[Cell, int] = {}
-        for month, found, b, n, inside in rows:
-            cell = (month, found)
-            buckets.setdefault(cell, []).append((int(b), int(n)))
-            within_counts[cell] = within_counts.get(cell, 0) + int(inside)
-        wanted: dict[tuple[int, str, int], list[tuple[int, int]]] = {}  # (month, key, bucket) → (cell rank, rank in it)
+        for month, found, first, n in (await self.session.execute(
+                select(m.month, m.key, m.minutes, m.n).where(m.kind == kind.upper(), *where)
+                .order_by(m.month, m.key, m.minutes))).all():
+            buckets.setdefault((month, found), []).append((int(first), int(n)))
         totals = {cell: sum(n for _, n in parts) for cell, parts in buckets.items()}
+        inside = {cell: sum(n for first, n in parts if _bucket_bounds(first)[1] <= within)
+                  for cell, parts in buckets.items()}
+        medians: dict[tuple[int, str, int], list[int]] = {}  # (month, key, bucket) → ranks within it
         for cell, parts in buckets.items():
-            total = totals[cell]
-            for rank in _middle_ranks(total):
+            for rank in _middle_ranks(totals[cell]):
                 seen = 0
-                for b, n in parts:
+                for first, n in parts:
                     if seen + n >= rank:
-                        wanted.setdefault((*cell, b), []).append((rank, rank - seen))
+                        medians.setdefault((*cell, first), []).append(rank - seen)
                         break
                     seen += n
-        values: dict[Cell, list[int]] = {}
+        across = {(*cell, first) for cell, parts in buckets.items() for first, n in parts
+                  if n and _bucket_bounds(first)[0] <= within < _bucket_bounds(first)[1]}
+        fine: dict[tuple[int, str, int], list[tuple[int, int]]] = {}
+        wanted = medians.keys() | across
         if wanted:
             chosen = or_(*(and_(m.month == month, m.kind == kind, m.axis == axis, m.key == found,
-                                *_bucket_range(m.minutes, b)) for month, found, b in wanted))
-            fine: dict[tuple[int, str, int], list[tuple[int, int]]] = {}
-            for month, found, b, minutes, n in (await self.session.execute(
-                    select(m.month, m.key, bucket, m.minutes, m.n).where(*base, chosen)
-                    .order_by(m.month, m.key, m.minutes))).all():
-                fine.setdefault((month, found, int(b)), []).append((int(minutes), int(n)))
-            for (month, found, b), ranks in wanted.items():
-                for _, inside_rank in ranks:
-                    seen = 0
-                    for minutes, n in fine.get((month, found, b), []):
-                        if seen + n >= inside_rank:
-                            values.setdefault((month, found), []).append(minutes)
-                            break
-                        seen += n
-        return {cell: (totals[cell], within_counts[cell],
-                       round(sum(values[cell]) / len(values[cell]), 2) if totals[cell] and values.get(cell) else None)
+                                m.minutes >= _bucket_bounds(first)[0], m.minutes <= _bucket_bounds(first)[1])
+                           for month, found, first in wanted))
+            for month, found, minutes, n in (await self.session.execute(
+                    select(m.month, m.key, m.minutes, m.n).where(chosen).order_by(m.month, m.key, m.minutes))).all():
+                fine.setdefault((month, found, _first_minute(int(minutes))), []).append((int(minutes), int(n)))
+        for month, found, first in across:
+            inside[(month, found)] += sum(n for minutes, n in fine.get((month, found, first), []) if minutes <= within)
+        values: dict[Cell, list[int]] = {}
+        for (month, found, first), ranks in medians.items():
+            for rank in ranks:
+                seen = 0
+                for minutes, n in fine.get((month, found, first), []):
+                    if seen + n >= rank:
+                        values.setdefault((month, found), []).append(minutes)
+                        break
+                    seen += n
+        return {cell: (totals[cell], inside[cell],
+                       round(sum(values[cell]) / len(values[cell]), 2) if values.get(cell) else None)
                 for cell in buckets}
 
 
-def _bucket_range(minutes: Any, first: int) -> list[ColumnElement[bool]]:
-    """The minutes of the bucket whose first minute is ``first`` (``minutes - minutes % BUCKET``, the
-    remainder taking the sign of the minutes), as a range of the index."""
+def _first_minute(minutes: int) -> int:
+    """The first minute of the bucket of ``minutes``, as SQL's ``minutes - minutes % BUCKET``."""
+    return abs(minutes) // BUCKET * BUCKET * (1 if minutes >= 0 else -1)
+
+
+def _bucket_bounds(first: int) -> tuple[int, int]:
+    """The least and greatest minute of the bucket whose first minute is ``first`` (``minutes -
+    minutes % BUCKET``: SQL's remainder takes the sign of the minutes, so 0 holds -63 to 63)."""
     if first > 0:
-        return [minutes >= first, minutes < first + BUCKET]
+        return first, first + BUCKET - 1
     if first < 0:
-        return [minutes > first - BUCKET, minutes <= first]
-    return [minutes > -BUCKET, minutes < BUCKET]
+        return first - BUCKET + 1, first
+    return -BUCKET + 1, BUCKET - 1
 
 
 def _middle_ranks(total: int) -> list[int]:
