@@ -160,18 +160,20 @@ class Sql:
 
     # -- volunteers who served -------------------------------------------------------------------------------------
     @staticmethod
-    def served(where: str, people: str, sign: int) -> str:
-        """Volunteers who served, of the served rows ``s`` matching ``where``, as the roster
-        (approved rows matching ``people``) has them now: the district, each community they are
-        an approved member of, each team they served for and are an approved member of."""
+    def served(where: str, sign: int) -> str:
+        """Volunteers who served, of the served rows ``s`` matching ``where``, as the roster has them
+        now (each person's approved rows looked up in ``ix_volunteers_measures``): the district,
+        each community they are an approved member of, each team they served for and are an
+        approved member of."""
         approved = "v.user_id = s.user_id AND v.status = 'approved'"
         return (f"SELECT s.month AS month, 'served' AS kind, '{DISTRICT}' AS axis, '' AS key, "
                 f"{sign} * count(DISTINCT s.user_id) AS n FROM measure_served s WHERE {where} "
                 f"AND EXISTS (SELECT 1 FROM volunteers v WHERE {approved}) GROUP BY s.month "
-                f"UNION ALL SELECT s.month, 'served', '{COMMUNITY}', v.community, {sign} * count(*) "
+                f"UNION ALL SELECT s.month, 'served', '{COMMUNITY}', lower(v.community), "
+                f"{sign} * count(DISTINCT s.user_id) "
                 f"FROM (SELECT DISTINCT month, user_id FROM measure_served s WHERE {where}) s "
-                f"JOIN (SELECT DISTINCT user_id, lower(community) AS community FROM volunteers "
-                f"WHERE status = 'approved' AND {people}) v ON v.user_id = s.user_id GROUP BY s.month, v.community "
+                f"JOIN volunteers v ON v.user_id = s.user_id AND v.status = 'approved' "
+                "GROUP BY s.month, lower(v.community) "
                 f"UNION ALL SELECT s.month, 'served', '{TEAM}', CAST(s.team_id AS TEXT), "
                 f"{sign} * count(DISTINCT s.user_id) FROM measure_served s WHERE {where} "
                 f"AND EXISTS (SELECT 1 FROM volunteers v WHERE {approved} AND v.team_id = s.team_id) "
@@ -186,9 +188,8 @@ class Sql:
         insert = (f"INSERT INTO measure_served (month, user_id, team_id) SELECT {month}, NEW.user_id, {team} "
                   f"WHERE NEW.source IN ({_quote(SERVED_SOURCES)}) ON CONFLICT DO NOTHING")
         person = f"s.month = {month} AND s.user_id = NEW.user_id"
-        people = "user_id = NEW.user_id"
-        change = self.add_counts(f"{self.served(person, people, 1)} UNION ALL "
-                                 f"{self.served(f'{person} AND s.team_id <> {team}', people, -1)}")
+        change = self.add_counts(f"{self.served(person, 1)} UNION ALL "
+                                 f"{self.served(f'{person} AND s.team_id <> {team}', -1)}")
         return new, insert, change
 
     @staticmethod
@@ -207,7 +208,7 @@ class Sql:
         """A person's counts — served in every month, and on the roster — as their roster rows are
         before a change or after it (a row without an account: that row's alone)."""
         people = f"user_id = {x}.user_id"
-        return self.add_counts(f"{self.served(f's.user_id = {x}.user_id', people, sign)} UNION ALL "
+        return self.add_counts(f"{self.served(f's.user_id = {x}.user_id', sign)} UNION ALL "
                                f"{self.members(f'{people} OR (id = {x}.id AND user_id IS NULL)', sign)}")
 
     # -- ratings ---------------------------------------------------------------------------------------------------
@@ -289,13 +290,13 @@ class Sql:
 
     def _new_person(self, sign: int) -> str:
         """The new person of a roster row given to someone else (PostgreSQL: only then called)."""
-        return self.add_counts(f"{self.served('s.user_id = NEW.user_id', 'user_id = NEW.user_id', sign)} "
+        return self.add_counts(f"{self.served('s.user_id = NEW.user_id', sign)} "
                                f"UNION ALL {self.members('user_id = NEW.user_id', sign)}")
 
     def _other_person(self, sign: int) -> str:
         """The new person of a roster row given to someone else (nothing when it stays theirs)."""
         other = "NEW.user_id IS NOT OLD.user_id"
-        return self.add_counts(f"{self.served(f's.user_id = NEW.user_id AND {other}', 'user_id = NEW.user_id', sign)}"
+        return self.add_counts(f"{self.served(f's.user_id = NEW.user_id AND {other}', sign)}"
                                f" UNION ALL {self.members(f'user_id = NEW.user_id AND {other}', sign)}")
 
     def _postgresql(self) -> list[str]:
@@ -377,7 +378,7 @@ class Sql:
             self.add_counts(self.homes("true", "n", 1)),
             f"INSERT INTO measure_served (month, user_id, team_id) SELECT DISTINCT {self.month('e.served_at')}, "
             f"e.user_id, coalesce(e.team_id, 0) FROM hours_entries e WHERE e.source IN ({_quote(SERVED_SOURCES)})",
-            self.add_counts(self.served("true", "true", 1)),
+            self.add_counts(self.served("true", 1)),
             self.add_counts(self.members("true", 1)),
             self.add_counts(self.ratings("true")),
             self.add_counts(self.reached("o", 1, "FROM reached_households o")),
