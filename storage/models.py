@@ -158,7 +158,7 @@ class Volunteer(Base):
         # the measures: "is this person an approved volunteer of the place?" from the index alone (0013)
         Index("ix_volunteers_measures", "user_id", "status", "team_id", "community"),
         # the communities a report names, answered from the index alone (0016)
-        Index("ix_volunteers_community", "status", "community"),
+        Index("ix_volunteers_community", "community", "status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

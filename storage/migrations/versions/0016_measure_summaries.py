@@ -26,7 +26,7 @@ OFFSET_MINUTES = DEFAULT_OFFSET_MINUTES
 
 def upgrade() -> None:
     op.create_index('ix_reached_community', 'reached_households', ['community', 'reached_at'], unique=False)
-    op.create_index('ix_volunteers_community', 'volunteers', ['status', 'community'], unique=False)
+    op.create_index('ix_volunteers_community', 'volunteers', ['community', 'status'], unique=False)
     op.create_table(
         'measure_clock',
         sa.Column('id', sa.Integer(), autoincrement=False, nullable=False),
