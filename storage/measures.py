@@ -17,16 +17,16 @@ from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
-    Float,
     Integer,
+    Numeric,
     and_,
     case,
     cast,
     distinct,
     exists,
     func,
-    literal,
     literal_column,
     select,
     update,
@@ -34,7 +34,7 @@ from sqlalchemy import (
 
 from storage.models import Building, HoursEntry, HouseholdCount, Order, Rating, ReachedHousehold, Team, Volunteer
 from storage.repositories import _Repository
-from storage.summaries import SLACK
+from storage.summaries import MINUTE_MS
 
 Period = tuple[dt.datetime, dt.datetime]  # UTC [start, end)
 Key = int | str | None  # a group's key: a team's id, a community (lower case) or a period's index
@@ -209,13 +209,13 @@ class MeasuresRepository(_Repository):
 
     def _minutes(self, start: Any, end: Any) -> ColumnElement[Any]:
         """Whole minutes from ``start`` to ``end`` worked out by the database (no datetimes to
-        parse): started minutes, less :data:`storage.summaries.SLACK` for floating point — the same
-        arithmetic as the summaries' triggers (``storage.summaries.Sql.minutes``), so both agree."""
-        slack = literal(SLACK, Float)
+        parse): started minutes of the difference taken to the millisecond — the same arithmetic as
+        the summaries' triggers (``storage.summaries.Sql.minutes``), so both agree."""
         if self._postgresql():
-            return cast(func.ceil(cast(func.extract("epoch", end - start), Float) / 60 - slack), Integer)
-        value = (func.julianday(end) - func.julianday(start)) * 1440 - slack
-        return cast(value, Integer) + case((value > cast(value, Integer), 1), else_=0)
+            ms = cast(func.round(cast(func.extract("epoch", end - start), Numeric) * 1000), BigInteger)
+        else:
+            ms = cast(func.round((func.julianday(end) - func.julianday(start)) * 86_400_000), Integer)
+        return (ms + (MINUTE_MS - 1)) // MINUTE_MS
 
     async def _grouped(self, query: Any, key: ColumnElement[Any]) -> Sequence[Any]:
         """``query``'s rows for each group, its key last."""

@@ -37,10 +37,9 @@ CLOSED = "closed"
 SATISFIED_FROM = 4
 SERVED_SOURCES = ("order", "activity")
 RATED_SOURCE = "order"
-# Whole minutes are started minutes, less 2**-13 of a minute (7 ms) that the databases' floating
-# point may add to an exact number of minutes: an exact binary fraction, so SQL text and a bound
-# parameter give the same double.
-SLACK = 2.0 ** -13
+# Whole minutes are started minutes of a difference taken to the millisecond: (ms + 59,999) / 60,000
+# in SQL's integer division (truncating toward zero on both backends).
+MINUTE_MS = 60_000
 DISTRICT, TEAM, COMMUNITY = "d", "t", "c"
 DEFAULT_OFFSET_MINUTES = 480  # UTC+8, Asia/Shanghai: the settings' default zone
 BUCKET = 64  # a median is found in a 64-minute bucket first, then among that bucket's minutes
@@ -68,12 +67,14 @@ class Sql:
         return f"CAST(strftime('%Y%m', {time}, {offset} || ' minutes') AS INTEGER)"
 
     def minutes(self, start: str, end: str) -> str:
-        """Whole (started) minutes from ``start`` to ``end``: the same arithmetic as
-        ``storage.measures.MeasuresRepository._whole_minutes``."""
+        """Whole (started) minutes from ``start`` to ``end``, the difference taken to the millisecond
+        (one rounding, no floating point left): the same arithmetic as
+        ``storage.measures.MeasuresRepository._minutes``."""
         if self.postgresql:
-            return f"CAST(ceil(CAST(extract(epoch FROM {end} - {start}) AS FLOAT) / 60 - {SLACK!r}) AS INTEGER)"
-        value = f"((julianday({end}) - julianday({start})) * 1440 - {SLACK!r})"
-        return f"(CAST({value} AS INTEGER) + ({value} > CAST({value} AS INTEGER)))"
+            ms = f"CAST(round(CAST(extract(epoch FROM {end} - {start}) AS NUMERIC) * 1000) AS BIGINT)"
+        else:
+            ms = f"CAST(round((julianday({end}) - julianday({start})) * 86400000) AS INTEGER)"
+        return f"(({ms} + {MINUTE_MS - 1}) / {MINUTE_MS})"
 
     # -- adding rows ---------------------------------------------------------------------------------------------
     @staticmethod
