@@ -11,7 +11,12 @@ a ledger of 2,000,000 entries over the same two years, then
   grouped sets (by month, by team, by community) once each after the runs, to show where it goes.
 
 Each is also printed as a ratio to a bare primary-key lookup in its own unit of work, measured in
-the same run on the same database.
+the same run on the same database. ``report`` reads the measures' summaries (migration 0016,
+docs/measures.md "Summaries"); ``report_parts`` are the raw grouped passes it no longer needs, for
+comparison. ``write_path``: what the summaries cost the writers — one order accepted, done (with its
+ledger entry), rated and closed, as the moves write it, in one transaction rolled back, with the
+summaries' triggers and without them (dropped inside that transaction), the median of each and
+their ratio.
 
     python bench/report.py [--scale 1.0] [--entries 2000000] [--repeat 5]
                            [--path .bench-cache/report.sqlite3] [--database-url postgresql+asyncpg://...]
@@ -36,7 +41,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -63,12 +68,15 @@ from storage.db import session_factory
 from storage.measures import Groups
 from storage.models import Order, User
 from storage.repositories import household_key
+from storage.summaries import Sql
 from storage.uow import UnitOfWork
 
 TZ = ZoneInfo("Asia/Shanghai")
 MONTH = Period.month(2026, 10)  # the last whole month before the district's NOW
 SCHEMA = "report_bench"
 GOAL_MS = 300.0
+WRITES = 15  # orders taken through accept, done and rate, each with and without the summaries
+VOLUNTEER = 6  # the cast's volunteer (bench/district_data.py VERA)
 ORDER_COLUMNS = (*COLUMNS["orders"], "accepted_at", "done_at")
 ENTRY_COLUMNS = ("id", "user_id", "team_id", "source", "order_id", "round", "minutes", "served_at", "created_at")
 LAYOUT = Layout({**COLUMNS, "orders": ORDER_COLUMNS, "hours_entries": ENTRY_COLUMNS,
@@ -169,6 +177,7 @@ async def measure(args: argparse.Namespace, url: str, schema: str | None) -> dic
             if round_:
                 times["report"].append(time.perf_counter() - began)
         parts = await report_parts(uow, config)
+        writes = await write_path(engine)
     finally:
         await engine.dispose()
     pk = statistics.median(times["pk_lookup"])
@@ -179,6 +188,7 @@ async def measure(args: argparse.Namespace, url: str, schema: str | None) -> dic
     result["month"]["pass"] = result["month"]["median_ms"] <= GOAL_MS
     result["report"]["pass"] = result["report"]["median_ms"] <= GOAL_MS
     result["report_parts_ms"] = parts
+    result["write_path"] = writes
     result["satisfaction"] = [month.satisfaction.numerator, month.satisfaction.denominator]
     result["load_average"] = round(os.getloadavg()[0], 1)
     return result
@@ -203,6 +213,50 @@ async def report_parts(uow: Callable[[], UnitOfWork], config: MeasureConfig) -> 
             await measures.each(work, config, district, bounds, groups, keys)
         parts[name] = round((time.perf_counter() - began) * 1000, 1)
     return parts
+
+
+async def write_path(engine: Any) -> dict[str, Any]:
+    """accept → done (+ its ledger entry) → rating → closed of one dispatched order, as the moves write
+    them, in one transaction rolled back: with the summaries' triggers, and without (dropped in the
+    same transaction, so nothing changes); each order both ways, alternately."""
+    postgresql = engine.dialect.name == "postgresql"
+    async with engine.connect() as connection:
+        orders = (await connection.execute(text(
+            "SELECT id, resident_id, team_id, created_at FROM orders WHERE status = 'dispatched' ORDER BY id DESC "
+            f"LIMIT {WRITES}"))).all()
+
+    def at(minutes: int) -> Any:
+        value = NOW + dt.timedelta(minutes=minutes)
+        return value if postgresql else value.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+    steps = [
+        ("UPDATE orders SET status = 'accepted', volunteer_id = :volunteer, accepted_at = :accepted, "
+         "updated_at = :accepted WHERE id = :id AND status = 'dispatched'"),
+        "UPDATE orders SET status = 'done', done_at = :done, updated_at = :done WHERE id = :id AND status = 'accepted'",
+        ("INSERT INTO hours_entries (user_id, team_id, source, order_id, round, minutes, served_at, created_at) "
+         "VALUES (:volunteer, :team, 'order', :id, 1, 60, :accepted, :done)"),
+        ("INSERT INTO ratings (order_id, round, resident_id, stars, solved, created_at) "
+         "VALUES (:id, 1, :resident, 5, true, :rated)"),
+        "UPDATE orders SET status = 'closed', updated_at = :rated WHERE id = :id AND status = 'done'",
+    ]
+    times: dict[str, list[float]] = {"with": [], "without": []}
+    for order_id, resident, team, _ in orders:
+        values = {"id": order_id, "resident": resident, "team": team, "volunteer": VOLUNTEER, "accepted": at(1),
+                  "done": at(61), "rated": at(90)}
+        for variant in ("with", "without"):
+            async with engine.connect() as connection:
+                transaction = await connection.begin()
+                if variant == "without":
+                    for statement in Sql(postgresql).drop():
+                        await connection.exec_driver_sql(statement)
+                began = time.perf_counter()
+                for step in steps:
+                    await connection.execute(text(step), values)
+                times[variant].append(time.perf_counter() - began)
+                await transaction.rollback()
+    with_ms, without_ms = (statistics.median(times[v]) * 1000 for v in ("with", "without"))
+    return {"orders": len(orders), "with_summaries_ms": round(with_ms, 2), "without_ms": round(without_ms, 2),
+            "ratio": round(with_ms / without_ms, 2)}
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:

@@ -45,9 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--secret-token", help="webhook: secret Telegram sends back in every request "
                      "(required in webhook mode; 1-256 of A-Z a-z 0-9 _ -)")
     db = commands.add_parser("db", help="database maintenance")
-    db.add_argument("action", choices=["upgrade", "prune"],
+    db.add_argument("action", choices=["upgrade", "prune", "rebuild-measures"],
                     help="upgrade: migrate the schema to the newest version; prune: delete old update ids and "
-                         "finished outbox rows now, as the running bot does every [housekeeping] interval_minutes")
+                         "finished outbox rows now, as the running bot does every [housekeeping] interval_minutes; "
+                         "rebuild-measures: recompute the reports' summaries from the raw rows in the configured "
+                         "time zone (docs/measures.md)")
     volunteers = commands.add_parser("volunteers", help="the volunteer roster (CSV or XLSX, see docs/roster.md)")
     roster = volunteers.add_subparsers(dest="action", required=True)
     imports = roster.add_parser("import", help="import volunteers from FILE; prints a report, one line per bad row")
@@ -270,6 +272,32 @@ async def households_command(settings: Settings, args: argparse.Namespace) -> in
     return 1 if report.errors else 0
 
 
+async def rebuild_measures_command(settings: Settings) -> int:
+    """``db rebuild-measures``: the measures' summaries from the raw rows, months in ``timezone``."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    from bot.services.measures import rebuild_summaries
+    from storage.clock import utc_now
+    from storage.db import create_engine, session_factory
+    from storage.uow import UnitOfWork
+
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    await migrate(settings)
+    engine = create_engine(settings.database.url, echo=settings.database.echo)
+    try:
+        async with UnitOfWork(session_factory(engine)) as uow:
+            minutes = await rebuild_summaries(uow, settings.tz, utc_now())
+            await uow.commit()
+    except (OSError, TimeoutError, OperationalError, DBAPIError) as error:
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        raise CliError(f"cannot reach the database {_safe_url(settings.database.url)}: {reason}") from None
+    finally:
+        await engine.dispose()
+    sign = "+" if minutes >= 0 else "-"
+    print(f"measure summaries rebuilt; months cut at UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}")
+    return 0
+
+
 async def prune_command(settings: Settings) -> int:
     """``db prune``: one housekeeping pass (bot.services.housekeeping); safe beside running bots."""
     from sqlalchemy.exc import DBAPIError, OperationalError
@@ -398,6 +426,8 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
         settings = load_settings(args.config)
         if args.command == "db" and args.action == "prune":
             return asyncio.run(prune_command(settings))
+        if args.command == "db" and args.action == "rebuild-measures":
+            return asyncio.run(rebuild_measures_command(settings))
         if args.command == "db":
             asyncio.run(migrate(settings))
             print("database is up to date")

@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
-    Float,
+    Integer,
+    Numeric,
     and_,
     case,
     cast,
@@ -32,6 +34,7 @@ from sqlalchemy import (
 
 from storage.models import Building, HoursEntry, HouseholdCount, Order, Rating, ReachedHousehold, Team, Volunteer
 from storage.repositories import _Repository
+from storage.summaries import MINUTE_MS
 
 Period = tuple[dt.datetime, dt.datetime]  # UTC [start, end)
 Key = int | str | None  # a group's key: a team's id, a community (lower case) or a period's index
@@ -205,17 +208,21 @@ class MeasuresRepository(_Repository):
         return []
 
     def _minutes(self, start: Any, end: Any) -> ColumnElement[Any]:
-        """Minutes from ``start`` to ``end`` worked out by the database (no datetimes to parse)."""
+        """Whole minutes from ``start`` to ``end`` worked out by the database (no datetimes to
+        parse): started minutes of the difference taken to the millisecond — the same arithmetic as
+        the summaries' triggers (``storage.summaries.Sql.minutes``), so both agree."""
         if self._postgresql():
-            return cast(func.extract("epoch", end - start), Float) / 60
-        return (func.julianday(end) - func.julianday(start)) * 1440
+            ms = cast(func.round(cast(func.extract("epoch", end - start), Numeric) * 1000), BigInteger)
+        else:
+            ms = cast(func.round((func.julianday(end) - func.julianday(start)) * 86_400_000), Integer)
+        return (ms + (MINUTE_MS - 1)) // MINUTE_MS
 
     async def _grouped(self, query: Any, key: ColumnElement[Any]) -> Sequence[Any]:
         """``query``'s rows for each group, its key last."""
         return (await self.session.execute(query.add_columns(key.label(GROUP)).group_by(_GROUPED))).all()
 
     async def order_figures(self, where: Where, period: Period, *, refused: Sequence[str], withdrawn: str,
-                            finished: Sequence[str], response_minutes: float) -> OrderFigures:
+                            finished: Sequence[str], response_minutes: int) -> OrderFigures:
         """The orders placed in the period, counted by the database in one pass over the index
         (docs/measures.md): those counted (not ``refused``, nor ``withdrawn`` before any accept),
         accepted within ``response_minutes``, ``finished`` in their first round; the households
@@ -225,7 +232,7 @@ class MeasuresRepository(_Repository):
         return figures.get(None, NO_ORDERS)
 
     async def order_figures_by(self, where: Where, period: Period, groups: Groups | None, *, refused: Sequence[str],
-                               withdrawn: str, finished: Sequence[str], response_minutes: float
+                               withdrawn: str, finished: Sequence[str], response_minutes: int
                                ) -> dict[Key, OrderFigures]:
         """``order_figures`` of each group that has orders (all in one pass, the medians in one
         more each); with no ``groups``, the place's under the key None."""

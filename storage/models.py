@@ -157,6 +157,8 @@ class Volunteer(Base):
         Index("ix_volunteers_kind", "kind", "status"),  # the businesses' list
         # the measures: "is this person an approved volunteer of the place?" from the index alone (0013)
         Index("ix_volunteers_measures", "user_id", "status", "team_id", "community"),
+        # the communities a report names, answered from the index alone (0016)
+        Index("ix_volunteers_community", "community", "status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -625,10 +627,75 @@ class ReachedHousehold(Base):
     report counts an index range, never every order ever placed."""
 
     __tablename__ = "reached_households"
-    __table_args__ = (Index("ix_reached_time", "reached_at", "community", "building_id"),)
+    __table_args__ = (Index("ix_reached_time", "reached_at", "community", "building_id"),
+                      Index("ix_reached_community", "community", "reached_at"))  # by community (0016)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     key: Mapped[str] = mapped_column(String(420), unique=True)
     community: Mapped[str] = mapped_column(String(128))  # lower case
     building_id: Mapped[int | None] = mapped_column(Integer)
     reached_at: Mapped[dt.datetime]
+
+
+# -- the measures' summaries (migration 0016, storage/summaries.py, docs/measures.md "Summaries") -------------------
+# Kept in step by database triggers in the writer's own transaction; a report of whole local months
+# reads these few hundred rows instead of a year of orders. ``month`` is the local month (yyyymm) under
+# ``measure_clock``'s fixed UTC offset; ``axis`` is ``d`` (the district, key ""), ``t`` (a team: its id as
+# text) or ``c`` (a community, lower case).
+class MeasureClock(Base):
+    """The fixed UTC offset (minutes) the summaries' months are cut at: one row, id 1."""
+
+    __tablename__ = "measure_clock"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    offset_minutes: Mapped[int] = mapped_column(Integer)
+
+
+class MeasureCount(Base):
+    """A count of one kind (orders counted, resolved, placed on behalf, closed unrated; ratings
+    given and satisfied; volunteers who served; households that ordered; households reached)."""
+
+    __tablename__ = "measure_counts"
+
+    month: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    axis: Mapped[str] = mapped_column(String(1), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class MeasureMinutes(Base):
+    """Orders by whole minutes from placing to the first accept (``kind`` a) or the last done (d)."""
+
+    __tablename__ = "measure_minutes"
+
+    month: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(1), primary_key=True)
+    axis: Mapped[str] = mapped_column(String(1), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    minutes: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class MeasureServed(Base):
+    """Who served in a month, for which team (0: none): distinct people do not add up, so the
+    served counts are recounted from these rows when a person's roster rows change."""
+
+    __tablename__ = "measure_served"
+    __table_args__ = (Index("ix_measure_served_user", "user_id", "month", "team_id"),)
+
+    month: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    team_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+
+
+class MeasureResident(Base):
+    """How many requests a resident placed in a month for themselves, per community: the
+    households that ordered are counted from these rows."""
+
+    __tablename__ = "measure_residents"
+
+    month: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    resident_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    community: Mapped[str] = mapped_column(String(128), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)

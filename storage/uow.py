@@ -42,6 +42,7 @@ from storage.repositories import (
     UserRepository,
     VolunteerRepository,
 )
+from storage.summaries import SummaryRepository
 
 
 class DuplicateUpdate(Exception):
@@ -103,6 +104,7 @@ class UnitOfWork:
         self.recognition = RecognitionRepository(self.session, self.clock)
         self.points = PointsRepository(self.session, self.clock)
         self.measures = MeasuresRepository(self.session, self.clock)
+        self.summaries = SummaryRepository(self.session, self.clock)
         self.processed_updates = ProcessedUpdateRepository(self.session, self.clock)
         self.privacy = PrivacyRepository(self.session, self.clock)
         if self.read_only:

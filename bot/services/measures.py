@@ -26,6 +26,7 @@ from bot.services.context import MeasureConfig
 from bot.services.hours import days_period
 from storage.ledger import ORDER, SERVED
 from storage.measures import NO_ORDERS, Groups, Key, OrderFigures, OrderRow, Where
+from storage.summaries import COMMUNITY, DISTRICT, TEAM, Cell
 from storage.uow import UnitOfWork
 
 MAX_HOUSEHOLDS = 100_000  # one building or community; more is surely a typo
@@ -95,9 +96,9 @@ async def measure(uow: UnitOfWork, config: MeasureConfig, where: Place, period: 
 
 
 def _order_terms(config: MeasureConfig) -> dict[str, Any]:
-    # a hundredth of a second's slack: the database works out minutes in floating point
+    # minutes are whole (started) minutes: accepted within N minutes is at most N of them
     return {"refused": _REFUSED, "withdrawn": OrderStatus.CANCELLED, "finished": sorted(FINISHED),
-            "response_minutes": config.response_minutes + 1 / 6000}
+            "response_minutes": config.response_minutes}
 
 
 def _rates(team: bool, orders: OrderFigures, ratings: tuple[int, int], unrated: int, awareness: Rate,
@@ -157,11 +158,14 @@ class ReportData:
 
 async def report_data(uow: UnitOfWork, config: MeasureConfig, scope: Scope, period: Period,
                       tz: ZoneInfo) -> ReportData:
-    """The report's figures: every month of the year to date in one grouped pass, the district's
-    teams in another and its communities in a third (docs/measures.md, "Speed"); each group's
-    figures are exactly its own ``measure``'s."""
+    """The report's figures: from the summaries when they serve the months exactly (docs/measures.md,
+    "Summaries"), else every month of the year to date in one grouped pass over the raw rows, the
+    district's teams in another and its communities in a third ("Speed"); each group's figures are
+    exactly its own ``measure``'s either way."""
     where = await place(uow, scope)
     months = months_to(period)
+    if await summaries_serve(uow, where, months, tz):
+        return await _report_from_summaries(uow, config, where, period, months, tz)
     starts = [utc(month, tz)[0] for month in months]
     year = (starts[0], utc(months[-1], tz)[1])
     monthly = await each(uow, config, where, year, Groups("period", (*starts, year[1])), list(range(len(months))))
@@ -170,19 +174,152 @@ async def report_data(uow: UnitOfWork, config: MeasureConfig, scope: Scope, peri
     by_team: list[tuple[str, Measures]] = []
     by_community: list[tuple[str, Measures]] = []
     if where.scope.kind == "district":
-        bounds = utc(period, tz)
-        teams = await uow.teams.every()
-        by_team = list(zip([t.code for t in teams],
-                           await each(uow, config, where, bounds, Groups("team"), [t.id for t in teams]),
-                           strict=True))
-        names = await uow.measures.communities()
-        by_community = list(zip(names, await each(uow, config, where, bounds, Groups("community"),
-                                                   [name.lower() for name in names]), strict=True))
+        by_team, by_community = await _groups_raw(uow, config, where, period, tz)
     elif where.scope.kind == "team":
         by_team = [(where.scope.key, figures)]
     elif where.scope.kind == "community":
         by_community = [(where.scope.key, figures)]
     return ReportData(where, period, figures, by_month, by_team, by_community)
+
+
+async def _groups_raw(uow: UnitOfWork, config: MeasureConfig, where: Place, period: Period, tz: ZoneInfo
+                      ) -> tuple[list[tuple[str, Measures]], list[tuple[str, Measures]]]:
+    """The district's teams and communities in the period, each kind in one grouped pass over the raw rows."""
+    bounds = utc(period, tz)
+    teams = await uow.teams.every()
+    by_team = list(zip([t.code for t in teams],
+                       await each(uow, config, where, bounds, Groups("team"), [t.id for t in teams]), strict=True))
+    names = await uow.measures.communities()
+    by_community = list(zip(names, await each(uow, config, where, bounds, Groups("community"),
+                                               [name.lower() for name in names]), strict=True))
+    return by_team, by_community
+
+
+# -- the report from the summaries --------------------------------------------------------------------------------
+def month_number(month: Period) -> int:
+    """A month as the summaries key it: yyyymm."""
+    return month.start.year * 100 + month.start.month
+
+
+async def summaries_serve(uow: UnitOfWork, where: Place, months: list[Period], tz: ZoneInfo) -> bool:
+    """Whether the summaries hold exactly these months of this place: their months are cut at one
+    fixed UTC offset, which must be where ``tz`` starts and ends each month; a building's figures are
+    not summarized (its report reads the raw rows, a small range of the index)."""
+    if where.scope.kind == "building":
+        return False
+    offset = await uow.summaries.offset()
+    if offset is None:
+        return False
+    shift = dt.timedelta(minutes=offset)
+
+    def midnight(day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(), dt.UTC) - shift
+
+    return all(utc(month, tz) == (midnight(month.start), midnight(month.end)) for month in months)
+
+
+def _axis(where: Place) -> tuple[str, str]:
+    if where.where.team_id is not None:
+        return TEAM, str(where.where.team_id)
+    if where.where.community is not None:
+        return COMMUNITY, where.where.community
+    return DISTRICT, ""
+
+
+@dataclass(frozen=True)
+class _Numerators:
+    orders: OrderFigures
+    ratings: tuple[int, int]
+    unrated: int
+    served: int
+
+
+async def _numerators(uow: UnitOfWork, config: MeasureConfig, axis: str, months: list[int],
+                      key: str | None) -> dict[Cell, _Numerators]:
+    """Every count of ``axis`` in ``months`` (one ``key``, or all), per (month, key)."""
+    counts = await uow.summaries.counts(months, axis, key)
+    accepted = await uow.summaries.minutes("a", months, axis, key, config.response_minutes)
+    done = await uow.summaries.minutes("d", months, axis, key, config.response_minutes)
+    result: dict[Cell, _Numerators] = {}
+    for cell in counts.keys() | accepted.keys() | done.keys():
+        c = counts.get(cell, {})
+        _, responded, median_accept = accepted.get(cell, (0, 0, None))
+        median_done = done.get(cell, (0, 0, None))[2]
+        result[cell] = _Numerators(
+            OrderFigures(c.get("counted", 0), responded, c.get("resolved", 0), c.get("homes", 0) + c.get("behalf", 0),
+                         median_accept, median_done),
+            (c.get("given", 0), c.get("satisfied", 0)), c.get("unrated", 0), c.get("served", 0))
+    return result
+
+
+_NOTHING = _Numerators(NO_ORDERS, (0, 0), 0, 0)
+
+
+def _from(team: bool, numerators: _Numerators, awareness: Rate, volunteers: int) -> Measures:
+    return _rates(team, numerators.orders, numerators.ratings, numerators.unrated, awareness,
+                  Rate(numerators.served, volunteers))
+
+
+async def _reached(uow: UnitOfWork, months: list[int], axis: str, key: str | None) -> dict[Cell, int]:
+    """Households reached by the end of each of ``months``, per key (totals carried forward)."""
+    added = await uow.summaries.reached(months[-1], axis, key)
+    keys = {k for _, k in added}
+    result: dict[Cell, int] = {}
+    for k in keys:
+        total = sum(n for (month, found), n in added.items() if found == k and month < months[0])
+        for month in months:
+            total += added.get((month, k), 0)
+            result[(month, k)] = total
+    return result
+
+
+async def _report_from_summaries(uow: UnitOfWork, config: MeasureConfig, where: Place, period: Period,
+                                 months: list[Period], tz: ZoneInfo) -> ReportData:
+    axis, key = _axis(where)
+    numbers = [month_number(month) for month in months]
+    team = axis == TEAM
+    numerators = await _numerators(uow, config, axis, numbers, key)
+    reached = await _reached(uow, numbers, axis, key) if not team else {}
+    households = await uow.measures.households(where.where)
+    volunteers = (await uow.summaries.members(axis, key)).get(key, 0)
+    by_month = [(month, _from(team, numerators.get((n, key), _NOTHING), Rate(reached.get((n, key), 0), households),
+                              volunteers)) for month, n in zip(months, numbers, strict=True)]
+    whole_month = months[-1] == period
+    figures = by_month[-1][1] if whole_month else await measure(uow, config, where, period, tz)
+    by_team: list[tuple[str, Measures]] = []
+    by_community: list[tuple[str, Measures]] = []
+    if where.scope.kind == "district" and whole_month:
+        last = numbers[-1:]
+        teams = await uow.teams.every()
+        of_teams = await _numerators(uow, config, TEAM, last, None)
+        members = await uow.summaries.members(TEAM)
+        by_team = [(t.code, _from(True, of_teams.get((last[0], str(t.id)), _NOTHING), Rate(0, 0),
+                                  members.get(str(t.id), 0))) for t in teams]
+        names = await uow.measures.communities()
+        of_communities = await _numerators(uow, config, COMMUNITY, last, None)
+        reached_by = await _reached(uow, last, COMMUNITY, None)
+        homes = await uow.measures.households_by_community()
+        members = await uow.summaries.members(COMMUNITY)
+        by_community = [(name, _from(False, of_communities.get((last[0], name.lower()), _NOTHING),
+                                     Rate(reached_by.get((last[0], name.lower()), 0), homes.get(name.lower(), 0)),
+                                     members.get(name.lower(), 0))) for name in names]
+    elif where.scope.kind == "district":
+        by_team, by_community = await _groups_raw(uow, config, where, period, tz)
+    elif where.scope.kind == "team":
+        by_team = [(where.scope.key, figures)]
+    elif where.scope.kind == "community":
+        by_community = [(where.scope.key, figures)]
+    return ReportData(where, period, figures, by_month, by_team, by_community)
+
+
+async def rebuild_summaries(uow: UnitOfWork, tz: ZoneInfo, now: dt.datetime) -> int:
+    """Every summary recomputed from the raw rows, months cut at ``tz``'s offset now (minutes east
+    of UTC; a zone with summer time is served for the months its offset is this one, the others
+    read the raw rows): after a change of ``[measures]``' zone, or to check them."""
+    offset = now.astimezone(tz).utcoffset()
+    minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+    await uow.summaries.rebuild(minutes)
+    return minutes
 
 
 async def orders_behind(uow: UnitOfWork, data: ReportData, tz: ZoneInfo) -> AsyncIterator[list[OrderRow]]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from tests.support.cli import run_cli, sqlite_config
+from tests.support.cli import config, run_cli, sqlite_config
 
 
 def test_db_prune_deletes_old_update_ids_and_outbox_rows(tmp_path: Path) -> None:
@@ -33,4 +33,27 @@ def test_db_prune_deletes_old_update_ids_and_outbox_rows(tmp_path: Path) -> None
     with sqlite3.connect(tmp_path / "bot.sqlite3") as database:
         assert database.execute("SELECT key FROM processed_updates").fetchall() == [("future",)]
         assert database.execute("SELECT message_id FROM outbox").fetchall() == [(3,)]  # the chat's latest
+    database.close()
+
+
+def test_db_rebuild_measures_recounts_the_summaries_in_the_configured_zone(tmp_path: Path) -> None:
+    """A summary out of step (as after a change of zone) is recomputed from the raw rows (none here),
+    the months cut at the configured zone's offset: New York's in winter or in summer, whichever the
+    command's own clock finds."""
+    path = config(tmp_path, f'timezone = "America/New_York"\n[database]\nurl = "sqlite+aiosqlite:///{tmp_path}/bot.sqlite3"\n')
+    assert run_cli("--config", str(path), "db", "upgrade", cwd=tmp_path).returncode == 0
+    with sqlite3.connect(tmp_path / "bot.sqlite3") as database:
+        database.execute("INSERT INTO measure_counts (month, kind, axis, key, n) "
+                         "VALUES (202601, 'counted', 'd', '', 7)")
+        assert database.execute("SELECT offset_minutes FROM measure_clock").fetchall() == [(480,)]
+    database.close()
+
+    result = run_cli("--config", str(path), "db", "rebuild-measures", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] in ("measure summaries rebuilt; months cut at UTC-05:00",
+                                             "measure summaries rebuilt; months cut at UTC-04:00")
+    with sqlite3.connect(tmp_path / "bot.sqlite3") as database:
+        assert database.execute("SELECT count(*) FROM measure_counts").fetchall() == [(0,)]
+        assert database.execute("SELECT offset_minutes FROM measure_clock").fetchall() in ([(-300,)], [(-240,)])
     database.close()

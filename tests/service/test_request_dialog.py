@@ -123,6 +123,7 @@ class Dialog:
             await uow.session.execute(update(User).values(building_id=None))  # users and buildings name each other
             for table in reversed(Base.metadata.sorted_tables):
                 await uow.session.execute(delete(table))
+            await uow.summaries.rebuild()  # the measures' summaries of nothing, their clock set
             building = await uow.buildings.add("b3", "阳光社区", "3号楼")
             for telegram_id in (RITA, LINKED):
                 user = await uow.users.ensure(telegram_id, f"P{telegram_id}", "zh")

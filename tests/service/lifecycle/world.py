@@ -132,6 +132,7 @@ class World:
         async with self.uow() as uow:
             for table in reversed(Base.metadata.sorted_tables):
                 await uow.session.execute(delete(table))
+            await uow.summaries.rebuild()  # the measures' summaries of nothing, their clock set
             await uow.commit()
         async with self.uow() as uow:
             for name, telegram_id in PEOPLE.items():
