@@ -217,7 +217,7 @@ class Order(Base):
         # the measures of a period (docs/measures.md), answered from the index alone (migration 0013)
         Index("ix_orders_measures", "created_at", "status", "round", "team_id", "community", "building_id",
               "resident_id", "no_response", "accepted_at", "done_at"),
-        # finished orders whose contact is still kept (bot.services.retention; migration 0018)
+        # finished orders whose contact is still kept (bot.services.retention; migration 0017)
         Index("ix_orders_retention", "contact_erased_at", "status", "updated_at"),
     )
 
@@ -261,7 +261,7 @@ class Order(Base):
     # emptied when the order finishes or leaves them.
     volunteer_messages: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # When the contact, address, voice note and photo were erased, [privacy] contact_retention_days
-    # after the order finished (migration 0018).
+    # after the order finished (migration 0017).
     contact_erased_at: Mapped[dt.datetime | None]
 
 

@@ -1,8 +1,8 @@
 """outbox: who claimed a row being sent (this process's instance and boot), so a restarted process
 takes back at once the rows an earlier boot of itself was sending when it died
 
-Revision ID: 0020
-Revises: 0015
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-02
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0020'
-down_revision: str | None = '0018'
+revision: str = '0018'
+down_revision: str | None = '0017'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
