@@ -81,10 +81,10 @@ async def place_chosen(ctx: ServiceContext, which: str, kind: str, ident: int) -
         raise NotAllowed(NOT_ALLOWED)
     period = period_of(ctx, which)
     scope = await _scope(ctx, kind, ident)
-    # The text is the place's own rates (one pass over the period); the workbook, with every team,
-    # community and month, is made by the outbox sender as the message goes out.
+    # The text is the place's own rates (a month from the summaries, else one pass over the period);
+    # the workbook, with every team, community and month, is made by the outbox sender as the message goes out.
     where = await measures.place(ctx.uow, scope)
-    figures = await measures.measure(ctx.uow, ctx.config.measures, where, period, ctx.config.timezone)
+    figures = await measures.measure_quickly(ctx.uow, ctx.config.measures, where, period, ctx.config.timezone)
     await ctx.tell.report.report(ctx.user, where.name, period, figures, [])
     language = ctx.user.language or ctx.config.default_language
     await ctx.tell.send_file(ctx.user.telegram_id, ctx.user, N_("📈 The rates month by month."),

@@ -67,3 +67,18 @@ async def test_the_known_month_is_not_all_zeros(uow_factory: UowFactory, clock: 
     assert communities[EAST].awareness.denominator == 100 and communities[WEST].volunteers_served.denominator == 3
     assert communities[WEST].median_accept_minutes == 7.5  # an even count: the mean of the middle two
     assert data.by_month[0][1].satisfaction.denominator == 4
+
+
+@pytest.mark.parametrize("period", [JANUARY, YEAR_TO_DATE])
+@pytest.mark.parametrize("scope", [Scope(), Scope("community", EAST), Scope("building", "B1"), Scope("team", "repair")])
+async def test_reports_text_figures_are_the_places_own(uow_factory: UowFactory, clock: FakeClock, scope: Scope,
+                                                        period: Period) -> None:
+    """``/report``'s text (``measure_quickly``): a whole month of a district, community or team from
+    the summaries, anything else counted from the raw rows; the figures are ``measure``'s either way."""
+    await known_month(uow_factory, clock)
+    async with uow_factory() as uow:
+        where = await measures.place(uow, scope)
+        from_summaries = await measures.summaries_serve(uow, where, [period], CONFIG.timezone)
+        figures = await measures.measure_quickly(uow, CONFIG.measures, where, period, CONFIG.timezone)
+    assert from_summaries == (scope.kind != "building")  # the summaries serve every whole month but a building's
+    assert figures == await expected(uow_factory, scope, period)
