@@ -150,7 +150,7 @@ async def measure(args: argparse.Namespace, url: str, schema: str | None) -> dic
     def uow() -> UnitOfWork:
         return UnitOfWork(sessions, clock=lambda: NOW, read_only=True)
 
-    times: dict[str, list[float]] = {"pk_lookup": [], "month": [], "report": []}
+    times: dict[str, list[float]] = {"pk_lookup": [], "month": [], "month_text": [], "report": []}
     try:
         async with uow() as work:
             start, end = measures.utc(MONTH, TZ)
@@ -172,6 +172,12 @@ async def measure(args: argparse.Namespace, url: str, schema: str | None) -> dic
             if round_:
                 times["month"].append(time.perf_counter() - began)
             began = time.perf_counter()
+            async with uow() as work:  # /report's text: the same month from the summaries
+                quickly = await measures.measure_quickly(work, config, await measures.place(work, Scope()), MONTH, TZ)
+            if round_:
+                times["month_text"].append(time.perf_counter() - began)
+            assert quickly == month, "the summaries' month differs from the raw rows'"
+            began = time.perf_counter()
             async with uow() as work:
                 await measures.report_data(work, config, Scope(), MONTH, TZ)
             if round_:
@@ -182,11 +188,10 @@ async def measure(args: argparse.Namespace, url: str, schema: str | None) -> dic
         await engine.dispose()
     pk = statistics.median(times["pk_lookup"])
     result: dict[str, Any] = {**counts, "pk_lookup_ms": round(pk * 1000, 2)}
-    for name in ("month", "report"):
+    for name in ("month", "month_text", "report"):
         median = statistics.median(times[name])
-        result[name] = {"median_ms": round(median * 1000, 1), "ratio_to_pk_lookup": round(median / pk, 1)}
-    result["month"]["pass"] = result["month"]["median_ms"] <= GOAL_MS
-    result["report"]["pass"] = result["report"]["median_ms"] <= GOAL_MS
+        result[name] = {"median_ms": round(median * 1000, 1), "ratio_to_pk_lookup": round(median / pk, 1),
+                        "pass": median * 1000 <= GOAL_MS}
     result["report_parts_ms"] = parts
     result["write_path"] = writes
     result["satisfaction"] = [month.satisfaction.numerator, month.satisfaction.denominator]
