@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import sys
 from typing import TYPE_CHECKING
@@ -21,6 +22,10 @@ from bot import __version__
 from bot.domain.arguments import database_id
 
 if TYPE_CHECKING:  # the rest is imported where a command uses it: `import bot.cli` stays cheap
+    from collections.abc import AsyncIterator
+
+    from sqlalchemy.ext.asyncio import AsyncEngine
+
     from bot.settings import Settings, WebhookSettings
     from storage.clock import Clock
 
@@ -94,6 +99,25 @@ def _safe_url(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:  # noqa: BLE001 - only for a message
         return "(unparsable URL)"
+
+
+@contextlib.asynccontextmanager
+async def _database(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    """The configured database, migrated, for one command; failing to reach it is one readable line."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    from storage.db import create_engine
+
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # stdout is the answer; no migration chatter
+    await migrate(settings)
+    engine = create_engine(settings.database.url, echo=settings.database.echo)
+    try:
+        yield engine
+    except (OSError, TimeoutError, OperationalError, DBAPIError) as error:
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        raise CliError(f"cannot reach the database {_safe_url(settings.database.url)}: {reason}") from None
+    finally:
+        await engine.dispose()
 
 
 async def migrate(settings: Settings) -> None:
@@ -274,25 +298,14 @@ async def households_command(settings: Settings, args: argparse.Namespace) -> in
 
 async def rebuild_measures_command(settings: Settings) -> int:
     """``db rebuild-measures``: the measures' summaries from the raw rows, months in ``timezone``."""
-    from sqlalchemy.exc import DBAPIError, OperationalError
-
     from bot.services.measures import rebuild_summaries
     from storage.clock import utc_now
-    from storage.db import create_engine, session_factory
+    from storage.db import session_factory
     from storage.uow import UnitOfWork
 
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    await migrate(settings)
-    engine = create_engine(settings.database.url, echo=settings.database.echo)
-    try:
-        async with UnitOfWork(session_factory(engine)) as uow:
-            minutes = await rebuild_summaries(uow, settings.tz, utc_now())
-            await uow.commit()
-    except (OSError, TimeoutError, OperationalError, DBAPIError) as error:
-        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
-        raise CliError(f"cannot reach the database {_safe_url(settings.database.url)}: {reason}") from None
-    finally:
-        await engine.dispose()
+    async with _database(settings) as engine, UnitOfWork(session_factory(engine)) as uow:
+        minutes = await rebuild_summaries(uow, settings.tz, utc_now())
+        await uow.commit()
     sign = "+" if minutes >= 0 else "-"
     print(f"measure summaries rebuilt; months cut at UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}")
     return 0
@@ -300,25 +313,15 @@ async def rebuild_measures_command(settings: Settings) -> int:
 
 async def prune_command(settings: Settings) -> int:
     """``db prune``: one housekeeping pass (bot.services.housekeeping); safe beside running bots."""
-    from sqlalchemy.exc import DBAPIError, OperationalError
-
     from bot.adapters.app import retention
     from bot.services.housekeeping import Housekeeper
-    from storage.db import create_engine, session_factory
+    from storage.db import session_factory
     from storage.uow import UnitOfWork
 
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # stdout is the answer; no migration chatter
-    await migrate(settings)
-    engine = create_engine(settings.database.url, echo=settings.database.echo)
-    sessions = session_factory(engine)
-    try:
+    async with _database(settings) as engine:
+        sessions = session_factory(engine)
         report = await Housekeeper(lambda: UnitOfWork(sessions),
                                    retention(settings.housekeeping, settings.privacy)).prune()
-    except (OSError, TimeoutError, OperationalError, DBAPIError) as error:
-        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
-        raise CliError(f"cannot reach the database {_safe_url(settings.database.url)}: {reason}") from None
-    finally:
-        await engine.dispose()
     print(f"pruned {report.processed_updates} update id(s) older than {settings.housekeeping.processed_updates_days} "
           f"days and {report.outbox} outbox row(s) older than {settings.housekeeping.outbox_days} days")
     if report.contacts:
@@ -357,32 +360,21 @@ def _parked_id(text: str) -> int:
 async def updates_command(settings: Settings, args: argparse.Namespace) -> int:
     """``updates parked`` lists (never the contents), ``updates replay ID`` queues a parked update
     for the running bot, ``updates drop ID`` deletes one."""
-    from sqlalchemy.exc import DBAPIError, OperationalError
-
-    from storage.db import create_engine, session_factory
+    from storage.db import session_factory
     from storage.uow import UnitOfWork
 
     row_id = _parked_id(args.id) if args.action != "parked" else 0
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # stdout is the answer; no migration chatter
-    await migrate(settings)
-    engine = create_engine(settings.database.url, echo=settings.database.echo)
-    try:
-        async with UnitOfWork(session_factory(engine)) as uow:
-            if args.action == "parked":
-                rows = await uow.parked.all()
-                for row in rows:
-                    print(f"#{row.id}  update {row.update_id}  {row.kind}  {row.error_type}  "
-                          f"parked {row.parked_at:%Y-%m-%d %H:%M} UTC  attempts {row.attempts}  {row.state}  "
-                          f"{row.reason}")
-                print(f"{len(rows)} parked update(s)")
-                return 0
-            done = await (uow.parked.request_replay(row_id) if args.action == "replay" else uow.parked.drop(row_id))
-            await uow.commit()
-    except (OSError, TimeoutError, OperationalError, DBAPIError) as error:
-        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
-        raise CliError(f"cannot reach the database {_safe_url(settings.database.url)}: {reason}") from None
-    finally:
-        await engine.dispose()
+    async with _database(settings) as engine, UnitOfWork(session_factory(engine)) as uow:
+        if args.action == "parked":
+            rows = await uow.parked.all()
+            for row in rows:
+                print(f"#{row.id}  update {row.update_id}  {row.kind}  {row.error_type}  "
+                      f"parked {row.parked_at:%Y-%m-%d %H:%M} UTC  attempts {row.attempts}  {row.state}  "
+                      f"{row.reason}")
+            print(f"{len(rows)} parked update(s)")
+            return 0
+        done = await (uow.parked.request_replay(row_id) if args.action == "replay" else uow.parked.drop(row_id))
+        await uow.commit()
     if not done:
         raise CliError(f"no parked update #{row_id} (see `volunteer-loop updates parked`)")
     if args.action == "replay":

@@ -171,20 +171,22 @@ async def report_data(uow: UnitOfWork, config: MeasureConfig, scope: Scope, peri
     monthly = await each(uow, config, where, year, Groups("period", (*starts, year[1])), list(range(len(months))))
     by_month = list(zip(months, monthly, strict=True))
     figures = monthly[-1] if months[-1] == period else await measure(uow, config, where, period, tz)
-    by_team: list[tuple[str, Measures]] = []
-    by_community: list[tuple[str, Measures]] = []
-    if where.scope.kind == "district":
-        by_team, by_community = await _groups_raw(uow, config, where, period, tz)
-    elif where.scope.kind == "team":
-        by_team = [(where.scope.key, figures)]
-    elif where.scope.kind == "community":
-        by_community = [(where.scope.key, figures)]
-    return ReportData(where, period, figures, by_month, by_team, by_community)
+    return ReportData(where, period, figures, by_month, *await _groups_raw(uow, config, where, period, tz, figures))
 
 
-async def _groups_raw(uow: UnitOfWork, config: MeasureConfig, where: Place, period: Period, tz: ZoneInfo
-                      ) -> tuple[list[tuple[str, Measures]], list[tuple[str, Measures]]]:
-    """The district's teams and communities in the period, each kind in one grouped pass over the raw rows."""
+SideBySide = tuple[list[tuple[str, Measures]], list[tuple[str, Measures]]]  # (by team, by community)
+
+
+async def _groups_raw(uow: UnitOfWork, config: MeasureConfig, where: Place, period: Period, tz: ZoneInfo,
+                      figures: Measures) -> SideBySide:
+    """The report's teams and communities: a team's or a community's own ``figures``; the district's
+    teams and communities in the period, each kind in one grouped pass over the raw rows."""
+    if where.scope.kind == "team":
+        return [(where.scope.key, figures)], []
+    if where.scope.kind == "community":
+        return [], [(where.scope.key, figures)]
+    if where.scope.kind != "district":
+        return [], []
     bounds = utc(period, tz)
     teams = await uow.teams.every()
     by_team = list(zip([t.code for t in teams],
@@ -303,8 +305,6 @@ async def _report_from_summaries(uow: UnitOfWork, config: MeasureConfig, where: 
     by_month = await _months_from_summaries(uow, config, where, months)
     whole_month = months[-1] == period
     figures = by_month[-1][1] if whole_month else await measure(uow, config, where, period, tz)
-    by_team: list[tuple[str, Measures]] = []
-    by_community: list[tuple[str, Measures]] = []
     if where.scope.kind == "district" and whole_month:
         last = numbers[-1:]
         teams = await uow.teams.every()
@@ -320,12 +320,8 @@ async def _report_from_summaries(uow: UnitOfWork, config: MeasureConfig, where: 
         by_community = [(name, _from(False, of_communities.get((last[0], name.lower()), _NOTHING),
                                      Rate(reached_by.get((last[0], name.lower()), 0), homes.get(name.lower(), 0)),
                                      members.get(name.lower(), 0))) for name in names]
-    elif where.scope.kind == "district":
-        by_team, by_community = await _groups_raw(uow, config, where, period, tz)
-    elif where.scope.kind == "team":
-        by_team = [(where.scope.key, figures)]
-    elif where.scope.kind == "community":
-        by_community = [(where.scope.key, figures)]
+    else:
+        by_team, by_community = await _groups_raw(uow, config, where, period, tz, figures)
     return ReportData(where, period, figures, by_month, by_team, by_community)
 
 
