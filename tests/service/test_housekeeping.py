@@ -14,7 +14,7 @@ from bot.domain.errors import Conflict
 from bot.services import centre, claim, dispatch, lists
 from bot.services.housekeeping import Housekeeper, Retention
 from bot.services.wiring import service_context
-from storage.models import OutboxMessage, ProcessedUpdate, Volunteer
+from storage.models import OutboxMessage, ProcessedUpdate
 from storage.uow import DuplicateUpdate
 from tests.support import services
 from tests.support.dbfixtures import FakeClock, UowFactory
@@ -57,14 +57,7 @@ async def place_order(uow_factory: UowFactory, team_id: int) -> int:
 
 async def team(uow_factory: UowFactory) -> int:
     """Team repair with its group; Vera an approved member."""
-    async with uow_factory() as uow:
-        vera = await uow.users.ensure(VERA, "Vera", "en")
-        repair = await uow.teams.add("repair", "Repair", ["repair"])
-        await uow.teams.bind_chat(repair.id, TEAM_CHAT)
-        uow.session.add(Volunteer(user_id=vera.id, team_id=repair.id, name="Vera", phone="+8613800000000",
-                                  status="approved", created_at=uow.now()))
-        await uow.commit()
-        return repair.id
+    return await services.repair_team(uow_factory, VERA, TEAM_CHAT)
 
 
 # -- processed updates ------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from bot.services import centre, claim, dispatch, history, orders, rating, reque
 from bot.services.housekeeping import Housekeeper, Retention
 from bot.services.wiring import service_context
 from bot.views.volunteer import DELETE_IT_YOURSELF, REDACTED_DETAILS, WHY_FINISHED, WHY_LEFT
-from storage.models import Order, OutboxMessage, Volunteer
+from storage.models import Order, OutboxMessage
 from tests.support import services
 from tests.support.dbfixtures import FakeClock, UowFactory
 from tests.support.services import CONFIG, I18N, deliver_everything
@@ -41,14 +41,9 @@ async def act(uow_factory: UowFactory, telegram_id: int, service: Any, *args: An
     return await services.act(uow_factory, telegram_id, service, *args, coordinator=COCO)
 
 
-async def team(uow_factory: UowFactory) -> None:
-    async with uow_factory() as uow:
-        vera = await uow.users.ensure(VERA, "Vera", "en")
-        repair = await uow.teams.add("repair", "Repair", ["repair"])
-        await uow.teams.bind_chat(repair.id, TEAM_CHAT)
-        uow.session.add(Volunteer(user_id=vera.id, team_id=repair.id, name="Vera", phone="+8613800000000",
-                                  status="approved", created_at=uow.now()))
-        await uow.commit()
+async def team(uow_factory: UowFactory) -> int:
+    """Team repair with its group; Vera an approved member."""
+    return await services.repair_team(uow_factory, VERA, TEAM_CHAT)
 
 
 async def place(uow_factory: UowFactory, *, media: bool = True) -> int:

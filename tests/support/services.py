@@ -9,6 +9,7 @@ from bot.i18n import I18n
 from bot.services.context import ServiceConfig
 from bot.services.wiring import service_context
 from bot.settings import DEFAULT_CATEGORIES
+from storage.models import Volunteer
 from tests.support.dbfixtures import UowFactory
 
 I18N = I18n()
@@ -30,3 +31,15 @@ async def deliver_everything(uow_factory: UowFactory) -> None:
         for row in await uow.outbox.due(uow.now(), 10_000):
             await uow.outbox.mark_sent(row.id, row.chat_id, row.id)
         await uow.commit()
+
+
+async def repair_team(uow_factory: UowFactory, member: int, chat_id: int) -> int:
+    """Team repair with its group ``chat_id``; ``member`` (Telegram id) an approved member, Vera."""
+    async with uow_factory() as uow:
+        vera = await uow.users.ensure(member, "Vera", "en")
+        repair = await uow.teams.add("repair", "Repair", ["repair"])
+        await uow.teams.bind_chat(repair.id, chat_id)
+        uow.session.add(Volunteer(user_id=vera.id, team_id=repair.id, name="Vera", phone="+8613800000000",
+                                  status="approved", created_at=uow.now()))
+        await uow.commit()
+        return repair.id
