@@ -79,3 +79,21 @@ def test_the_summaries_count_what_the_measures_count() -> None:
     assert set(summaries.FINISHED) == set(FINISHED)
     assert summaries.SATISFIED_FROM == measures.SATISFIED_FROM == satisfaction.MOSTLY
     assert summaries.SERVED_SOURCES == SERVED and summaries.RATED_SOURCE == ORDER
+
+
+async def _triggers(engine: AsyncEngine) -> set[str]:
+    query = ("SELECT name FROM sqlite_master WHERE type = 'trigger'" if engine.dialect.name == "sqlite"
+             else "SELECT DISTINCT tgname FROM pg_trigger WHERE NOT tgisinternal")
+    async with engine.connect() as connection:
+        return set((await connection.scalars(text(query))).all())
+
+
+async def test_later_migrations_going_down_and_up_keep_the_summaries_triggers(engine: AsyncEngine) -> None:
+    """A later migration that changes a summarized table (0017: orders, 0018: outbox) must not copy
+    the table to do it: on SQLite the copy would silently take the summaries' triggers with it."""
+    kept = await _triggers(engine)
+    assert {name for name in kept if name.startswith("measure_")}  # the triggers are there to be lost
+    await _downgrade(engine, "0016")
+    assert await _triggers(engine) == kept
+    await upgrade(engine)
+    assert await _triggers(engine) == kept
