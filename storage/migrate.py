@@ -42,16 +42,24 @@ def head_revision() -> str:
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """Bring the schema to ``revision`` on this engine's database."""
+    await _migrate(engine, revision, down=False)
 
-    def _upgrade(connection: Connection) -> None:
+
+async def downgrade(engine: AsyncEngine, revision: str) -> None:
+    """Take the schema back to ``revision`` (the migration tests' way down)."""
+    await _migrate(engine, revision, down=True)
+
+
+async def _migrate(engine: AsyncEngine, revision: str, *, down: bool) -> None:
+    def run(connection: Connection) -> None:
         from alembic import command
 
         config = alembic_config()
         config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+        (command.downgrade if down else command.upgrade)(config, revision)
 
     async with engine.begin() as connection:
-        await connection.run_sync(_upgrade)
+        await connection.run_sync(run)
 
 
 async def current_revisions(engine: AsyncEngine) -> list[str]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import inspect, text
-from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.domain import satisfaction
@@ -17,28 +16,16 @@ from bot.domain.measures import Scope
 from bot.services import measures
 from storage import summaries
 from storage.ledger import ORDER, SERVED
-from storage.migrate import alembic_config, upgrade
+from storage.migrate import downgrade, upgrade
 from tests.support.dbfixtures import FakeClock, UowFactory
 from tests.support.known_month import CONFIG, EAST, JANUARY, known_month
-
-
-async def _downgrade(engine: AsyncEngine, revision: str) -> None:
-    def run(connection: Connection) -> None:
-        from alembic import command
-
-        config = alembic_config()
-        config.attributes["connection"] = connection
-        command.downgrade(config, revision)
-
-    async with engine.begin() as connection:
-        await connection.run_sync(run)
 
 
 @pytest.mark.parametrize("scope", [Scope(), Scope("community", EAST), Scope("team", "repair")])
 async def test_the_migration_fills_the_summaries_from_the_rows_there(
         engine: AsyncEngine, uow_factory: UowFactory, clock: FakeClock, scope: Scope) -> None:
     await known_month(uow_factory, clock)
-    await _downgrade(engine, "0015")
+    await downgrade(engine, "0015")
     async with engine.connect() as connection:
         tables = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
     assert "measure_counts" not in tables
@@ -93,7 +80,7 @@ async def test_later_migrations_going_down_and_up_keep_the_summaries_triggers(en
     the table to do it: on SQLite the copy would silently take the summaries' triggers with it."""
     kept = await _triggers(engine)
     assert {name for name in kept if name.startswith("measure_")}  # the triggers are there to be lost
-    await _downgrade(engine, "0016")
+    await downgrade(engine, "0016")
     assert await _triggers(engine) == kept
     await upgrade(engine)
     assert await _triggers(engine) == kept
