@@ -146,7 +146,8 @@ def settle_header(catalog: Catalog, language: str) -> None:
     catalog.last_translator = catalog.language_team = f"Volunteer Loop ({language})"
     catalog.revision_date = catalog.creation_date
     catalog.fuzzy = False
-    catalog.header_comment = (f"# {'Chinese (Simplified)' if language == 'zh' else 'English'} messages of Volunteer Loop.\n"
+    name = "Chinese (Simplified)" if language == "zh" else "English"
+    catalog.header_comment = (f"# {name} messages of Volunteer Loop.\n"
                               "# Copyright (C) 2026 Volunteer Loop contributors (MIT licence, see LICENSE).\n"
                               "# Made by `python -m bot.i18n`; translate here, keep the header.")
 
