@@ -14,12 +14,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import errno
+import html
 import logging
 import sys
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from bot import __version__
 from bot.domain.arguments import database_id
+from bot.i18n import N_
 
 if TYPE_CHECKING:  # the rest is imported where a command uses it: `import bot.cli` stays cheap
     from collections.abc import AsyncIterator
@@ -399,13 +403,60 @@ def skip_unused_imports() -> None:
         sys.modules["httpx._main"] = None  # type: ignore[assignment]  # Python's way to refuse one import
 
 
+# What `run` says when Telegram's side keeps the bot from starting (docs/startup.md): one line, exit 2.
+UNREACHABLE = N_("cannot reach Telegram at {host} ({reason}; tries: {attempts}): check the network "
+                 "or telegram.base_url")
+TOKEN_REFUSED = N_("Telegram refused the bot token: check telegram.token (or VLOOP_TELEGRAM__TOKEN); "
+                   "@BotFather shows the token of each of your bots")
+PORT_IN_USE = N_("cannot listen on {listen}:{port} for the webhook: {reason} (another program uses it? "
+                 "choose one with --port or webhook.port)")
+WEBHOOK_REFUSED = N_("Telegram refused the webhook: {reason} (check --url and --secret-token)")
+TRYING_AGAIN = "Telegram unreachable at start (%s); trying again in %.0f s (attempt %d of %d)"
+
+
 async def run_bot(settings: Settings, webhook: WebhookSettings | None, clock: Clock) -> None:
     skip_unused_imports()
+    from telegram.error import BadRequest, InvalidToken, NetworkError
+
     from bot.adapters.app import build_application
     from bot.adapters.runner import serve
 
     await migrate(settings)
-    await serve(build_application(settings, clock=clock), webhook=webhook)
+    attempts, pause = settings.telegram.start_attempts, settings.telegram.start_backoff_seconds
+    for attempt in range(1, attempts + 1):
+        try:
+            await serve(build_application(settings, clock=clock), webhook=webhook)
+            return
+        except InvalidToken:  # its message quotes the token: never shown
+            raise _start_error(settings, TOKEN_REFUSED) from None
+        except BadRequest as error:  # setWebhook's refusals (a URL, a secret token)
+            raise _start_error(settings, WEBHOOK_REFUSED, reason=_without_token(settings, error.message)) from None
+        except NetworkError as error:
+            reason = _without_token(settings, error.message)
+            if attempt == attempts:
+                raise _start_error(settings, UNREACHABLE, host=urlsplit(settings.telegram.base_url).netloc,
+                                   reason=reason, attempts=attempts) from None
+            wait = min(pause * 2 ** (attempt - 1), 60.0)
+            logging.getLogger(__name__).warning(TRYING_AGAIN, reason, wait, attempt + 1, attempts)
+            await asyncio.sleep(wait)
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE or webhook is None:
+                raise
+            raise _start_error(settings, PORT_IN_USE, listen=webhook.listen, port=webhook.port,
+                               reason=error.strerror or str(error)) from None
+
+
+def _without_token(settings: Settings, text: str) -> str:
+    token = settings.telegram.token.get_secret_value() if settings.telegram.token else ""
+    return text.replace(token, "***") if token else text
+
+
+def _start_error(settings: Settings, message: str, **params: object) -> CliError:
+    """One line in the configured language (the operator's, like the bot's default)."""
+    from bot.i18n import I18n
+
+    return CliError(html.unescape(I18n(settings.default_language).gettext(settings.default_language, message,
+                                                                          **params)))
 
 
 def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
@@ -416,6 +467,9 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the bot token in URLs
+    if args.command == "run":  # a start that fails says so in one line (docs/startup.md): Alembic's and
+        for chatty in ("alembic", "apscheduler"):  # APScheduler's INFO lines (plugins, jobs added) would bury it
+            logging.getLogger(chatty).setLevel(logging.WARNING)
     from bot.logsafety import protect_logs
 
     protect_logs()  # no phone, name or address in any line, at any level (bot.logsafety)

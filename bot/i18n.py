@@ -17,11 +17,12 @@ import gettext
 import html
 from collections.abc import Callable
 from pathlib import Path
-
-from babel.messages.catalog import Catalog
-from babel.messages.pofile import read_po
+from typing import TYPE_CHECKING
 
 from bot import __version__
+
+if TYPE_CHECKING:  # Babel is loaded when the catalogs are read, not by `import bot.i18n` (the CLI's markers)
+    from babel.messages.catalog import Catalog
 
 LANGUAGES = ("zh", "en")
 LOCALES = {"zh": "zh_Hans", "en": "en"}
@@ -74,6 +75,8 @@ def catalog_path(language: str) -> Path:
 
 
 def read_catalog(language: str) -> Catalog:
+    from babel.messages.pofile import read_po
+
     with catalog_path(language).open("rb") as file:
         return read_po(file, locale=LOCALES[language])
 
@@ -126,6 +129,7 @@ class I18n:
 
 def extract_messages() -> Catalog:
     """Every marked string in ``bot/``, as a template catalog."""
+    from babel.messages.catalog import Catalog
     from babel.messages.extract import extract_from_dir
 
     template = Catalog(project="volunteer-loop")
@@ -154,6 +158,7 @@ def settle_header(catalog: Catalog, language: str) -> None:
 
 def update_catalogs() -> dict[str, list[str]]:
     """Merge newly marked strings into both catalogs; returns the untranslated ones per language."""
+    from babel.messages.catalog import Catalog
     from babel.messages.pofile import write_po
 
     template = extract_messages()

@@ -57,6 +57,10 @@ class TelegramSettings(BaseModel):
     token: SecretStr | None = None
     base_url: str = "https://api.telegram.org/bot"
     base_file_url: str = "https://api.telegram.org/file/bot"
+    # Telegram unreachable at start (the network may come back): try this many times in all,
+    # waiting start_backoff_seconds, then twice that, ... (at most a minute) between tries.
+    start_attempts: int = Field(default=5, ge=1, le=100)
+    start_backoff_seconds: float = Field(default=2.0, ge=0, le=60)
 
     @field_validator("base_url", "base_file_url")
     @classmethod

@@ -10,11 +10,13 @@ different senders are delivered concurrently (up to ``max_connections``). Never 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import itertools
 import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -56,6 +58,16 @@ class Webhook:
     last_error_message: str | None = None
     deliveries: int = 0
     failures: int = 0
+
+
+def _resolvable(host: str) -> bool:
+    """What the sandbox can reach, as Telegram resolves a webhook's host: an address or localhost
+    (this machine's network is closed, so no name is looked up)."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return host == "localhost"
+    return True
 
 
 @dataclass
@@ -193,6 +205,8 @@ class UpdateFeed:
             return
         if not re.match(r"^https?://", url):
             raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        if not _resolvable(urlsplit(url).hostname or ""):
+            raise bad_request("bad webhook: Failed to resolve host: Name or service not known")
         if secret_token is not None and not _SECRET.match(secret_token):
             raise bad_request("secret token contains unallowed characters")
         if not 1 <= max_connections <= 100:

@@ -25,13 +25,17 @@ async def running(application: BotApplication, *, webhook: WebhookSettings | Non
         if application.post_init:
             await application.post_init(application)
         await application.start()
-        await receiver.start()
-        await parked.start()
-        try:
-            yield
+        try:  # a receiver that cannot start (a port in use, a refused webhook) still stops the application
+            await receiver.start()
+            try:
+                await parked.start()
+                try:
+                    yield
+                finally:
+                    await parked.stop()
+            finally:
+                await receiver.stop()
         finally:
-            await parked.stop()
-            await receiver.stop()
             await application.stop()
             if application.post_stop:
                 await application.post_stop(application)

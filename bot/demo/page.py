@@ -149,8 +149,7 @@ class DemoPage:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
-        bound = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]  # aiohttp's way to a port 0's pick
-        self.url = f"http://127.0.0.1:{bound}/"
+        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/"  # port 0: the one the system picked
         return self.url
 
     async def stop(self) -> None:
