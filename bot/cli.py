@@ -409,13 +409,16 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
     from storage.clock import utc_now
 
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the bot token in URLs
+    from bot.logformat import TEXT_FORMAT, apply_logging
     from bot.logsafety import protect_logs
+
+    logging.basicConfig(level=logging.INFO, format=TEXT_FORMAT)  # until the settings say otherwise
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the bot token in URLs
 
     protect_logs()  # no phone, name or address in any line, at any level (bot.logsafety)
     try:
         settings = load_settings(args.config)
+        apply_logging(settings.logging)  # [logging] level and format (bot.logformat)
         if args.command == "db" and args.action == "prune":
             return asyncio.run(prune_command(settings))
         if args.command == "db" and args.action == "rebuild-measures":

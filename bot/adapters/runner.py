@@ -8,6 +8,7 @@ import signal
 from collections.abc import AsyncIterator
 
 from bot.adapters.app import ALLOWED_UPDATES, BotApplication
+from bot.adapters.health import HealthServer
 from bot.adapters.ingest import ParkedUpdates, Poller, WebhookReceiver
 from bot.settings import WebhookSettings
 
@@ -15,11 +16,14 @@ from bot.settings import WebhookSettings
 @contextlib.asynccontextmanager
 async def running(application: BotApplication, *, webhook: WebhookSettings | None = None) -> AsyncIterator[None]:
     """Initialise, start receiving (polling, or a secret-checked webhook; a webhook without a secret
-    token raises ``ConfigError`` before anything starts) and, on exit, stop cleanly."""
+    token raises ``ConfigError`` before anything starts), serve the health endpoint if ``[health]
+    port`` is set (bot.adapters.health) and, on exit, stop cleanly."""
     receiver: Poller | WebhookReceiver = (
         Poller(application, allowed_updates=ALLOWED_UPDATES) if webhook is None
         else WebhookReceiver(application, webhook, allowed_updates=ALLOWED_UPDATES))
     parked = ParkedUpdates(application)
+    assert application.bot_data.deps is not None, "build_application() sets the dependencies"
+    health = HealthServer(application.bot_data.deps, mode="polling" if webhook is None else "webhook")
     await application.initialize()
     try:
         if application.post_init:
@@ -28,8 +32,10 @@ async def running(application: BotApplication, *, webhook: WebhookSettings | Non
         await receiver.start()
         await parked.start()
         try:
+            await health.start()
             yield
         finally:
+            await health.stop()
             await parked.stop()
             await receiver.stop()
             await application.stop()
