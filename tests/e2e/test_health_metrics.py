@@ -100,14 +100,14 @@ async def test_health_and_metrics_follow_a_request_by_polling(server: SandboxSer
         assert value(now, "vloop_schedule_due") == 0
 
 
-async def test_readiness_by_webhook_and_without_the_database(server: SandboxServer, sandbox: SandboxClient,
+async def test_readiness_by_webhook_when_quiet_and_without_the_database(server: SandboxServer, sandbox: SandboxClient,
                                                              database_url: str, tmp_path: Path) -> None:
     cast = await cast_of(sandbox, "en")
-    port = free_port()
+    port, clock = free_port(), JumpClock()
     async with database_outage(database_url, tmp_path) as outage:
         settings = make_settings(server, outage.url, admins=[cast.admin.id], coordinators_chat_id=None,
-                                 health=health_settings(port))
-        async with (bot_running(settings, "webhook") as application,
+                                 health={**health_settings(port), "webhook_stale_seconds": 600})
+        async with (bot_running(settings, "webhook", clock=clock) as application,
                     httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http):
             first = await http.get("/readyz")
             assert first.status_code == 200, first.json()
@@ -124,6 +124,15 @@ async def test_readiness_by_webhook_and_without_the_database(server: SandboxServ
             assert value(after, "vloop_outbox_pending") == 0
             report = (await http.get("/readyz")).json()
             assert report["last_receipt_age_seconds"] is not None and report["last_receipt_age_seconds"] < 5
+
+            # Telegram posts only when someone writes: ten quiet minutes are past webhook_stale_seconds.
+            clock.advance(601)
+            quiet = await http.get("/readyz")
+            assert quiet.status_code == 503 and quiet.json()["receiving"] is False
+            assert quiet.json()["database"] is True and quiet.json()["last_receipt_age_seconds"] > 600
+            await cast.resident.send("/start")
+            await wait_text(cast.resident, "Hello")
+            assert (await http.get("/readyz")).json()["receiving"] is True
 
             deps = application.bot_data.deps
             assert deps is not None
