@@ -20,6 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.adapters.context import Deps
+from bot.settings import ConfigError
 from storage.health import Backlog, backlog, ping
 from storage.uow import UnitOfWork
 
@@ -43,7 +44,8 @@ class HealthServer:
         return self.settings.port != 0
 
     async def start(self) -> None:
-        """Listen, unless ``[health] port`` is 0; a port in use raises ``OSError`` before the bot runs."""
+        """Listen, unless ``[health] port`` is 0; an address that cannot be used (a port in use) is a
+        :class:`ConfigError`, one line for the operator."""
         if not self.enabled:
             return
         app = web.Application()
@@ -53,7 +55,12 @@ class HealthServer:
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.listen, self.settings.port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as error:
+            await self.stop()
+            raise ConfigError(f"the health endpoint cannot listen on {self.settings.listen}:{self.settings.port} "
+                              f"({error.strerror or type(error).__name__}): change [health] listen or port") from None
         self._started = self.deps.clock()
         self.port = self._runner.addresses[0][1]
         log.info("health endpoint on http://%s:%s (/healthz, /readyz, /metrics)", self.settings.listen, self.port)

@@ -6,13 +6,16 @@ sent and reminders fire. Without its database the bot is alive but not ready (50
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.settings import ConfigError
 from sandbox import SandboxClient, SandboxServer
 from tests.e2e.harness import bot_running, cast_of, make_settings, outbox_drained, place_order, wait_text
 from tests.sandbox.tinybot import free_port
@@ -148,3 +151,17 @@ async def test_readiness_by_webhook_when_quiet_and_without_the_database(server: 
                 await outage.restore()
             back = await ready_again(http)
             assert back["database"] is True and back["outbox_pending"] == 0
+
+
+async def test_a_health_port_in_use_stops_the_bot_with_one_line(server: SandboxServer, sandbox: SandboxClient,
+                                                                database_url: str) -> None:
+    cast = await cast_of(sandbox, "en")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        settings = make_settings(server, database_url, admins=[cast.admin.id], coordinators_chat_id=None,
+                                 health=health_settings(port))
+        with pytest.raises(ConfigError, match=rf"health endpoint cannot listen on 127\.0\.0\.1:{port} .*\[health\]"):
+            async with bot_running(settings, "polling"):
+                pass
