@@ -49,6 +49,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--url", help="webhook: public URL Telegram posts to")
     run.add_argument("--secret-token", help="webhook: secret Telegram sends back in every request "
                      "(required in webhook mode; 1-256 of A-Z a-z 0-9 _ -)")
+    demo = commands.add_parser("demo", help="the whole loop offline: our sandbox Telegram, a small district, "
+                               "and a web page to chat as any of its people (docs/demo.md)")
+    demo.add_argument("--dir", help="keep the demo's database in DIR (default: a temporary folder)")
+    demo.add_argument("--port", type=int, default=0, help="the page's port on 127.0.0.1 (default: a free one)")
+    demo.add_argument("--language", choices=["zh", "en"], default="zh", help="the district's language (default zh)")
     db = commands.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade", "prune", "rebuild-measures"],
                     help="upgrade: migrate the schema to the newest version; prune: delete old update ids and "
@@ -417,6 +422,10 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
 
     protect_logs()  # no phone, name or address in any line, at any level (bot.logsafety)
     try:
+        if args.command == "demo":
+            from bot.demo.run import main as demo
+
+            return demo(args.dir, args.port, args.language)
         settings = load_settings(args.config)
         apply_logging(settings.logging)  # [logging] level and format (bot.logformat)
         if args.command == "db" and args.action == "prune":

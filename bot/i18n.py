@@ -21,6 +21,8 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
+from bot import __version__
+
 LANGUAGES = ("zh", "en")
 LOCALES = {"zh": "zh_Hans", "en": "en"}
 LOCALE_DIR = Path(__file__).with_name("locales")
@@ -135,6 +137,21 @@ def extract_messages() -> Catalog:
     return template
 
 
+def settle_header(catalog: Catalog, language: str) -> None:
+    """A real header, not Babel's fuzzy placeholders: ``pybabel compile`` (without ``--use-fuzzy``)
+    skips a catalog whose header is marked fuzzy, so a translator's tools would drop every message."""
+    catalog.project, catalog.version = "Volunteer Loop", __version__
+    catalog.copyright_holder = "Volunteer Loop contributors"
+    catalog.msgid_bugs_address = ""
+    catalog.last_translator = catalog.language_team = f"Volunteer Loop ({language})"
+    catalog.revision_date = catalog.creation_date
+    catalog.fuzzy = False
+    name = "Chinese (Simplified)" if language == "zh" else "English"
+    catalog.header_comment = (f"# {name} messages of Volunteer Loop.\n"
+                              "# Copyright (C) 2026 Volunteer Loop contributors (MIT licence, see LICENSE).\n"
+                              "# Made by `python -m bot.i18n`; translate here, keep the header.")
+
+
 def update_catalogs() -> dict[str, list[str]]:
     """Merge newly marked strings into both catalogs; returns the untranslated ones per language."""
     from babel.messages.pofile import write_po
@@ -146,6 +163,7 @@ def update_catalogs() -> dict[str, list[str]]:
         catalog = read_catalog(language) if path.exists() else Catalog(locale=LOCALES[language])
         catalog.update(template, no_fuzzy_matching=True)
         catalog.obsolete.clear()
+        settle_header(catalog, language)
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("wb") as file:
             write_po(file, catalog, omit_header=False, sort_output=True, width=0)

@@ -225,12 +225,14 @@ class SandboxServer:
         results = []
         for index, action in enumerate(body.get("actions", [])):
             try:
-                results.append(self._act(action))
+                results.append(self.act(action))
             except (ControlError, KeyError, ValueError, TypeError) as error:
                 return _control_error(f"action {index} ({action.get('type')}): {error}")
         return _ok({"results": results})
 
-    def _act(self, action: dict[str, Any]) -> dict[str, Any]:
+    def act(self, action: dict[str, Any]) -> dict[str, Any]:
+        """One thing a person does (``type``: start, send_text, contact, tap, press, media, …), as
+        ``POST /sandbox/actions`` takes it; in-process callers (the demo's page) use it directly."""
         kind, user = action["type"], int(action.get("user_id", 0))
         chat_id = _int_or_none(action.get("chat_id"))
         people = self.people

@@ -402,6 +402,11 @@ _PG_TRIGGERS = (
 )
 
 
+def trigger_names(postgresql: bool) -> list[str]:
+    """The summaries' triggers: what a bulk load may turn off when a rebuild (or nothing) does their work."""
+    return [name for name, _, _ in _PG_TRIGGERS] if postgresql else list(_SQLITE_TRIGGERS)
+
+
 def install(connection: Connection) -> None:
     """The triggers (the migration's)."""
     for statement in Sql(connection.dialect.name == "postgresql").create():

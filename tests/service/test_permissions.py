@@ -283,31 +283,53 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def world_rows(world: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table of the prepared world, once: what a refused action must leave exactly as it was."""
+    import asyncio
+
+    async def read() -> dict[str, list[tuple[Any, ...]]]:
+        engine = create_engine(f"sqlite+aiosqlite:///{world}")
+        try:
+            async with UnitOfWork(session_factory(engine), clock=CLOCK) as uow:
+                return await _snapshot(uow)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
 @pytest.mark.parametrize("role", ROLES)
-async def test_permission_matrix(role: str, world: Path, tmp_path: Path) -> None:
+async def test_permission_matrix(role: str, world: Path, world_rows: dict[str, list[tuple[Any, ...]]],
+                                 tmp_path: Path) -> None:
+    """A refused case leaves the copy as it was (checked), so the next case reuses it; an allowed one
+    may have changed it, so the next case gets a fresh copy."""
     config = service_config(SETTINGS)
     outcomes: dict[str, str] = {}
-    for case in CASES:
-        path = tmp_path / f"{len(outcomes)}.sqlite3"
-        shutil.copy(world, path)
-        engine = create_engine(f"sqlite+aiosqlite:///{path}")
-        try:
-            sessions = session_factory(engine)
-            async with UnitOfWork(sessions, clock=CLOCK) as uow:
-                before = await _snapshot(uow)
+    engine = None
+    try:
+        for case in CASES:
+            if engine is None:
+                path = tmp_path / f"{len(outcomes)}.sqlite3"
+                shutil.copy(world, path)
+                engine = create_engine(f"sqlite+aiosqlite:///{path}")
+                sessions = session_factory(engine)
             try:
                 async with UnitOfWork(sessions, clock=CLOCK) as uow:
                     user = await uow.users.ensure(TELEGRAM_IDS[role], role.title(), "en")
                     await case.action(service_context(uow, user, i18n=I18N, config=config,
                                                       bot_username="VolunteerLoopBot"))
                 outcomes[case.name] = "ok"
+                await engine.dispose()
+                engine = None
             except DomainError as refusal:
                 text = I18N.gettext("zh", refusal.message, **refusal.params)
                 assert text and text != refusal.message, f"{case.name}: refusal not translated"  # noqa: PT017
                 async with UnitOfWork(sessions, clock=CLOCK) as uow:
-                    assert await _snapshot(uow) == before, f"{case.name} refused for {role} but changed data"
+                    assert await _snapshot(uow) == world_rows, f"{case.name} refused for {role} but changed data"
                 outcomes[case.name] = "refused"
-        finally:
+    finally:
+        if engine is not None:
             await engine.dispose()
     expected = {case.name: "ok" if role in case.allowed else "refused" for case in CASES}
     assert outcomes == expected

@@ -40,6 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bench.district_data import COLUMNS, NOW, Kinds, cast, chain, district, write_postgresql, write_sqlite
 from storage.measures import Where
 from storage.models import Order
+from storage.summaries import trigger_names
 from storage.uow import UnitOfWork
 from tests.support.dbfixtures import UowFactory
 
@@ -102,7 +103,7 @@ async def _load_sample(engine: AsyncEngine, database_url: str, scale: float, peo
     if engine.dialect.name == "sqlite":
         await engine.dispose()  # the sample is written on a connection of its own
         path = Path(make_url(database_url).database or "")
-        with _indexes_built_after(path):
+        with _indexes_and_summaries_built_after(path):
             write_sqlite(path, rows)
     else:
         async with _foreign_keys_unchecked(engine):
@@ -113,11 +114,17 @@ async def _load_sample(engine: AsyncEngine, database_url: str, scale: float, peo
 async def _foreign_keys_unchecked(engine: AsyncEngine) -> AsyncIterator[None]:
     """PostgreSQL's foreign-key triggers off during the load, as SQLite's ``foreign_keys`` is off in
     :func:`write_sqlite` (the sample refers only to rows it wrote): two thirds of the load's time. The
-    schema's own trigger (volunteer skills) keeps running; every trigger is on again afterwards."""
+    measures' summaries are not kept either (their triggers cost minutes, and no plan here reads them).
+    The schema's own trigger (volunteer skills) keeps running; every trigger is on again afterwards."""
     async with engine.begin() as connection:
         for table in COLUMNS:
             await connection.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER ALL")
             await connection.exec_driver_sql(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+        summaries = await connection.exec_driver_sql(
+            "SELECT tgname, tgrelid::regclass::text FROM pg_trigger WHERE tgname = ANY($1)",
+            (trigger_names(postgresql=True),))
+        for name, table in summaries.all():
+            await connection.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER {name}")
     try:
         yield
     finally:
@@ -127,23 +134,28 @@ async def _foreign_keys_unchecked(engine: AsyncEngine) -> AsyncIterator[None]:
 
 
 @contextlib.contextmanager
-def _indexes_built_after(path: Path) -> Iterator[None]:
+def _indexes_and_summaries_built_after(path: Path) -> Iterator[None]:
     """The migrations' own indexes dropped during the load and created again after it, from the same
     SQL (``sqlite_master`` keeps it): one sort per index instead of a B-tree insert per row, about a
-    third of the load's time. Nothing else about the schema changes, and no statistics are gathered."""
+    third of the load's time. The measures' summary triggers are dropped and created again the same
+    way (no plan here reads the summaries; they would cost most of the load). Nothing else about the
+    schema changes, and no statistics are gathered."""
+    summaries = trigger_names(postgresql=False)
     connection = sqlite3.connect(path)
     try:
-        indexes = connection.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
-                                     " ORDER BY rowid").fetchall()  # created again in the migrations' order
-        for name, _ in indexes:
-            connection.execute(f'DROP INDEX "{name}"')
+        indexes = connection.execute(  # created again in the migrations' order
+            "SELECT type, name, sql FROM sqlite_master WHERE (type = 'index' AND sql IS NOT NULL) OR "
+            f"(type = 'trigger' AND name IN ({', '.join('?' * len(summaries))})) ORDER BY rowid", summaries).fetchall()
+        assert sum(kind == "trigger" for kind, _, _ in indexes) == len(summaries)
+        for kind, name, _ in indexes:
+            connection.execute(f'DROP {kind.upper()} "{name}"')
         connection.commit()
     finally:
         connection.close()
     yield
     connection = sqlite3.connect(path)
     try:
-        for _, sql in indexes:
+        for _, _, sql in indexes:
             connection.execute(sql)
         connection.commit()
         assert connection.execute("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone() == (0,)

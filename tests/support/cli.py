@@ -4,24 +4,62 @@ every refusal must be."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
+import signal
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 60  # a bound, not a measurement: every case here ends in about a second
 
 
-def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None,
-            executable: list[str] | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the command with a clean ``VLOOP_*`` environment (plus ``env``) in ``cwd``."""
+def cli_environment(env: dict[str, str] | None = None) -> dict[str, str]:
+    """This process's environment without any ``VLOOP_*`` (plus ``env``), the project on the path."""
     environment = {k: v for k, v in os.environ.items() if not k.upper().startswith("VLOOP_")}
     environment["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), environment.get("PYTHONPATH")]))
     environment.update(env or {})
+    return environment
+
+
+def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None,
+            executable: list[str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the command with a clean ``VLOOP_*`` environment (plus ``env``) in ``cwd``."""
     command = (executable or [sys.executable, "-m", "bot"]) + list(args)
-    return subprocess.run(command, cwd=cwd, env=environment, capture_output=True, text=True, timeout=TIMEOUT,
-                          stdin=subprocess.DEVNULL, check=False)
+    return subprocess.run(command, cwd=cwd, env=cli_environment(env), capture_output=True, text=True,
+                          timeout=TIMEOUT, stdin=subprocess.DEVNULL, check=False)
+
+
+@contextlib.contextmanager
+def demo_running(tmp_path: Path, *args: str) -> Iterator[str]:
+    """``volunteer-loop demo --dir tmp_path`` in a subprocess; yields the page's URL from the one line
+    it prints, and stops it (SIGINT, as Ctrl+C) afterwards, which must end it cleanly."""
+    log = tmp_path / "demo.log"
+    with log.open("w") as stderr, subprocess.Popen(
+            [sys.executable, "-m", "bot", "demo", "--dir", str(tmp_path), *args], cwd=tmp_path, env=cli_environment(),
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr, text=True) as process:
+        watchdog = threading.Timer(TIMEOUT, process.kill)  # a demo that hangs before its line ends with EOF
+        watchdog.start()
+        try:
+            assert process.stdout is not None
+            line = process.stdout.readline()  # the one line it prints once everything is up (EOF if it died)
+            watchdog.cancel()
+            match = re.search(r"http://127\.0\.0\.1:\d+/", line)
+            assert match, (line, log.read_text())
+            yield match.group(0)
+        finally:
+            watchdog.cancel()
+            process.send_signal(signal.SIGINT)
+            try:
+                status = process.wait(TIMEOUT)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                raise
+    assert status == 0, (status, log.read_text()[-3000:])
 
 
 def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
