@@ -404,13 +404,16 @@ def skip_unused_imports() -> None:
 
 
 # What `run` says when Telegram's side keeps the bot from starting (docs/startup.md): one line, exit 2.
-UNREACHABLE = N_("cannot reach Telegram at {host} ({reason}; tries: {attempts}): check the network "
-                 "or telegram.base_url")
-TOKEN_REFUSED = N_("Telegram refused the bot token: check telegram.token (or VLOOP_TELEGRAM__TOKEN); "
-                   "@BotFather shows the token of each of your bots")
-PORT_IN_USE = N_("cannot listen on {listen}:{port} for the webhook: {reason} (another program uses it? "
-                 "choose one with --port or webhook.port)")
-WEBHOOK_REFUSED = N_("Telegram refused the webhook: {reason} (check --url and --secret-token)")
+UNREACHABLE = N_("cannot reach Telegram at {host} ({reason}; tries: {attempts}): check the network or {base_url}")
+TOKEN_REFUSED = N_("Telegram refused the bot token: check {token_key} (or {token_variable}); {botfather} shows the "
+                   "token of each of your bots")
+PORT_IN_USE = N_("cannot listen on {listen}:{port} for the webhook: {reason} (another program uses it? choose one "
+                 "with {port_option} or {port_key})")
+WEBHOOK_REFUSED = N_("Telegram refused the webhook: {reason} (check {url_option} and {secret_option})")
+# The names those lines point the operator to, the same in every language.
+START_NAMES = {"base_url": "telegram.base_url", "token_key": "telegram.token", "token_variable": "VLOOP_TELEGRAM__TOKEN",
+               "botfather": "@BotFather", "port_option": "--port", "port_key": "webhook.port", "url_option": "--url",
+               "secret_option": "--secret-token"}
 TRYING_AGAIN = "Telegram unreachable at start (%s); trying again in %.0f s (attempt %d of %d)"
 
 
@@ -456,7 +459,7 @@ def _start_error(settings: Settings, message: str, **params: object) -> CliError
     from bot.i18n import I18n
 
     return CliError(html.unescape(I18n(settings.default_language).gettext(settings.default_language, message,
-                                                                          **params)))
+                                                                          **START_NAMES, **params)))
 
 
 def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
@@ -465,12 +468,14 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
     from storage.clock import utc_now
 
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot.logformat import TEXT_FORMAT, apply_logging
+    from bot.logsafety import protect_logs
+
+    logging.basicConfig(level=logging.INFO, format=TEXT_FORMAT)  # until the settings say otherwise
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the bot token in URLs
     if args.command == "run":  # a start that fails says so in one line (docs/startup.md): Alembic's and
         for chatty in ("alembic", "apscheduler"):  # APScheduler's INFO lines (plugins, jobs added) would bury it
             logging.getLogger(chatty).setLevel(logging.WARNING)
-    from bot.logsafety import protect_logs
 
     protect_logs()  # no phone, name or address in any line, at any level (bot.logsafety)
     try:
@@ -479,6 +484,7 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
 
             return demo(args.dir, args.port, args.language)
         settings = load_settings(args.config)
+        apply_logging(settings.logging)  # [logging] level and format (bot.logformat)
         if args.command == "db" and args.action == "prune":
             return asyncio.run(prune_command(settings))
         if args.command == "db" and args.action == "rebuild-measures":

@@ -326,6 +326,39 @@ class PrivacySettings(BaseModel):
     contact_retention_days: int = Field(default=30, ge=1, le=3650)
 
 
+class HealthSettings(BaseModel):
+    """The HTTP endpoint for probes and Prometheus (docs/health.md): ``/healthz``, ``/readyz`` and
+    ``/metrics`` on ``listen``:``port``, in polling and webhook mode alike. Port 0: no endpoint."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    listen: str = "127.0.0.1"
+    port: int = Field(default=0, ge=0, le=65535)
+    # Polling: ready only while a getUpdates call returned within this many seconds (a long poll
+    # lasts 10 s).
+    poll_stale_seconds: float = Field(default=120.0, gt=0)
+    # Webhook: ready only while Telegram posted within this many seconds. 0: not checked, since
+    # Telegram posts only when someone writes, and a quiet night is no fault.
+    webhook_stale_seconds: float = Field(default=0.0, ge=0)
+    # The readiness probe's SELECT 1 gives up after this long: the database counts as unreachable.
+    database_timeout_seconds: float = Field(default=2.0, gt=0, le=60)
+
+
+class LoggingSettings(BaseModel):
+    """What the ``run`` command logs (docs/health.md): the level, and plain text or one JSON object
+    per line (for a log collector). Phone numbers are masked in both (bot.logsafety)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    format: Literal["text", "json"] = "text"
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+
 class Settings(BaseSettings):
     """Everything the bot needs to run; build it with :func:`load_settings`."""
 
@@ -346,6 +379,8 @@ class Settings(BaseSettings):
     points: PointsSettings = Field(default_factory=PointsSettings)
     measures: MeasureSettings = Field(default_factory=MeasureSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    health: HealthSettings = Field(default_factory=HealthSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
     admins: list[int] = Field(default_factory=list)
     coordinators_chat_id: int | None = None
     timezone: str = "Asia/Shanghai"

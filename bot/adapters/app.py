@@ -160,7 +160,8 @@ async def _post_init(application: BotApplication) -> None:
                                                               write_mydata),
                                concurrency=deps.settings.outbox.concurrency,
                                lease=deps.settings.outbox.lease_seconds,
-                               instance=deps.settings.outbox.instance or socket.gethostname())
+                               instance=deps.settings.outbox.instance or socket.gethostname(),
+                               metrics=deps.metrics)
     deps.sender_task = asyncio.create_task(deps.sender.run(), name="outbox-sender")
     # APScheduler (PTB's JobQueue, in memory) only ticks: the schedule itself is rows (bot.services.schedule.sweep).
     deps.sweeper = Sweeper(deps, {**rules.HANDLERS, **digests.HANDLERS, **activity_rules.HANDLERS,
@@ -207,7 +208,7 @@ async def _sweep(context: BotContext) -> None:
     sweeper = context.deps.sweeper
     assert sweeper is not None, "post_init made the sweeper before the job's first run"
     try:
-        await sweeper.sweep()
+        context.deps.metrics.swept(await sweeper.sweep())
     except Exception as error:  # noqa: BLE001 - a job must not die: the next tick retries
         log_failure(log, error, "schedule sweep failed")
 

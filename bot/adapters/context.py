@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from telegram import Bot
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.adapters.metrics import Metrics
 from bot.adapters.taps import AnsweredTaps
 from bot.i18n import I18n
 from bot.services import wiring
@@ -45,6 +46,7 @@ class Deps:
     housekeeper: Housekeeper | None = None
     housekeeping_task: asyncio.Task[None] | None = None
     menus_task: asyncio.Task[None] | None = None
+    metrics: Metrics = field(default_factory=Metrics)  # counted by the adapters, served by bot.adapters.health
 
     def uow(self, update_key: str | None = None) -> UnitOfWork:
         """A unit of work whose committed outbox rows go straight to the sender (its fast path)."""

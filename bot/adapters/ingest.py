@@ -144,6 +144,7 @@ class Intake:
 
     def __init__(self, application: AnyApplication) -> None:
         self.application = application
+        self.metrics = application.bot_data.deps.metrics
         self._passing: dict[int, int] = {}  # update id → "passing" failures in a row
 
     def uow(self) -> Any:
@@ -167,7 +168,12 @@ class Intake:
         return True
 
     async def take(self, raw: dict[str, Any]) -> Taken:
-        """Handle one raw update whose ``update_id`` is valid (:func:`update_id_of`)."""
+        """Handle one raw update whose ``update_id`` is valid (:func:`update_id_of`), and count it."""
+        taken = await self._take(raw)
+        self.metrics.took(kind_of(raw), taken.verdict.value)
+        return taken
+
+    async def _take(self, raw: dict[str, Any]) -> Taken:
         update_id = raw["update_id"]
         try:
             update = Update.de_json(raw, self.application.bot)
@@ -176,7 +182,8 @@ class Intake:
         handling = _Handling(update_id)
         token = _handling.set(handling)
         try:
-            await self.application.process_update(update)
+            with self.metrics.handler_seconds.time():
+                await self.application.process_update(update)
         except Exception as error:  # noqa: BLE001 - not expected (the error handler sees handler errors)
             handling.errors.append(error)
         finally:
@@ -313,6 +320,7 @@ class Poller(_Stoppable):
                     self._fetching = True
                     batch = await self._fetch(offset, 0 if busy else self.timeout)
                 except RetryAfter as error:
+                    self.intake.metrics.flood_waits.labels("polling").inc()
                     await self._pause(retry_after_seconds(error))
                     continue
                 except (InvalidToken, EndPointNotFound):
@@ -326,6 +334,7 @@ class Poller(_Stoppable):
                 finally:
                     self._fetching = False
                 failures = 0
+                self.intake.metrics.received(self.application.bot_data.deps.clock())
                 self.confirmations.asked(offset)
                 if not self._take(batch) and busy:
                     await self._settle()
@@ -455,6 +464,7 @@ class WebhookReceiver:
         if not hmac.compare_digest((secret or "").encode(), self.secret.encode()):
             log.warning("webhook: request with a missing or wrong secret token refused")
             return 403
+        self.intake.metrics.received(self.application.bot_data.deps.clock())
         raw = parse_body(body)
         if raw is None:
             log.warning("webhook: a body that is not an update refused")

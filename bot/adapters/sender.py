@@ -105,6 +105,7 @@ from telegram.error import (
 
 from bot.adapters.attachments import AttachmentRenderer
 from bot.adapters.failures import log_failure
+from bot.adapters.metrics import Metrics
 from bot.settings import OutboxSettings
 from storage.clock import Clock, utc_now
 from storage.models import OutboxMessage
@@ -272,8 +273,9 @@ class OutboxSender:
     def __init__(self, bot: telegram.Bot, uow_factory: Callable[[], UnitOfWork], settings: OutboxSettings,
                  *, clock: Clock = utc_now, on_unreachable: OnUnreachable | None = None,
                  lease: float = 60.0, concurrency: int = 8, attachments: AttachmentRenderer | None = None,
-                 instance: str | None = None) -> None:
+                 instance: str | None = None, metrics: Metrics | None = None) -> None:
         self.bot = bot
+        self.metrics = metrics or Metrics()
         self.uow_factory = uow_factory
         self.settings = settings
         self.clock = clock
@@ -405,6 +407,7 @@ class OutboxSender:
         if hold is not None and hold in self._holds:
             hold.rows.update(row_ids)
         self._hints.update(row_ids)
+        self.metrics.outbox_queued.inc(len(row_ids))
         self._wake.set()
 
     async def reclaim_earlier_boots(self) -> int:
@@ -680,6 +683,7 @@ class OutboxSender:
             if isinstance(result, dict) and isinstance(result.get("message_id"), int):
                 message_id = result["message_id"]
             self._sent.append((job.row_id, destination, message_id, self._at(finished_at)))
+            self.metrics.outbox_sent.inc()
             return _RowResult.FINISHED
         finally:
             for window in windows:
@@ -709,6 +713,7 @@ class OutboxSender:
             until = now + retry_after_seconds(error) + RETRY_MARGIN
             self._retry_until[destination] = max(self._retry_until.get(destination, 0.0), until)
             self._note_wake(until)
+            self.metrics.flood_waits.labels("outbox").inc()
             log.info("outbox row %s (chat %s, %s): flood wait until %s", *where, self._at(until).isoformat())
             return await self._put_back(job, until, f"429: {error}")
         if isinstance(error, ChatMigrated):
@@ -718,6 +723,7 @@ class OutboxSender:
         if isinstance(error, BadRequest):
             if NOT_MODIFIED in error.message.lower():
                 self._sent.append((job.row_id, destination, message_id, self._at(now)))
+                self.metrics.outbox_sent.inc()
                 return _RowResult.FINISHED
             log.warning("outbox row %s (chat %s, %s) failed: %s", *where, error)
             return await self._fail(job.row_id, f"400: {error}")
@@ -737,12 +743,14 @@ class OutboxSender:
             await uow.outbox.retry_later(job.row_id, self._at(now + delay), reason)
             await uow.commit()
         self._enqueue(job.chat_id, job.row_id, now + delay)
+        self.metrics.outbox_retried.inc()
         return _RowResult.RESCHEDULED
 
     async def _fail(self, row_id: int, error: str) -> _RowResult:
         async with self.uow_factory() as uow:
             await uow.outbox.fail(row_id, error)
             await uow.commit()
+        self.metrics.outbox_failed.inc()
         return _RowResult.FINISHED
 
     async def _forbidden(self, job: _Job, chat_id: int, error: str) -> _RowResult:
@@ -755,6 +763,7 @@ class OutboxSender:
             await uow.commit()
         self._queues.pop(chat_id, None)
         self._queues.pop(job.chat_id, None)
+        self.metrics.outbox_failed.inc(1 + dropped)
         log.warning("outbox row %s (chat %s, %s) failed: %s; %d more pending row(s) to the chat dropped",
                     job.row_id, chat_id, job.method, error, dropped)
         return _RowResult.FINISHED

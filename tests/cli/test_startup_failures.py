@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import PORT_IN_USE, TOKEN_REFUSED, UNREACHABLE, WEBHOOK_REFUSED
+from bot.cli import PORT_IN_USE, START_NAMES, TOKEN_REFUSED, UNREACHABLE, WEBHOOK_REFUSED
 from bot.i18n import I18n
 from sandbox import SandboxServer
 from tests.support.cli import config, one_line_error, run_cli
@@ -34,7 +34,7 @@ def _config(tmp_path: Path, base_url: str, *, token: str = TOKEN, language: str 
 
 
 def _line(language: str, message: str, **params: object) -> str:
-    return "volunteer-loop: " + html.unescape(I18n(language).gettext(language, message, **params))
+    return "volunteer-loop: " + html.unescape(I18n(language).gettext(language, message, **START_NAMES, **params))
 
 
 def _closed_port() -> int:

@@ -28,10 +28,12 @@ MESSAGES = sorted([str(m.id) for m in EXTRACTED if not m.pluralizable]
                   + [Plural(str(m.id[0]), str(m.id[1]), "_n") for m in EXTRACTED if m.pluralizable])
 CATEGORIES = tuple(CATEGORY_NAMES)
 # English that may stand in a Chinese text: what people type after a command (/team add …, /quiet off),
-# file kinds, text encodings and Excel, the roster's documentation, and the language button's second name.
+# file kinds, text encodings and Excel, the roster's documentation, the language button's second name, and
+# Telegram's own names.
 ALLOWED = {"add", "remove", "leader", "unleader", "link", "rename", "categories", "sub", "member", "archive",
            "restore", "off", "csv", "xlsx", "docs", "roster", "USER_ID", "Language",
-           "UTF", "GBK", "Excel"}
+           "UTF", "GBK", "Excel",
+           "Telegram", "webhook"}  # names the operator's start-up lines use (docs/startup.md)
 COMMAND = re.compile(r"/\w+")
 MARKUP = re.compile(r"<[^>]+>|&\w+;")
 ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
