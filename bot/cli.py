@@ -53,11 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--url", help="webhook: public URL Telegram posts to")
     run.add_argument("--secret-token", help="webhook: secret Telegram sends back in every request "
                      "(required in webhook mode; 1-256 of A-Z a-z 0-9 _ -)")
-    demo = commands.add_parser("demo", help="the whole loop offline: our sandbox Telegram, a small district, "
-                               "and a web page to chat as any of its people (docs/demo.md)")
+    demo = commands.add_parser("demo", help="the offline demo: the sandbox, the bot and a district, chatted with "
+                               "in a web page (docs/demo.md)")
     demo.add_argument("--dir", help="keep the demo's database in DIR (default: a temporary folder)")
     demo.add_argument("--port", type=int, default=0, help="the page's port on 127.0.0.1 (default: a free one)")
-    demo.add_argument("--language", choices=["zh", "en"], default="zh", help="the district's language (default zh)")
+    demo.add_argument("--language", choices=["zh_Hans", "en"], default="zh_Hans",
+                      help="the district's names and the page's language")
     db = commands.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade", "prune", "rebuild-measures"],
                     help="upgrade: migrate the schema to the newest version; prune: delete old update ids and "
@@ -411,9 +412,9 @@ PORT_IN_USE = N_("cannot listen on {listen}:{port} for the webhook: {reason} (an
                  "with {port_option} or {port_key})")
 WEBHOOK_REFUSED = N_("Telegram refused the webhook: {reason} (check {url_option} and {secret_option})")
 # The names those lines point the operator to, the same in every language.
-START_NAMES = {"base_url": "telegram.base_url", "token_key": "telegram.token", "token_variable": "VLOOP_TELEGRAM__TOKEN",
-               "botfather": "@BotFather", "port_option": "--port", "port_key": "webhook.port", "url_option": "--url",
-               "secret_option": "--secret-token"}
+START_NAMES = {"base_url": "telegram.base_url", "token_key": "telegram.token",
+               "token_variable": "VLOOP_TELEGRAM__TOKEN", "botfather": "@BotFather", "port_option": "--port",
+               "port_key": "webhook.port", "url_option": "--url", "secret_option": "--secret-token"}
 TRYING_AGAIN = "Telegram unreachable at start (%s); trying again in %.0f s (attempt %d of %d)"
 
 
@@ -462,6 +463,21 @@ def _start_error(settings: Settings, message: str, **params: object) -> CliError
                                                                           **START_NAMES, **params)))
 
 
+def demo_command(args: argparse.Namespace) -> int:
+    """The demo builds its own settings: no configuration file, token or network."""
+    skip_unused_imports()
+    from pathlib import Path
+
+    from bot.demo.run import run_demo
+
+    language = "zh" if args.language == "zh_Hans" else "en"
+    try:
+        asyncio.run(run_demo(Path(args.dir) if args.dir else None, args.port, language))
+    except OSError as error:  # the port is taken, the folder cannot be written
+        raise CliError(f"demo: {error.strerror or error}") from None
+    return 0
+
+
 def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
     """Entry point of the console script (``clock``: the bot's time, injected by tests)."""
     from bot.settings import ConfigError, load_settings, require_token
@@ -480,9 +496,7 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
     protect_logs()  # no phone, name or address in any line, at any level (bot.logsafety)
     try:
         if args.command == "demo":
-            from bot.demo.run import main as demo
-
-            return demo(args.dir, args.port, args.language)
+            return demo_command(args)
         settings = load_settings(args.config)
         apply_logging(settings.logging)  # [logging] level and format (bot.logformat)
         if args.command == "db" and args.action == "prune":

@@ -1,95 +1,98 @@
-"""The demo's district: people and groups in the sandbox, and the same people in the bot's database
-with a few weeks of history, so the reports and rates have something to show from the first minute.
+"""The demo's pre-built district: people and groups in the sandbox, their roles in the bot's
+database, and a few weeks of finished, rated requests so /report and the rates have data.
 
-The history goes through the bot's own services and repositories on a clock set back in time (as
-the service tests do), never through raw rows: the measures' summaries and the audit follow it as
-they follow real use. What those services queued for Telegram is dropped afterwards — it belongs to
-a past the sandbox never saw.
+The sandbox side is set up in this process (people, groups, the bot already a member, everyone
+has pressed Start). The database side goes through the repositories for the structure (as the
+end-to-end tests approve volunteers) and through the services, on a clock moved back by hand, for
+the history, so the summaries' triggers see every row. What the history told people is marked
+sent before the bot starts: those messages belong to the past, not to the demo's chats.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from bot.domain import satisfaction
 from bot.i18n import I18n
-from bot.services import claim, dispatch, rating
+from bot.services import claim, dispatch, rating, roles
 from bot.services.context import ServiceConfig
 from bot.services.wiring import service_context
-from sandbox.server import SandboxServer
-from storage.db import session_factory
-from storage.models import OutboxMessage
+from sandbox import SandboxServer
+from storage.models import User
 from storage.uow import UnitOfWork
 
-ROLES = ("resident", "building_leader", "volunteer", "team_leader", "coordinator", "admin")
+RESIDENT, VOLUNTEER, TEAM_LEADER, BUILDING_LEADER, COORDINATOR, ADMIN = (
+    "resident", "volunteer", "team_leader", "building_leader", "coordinator", "admin")
+ROLE_ORDER = (RESIDENT, VOLUNTEER, TEAM_LEADER, BUILDING_LEADER, COORDINATOR, ADMIN)
+HISTORY_DAYS = 28  # the history's first request is this many days before the demo starts
 
 
 @dataclass(frozen=True)
-class Person:
-    """One of the district's people as the page lists them."""
+class TeamPlan:
+    code: str
+    names: tuple[str, str]  # zh, en
+    categories: tuple[str, ...]
+    skills: tuple[str, ...]
+    volunteers: tuple[tuple[str, str], ...]  # (zh, en) names; the first leads the team
 
-    id: int
+
+TEAMS = (
+    TeamPlan("repair", ("维修队", "Repair team"), ("repair", "housekeeping"), ("repair",),
+             (("李师傅", "Master Li"), ("王师傅", "Master Wang"), ("赵强", "Zhao Qiang"), ("孙丽", "Sun Li"))),
+    TeamPlan("care", ("助老队", "Elder care"), ("delivery", "housekeeping", "consulting"), ("delivery",),
+             (("周敏", "Zhou Min"), ("吴芳", "Wu Fang"), ("郑华", "Zheng Hua"), ("冯静", "Feng Jing"))),
+    TeamPlan("medical", ("医疗应急队", "Medical & emergency"), ("emergency", "other"), ("emergency",),
+             (("陈医生", "Dr Chen"), ("褚护士", "Nurse Chu"), ("卫东", "Wei Dong"), ("蒋琳", "Jiang Lin"))),
+)
+ADMIN_NAME = ("张主任", "Director Zhang")
+COORDINATORS = (("陈协调", "Coco Chen"), ("刘协调", "Lily Liu"))
+BUILDING_LEADERS = (("钱阿姨", "Auntie Qian", "3栋", "Building 3"), ("孙大爷", "Grandpa Sun", "5栋", "Building 5"))
+RESIDENTS = (("王阿姨", "Auntie Wang"), ("张大爷", "Grandpa Zhang"), ("刘奶奶", "Granny Liu"), ("黄先生", "Mr Huang"))
+COMMUNITY = ("阳光社区", "Sunshine Community")
+CENTRE = ("社区志愿服务中心", "Volunteer centre")
+# The history: (resident index, team code, category, description zh, description en, stars).
+HISTORY = (
+    (0, "repair", "repair", "厨房水管漏水", "The kitchen pipe leaks", satisfaction.SATISFIED),
+    (1, "care", "delivery", "帮忙买菜", "Please buy vegetables", satisfaction.SATISFIED),
+    (2, "medical", "other", "量血压", "Check my blood pressure", satisfaction.MOSTLY),
+    (3, "repair", "repair", "门锁坏了", "The door lock is broken", satisfaction.SATISFIED),
+    (0, "care", "housekeeping", "打扫卫生", "Help with cleaning", satisfaction.SATISFIED),
+    (1, "repair", "repair", "灯不亮了", "The light is out", satisfaction.MOSTLY),
+    (2, "care", "consulting", "办理社保咨询", "Questions about my pension", satisfaction.SATISFIED),
+    (3, "medical", "other", "陪同去医院", "Go with me to the hospital", satisfaction.SATISFIED),
+)
+
+
+@dataclass(frozen=True)
+class Member:
+    """One person of the district as the page lists them."""
+
+    telegram_id: int
     name: str
     role: str
-    team: str | None = None
+    chats: tuple[int, ...]  # the groups they are in (their private chat is their own id)
 
 
 @dataclass
 class District:
-    """Who is who, and the chats: the coordinators' group and each team's group."""
+    """What was built: the people by role and the groups' titles."""
 
-    people: list[Person] = field(default_factory=list)
-    groups: dict[int, str] = field(default_factory=dict)  # chat id → title
-    members: dict[int, list[int]] = field(default_factory=dict)  # chat id → user ids
-    admin: int = 0
-    coordinators_chat: int = 0
+    admin: int
+    coordinators_chat: int
+    members: list[Member] = field(default_factory=list)
+    groups: dict[int, str] = field(default_factory=dict)
 
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "people": [{"id": p.id, "name": p.name, "role": p.role, "team": p.team,
-                        "chats": [p.id, *[c for c, ids in self.members.items() if p.id in ids]]}
-                       for p in self.people],
-            "groups": {str(chat): title for chat, title in self.groups.items()},
-        }
+    def to_json(self) -> dict[str, Any]:
+        return {"groups": [{"id": chat_id, "title": title} for chat_id, title in self.groups.items()],
+                "people": [{"id": m.telegram_id, "name": m.name, "role": m.role, "chats": list(m.chats)}
+                           for m in self.members]}
 
 
-# (code, names in zh and en, categories served, volunteers in zh and en, skills)
-TEAMS = (
-    ("repair", ("维修服务队", "Repair team"), ["repair", "housekeeping"],
-     (("李师傅", "Master Li"), ("张建国", "Zhang Jianguo"), ("陈小红", "Chen Xiaohong"), ("赵强", "Zhao Qiang")),
-     ["repair"]),
-    ("care", ("助老服务队", "Elder-care team"), ["delivery", "consulting", "mediation", "other"],
-     (("刘芳", "Liu Fang"), ("孙丽", "Sun Li"), ("周敏", "Zhou Min"), ("吴婷", "Wu Ting")), ["delivery"]),
-    ("medical", ("医疗应急队", "Medical and emergency team"), ["emergency", "training"],
-     (("郑医生", "Dr Zheng"), ("王护士", "Nurse Wang"), ("冯伟", "Feng Wei"), ("何军", "He Jun")), ["emergency"]),
-)
-COORDINATORS = (("黄主任", "Director Huang"), ("林老师", "Ms Lin"))
-ADMIN = ("管理员", "Admin")
-BUILDING_LEADERS = (("东湖社区", "3栋", ("马楼长", "Leader Ma")), ("西湖社区", "8栋", ("高楼长", "Leader Gao")))
-RESIDENTS = (("王阿姨", "Auntie Wang"), ("赵大爷", "Grandpa Zhao"), ("钱奶奶", "Granny Qian"), ("孙先生", "Mr Sun"))
-COMMUNITIES = ("东湖社区", "西湖社区")
-
-# Finished requests of the past weeks: (days ago, resident index, team, category, minutes to accept,
-# minutes to done, the verdict: each closes the request; a poor one would reopen it)
-HISTORY = (
-    (26, 0, "repair", "repair", 12, 50, satisfaction.SATISFIED),
-    (23, 1, "care", "delivery", 25, 40, satisfaction.SATISFIED),
-    (19, 2, "care", "consulting", 8, 30, satisfaction.MOSTLY),
-    (16, 3, "repair", "housekeeping", 45, 90, satisfaction.SATISFIED),
-    (12, 0, "medical", "training", 15, 60, satisfaction.SATISFIED),
-    (9, 1, "repair", "repair", 70, 45, satisfaction.MOSTLY),
-    (5, 2, "care", "delivery", 5, 35, satisfaction.SATISFIED),
-    (2, 3, "care", "mediation", 20, 55, satisfaction.SATISFIED),
-)
-
-
-class _Clock:
-    """A clock the history is written on, moved by hand."""
+class SeedClock:
+    """The history's clock: moved by hand, so back-dated requests carry their own times."""
 
     def __init__(self, now: dt.datetime) -> None:
         self.now = now
@@ -97,101 +100,146 @@ class _Clock:
     def __call__(self) -> dt.datetime:
         return self.now
 
+    def advance(self, minutes: float) -> None:
+        self.now += dt.timedelta(minutes=minutes)
 
-def _name(pair: tuple[str, str], language: str) -> str:
-    return pair[0] if language == "zh" else pair[1]
 
-
-def populate_sandbox(server: SandboxServer, language: str) -> District:
-    """The people and the groups, in the sandbox; the bot is already a member of every group."""
+def build_chats(server: SandboxServer, language: str) -> tuple[District, dict[str, Any]]:
+    """The people and groups in the sandbox; returns the district and the plan the database needs."""
+    pick = 0 if language == "zh" else 1
     code = "zh-hans" if language == "zh" else "en"
     people = server.people
-    district = District()
+    phones = iter(f"+86139{n:08d}" for n in range(10_000_001, 10_000_100))
 
-    def person(pair: tuple[str, str], role: str, team: str | None = None, *, phone: str | None = None) -> int:
-        user = people.create_user(_name(pair, language), language_code=code, phone_number=phone)
-        user.started_bot = True  # they have used the service before: the bot may write to them
-        district.people.append(Person(user.id, user.first_name, role, team))
-        return user.id
+    def person(names: tuple[str, ...]) -> int:
+        created = people.create_user(names[pick], language_code=code, phone_number=next(phones))
+        created.started_bot = True  # everyone has opened the bot's chat once
+        return created.id
 
-    district.admin = person(ADMIN, "admin")
-    coordinators = [person(pair, "coordinator") for pair in COORDINATORS]
-    for i, (_, _, leader) in enumerate(BUILDING_LEADERS):
-        person(leader, "building_leader", phone=f"+86139000000{i:02d}")
-    for i, pair in enumerate(RESIDENTS):
-        person(pair, "resident", phone=f"+86138000000{i:02d}")
-    centre = people.create_group(_name(("社区志愿服务中心", "Volunteer service centre"), language),
-                                 creator=district.admin, members=coordinators)
-    district.coordinators_chat = centre.id
-    district.groups[centre.id] = centre.title or ""
-    district.members[centre.id] = [district.admin, *coordinators]
-    for number, (team, names, _, members, _) in enumerate(TEAMS):
-        ids = [person(pair, "team_leader" if i == 0 else "volunteer", team, phone=f"+8613700{number}000{i:02d}")
-               for i, pair in enumerate(members)]
-        group = people.create_group(_name(names, language), creator=coordinators[0], members=ids)
+    admin = person(ADMIN_NAME)
+    coordinators = [person(names) for names in COORDINATORS]
+    centre = people.create_group(CENTRE[pick], creator=admin, members=coordinators)
+    centre.bot_status = "member"
+    district = District(admin=admin, coordinators_chat=centre.id, groups={centre.id: centre.title or ""})
+    district.members.append(Member(admin, ADMIN_NAME[pick], ADMIN, (centre.id,)))
+    district.members += [Member(c, COORDINATORS[i][pick], COORDINATOR, (centre.id,))
+                         for i, c in enumerate(coordinators)]
+    teams: list[dict[str, Any]] = []
+    for plan in TEAMS:
+        members = [person(names) for names in plan.volunteers]
+        group = people.create_group(plan.names[pick], creator=coordinators[0], members=members)
+        group.bot_status = "member"
         district.groups[group.id] = group.title or ""
-        district.members[group.id] = [coordinators[0], *ids]
-    for chat_id in district.groups:
-        server.world.chat(chat_id).bot_status = "member"  # added long ago: no "I was added" to answer now
-    return district
+        for index, telegram_id in enumerate(members):
+            role = TEAM_LEADER if index == 0 else VOLUNTEER
+            district.members.append(Member(telegram_id, plan.volunteers[index][pick], role, (group.id,)))
+        teams.append({"plan": plan, "chat": group.id, "members": members})
+    leaders = [(person(names[:2]), names[2 + pick]) for names in BUILDING_LEADERS]
+    district.members += [Member(t, BUILDING_LEADERS[i][pick], BUILDING_LEADER, ()) for i, (t, _b) in enumerate(leaders)]
+    residents = [person(names) for names in RESIDENTS]
+    district.members += [Member(t, RESIDENTS[i][pick], RESIDENT, ()) for i, t in enumerate(residents)]
+    server.world.notify()
+    seed_plan = {"coordinators": coordinators, "teams": teams, "leaders": leaders, "residents": residents,
+                 "pick": pick, "admin": admin}
+    return district, seed_plan
 
 
-async def populate_database(engine: AsyncEngine, district: District, config: ServiceConfig, language: str,
-                            now: dt.datetime) -> None:
-    """The same people in the bot's database — coordinators, teams bound to their groups, approved
-    members, team leaders, building leaders — and the history of :data:`HISTORY`, ending before ``now``."""
-    clock = _Clock(now - dt.timedelta(days=30))
-    sessions = session_factory(engine)
-    i18n = I18n()
-    by_role = {role: [p for p in district.people if p.role == role] for role in ROLES}
-    team_chats = {title: chat for chat, title in district.groups.items() if chat != district.coordinators_chat}
-    async with UnitOfWork(sessions, clock=clock) as uow:
-        users = {p.id: await uow.users.ensure(p.id, p.name, language) for p in district.people}
-        for coordinator in by_role["coordinator"]:
-            users[coordinator.id].is_coordinator = True
-        ids = {telegram_id: user.id for telegram_id, user in users.items()}
-        for number, (code, names, categories, _, skills) in enumerate(TEAMS):
-            team = await uow.teams.add(code, _name(names, language), categories)
-            await uow.teams.bind_chat(team.id, team_chats[_name(names, language)])
-            members = [p for p in district.people if p.team == code]
-            for i, member in enumerate(members):
-                row = await uow.volunteers.add(ids[member.id], team.id, member.name, f"+8613700{number}000{i:02d}",
-                                               community=COMMUNITIES[i % 2], skills=skills)
-                await uow.volunteers.decide(row.id, True)
-                if member.role == "team_leader":
-                    await uow.volunteers.set_leader(ids[member.id], team.id, True)
-        for i, (community, building, _) in enumerate(BUILDING_LEADERS):
-            found = await uow.buildings.add(f"B{i + 1}", community, building)
-            found.leader_id = ids[by_role["building_leader"][i].id]
-        await uow.commit()
+async def seed_database(uow: Callable[[], UnitOfWork], clock: SeedClock, server: SandboxServer,
+                        plan: dict[str, Any], *, config: ServiceConfig, language: str) -> None:
+    """Roles and teams through the repositories, then the history through the services."""
+    pick, i18n = plan["pick"], I18n()
+    names = {p.id: p.first_name for p in server.world.people.values()}
+    community = COMMUNITY[pick]
 
-    async def act(telegram_id: int, service: Any, *args: Any) -> Any:
-        async with UnitOfWork(sessions, clock=clock) as uow:
-            user = await uow.users.ensure(telegram_id, "", language)
-            return await service(service_context(uow, user, i18n=i18n, config=config), *args)
+    async def acting(telegram_id: int) -> tuple[UnitOfWork, User]:
+        unit = uow()
+        await unit.__aenter__()
+        return unit, await unit.users.ensure(telegram_id, names[telegram_id], language)
 
-    dispatcher = by_role["coordinator"][0].id
-    for days_ago, resident_index, team_code, category, to_accept, to_done, stars in HISTORY:
-        clock.now = now - dt.timedelta(days=days_ago, hours=6)
-        resident = by_role["resident"][resident_index]
-        volunteer = next(p for p in district.people if p.team == team_code and p.role == "volunteer")
-        chat = next(chat for chat, ids in district.members.items()
-                    if volunteer.id in ids and chat != district.coordinators_chat)
-        async with UnitOfWork(sessions, clock=clock) as uow:
-            order = await uow.orders.add(
-                resident_id=ids[resident.id], status="new", category=category, description="—",
-                community=COMMUNITIES[resident_index % 2], building="3栋", address_detail="101",
-                when_text="today", contact_name=resident.name, contact_phone=f"+86138000000{resident_index:02d}")
-            await uow.commit()
+    async def act(telegram_id: int, service: Any, *args: Any) -> None:
+        unit, user = await acting(telegram_id)
+        try:
+            await service(service_context(unit, user, i18n=i18n, config=config), *args)
+        finally:
+            await unit.__aexit__(None, None, None)
+
+    async with uow() as unit:
+        for telegram_id in names:
+            await unit.users.ensure(telegram_id, names[telegram_id], language)
+        for telegram_id in plan["coordinators"]:
+            user = await unit.users.by_telegram_id(telegram_id)
+            assert user is not None
+            user.is_coordinator = True
+        for team in plan["teams"]:
+            team_plan: TeamPlan = team["plan"]
+            row = await unit.teams.add(team_plan.code, team_plan.names[pick], list(team_plan.categories))
+            await unit.teams.bind_chat(row.id, team["chat"])
+            team["id"] = row.id
+            for index, telegram_id in enumerate(team["members"]):
+                user = await unit.users.by_telegram_id(telegram_id)
+                assert user is not None
+                phone = server.world.people[telegram_id].phone_number or ""
+                volunteer = await unit.volunteers.add(user.id, row.id, names[telegram_id], phone, community=community,
+                                                      skills=list(team_plan.skills))
+                await unit.volunteers.decide(volunteer.id, True)
+                if index == 0:
+                    await unit.volunteers.set_leader(user.id, row.id, True)
+        for number, (telegram_id, building_name) in enumerate(plan["leaders"], start=3):
+            building = await unit.buildings.add(f"B{number}", community, building_name)
+            user = await unit.users.by_telegram_id(telegram_id)
+            assert user is not None
+            building.leader_id = user.id
+        await unit.commit()
+
+    teams = {team["plan"].code: team for team in plan["teams"]}
+    coordinator = plan["coordinators"][0]
+    for step, (resident_index, team_code, category, zh, en, stars) in enumerate(HISTORY):
+        clock.now = clock.now.replace(hour=2, minute=0) + dt.timedelta(days=3)
+        resident = plan["residents"][resident_index]
+        team = teams[team_code]
+        volunteer = team["members"][step % len(team["members"])]
+        async with uow() as unit:
+            user = await unit.users.ensure(resident, names[resident], language)
+            order = await unit.orders.add(
+                resident_id=user.id, status="new", category=category, description=(zh, en)[pick],
+                community=community, building="3栋" if pick == 0 else "Building 3", address_detail="402",
+                when_text="today", contact_name=names[resident],
+                contact_phone=server.world.people[resident].phone_number or "")
+            await unit.commit()
             number = order.id
-        await act(dispatcher, dispatch.dispatch, number, team_code)
-        clock.now += dt.timedelta(minutes=to_accept)
-        await act(volunteer.id, claim.accept, number, chat)
-        clock.now += dt.timedelta(minutes=to_done)
-        await act(volunteer.id, claim.done, number)
-        clock.now += dt.timedelta(hours=2)
-        await act(resident.id, rating.rate, number, stars)
-        await act(resident.id, rating.skip_comment, number)
-    async with UnitOfWork(sessions, clock=clock) as uow:
-        await uow.session.execute(delete(OutboxMessage))  # the past's messages: the sandbox never saw it
-        await uow.commit()
+        clock.advance(5)
+        await act(coordinator, dispatch.dispatch, number, team_code)
+        clock.advance(15 + 5 * step)
+        await act(volunteer, claim.accept, number, team["chat"])
+        clock.advance(70)
+        await act(volunteer, claim.done, number)
+        await act(volunteer, claim.record_hours, number, "1.5")
+        clock.advance(30)
+        await act(resident, rating.rate, number, stars)
+        await act(resident, rating.skip_comment, number)
+    async with uow() as unit:  # an activity the care team held, in the ledger
+        care = teams["care"]
+        for telegram_id in care["members"][:3]:
+            user = await unit.users.ensure(telegram_id, names[telegram_id], language)
+            await unit.ledger.add(user.id, "activity", 120, clock.now - dt.timedelta(days=7), team_id=care["id"])
+        await unit.commit()
+
+
+async def settle(uow: Callable[[], UnitOfWork], clock: SeedClock, now: dt.datetime, district: District, *,
+                 config: ServiceConfig) -> None:
+    """The history's messages count as delivered long ago; then each role holder's command menu
+    is queued for the bot to set when it starts."""
+    clock.now = now
+    async with uow() as unit:
+        for row in await unit.outbox.due(now + dt.timedelta(days=1), 100_000):
+            await unit.outbox.mark_sent(row.id, row.chat_id, None)
+        await unit.commit()
+    i18n = I18n()
+    async with uow() as unit:
+        for member in district.members:
+            if member.role != RESIDENT:
+                user = await unit.users.by_telegram_id(member.telegram_id)
+                assert user is not None
+                await roles.refresh_menu(service_context(unit, user, i18n=i18n, config=config), user,
+                                         announce=False)
+        await unit.commit()

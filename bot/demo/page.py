@@ -1,250 +1,167 @@
-"""The demo's web page: pick a person of the district and chat as them, their private chat with the
-bot and their groups, rendered like Telegram.
-
-A small aiohttp app beside the sandbox, in the same process: it reads the sandbox's world (chats as a
-person sees them, :mod:`sandbox.views`) and acts through the sandbox's own actions, the ones the
-tests' simulated people use. The bot's HTML is rebuilt here from Telegram's closed set of tags
-(:func:`safe_html`), so nothing the bot or a person wrote can become markup or script on the page.
-"""
+"""The demo's web page: an aiohttp app on 127.0.0.1 that serves the static page and passes what a
+person does on it to the sandbox's control API over HTTP (the page never sees the bot's token:
+files are fetched here, through getFile, as a Telegram client would)."""
 
 from __future__ import annotations
 
 import base64
-import html
-import time
-from html.parser import HTMLParser
+import json
 from importlib import resources
 from typing import Any
 
+import httpx
 from aiohttp import web
 
 from bot.demo.district import District
-from sandbox.server import SandboxServer
-from sandbox.views import button_view
-from sandbox.world import Chat, StoredMessage
+from bot.i18n import LANGUAGES, N_, I18n
 
-# Telegram's HTML style: tag → what the page shows (https://core.telegram.org/bots/api#html-style)
-_TAGS = {"b": "b", "strong": "b", "i": "i", "em": "i", "u": "u", "ins": "u", "s": "s", "strike": "s", "del": "s",
-         "code": "code", "pre": "pre", "blockquote": "blockquote", "tg-spoiler": "span", "a": "a"}
-_LINKS = ("http://", "https://", "tg://")
-# What a person may do from the page: the sandbox's own actions, nothing that forges or injects.
-ACTIONS = frozenset({"start", "send_text", "contact", "tap", "press", "media"})
 STATIC = ("index.html", "app.js", "style.css")
 CONTENT_TYPES = {"html": "text/html", "js": "text/javascript", "css": "text/css"}
+# What people may do from the page (the sandbox knows more actions: faults, forged taps, ...).
+PAGE_ACTIONS = frozenset({"start", "send_text", "tap", "press", "contact"})
+MEDIA_KINDS = frozenset({"voice", "photo", "document"})
+LONG_POLL_SECONDS = 20.0
+UPLOAD_LIMIT = 20 * 1024 * 1024
+# The page's own labels, translated like every text of the bot.
+LABELS = {
+    "title": N_("Volunteer Loop demo"),
+    "pick": N_("Pick a person"),
+    "resident": N_("Residents"),
+    "volunteer": N_("Volunteers"),
+    "team_leader": N_("Team leaders"),
+    "building_leader": N_("Building leaders"),
+    "coordinator": N_("Coordinators"),
+    "admin": N_("Administrator"),
+    "private": N_("Chat with the bot"),
+    "type": N_("Type a message"),
+    "send": N_("Send"),
+    "start": N_("Start"),
+    "voice": N_("Voice note"),
+    "file": N_("Send a file"),
+    "edited": N_("edited"),
+    "protected": N_("Protected: cannot be forwarded or copied"),
+    "empty": N_("Pick a person on the left, then one of their chats."),
+    "language": N_("中文 (Chinese)"),  # the button names the other language: English in the Chinese page
+}
 
 
-class _Rebuild(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.out: list[str] = []
-        self.open: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        shown = _TAGS.get(tag)
-        if tag == "span" and ("class", "tg-spoiler") in attrs:
-            shown = "span"
-        if shown is None:
-            return
-        self.open.append(shown)
-        if shown == "span":
-            self.out.append('<span class="spoiler">')
-        elif shown == "a":
-            href = dict(attrs).get("href") or ""
-            safe = href.startswith(_LINKS)
-            self.out.append(f'<a href="{html.escape(href)}" target="_blank" rel="noopener noreferrer">' if safe
-                            else "<a>")
-        else:
-            self.out.append(f"<{shown}>")
-
-    def handle_endtag(self, tag: str) -> None:
-        shown = "span" if tag == "span" else _TAGS.get(tag)
-        if shown is not None and shown in self.open:
-            while self.open:  # close what is still open inside it, then it
-                inner = self.open.pop()
-                self.out.append(f"</{inner}>")
-                if inner == shown:
-                    break
-
-    def handle_data(self, data: str) -> None:
-        self.out.append(html.escape(data, quote=False))
-
-    def result(self) -> str:
-        self.close()
-        return "".join(self.out) + "".join(f"</{tag}>" for tag in reversed(self.open))
-
-
-def safe_html(text: str | None, markup: str | None) -> str:
-    """The message as HTML the page may show: the bot's markup rebuilt from the allowed tags (links
-    only to http, https and tg), every text escaped; plain ``text`` escaped when there is no markup."""
-    if markup is None:
-        return html.escape(text or "", quote=False)
-    parser = _Rebuild()
-    parser.feed(markup)
-    return parser.result()
-
-
-def _files(message: StoredMessage) -> list[dict[str, Any]]:
-    """Photos, documents, voice notes and the like, each with the page's address for its bytes."""
-    found = []
-    for kind in ("photo", "document", "voice", "audio", "video", "animation", "sticker"):
-        value = message.extra.get(kind)
-        if not value:
-            continue
-        item = value[-1] if isinstance(value, list) else value  # a photo comes in sizes: the largest
-        found.append({"kind": kind, "url": f"/api/files/{item['file_id']}",
-                      "name": item.get("file_name") or kind, "mime": item.get("mime_type") or ""})
-    return found
-
-
-def _reply_keyboard(chat: Chat) -> list[list[dict[str, Any]]] | None:
-    if not chat.reply_keyboard or "keyboard" not in chat.reply_keyboard:
-        return None
-    return [[{"text": b if isinstance(b, str) else b["text"],
-              "contact": isinstance(b, dict) and bool(b.get("request_contact"))} for b in row]
-            for row in chat.reply_keyboard["keyboard"]]
-
-
-def chat_for_page(chat: Chat, names: dict[int, str]) -> dict[str, Any]:
-    """A chat as its page shows it: messages in order, each with safe HTML, buttons, files, marks."""
-    messages = []
-    for message in sorted(chat.messages.values(), key=lambda m: m.message_id):
-        if message.deleted or message.kind == "service":
-            continue
-        messages.append({
-            "id": message.message_id, "from_bot": message.from_bot,
-            "sender": "" if message.from_bot else names.get(message.sender_id, ""),
-            "sender_id": message.sender_id, "kind": message.kind,
-            "html": safe_html(message.text, message.html), "buttons": button_view(message.reply_markup),
-            "files": _files(message), "contact": message.extra.get("contact", {}).get("phone_number"),
-            "protected": message.protect_content, "edited": message.edit_date is not None,
-            "date": message.date,
-        })
-    return {"id": chat.id, "type": chat.type, "title": chat.title, "messages": messages,
-            "keyboard": _reply_keyboard(chat), "last_seq": chat.events[-1].seq if chat.events else 0}
+def labels(i18n: I18n) -> dict[str, dict[str, str]]:
+    """The labels in every language, so the page can switch without asking again."""
+    return {language: {key: i18n.translator(language)(text) for key, text in LABELS.items()}
+            for language in LANGUAGES}
 
 
 class DemoPage:
-    """The page's HTTP side: static files, the district, chats, actions, callback answers, files."""
+    """The routes of the page; ``sandbox_url`` is the sandbox's base URL, ``token`` the bot's."""
 
-    def __init__(self, server: SandboxServer, district: District, language: str) -> None:
-        self.server, self.district, self.language = server, district, language
-        self.app = web.Application()
-        self.app.add_routes([
+    def __init__(self, district: District, sandbox_url: str, token: str, language: str) -> None:
+        self.district = district
+        self.sandbox_url = sandbox_url
+        self.token = token
+        self.language = language
+        self.labels = labels(I18n())
+        self.http = httpx.AsyncClient(base_url=sandbox_url, timeout=LONG_POLL_SECONDS + 10)
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=UPLOAD_LIMIT + 1024 * 1024)
+        app.add_routes([
             web.get("/", self._index),
             web.get("/static/{name}", self._static),
             web.get("/fonts/sans.otf", self._font),
             web.get("/api/district", self._district),
             web.get("/api/chats/{chat_id}", self._chat),
-            web.get("/api/chats/{chat_id}/changes", self._changes),
+            web.get("/api/chats/{chat_id}/events", self._events),
+            web.get("/api/callbacks/{query_id}", self._callback),
             web.post("/api/act", self._act),
-            web.get("/api/callbacks/{query_id}", self._answer),
+            web.post("/api/upload", self._upload),
             web.get("/api/files/{file_id}", self._file),
         ])
-        self._runner: web.AppRunner | None = None
-        self.url = ""
+        app.on_cleanup.append(self._close)
+        return app
 
-    async def start(self, port: int = 0) -> str:
-        # The page's long polls would hold a graceful shutdown for their whole wait: cut them short.
-        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=0.5)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", port)
-        await site.start()
-        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/"  # port 0: the one the system picked
-        return self.url
+    async def _close(self, _app: web.Application) -> None:
+        await self.http.aclose()
 
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-    def _names(self) -> dict[int, str]:
-        return {p.id: p.name for p in self.district.people}
-
-    def _member(self, request: web.Request, chat_id: int) -> bool:
-        """A person sees only their own private chat and the groups they are in."""
-        viewer = int(request.query.get("as", "0"))
-        return chat_id == viewer or viewer in self.district.members.get(chat_id, [])
-
-    async def _index(self, request: web.Request) -> web.StreamResponse:
-        return await self._serve("index.html")
-
-    async def _static(self, request: web.Request) -> web.StreamResponse:
-        name = request.match_info["name"]
-        if name not in STATIC:
-            raise web.HTTPNotFound()
-        return await self._serve(name)
+    async def _index(self, request: web.Request) -> web.Response:
+        return _static_file("index.html")
 
     async def _font(self, request: web.Request) -> web.StreamResponse:
-        """Noto Sans SC, the font the charts use (a dependency already): Chinese shows on a machine
-        with no CJK font of its own, offline."""
+        """Noto Sans SC, the charts' font (a dependency already): Chinese shows on a machine with no
+        CJK font of its own, offline."""
         import pylopdf_fonts_zh_cn
 
         return web.FileResponse(pylopdf_fonts_zh_cn.sans_path(), headers={"Content-Type": "font/otf"})
 
-    async def _serve(self, name: str) -> web.Response:
-        body = resources.files("bot.demo").joinpath("static", name).read_bytes()
-        return web.Response(body=body, content_type=CONTENT_TYPES[name.rsplit(".", 1)[1]], charset="utf-8",
-                            headers={"Cache-Control": "no-store", "Content-Security-Policy":
-                                     "default-src 'self'; img-src 'self' blob:; media-src 'self'; font-src 'self'"})
+    async def _static(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        if name not in STATIC:
+            raise web.HTTPNotFound()
+        return _static_file(name)
 
     async def _district(self, request: web.Request) -> web.Response:
-        return web.json_response({"language": self.language, **self.district.as_json()})
-
-    def _chat_of(self, request: web.Request) -> Chat:
-        try:
-            chat_id = int(request.match_info["chat_id"])
-            chat = self.server.world.chat(chat_id)
-        except (ValueError, LookupError, Exception) as error:
-            raise web.HTTPNotFound() from error
-        if not self._member(request, chat_id):
-            raise web.HTTPForbidden()
-        return chat
+        return web.json_response({"language": self.language, "labels": self.labels, **self.district.to_json()})
 
     async def _chat(self, request: web.Request) -> web.Response:
-        return web.json_response(chat_for_page(self._chat_of(request), self._names()))
+        return await self._pass("GET", f"/sandbox/chats/{_int(request.match_info['chat_id'])}")
 
-    async def _changes(self, request: web.Request) -> web.Response:
-        """Waits (up to ``timeout`` s) until the chat changed after ``after``; the page then reads it again."""
-        chat = self._chat_of(request)
-        after = int(request.query.get("after", "0"))
-        deadline = time.monotonic() + min(float(request.query.get("timeout", "0")), 25.0)
-        while (chat.events[-1].seq if chat.events else 0) <= after:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            await self.server.world.wait_for_change(remaining)
-        return web.json_response({"last_seq": chat.events[-1].seq if chat.events else 0})
+    async def _events(self, request: web.Request) -> web.Response:
+        params = {"after": _int(request.query.get("after", "0")), "timeout": LONG_POLL_SECONDS}
+        return await self._pass("GET", f"/sandbox/chats/{_int(request.match_info['chat_id'])}/events", params=params)
+
+    async def _callback(self, request: web.Request) -> web.Response:
+        query_id = request.match_info["query_id"]
+        if not query_id.isdigit():
+            raise web.HTTPBadRequest()
+        return await self._pass("GET", f"/sandbox/callbacks/{query_id}", params={"timeout": 10})
 
     async def _act(self, request: web.Request) -> web.Response:
         action = await request.json()
-        if not isinstance(action, dict) or action.get("type") not in ACTIONS:
-            raise web.HTTPBadRequest(text="not an action a person takes")
-        user = int(action.get("user_id", 0))
-        if user not in self._names():
-            raise web.HTTPBadRequest(text="not one of the district's people")
-        chat_id = int(action.get("chat_id") or user)
-        if chat_id != user and user not in self.district.members.get(chat_id, []):
-            raise web.HTTPForbidden()
-        if action["type"] == "media":
-            base64.b64decode(action.get("data_b64", ""), validate=True)
-        try:
-            result = self.server.act(action)
-        except Exception as error:  # noqa: BLE001 - the sandbox refuses (no such button...): say so, in one line
-            return web.json_response({"ok": False, "error": str(error)}, status=400)
-        return web.json_response({"ok": True, **{k: v for k, v in result.items() if k in ("callback_query_id",)}})
+        if not isinstance(action, dict) or action.get("type") not in PAGE_ACTIONS:
+            raise web.HTTPBadRequest(text="unknown action")
+        return await self._pass("POST", "/sandbox/actions", body={"actions": [action]})
 
-    async def _answer(self, request: web.Request) -> web.Response:
-        query_id = request.match_info["query_id"]
-        deadline = time.monotonic() + min(float(request.query.get("timeout", "0")), 10.0)
-        world = self.server.world
-        while query_id not in world.callback_answers and time.monotonic() < deadline:
-            await world.wait_for_change(max(0.0, deadline - time.monotonic()))
-        answer = world.callback_answers.get(query_id) or {}
-        return web.json_response({"answered": bool(answer), "text": answer.get("text") or "",
-                                  "alert": bool(answer.get("show_alert"))})
+    async def _upload(self, request: web.Request) -> web.Response:
+        """A voice note, photo or document from the page: the person sends it in their chat."""
+        form = await request.post()
+        upload = form.get("file")
+        kind = str(form.get("kind", "document"))
+        if not isinstance(upload, web.FileField) or kind not in MEDIA_KINDS:
+            raise web.HTTPBadRequest(text="a file and its kind")
+        data = upload.file.read(UPLOAD_LIMIT + 1)
+        if len(data) > UPLOAD_LIMIT:
+            raise web.HTTPRequestEntityTooLarge(max_size=UPLOAD_LIMIT, actual_size=len(data))
+        action: dict[str, Any] = {"type": "media", "kind": kind, "user_id": _int(str(form.get("user_id"))),
+                                  "chat_id": _int(str(form.get("chat_id"))),
+                                  "data_b64": base64.b64encode(data).decode()}
+        if kind == "document":
+            action["file_name"] = upload.filename or "file"
+            action["mime_type"] = upload.content_type
+        return await self._pass("POST", "/sandbox/actions", body={"actions": [action]})
 
     async def _file(self, request: web.Request) -> web.Response:
-        stored = self.server.world.files.get(request.match_info["file_id"])
-        if stored is None:
+        """A file the bot sent, fetched as a client does: getFile, then the file URL."""
+        found = await self.http.get(f"/bot{self.token}/getFile", params={"file_id": request.match_info["file_id"]})
+        result = found.json().get("result") if found.status_code == 200 else None
+        if not result:
             raise web.HTTPNotFound()
-        return web.Response(body=stored.data, content_type=stored.mime_type or "application/octet-stream")
+        content = await self.http.get(f"/file/bot{self.token}/{result['file_path']}")
+        return web.Response(body=content.content, content_type=content.headers.get("content-type",
+                                                                                   "application/octet-stream"))
 
+    async def _pass(self, method: str, path: str, *, params: dict[str, Any] | None = None,
+                    body: dict[str, Any] | None = None) -> web.Response:
+        answer = await self.http.request(method, path, params=params, json=body)
+        return web.Response(status=answer.status_code, text=answer.text, content_type="application/json")
+
+
+def _static_file(name: str) -> web.Response:
+    text = resources.files("bot.demo").joinpath("static", name).read_text(encoding="utf-8")
+    return web.Response(text=text, content_type=CONTENT_TYPES[name.rsplit(".", 1)[1]], charset="utf-8",
+                        headers={"Cache-Control": "no-store"})
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise web.HTTPBadRequest(text=json.dumps({"error": "not a number"})) from None

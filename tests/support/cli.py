@@ -4,14 +4,9 @@ every refusal must be."""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import re
-import signal
 import subprocess
 import sys
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,34 +27,6 @@ def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None,
     command = (executable or [sys.executable, "-m", "bot"]) + list(args)
     return subprocess.run(command, cwd=cwd, env=cli_environment(env), capture_output=True, text=True,
                           timeout=TIMEOUT, stdin=subprocess.DEVNULL, check=False)
-
-
-@contextlib.contextmanager
-def demo_running(tmp_path: Path, *args: str) -> Iterator[str]:
-    """``volunteer-loop demo --dir tmp_path`` in a subprocess; yields the page's URL from the one line
-    it prints, and stops it (SIGINT, as Ctrl+C) afterwards, which must end it cleanly."""
-    log = tmp_path / "demo.log"
-    with log.open("w") as stderr, subprocess.Popen(
-            [sys.executable, "-m", "bot", "demo", "--dir", str(tmp_path), *args], cwd=tmp_path, env=cli_environment(),
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=stderr, text=True) as process:
-        watchdog = threading.Timer(TIMEOUT, process.kill)  # a demo that hangs before its line ends with EOF
-        watchdog.start()
-        try:
-            assert process.stdout is not None
-            line = process.stdout.readline()  # the one line it prints once everything is up (EOF if it died)
-            watchdog.cancel()
-            match = re.search(r"http://127\.0\.0\.1:\d+/", line)
-            assert match, (line, log.read_text())
-            yield match.group(0)
-        finally:
-            watchdog.cancel()
-            process.send_signal(signal.SIGINT)
-            try:
-                status = process.wait(TIMEOUT)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                raise
-    assert status == 0, (status, log.read_text()[-3000:])
 
 
 def one_line_error(result: subprocess.CompletedProcess[str]) -> str:

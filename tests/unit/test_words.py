@@ -33,7 +33,8 @@ CATEGORIES = tuple(CATEGORY_NAMES)
 ALLOWED = {"add", "remove", "leader", "unleader", "link", "rename", "categories", "sub", "member", "archive",
            "restore", "off", "csv", "xlsx", "docs", "roster", "USER_ID", "Language",
            "UTF", "GBK", "Excel",
-           "Telegram", "webhook"}  # names the operator's start-up lines use (docs/startup.md)
+           "Telegram", "webhook",  # names the operator's start-up lines use (docs/startup.md)
+           "Ctrl", "English"}  # the demo's stop key and its language button
 COMMAND = re.compile(r"/\w+")
 MARKUP = re.compile(r"<[^>]+>|&\w+;")
 ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
