@@ -41,10 +41,23 @@ class CliError(Exception):
     """Ends the command with its message."""
 
 
+CONFIG_HELP = "TOML configuration file (default: $VLOOP_CONFIG or config.toml)"
+
+
+def _config_after_any_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """``--config FILE`` after a command too (``volunteer-loop run --config x.toml``), at every level.
+    Given nowhere there, it is left out (SUPPRESS) and the one before the command, if any, stands."""
+    for command in commands.choices.values():
+        command.add_argument("--config", default=argparse.SUPPRESS, help=CONFIG_HELP)
+        for action in command._subparsers._group_actions if command._subparsers else ():
+            if isinstance(action, argparse._SubParsersAction):
+                _config_after_any_command(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="volunteer-loop", description="Volunteer Loop Telegram bot")
     parser.add_argument("--version", action="version", version=f"volunteer-loop {__version__}")
-    parser.add_argument("--config", help="TOML configuration file (default: $VLOOP_CONFIG or config.toml)")
+    parser.add_argument("--config", help=CONFIG_HELP)
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run the bot (long polling unless --webhook)")
     run.add_argument("--webhook", action="store_true", help="receive updates by webhook instead of polling")
@@ -99,6 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("id", metavar="ID", help="the parked update's number (#ID in the list)")
     drop = parked.add_parser("drop", help="delete parked update ID without handling it")
     drop.add_argument("id", metavar="ID", help="the parked update's number (#ID in the list)")
+    _config_after_any_command(commands)
     return parser
 
 

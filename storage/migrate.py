@@ -6,7 +6,12 @@ up-to-date database reads one row of ``alembic_version`` and goes on, which keep
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import fcntl
+import os
 import re
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +23,9 @@ if TYPE_CHECKING:
     from alembic.config import Config
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+# Two processes starting at once on one database migrate once: the first holds this PostgreSQL
+# advisory lock (a constant of ours, "vloopmig" in ASCII) for its migration's transaction.
+MIGRATION_LOCK = 0x766C6F6F706D6967
 # A migration's file is named after its revision: ``0006_parked_updates.py`` holds revision "0006"
 # (tests/storage/test_migrations.py holds Alembic's own head to this).
 REVISION_FILE = re.compile(r"(\d{4})_\w+\.py")
@@ -58,8 +66,26 @@ async def _migrate(engine: AsyncEngine, revision: str, *, down: bool) -> None:
         config.attributes["connection"] = connection
         (command.downgrade if down else command.upgrade)(config, revision)
 
-    async with engine.begin() as connection:
+    async with _file_lock(engine), engine.begin() as connection:
+        if engine.dialect.name == "postgresql":  # held to the commit: the next one finds the schema at head
+            await connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         await connection.run_sync(run)
+
+
+@contextlib.asynccontextmanager
+async def _file_lock(engine: AsyncEngine) -> AsyncIterator[None]:
+    """On an SQLite file, an exclusive lock on ``<file>.migrate-lock`` while migrating (PostgreSQL's
+    is the advisory lock; an in-memory database has one process)."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    descriptor = os.open(f"{database}.migrate-lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        await asyncio.to_thread(fcntl.flock, descriptor, fcntl.LOCK_EX)  # waits for the other process
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
 
 
 async def current_revisions(engine: AsyncEngine) -> list[str]:
@@ -76,7 +102,8 @@ async def current_revisions(engine: AsyncEngine) -> list[str]:
 
 async def upgrade_if_behind(engine: AsyncEngine) -> bool:
     """Upgrade to the head unless the database is there already; whether Alembic ran. Several
-    processes starting at once are safe: Alembic's upgrade is what settles a schema that is behind."""
+    processes starting at once migrate once: each waits for the migration lock, and Alembic, under
+    it, finds what the first one did."""
     if await current_revisions(engine) == [head_revision()]:
         return False
     await upgrade(engine)
