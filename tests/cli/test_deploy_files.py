@@ -64,8 +64,8 @@ def test_the_install_steps_work_in_a_fresh_environment(tmp_path: Path) -> None:
     assert _run(venv / "bin" / "volunteer-loop", "--version", cwd=tmp_path).strip() == f"volunteer-loop {__version__}"
     (tmp_path / "config.toml").write_text(f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path}/bot.sqlite3"\n')
     assert "database is up to date" in _run(venv / "bin" / "volunteer-loop", "db", "upgrade", cwd=tmp_path)
-    installed = Path(_run(venv / "bin" / "python", "-c", "import bot, pathlib; print(pathlib.Path(bot.__file__).parent)",
-                          cwd=tmp_path).strip())
+    where = "import bot, pathlib; print(pathlib.Path(bot.__file__).parent)"
+    installed = Path(_run(venv / "bin" / "python", "-c", where, cwd=tmp_path).strip())
     assert installed.is_relative_to(venv) and (installed / "demo" / "static" / "app.js").is_file()
     assert (installed / "locales" / "zh_Hans" / "LC_MESSAGES" / "messages.po").is_file()
 
