@@ -73,11 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--language", choices=["zh_Hans", "en"], default="zh_Hans",
                       help="the district's names and the page's language")
     db = commands.add_parser("db", help="database maintenance")
-    db.add_argument("action", choices=["upgrade", "prune", "rebuild-measures"],
+    db.add_argument("action", choices=["upgrade", "prune", "rebuild-measures", "backup"],
                     help="upgrade: migrate the schema to the newest version; prune: delete old update ids and "
                          "finished outbox rows now, as the running bot does every [housekeeping] interval_minutes; "
                          "rebuild-measures: recompute the reports' summaries from the raw rows in the configured "
-                         "time zone (docs/measures.md)")
+                         "time zone (docs/measures.md); backup FILE: an online copy of the SQLite database, safe "
+                         "while the bot runs (docs/operations.md)")
+    db.add_argument("file", nargs="?", metavar="FILE", help="backup: the new file to write")
     volunteers = commands.add_parser("volunteers", help="the volunteer roster (CSV or XLSX, see docs/roster.md)")
     roster = volunteers.add_subparsers(dest="action", required=True)
     imports = roster.add_parser("import", help="import volunteers from FILE; prints a report, one line per bad row")
@@ -320,6 +322,27 @@ async def households_command(settings: Settings, args: argparse.Namespace) -> in
     return 1 if report.errors else 0
 
 
+def backup_command(settings: Settings, file: str | None) -> int:
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    from storage.backup import BackupError, backup_sqlite
+
+    if not file:
+        raise CliError("db backup needs the FILE to write, e.g. volunteer-loop db backup backup-2026-12-01.sqlite3")
+    url = make_url(settings.database.url)
+    if url.get_backend_name() != "sqlite":
+        raise CliError("db backup copies an SQLite database; on PostgreSQL use pg_dump: "
+                       f"pg_dump --format=custom --file {file} {url.database} (docs/operations.md)")
+    try:
+        size = backup_sqlite(Path(url.database or ""), Path(file))
+    except BackupError as error:
+        raise CliError(str(error)) from None
+    print(f"backed up {url.database} to {file} ({size} bytes)")
+    return 0
+
+
 async def rebuild_measures_command(settings: Settings) -> int:
     """``db rebuild-measures``: the measures' summaries from the raw rows, months in ``timezone``."""
     from bot.services.measures import rebuild_summaries
@@ -515,6 +538,8 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
         apply_logging(settings.logging)  # [logging] level and format (bot.logformat)
         if args.command == "db" and args.action == "prune":
             return asyncio.run(prune_command(settings))
+        if args.command == "db" and args.action == "backup":
+            return backup_command(settings, args.file)
         if args.command == "db" and args.action == "rebuild-measures":
             return asyncio.run(rebuild_measures_command(settings))
         if args.command == "db":
