@@ -9,9 +9,10 @@ claims never wait for each other in a circle), admits what fits and counts it, a
 the others may go; the claim puts those back to pending in the same transaction. Two processes
 that claim at once are therefore serialised on the overall row, and together keep every limit.
 
-A call is counted from the claim plus :attr:`PaceLimits.margin` (Telegram counts it when it
-arrives, a little later than the claim): a window measured here never ends before Telegram's, as
-long as a call reaches Telegram within the margin. Moments are seconds since the epoch (floats: the
+A call is counted first at the claim plus :attr:`PaceLimits.margin` (Telegram counts it when it
+arrives, a little later), then, once its answer is back, at that moment (:class:`Settled`, written
+with the sender's next transaction): as in the sender's own windows, a window measured here never
+ends before Telegram's, and one call's latency is not added to the next one's. Moments are seconds since the epoch (floats: the
 arithmetic is the same in Python on both backends). On SQLite (one process) the claim's ``UPDATE``
 already holds the write lock, so the same code is correct there too.
 """
@@ -27,7 +28,7 @@ from sqlalchemy import bindparam, select, update
 from storage.models import OutboxPace
 from storage.repositories import _Repository
 
-__all__ = ["OVERALL", "PACING_SLACK", "Pace", "PaceLimits", "PacingRepository", "Rule"]
+__all__ = ["OVERALL", "PACING_SLACK", "Pace", "PaceLimits", "PacingRepository", "Rule", "Settled"]
 
 OVERALL = 0
 """The key of the row that paces every call (no chat has id 0)."""
@@ -65,6 +66,15 @@ class PaceLimits:
         return Rule(1, 1.0 / self.private_per_second)
 
 
+@dataclass(frozen=True)
+class Settled:
+    """A call counted at ``counted`` when claimed, whose answer came back at ``answered``."""
+
+    chat_id: int
+    counted: float
+    answered: float
+
+
 @dataclass
 class Pace:
     """One row's state (see :class:`storage.models.OutboxPace`)."""
@@ -100,28 +110,41 @@ class Pace:
             self.updated = now
         self.times = sorted([*self.times, counted_at])[-rule.limit:]
 
+    def settle(self, counted: float, answered: float) -> None:
+        """The call counted at ``counted`` was answered at ``answered``: count it then instead."""
+        if counted in self.times:
+            self.times.remove(counted)
+        self.times = sorted([*self.times, answered])
+
 
 class PacingRepository(_Repository):
     """The shared pacing rows (see the module docstring)."""
 
-    async def reserve(self, chat_ids: Sequence[int], now: float, limits: PaceLimits) -> dict[int, float]:
-        """Count one call to each of ``chat_ids`` (in this order) that its chat's window and the
-        overall window allow now; returns the others, each with the moment it may go. The rows
-        stay locked until the transaction ends."""
-        if not chat_ids:
+    async def reserve(self, chat_ids: Sequence[int], now: float, limits: PaceLimits,
+                      settled: Sequence[Settled] = ()) -> dict[int, float]:
+        """Count the ``settled`` calls at their answers' moments; then count one call to each of
+        ``chat_ids`` (in this order) that its chat's window and the overall window allow now.
+        Returns the others, each with the moment it may go. The rows stay locked until the
+        transaction ends."""
+        if not chat_ids and not settled:
             return {}
-        paces = await self._locked({*chat_ids, OVERALL})
+        paces = await self._locked({*chat_ids, *(s.chat_id for s in settled), OVERALL})
         overall, overall_rule = paces[OVERALL], limits.rule(OVERALL)
+        for call in settled:
+            paces[call.chat_id].settle(call.counted, call.answered)
+            overall.settle(call.counted, call.answered)
         refused: dict[int, float] = {}
-        changed: set[int] = set()
+        changed = {OVERALL, *(s.chat_id for s in settled)} if settled else set()
+        claimed: set[int] = set()
         for chat_id in chat_ids:
             pace, rule = paces[chat_id], limits.rule(chat_id)
             moment = max(pace.free_at(rule, now), overall.free_at(overall_rule, now))
-            if moment > now or chat_id in changed:
-                refused[chat_id] = max(moment, now + rule.period / rule.limit) if chat_id in changed else moment
+            if moment > now or chat_id in claimed:
+                refused[chat_id] = max(moment, now + rule.period / rule.limit) if chat_id in claimed else moment
                 continue
             pace.take(rule, now, now + limits.margin)
             overall.take(overall_rule, now, now + limits.margin)
+            claimed.add(chat_id)
             changed.update((chat_id, OVERALL))
         await self._write({key: paces[key] for key in changed})
         return refused

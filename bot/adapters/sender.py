@@ -111,7 +111,7 @@ from bot.adapters.failures import log_failure
 from bot.settings import OutboxSettings
 from storage.clock import Clock, utc_now
 from storage.models import OutboxMessage
-from storage.pacing import OVERALL, PACING_SLACK, PaceLimits
+from storage.pacing import OVERALL, PACING_SLACK, PaceLimits, Settled
 from storage.uow import UnitOfWork
 
 __all__ = ["OutboxSender", "retry_after_seconds"]
@@ -254,6 +254,7 @@ class _Job:
     target_status: str | None = None
     target_chat_id: int | None = None
     target_message_id: int | None = None
+    counted_at: float | None = None  # when the shared windows counted it (pacing = "database")
 
     @property
     def method(self) -> str:
@@ -303,6 +304,7 @@ class OutboxSender:
         self._queues: dict[int, list[_Queued]] = {}  # chat -> rows believed unfinished, oldest first
         self._hints: set[int] = set()  # rows just committed, chat not known yet (the fast path)
         self._sent: list[Sent] = []  # sent rows not yet recorded: written with the next transaction
+        self._settled: list[Settled] = []  # answered calls for the shared windows, written likewise
         self._next_scan = -math.inf
         self._next_wake: float | None = None
         self._wake = asyncio.Event()
@@ -384,10 +386,10 @@ class OutboxSender:
                 call = asyncio.create_task(self._attempt(job), name=f"outbox-row-{job.row_id}")
                 self._calls[call] = job
                 call.add_done_callback(self._call_ended)
-        if self._sent:
+        if self._sent or self._settled:
             # Sent rows are recorded with the next claim; when none comes, with the others still
             # being sent once they are all done, or after RECORD_DELAY at the latest.
-            due = self._sent[0][3].timestamp() + RECORD_DELAY
+            due = (self._sent[0][3].timestamp() if self._sent else self._settled[0].answered) + RECORD_DELAY
             if not self._calls or self._now() >= due:
                 await self._record_sent()
             else:
@@ -605,21 +607,25 @@ class OutboxSender:
             return []
         announced = [r for r in row_ids if r in self._hints]
         sent, self._sent = self._sent, []
+        settled, self._settled = self._settled, []
         try:
             async with self.uow_factory() as uow:
                 await uow.outbox.mark_sent_many(sent)
                 rows = await uow.outbox.claim_heads(row_ids, self._at(now), self.lease,
                                                     exclude_chats=waiting if announced else (),
                                                     claimant=self.claimant)
-                rows, refused = await self._reserve(uow, rows, now)
+                rows, refused = await self._reserve(uow, rows, now, settled)
                 claimed = {row.id for row in rows}
                 unknown = [r for r in announced if r not in claimed and r not in refused]
                 placed = await uow.outbox.unfinished(row_ids=unknown) if unknown else []
                 targets = await uow.outbox.by_ids({r.target_id for r in rows if r.kind == "edit" and r.target_id})
-                jobs = [_Job.of(row, targets.get(row.target_id) if row.target_id else None) for row in rows]
+                counted = now + self._shared.margin if self._shared is not None else None
+                jobs = [replace(_Job.of(row, targets.get(row.target_id) if row.target_id else None),
+                                counted_at=counted) for row in rows]
                 await uow.commit()
         except BaseException:
             self._sent = sent + self._sent  # recorded with the next transaction instead
+            self._settled = settled + self._settled
             raise
         self._hints.difference_update(row_ids)
         for row_id, chat_id, moment in placed:
@@ -638,28 +644,34 @@ class OutboxSender:
             self._next_scan = min(self._next_scan, now + self.settings.poll_interval)
         return jobs
 
-    async def _reserve(self, uow: UnitOfWork, rows: Sequence[OutboxMessage],
-                       now: float) -> tuple[list[OutboxMessage], dict[int, tuple[int, float]]]:
+    async def _reserve(self, uow: UnitOfWork, rows: Sequence[OutboxMessage], now: float,
+                       settled: Sequence[Settled]) -> tuple[list[OutboxMessage], dict[int, tuple[int, float]]]:
         """Shared pacing: the claimed rows the database's windows let go now, and the others (row ->
-        its chat and when it may go), put back to pending in the claim's own transaction."""
-        if self._shared is None or not rows:
+        its chat and when it may go), put back to pending in the claim's own transaction. The
+        answered calls are counted at their answers first."""
+        if self._shared is None or not (rows or settled):
             return list(rows), {}
-        later = await uow.pacing.reserve([row.chat_id for row in rows], now, self._shared)
+        later = await uow.pacing.reserve([row.chat_id for row in rows], now, self._shared, settled)
         refused = {row.id: (row.chat_id, later[row.chat_id]) for row in rows if row.chat_id in later}
         await uow.outbox.put_back_many((row_id, self._at(moment)) for row_id, (_, moment) in refused.items())
         return [row for row in rows if row.id not in refused], refused
 
     async def _record_sent(self) -> None:
-        """Record the sent rows not recorded yet, in one transaction."""
-        if not self._sent:
+        """Record the sent rows (and the answered calls, shared pacing) not recorded yet, in one
+        transaction."""
+        if not self._sent and not self._settled:
             return
         sent, self._sent = self._sent, []
+        settled, self._settled = self._settled, []
         try:
             async with self.uow_factory() as uow:
                 await uow.outbox.mark_sent_many(sent)
+                if self._shared is not None and settled:
+                    await uow.pacing.reserve((), self._now(), self._shared, settled)
                 await uow.commit()
         except BaseException:
             self._sent = sent + self._sent
+            self._settled = settled + self._settled
             raise
 
     async def _attempt(self, job: _Job) -> _RowResult:
@@ -719,6 +731,8 @@ class OutboxSender:
         finally:
             for window in windows:
                 window.release(finished_at)
+            if finished_at is not None and job.counted_at is not None:
+                self._settled.append(Settled(job.chat_id, job.counted_at, finished_at))
 
     async def _put_back(self, job: _Job, ready_at: float, error: str | None = None, *,
                         hold: int | None = None) -> _RowResult:
