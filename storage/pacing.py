@@ -12,9 +12,9 @@ that claim at once are therefore serialised on the overall row, and together kee
 A call is counted first at the claim plus :attr:`PaceLimits.margin` (Telegram counts it when it
 arrives, a little later), then, once its answer is back, at that moment (:class:`Settled`, written
 with the sender's next transaction): as in the sender's own windows, a window measured here never
-ends before Telegram's, and one call's latency is not added to the next one's. Moments are seconds since the epoch (floats: the
-arithmetic is the same in Python on both backends). On SQLite (one process) the claim's ``UPDATE``
-already holds the write lock, so the same code is correct there too.
+ends before Telegram's, and one call's latency is not added to the next one's. Moments are
+seconds since the epoch (floats: the arithmetic is the same in Python on both backends). On SQLite
+(one process) the claim's ``UPDATE`` already holds the write lock, so the same code is right there.
 """
 
 from __future__ import annotations
