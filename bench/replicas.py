@@ -156,6 +156,17 @@ async def queue_bursts(sessions: Any, group: int, people: list[int], args: argpa
         await uow.commit()
 
 
+async def drained(sessions: Any, timeout: float) -> None:
+    """Wait until no outbox row is pending or being sent (at most ``timeout`` seconds)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        async with UnitOfWork(sessions).reading() as uow:
+            if await uow.outbox.pending_count() == 0:
+                return
+        await asyncio.sleep(0.5)
+    log(f"the outbox did not drain within {timeout:.0f} s")
+
+
 def achieved(times: list[float], window: float, allowance: float) -> dict[str, Any]:
     """Messages delivered in ``window`` seconds from the first call, over the allowance."""
     if not times:
@@ -210,21 +221,23 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             people = []
             for n in range(args.people):
                 person = server.people.create_user(f"P{n}")
+                server.people.start(person.id)  # they started the bot: the replicas greet them first
                 people.append(int(person.id))
+            greeted_by = time.monotonic() + 120
+            while time.monotonic() < greeted_by and len({c.chat_id for c in server.calls if c.status == 200
+                                                        and c.chat_id in set(people)}) < len(people):
+                await asyncio.sleep(0.5)
+            await drained(sessions, 120.0)
             calls_before = len(server.calls)
             await queue_bursts(sessions, int(burst_group.id), people, args)
-            deadline = time.monotonic() + args.group_window + 120
-            while time.monotonic() < deadline:
-                async with UnitOfWork(sessions).reading() as uow:
-                    if await uow.outbox.pending_count() == 0:
-                        break
-                await asyncio.sleep(1.0)
+            await drained(sessions, args.group_window + 120)
             calls = [c for c in server.calls[calls_before:] if c.method.lower() == "sendmessage"]
             group_times = [c.time for c in calls if c.chat_id == burst_group.id and c.status == 200]
             private_times = [c.time for c in calls if c.chat_id in set(people) and c.status == 200]
             all_calls = list(server.calls)
             violations = len(server.flood.violations)
             served = dict(proxy.served)
+        logs = "\n".join((workdir / f"replica-{n}.log").read_text(errors="replace") for n in (1, 2))
         async with UnitOfWork(sessions).reading() as uow:
             steps = (await uow.session.execute(
                 select(ScheduledItem.order_id, ScheduledItem.step, ScheduledItem.state)
@@ -249,6 +262,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             group_times, args.group_window, GROUP_PER_MINUTE * args.group_window / 60.0)},
         "private_burst": {"messages": args.people * args.per_person, "people": args.people, **achieved(
             private_times, args.global_window, GLOBAL_PER_SECOND * args.global_window)},
+        "replica_logs": {"errors": logs.count(" ERROR "), "tracebacks": logs.count("Traceback"),
+                         "deadlocks_40P01": logs.count("40P01") + logs.lower().count("deadlock detected")},
         "wall_seconds": round(time.monotonic() - began, 1),
     }
     log(json.dumps(result))
