@@ -97,7 +97,7 @@ async def run_burst(server: SandboxServer, engine: AsyncEngine, clock: JumpClock
     clock.advance(61.0)  # the sandbox's windows forget the previous burst (the sender is new)
     calls_before = len(server.calls)
     transactions = Transactions(engine)
-    settings = OutboxSettings(pacing=pacing)  # type: ignore[arg-type]  # argparse checked it
+    settings = OutboxSettings(pacing=pacing)  # argparse checked it
     async with telegram.Bot(server.token, base_url=server.bot_api_url) as bot:
         sender = OutboxSender(bot, uow_factory, settings, clock=clock)
         began = time.monotonic()
