@@ -14,6 +14,11 @@ the number of 429s and violations, and the sender's transactions per message (ev
 transaction it begins, reads included, counted with SQLAlchemy's ``begin`` event).
 
     python bench/outbox.py [--database-url postgresql+asyncpg://... (an empty database)]
+                           [--pacing both|database|process]
+
+With ``--pacing both`` (the default) each burst runs with the windows shared through the database
+(``[outbox] pacing = "database"``) and with this process's windows only (``"process"``, the
+baseline), and ``pacing_ratios`` gives database / process for wall time and transactions.
 
 Prints one JSON line on stdout; progress goes to stderr.
 """
@@ -76,7 +81,8 @@ class Transactions:
             self.count += 1
 
 
-async def run_burst(server: SandboxServer, engine: AsyncEngine, clock: JumpClock, burst: Burst) -> dict[str, Any]:
+async def run_burst(server: SandboxServer, engine: AsyncEngine, clock: JumpClock, burst: Burst,
+                    pacing: str = "database") -> dict[str, Any]:
     sessions = session_factory(engine)
 
     def uow_factory() -> UnitOfWork:
@@ -91,7 +97,7 @@ async def run_burst(server: SandboxServer, engine: AsyncEngine, clock: JumpClock
     clock.advance(61.0)  # the sandbox's windows forget the previous burst (the sender is new)
     calls_before = len(server.calls)
     transactions = Transactions(engine)
-    settings = OutboxSettings()
+    settings = OutboxSettings(pacing=pacing)  # argparse checked it
     async with telegram.Bot(server.token, base_url=server.bot_api_url) as bot:
         sender = OutboxSender(bot, uow_factory, settings, clock=clock)
         began = time.monotonic()
@@ -123,7 +129,7 @@ async def run_burst(server: SandboxServer, engine: AsyncEngine, clock: JumpClock
             per_chat.setdefault(call.chat_id, []).append(call.time)
     gaps = [b - a for times in per_chat.values() for a, b in itertools.pairwise(sorted(times))]
     result = {
-        "burst": burst.name, "messages": total, "chats": len(burst.chats),
+        "burst": burst.name, "pacing": pacing, "messages": total, "chats": len(burst.chats),
         "window_s": burst.window, "delivered_in_window": in_window, "allowance_in_window": burst.allowance,
         "rate_vs_allowance": round(in_window / burst.allowance, 3),
         "http_429": sum(1 for c in calls if c.status == 429),
@@ -156,19 +162,34 @@ async def main(args: argparse.Namespace) -> dict[str, Any]:
                 groups = [_group(server, f"Team {i}", admin) for i in range(args.groups)]
                 people = [_started(server, f"P{i}") for i in range(args.people)]
                 minutes = args.group_window / 60.0
-                results = [
-                    await run_burst(server, engine, clock, Burst(
-                        "group-bound", groups, args.per_group, args.group_window,
-                        len(groups) * GROUP_ALLOWANCE_PER_MINUTE * minutes)),
-                    await run_burst(server, engine, clock, Burst(
-                        "global-bound", people, args.per_person, args.global_window,
-                        GLOBAL_ALLOWANCE_PER_SECOND * args.global_window)),
-                ]
+                modes = ["process", "database"] if args.pacing == "both" else [args.pacing]
+                results = []
+                for mode in modes:
+                    results += [
+                        await run_burst(server, engine, clock, Burst(
+                            "group-bound", groups, args.per_group, args.group_window,
+                            len(groups) * GROUP_ALLOWANCE_PER_MINUTE * minutes), mode),
+                        await run_burst(server, engine, clock, Burst(
+                            "global-bound", people, args.per_person, args.global_window,
+                            GLOBAL_ALLOWANCE_PER_SECOND * args.global_window), mode),
+                    ]
                 violations = len(server.flood.violations)
         finally:
             await engine.dispose()
     return {"database": url.split("+")[0], "defaults": OutboxSettings().model_dump(),
-            "bursts": results, "flood_violations": violations}
+            "bursts": results, "pacing_ratios": _ratios(results), "flood_violations": violations}
+
+
+def _ratios(results: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
+    """Shared pacing over this process's pacing (the baseline), per burst, from the same run."""
+    by = {(r["burst"], r["pacing"]): r for r in results}
+    ratios = {}
+    for name in ("group-bound", "global-bound"):
+        base, shared = by.get((name, "process")), by.get((name, "database"))
+        if base and shared:
+            ratios[name] = {key: round(shared[key] / base[key], 3) if base[key] else 0.0
+                            for key in ("wall_seconds", "transactions_per_message", "rate_vs_allowance")}
+    return ratios
 
 
 def _started(server: SandboxServer, name: str) -> int:
@@ -192,6 +213,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--people", type=int, default=200)
     parser.add_argument("--per-person", type=int, default=3)
     parser.add_argument("--global-window", type=float, default=15.0, help="seconds of Telegram time measured")
+    parser.add_argument("--pacing", choices=("both", "database", "process"), default="both",
+                        help="[outbox] pacing to measure (both: the shared windows against the baseline)")
     return parser.parse_args(argv)
 
 

@@ -154,6 +154,12 @@ class OutboxSettings(BaseModel):
     # Who this process is, across restarts ("" = the host's name). Give each bot process sharing
     # one database on one host a name of its own, or one's restart takes the other's rows.
     instance: str = Field(default="", max_length=100)
+    # Where Telegram's pacing is kept: "database" (shared by every bot process on the database, so
+    # several replicas keep the limits together; storage/pacing.py) or "process" (this process's
+    # memory only: a little faster, right only when one process sends).
+    pacing: Literal["database", "process"] = "database"
+    # Seconds a call is counted after its claim in the shared windows (Telegram counts it on arrival).
+    pacing_margin_seconds: float = Field(default=0.25, ge=0.0, le=5.0)
 
 
 _CLOCK = r"([01]\d|2[0-3]):[0-5]\d"  # a time of day, HH:MM

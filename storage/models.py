@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -340,6 +341,21 @@ class OutboxMessage(Base):
     created_at: Mapped[dt.datetime]
     sent_at: Mapped[dt.datetime | None]
     claimed_by: Mapped[str | None] = mapped_column(String(160))  # "<instance>#<boot>" of the claiming sender
+
+
+class OutboxPace(Base):
+    """Telegram's pacing for one chat (``chat_id``), or overall (:data:`storage.pacing.OVERALL`),
+    shared by every bot process on the database (see storage/pacing.py). Moments are seconds since
+    the epoch: ``times`` the recent calls (a rolling window), ``tokens``/``updated`` a group's burst
+    bucket, ``hold_until`` the end of a 429's retry window."""
+
+    __tablename__ = "outbox_pacing"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    times: Mapped[list[float]] = mapped_column(JSON, default=list)
+    tokens: Mapped[float] = mapped_column(Float, default=0.0)
+    updated: Mapped[float] = mapped_column(Float, default=0.0)
+    hold_until: Mapped[float] = mapped_column(Float, default=0.0)
 
 
 class ScheduledItem(Base):

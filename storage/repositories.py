@@ -928,6 +928,18 @@ class OutboxRepository(_Repository):
             .values(status="pending", not_before=not_before, claimed_until=None,
                     attempts=OutboxMessage.attempts - 1, error=None if error is None else error[:256]))
 
+    async def put_back_many(self, moments: Iterable[tuple[int, dt.datetime]]) -> None:
+        """Claimed rows go back to pending, each until its moment, as if never claimed (the shared
+        pacing refused them in the claim's own transaction)."""
+        rows = [{"b_id": row_id, "b_at": moment} for row_id, moment in moments]
+        if not rows:
+            return
+        table = OutboxMessage.metadata.tables[OutboxMessage.__tablename__]
+        await self.session.execute(
+            update(table).where(table.c.id == bindparam("b_id"), table.c.status == "sending")
+            .values(status="pending", not_before=bindparam("b_at"), claimed_until=None, claimed_by=None,
+                    attempts=table.c.attempts - 1), rows)
+
     async def fail_pending(self, chat_id: int, error: str) -> int:
         """Fail every row still waiting for this chat (the bot was blocked or removed); how many."""
         return await self._finish(

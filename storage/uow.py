@@ -25,6 +25,7 @@ from storage.errors import taken_if_not_unique
 from storage.ledger import LedgerRepository
 from storage.measures import MeasuresRepository
 from storage.models import ProcessedUpdate
+from storage.pacing import PacingRepository
 from storage.points import PointsRepository
 from storage.privacy import PrivacyRepository
 from storage.recognition import RecognitionRepository
@@ -95,6 +96,7 @@ class UnitOfWork:
         self.routes = RouteRepository(self.session, self.clock)
         self.dialogs = DialogRepository(self.session, self.clock)
         self.outbox = OutboxRepository(self.session, self.clock)
+        self.pacing = PacingRepository(self.session, self.clock)
         self.schedule = ScheduleRepository(self.session, self.clock)
         self.parked = ParkedUpdateRepository(self.session, self.clock)
         self.activities = ActivityRepository(self.session, self.clock)

@@ -45,16 +45,19 @@ Taps
     answer then holds everything (:meth:`OutboxSender.hold_all`). Nothing else waits for taps.
 
 Pacing
-    Windows kept in this process, on the injected clock: at most one message per
-    ``1 / private_per_second`` s to a private chat, ``group_per_minute`` per rolling minute to a
-    group (negative chat id) spread over the minute (``group_burst`` at once, then one every
-    ``60 / group_per_minute`` s), and ``global_per_second`` per rolling second overall. Sends and
-    edits count alike. A call counts from the moment its answer arrived, never earlier than
-    Telegram counted it, so a window measured here is never shorter than Telegram's, and the
-    defaults are Telegram's limits themselves. A row that may not go yet is simply left pending:
-    no claim and no attempt. The windows are per process. Two processes together may send twice
-    the overall rate, so give each a share of ``global_per_second``. The per-chat order still
-    holds across processes, but the per-chat pacing does not.
+    Windows on the injected clock: at most one message per ``1 / private_per_second`` s to a
+    private chat, ``group_per_minute`` per rolling minute to a group (negative chat id) spread over
+    the minute (``group_burst`` at once, then one every ``60 / group_per_minute`` s), and
+    ``global_per_second`` per rolling second overall. Sends and edits count alike. The defaults
+    are Telegram's limits themselves. A row that may not go yet is simply left pending.
+    With ``[outbox] pacing = "database"`` (the default) the database decides: the claim's own
+    transaction counts each claimed row in the shared windows of its chat and of the whole bot
+    (:class:`storage.pacing.PacingRepository`) and puts back what they refuse, so several
+    processes on one PostgreSQL keep the limits together, and a 429 (or :meth:`hold_all`) closes
+    the chat (or everything) for every process. The windows kept in this process (a call counts
+    from the moment its answer arrived, never earlier than Telegram counted it) remain the fast
+    first filter: a row they hold back is not claimed at all. With ``pacing = "process"`` they are
+    all there is: right for one process only (two would send twice the overall rate).
 
 Errors
     * 429 (``RetryAfter``): the row is put back until now + retry_after + a margin, without counting
@@ -109,6 +112,7 @@ from bot.adapters.metrics import Metrics
 from bot.settings import OutboxSettings
 from storage.clock import Clock, utc_now
 from storage.models import OutboxMessage
+from storage.pacing import OVERALL, PACING_SLACK, PaceLimits, Settled
 from storage.uow import UnitOfWork
 
 __all__ = ["OutboxSender", "retry_after_seconds"]
@@ -125,8 +129,6 @@ RETRY_MARGIN = 0.5
 MAX_ANSWER_HOLD = 1.0
 """Seconds at most that a tap's chats and rows wait for the tap's answer (a slow answer never
 starves them)."""
-PACING_SLACK = 0.001
-"""Seconds added to a pacing moment, so float rounding never lands a hair before it."""
 MAX_BACKOFF = 60.0
 RECORD_DELAY = 0.2
 """Seconds a sent row of :meth:`OutboxSender.run` may wait to be recorded together with the calls
@@ -253,6 +255,7 @@ class _Job:
     target_status: str | None = None
     target_chat_id: int | None = None
     target_message_id: int | None = None
+    counted_at: float | None = None  # when the shared windows counted it (pacing = "database")
 
     @property
     def method(self) -> str:
@@ -294,10 +297,16 @@ class OutboxSender:
         self._chats: dict[int, _Window] = {}
         self._retry_until: dict[int, float] = {}  # chat -> end of its retry_after window
         self._hold_until = 0.0  # a retry_after window that covers every chat
+        # The windows shared through the database ([outbox] pacing = "database"); None: this process's only.
+        self._shared = PaceLimits(settings.private_per_second, settings.group_per_minute, settings.group_burst,
+                                  settings.global_per_second, settings.pacing_margin_seconds) \
+            if settings.pacing == "database" else None
+        self._sharing: set[asyncio.Task[None]] = set()  # hold_all's windows being written to the database
         self._holds: list[_Hold] = []  # taps being answered right now
         self._queues: dict[int, list[_Queued]] = {}  # chat -> rows believed unfinished, oldest first
         self._hints: set[int] = set()  # rows just committed, chat not known yet (the fast path)
         self._sent: list[Sent] = []  # sent rows not yet recorded: written with the next transaction
+        self._settled: list[Settled] = []  # answered calls for the shared windows, written likewise
         self._next_scan = -math.inf
         self._next_wake: float | None = None
         self._wake = asyncio.Event()
@@ -358,7 +367,7 @@ class OutboxSender:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout)
         finally:
-            await asyncio.gather(*self._calls, return_exceptions=True)
+            await asyncio.gather(*self._calls, *self._sharing, return_exceptions=True)
             with contextlib.suppress(Exception):  # the database may be away: the leases run out
                 await self._record_sent()
             self._running = False
@@ -379,10 +388,10 @@ class OutboxSender:
                 call = asyncio.create_task(self._attempt(job), name=f"outbox-row-{job.row_id}")
                 self._calls[call] = job
                 call.add_done_callback(self._call_ended)
-        if self._sent:
+        if self._sent or self._settled:
             # Sent rows are recorded with the next claim; when none comes, with the others still
             # being sent once they are all done, or after RECORD_DELAY at the latest.
-            due = self._sent[0][3].timestamp() + RECORD_DELAY
+            due = (self._sent[0][3].timestamp() if self._sent else self._settled[0].answered) + RECORD_DELAY
             if not self._calls or self._now() >= due:
                 await self._record_sent()
             else:
@@ -448,6 +457,19 @@ class OutboxSender:
         """Telegram answered a call made outside the outbox (a callback answer, say) with 429:
         send nothing to anyone until the window has passed."""
         self._hold_until = max(self._hold_until, self._now() + seconds + RETRY_MARGIN)
+        if self._shared is not None:
+            task = asyncio.get_running_loop().create_task(self._share_hold(OVERALL, self._hold_until))
+            self._sharing.add(task)
+            task.add_done_callback(self._sharing.discard)
+
+    async def _share_hold(self, chat_id: int, until: float) -> None:
+        """Tell the other processes of a retry_after window (shared pacing)."""
+        try:
+            async with self.uow_factory() as uow:
+                await uow.pacing.hold(chat_id, until)
+                await uow.commit()
+        except Exception as error:  # noqa: BLE001 - this process still keeps the window itself
+            log_failure(log, error, "outbox: a retry_after window could not be shared")
 
     async def stop(self) -> None:
         """Stop :meth:`run` once the calls in progress are recorded, and wait for that."""
@@ -588,46 +610,71 @@ class OutboxSender:
             return []
         announced = [r for r in row_ids if r in self._hints]
         sent, self._sent = self._sent, []
+        settled, self._settled = self._settled, []
         try:
             async with self.uow_factory() as uow:
                 await uow.outbox.mark_sent_many(sent)
                 rows = await uow.outbox.claim_heads(row_ids, self._at(now), self.lease,
                                                     exclude_chats=waiting if announced else (),
                                                     claimant=self.claimant)
+                rows, refused = await self._reserve(uow, rows, now, settled)
                 claimed = {row.id for row in rows}
-                placed = await uow.outbox.unfinished(row_ids=[r for r in announced if r not in claimed]) \
-                    if len(claimed) < len(row_ids) and announced else []
+                unknown = [r for r in announced if r not in claimed and r not in refused]
+                placed = await uow.outbox.unfinished(row_ids=unknown) if unknown else []
                 targets = await uow.outbox.by_ids({r.target_id for r in rows if r.kind == "edit" and r.target_id})
-                jobs = [_Job.of(row, targets.get(row.target_id) if row.target_id else None) for row in rows]
+                counted = now + self._shared.margin if self._shared is not None else None
+                jobs = [replace(_Job.of(row, targets.get(row.target_id) if row.target_id else None),
+                                counted_at=counted) for row in rows]
                 await uow.commit()
         except BaseException:
             self._sent = sent + self._sent  # recorded with the next transaction instead
+            self._settled = settled + self._settled
             raise
         self._hints.difference_update(row_ids)
         for row_id, chat_id, moment in placed:
             self._enqueue(chat_id, row_id, moment.timestamp() if moment is not None else now)
+        for row_id, (chat_id, ready_at) in refused.items():
+            self._enqueue(chat_id, row_id, ready_at)
+            self._note_wake(ready_at)
         for row_id, chat_id in candidates.items():
-            if row_id not in claimed and row_id in row_ids:
+            if row_id not in claimed and row_id not in refused and row_id in row_ids:
                 # Taken or finished elsewhere, or behind a row this sender does not know of: the
                 # next look at the outbox tells.
                 self._queues.pop(chat_id, None)
         for job in jobs:
             self._dequeue(job.chat_id, job.row_id)
-        if len(claimed) < len(row_ids):
+        if len(claimed) + len(refused) < len(row_ids):
             self._next_scan = min(self._next_scan, now + self.settings.poll_interval)
         return jobs
 
+    async def _reserve(self, uow: UnitOfWork, rows: Sequence[OutboxMessage], now: float,
+                       settled: Sequence[Settled]) -> tuple[list[OutboxMessage], dict[int, tuple[int, float]]]:
+        """Shared pacing: the claimed rows the database's windows let go now, and the others (row ->
+        its chat and when it may go), put back to pending in the claim's own transaction. The
+        answered calls are counted at their answers first."""
+        if self._shared is None or not (rows or settled):
+            return list(rows), {}
+        later = await uow.pacing.reserve([row.chat_id for row in rows], now, self._shared, settled)
+        refused = {row.id: (row.chat_id, later[row.chat_id]) for row in rows if row.chat_id in later}
+        await uow.outbox.put_back_many((row_id, self._at(moment)) for row_id, (_, moment) in refused.items())
+        return [row for row in rows if row.id not in refused], refused
+
     async def _record_sent(self) -> None:
-        """Record the sent rows not recorded yet, in one transaction."""
-        if not self._sent:
+        """Record the sent rows (and the answered calls, shared pacing) not recorded yet, in one
+        transaction."""
+        if not self._sent and not self._settled:
             return
         sent, self._sent = self._sent, []
+        settled, self._settled = self._settled, []
         try:
             async with self.uow_factory() as uow:
                 await uow.outbox.mark_sent_many(sent)
+                if self._shared is not None and settled:
+                    await uow.pacing.reserve((), self._now(), self._shared, settled)
                 await uow.commit()
         except BaseException:
             self._sent = sent + self._sent
+            self._settled = settled + self._settled
             raise
 
     async def _attempt(self, job: _Job) -> _RowResult:
@@ -688,12 +735,18 @@ class OutboxSender:
         finally:
             for window in windows:
                 window.release(finished_at)
+            if finished_at is not None and job.counted_at is not None:
+                self._settled.append(Settled(job.chat_id, job.counted_at, finished_at))
 
-    async def _put_back(self, job: _Job, ready_at: float, error: str | None = None) -> _RowResult:
-        """Return a claimed row to pending until ``ready_at``, not counting the claim as an attempt."""
+    async def _put_back(self, job: _Job, ready_at: float, error: str | None = None, *,
+                        hold: int | None = None) -> _RowResult:
+        """Return a claimed row to pending until ``ready_at``, not counting the claim as an attempt;
+        ``hold``: a chat that Telegram closed until then (429), for the other processes too."""
         self._note_wake(ready_at)
         async with self.uow_factory() as uow:
             await uow.outbox.postpone(job.row_id, self._at(ready_at), error)
+            if hold is not None and self._shared is not None:
+                await uow.pacing.hold(hold, ready_at)
             await uow.commit()
         self._enqueue(job.chat_id, job.row_id, ready_at)
         return _RowResult.RESCHEDULED
@@ -715,7 +768,7 @@ class OutboxSender:
             self._note_wake(until)
             self.metrics.flood_waits.labels("outbox").inc()
             log.info("outbox row %s (chat %s, %s): flood wait until %s", *where, self._at(until).isoformat())
-            return await self._put_back(job, until, f"429: {error}")
+            return await self._put_back(job, until, f"429: {error}", hold=destination)
         if isinstance(error, ChatMigrated):
             return await self._migrated(job, destination, int(error.new_chat_id))
         if isinstance(error, Forbidden):
