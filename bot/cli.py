@@ -73,13 +73,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--language", choices=["zh_Hans", "en"], default="zh_Hans",
                       help="the district's names and the page's language")
     db = commands.add_parser("db", help="database maintenance")
-    db.add_argument("action", choices=["upgrade", "prune", "rebuild-measures", "backup"],
+    db.add_argument("action", choices=["upgrade", "prune", "rebuild-measures", "backup", "copy"],
                     help="upgrade: migrate the schema to the newest version; prune: delete old update ids and "
                          "finished outbox rows now, as the running bot does every [housekeeping] interval_minutes; "
                          "rebuild-measures: recompute the reports' summaries from the raw rows in the configured "
                          "time zone (docs/measures.md); backup FILE: an online copy of the SQLite database, safe "
-                         "while the bot runs (docs/operations.md)")
-    db.add_argument("file", nargs="?", metavar="FILE", help="backup: the new file to write")
+                         "while the bot runs (docs/operations.md); copy SRC DST: every row of database URL SRC "
+                         "into the empty database URL DST (SQLite to PostgreSQL)")
+    db.add_argument("file", nargs="?", metavar="FILE", help="backup: the new file to write; copy: SRC")
+    db.add_argument("target", nargs="?", metavar="DST", help="copy: the database URL to copy into")
     volunteers = commands.add_parser("volunteers", help="the volunteer roster (CSV or XLSX, see docs/roster.md)")
     roster = volunteers.add_subparsers(dest="action", required=True)
     imports = roster.add_parser("import", help="import volunteers from FILE; prints a report, one line per bad row")
@@ -343,6 +345,29 @@ def backup_command(settings: Settings, file: str | None) -> int:
     return 0
 
 
+async def copy_command(source_url: str | None, target_url: str | None) -> int:
+    from storage.copy import CopyError, copy_database
+    from storage.db import DatabaseUrlError, create_engine
+
+    if not source_url or not target_url:
+        raise CliError("db copy needs two database URLs: volunteer-loop db copy SRC DST, e.g. "
+                       "sqlite+aiosqlite:///volunteer-loop.sqlite3 postgresql+asyncpg://user@host/volunteer_loop")
+    try:
+        source, target = create_engine(source_url), create_engine(target_url)
+    except DatabaseUrlError as error:
+        raise CliError(str(error)) from None
+    try:
+        copied = await copy_database(source, target)
+    except CopyError as error:
+        raise CliError(str(error)) from None
+    finally:
+        await source.dispose()
+        await target.dispose()
+    print(f"copied {sum(copied.values())} rows in {len(copied)} tables from {_safe_url(source_url)} "
+          f"to {_safe_url(target_url)}; the measures' summaries were recomputed")
+    return 0
+
+
 async def rebuild_measures_command(settings: Settings) -> int:
     """``db rebuild-measures``: the measures' summaries from the raw rows, months in ``timezone``."""
     from bot.services.measures import rebuild_summaries
@@ -540,6 +565,8 @@ def main(argv: list[str] | None = None, *, clock: Clock | None = None) -> int:
             return asyncio.run(prune_command(settings))
         if args.command == "db" and args.action == "backup":
             return backup_command(settings, args.file)
+        if args.command == "db" and args.action == "copy":
+            return asyncio.run(copy_command(args.file, args.target))
         if args.command == "db" and args.action == "rebuild-measures":
             return asyncio.run(rebuild_measures_command(settings))
         if args.command == "db":
