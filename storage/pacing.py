@@ -169,7 +169,15 @@ class PacingRepository(_Repository):
         await self.session.execute(self._insert(PACING).values(values).on_conflict_do_nothing())
 
     async def _locked(self, keys: set[int]) -> dict[int, Pace]:
-        await self._ensure(keys)
+        """The rows of ``keys``, locked; the missing ones are made first (a chat's first message)."""
+        paces = await self._select(keys)
+        missing = keys - paces.keys()
+        if missing:
+            await self._ensure(missing)
+            paces.update(await self._select(missing))
+        return paces
+
+    async def _select(self, keys: set[int]) -> dict[int, Pace]:
         statement = select(PACING).where(PACING.c.chat_id.in_(sorted(keys))).order_by(PACING.c.chat_id)
         if self._postgresql():
             statement = statement.with_for_update()
