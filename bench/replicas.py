@@ -8,20 +8,23 @@ the replicas are ``python -m bot --config FILE run --webhook`` subprocesses (``[
 ``replica-1`` and ``replica-2``), on the machine's clock, with ``[reminders] escalation_minutes =
 [1, 2, 3]`` so escalations fall due within the run. Phases:
 
-1. loop: ``--waiting`` orders are placed and dispatched and left waiting (their first escalation
-   falls due a minute later), then ``--orders`` orders go through the whole loop (order,
-   dispatch, accept, on the way, done, hours, rating), each by a resident of its own; then the
-   waiting orders are accepted once their bump was seen.
+1. loop: ``--waiting`` orders are placed and dispatched and left waiting (their escalation steps
+   fall due one, two and three minutes later), then ``--orders`` orders go through the whole loop
+   (order, dispatch, accept, on the way, done, hours, rating), each by a resident of its own, at
+   most ``--concurrency`` at a time; each waiting order is accepted once its last step (the
+   centre's alert) was seen. A loop order whose card waits in the team's group's queue for longer
+   than a minute falls due for escalation too, and is checked the same way.
 2. bursts, at once: ``--group-burst`` messages to one group, and ``--per-person`` messages to each
    of ``--people`` people, queued in the database (both replicas' senders find them).
 
 It checks and prints (one JSON line on stdout; progress on stderr): every escalation step that
-fell due fired once (the schedule's rows against the bumps the sandbox recorded), zero 429s, zero
+fell due fired once (the schedule's rows against the bumps and the centre's alerts the sandbox
+recorded, order by order), zero 429s, zero
 sends inside a retry window, both replicas handled updates and sent messages, and the achieved
 rate in each burst over the allowance (the baseline: Telegram's limit itself).
 
     python bench/replicas.py --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/NAME
-        [--orders 10] [--waiting 4] [--group-burst 45] [--group-window 120]
+        [--orders 10] [--waiting 4] [--concurrency 6] [--group-burst 45] [--group-window 120]
         [--people 100] [--per-person 3] [--global-window 8]
 
 The database is emptied first (its ``public`` schema is dropped and migrated again): give it one
@@ -60,6 +63,7 @@ from tests.e2e.harness import (  # noqa: E402
     Cast,
     cast_of,
     finish_and_rate,
+    join_team,
     place_order,
     set_up_centre,
     tr,
@@ -70,6 +74,7 @@ LANGUAGE = "en"
 TEAM = "维修队"
 SECRET = "replicas-bench-secret_1"
 STARTUP_TIMEOUT = 30.0
+STEP_TIMEOUT = 900.0  # a step of the loop waits behind every queued message of its group (20 a minute)
 GROUP_PER_MINUTE = 20
 GLOBAL_PER_SECOND = 30
 _ = tr(LANGUAGE)
@@ -122,23 +127,33 @@ async def dispatched(cast: Cast) -> tuple[int, int]:
     """A new order placed and dispatched to the team: its number and its card's message id."""
     number = await place_order(cast, LANGUAGE)
     new = await wait_text(cast.coordinator, _("🆕 New request #{number}", number=number),
-                          chat_id=cast.coordinators_group.id, timeout=300)
+                          chat_id=cast.coordinators_group.id, timeout=STEP_TIMEOUT)
     await cast.coordinator.tap_and_read_answer(_("➡️ {team}", team=TEAM), chat_id=cast.coordinators_group.id,
                                                message_id=new.message_id)
-    card = await wait_text(cast.volunteers[0], f"#{number} ", chat_id=cast.team_group.id, timeout=300)
+    card = await wait_text(cast.volunteers[0], f"#{number} ", chat_id=cast.team_group.id, timeout=STEP_TIMEOUT)
     return number, card.message_id
 
 
-async def whole_loop(cast: Cast) -> int:
+async def whole_loop(cast: Cast, volunteer: SimUser) -> int:
+    """One order through the loop, taken by ``volunteer``, who has no other order under way (their
+    taps find the newest message with a button, as a person's thumb would)."""
     number, card = await dispatched(cast)
-    volunteer = cast.volunteers[number % len(cast.volunteers)]
     await volunteer.tap_and_read_answer(_("✋ Accept"), chat_id=cast.team_group.id, message_id=card)
-    details = await wait_text(volunteer, f"You took request #{number} (", timeout=300)
+    details = await wait_text(volunteer, f"You took request #{number} (", timeout=STEP_TIMEOUT)
     await finish_and_rate(cast, LANGUAGE, volunteer, details, number, verdict=_("😊 Satisfied"))
-    await wait_text(cast.resident, _("Thank you! Would you like to add a comment? Type it, or tap Skip."), timeout=300)
+    await wait_text(cast.resident, _("Thank you! Would you like to add a comment? Type it, or tap Skip."),
+                    timeout=STEP_TIMEOUT)
     await cast.resident.tap(_("Skip"))
-    await wait_text(cast.resident, _("Thank you for your feedback!"), timeout=300)
+    await wait_text(cast.resident, _("Thank you for your feedback!"), timeout=STEP_TIMEOUT)
     return number
+
+
+async def escalated_then_taken(cast: Cast, number: int, card: int) -> None:
+    """A waiting order: bumped in the team's group (step 1), the centre alerted (step 3), then taken."""
+    await wait_text(cast.volunteers[0], f"⏫ Request #{number} ", chat_id=cast.team_group.id, timeout=STEP_TIMEOUT)
+    await wait_text(cast.coordinator, f"⚠️ Request #{number} (", chat_id=cast.coordinators_group.id,
+                    timeout=STEP_TIMEOUT)
+    await cast.volunteers[0].tap_and_read_answer(_("✋ Accept"), chat_id=cast.team_group.id, message_id=card)
 
 
 async def resident(sandbox: SandboxClient, n: int) -> SimUser:
@@ -167,6 +182,24 @@ async def drained(sessions: Any, timeout: float) -> None:
     log(f"the outbox did not drain within {timeout:.0f} s")
 
 
+def sent_per_order(calls: list[Any], prefix: str) -> Counter[str]:
+    """How many delivered messages beginning with ``prefix`` (then the order's number) each order had."""
+    return Counter(str(c.params.get("text", ""))[len(prefix):].split(" ")[0] for c in calls
+                   if c.method.lower() == "sendmessage" and c.status == 200
+                   and str(c.params.get("text", "")).startswith(prefix))
+
+
+def group_rate(calls: list[Any], chat_id: int) -> dict[str, Any]:
+    """A group's delivered messages (sent or edited) per minute over the loop, against its allowance."""
+    times = sorted(c.time for c in calls if c.chat_id == chat_id and c.status == 200
+                   and c.method.lower().startswith(("send", "edit", "copy", "forward"))
+                   and c.method.lower() != "sendchataction")  # what Telegram's group limit counts
+    minutes = (times[-1] - times[0]) / 60.0 if len(times) > 1 else 0.0
+    per_minute = len(times) / minutes if minutes else 0.0
+    return {"messages": len(times), "minutes": round(minutes, 1), "per_minute": round(per_minute, 2),
+            "rate_vs_allowance": round(per_minute / GROUP_PER_MINUTE, 3)}
+
+
 def achieved(times: list[float], window: float, allowance: float) -> dict[str, Any]:
     """Messages delivered in ``window`` seconds from the first call, over the allowance."""
     if not times:
@@ -190,6 +223,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         async with SandboxServer(flood_limits=FloodLimits(), webhook_retry_delay=0.2) as server, \
                 server.client() as sandbox, contextlib.AsyncExitStack() as stack:
             cast = await cast_of(sandbox, LANGUAGE)
+            extra = [await sandbox.create_user(f"Vol{n}", language_code=LANGUAGE)
+                     for n in range(len(cast.volunteers), args.concurrency + 1)]
+            for person in extra:  # one volunteer per loop under way, and one for the waiting orders
+                await cast.team_group.join(person)
             ports = [free_port(), free_port()]
             proxy = await stack.enter_async_context(RoundRobinProxy([f"http://127.0.0.1:{p}" for p in ports]))
             for index, port in enumerate(ports, start=1):
@@ -201,19 +238,37 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 await asyncio.sleep(0.1)
             log("two replicas up behind the proxy; setting up the centre")
             await set_up_centre(cast, LANGUAGE)
+            for person in extra:  # one at a time: each application and approval is a message in the centre's group
+                await join_team(cast, person, LANGUAGE)
+            cast = replace(cast, volunteers=[*cast.volunteers, *extra])
 
             log(f"loop: {args.waiting} orders left waiting for their escalation, {args.orders} whole loops")
             residents = [await resident(sandbox, n) for n in range(args.waiting + args.orders)]
             waiting = [await dispatched(replace(cast, resident=r)) for r in residents[:args.waiting]]
-            waited_from = time.monotonic()
-            loops = await asyncio.gather(*(whole_loop(replace(cast, resident=r)) for r in residents[args.waiting:]))
-            for number, _card in waiting:  # bumped once its minute is up; then taken
-                await wait_text(cast.volunteers[0], f"⏫ Request #{number} ", chat_id=cast.team_group.id,
-                                timeout=max(120.0, 90 - (time.monotonic() - waited_from)))
-            for _number, card in waiting:
-                await cast.volunteers[0].tap_and_read_answer(_("✋ Accept"), chat_id=cast.team_group.id,
-                                                             message_id=card)
-            loop_seconds = time.monotonic() - began
+            loop_began, loop_calls_from = time.monotonic(), len(server.calls)
+            free: asyncio.Queue[SimUser] = asyncio.Queue()
+            for volunteer in cast.volunteers[1:]:
+                free.put_nowait(volunteer)
+            finished: list[int] = []
+
+            async def gated(person: SimUser) -> int:
+                volunteer = await free.get()
+                try:
+                    number = await whole_loop(replace(cast, resident=person), volunteer)
+                finally:
+                    free.put_nowait(volunteer)
+                finished.append(number)
+                if len(finished) % 10 == 0:
+                    log(f"{len(finished)} whole loops done, {time.monotonic() - began:.0f} s")
+                return number
+
+            loops, _taken = await asyncio.gather(
+                asyncio.gather(*(gated(r) for r in residents[args.waiting:])),
+                asyncio.gather(*(escalated_then_taken(cast, number, card) for number, card in waiting)))
+            loop_seconds = time.monotonic() - loop_began
+            loop_calls = server.calls[loop_calls_from:]
+            groups_in_loop = {name: group_rate(loop_calls, chat.id) for name, chat in
+                              (("centre", cast.coordinators_group), ("team", cast.team_group))}
 
             log(f"bursts: {args.group_burst} to one group, {args.per_person} each to {args.people} people")
             burst_group = server.people.create_group("Burst group", creator=cast.admin.id)
@@ -245,17 +300,21 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             claimants = Counter(c.split("#")[0] for c in (await uow.session.scalars(
                 select(OutboxMessage.claimed_by).where(OutboxMessage.status == "sent"))).all() if c)
     await engine.dispose()
-    bumps = Counter(c.params.get("text", "").split("#")[1].split(" ")[0] for c in all_calls
-                    if c.method.lower() == "sendmessage" and c.status == 200
-                    and str(c.params.get("text", "")).startswith("⏫ Request #"))
-    fired_step1 = Counter(str(order) for order, step, state in steps if step == 1 and state == "done")
+    bumps, alerts = sent_per_order(all_calls, "⏫ Request #"), sent_per_order(all_calls, "⚠️ Request #")
+    fired = {step: Counter(str(order) for order, s, state in steps if s == step and state == "done")
+             for step in (1, 2, 3)}
+    waited = {str(number) for number, _card in waiting}
     result = {
-        "bench": "replicas", "replicas": 2, "orders_whole_loop": len(loops), "orders_escalated": len(waiting),
+        "bench": "replicas", "replicas": 2, "orders_whole_loop": len(loops), "orders_left_waiting": len(waiting),
         "loop_seconds": round(loop_seconds, 1),
+        "groups_during_loop": groups_in_loop,
         "reminders": {"escalation_rows_fired": sum(1 for *_, state in steps if state == "done"),
-                      "step1_rows_fired": sum(fired_step1.values()), "bumps_sent": sum(bumps.values()),
-                      "each_fired_once": fired_step1 == bumps and all(v == 1 for v in bumps.values())
-                      and len(bumps) == len(waiting)},
+                      "rows_fired_by_step": {step: sum(c.values()) for step, c in fired.items()},
+                      "orders_escalated": len(fired[1]), "bumps_sent": sum(bumps.values()),
+                      "centre_alerts_sent": sum(alerts.values()),
+                      "each_fired_once": fired[1] == bumps and fired[3] == alerts
+                      and all(v == 1 for c in (bumps, alerts) for v in c.values())
+                      and waited <= set(bumps) and waited <= set(alerts)},
         "http_429": sum(1 for c in all_calls if c.status == 429), "flood_violations": violations,
         "updates_per_replica": sorted(served.values()), "sent_per_replica": sorted(claimants.values()),
         "group_burst": {"messages": args.group_burst, **achieved(
@@ -275,6 +334,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--database-url", required=True, help="a PostgreSQL database of the bench's own (emptied)")
     parser.add_argument("--orders", type=int, default=10, help="orders through the whole loop")
     parser.add_argument("--waiting", type=int, default=4, help="orders left waiting until their escalation")
+    parser.add_argument("--concurrency", type=int, default=6, help="whole loops under way at once")
     parser.add_argument("--group-burst", type=int, default=45)
     parser.add_argument("--group-window", type=float, default=120.0, help="seconds measured from the first call")
     parser.add_argument("--people", type=int, default=100)
