@@ -19,9 +19,9 @@ the replicas are ``python -m bot --config FILE run --webhook`` subprocesses (``[
 
 It checks and prints (one JSON line on stdout; progress on stderr): every escalation step that
 fell due fired once (the schedule's rows against the bumps and the centre's alerts the sandbox
-recorded, order by order), zero 429s, zero
-sends inside a retry window, both replicas handled updates and sent messages, and the achieved
-rate in each burst over the allowance (the baseline: Telegram's limit itself).
+recorded, order by order), zero 429s, zero sends inside a retry window, both replicas handled
+updates and sent messages, each group's rate during the loop and the achieved rate in each burst
+over the allowance (the baseline: Telegram's limit itself).
 
     python bench/replicas.py --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/NAME
         [--orders 10] [--waiting 4] [--concurrency 6] [--group-burst 45] [--group-window 120]
@@ -54,6 +54,7 @@ from sqlalchemy import select, text  # noqa: E402
 
 from bench.echo_floor import _child_env, _stop, free_port  # noqa: E402
 from sandbox import FloodLimits, SandboxClient, SandboxServer, SimUser  # noqa: E402
+from sandbox.botapi import RATE_LIMITED  # noqa: E402
 from sandbox.proxy import RoundRobinProxy  # noqa: E402
 from storage.db import create_engine, session_factory  # noqa: E402
 from storage.migrate import upgrade  # noqa: E402
@@ -191,9 +192,8 @@ def sent_per_order(calls: list[Any], prefix: str) -> Counter[str]:
 
 def group_rate(calls: list[Any], chat_id: int) -> dict[str, Any]:
     """A group's delivered messages (sent or edited) per minute over the loop, against its allowance."""
-    times = sorted(c.time for c in calls if c.chat_id == chat_id and c.status == 200
-                   and c.method.lower().startswith(("send", "edit", "copy", "forward"))
-                   and c.method.lower() != "sendchataction")  # what Telegram's group limit counts
+    times = sorted(c.time for c in calls
+                   if c.chat_id == chat_id and c.status == 200 and c.method.lower() in RATE_LIMITED)
     minutes = (times[-1] - times[0]) / 60.0 if len(times) > 1 else 0.0
     per_minute = len(times) / minutes if minutes else 0.0
     return {"messages": len(times), "minutes": round(minutes, 1), "per_minute": round(per_minute, 2),
